@@ -1,0 +1,815 @@
+"""Per-customer statistics of the buy-till-you-die literature.
+
+:func:`summarize` turns an :class:`~crmcore.InteractionTable` into a
+:class:`CustomerSummary` (frequency, recency, T, monetary value, ...);
+:func:`summarize_discrete` gives the discrete-time histories of the BG/BB model;
+:func:`compress` reduces histories to weighted distinct rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import attrs
+import numpy as np
+
+from . import _validation as v
+from ._typing import ArrayLike, BoolArray, DatetimeArray, FloatArray, IntArray
+from .errors import InputError, InputTypeError
+from .table import PURCHASE_CODE, InteractionTable
+
+__all__ = [
+    "PERIODS",
+    "CompressedHistories",
+    "CustomerSummary",
+    "DiscreteSummary",
+    "compress",
+    "period_index",
+    "summarize",
+    "summarize_discrete",
+]
+
+Period = Literal["h", "D", "W", "M", "Y"]
+#: The calendar periods crmcore understands: hour, day, ISO week (Monday
+#: first), calendar month, calendar year.
+PERIODS: tuple[str, ...] = ("h", "D", "W", "M", "Y")
+_FIXED_HOURS = {"h": 1, "D": 24, "W": 168}
+_CALENDAR_MONTHS = {"M": 1, "Y": 12}
+_NS = "datetime64[ns]"
+_NAT = np.datetime64("NaT", "ns")
+
+
+def _readonly(arr: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    arr.flags.writeable = False
+    return arr
+
+
+def period_index(times: DatetimeArray | np.datetime64, period: str) -> Any:
+    """Index of the calendar period holding each time (UTC).
+
+    Parameters
+    ----------
+    times : datetime64 array or scalar
+    period : {"h", "D", "W", "M", "Y"}
+        Hours, days, weeks starting on Monday, calendar months, calendar years.
+
+    Returns
+    -------
+    int64 array or int
+        Periods since the one holding 1970-01-01 (negative before it).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.array(["1970-01-04", "1970-01-05", "1970-02-01"], dtype="datetime64[ns]")
+    >>> period_index(t, "W").tolist(), period_index(t, "M").tolist()
+    ([0, 1], [0, 0, 1])
+    """
+    if period == "W":
+        days = np.asarray(times).astype("datetime64[D]").astype(np.int64)
+        return (days + 3) // 7
+    unit = {"h": "datetime64[h]", "D": "datetime64[D]", "M": "datetime64[M]", "Y": "datetime64[Y]"}
+    return np.asarray(times).astype(unit[period]).astype(np.int64)
+
+
+def _period_start(index: IntArray, period: str) -> DatetimeArray:
+    if period == "W":
+        return (index * 7 - 3).astype("datetime64[D]").astype(_NS)
+    unit = {"h": "datetime64[h]", "D": "datetime64[D]", "M": "datetime64[M]", "Y": "datetime64[Y]"}
+    return index.astype(unit[period]).astype(_NS)
+
+
+def _unit_factor(period: str, time_unit: str) -> float:
+    """Length of one ``period`` expressed in ``time_unit``."""
+    if period in _FIXED_HOURS and time_unit in _FIXED_HOURS:
+        return _FIXED_HOURS[period] / _FIXED_HOURS[time_unit]
+    if period in _CALENDAR_MONTHS and time_unit in _CALENDAR_MONTHS:
+        return _CALENDAR_MONTHS[period] / _CALENDAR_MONTHS[time_unit]
+    raise InputError(
+        f"time_unit {time_unit!r} does not divide period {period!r} exactly: hours, days and "
+        "weeks mix with each other, months and years with each other (crmcore has no 30-day "
+        "months); choose e.g. period='M' with time_unit='M'"
+    )
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class CustomerSummary:
+    """Per-customer purchase statistics, one row per customer sorted by id.
+
+    Built by :func:`summarize` (from an interaction log) or
+    :meth:`from_arrays` (from statistics computed elsewhere). All arrays are
+    read-only and have one entry per customer.
+
+    Attributes
+    ----------
+    customer_ids : ndarray
+        Sorted customer ids.
+    frequency : ndarray of int64
+        Repeat purchase occasions (occasions minus one; 0 without purchase).
+    recency : ndarray of float64
+        Time from the first to the last purchase occasion, in ``time_unit``.
+    T : ndarray of float64
+        Time from the first purchase occasion to the end of observation.
+    monetary_value : ndarray of float64
+        Mean spend of the repeat occasions (0 where frequency is 0).
+    n_purchases : ndarray of int64
+        Purchase occasions (frequency + 1 for buyers, 0 otherwise).
+    n_transactions : ndarray of int64
+        Purchase rows before same-period rows were merged.
+    total_spend : ndarray of float64
+        Spend of all occasions, the first included.
+    first_purchase, last_purchase : ndarray of datetime64[ns]
+        Start of the period of the first and last occasion; NaT without purchase.
+    time_since_last : ndarray of float64
+        Time from the last purchase occasion to the end of observation (what
+        RFM calls recency); 0 without purchase.
+    has_purchase : ndarray of bool
+        Whether the customer bought at all (in the calibration period, if any).
+    period, time_unit : str
+        How occasions were merged and in what unit durations are.
+    observation_end : numpy.datetime64 or None
+        End of observation (the period holding it is included).
+    calibration_end : numpy.datetime64 or None
+        End of the calibration period, when a holdout split was asked for.
+    frequency_holdout : ndarray of int64 or None
+        Purchase occasions in the holdout period.
+    monetary_value_holdout : ndarray of float64 or None
+        Mean spend of the holdout occasions (0 where there are none).
+    duration_holdout : float or None
+        Length of the holdout period in ``time_unit``.
+    """
+
+    customer_ids: np.ndarray[Any, Any]
+    frequency: IntArray
+    recency: FloatArray
+    T: FloatArray
+    monetary_value: FloatArray
+    n_purchases: IntArray
+    n_transactions: IntArray
+    total_spend: FloatArray
+    first_purchase: DatetimeArray
+    last_purchase: DatetimeArray
+    time_since_last: FloatArray
+    has_purchase: BoolArray
+    period: str
+    time_unit: str
+    observation_end: np.datetime64 | None = None
+    calibration_end: np.datetime64 | None = None
+    frequency_holdout: IntArray | None = None
+    monetary_value_holdout: FloatArray | None = None
+    duration_holdout: float | None = None
+
+    def __len__(self) -> int:
+        return int(self.customer_ids.size)
+
+    @property
+    def n_customers(self) -> int:
+        """Number of customers (rows)."""
+        return int(self.customer_ids.size)
+
+    def columns(self) -> dict[str, np.ndarray[Any, Any]]:
+        """The per-customer arrays by name, e.g. for ``pandas.DataFrame(summary.columns())``.
+
+        Examples
+        --------
+        >>> s = CustomerSummary.from_arrays([1, 0], [3.0, 0.0], [5.0, 2.0])
+        >>> sorted(s.columns())[:3]
+        ['T', 'customer_ids', 'first_purchase']
+        """
+        out: dict[str, np.ndarray[Any, Any]] = {}
+        for field in attrs.fields(CustomerSummary):
+            value = getattr(self, field.name)
+            if isinstance(value, np.ndarray) and value.ndim == 1:
+                out[field.name] = value
+        return out
+
+    def select(self, rows: BoolArray | IntArray) -> CustomerSummary:
+        """Return the summary restricted to some customers (a mask or sorted indices).
+
+        Examples
+        --------
+        >>> s = CustomerSummary.from_arrays([1, 0], [3.0, 0.0], [5.0, 2.0])
+        >>> s.select(s.frequency > 0).customer_ids.tolist()
+        [0]
+        """
+        index = np.asarray(rows)
+        if index.dtype.kind == "b" and index.shape != (len(self),):
+            raise InputError(f"rows mask must have length {len(self)}, got shape {index.shape}")
+        changes = {
+            name: _readonly(np.asarray(col)[index]) for name, col in self.columns().items()
+        }
+        return attrs.evolve(self, **changes)
+
+    @staticmethod
+    def concat(summaries: Sequence[CustomerSummary]) -> CustomerSummary:
+        """Concatenate summaries of disjoint customer partitions.
+
+        The result equals the summary of the union of the partitions' logs:
+        rows are re-sorted by customer id. The summaries must share period,
+        time unit, observation end and calibration end, and no customer may
+        appear in two of them.
+
+        Raises
+        ------
+        InputError
+            When the list is empty, the settings differ, or a customer id repeats.
+
+        Examples
+        --------
+        >>> a = CustomerSummary.from_arrays([1], [2.0], [4.0], customer_ids=["b"])
+        >>> b = CustomerSummary.from_arrays([0], [0.0], [3.0], customer_ids=["a"])
+        >>> CustomerSummary.concat([a, b]).customer_ids.tolist()
+        ['a', 'b']
+        """
+        parts = list(summaries)
+        if not parts:
+            raise InputError("summaries must hold at least one CustomerSummary")
+        for i, s in enumerate(parts):
+            if not isinstance(s, CustomerSummary):
+                raise InputTypeError(
+                    f"summaries must hold CustomerSummary objects; found {type(s).__name__} "
+                    f"at index {i}"
+                )
+        first = parts[0]
+        for i, s in enumerate(parts[1:], start=1):
+            for attr in ("period", "time_unit", "observation_end", "calibration_end"):
+                a, b = getattr(first, attr), getattr(s, attr)
+                if not (a is None and b is None) and (a is None or b is None or a != b):
+                    raise InputError(
+                        f"summaries must share {attr}; summary 0 has {a!r}, summary {i} has {b!r}"
+                    )
+            if (first.frequency_holdout is None) != (s.frequency_holdout is None):
+                raise InputError("summaries must all have a holdout part, or none")
+        cols: dict[str, np.ndarray[Any, Any]] = {}
+        for name in first.columns():
+            cols[name] = np.concatenate([p.columns()[name] for p in parts])
+        ids = cols["customer_ids"]
+        try:
+            order = np.argsort(ids, kind="stable")
+        except TypeError as exc:
+            raise InputTypeError(f"customer ids of the summaries cannot be ordered: {exc}") from exc
+        sorted_ids = ids[order]
+        dup = np.zeros(sorted_ids.size, dtype=np.bool_)
+        if sorted_ids.size > 1:
+            dup[1:] = sorted_ids[1:] == sorted_ids[:-1]
+        if dup.any():
+            i = int(np.flatnonzero(dup)[0])
+            raise InputError(
+                "summaries must cover disjoint customers; customer id "
+                f"{sorted_ids[i]!r} appears in more than one"
+            )
+        changes = {name: _readonly(col[order]) for name, col in cols.items()}
+        durations = {p.duration_holdout for p in parts}
+        if len(durations) > 1:
+            raise InputError(f"summaries must share duration_holdout; got {sorted(durations)}")
+        return attrs.evolve(first, **changes)
+
+    @classmethod
+    def from_arrays(
+        cls,
+        frequency: ArrayLike,
+        recency: ArrayLike,
+        T: ArrayLike,
+        *,
+        monetary_value: ArrayLike | None = None,
+        customer_ids: ArrayLike | None = None,
+        time_unit: str = "D",
+        frequency_holdout: ArrayLike | None = None,
+        monetary_value_holdout: ArrayLike | None = None,
+        duration_holdout: float | None = None,
+    ) -> CustomerSummary:
+        """Build a summary from statistics computed elsewhere (SQL, Spark, ...).
+
+        Parameters
+        ----------
+        frequency, recency, T : array-like
+            Repeat purchases, time from first to last purchase, time from first
+            purchase to the end of observation (Fader, Hardie & Lee 2005: x,
+            t_x, T). Every row is taken as a buyer.
+        monetary_value : array-like, optional
+            Mean spend of the repeat purchases (0 where frequency is 0). Default 0.
+        customer_ids : array-like, optional
+            Distinct ids; default 0..n-1. Rows are sorted by id.
+        time_unit : str
+            The unit of recency and T (a label; nothing is converted).
+        frequency_holdout, monetary_value_holdout, duration_holdout : optional
+            Holdout statistics, all three or none.
+
+        Raises
+        ------
+        InputError
+            On negative or fractional frequency, recency above T, recency > 0
+            with frequency 0, negative spend, duplicate ids, mismatched lengths.
+
+        Examples
+        --------
+        >>> s = CustomerSummary.from_arrays([2, 0], [30.4, 0.0], [38.9, 38.9], time_unit="W")
+        >>> s.n_purchases.tolist(), s.T.tolist()
+        ([3, 1], [38.9, 38.9])
+        >>> CustomerSummary.from_arrays([1], [5.0], [4.0])
+        Traceback (most recent call last):
+        ...
+        crmcore.errors.InputError: recency must not exceed T; 1 of 1 customers breaks this (at index 0: recency=5.0, T=4.0)
+        """
+        x, tx, t = v.as_histories(frequency, recency, T, allow_empty=True)
+        n = x.size
+        if monetary_value is None:
+            m = np.zeros(n)
+        else:
+            m = v.as_float_array(monetary_value, "monetary_value", allow_empty=True,
+                                 nonnegative=True)
+            v.check_same_length(("frequency", x), ("monetary_value", m))
+        if customer_ids is None:
+            ids: np.ndarray[Any, Any] = np.arange(n, dtype=np.int64)
+        else:
+            uniques, codes = _sorted_distinct_ids(customer_ids, n)
+            ids = uniques
+            order = np.argsort(codes, kind="stable")
+            x, tx, t, m = x[order], tx[order], t[order], m[order]
+        xi = x.astype(np.int64)
+        fields: dict[str, Any] = {}
+        holdout = (frequency_holdout, monetary_value_holdout, duration_holdout)
+        if any(h is not None for h in holdout):
+            if any(h is None for h in holdout):
+                raise InputError(
+                    "frequency_holdout, monetary_value_holdout and duration_holdout go together"
+                )
+            fh = v.as_int_array(frequency_holdout, "frequency_holdout", allow_empty=True,
+                                nonnegative=True)
+            mh = v.as_float_array(monetary_value_holdout, "monetary_value_holdout",
+                                  allow_empty=True, nonnegative=True)
+            v.check_same_length(("frequency", x), ("frequency_holdout", fh),
+                                ("monetary_value_holdout", mh))
+            if customer_ids is not None:
+                fh, mh = fh[order], mh[order]
+            fields.update(
+                frequency_holdout=_readonly(fh),
+                monetary_value_holdout=_readonly(mh),
+                duration_holdout=v.check_float(duration_holdout, "duration_holdout", low=0),
+            )
+        nat = np.full(n, _NAT)
+        return cls(
+            customer_ids=_readonly(ids),
+            frequency=_readonly(xi),
+            recency=_readonly(tx),
+            T=_readonly(t),
+            monetary_value=_readonly(m),
+            n_purchases=_readonly(xi + 1),
+            n_transactions=_readonly(xi + 1),
+            total_spend=_readonly(m * x),
+            first_purchase=_readonly(nat),
+            last_purchase=_readonly(nat.copy()),
+            time_since_last=_readonly(t - tx),
+            has_purchase=_readonly(np.ones(n, dtype=np.bool_)),
+            period="",
+            time_unit=time_unit,
+            **fields,
+        )
+
+
+def _sorted_distinct_ids(customer_ids: ArrayLike, n: int) -> tuple[np.ndarray[Any, Any], IntArray]:
+    from .table import factorize_ids
+
+    uniques, codes = factorize_ids(customer_ids, "customer_ids")
+    if codes.size != n:
+        raise InputError(f"customer_ids must have {n} values, got {codes.size}")
+    if uniques.size != n:
+        counts = np.bincount(codes)
+        dup = int(np.flatnonzero(counts > 1)[0])
+        raise InputError(f"customer_ids must be distinct; {uniques[dup]!r} repeats")
+    return uniques, codes
+
+
+def summarize(
+    table: InteractionTable,
+    *,
+    observation_end: object,
+    period: Period = "D",
+    time_unit: Period = "D",
+    calibration_end: object | None = None,
+) -> CustomerSummary:
+    """Summarise each customer's purchases as in the buy-till-you-die literature.
+
+    Parameters
+    ----------
+    table : InteractionTable
+        The interaction log. Only purchase rows count as purchases; every
+        customer of the table gets a row.
+    observation_end : datetime, date, numpy.datetime64 or ISO string
+        End of observation. Every purchase in the period holding it (or
+        earlier) counts, so with ``period="D"`` the whole day of
+        ``observation_end`` is included. Later purchases are excluded.
+    period : {"h", "D", "W", "M", "Y"}
+        Purchases of one customer in the same calendar period (UTC) merge into
+        one purchase occasion, their amounts summed. Weeks start on Monday.
+    time_unit : {"h", "D", "W", "M", "Y"}
+        Unit of recency, T and time_since_last: differences of period indices
+        times the length of a period in this unit (with ``period="D"`` and
+        ``time_unit="W"`` a 10-day gap is 10/7 weeks). Hours, days and weeks
+        mix; months and years mix; the two families do not.
+    calibration_end : optional
+        When given, the statistics describe the calibration period (up to the
+        period holding ``calibration_end``) and the holdout columns count the
+        occasions after it, up to ``observation_end``. Customers whose first
+        purchase falls in the holdout period are left out (they are not part
+        of the calibration sample); ``T`` runs to ``calibration_end``.
+
+    Returns
+    -------
+    CustomerSummary
+
+    Raises
+    ------
+    InputError
+        On an unknown period or unit, units that do not divide the period,
+        or ``calibration_end`` not before ``observation_end``.
+
+    Notes
+    -----
+    With x the number of repeat occasions, t_x the time of the last occasion
+    and T the end of observation, both measured from the first occasion, this
+    follows Fader, Hardie & Lee (2005): ``frequency = x``, ``recency = t_x``,
+    ``T = T``. ``monetary_value`` is the mean spend of the repeat occasions
+    (the first is excluded, as in the Gamma-Gamma spend model). Customers with
+    interactions but no purchase keep a row with ``has_purchase=False``,
+    frequency, recency, T and spend 0, and NaT purchase dates.
+
+    The computation is one sort of a combined customer-and-period key plus
+    bincounts; no Python loop runs over rows or customers.
+
+    References
+    ----------
+    Fader, P. S., Hardie, B. G. S., & Lee, K. L. (2005). "Counting your
+    customers" the easy way: An alternative to the Pareto/NBD model.
+    Marketing Science, 24(2), 275-284.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crmcore import InteractionTable
+    >>> times = np.array(["2024-01-01T09", "2024-01-01T17", "2024-01-08", "2024-01-03"],
+    ...                  dtype="datetime64[ns]")
+    >>> table = InteractionTable.from_arrays(["a", "a", "a", "b"], times,
+    ...                                      amounts=[10.0, 5.0, 20.0, 8.0])
+    >>> s = summarize(table, observation_end="2024-01-15", time_unit="W")
+    >>> s.frequency.tolist(), s.recency.tolist(), s.T.tolist()
+    ([1, 0], [1.0, 0.0], [2.0, 1.7142857142857142])
+    >>> s.monetary_value.tolist(), s.total_spend.tolist()
+    ([20.0, 0.0], [35.0, 8.0])
+    """
+    if not isinstance(table, InteractionTable):
+        raise InputTypeError(f"table must be an InteractionTable, got {type(table).__name__}")
+    v.check_choice(period, "period", PERIODS)
+    v.check_choice(time_unit, "time_unit", PERIODS)
+    factor = _unit_factor(period, time_unit)
+    end_ts = v.as_timestamp(observation_end, "observation_end")
+    end_idx = int(period_index(end_ts, period))
+    cal_ts: np.datetime64 | None = None
+    cal_idx = end_idx
+    if calibration_end is not None:
+        cal_ts = v.as_timestamp(calibration_end, "calibration_end")
+        cal_idx = int(period_index(cal_ts, period))
+        if cal_idx >= end_idx:
+            raise InputError(
+                f"calibration_end must fall in a period before observation_end's; got "
+                f"calibration_end={cal_ts}, observation_end={end_ts} (period={period!r})"
+            )
+
+    n_c = table.n_customers
+    pidx = period_index(table.times, period)
+    keep = (table.kinds == PURCHASE_CODE) & (pidx <= end_idx)
+    codes = table.customer_codes[keep]
+    p = pidx[keep]
+    amounts = table.amounts[keep]
+    stats = _occasion_stats(codes, p, amounts, n_c, cal_idx)
+    has = stats["n_occ"] > 0
+    first_p, last_p = stats["first"], stats["last"]
+    freq = np.where(has, stats["n_occ"] - 1, 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        repeat_spend = stats["spend"] - stats["first_spend"]
+        monetary = np.where(freq > 0, repeat_spend / np.maximum(freq, 1), 0.0)
+    monetary = np.maximum(monetary, 0.0)  # rounding of the subtraction, never below 0
+    fields: dict[str, Any] = {}
+    rows: BoolArray | None = None
+    if cal_ts is not None:
+        hold = p > cal_idx
+        hold_codes = codes[hold]
+        n_hold_occ = stats["n_occ_holdout"]
+        spend_hold = np.bincount(hold_codes, weights=amounts[hold], minlength=n_c)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            m_hold = np.where(n_hold_occ > 0, spend_hold / np.maximum(n_hold_occ, 1), 0.0)
+        # customers whose first purchase falls in the holdout period are left out
+        any_purchase = np.bincount(codes, minlength=n_c) > 0
+        rows = ~(any_purchase & ~has)
+        fields.update(
+            frequency_holdout=n_hold_occ,
+            monetary_value_holdout=m_hold,
+        )
+    ref_idx = cal_idx
+    T = np.where(has, (ref_idx - first_p) * factor, 0.0)
+    recency = np.where(has, (last_p - first_p) * factor, 0.0)
+    since = np.where(has, (ref_idx - last_p) * factor, 0.0)
+    first_dt = np.where(has, _period_start(first_p, period), _NAT)
+    last_dt = np.where(has, _period_start(last_p, period), _NAT)
+    columns: dict[str, np.ndarray[Any, Any]] = {
+        "customer_ids": table.customer_ids,
+        "frequency": freq.astype(np.int64),
+        "recency": recency.astype(np.float64),
+        "T": T.astype(np.float64),
+        "monetary_value": monetary,
+        "n_purchases": stats["n_occ"],
+        "n_transactions": stats["n_rows"],
+        "total_spend": stats["spend"],
+        "first_purchase": first_dt,
+        "last_purchase": last_dt,
+        "time_since_last": since.astype(np.float64),
+        "has_purchase": has,
+        **fields,
+    }
+    if rows is not None:
+        columns = {k: col[rows] for k, col in columns.items()}
+    columns = {k: _readonly(np.array(col)) for k, col in columns.items()}
+    return CustomerSummary(
+        period=period,
+        time_unit=time_unit,
+        observation_end=end_ts,
+        calibration_end=cal_ts,
+        duration_holdout=None if cal_ts is None else float((end_idx - cal_idx) * factor),
+        **columns,
+    )
+
+
+def _occasion_stats(
+    codes: IntArray, p: IntArray, amounts: FloatArray, n_c: int, cal_idx: int
+) -> dict[str, Any]:
+    """Per customer: occasions, first/last period, spend, first-occasion spend.
+
+    Calibration statistics use the periods ``<= cal_idx``; holdout occasions are
+    counted separately. One sort of the combined (customer, period) key.
+    """
+    zeros_i = np.zeros(n_c, dtype=np.int64)
+    out: dict[str, Any] = {
+        "n_occ": zeros_i,
+        "n_occ_holdout": zeros_i.copy(),
+        "first": zeros_i.copy(),
+        "last": zeros_i.copy(),
+        "spend": np.zeros(n_c),
+        "first_spend": np.zeros(n_c),
+        "n_rows": zeros_i.copy(),
+    }
+    if codes.size == 0:
+        return out
+    pmin = int(p.min())
+    span = int(p.max()) - pmin + 1
+    rel = p - pmin
+    if n_c * span < 2**62:
+        key = codes * span + rel
+        ukey = np.unique(key)
+        uc = ukey // span
+        up = ukey % span + pmin
+    else:  # pragma: no cover - astronomically many periods x customers
+        order = np.lexsort((p, codes))
+        cs, ps = codes[order], p[order]
+        new = np.ones(cs.size, dtype=np.bool_)
+        new[1:] = (cs[1:] != cs[:-1]) | (ps[1:] != ps[:-1])
+        uc, up = cs[new], ps[new]
+    cal_occ = up <= cal_idx
+    uc_cal, up_cal = uc[cal_occ], up[cal_occ]
+    out["n_occ_holdout"] = np.bincount(uc[~cal_occ], minlength=n_c).astype(np.int64)
+    n_occ = np.bincount(uc_cal, minlength=n_c).astype(np.int64)
+    out["n_occ"] = n_occ
+    if uc_cal.size:
+        starts = np.ones(uc_cal.size, dtype=np.bool_)
+        starts[1:] = uc_cal[1:] != uc_cal[:-1]
+        ends = np.ones(uc_cal.size, dtype=np.bool_)
+        ends[:-1] = starts[1:]
+        first = out["first"]
+        last = out["last"]
+        first[uc_cal[starts]] = up_cal[starts]
+        last[uc_cal[ends]] = up_cal[ends]
+    in_cal = p <= cal_idx
+    c_cal, a_cal = codes[in_cal], amounts[in_cal]
+    out["n_rows"] = np.bincount(c_cal, minlength=n_c).astype(np.int64)
+    out["spend"] = np.bincount(c_cal, weights=a_cal, minlength=n_c)
+    is_first = p[in_cal] == out["first"][c_cal]
+    out["first_spend"] = np.bincount(c_cal[is_first], weights=a_cal[is_first], minlength=n_c)
+    return out
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class DiscreteSummary:
+    """Discrete-time purchase histories of one cohort (the BG/BB model's data).
+
+    Attributes
+    ----------
+    customer_ids : ndarray
+        Members of the cohort (first purchase in the start period), sorted.
+    frequency : ndarray of int64
+        x: opportunities (periods after the first) with a purchase.
+    recency : ndarray of int64
+        t_x: the last opportunity with a purchase (1..n), 0 when x = 0.
+    n_periods : int
+        n: the number of opportunities observed.
+    start : numpy.datetime64
+        Start of the cohort's first period.
+    period : str
+        Length of one opportunity.
+    """
+
+    customer_ids: np.ndarray[Any, Any]
+    frequency: IntArray
+    recency: IntArray
+    n_periods: int
+    start: np.datetime64
+    period: str
+
+    def __len__(self) -> int:
+        return int(self.customer_ids.size)
+
+
+def summarize_discrete(
+    table: InteractionTable,
+    *,
+    start: object,
+    period: Period = "Y",
+    n_periods: int,
+) -> DiscreteSummary:
+    """Discrete-time histories of the cohort that first bought in ``start``'s period.
+
+    Parameters
+    ----------
+    table : InteractionTable
+    start : datetime, date, numpy.datetime64 or ISO string
+        Any time in the cohort's first period. Customers whose first purchase
+        falls in this period form the cohort; customers who bought earlier, or
+        only later, are not part of it.
+    period : {"h", "D", "W", "M", "Y"}
+        Length of one purchase opportunity (a year for annual donations).
+    n_periods : int
+        Number of opportunities after the first period (n).
+
+    Returns
+    -------
+    DiscreteSummary
+        x, t_x and n as defined by Fader, Hardie & Shang (2010): x counts the
+        opportunities 1..n with at least one purchase, t_x is the last of them
+        (0 if x = 0). Purchases after opportunity n are ignored.
+
+    References
+    ----------
+    Fader, P. S., Hardie, B. G. S., & Shang, J. (2010). Customer-base analysis
+    in a discrete-time noncontractual setting. Marketing Science, 29(6),
+    1086-1108.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crmcore import InteractionTable
+    >>> t = np.array(["2020-03-01", "2021-05-01", "2023-01-09", "2020-07-01"],
+    ...              dtype="datetime64[ns]")
+    >>> table = InteractionTable.from_arrays([1, 1, 1, 2], t)
+    >>> d = summarize_discrete(table, start="2020-01-01", period="Y", n_periods=4)
+    >>> d.frequency.tolist(), d.recency.tolist(), d.n_periods
+    ([2, 0], [3, 0], 4)
+    """
+    if not isinstance(table, InteractionTable):
+        raise InputTypeError(f"table must be an InteractionTable, got {type(table).__name__}")
+    v.check_choice(period, "period", PERIODS)
+    n = v.check_int(n_periods, "n_periods", low=1)
+    start_ts = v.as_timestamp(start, "start")
+    s_idx = int(period_index(start_ts, period))
+    n_c = table.n_customers
+    purchase = table.kinds == PURCHASE_CODE
+    codes = table.customer_codes[purchase]
+    p = period_index(table.times[purchase], period)
+    first = np.full(n_c, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first, codes, p)
+    cohort = first == s_idx
+    opp = p - s_idx
+    inside = cohort[codes] & (opp >= 1) & (opp <= n)
+    c_in, o_in = codes[inside], opp[inside]
+    occupied = np.zeros((n_c, n + 1), dtype=np.bool_)
+    occupied[c_in, o_in] = True
+    x = occupied[:, 1:].sum(axis=1).astype(np.int64)
+    last = np.zeros(n_c, dtype=np.int64)
+    np.maximum.at(last, c_in, o_in)
+    return DiscreteSummary(
+        customer_ids=_readonly(table.customer_ids[cohort].copy()),
+        frequency=_readonly(x[cohort]),
+        recency=_readonly(last[cohort]),
+        n_periods=n,
+        start=_period_start(np.array([s_idx]), period)[0],
+        period=period,
+    )
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class CompressedHistories:
+    """Weighted distinct histories (frequency, recency, T).
+
+    Fitting a purchase model needs only these: the likelihood of identical
+    customers is identical, so each distinct history enters once with its
+    count as weight. Built by :func:`compress`; parts from several partitions
+    merge with :meth:`combine`.
+    """
+
+    frequency: FloatArray
+    recency: FloatArray
+    T: FloatArray
+    weights: FloatArray
+
+    def __len__(self) -> int:
+        return int(self.frequency.size)
+
+    @property
+    def n_customers(self) -> float:
+        """Total weight (the number of customers represented)."""
+        return float(self.weights.sum())
+
+    @staticmethod
+    def combine(parts: Sequence[CompressedHistories]) -> CompressedHistories:
+        """Merge compressed histories of several partitions into one.
+
+        Examples
+        --------
+        >>> a = compress([1, 0], [2.0, 0.0], [5.0, 5.0])
+        >>> b = compress([1], [2.0], [5.0])
+        >>> c = CompressedHistories.combine([a, b])
+        >>> c.frequency.tolist(), c.weights.tolist()
+        ([0.0, 1.0], [1.0, 2.0])
+        """
+        items = list(parts)
+        if not items:
+            raise InputError("parts must hold at least one CompressedHistories")
+        return _compress_checked(
+            np.concatenate([p.frequency for p in items]),
+            np.concatenate([p.recency for p in items]),
+            np.concatenate([p.T for p in items]),
+            np.concatenate([p.weights for p in items]),
+        )
+
+
+def compress(
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    T: ArrayLike,
+    weights: ArrayLike | None = None,
+) -> CompressedHistories:
+    """Reduce histories to their distinct rows, each with the total weight.
+
+    Parameters
+    ----------
+    frequency, recency, T : array-like
+        Buy-till-you-die histories (x, t_x, T), one row per customer.
+    weights : array-like, optional
+        Non-negative weight per row (default 1). Rows of weight 0 are dropped.
+
+    Returns
+    -------
+    CompressedHistories
+        Distinct rows sorted by (frequency, recency, T).
+
+    Raises
+    ------
+    InputError
+        On histories that break the rules (recency above T, ...) or negative weights.
+
+    Examples
+    --------
+    >>> c = compress([0, 2, 0, 2], [0.0, 3.5, 0.0, 3.5], [10.0, 10.0, 10.0, 10.0])
+    >>> c.frequency.tolist(), c.recency.tolist(), c.weights.tolist()
+    ([0.0, 2.0], [0.0, 3.5], [2.0, 2.0])
+    """
+    x, tx, t = v.as_histories(frequency, recency, T, allow_empty=True)
+    if weights is None:
+        w = np.ones(x.size)
+    else:
+        w = v.as_float_array(weights, "weights", allow_empty=True, nonnegative=True)
+        v.check_same_length(("frequency", x), ("weights", w))
+    return _compress_checked(x, tx, t, w)
+
+
+def _compress_checked(
+    x: FloatArray, tx: FloatArray, t: FloatArray, w: FloatArray
+) -> CompressedHistories:
+    keep = w > 0
+    if not keep.all():
+        x, tx, t, w = x[keep], tx[keep], t[keep], w[keep]
+    if x.size == 0:
+        empty = np.empty(0)
+        return CompressedHistories(
+            frequency=_readonly(empty), recency=_readonly(empty.copy()),
+            T=_readonly(empty.copy()), weights=_readonly(empty.copy()),
+        )
+    order = np.lexsort((t, tx, x))
+    xs, txs, ts, ws = x[order], tx[order], t[order], w[order]
+    new = np.ones(xs.size, dtype=np.bool_)
+    new[1:] = (xs[1:] != xs[:-1]) | (txs[1:] != txs[:-1]) | (ts[1:] != ts[:-1])
+    starts = np.flatnonzero(new)
+    return CompressedHistories(
+        frequency=_readonly(xs[starts]),
+        recency=_readonly(txs[starts]),
+        T=_readonly(ts[starts]),
+        weights=_readonly(np.add.reduceat(ws, starts)),
+    )

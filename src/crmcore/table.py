@@ -1,0 +1,569 @@
+"""The columnar form of an interaction log: :class:`InteractionTable`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import numpy as np
+
+from . import _validation as v
+from ._typing import ArrayLike, BoolArray, DatetimeArray, FloatArray, IntArray
+from .errors import InputError, InputTypeError
+from .records import Channel, InteractionKind
+
+if TYPE_CHECKING:
+    from .records import Interaction
+
+__all__ = ["KIND_CODES", "InteractionTable", "factorize_ids"]
+
+#: Code of each :class:`InteractionKind` in :attr:`InteractionTable.kinds`.
+KIND_CODES: dict[InteractionKind, int] = {k: i for i, k in enumerate(InteractionKind)}
+_KINDS = tuple(InteractionKind)
+_CHANNELS = tuple(Channel)
+PURCHASE_CODE = KIND_CODES[InteractionKind.PURCHASE]
+
+
+def _readonly(arr: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    arr.flags.writeable = False
+    return arr
+
+
+def _ro_or_none(arr: np.ndarray[Any, Any] | None) -> np.ndarray[Any, Any] | None:
+    return None if arr is None else _readonly(arr)
+
+
+def factorize_ids(ids: ArrayLike, name: str = "customer_ids") -> tuple[np.ndarray[Any, Any], IntArray]:
+    """Map arbitrary hashable ids to dense codes, ids in sorted order.
+
+    Parameters
+    ----------
+    ids : array-like
+        One id per row: integers, strings, or any mutually comparable values.
+    name : str
+        The argument's name, for error messages.
+
+    Returns
+    -------
+    uniques : ndarray
+        The distinct ids, sorted.
+    codes : ndarray of int64
+        ``uniques[codes]`` equals ``ids``.
+
+    Raises
+    ------
+    InputError
+        On missing ids (None, NaN) or a non-1-d input.
+    InputTypeError
+        When the ids cannot be ordered (mixed ``1`` and ``"1"``).
+
+    Notes
+    -----
+    Integer ids that are dense enough (their range at most four times the
+    number of rows, or 2**20) are factorised with a lookup table in linear
+    time; other ids with one sort.
+
+    Examples
+    --------
+    >>> uniques, codes = factorize_ids([30, 10, 30, 20])
+    >>> uniques.tolist(), codes.tolist()
+    ([10, 20, 30], [2, 0, 2, 1])
+    """
+    arr = np.asarray(ids)
+    if arr.ndim != 1:
+        raise InputError(f"{name} must be 1-dimensional, got shape {arr.shape}")
+    if arr.size == 0:
+        return arr, np.empty(0, dtype=np.int64)
+    kind = arr.dtype.kind
+    if kind == "b":
+        raise InputTypeError(f"{name} must be ids (integers or strings), got booleans")
+    if kind in "iu":
+        lo, hi = int(arr.min()), int(arr.max())
+        span = hi - lo + 1
+        if span <= max(4 * arr.size, 1 << 20):
+            offset = (arr - lo).astype(np.intp, copy=False)
+            present = np.zeros(span, dtype=np.bool_)
+            present[offset] = True
+            lut = np.cumsum(present, dtype=np.int64) - 1
+            uniques = (np.flatnonzero(present) + lo).astype(arr.dtype)
+            return uniques, lut[offset]
+    if kind == "f":
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            raise InputError(
+                f"{name} must not hold missing ids; {v.describe_violations(bad, (name, arr))}"
+            )
+    if kind == "O":
+        bad = np.fromiter(
+            (x is None or (isinstance(x, float) and x != x) for x in arr),
+            dtype=np.bool_,
+            count=arr.size,
+        )
+        if bad.any():
+            raise InputError(
+                f"{name} must not hold missing ids; {v.describe_violations(bad, (name, arr))}"
+            )
+    try:
+        uniques, codes = np.unique(arr, return_inverse=True)
+    except TypeError as exc:
+        raise InputTypeError(
+            f"{name} must be mutually comparable (all integers or all strings): {exc}"
+        ) from exc
+    return uniques, codes.astype(np.int64, copy=False).reshape(-1)
+
+
+def _encode(
+    values: ArrayLike, name: str, members: tuple[Any, ...], n: int
+) -> np.ndarray[Any, np.dtype[np.int8]]:
+    """Encode enum values (members, their string values, or codes) as int8 codes."""
+    arr = np.asarray(values)
+    if arr.ndim != 1 or arr.size != n:
+        raise InputError(f"{name} must be 1-dimensional with {n} values, got shape {arr.shape}")
+    allowed = [str(m.value) for m in members]
+    if arr.dtype.kind in "iu":
+        bad = (arr < 0) | (arr >= len(members))
+        if bad.any():
+            raise InputError(
+                f"{name} codes must lie in 0..{len(members) - 1}; "
+                f"{v.describe_violations(bad, (name, arr))}"
+            )
+        return arr.astype(np.int8)
+    if arr.dtype.kind not in "UO":
+        raise InputTypeError(f"{name} must hold strings or enum members, got dtype {arr.dtype}")
+    if n == 0:
+        return np.empty(0, dtype=np.int8)
+    uniq, inverse = np.unique(arr.astype(str), return_inverse=True)
+    lookup = np.empty(uniq.size, dtype=np.int8)
+    for i, label in enumerate(uniq.tolist()):
+        if label not in allowed:
+            first = int(np.flatnonzero(inverse == i)[0])
+            raise InputError(
+                f"{name} has an unknown value {label!r} (first at index {first}); "
+                f"allowed: {', '.join(allowed)}"
+            )
+        lookup[i] = allowed.index(label)
+    return lookup[inverse.reshape(-1)]
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class InteractionTable:
+    """A struct of read-only numpy arrays, one row per interaction.
+
+    Build it with :meth:`from_arrays` or :meth:`from_records`; every metric and
+    :func:`crmcore.summarize` runs on it. Customer ids are factorised once:
+    ``customer_ids`` holds the distinct ids in sorted order and
+    ``customer_codes`` each row's index into it.
+
+    Attributes
+    ----------
+    customer_ids : ndarray
+        Distinct customer ids, sorted.
+    customer_codes : ndarray of int64
+        Per row, the index of its customer in ``customer_ids``.
+    times : ndarray of datetime64[ns]
+        Per row, the time in UTC (naive datetime64 meaning UTC).
+    kinds : ndarray of int8
+        Per row, the code of its :class:`~crmcore.InteractionKind`
+        (see :data:`KIND_CODES`; a purchase is 0).
+    amounts : ndarray of float64
+        Per row, the amount (0 where the interaction carries none).
+    channels : ndarray of int8 or None
+        Code of the :class:`~crmcore.Channel` (its position in the enum), -1 unknown.
+    margins : ndarray of float64 or None
+        Margin of the row; NaN where unknown.
+    products, categories, regions, campaigns : ndarray or None
+        Labels per row (any dtype the caller passed; None where unknown).
+    in_control_group, discounted : ndarray of bool or None
+        Flags per row.
+    survey_scores : ndarray of float64 or None
+        The answer of a survey row, NaN on other rows.
+    survey_scale_min, survey_scale_max : ndarray of float64 or None
+        The answer scale of a survey row, NaN on other rows.
+    resolved_at_first_contact : ndarray of int8 or None
+        1 resolved, 0 not resolved, -1 unknown or not a support contact.
+    response_times : ndarray of timedelta64[ns] or None
+        Time to respond, NaT where unknown.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> table = InteractionTable.from_arrays(
+    ...     ["b", "a", "b"],
+    ...     np.array(["2024-01-01", "2024-01-02", "2024-01-05"], dtype="datetime64[D]"),
+    ...     amounts=[10.0, 5.0, 7.5],
+    ... )
+    >>> table.customer_ids.tolist(), table.customer_codes.tolist()
+    (['a', 'b'], [1, 0, 1])
+    >>> len(table), table.n_customers
+    (3, 2)
+    """
+
+    customer_ids: np.ndarray[Any, Any]
+    customer_codes: IntArray
+    times: DatetimeArray
+    kinds: np.ndarray[Any, np.dtype[np.int8]]
+    amounts: FloatArray
+    channels: np.ndarray[Any, np.dtype[np.int8]] | None = None
+    margins: FloatArray | None = None
+    products: np.ndarray[Any, Any] | None = None
+    categories: np.ndarray[Any, Any] | None = None
+    regions: np.ndarray[Any, Any] | None = None
+    campaigns: np.ndarray[Any, Any] | None = None
+    in_control_group: BoolArray | None = None
+    discounted: BoolArray | None = None
+    survey_scores: FloatArray | None = None
+    survey_scale_min: FloatArray | None = None
+    survey_scale_max: FloatArray | None = None
+    resolved_at_first_contact: np.ndarray[Any, np.dtype[np.int8]] | None = None
+    response_times: np.ndarray[Any, np.dtype[np.timedelta64]] | None = None
+
+    def __len__(self) -> int:
+        return int(self.customer_codes.size)
+
+    @property
+    def n_customers(self) -> int:
+        """Number of distinct customers."""
+        return int(self.customer_ids.size)
+
+    @property
+    def is_purchase(self) -> BoolArray:
+        """Mask of the purchase rows."""
+        return self.kinds == PURCHASE_CODE
+
+    def kind_mask(self, kind: InteractionKind | str) -> BoolArray:
+        """Mask of the rows of one kind.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> t = InteractionTable.from_arrays(
+        ...     [1, 1], np.array(["2024-01-01", "2024-01-02"], dtype="datetime64[D]"),
+        ...     kinds=["purchase", "complaint"], amounts=[3.0, 0.0])
+        >>> t.kind_mask("complaint").tolist()
+        [False, True]
+        """
+        try:
+            member = InteractionKind(kind)
+        except ValueError as exc:
+            allowed = ", ".join(k.value for k in InteractionKind)
+            raise InputError(f"kind must be one of {allowed}; got {kind!r}") from exc
+        return self.kinds == KIND_CODES[member]
+
+    def row_customer_ids(self) -> np.ndarray[Any, Any]:
+        """The customer id of every row (``customer_ids[customer_codes]``)."""
+        return self.customer_ids[self.customer_codes]
+
+    def select(self, rows: BoolArray | IntArray) -> InteractionTable:
+        """Return the table restricted to some rows (a mask or indices).
+
+        The customer ids are re-factorised, so customers left without a row
+        disappear.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> t = InteractionTable.from_arrays(
+        ...     [1, 2], np.array(["2024-01-01", "2024-01-02"], dtype="datetime64[D]"))
+        >>> t.select(np.array([False, True])).customer_ids.tolist()
+        [2]
+        """
+        index = np.asarray(rows)
+        if index.dtype.kind == "b" and index.shape != (len(self),):
+            raise InputError(f"rows mask must have length {len(self)}, got shape {index.shape}")
+        fields: dict[str, Any] = {}
+        for field in attrs.fields(InteractionTable):
+            if field.name in ("customer_ids", "customer_codes"):
+                continue
+            value = getattr(self, field.name)
+            fields[field.name] = None if value is None else _readonly(value[index])
+        codes = self.customer_codes[index]
+        used, new_codes = np.unique(codes, return_inverse=True)
+        return InteractionTable(
+            customer_ids=_readonly(self.customer_ids[used]),
+            customer_codes=_readonly(new_codes.astype(np.int64).reshape(-1)),
+            **fields,
+        )
+
+    @classmethod
+    def from_arrays(
+        cls,
+        customer_ids: ArrayLike,
+        times: ArrayLike,
+        *,
+        kinds: ArrayLike | None = None,
+        amounts: ArrayLike | None = None,
+        channels: ArrayLike | None = None,
+        margins: ArrayLike | None = None,
+        products: ArrayLike | None = None,
+        categories: ArrayLike | None = None,
+        regions: ArrayLike | None = None,
+        campaigns: ArrayLike | None = None,
+        in_control_group: ArrayLike | None = None,
+        discounted: ArrayLike | None = None,
+        survey_scores: ArrayLike | None = None,
+        survey_scale_min: ArrayLike | None = None,
+        survey_scale_max: ArrayLike | None = None,
+        resolved_at_first_contact: ArrayLike | None = None,
+        response_times: ArrayLike | None = None,
+    ) -> InteractionTable:
+        """Build a table from columns.
+
+        Parameters
+        ----------
+        customer_ids : array-like
+            One id per row (any mutually comparable hashable values).
+        times : array-like
+            One time per row: numpy ``datetime64`` (taken as UTC), ``datetime``
+            objects (aware ones converted to UTC, naive ones taken as UTC; never
+            mixed), ISO strings, or a timezone-aware pandas or polars column
+            (converted to UTC).
+        kinds : array-like, optional
+            :class:`~crmcore.InteractionKind` members, their string values, or
+            their codes. Default: every row is a purchase.
+        amounts : array-like, optional
+            Finite amounts; purchases must not be negative. Default 0.
+        channels : array-like, optional
+            :class:`~crmcore.Channel` members or their string values.
+        margins : array-like, optional
+            Finite margins (may be negative: a customer can cost money).
+        products, categories, regions, campaigns : array-like, optional
+            Labels per row.
+        in_control_group, discounted : array-like of bool, optional
+            Flags per row.
+        survey_scores, survey_scale_min, survey_scale_max : array-like, optional
+            Survey answers and their scale; NaN on rows that are not answers.
+            Scores must lie inside their scale.
+        resolved_at_first_contact : array-like, optional
+            1/True, 0/False, or -1 (unknown).
+        response_times : array-like of timedelta64, optional
+            Non-negative durations, NaT where unknown.
+
+        Returns
+        -------
+        InteractionTable
+
+        Raises
+        ------
+        InputError
+            On mismatched lengths, NaN or infinite amounts, negative purchase
+            amounts, missing times, mixed naive and aware times, unknown kinds
+            or channels, survey scores outside their scale.
+        InputTypeError
+            On values of the wrong type (text where numbers belong).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> t = InteractionTable.from_arrays(
+        ...     [7, 7], np.array(["2024-03-01", "2024-03-02"], dtype="datetime64[D]"),
+        ...     amounts=[20.0, -5.0])
+        Traceback (most recent call last):
+        ...
+        crmcore.errors.InputError: amounts of purchases must be non-negative; 1 of 2 values breaks this (at index 1: amounts=-5.0)
+        """
+        uniques, codes = factorize_ids(customer_ids, "customer_ids")
+        n = int(codes.size)
+        t = v.as_datetime_array(times, "times")
+        v.check_same_length(("customer_ids", codes), ("times", t))
+        kind_codes = (
+            np.full(n, PURCHASE_CODE, dtype=np.int8)
+            if kinds is None
+            else _encode(kinds, "kinds", _KINDS, n)
+        )
+        if amounts is None:
+            amt = np.zeros(n, dtype=np.float64)
+        else:
+            amt = v.as_float_array(amounts, "amounts", allow_empty=True)
+            v.check_same_length(("customer_ids", codes), ("amounts", amt))
+            bad = (amt < 0) & (kind_codes == PURCHASE_CODE)
+            if bad.any():
+                raise InputError(
+                    "amounts of purchases must be non-negative; "
+                    + v.describe_violations(bad, ("amounts", amt))
+                )
+        optional: dict[str, Any] = {}
+        if channels is not None:
+            optional["channels"] = _encode(channels, "channels", _CHANNELS, n)
+        if margins is not None:
+            optional["margins"] = _column_float(margins, "margins", n, allow_nan=True)
+        for label, col in (
+            ("products", products),
+            ("categories", categories),
+            ("regions", regions),
+            ("campaigns", campaigns),
+        ):
+            if col is not None:
+                arr = np.asarray(col)
+                if arr.shape != (n,):
+                    raise InputError(f"{label} must have {n} values, got shape {arr.shape}")
+                optional[label] = arr.copy()
+        for label, col in (("in_control_group", in_control_group), ("discounted", discounted)):
+            if col is not None:
+                flags = v.as_bool_array(col, label, allow_empty=True)
+                v.check_same_length(("customer_ids", codes), (label, flags))
+                optional[label] = flags
+        if survey_scores is not None:
+            optional.update(
+                _survey_columns(survey_scores, survey_scale_min, survey_scale_max, n)
+            )
+        if resolved_at_first_contact is not None:
+            res = v.as_int_array(
+                resolved_at_first_contact, "resolved_at_first_contact", allow_empty=True,
+                low=-1, high=1,
+            )
+            v.check_same_length(("customer_ids", codes), ("resolved_at_first_contact", res))
+            optional["resolved_at_first_contact"] = res.astype(np.int8)
+        if response_times is not None:
+            optional["response_times"] = _column_timedelta(response_times, n)
+        return cls(
+            customer_ids=_readonly(uniques.copy()),
+            customer_codes=_readonly(codes),
+            times=_readonly(t),
+            kinds=_readonly(kind_codes),
+            amounts=_readonly(amt),
+            **{k: _readonly(a) for k, a in optional.items()},
+        )
+
+    @classmethod
+    def from_records(cls, records: Iterable[Interaction]) -> InteractionTable:
+        """Build a table from :class:`~crmcore.Interaction` records.
+
+        Aware record times are converted to UTC. Missing optional values become
+        the table's missing markers (NaN, NaT, -1).
+
+        Examples
+        --------
+        >>> import datetime as dt
+        >>> from crmcore import Interaction
+        >>> rec = Interaction(customer_id="c1", kind="purchase", amount=12.5,
+        ...                   timestamp=dt.datetime(2024, 5, 1, 9, tzinfo=dt.UTC))
+        >>> InteractionTable.from_records([rec]).amounts.tolist()
+        [12.5]
+        """
+        rows = list(records)
+        from .records import Interaction
+
+        for i, r in enumerate(rows):
+            if not isinstance(r, Interaction):
+                raise InputTypeError(
+                    f"records must be Interaction objects; found {type(r).__name__} at index {i}"
+                )
+        nan = float("nan")
+
+        def col(name: str) -> list[Any]:
+            return [getattr(r, name) for r in rows]
+
+        def opt_float(name: str) -> list[float]:
+            return [nan if x is None else float(x) for x in col(name)]
+
+        def any_set(name: str) -> bool:
+            return any(x is not None for x in col(name))
+
+        kwargs: dict[str, Any] = {}
+        if any_set("channel"):
+            kwargs["channels"] = np.array(
+                [-1 if c is None else _CHANNELS.index(Channel(c)) for c in col("channel")],
+                dtype=np.int8,
+            )
+        if any_set("margin"):
+            kwargs["margins"] = opt_float("margin")
+        for rec_name, tab_name in (
+            ("product", "products"),
+            ("category", "categories"),
+            ("region", "regions"),
+            ("campaign", "campaigns"),
+        ):
+            if any_set(rec_name):
+                kwargs[tab_name] = np.array(col(rec_name), dtype=object)
+        for flag in ("in_control_group", "discounted"):
+            kwargs[flag] = np.array([bool(x) for x in col(flag)], dtype=np.bool_)
+        if any_set("survey_score"):
+            kwargs["survey_scores"] = opt_float("survey_score")
+            kwargs["survey_scale_min"] = [
+                nan if r.survey_score is None else float(r.survey_scale[0]) for r in rows
+            ]
+            kwargs["survey_scale_max"] = [
+                nan if r.survey_score is None else float(r.survey_scale[1]) for r in rows
+            ]
+        if any_set("resolved_at_first_contact"):
+            kwargs["resolved_at_first_contact"] = [
+                -1 if x is None else int(bool(x)) for x in col("resolved_at_first_contact")
+            ]
+        if any_set("response_time"):
+            kwargs["response_times"] = np.array(
+                [
+                    np.timedelta64("NaT", "ns") if x is None else np.timedelta64(x, "ns")
+                    for x in col("response_time")
+                ],
+                dtype="timedelta64[ns]",
+            )
+        channels = kwargs.pop("channels", None)
+        table = cls.from_arrays(
+            np.array(col("customer_id"), dtype=object) if rows else np.array([], dtype=object),
+            np.array(col("timestamp"), dtype=object),
+            kinds=np.array([str(k) for k in col("kind")], dtype=object),
+            amounts=[0.0 if x is None else float(x) for x in col("amount")],
+            **kwargs,
+        )
+        if channels is not None:
+            table = attrs.evolve(table, channels=_readonly(channels))
+        return table
+
+
+def _column_float(values: ArrayLike, name: str, n: int, *, allow_nan: bool) -> FloatArray:
+    arr = v.as_float_array(values, name, allow_empty=True, allow_nan=allow_nan)
+    if arr.shape != (n,):
+        raise InputError(f"{name} must have {n} values, got shape {arr.shape}")
+    return arr
+
+
+def _survey_columns(
+    scores: ArrayLike, low: ArrayLike | None, high: ArrayLike | None, n: int
+) -> dict[str, FloatArray]:
+    s = _column_float(scores, "survey_scores", n, allow_nan=True)
+    if low is None or high is None:
+        raise InputError(
+            "survey_scores needs survey_scale_min and survey_scale_max (the answer scale of "
+            "each row, e.g. 0 and 10 for a recommendation question)"
+        )
+    lo = _column_float(low, "survey_scale_min", n, allow_nan=True)
+    hi = _column_float(high, "survey_scale_max", n, allow_nan=True)
+    answered = ~np.isnan(s)
+    missing_scale = answered & (np.isnan(lo) | np.isnan(hi))
+    if missing_scale.any():
+        raise InputError(
+            "survey_scale_min and survey_scale_max must be given for every answered row; "
+            + v.describe_violations(missing_scale, ("survey_scores", s))
+        )
+    with np.errstate(invalid="ignore"):
+        outside = answered & ((s < lo) | (s > hi))
+    if outside.any():
+        raise InputError(
+            "survey_scores must lie inside their scale; "
+            + v.describe_violations(
+                outside, ("survey_scores", s), ("survey_scale_min", lo), ("survey_scale_max", hi)
+            )
+        )
+    return {"survey_scores": s, "survey_scale_min": lo, "survey_scale_max": hi}
+
+
+def _column_timedelta(values: ArrayLike, n: int) -> np.ndarray[Any, np.dtype[np.timedelta64]]:
+    arr = np.asarray(values)
+    if arr.dtype.kind == "O":
+        try:
+            arr = arr.astype("timedelta64[ns]")
+        except (TypeError, ValueError) as exc:
+            raise InputTypeError(f"response_times must hold durations: {exc}") from exc
+    if arr.dtype.kind != "m":
+        raise InputTypeError(f"response_times must hold timedelta64 values, got dtype {arr.dtype}")
+    if arr.shape != (n,):
+        raise InputError(f"response_times must have {n} values, got shape {arr.shape}")
+    out = arr.astype("timedelta64[ns]")
+    bad = ~np.isnat(out) & (out < np.timedelta64(0, "ns"))
+    if bad.any():
+        raise InputError(
+            "response_times must not be negative; "
+            + v.describe_violations(bad, ("response_times", out))
+        )
+    return out
