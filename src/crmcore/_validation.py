@@ -210,9 +210,7 @@ def check_same_length(*named: tuple[str, np.ndarray[Any, Any] | Sequence[Any]]) 
     first_label, n = lengths[0]
     for label, m in lengths[1:]:
         if m != n:
-            raise InputError(
-                f"{label} must have the same length as {first_label}; got {m} and {n}"
-            )
+            raise InputError(f"{label} must have the same length as {first_label}; got {m} and {n}")
     return n
 
 
@@ -270,13 +268,14 @@ def as_generator(rng: SeedLike, name: str = "rng") -> np.random.Generator:
     """
     if isinstance(rng, np.random.Generator):
         return rng
-    if isinstance(rng, bool) or not isinstance(rng, numbers.Integral):
+    seed: object = rng
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
         raise InputTypeError(
-            f"{name} must be an int seed or a numpy.random.Generator, got {type(rng).__name__}"
+            f"{name} must be an int seed or a numpy.random.Generator, got {type(seed).__name__}"
         )
-    if int(rng) < 0:
-        raise InputError(f"{name} must be a non-negative seed, got {int(rng)}")
-    return np.random.default_rng(int(rng))
+    if int(seed) < 0:
+        raise InputError(f"{name} must be a non-negative seed, got {int(seed)}")
+    return np.random.default_rng(int(seed))
 
 
 def as_timestamp(x: object, name: str) -> np.datetime64:
@@ -295,7 +294,7 @@ def as_timestamp(x: object, name: str) -> np.datetime64:
     if isinstance(x, np.datetime64):
         if np.isnat(x):
             raise InputError(f"{name} must be a point in time, got NaT")
-        return x.astype(_NS)
+        return cast(np.datetime64, x.astype(_NS))
     if isinstance(x, str):
         try:
             value = np.datetime64(x, "ns")
@@ -332,7 +331,7 @@ def as_datetime_array(x: ArrayLike, name: str, *, allow_empty: bool = True) -> D
     _check_size(arr, name, allow_empty)
     if arr.dtype.kind == "M":
         out = arr.astype(_NS)
-    elif arr.dtype.kind == "O" or arr.dtype.kind == "U":
+    elif arr.dtype.kind in {"O", "U"}:
         out = _object_times_to_utc(arr, name)
     else:
         raise InputTypeError(
@@ -341,7 +340,9 @@ def as_datetime_array(x: ArrayLike, name: str, *, allow_empty: bool = True) -> D
         )
     bad = np.isnat(out)
     if bad.any():
-        raise InputError(f"{name} must not hold missing times (NaT); {describe_violations(bad, (name, out))}")
+        raise InputError(
+            f"{name} must not hold missing times (NaT); {describe_violations(bad, (name, out))}"
+        )
     return out
 
 
@@ -368,11 +369,12 @@ def _object_times_to_utc(arr: np.ndarray[Any, Any], name: str) -> DatetimeArray:
     values: list[Any] = []
     for i, v in enumerate(arr):
         if isinstance(v, _dt.datetime):
-            if aware[i]:
-                v = v.astimezone(_dt.UTC).replace(tzinfo=None)
+            naive = v.astimezone(_dt.UTC).replace(tzinfo=None) if aware[i] else v
+            values.append(np.datetime64(naive, "ns"))
+        elif isinstance(v, _dt.date):
             values.append(np.datetime64(v, "ns"))
-        elif isinstance(v, _dt.date | np.datetime64):
-            values.append(np.datetime64(v, "ns"))
+        elif isinstance(v, np.datetime64):
+            values.append(v.astype(_NS))
         else:
             raise InputTypeError(
                 f"{name} must hold datetimes; found {type(v).__name__} {v!r} at index {i}"

@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import attrs
 import numpy as np
@@ -169,7 +169,7 @@ class CustomerSummary:
         return int(self.customer_ids.size)
 
     def columns(self) -> dict[str, np.ndarray[Any, Any]]:
-        """The per-customer arrays by name, e.g. for ``pandas.DataFrame(summary.columns())``.
+        """Return the per-customer arrays by name (``pandas.DataFrame(summary.columns())``).
 
         Examples
         --------
@@ -196,7 +196,7 @@ class CustomerSummary:
         index = np.asarray(rows)
         if index.dtype.kind == "b" and index.shape != (len(self),):
             raise InputError(f"rows mask must have length {len(self)}, got shape {index.shape}")
-        changes = {
+        changes: dict[str, Any] = {
             name: _readonly(np.asarray(col)[index]) for name, col in self.columns().items()
         }
         return attrs.evolve(self, **changes)
@@ -259,10 +259,10 @@ class CustomerSummary:
                 "summaries must cover disjoint customers; customer id "
                 f"{sorted_ids[i]!r} appears in more than one"
             )
-        changes = {name: _readonly(col[order]) for name, col in cols.items()}
+        changes: dict[str, Any] = {name: _readonly(col[order]) for name, col in cols.items()}
         durations = {p.duration_holdout for p in parts}
         if len(durations) > 1:
-            raise InputError(f"summaries must share duration_holdout; got {sorted(durations)}")
+            raise InputError(f"summaries must share duration_holdout; got {durations}")
         return attrs.evolve(first, **changes)
 
     @classmethod
@@ -310,15 +310,16 @@ class CustomerSummary:
         >>> CustomerSummary.from_arrays([1], [5.0], [4.0])
         Traceback (most recent call last):
         ...
-        crmcore.errors.InputError: recency must not exceed T; 1 of 1 customers breaks this (at index 0: recency=5.0, T=4.0)
+        crmcore.errors.InputError: recency must not exceed T; 1 of 1 customers breaks this ...
         """
         x, tx, t = v.as_histories(frequency, recency, T, allow_empty=True)
         n = x.size
         if monetary_value is None:
             m = np.zeros(n)
         else:
-            m = v.as_float_array(monetary_value, "monetary_value", allow_empty=True,
-                                 nonnegative=True)
+            m = v.as_float_array(
+                monetary_value, "monetary_value", allow_empty=True, nonnegative=True
+            )
             v.check_same_length(("frequency", x), ("monetary_value", m))
         if customer_ids is None:
             ids: np.ndarray[Any, Any] = np.arange(n, dtype=np.int64)
@@ -335,12 +336,21 @@ class CustomerSummary:
                 raise InputError(
                     "frequency_holdout, monetary_value_holdout and duration_holdout go together"
                 )
-            fh = v.as_int_array(frequency_holdout, "frequency_holdout", allow_empty=True,
-                                nonnegative=True)
-            mh = v.as_float_array(monetary_value_holdout, "monetary_value_holdout",
-                                  allow_empty=True, nonnegative=True)
-            v.check_same_length(("frequency", x), ("frequency_holdout", fh),
-                                ("monetary_value_holdout", mh))
+            fh = v.as_int_array(
+                cast(Any, frequency_holdout),
+                "frequency_holdout",
+                allow_empty=True,
+                nonnegative=True,
+            )
+            mh = v.as_float_array(
+                cast(Any, monetary_value_holdout),
+                "monetary_value_holdout",
+                allow_empty=True,
+                nonnegative=True,
+            )
+            v.check_same_length(
+                ("frequency", x), ("frequency_holdout", fh), ("monetary_value_holdout", mh)
+            )
             if customer_ids is not None:
                 fh, mh = fh[order], mh[order]
             fields.update(
@@ -799,8 +809,10 @@ def _compress_checked(
     if x.size == 0:
         empty = np.empty(0)
         return CompressedHistories(
-            frequency=_readonly(empty), recency=_readonly(empty.copy()),
-            T=_readonly(empty.copy()), weights=_readonly(empty.copy()),
+            frequency=_readonly(empty),
+            recency=_readonly(empty.copy()),
+            T=_readonly(empty.copy()),
+            weights=_readonly(empty.copy()),
         )
     order = np.lexsort((t, tx, x))
     xs, txs, ts, ws = x[order], tx[order], t[order], w[order]

@@ -34,7 +34,9 @@ def _ro_or_none(arr: np.ndarray[Any, Any] | None) -> np.ndarray[Any, Any] | None
     return None if arr is None else _readonly(arr)
 
 
-def factorize_ids(ids: ArrayLike, name: str = "customer_ids") -> tuple[np.ndarray[Any, Any], IntArray]:
+def factorize_ids(
+    ids: ArrayLike, name: str = "customer_ids"
+) -> tuple[np.ndarray[Any, Any], IntArray]:
     """Map arbitrary hashable ids to dense codes, ids in sorted order.
 
     Parameters
@@ -96,7 +98,7 @@ def factorize_ids(ids: ArrayLike, name: str = "customer_ids") -> tuple[np.ndarra
             )
     if kind == "O":
         bad = np.fromiter(
-            (x is None or (isinstance(x, float) and x != x) for x in arr),
+            (x is None or (isinstance(x, float) and np.isnan(x)) for x in arr),
             dtype=np.bool_,
             count=arr.size,
         )
@@ -229,7 +231,7 @@ class InteractionTable:
     @property
     def is_purchase(self) -> BoolArray:
         """Mask of the purchase rows."""
-        return self.kinds == PURCHASE_CODE
+        return np.asarray(self.kinds == PURCHASE_CODE, dtype=np.bool_)
 
     def kind_mask(self, kind: InteractionKind | str) -> BoolArray:
         """Mask of the rows of one kind.
@@ -248,10 +250,10 @@ class InteractionTable:
         except ValueError as exc:
             allowed = ", ".join(k.value for k in InteractionKind)
             raise InputError(f"kind must be one of {allowed}; got {kind!r}") from exc
-        return self.kinds == KIND_CODES[member]
+        return np.asarray(self.kinds == KIND_CODES[member], dtype=np.bool_)
 
     def row_customer_ids(self) -> np.ndarray[Any, Any]:
-        """The customer id of every row (``customer_ids[customer_codes]``)."""
+        """Return the customer id of every row (``customer_ids[customer_codes]``)."""
         return self.customer_ids[self.customer_codes]
 
     def select(self, rows: BoolArray | IntArray) -> InteractionTable:
@@ -360,7 +362,7 @@ class InteractionTable:
         ...     amounts=[20.0, -5.0])
         Traceback (most recent call last):
         ...
-        crmcore.errors.InputError: amounts of purchases must be non-negative; 1 of 2 values breaks this (at index 1: amounts=-5.0)
+        crmcore.errors.InputError: amounts of purchases must be non-negative; 1 of 2 values ...
         """
         uniques, codes = factorize_ids(customer_ids, "customer_ids")
         n = int(codes.size)
@@ -404,13 +406,14 @@ class InteractionTable:
                 v.check_same_length(("customer_ids", codes), (label, flags))
                 optional[label] = flags
         if survey_scores is not None:
-            optional.update(
-                _survey_columns(survey_scores, survey_scale_min, survey_scale_max, n)
-            )
+            optional.update(_survey_columns(survey_scores, survey_scale_min, survey_scale_max, n))
         if resolved_at_first_contact is not None:
             res = v.as_int_array(
-                resolved_at_first_contact, "resolved_at_first_contact", allow_empty=True,
-                low=-1, high=1,
+                resolved_at_first_contact,
+                "resolved_at_first_contact",
+                allow_empty=True,
+                low=-1,
+                high=1,
             )
             v.check_same_length(("customer_ids", codes), ("resolved_at_first_contact", res))
             optional["resolved_at_first_contact"] = res.astype(np.int8)

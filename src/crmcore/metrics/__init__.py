@@ -1,0 +1,26 @@
+"""Pure metric functions over numpy arrays: loyalty, retention, value, satisfaction, change, sales.
+
+Every function is re-exported here, so ``crmcore.metrics.nps`` and
+``crmcore.metrics.satisfaction.nps`` are the same object.
+"""
+
+from __future__ import annotations
+
+from . import change, loyalty, retention, sales, satisfaction, value
+from .change import *  # noqa: F403
+from .loyalty import *  # noqa: F403
+from .retention import *  # noqa: F403
+from .sales import *  # noqa: F403
+from .satisfaction import *  # noqa: F403
+from .value import *  # noqa: F403
+
+__all__ = sorted(
+    [
+        *change.__all__,
+        *loyalty.__all__,
+        *retention.__all__,
+        *sales.__all__,
+        *satisfaction.__all__,
+        *value.__all__,
+    ]
+)

@@ -1,0 +1,5 @@
+"""value metrics (being written)."""
+
+from __future__ import annotations
+
+__all__: list[str] = []
