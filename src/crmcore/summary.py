@@ -64,7 +64,7 @@ def period_index(times: DatetimeArray | np.datetime64, period: str) -> Any:
     >>> import numpy as np
     >>> t = np.array(["1970-01-04", "1970-01-05", "1970-02-01"], dtype="datetime64[ns]")
     >>> period_index(t, "W").tolist(), period_index(t, "M").tolist()
-    ([0, 1], [0, 0, 1])
+    ([0, 1, 4], [0, 0, 1])
     """
     if period == "W":
         days = np.asarray(times).astype("datetime64[D]").astype(np.int64)
@@ -489,9 +489,10 @@ def summarize(
     n_c = table.n_customers
     pidx = period_index(table.times, period)
     keep = (table.kinds == PURCHASE_CODE) & (pidx <= end_idx)
-    codes = table.customer_codes[keep]
-    p = pidx[keep]
-    amounts = table.amounts[keep]
+    if keep.all():  # the common case: a purchase log up to observation_end; no copies
+        codes, p, amounts = table.customer_codes, pidx, table.amounts
+    else:
+        codes, p, amounts = table.customer_codes[keep], pidx[keep], table.amounts[keep]
     stats = _occasion_stats(codes, p, amounts, n_c, cal_idx)
     has = stats["n_occ"] > 0
     first_p, last_p = stats["first"], stats["last"]
@@ -556,7 +557,8 @@ def _occasion_stats(
     """Per customer: occasions, first/last period, spend, first-occasion spend.
 
     Calibration statistics use the periods ``<= cal_idx``; holdout occasions are
-    counted separately. One sort of the combined (customer, period) key.
+    counted separately. One sort of the combined (customer, period) key, then
+    run detection on the sorted keys and bincounts.
     """
     zeros_i = np.zeros(n_c, dtype=np.int64)
     out: dict[str, Any] = {
@@ -572,38 +574,47 @@ def _occasion_stats(
         return out
     pmin = int(p.min())
     span = int(p.max()) - pmin + 1
-    rel = p - pmin
     if n_c * span < 2**62:
-        key = codes * span + rel
-        ukey = np.unique(key)
-        uc = ukey // span
-        up = ukey % span + pmin
+        # a narrower key sorts faster; int32 suffices for most logs
+        kdtype = np.int32 if n_c * span < 2**31 else np.int64
+        key: np.ndarray[Any, Any] = codes.astype(kdtype)
+        key *= span
+        key += (p - pmin).astype(kdtype)
+        key.sort()
+        new = np.empty(key.size, dtype=np.bool_)
+        new[0] = True
+        np.not_equal(key[1:], key[:-1], out=new[1:])
+        ukey: np.ndarray[Any, Any] = key[new]
+        del key, new
+        uc = (ukey // span).astype(np.int64)
+        up = (ukey - uc * span).astype(np.int64) + pmin
     else:  # pragma: no cover - astronomically many periods x customers
         order = np.lexsort((p, codes))
         cs, ps = codes[order], p[order]
         new = np.ones(cs.size, dtype=np.bool_)
         new[1:] = (cs[1:] != cs[:-1]) | (ps[1:] != ps[:-1])
         uc, up = cs[new], ps[new]
-    cal_occ = up <= cal_idx
-    uc_cal, up_cal = uc[cal_occ], up[cal_occ]
-    out["n_occ_holdout"] = np.bincount(uc[~cal_occ], minlength=n_c).astype(np.int64)
-    n_occ = np.bincount(uc_cal, minlength=n_c).astype(np.int64)
-    out["n_occ"] = n_occ
-    if uc_cal.size:
-        starts = np.ones(uc_cal.size, dtype=np.bool_)
-        starts[1:] = uc_cal[1:] != uc_cal[:-1]
-        ends = np.ones(uc_cal.size, dtype=np.bool_)
+    holdout = pmin + span - 1 > cal_idx
+    if holdout:
+        cal_occ = up <= cal_idx
+        out["n_occ_holdout"] = np.bincount(uc[~cal_occ], minlength=n_c).astype(np.int64)
+        uc, up = uc[cal_occ], up[cal_occ]
+        in_cal = p <= cal_idx
+        codes, p, amounts = codes[in_cal], p[in_cal], amounts[in_cal]
+    out["n_occ"] = np.bincount(uc, minlength=n_c).astype(np.int64)
+    if uc.size:
+        starts = np.empty(uc.size, dtype=np.bool_)
+        starts[0] = True
+        np.not_equal(uc[1:], uc[:-1], out=starts[1:])
+        ends = np.empty(uc.size, dtype=np.bool_)
+        ends[-1] = True
         ends[:-1] = starts[1:]
-        first = out["first"]
-        last = out["last"]
-        first[uc_cal[starts]] = up_cal[starts]
-        last[uc_cal[ends]] = up_cal[ends]
-    in_cal = p <= cal_idx
-    c_cal, a_cal = codes[in_cal], amounts[in_cal]
-    out["n_rows"] = np.bincount(c_cal, minlength=n_c).astype(np.int64)
-    out["spend"] = np.bincount(c_cal, weights=a_cal, minlength=n_c)
-    is_first = p[in_cal] == out["first"][c_cal]
-    out["first_spend"] = np.bincount(c_cal[is_first], weights=a_cal[is_first], minlength=n_c)
+        out["first"][uc[starts]] = up[starts]
+        out["last"][uc[ends]] = up[ends]
+    out["n_rows"] = np.bincount(codes, minlength=n_c).astype(np.int64)
+    out["spend"] = np.bincount(codes, weights=amounts, minlength=n_c)
+    is_first = p == out["first"][codes]
+    out["first_spend"] = np.bincount(codes[is_first], weights=amounts[is_first], minlength=n_c)
     return out
 
 
