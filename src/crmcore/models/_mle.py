@@ -1,0 +1,494 @@
+"""The maximum-likelihood driver shared by every forecast model (private).
+
+Every model in :mod:`crmcore.models` fits its parameters through
+:func:`maximize_likelihood`; this module owns the optimiser, the standard
+errors and the convergence diagnostics so that all models behave alike.
+
+How a model uses it
+-------------------
+1. Reduce the data to weighted distinct rows (:func:`prepare_histories` for
+   the (frequency, recency, T) models, or :func:`crmcore.compress` directly),
+   so that the cost of one likelihood evaluation grows with the number of
+   distinct histories, not with the number of customers.
+2. Write ``objective(theta) -> (total_log_likelihood, gradient)`` where
+   ``theta`` holds the model's parameters on their natural scale (all
+   positive), the log-likelihood is the weighted total over customers and the
+   gradient is d(total)/d(theta), a float64 array of the same length. A model
+   without an analytic gradient wraps a value-only function with
+   :func:`numerical_gradient`.
+3. Call ``maximize_likelihood(objective, initial, names=..., model=...,
+   n_customers=...)`` and build the model's fit result from the
+   :class:`MleResult` (``estimates``, ``standard_errors``, ``log_likelihood``,
+   ``converged``, ``n_iterations``, ``covariance``).
+
+What the driver does
+--------------------
+* Optimises ``u = log(theta)`` (so every parameter stays positive) with
+  L-BFGS-B on the mean log-likelihood per customer (so tolerances do not
+  depend on the size of the data), using the supplied gradient through the
+  chain rule d/du = theta * d/dtheta.
+* Polishes the optimum with damped Newton steps on a numerical Hessian (central
+  differences of the gradient) until the mean gradient in ``u`` is below
+  ``gradient_tolerance``.
+* Standard errors come from the inverse of the negative Hessian of the *total*
+  log-likelihood in natural parameters (observed information).
+* Raises :class:`~crmcore.errors.ConvergenceError`, with advice, when the
+  optimiser does not reach a stationary point, when a parameter runs off to 0
+  or infinity (the data do not identify it), or when the information matrix is
+  not positive definite. No penalizer is ever added.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import attrs
+import numpy as np
+import scipy.optimize
+
+from crmcore import _validation as v
+from crmcore._typing import ArrayLike, FloatArray, IntArray
+from crmcore.errors import ConvergenceError, InputError, InputTypeError
+from crmcore.summary import CompressedHistories, CustomerSummary, compress
+
+__all__ = [
+    "LOG_BOUND",
+    "MleResult",
+    "Objective",
+    "distinct_values",
+    "maximize_likelihood",
+    "numerical_gradient",
+    "prepare_histories",
+]
+
+#: ``objective(theta) -> (total log-likelihood, d total / d theta)``.
+Objective = Callable[[FloatArray], tuple[float, FloatArray]]
+
+#: Bound on ``|log(theta)|`` during the search (theta within about
+#: [1e-13, 1e13]); an estimate that reaches it is reported as unidentified.
+LOG_BOUND = 30.0
+
+_DIFF_STEP = 1e-5  # central-difference step in log-parameter space
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class MleResult:
+    """Outcome of :func:`maximize_likelihood`.
+
+    Attributes
+    ----------
+    names : tuple of str
+        Parameter names, in the order of the arrays below.
+    estimates : ndarray
+        Maximum-likelihood estimates on the natural scale.
+    log_likelihood : float
+        Total (weighted) log-likelihood at the estimates.
+    gradient : ndarray
+        Gradient of the total log-likelihood in natural parameters at the
+        estimates (close to 0).
+    hessian : ndarray
+        Hessian of the total log-likelihood in natural parameters.
+    covariance : ndarray
+        Inverse of the negative Hessian (asymptotic covariance).
+    standard_errors : ndarray
+        Square roots of the covariance diagonal.
+    converged : bool
+        Whether a stationary point with a negative-definite Hessian was
+        reached (always True when returned: failure raises).
+    n_iterations : int
+        Optimiser iterations (L-BFGS-B iterations plus Newton polishing steps).
+    n_evaluations : int
+        Objective evaluations, the Hessian's included.
+    """
+
+    names: tuple[str, ...]
+    estimates: FloatArray
+    log_likelihood: float
+    gradient: FloatArray
+    hessian: FloatArray
+    covariance: FloatArray
+    standard_errors: FloatArray
+    converged: bool
+    n_iterations: int
+    n_evaluations: int
+
+
+class _Counted:
+    """Objective in log-parameter space, scaled per customer, with a call counter."""
+
+    def __init__(self, objective: Objective, n_params: int, scale: float) -> None:
+        self.objective = objective
+        self.n_params = n_params
+        self.scale = scale
+        self.n_evaluations = 0
+
+    def natural(self, theta: FloatArray) -> tuple[float, FloatArray]:
+        self.n_evaluations += 1
+        value, grad = self.objective(theta)
+        g = np.asarray(grad, dtype=np.float64)
+        if g.shape != (self.n_params,):
+            raise ValueError(  # pragma: no cover - a programming error in a model
+                f"objective returned a gradient of shape {g.shape}, expected ({self.n_params},)"
+            )
+        return float(value), g
+
+    def in_log_space(self, u: FloatArray) -> tuple[float, FloatArray]:
+        """Mean negative log-likelihood and its gradient in u = log(theta)."""
+        theta = np.exp(u)
+        value, g = self.natural(theta)
+        gu = theta * g
+        if not (np.isfinite(value) and np.all(np.isfinite(gu))):
+            # Steer the line search away from points where the model breaks down.
+            return 1e100, np.zeros_like(u)
+        return -value / self.scale, -gu / self.scale
+
+    def hessian_log(self, u: FloatArray) -> FloatArray:
+        """Hessian of the mean log-likelihood in u by central differences of the gradient."""
+        k = u.size
+        h = np.empty((k, k))
+        for j in range(k):
+            step = np.zeros(k)
+            step[j] = _DIFF_STEP
+            _, g_plus = self.in_log_space(u + step)
+            _, g_minus = self.in_log_space(u - step)
+            h[:, j] = -(g_plus - g_minus) / (2 * _DIFF_STEP)
+        return 0.5 * (h + h.T)
+
+
+def numerical_gradient(log_likelihood: Callable[[FloatArray], float]) -> Objective:
+    """Turn a value-only log-likelihood into an :data:`Objective`.
+
+    The gradient is a central difference in log-parameter space (relative
+    step 1e-6), i.e. ``2 * len(theta)`` extra evaluations per call. Prefer an
+    analytic gradient on large data.
+
+    Parameters
+    ----------
+    log_likelihood : callable
+        ``log_likelihood(theta) -> float``, the total log-likelihood.
+
+    Returns
+    -------
+    callable
+        ``objective(theta) -> (value, gradient)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> obj = numerical_gradient(lambda th: float(-np.sum((th - 2.0) ** 2)))
+    >>> value, grad = obj(np.array([1.0, 3.0]))
+    >>> round(value, 6), np.round(grad, 4).tolist()
+    (-2.0, [2.0, -2.0])
+    """
+    h = 1e-6
+
+    def objective(theta: FloatArray) -> tuple[float, FloatArray]:
+        theta = np.asarray(theta, dtype=np.float64)
+        value = float(log_likelihood(theta))
+        grad = np.empty(theta.size)
+        for j in range(theta.size):
+            up = theta.copy()
+            down = theta.copy()
+            up[j] = theta[j] * np.exp(h)
+            down[j] = theta[j] * np.exp(-h)
+            grad[j] = (log_likelihood(up) - log_likelihood(down)) / (up[j] - down[j])
+        return value, grad
+
+    return objective
+
+
+def maximize_likelihood(
+    objective: Objective,
+    initial: ArrayLike,
+    *,
+    names: Sequence[str],
+    model: str,
+    n_customers: float,
+    gradient_tolerance: float = 1e-7,
+    max_iterations: int = 1000,
+) -> MleResult:
+    """Maximise a log-likelihood over positive parameters.
+
+    Parameters
+    ----------
+    objective : callable
+        ``objective(theta) -> (total, gradient)``: the total (weighted)
+        log-likelihood at the positive parameters ``theta`` and its gradient
+        in ``theta``.
+    initial : array-like
+        Starting point (positive, finite), natural scale.
+    names : sequence of str
+        Parameter names, used in messages and in the result.
+    model : str
+        Model name for messages (``"BG/NBD"``).
+    n_customers : float
+        Total weight of the data (> 0); the objective is divided by it so that
+        tolerances are per customer.
+    gradient_tolerance : float
+        Largest accepted ``|d mean log-likelihood / d log(theta)|`` at the
+        optimum.
+    max_iterations : int
+        Iteration limit of L-BFGS-B.
+
+    Returns
+    -------
+    MleResult
+
+    Raises
+    ------
+    InputError
+        When ``initial`` is not positive and finite or ``n_customers`` <= 0.
+    ConvergenceError
+        When no stationary point is reached, when an estimate runs to 0 or
+        infinity (``|log theta| >= LOG_BOUND``), or when the Hessian at the
+        optimum is not negative definite. The message names the model, the
+        parameter and what to try.
+
+    Notes
+    -----
+    The search runs in ``u = log(theta)``: the gradient there is
+    ``theta * dL/dtheta``, and the Hessians are related by
+    ``H_u = D H_theta D + diag(theta * dL/dtheta)`` with ``D = diag(theta)``,
+    which is how the natural-scale Hessian (and so the standard errors) is
+    recovered from central differences of the gradient in ``u``.
+
+    Examples
+    --------
+    Normal sample, unknown mean (> 0) and standard deviation:
+
+    >>> import numpy as np
+    >>> y = np.array([4.0, 5.0, 6.0, 7.0])
+    >>> def objective(theta):
+    ...     mu, sigma = theta
+    ...     z = (y - mu) / sigma
+    ...     total = float(np.sum(-0.5 * z**2 - np.log(sigma)))
+    ...     grad = np.array([np.sum(z) / sigma, np.sum(z**2 - 1) / sigma])
+    ...     return total, grad
+    >>> res = maximize_likelihood(objective, [1.0, 1.0], names=("mu", "sigma"),
+    ...                           model="normal", n_customers=4)
+    >>> np.round(res.estimates, 6).tolist(), res.converged
+    ([5.5, 1.118034], True)
+    >>> round(float(res.standard_errors[0]), 6)  # sigma / sqrt(n)
+    0.559017
+    >>> maximize_likelihood(objective, [-1.0, 1.0], names=("mu", "sigma"),
+    ...                     model="normal", n_customers=4)
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: initial must be positive; 1 of 2 values breaks this ...
+    """
+    names = tuple(names)
+    theta0 = v.as_float_array(initial, "initial", positive=True)
+    if theta0.size != len(names):
+        raise InputError(
+            f"initial must hold {len(names)} values ({', '.join(names)}), got {theta0.size}"
+        )
+    scale = v.check_float(n_customers, "n_customers", low=0, low_open=True)
+    counted = _Counted(objective, len(names), scale)
+    u0 = np.clip(np.log(theta0), -LOG_BOUND + 1, LOG_BOUND - 1)
+    bounds = [(-LOG_BOUND, LOG_BOUND)] * len(names)
+
+    value0, _ = counted.in_log_space(u0)
+    if value0 >= 1e100:
+        raise ConvergenceError(
+            f"{model}: the log-likelihood is not finite at the starting point "
+            f"{_show(names, np.exp(u0))}; pass initial= with values of the order the data "
+            "suggest (e.g. from a fit to a sample)"
+        )
+    with np.errstate(all="ignore"):
+        res = scipy.optimize.minimize(
+            counted.in_log_space,
+            u0,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"maxiter": max_iterations, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 20},
+        )
+    u = np.asarray(res.x, dtype=np.float64)
+    n_iter = int(res.nit)
+    u, value, grad_u, hess_u, n_newton = _newton_polish(counted, u, gradient_tolerance)
+    n_iter += n_newton
+    _check_boundary(model, names, u)
+    grad_max = float(np.max(np.abs(grad_u)))
+    if not np.isfinite(value) or grad_max > gradient_tolerance:
+        raise ConvergenceError(
+            f"{model}: the optimiser stopped after {n_iter} iterations without reaching a "
+            f"maximum (largest gradient per customer in log-parameters {grad_max:.3g} > "
+            f"{gradient_tolerance:g}) at {_show(names, np.exp(u))}; "
+            f"scipy reported: {res.message}. Try initial= closer to the expected values "
+            "(e.g. a fit to a sample), a time unit that makes T of order 1 to 100, "
+            "or check the data for errors"
+        )
+    neg_h = -hess_u
+    try:
+        np.linalg.cholesky(neg_h)
+    except np.linalg.LinAlgError:
+        raise ConvergenceError(
+            f"{model}: the log-likelihood is flat or not concave at the optimum "
+            f"{_show(names, np.exp(u))}: the data do not identify every parameter "
+            "(too few customers or too few repeat purchases?), so there are no standard "
+            "errors; try more data or a simpler model"
+        ) from None
+    theta = np.exp(u)
+    # Natural-scale quantities of the *total* log-likelihood (undo the per-customer scale).
+    grad_nat = -grad_u * scale / theta
+    hess_nat = (hess_u * scale - np.diag(theta * grad_nat)) / np.outer(theta, theta)
+    hess_nat = 0.5 * (hess_nat + hess_nat.T)
+    cov_u = np.linalg.inv(-hess_u * scale)
+    cov = cov_u * np.outer(theta, theta)  # delta method from u to theta at the optimum
+    cov = 0.5 * (cov + cov.T)
+    se = np.sqrt(np.diag(cov))
+    return MleResult(
+        names=names,
+        estimates=theta,
+        log_likelihood=-value * scale,
+        gradient=grad_nat,
+        hessian=hess_nat,
+        covariance=cov,
+        standard_errors=se,
+        converged=True,
+        n_iterations=n_iter,
+        n_evaluations=counted.n_evaluations,
+    )
+
+
+def _newton_polish(
+    counted: _Counted, u: FloatArray, tol: float, max_steps: int = 25
+) -> tuple[FloatArray, float, FloatArray, FloatArray, int]:
+    """Damped Newton steps in log space; returns (u, value, gradient, Hessian, steps).
+
+    Values and gradients are those of the scaled objective (mean negative
+    log-likelihood); the Hessian returned is of the mean log-likelihood.
+    """
+    value, grad = counted.in_log_space(u)
+    hess = counted.hessian_log(u)
+    steps = 0
+    while steps < max_steps and float(np.max(np.abs(grad))) > tol * 1e-3:
+        neg_h = -hess
+        try:
+            np.linalg.cholesky(neg_h)
+            direction = -np.linalg.solve(neg_h, grad)
+        except np.linalg.LinAlgError:
+            direction = -grad  # not concave here: plain gradient step
+        lam = 1.0
+        improved = False
+        for _ in range(30):
+            trial = np.clip(u + lam * direction, -LOG_BOUND, LOG_BOUND)
+            t_value, t_grad = counted.in_log_space(trial)
+            if t_value <= value + 1e-4 * lam * float(grad @ direction) or (
+                t_value <= value and np.max(np.abs(t_grad)) < np.max(np.abs(grad))
+            ):
+                improved = True
+                break
+            lam *= 0.5
+        steps += 1
+        if not improved:
+            break
+        u, value, grad = trial, t_value, t_grad
+        hess = counted.hessian_log(u)
+    return u, value, grad, hess, steps
+
+
+def _check_boundary(model: str, names: tuple[str, ...], u: FloatArray) -> None:
+    at_bound = np.abs(u) >= LOG_BOUND - 0.5
+    if at_bound.any():
+        j = int(np.flatnonzero(at_bound)[0])
+        where = "infinity" if u[j] > 0 else "0"
+        raise ConvergenceError(
+            f"{model}: parameter {names[j]} runs to {where} (estimate {np.exp(u[j]):.3g}): "
+            "the data do not identify it (e.g. nobody seems to drop out, or there are hardly "
+            "any repeat purchases); a model with fewer parameters may suit these data better, "
+            "or check that frequency, recency and T are measured as the model expects"
+        )
+
+
+def _show(names: tuple[str, ...], theta: FloatArray) -> str:
+    return "(" + ", ".join(f"{n}={t:.6g}" for n, t in zip(names, theta, strict=True)) + ")"
+
+
+def prepare_histories(
+    frequency: ArrayLike | CustomerSummary,
+    recency: ArrayLike | None,
+    T: ArrayLike | None,
+    weights: ArrayLike | None,
+) -> CompressedHistories:
+    """Validate (frequency, recency, T[, weights]) and compress them.
+
+    ``frequency`` may be a :class:`~crmcore.CustomerSummary`; then ``recency``
+    and ``T`` must be None and the rows with ``has_purchase`` are used.
+
+    Parameters
+    ----------
+    frequency : array-like or CustomerSummary
+    recency, T : array-like or None
+    weights : array-like or None
+        Non-negative weight per customer (default 1).
+
+    Returns
+    -------
+    CompressedHistories
+        Distinct rows with their total weight; at least one row with
+        positive weight.
+
+    Raises
+    ------
+    InputError
+        On invalid histories, mismatched lengths, negative weights, or no
+        customer of positive weight.
+    InputTypeError
+        When a summary is given together with recency or T.
+
+    Examples
+    --------
+    >>> c = prepare_histories([0, 1, 0], [0.0, 2.0, 0.0], [5.0, 5.0, 5.0], None)
+    >>> c.frequency.tolist(), c.weights.tolist()
+    ([0.0, 1.0], [2.0, 1.0])
+    """
+    if isinstance(frequency, CustomerSummary):
+        if recency is not None or T is not None:
+            raise InputTypeError(
+                "recency and T must be left out when frequency is a CustomerSummary"
+            )
+        s = frequency
+        rows = s.has_purchase
+        x, tx, t = s.frequency[rows], s.recency[rows], s.T[rows]
+        if weights is not None:
+            w = v.as_float_array(weights, "weights", allow_empty=True, nonnegative=True)
+            if w.size != rows.size:
+                raise InputError(
+                    f"weights must have one value per summary row ({rows.size}), got {w.size}"
+                )
+            w = w[rows]
+        else:
+            w = None
+        out = compress(x, tx, t, w)
+    else:
+        if recency is None or T is None:
+            raise InputTypeError("recency and T are required unless frequency is a CustomerSummary")
+        out = compress(frequency, recency, T, weights)
+    if len(out) == 0:
+        raise InputError(
+            "frequency must describe at least one customer (with positive weight); got none"
+        )
+    return out
+
+
+def distinct_values(sorted_values: FloatArray) -> tuple[FloatArray, IntArray]:
+    """Distinct values of a sorted array and each element's index into them.
+
+    Model code uses it to evaluate terms that depend only on ``frequency``
+    (gamma and beta functions) once per distinct frequency.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> vals, idx = distinct_values(np.array([0.0, 0.0, 2.0, 5.0, 5.0]))
+    >>> vals.tolist(), idx.tolist()
+    ([0.0, 2.0, 5.0], [0, 0, 1, 2, 2])
+    """
+    if sorted_values.size == 0:
+        return sorted_values.copy(), np.zeros(0, dtype=np.int64)
+    new = np.empty(sorted_values.size, dtype=np.bool_)
+    new[0] = True
+    np.not_equal(sorted_values[1:], sorted_values[:-1], out=new[1:])
+    idx = np.cumsum(new, dtype=np.int64) - 1
+    return sorted_values[new], idx

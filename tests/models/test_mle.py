@@ -1,0 +1,189 @@
+"""Tests of the shared maximum-likelihood driver."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose
+
+from crmcore.errors import ConvergenceError, InputError, InputTypeError
+from crmcore.models._mle import (
+    distinct_values,
+    maximize_likelihood,
+    numerical_gradient,
+    prepare_histories,
+)
+from crmcore.summary import CustomerSummary
+
+
+def _gamma_objective(y: np.ndarray, w: np.ndarray):
+    """Gamma(shape k, rate lam) log-likelihood with analytic gradient."""
+    from scipy.special import digamma, gammaln
+
+    def objective(theta):
+        k, lam = theta
+        ll = w * (k * np.log(lam) - gammaln(k) + (k - 1) * np.log(y) - lam * y)
+        gk = w * (np.log(lam) - digamma(k) + np.log(y))
+        gl = w * (k / lam - y)
+        return float(ll.sum()), np.array([gk.sum(), gl.sum()])
+
+    return objective
+
+
+def test_exponential_rate_closed_form():
+    # Exponential(rate lam): MLE lam = n / sum(y); observed information n / lam^2,
+    # so SE = lam / sqrt(n) (closed form).
+    y = np.array([0.5, 1.5, 2.0, 4.0])
+
+    def objective(theta):
+        lam = theta[0]
+        return float(y.size * np.log(lam) - lam * y.sum()), np.array([y.size / lam - y.sum()])
+
+    res = maximize_likelihood(objective, [3.0], names=("lam",), model="exp", n_customers=4)
+    lam = 4 / 8.0
+    assert_allclose(res.estimates, [lam], rtol=1e-9)
+    assert_allclose(res.standard_errors, [lam / 2], rtol=1e-5)
+    assert_allclose(res.log_likelihood, 4 * np.log(lam) - lam * 8.0, rtol=1e-12)
+    assert_allclose(res.hessian, [[-4 / lam**2]], rtol=1e-5)
+    assert res.converged
+    assert res.n_iterations >= 1
+    assert res.names == ("lam",)
+
+
+def test_normal_se_closed_form_and_covariance_symmetric():
+    # Normal(mu, sigma): MLE mu = mean, sigma^2 = mean squared deviation;
+    # information diag(n / sigma^2, 2n / sigma^2).
+    y = np.array([1.0, 2.0, 4.0, 7.0, 11.0])
+    n = y.size
+
+    def objective(theta):
+        mu, sigma = theta
+        z = (y - mu) / sigma
+        return float(np.sum(-0.5 * z**2 - np.log(sigma))), np.array(
+            [np.sum(z) / sigma, np.sum(z**2 - 1) / sigma]
+        )
+
+    res = maximize_likelihood(
+        objective, [1.0, 1.0], names=("mu", "sigma"), model="n", n_customers=n
+    )
+    sigma = np.sqrt(np.mean((y - y.mean()) ** 2))
+    assert_allclose(res.estimates, [y.mean(), sigma], rtol=1e-8)
+    assert_allclose(res.standard_errors, [sigma / np.sqrt(n), sigma / np.sqrt(2 * n)], rtol=1e-5)
+    assert_allclose(res.covariance, res.covariance.T)
+    assert_allclose(res.gradient, 0.0, atol=1e-6)
+
+
+def test_numerical_gradient_matches_analytic():
+    rng = np.random.default_rng(1)
+    y = rng.gamma(2.5, 1 / 3.0, size=200)
+    w = np.ones_like(y)
+    analytic = _gamma_objective(y, w)
+    numeric = numerical_gradient(lambda th: analytic(th)[0])
+    theta = np.array([1.7, 2.2])
+    assert_allclose(numeric(theta)[1], analytic(theta)[1], rtol=1e-6)
+    a = maximize_likelihood(analytic, [1.0, 1.0], names=("k", "lam"), model="g", n_customers=200)
+    b = maximize_likelihood(numeric, [1.0, 1.0], names=("k", "lam"), model="g", n_customers=200)
+    assert_allclose(a.estimates, b.estimates, rtol=1e-5)
+    assert_allclose(a.standard_errors, b.standard_errors, rtol=1e-3)
+
+
+def test_gamma_recovery_and_scale_invariance_of_start():
+    rng = np.random.default_rng(7)
+    y = rng.gamma(3.0, 1 / 0.01, size=5000)  # large values: rate 0.01
+    obj = _gamma_objective(y, np.ones_like(y))
+    res1 = maximize_likelihood(obj, [1.0, 1.0], names=("k", "lam"), model="g", n_customers=5000)
+    res2 = maximize_likelihood(obj, [50.0, 1e-4], names=("k", "lam"), model="g", n_customers=5000)
+    assert_allclose(res1.estimates, res2.estimates, rtol=1e-7)
+    assert abs(res1.estimates[0] - 3.0) < 3 * res1.standard_errors[0]
+
+
+@given(st.integers(1, 40), st.floats(0.1, 10.0))
+def test_weights_scale_log_likelihood_and_se(k, rate):
+    # Repeating the data k times multiplies the total log-likelihood by k and
+    # divides the standard errors by sqrt(k) (information is additive).
+    y = np.array([0.3, 1.1, 2.4, 0.7]) / rate
+
+    def make(weight):
+        def objective(theta):
+            lam = theta[0]
+            return weight * float(y.size * np.log(lam) - lam * y.sum()), weight * np.array(
+                [y.size / lam - y.sum()]
+            )
+
+        return objective
+
+    one = maximize_likelihood(make(1.0), [1.0], names=("lam",), model="e", n_customers=4)
+    many = maximize_likelihood(make(float(k)), [1.0], names=("lam",), model="e", n_customers=4 * k)
+    assert_allclose(many.estimates, one.estimates, rtol=1e-8)
+    assert_allclose(many.log_likelihood, k * one.log_likelihood, rtol=1e-8)
+    assert_allclose(many.standard_errors * np.sqrt(k), one.standard_errors, rtol=1e-4)
+
+
+def test_boundary_raises_convergence_error():
+    # log-likelihood log(theta) increases without bound: the estimate runs to infinity.
+    def objective(theta):
+        return float(np.log(theta[0])), np.array([1.0 / theta[0]])
+
+    with pytest.raises(ConvergenceError, match="runs to infinity"):
+        maximize_likelihood(objective, [1.0], names=("b",), model="toy", n_customers=1)
+
+
+def test_flat_direction_raises_convergence_error():
+    # Only the product mu*nu is identified: the Hessian is singular.
+    def objective(theta):
+        p = theta[0] * theta[1]
+        return float(-((p - 2.0) ** 2)), np.array(
+            [-2 * (p - 2.0) * theta[1], -2 * (p - 2.0) * theta[0]]
+        )
+
+    with pytest.raises(ConvergenceError, match="do not identify"):
+        maximize_likelihood(objective, [1.0, 1.0], names=("mu", "nu"), model="toy", n_customers=1)
+
+
+def test_non_finite_start_raises():
+    def objective(theta):
+        return float("nan"), np.array([0.0])
+
+    with pytest.raises(ConvergenceError, match="not finite at the starting point"):
+        maximize_likelihood(objective, [1.0], names=("x",), model="toy", n_customers=1)
+
+
+def test_bad_initial_and_scale():
+    def objective(theta):
+        return 0.0, np.zeros(1)
+
+    with pytest.raises(InputError, match="initial must be positive"):
+        maximize_likelihood(objective, [0.0], names=("x",), model="t", n_customers=1)
+    with pytest.raises(InputError, match="initial must hold 2 values"):
+        maximize_likelihood(objective, [1.0], names=("x", "y"), model="t", n_customers=1)
+    with pytest.raises(InputError, match="n_customers must be >"):
+        maximize_likelihood(objective, [1.0], names=("x",), model="t", n_customers=0)
+
+
+def test_prepare_histories_summary_and_arrays():
+    s = CustomerSummary.from_arrays([0, 2, 0], [0.0, 3.0, 0.0], [5.0, 5.0, 5.0])
+    c = prepare_histories(s, None, None, None)
+    assert c.frequency.tolist() == [0.0, 2.0]
+    assert c.weights.tolist() == [2.0, 1.0]
+    c2 = prepare_histories(s, None, None, [1.0, 0.0, 3.0])
+    assert c2.weights.tolist() == [4.0]
+    with pytest.raises(InputTypeError, match="recency and T must be left out"):
+        prepare_histories(s, [0.0], None, None)
+    with pytest.raises(InputTypeError, match="recency and T are required"):
+        prepare_histories([1], None, None, None)
+    with pytest.raises(InputError, match="at least one customer"):
+        prepare_histories([1], [1.0], [2.0], [0.0])
+    with pytest.raises(InputError, match="weights must have one value per summary row"):
+        prepare_histories(s, None, None, [1.0])
+    with pytest.raises(InputError, match="recency must not exceed T"):
+        prepare_histories([1], [3.0], [2.0], None)
+
+
+@given(st.lists(st.integers(0, 5), min_size=1, max_size=30))
+def test_distinct_values_roundtrip(values):
+    arr = np.sort(np.array(values, dtype=float))
+    vals, idx = distinct_values(arr)
+    assert_allclose(vals[idx], arr)
+    assert_allclose(vals, np.unique(arr))
