@@ -17,9 +17,7 @@ def purchase_logs(
 ) -> dict[str, Any]:
     """A small purchase log: integer ids, hourly times within ~2 months, amounts, kinds."""
     n = draw(st.integers(min_value=1, max_value=max_rows))
-    ids = draw(
-        st.lists(st.integers(0, max_customers - 1), min_size=n, max_size=n)
-    )
+    ids = draw(st.lists(st.integers(0, max_customers - 1), min_size=n, max_size=n))
     hours = draw(st.lists(st.integers(0, max_hours), min_size=n, max_size=n))
     amounts = draw(
         st.lists(
@@ -29,8 +27,11 @@ def purchase_logs(
         )
     )
     kinds = draw(
-        st.lists(st.sampled_from(["purchase", "purchase", "purchase", "complaint"]),
-                 min_size=n, max_size=n)
+        st.lists(
+            st.sampled_from(["purchase", "purchase", "purchase", "complaint"]),
+            min_size=n,
+            max_size=n,
+        )
     )
     times = BASE + np.asarray(hours, dtype=np.int64) * np.timedelta64(HOUR_NS, "ns")
     return {

@@ -27,7 +27,7 @@ FORBIDDEN_EVERYWHERE = {"pandas", "polars", "matplotlib", "sklearn", "dask", "py
 
 
 def _layer_of(module: str) -> int:
-    top = module.split(".")[0]
+    top = module.split(".", maxsplit=1)[0]
     for i, layer in enumerate(LAYERS):
         if top in layer:
             return i
@@ -79,7 +79,7 @@ def test_imports_point_downward(module: str, path: Path) -> None:
                 )
                 continue
             target = _layer_of(inner)
-            if module.split(".")[0] == inner.split(".")[0]:
+            if module.split(".", maxsplit=1)[0] == inner.split(".")[0]:
                 continue  # within one package (metrics, models)
             assert target <= own, f"{module} (layer {own}) imports {name} (layer {target})"
 

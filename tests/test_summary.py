@@ -61,8 +61,9 @@ def test_single_purchase_customer() -> None:
     # monetary value 0 (no repeat occasion) but total spend 12.
     s = summarize(_table(["x"], ["2024-03-01T10:00"], [12.0]), observation_end="2024-03-08")
     assert s.frequency.tolist() == [0]
-    assert_allclose([s.recency[0], s.T[0], s.monetary_value[0], s.total_spend[0]],
-                    [0.0, 7.0, 0.0, 12.0])
+    assert_allclose(
+        [s.recency[0], s.T[0], s.monetary_value[0], s.total_spend[0]], [0.0, 7.0, 0.0, 12.0]
+    )
     assert s.has_purchase.tolist() == [True]
 
 
@@ -139,8 +140,15 @@ def test_calibration_holdout_split() -> None:
     # c: 01-02 only -> freq 0, holdout 0.
     table = _table(
         ["a", "a", "a", "a", "a", "b", "c"],
-        ["2024-01-01", "2024-01-05", "2024-01-20T01", "2024-01-20T02", "2024-01-25",
-         "2024-01-15", "2024-01-02"],
+        [
+            "2024-01-01",
+            "2024-01-05",
+            "2024-01-20T01",
+            "2024-01-20T02",
+            "2024-01-25",
+            "2024-01-15",
+            "2024-01-02",
+        ],
         [1.0, 2.0, 10.0, 5.0, 6.0, 7.0, 3.0],
     )
     s = summarize(table, observation_end="2024-01-31", calibration_end="2024-01-10")
@@ -170,7 +178,9 @@ def test_mixed_kinds_only_purchases_count() -> None:
 # --- an independent brute-force summary for property tests -------------------------------
 
 
-def _brute_force(log: dict[str, Any], end: np.datetime64) -> dict[Any, tuple[int, float, float, float]]:
+def _brute_force(
+    log: dict[str, Any], end: np.datetime64
+) -> dict[Any, tuple[int, float, float, float]]:
     """Per customer (frequency, recency, T, monetary) in days, with dicts and loops."""
     days: dict[Any, dict[int, float]] = defaultdict(dict)
     seen: set[Any] = set()
@@ -221,10 +231,15 @@ def test_summarize_matches_brute_force(log: dict[str, Any]) -> None:
 def test_summarize_is_invariant_to_row_order(log: dict[str, Any], rnd: Any) -> None:
     order = list(range(log["ids"].size))
     rnd.shuffle(order)
-    a = InteractionTable.from_arrays(log["ids"], log["times"], amounts=log["amounts"],
-                                     kinds=log["kinds"])
-    b = InteractionTable.from_arrays(log["ids"][order], log["times"][order],
-                                     amounts=log["amounts"][order], kinds=log["kinds"][order])
+    a = InteractionTable.from_arrays(
+        log["ids"], log["times"], amounts=log["amounts"], kinds=log["kinds"]
+    )
+    b = InteractionTable.from_arrays(
+        log["ids"][order],
+        log["times"][order],
+        amounts=log["amounts"][order],
+        kinds=log["kinds"][order],
+    )
     sa = summarize(a, observation_end=END, time_unit="W")
     sb = summarize(b, observation_end=END, time_unit="W")
     for name, col in sa.columns().items():
@@ -239,8 +254,9 @@ def test_summarize_is_invariant_to_row_order(log: dict[str, Any], rnd: Any) -> N
 def test_bounds_and_frequency_definition(log: dict[str, Any], period: Any, unit: Any) -> None:
     from crmcore.summary import period_index
 
-    table = InteractionTable.from_arrays(log["ids"], log["times"], amounts=log["amounts"],
-                                         kinds=log["kinds"])
+    table = InteractionTable.from_arrays(
+        log["ids"], log["times"], amounts=log["amounts"], kinds=log["kinds"]
+    )
     try:
         s = summarize(table, observation_end=END, period=period, time_unit=unit)
     except InputError:
@@ -259,8 +275,9 @@ def test_bounds_and_frequency_definition(log: dict[str, Any], period: Any, unit:
 
 @given(purchase_logs(), st.integers(0, 5))
 def test_concat_of_partitions_equals_whole(log: dict[str, Any], cut: int) -> None:
-    table = InteractionTable.from_arrays(log["ids"], log["times"], amounts=log["amounts"],
-                                         kinds=log["kinds"])
+    table = InteractionTable.from_arrays(
+        log["ids"], log["times"], amounts=log["amounts"], kinds=log["kinds"]
+    )
     whole = summarize(table, observation_end=END, calibration_end="2024-01-20")
     part_a = log["ids"] % 2 == cut % 2
     parts = []
@@ -368,8 +385,18 @@ def test_summarize_discrete_hand_worked() -> None:
     # cohort. Customer 4 buys twice in 2022 and in 2027 (beyond n=4) -> x=1, t_x=2.
     table = _table(
         [1, 1, 1, 2, 3, 3, 4, 4, 4, 4],
-        ["2020-03-01", "2021-05-01", "2023-01-09", "2020-07-01", "2019-05-05", "2020-05-05",
-         "2020-01-01", "2022-02-02", "2022-03-03", "2027-01-01"],
+        [
+            "2020-03-01",
+            "2021-05-01",
+            "2023-01-09",
+            "2020-07-01",
+            "2019-05-05",
+            "2020-05-05",
+            "2020-01-01",
+            "2022-02-02",
+            "2022-03-03",
+            "2027-01-01",
+        ],
         [1.0] * 10,
     )
     d = summarize_discrete(table, start="2020-06-01", period="Y", n_periods=4)
@@ -408,8 +435,9 @@ def test_compress_preserves_weighted_multiset(rows: list[tuple[int, int, int]]) 
         counts[(float(row[0]), row[1], row[2])] += 1
     got = {
         (a, b, cc): w
-        for a, b, cc, w in zip(c.frequency.tolist(), c.recency.tolist(), c.T.tolist(),
-                               c.weights.tolist(), strict=True)
+        for a, b, cc, w in zip(
+            c.frequency.tolist(), c.recency.tolist(), c.T.tolist(), c.weights.tolist(), strict=True
+        )
     }
     assert got == counts
     # merge equals whole
@@ -430,3 +458,64 @@ def test_compress_weights_and_errors() -> None:
         compress([1], [3.0], [2.0])
     with pytest.raises(InputError, match="at least one"):
         CompressedHistories.combine([])
+
+
+# --- incremental update -------------------------------------------------------------------
+
+
+@given(purchase_logs(max_hours=24 * 40), st.integers(0, 24 * 40), st.sampled_from(["D", "W"]))
+def test_update_equals_summary_of_the_whole(
+    log: dict[str, Any], cut_hour: int, period: Any
+) -> None:
+    # Split the log by time at a cut; summarise part 1 up to the cut, fold in part 2.
+    from tests.strategies import BASE, HOUR_NS
+
+    cut = BASE + np.timedelta64(cut_hour * HOUR_NS, "ns")
+    end = BASE + np.timedelta64(24 * 45 * HOUR_NS, "ns")
+    early = log["times"] <= cut
+    whole = InteractionTable.from_arrays(
+        log["ids"], log["times"], amounts=log["amounts"], kinds=log["kinds"]
+    )
+    expected = summarize(whole, observation_end=end, period=period, time_unit="D")
+    late_rows = ~early
+    if not early.any() or not late_rows.any():
+        return
+    part1 = whole.select(early)
+    part2 = whole.select(late_rows)
+    got = summarize(part1, observation_end=cut, period=period, time_unit="D").update(
+        part2, observation_end=end
+    )
+    assert got.observation_end == expected.observation_end
+    for name, col in expected.columns().items():
+        other = got.columns()[name]
+        if col.dtype.kind == "f":
+            assert_allclose(other, col, rtol=1e-9, atol=1e-9, err_msg=name)
+        else:
+            assert_array_equal(other, col, err_msg=name)
+
+
+def test_update_merges_same_day_purchase_on_the_boundary() -> None:
+    # Old: customer 1 buys 01-01 (5) and 01-03 09:00 (2); summary up to 01-03 12:00.
+    # New: 01-03 18:00 (3) -> merges with the 01-03 occasion: frequency stays 1,
+    # repeat spend 2 + 3 = 5; then 01-05 (4): frequency 2, monetary (5 + 4) / 2 = 4.5.
+    old = _table([1, 1], ["2024-01-01", "2024-01-03T09"], [5.0, 2.0])
+    s = summarize(old, observation_end="2024-01-03T12")
+    new = _table([1, 1], ["2024-01-03T18", "2024-01-05"], [3.0, 4.0])
+    u = s.update(new, observation_end="2024-01-06")
+    assert u.frequency.tolist() == [2]
+    assert_allclose(u.monetary_value, [4.5])
+    assert_allclose(u.T, [5.0])
+    assert_allclose(u.first_spend, [5.0])
+
+
+def test_update_errors() -> None:
+    old = _table([1], ["2024-01-05"], [5.0])
+    s = summarize(old, observation_end="2024-01-10")
+    with pytest.raises(InputError, match="purchases before the period"):
+        s.update(_table([1], ["2024-01-02"], [1.0]), observation_end="2024-01-20")
+    with pytest.raises(InputError, match="observation_end must not be before"):
+        s.update(_table([1], ["2024-01-12"], [1.0]), observation_end="2024-01-08")
+    with pytest.raises(InputError, match="made by summarize"):
+        CustomerSummary.from_arrays([1], [1.0], [2.0]).update(old, observation_end="2024-02-01")
+    with pytest.raises(InputTypeError, match="new_table must be an InteractionTable"):
+        s.update([1], observation_end="2024-02-01")  # type: ignore[arg-type]

@@ -104,13 +104,20 @@ def test_from_arrays_converts_aware_datetimes_and_rejects_mixtures() -> None:
         ({"amounts": [1.0, -2.0, 2.0]}, InputError, r"purchases must be non-negative.*-2.0"),
         ({"amounts": [1.0, 2.0]}, InputError, "amounts must have the same length"),
         ({"amounts": ["a", "b", "c"]}, InputTypeError, "amounts must hold numbers"),
-        ({"kinds": ["purchase", "gift", "visit"]}, InputError, r"kinds has an unknown value 'gift'"),
+        (
+            {"kinds": ["purchase", "gift", "visit"]},
+            InputError,
+            r"kinds has an unknown value 'gift'",
+        ),
         ({"kinds": [0, 9, 1]}, InputError, "kinds codes must lie in"),
         ({"channels": ["online", "fax", "store"]}, InputError, "channels has an unknown value"),
         ({"survey_scores": [3.0, np.nan, np.nan]}, InputError, "needs survey_scale_min"),
         (
-            {"survey_scores": [11.0, np.nan, np.nan], "survey_scale_min": [0, np.nan, np.nan],
-             "survey_scale_max": [10, np.nan, np.nan]},
+            {
+                "survey_scores": [11.0, np.nan, np.nan],
+                "survey_scale_min": [0, np.nan, np.nan],
+                "survey_scale_max": [10, np.nan, np.nan],
+            },
             InputError,
             "survey_scores must lie inside their scale",
         ),
@@ -128,7 +135,9 @@ def test_from_arrays_rejects_bad_times_and_lengths() -> None:
     with pytest.raises(InputError, match="times must have the same length"):
         InteractionTable.from_arrays([1, 2], DAYS)
     with pytest.raises(InputError, match=r"times must not hold missing times \(NaT\)"):
-        InteractionTable.from_arrays([1, 2], np.array(["2024-01-01", "NaT"], dtype="datetime64[ns]"))
+        InteractionTable.from_arrays(
+            [1, 2], np.array(["2024-01-01", "NaT"], dtype="datetime64[ns]")
+        )
     with pytest.raises(InputTypeError, match="times must hold datetimes"):
         InteractionTable.from_arrays([1, 2], [1.5, 2.5])
     with pytest.raises(InputTypeError, match="times must hold datetimes; found int"):
@@ -136,8 +145,9 @@ def test_from_arrays_rejects_bad_times_and_lengths() -> None:
 
 
 def test_negative_refund_amounts_are_allowed_and_response_times_checked() -> None:
-    t = InteractionTable.from_arrays([1, 1], DAYS[:2], kinds=["purchase", "refund"],
-                                     amounts=[5.0, -5.0])
+    t = InteractionTable.from_arrays(
+        [1, 1], DAYS[:2], kinds=["purchase", "refund"], amounts=[5.0, -5.0]
+    )
     assert t.amounts.tolist() == [5.0, -5.0]
     with pytest.raises(InputError, match="response_times must not be negative"):
         InteractionTable.from_arrays(
@@ -146,8 +156,9 @@ def test_negative_refund_amounts_are_allowed_and_response_times_checked() -> Non
 
 
 def test_select_refactorises_customers() -> None:
-    t = InteractionTable.from_arrays([5, 7, 5], DAYS, amounts=[1.0, 2.0, 3.0],
-                                     products=["p", "q", "r"])
+    t = InteractionTable.from_arrays(
+        [5, 7, 5], DAYS, amounts=[1.0, 2.0, 3.0], products=["p", "q", "r"]
+    )
     sub = t.select(np.array([True, False, True]))
     assert sub.customer_ids.tolist() == [5]
     assert sub.products is not None

@@ -17,7 +17,7 @@ import numpy as np
 from . import _validation as v
 from ._typing import ArrayLike, BoolArray, DatetimeArray, FloatArray, IntArray
 from .errors import InputError, InputTypeError
-from .table import PURCHASE_CODE, InteractionTable
+from .table import PURCHASE_CODE, InteractionTable, factorize_ids
 
 __all__ = [
     "PERIODS",
@@ -119,6 +119,9 @@ class CustomerSummary:
         Purchase rows before same-period rows were merged.
     total_spend : ndarray of float64
         Spend of all occasions, the first included.
+    first_spend : ndarray of float64
+        Spend of the first occasion (0 without purchase, and 0 in summaries built
+        with :meth:`from_arrays`, where it is unknown).
     first_purchase, last_purchase : ndarray of datetime64[ns]
         Start of the period of the first and last occasion; NaT without purchase.
     time_since_last : ndarray of float64
@@ -148,6 +151,7 @@ class CustomerSummary:
     n_purchases: IntArray
     n_transactions: IntArray
     total_spend: FloatArray
+    first_spend: FloatArray
     first_purchase: DatetimeArray
     last_purchase: DatetimeArray
     time_since_last: FloatArray
@@ -200,6 +204,125 @@ class CustomerSummary:
             name: _readonly(np.asarray(col)[index]) for name, col in self.columns().items()
         }
         return attrs.evolve(self, **changes)
+
+    def update(self, new_table: InteractionTable, *, observation_end: object) -> CustomerSummary:
+        """Fold a later batch of interactions into this summary.
+
+        The result equals ``summarize(whole_log, observation_end=observation_end)``
+        with this summary's period and time unit, without the old transactions:
+        a purchase in the same period as a customer's last known purchase merges
+        into that occasion, new customers appear, and T moves on.
+
+        Parameters
+        ----------
+        new_table : InteractionTable
+            The interactions that arrived since this summary was made. Its
+            purchases must not fall in a period before the one holding this
+            summary's ``observation_end`` (late data needs a full
+            :func:`summarize`).
+        observation_end : datetime, date, numpy.datetime64 or ISO string
+            The new end of observation, not before the old one.
+
+        Returns
+        -------
+        CustomerSummary
+
+        Raises
+        ------
+        InputError
+            When this summary was not made by :func:`summarize`, has a holdout
+            part, the new end is earlier than the old, or the batch holds
+            purchases older than the old end's period.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from crmcore import InteractionTable, summarize
+        >>> day = lambda s: np.array(s, dtype="datetime64[ns]")
+        >>> old = InteractionTable.from_arrays([1, 2], day(["2024-01-01", "2024-01-03"]),
+        ...                                    amounts=[5.0, 7.0])
+        >>> s = summarize(old, observation_end="2024-01-03")
+        >>> new = InteractionTable.from_arrays([1, 3], day(["2024-01-04T10", "2024-01-05"]),
+        ...                                    amounts=[4.0, 9.0])
+        >>> u = s.update(new, observation_end="2024-01-06")
+        >>> u.customer_ids.tolist(), u.frequency.tolist(), u.T.tolist()
+        ([1, 2, 3], [1, 0, 0], [5.0, 3.0, 1.0])
+        """
+        if not isinstance(new_table, InteractionTable):
+            raise InputTypeError(
+                f"new_table must be an InteractionTable, got {type(new_table).__name__}"
+            )
+        if self.observation_end is None or not self.period:
+            raise InputError(
+                "update needs a summary made by summarize (one built with from_arrays has no "
+                "purchase periods to extend)"
+            )
+        if self.calibration_end is not None:
+            raise InputError("update does not extend calibration/holdout summaries")
+        period, factor = self.period, _unit_factor(self.period, self.time_unit)
+        end_ts = v.as_timestamp(observation_end, "observation_end")
+        if end_ts < self.observation_end:
+            raise InputError(
+                f"observation_end must not be before the summary's ({self.observation_end}); "
+                f"got {end_ts}"
+            )
+        old_end = int(period_index(self.observation_end, period))
+        end_idx = int(period_index(end_ts, period))
+        pidx = period_index(new_table.times, period)
+        purchase = new_table.kinds == PURCHASE_CODE
+        late = purchase & (pidx < old_end)
+        if late.any():
+            raise InputError(
+                "new_table holds purchases before the period of the summary's observation_end "
+                f"({self.observation_end}); summarize the whole log instead; "
+                + v.describe_violations(late, ("times", new_table.times))
+            )
+        keep = purchase & (pidx <= end_idx)
+        new_codes = new_table.customer_codes[keep]
+        n_new = new_table.n_customers
+        new = _occasion_stats(new_codes, pidx[keep], new_table.amounts[keep], n_new, end_idx)
+        # align old and new customers on the union of their ids
+        ids = np.concatenate([self.customer_ids, new_table.customer_ids])
+        uniques, codes = factorize_ids(ids, "customer_ids")
+        n_all = uniques.size
+        old_pos, new_pos = codes[: len(self)], codes[len(self) :]
+        has_old = np.zeros(n_all, dtype=np.bool_)
+        has_old[old_pos] = self.has_purchase
+        first_old = np.zeros(n_all, dtype=np.int64)
+        last_old = np.zeros(n_all, dtype=np.int64)
+        buyers = old_pos[self.has_purchase]
+        first_old[buyers] = period_index(self.first_purchase[self.has_purchase], period)
+        last_old[buyers] = period_index(self.last_purchase[self.has_purchase], period)
+
+        def spread(values: np.ndarray[Any, Any], pos: IntArray) -> np.ndarray[Any, Any]:
+            out = np.zeros(n_all, dtype=values.dtype)
+            out[pos] = values
+            return out
+
+        n_occ_new = spread(new["n_occ"], new_pos)
+        has_new = n_occ_new > 0
+        first_new = spread(new["first"], new_pos)
+        overlap = has_old & has_new & (first_new == last_old)
+        single_old = has_old & (first_old == last_old)
+        first_spend_new = spread(new["first_spend"], new_pos)
+        stats = {
+            "n_occ": spread(self.n_purchases, old_pos) + n_occ_new - overlap,
+            "first": np.where(has_old, first_old, first_new),
+            "last": np.where(has_new, spread(new["last"], new_pos), last_old),
+            "spend": spread(self.total_spend, old_pos) + spread(new["spend"], new_pos),
+            "first_spend": np.where(
+                has_old,
+                spread(self.first_spend, old_pos)
+                + np.where(overlap & single_old, first_spend_new, 0.0),
+                first_spend_new,
+            ),
+            "n_rows": spread(self.n_transactions, old_pos) + spread(new["n_rows"], new_pos),
+        }
+        columns: dict[str, Any] = {
+            k: _readonly(np.array(col))
+            for k, col in _columns(uniques, stats, end_idx, factor, period).items()
+        }
+        return attrs.evolve(self, observation_end=end_ts, **columns)
 
     @staticmethod
     def concat(summaries: Sequence[CustomerSummary]) -> CustomerSummary:
@@ -368,6 +491,7 @@ class CustomerSummary:
             n_purchases=_readonly(xi + 1),
             n_transactions=_readonly(xi + 1),
             total_spend=_readonly(m * x),
+            first_spend=_readonly(np.zeros(n)),
             first_purchase=_readonly(nat),
             last_purchase=_readonly(nat.copy()),
             time_since_last=_readonly(t - tx),
@@ -379,8 +503,6 @@ class CustomerSummary:
 
 
 def _sorted_distinct_ids(customer_ids: ArrayLike, n: int) -> tuple[np.ndarray[Any, Any], IntArray]:
-    from .table import factorize_ids
-
     uniques, codes = factorize_ids(customer_ids, "customer_ids")
     if codes.size != n:
         raise InputError(f"customer_ids must have {n} values, got {codes.size}")
@@ -494,61 +616,54 @@ def summarize(
     else:
         codes, p, amounts = table.customer_codes[keep], pidx[keep], table.amounts[keep]
     stats = _occasion_stats(codes, p, amounts, n_c, cal_idx)
-    has = stats["n_occ"] > 0
-    first_p, last_p = stats["first"], stats["last"]
-    freq = np.where(has, stats["n_occ"] - 1, 0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        repeat_spend = stats["spend"] - stats["first_spend"]
-        monetary = np.where(freq > 0, repeat_spend / np.maximum(freq, 1), 0.0)
-    monetary = np.maximum(monetary, 0.0)  # rounding of the subtraction, never below 0
-    fields: dict[str, Any] = {}
-    rows: BoolArray | None = None
+    columns = _columns(table.customer_ids, stats, cal_idx, factor, period)
     if cal_ts is not None:
         hold = p > cal_idx
-        hold_codes = codes[hold]
         n_hold_occ = stats["n_occ_holdout"]
-        spend_hold = np.bincount(hold_codes, weights=amounts[hold], minlength=n_c)
+        spend_hold = np.bincount(codes[hold], weights=amounts[hold], minlength=n_c)
         with np.errstate(invalid="ignore", divide="ignore"):
             m_hold = np.where(n_hold_occ > 0, spend_hold / np.maximum(n_hold_occ, 1), 0.0)
+        columns.update(frequency_holdout=n_hold_occ, monetary_value_holdout=m_hold)
         # customers whose first purchase falls in the holdout period are left out
         any_purchase = np.bincount(codes, minlength=n_c) > 0
-        rows = ~(any_purchase & ~has)
-        fields.update(
-            frequency_holdout=n_hold_occ,
-            monetary_value_holdout=m_hold,
-        )
-    ref_idx = cal_idx
-    T = np.where(has, (ref_idx - first_p) * factor, 0.0)
-    recency = np.where(has, (last_p - first_p) * factor, 0.0)
-    since = np.where(has, (ref_idx - last_p) * factor, 0.0)
-    first_dt = np.where(has, _period_start(first_p, period), _NAT)
-    last_dt = np.where(has, _period_start(last_p, period), _NAT)
-    columns: dict[str, np.ndarray[Any, Any]] = {
-        "customer_ids": table.customer_ids,
-        "frequency": freq.astype(np.int64),
-        "recency": recency.astype(np.float64),
-        "T": T.astype(np.float64),
-        "monetary_value": monetary,
-        "n_purchases": stats["n_occ"],
-        "n_transactions": stats["n_rows"],
-        "total_spend": stats["spend"],
-        "first_purchase": first_dt,
-        "last_purchase": last_dt,
-        "time_since_last": since.astype(np.float64),
-        "has_purchase": has,
-        **fields,
-    }
-    if rows is not None:
+        rows = ~(any_purchase & ~columns["has_purchase"])
         columns = {k: col[rows] for k, col in columns.items()}
-    columns = {k: _readonly(np.array(col)) for k, col in columns.items()}
     return CustomerSummary(
         period=period,
         time_unit=time_unit,
         observation_end=end_ts,
         calibration_end=cal_ts,
         duration_holdout=None if cal_ts is None else float((end_idx - cal_idx) * factor),
-        **columns,
+        **{k: _readonly(np.array(col)) for k, col in columns.items()},
     )
+
+
+def _columns(
+    ids: np.ndarray[Any, Any], stats: dict[str, Any], ref_idx: int, factor: float, period: str
+) -> dict[str, np.ndarray[Any, Any]]:
+    """Per-customer columns from occasion statistics, durations up to period ``ref_idx``."""
+    has = stats["n_occ"] > 0
+    first_p, last_p = stats["first"], stats["last"]
+    freq = np.where(has, stats["n_occ"] - 1, 0).astype(np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        repeat_spend = stats["spend"] - stats["first_spend"]
+        monetary = np.where(freq > 0, repeat_spend / np.maximum(freq, 1), 0.0)
+    monetary = np.maximum(monetary, 0.0)  # rounding of the subtraction, never below 0
+    return {
+        "customer_ids": ids,
+        "frequency": freq,
+        "recency": np.where(has, (last_p - first_p) * factor, 0.0).astype(np.float64),
+        "T": np.where(has, (ref_idx - first_p) * factor, 0.0).astype(np.float64),
+        "monetary_value": monetary,
+        "n_purchases": stats["n_occ"],
+        "n_transactions": stats["n_rows"],
+        "total_spend": stats["spend"],
+        "first_spend": stats["first_spend"],
+        "first_purchase": np.where(has, _period_start(first_p, period), _NAT),
+        "last_purchase": np.where(has, _period_start(last_p, period), _NAT),
+        "time_since_last": np.where(has, (ref_idx - last_p) * factor, 0.0).astype(np.float64),
+        "has_purchase": has,
+    }
 
 
 def _occasion_stats(
