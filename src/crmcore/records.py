@@ -1122,31 +1122,20 @@ def pseudonymize_ids(ids: ArrayLike, key: bytes | str) -> npt.NDArray[np.str_]:
     if arr.size == 0:
         return np.empty(0, dtype="<U64")
     if kind in "iu":
-        texts = arr.astype(str)
-    elif kind == "U":
-        texts = arr
-    elif kind == "O":
-        missing = np.fromiter((x is None for x in arr), dtype=np.bool_, count=arr.size)
-        if missing.any():
+        # Distinct integers have distinct decimal texts: sort the integers (fast), then
+        # turn only the distinct ones into text.
+        distinct, inverse = np.unique(arr, return_inverse=True)
+        texts = distinct.astype(str).tolist()
+    elif kind in "UO":
+        if kind == "O":
+            arr = _object_ids_as_text(arr)
+        empty = arr == ""
+        if empty.any():
             raise InputError(
-                f"ids must not hold missing ids; {v.describe_violations(missing, ('ids', arr))}"
+                f"ids must not hold empty strings; {v.describe_violations(empty, ('ids', arr))}"
             )
-        bad = np.fromiter(
-            (
-                isinstance(x, bool | np.bool_) or not isinstance(x, str | numbers.Integral)
-                for x in arr
-            ),
-            dtype=np.bool_,
-            count=arr.size,
-        )
-        if bad.any():
-            first = int(np.flatnonzero(bad)[0])
-            raise InputTypeError(
-                f"ids must hold integers or strings; found {type(arr[first]).__name__} "
-                f"{arr[first]!r} at index {first}"
-            )
-        # Kept as Python strings: a numpy str array would drop trailing NUL characters.
-        texts = np.array([x if isinstance(x, str) else str(int(x)) for x in arr], dtype=object)
+        distinct, inverse = np.unique(arr, return_inverse=True)
+        texts = distinct.tolist()
     elif kind == "f":
         raise InputTypeError(
             f"ids must hold integers or strings, got dtype {arr.dtype} (str(1.0) is '1.0', "
@@ -1154,16 +1143,34 @@ def pseudonymize_ids(ids: ArrayLike, key: bytes | str) -> npt.NDArray[np.str_]:
         )
     else:
         raise InputTypeError(f"ids must hold integers or strings, got dtype {arr.dtype}")
-    empty = texts == ""
-    if empty.any():
-        raise InputError(
-            f"ids must not hold empty strings; {v.describe_violations(empty, ('ids', texts))}"
-        )
-    uniques, inverse = np.unique(texts, return_inverse=True)
     base = hmac.new(raw_key, digestmod=hashlib.sha256)
-    digests = np.empty(uniques.size, dtype="<U64")
-    for i, text in enumerate(uniques.tolist()):
+
+    def digest(text: str) -> str:
         h = base.copy()
         h.update(_id_bytes(text, "ids"))
-        digests[i] = h.hexdigest()
+        return h.hexdigest()
+
+    digests = np.array([digest(text) for text in texts], dtype="<U64")
     return digests[inverse.reshape(-1)]
+
+
+def _object_ids_as_text(arr: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """Check an object array of ids and return their texts (as Python strings)."""
+    missing = np.fromiter((x is None for x in arr), dtype=np.bool_, count=arr.size)
+    if missing.any():
+        raise InputError(
+            f"ids must not hold missing ids; {v.describe_violations(missing, ('ids', arr))}"
+        )
+    bad = np.fromiter(
+        (isinstance(x, bool | np.bool_) or not isinstance(x, str | numbers.Integral) for x in arr),
+        dtype=np.bool_,
+        count=arr.size,
+    )
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise InputTypeError(
+            f"ids must hold integers or strings; found {type(arr[first]).__name__} "
+            f"{arr[first]!r} at index {first}"
+        )
+    # Kept as Python strings: a numpy str array would drop trailing NUL characters.
+    return np.array([x if isinstance(x, str) else str(int(x)) for x in arr], dtype=object)
