@@ -20,11 +20,17 @@ from .errors import (
 )
 from .records import (
     Channel,
+    Customer,
+    CustomerId,
     CustomerSource,
     CustomerStatus,
+    Interaction,
     InteractionKind,
     LadderStage,
+    Relationship,
     RelationshipLevel,
+    pseudonymize,
+    pseudonymize_ids,
 )
 from .summary import (
     CompressedHistories,
@@ -48,6 +54,8 @@ __all__ = [
     "ConvergenceWarning",
     "CrmError",
     "CrmWarning",
+    "Customer",
+    "CustomerId",
     "CustomerSource",
     "CustomerStatus",
     "CustomerSummary",
@@ -55,12 +63,16 @@ __all__ = [
     "DiscreteSummary",
     "InputError",
     "InputTypeError",
+    "Interaction",
     "InteractionKind",
     "InteractionTable",
     "LadderStage",
+    "Relationship",
     "RelationshipLevel",
     "__version__",
     "compress",
+    "pseudonymize",
+    "pseudonymize_ids",
     "summarize",
     "summarize_discrete",
 ]

@@ -34,6 +34,30 @@ __all__ = [
 ]
 
 _NS = "datetime64[ns]"
+# datetime64[ns] holds 1677-09-21 .. 2262-04-11; numpy wraps around silently beyond.
+_NS_MIN = _dt.datetime(1677, 9, 22)
+_NS_MAX = _dt.datetime(2262, 4, 10)
+_RANGE_RULE = "must lie between 1677-09-22 and 2262-04-10 (the range of datetime64[ns])"
+
+
+def _check_datetime_range(value: _dt.datetime | _dt.date, name: str) -> None:
+    naive = value if isinstance(value, _dt.datetime) else _dt.datetime.combine(value, _dt.time())
+    if not _NS_MIN <= naive.replace(tzinfo=None) <= _NS_MAX:
+        raise InputError(f"{name} {_RANGE_RULE}; got {value!r}")
+
+
+def _to_ns(arr: np.ndarray[Any, Any], name: str) -> DatetimeArray:
+    """Cast a datetime64 array to nanoseconds, refusing values numpy would wrap around."""
+    if arr.dtype == np.dtype(_NS) or arr.size == 0:
+        return arr.astype(_NS)
+    valid = arr[~np.isnat(arr)]
+    if valid.size:
+        lo = np.datetime64(_NS_MIN).astype(arr.dtype)
+        hi = np.datetime64(_NS_MAX).astype(arr.dtype)
+        bad = ~np.isnat(arr) & ((arr < lo) | (arr > hi))
+        if bad.any():
+            raise InputError(f"{name} {_RANGE_RULE}; {describe_violations(bad, (name, arr))}")
+    return arr.astype(_NS)
 
 
 def describe_violations(bad: BoolArray, *columns: tuple[str, ArrayLike]) -> str:
@@ -288,13 +312,15 @@ def as_timestamp(x: object, name: str) -> np.datetime64:
     if isinstance(x, _dt.datetime):
         if x.tzinfo is not None and x.utcoffset() is not None:
             x = x.astimezone(_dt.UTC).replace(tzinfo=None)
+        _check_datetime_range(x, name)
         return np.datetime64(x.replace(tzinfo=None), "ns")
     if isinstance(x, _dt.date):
+        _check_datetime_range(x, name)
         return np.datetime64(x, "ns")
     if isinstance(x, np.datetime64):
         if np.isnat(x):
             raise InputError(f"{name} must be a point in time, got NaT")
-        return cast(np.datetime64, x.astype(_NS))
+        return cast(np.datetime64, _to_ns(np.asarray(x).reshape(1), name)[0])
     if isinstance(x, str):
         try:
             value = np.datetime64(x, "ns")
@@ -330,7 +356,7 @@ def as_datetime_array(x: ArrayLike, name: str, *, allow_empty: bool = True) -> D
         raise InputError(f"{name} must be 1-dimensional, got shape {arr.shape}")
     _check_size(arr, name, allow_empty)
     if arr.dtype.kind == "M":
-        out = arr.astype(_NS)
+        out = _to_ns(arr, name)
     elif arr.dtype.kind in {"O", "U"}:
         out = _object_times_to_utc(arr, name)
     else:
@@ -370,11 +396,13 @@ def _object_times_to_utc(arr: np.ndarray[Any, Any], name: str) -> DatetimeArray:
     for i, v in enumerate(arr):
         if isinstance(v, _dt.datetime):
             naive = v.astimezone(_dt.UTC).replace(tzinfo=None) if aware[i] else v
+            _check_datetime_range(naive, f"{name}[{i}]")
             values.append(np.datetime64(naive, "ns"))
         elif isinstance(v, _dt.date):
+            _check_datetime_range(v, f"{name}[{i}]")
             values.append(np.datetime64(v, "ns"))
         elif isinstance(v, np.datetime64):
-            values.append(v.astype(_NS))
+            values.append(_to_ns(np.asarray(v).reshape(1), f"{name}[{i}]")[0])
         else:
             raise InputTypeError(
                 f"{name} must hold datetimes; found {type(v).__name__} {v!r} at index {i}"

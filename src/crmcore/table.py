@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -494,16 +495,10 @@ class InteractionTable:
                 -1 if x is None else int(bool(x)) for x in col("resolved_at_first_contact")
             ]
         if any_set("response_time"):
-            kwargs["response_times"] = np.array(
-                [
-                    np.timedelta64("NaT", "ns") if x is None else np.timedelta64(x, "ns")
-                    for x in col("response_time")
-                ],
-                dtype="timedelta64[ns]",
-            )
+            kwargs["response_times"] = _timedeltas_to_ns(col("response_time"))
         channels = kwargs.pop("channels", None)
         table = cls.from_arrays(
-            np.array(col("customer_id"), dtype=object) if rows else np.array([], dtype=object),
+            _id_column(col("customer_id")),
             np.array(col("timestamp"), dtype=object),
             kinds=np.array([str(k) for k in col("kind")], dtype=object),
             amounts=[0.0 if x is None else float(x) for x in col("amount")],
@@ -512,6 +507,38 @@ class InteractionTable:
         if channels is not None:
             table = attrs.evolve(table, channels=_readonly(channels))
         return table
+
+
+def _id_column(ids: list[Any]) -> np.ndarray[Any, Any]:
+    """Ids as numpy infers them (int64 for ints, str for strings), object when mixed."""
+    if not ids:
+        return np.array([], dtype=object)
+    if all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        try:
+            return np.array(ids, dtype=np.int64)
+        except OverflowError:
+            return np.array(ids, dtype=object)
+    if all(isinstance(i, str) for i in ids):
+        return np.array(ids, dtype=str)
+    return np.array(ids, dtype=object)
+
+
+_MAX_TIMEDELTA = dt.timedelta(microseconds=(2**63 - 1) // 1000)
+
+
+def _timedeltas_to_ns(values: list[Any]) -> np.ndarray[Any, np.dtype[np.timedelta64]]:
+    """Durations (timedelta or None) to timedelta64[ns]; NaT for None."""
+    out = np.full(len(values), np.timedelta64("NaT", "ns"))
+    for i, x in enumerate(values):
+        if x is None:
+            continue
+        if abs(x) > _MAX_TIMEDELTA:
+            raise InputError(
+                f"response_time at index {i} is too long for timedelta64[ns] "
+                f"(at most about 292 years); got {x!r}"
+            )
+        out[i] = np.timedelta64(x, "us").astype("timedelta64[ns]")
+    return out
 
 
 def _column_float(values: ArrayLike, name: str, n: int, *, allow_nan: bool) -> FloatArray:
