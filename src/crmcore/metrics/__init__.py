@@ -14,12 +14,11 @@ from .sales import *  # noqa: F403
 from .satisfaction import *  # noqa: F403
 from .value import *  # noqa: F403
 
-__all__: list[str] = [
-    *change.__all__,
-    *loyalty.__all__,
-    *retention.__all__,
-    *sales.__all__,
-    *satisfaction.__all__,
-    *value.__all__,
-]
+__all__: list[str] = []
+__all__ += change.__all__
+__all__ += loyalty.__all__
+__all__ += retention.__all__
+__all__ += sales.__all__
+__all__ += satisfaction.__all__
+__all__ += value.__all__
 __all__.sort()
