@@ -40,7 +40,9 @@ What the driver does
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import attrs
 import numpy as np
@@ -58,6 +60,7 @@ __all__ = [
     "distinct_values",
     "maximize_likelihood",
     "numerical_gradient",
+    "positive_param",
     "prepare_histories",
 ]
 
@@ -492,3 +495,40 @@ def distinct_values(sorted_values: FloatArray) -> tuple[FloatArray, IntArray]:
     np.not_equal(sorted_values[1:], sorted_values[:-1], out=new[1:])
     idx = np.cumsum(new, dtype=np.int64) - 1
     return sorted_values[new], idx
+
+
+def _real_to_float(value: object) -> object:
+    if isinstance(value, bool):
+        return value  # refused by the validator
+    if isinstance(value, numbers.Real):
+        return float(value)
+    return value
+
+
+def _check_positive_param(
+    instance: object, attribute: attrs.Attribute[float], value: object
+) -> None:
+    v.check_float(value, attribute.name, low=0.0, low_open=True)
+
+
+def positive_param() -> Any:
+    """Return an attrs field for a model parameter: a positive, finite float.
+
+    Numbers (numpy scalars included) are stored as ``float``; anything else,
+    NaN, infinity and values <= 0 raise :class:`~crmcore.errors.InputTypeError`
+    or :class:`~crmcore.errors.InputError` naming the field.
+
+    Examples
+    --------
+    >>> import attrs
+    >>> @attrs.frozen(kw_only=True)
+    ... class ToyParams:
+    ...     k: float = positive_param()
+    >>> ToyParams(k=2).k
+    2.0
+    >>> ToyParams(k=0.0)
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: k must be > 0.0, got 0.0
+    """
+    return attrs.field(converter=_real_to_float, validator=_check_positive_param)
