@@ -141,8 +141,8 @@ def normal_ppf(p: float) -> float:
 
     Examples
     --------
-    >>> round(normal_ppf(0.975), 12)
-    1.959963984541
+    >>> round(normal_ppf(0.975), 10)
+    1.9599639845
     """
     value = _check_probability(p)
     if value == 0.5:
