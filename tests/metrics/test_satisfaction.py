@@ -323,6 +323,18 @@ def test_ces_matches_scipy_t_interval():
     assert (r.n_agreeing, r.share_agreeing) == (6, 0.75)
 
 
+def test_ces_interval_uses_printed_t_quantiles():
+    # Answers 1 and 3: mean 2, s = √2, SE = 1, so the 95% half-width is
+    # t_{0.975, 1} = 12.706 (printed t table, NIST/SEMATECH 1.3.6.7.2).
+    r = ces([1, 3])
+    assert_allclose(r.interval, [2 - 12.706, 2 + 12.706], atol=5e-4)
+    # Eleven answers 4, 4, ..., 4, 6: df = 10, t_{0.975, 10} = 2.228.
+    answers = [4] * 10 + [6]
+    r = ces(answers)
+    se = np.std(answers, ddof=1) / math.sqrt(11)
+    assert_allclose(r.interval[1] - r.mean, 2.228 * se, rtol=2e-4)
+
+
 def test_ces_effort_direction_counts_low_answers():
     # Original 5-point effort scale: 1-2 are low effort (favourable), 3 is neutral.
     r = ces([1, 2, 3, 4, 5, 1], scale=5, direction="effort")
