@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from fractions import Fraction
 
@@ -466,6 +467,8 @@ def test_response_time_reference():
     assert (s.median, s.p90, s.mean, s.max, s.n, s.unit) == (60.0, 180.0, 93.0, 240.0, 5, "min")
     h = response_time_stats(times)  # hours by default
     assert_allclose([h.median, h.p90, h.mean], [1.0, 3.0, 1.55])
+    objects = response_time_stats([dt.timedelta(minutes=90), dt.timedelta(hours=2)])
+    assert_allclose([objects.median, objects.max], [1.75, 2.0])
     floats = response_time_stats([1.0, 3.0, 2.0], unit="D")
     assert (floats.median, floats.unit) == (2.0, "D")
 
@@ -500,6 +503,8 @@ def test_response_time_errors():
         response_time_stats([1.0], unit="week")
     with pytest.raises(InputTypeError, match="response_times must hold numbers"):
         response_time_stats(["fast"])
+    with pytest.raises(InputTypeError, match="response_times must hold durations only"):
+        response_time_stats([dt.timedelta(hours=1), "late"])
 
 
 # ---------------------------------------------------------------- complaints

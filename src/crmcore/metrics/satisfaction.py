@@ -10,6 +10,7 @@ is a fraction in [0, 1].
 
 from __future__ import annotations
 
+import datetime as _dt
 import math
 from collections.abc import Sequence
 from typing import Any, Literal
@@ -1080,6 +1081,13 @@ def _response_values(data: ArrayLike | InteractionTable, unit: str) -> FloatArra
             raise InputError(f"{name}: no row of the table has a known response time (all NaT)")
         return np.asarray(known.astype(np.int64) / _UNIT_NS[unit], dtype=np.float64)
     arr = None if isinstance(data, str | bytes) or data is None else np.asarray(data)
+    if arr is not None and arr.dtype.kind == "O" and arr.size:
+        first = arr.reshape(-1)[0]
+        if isinstance(first, _dt.timedelta | np.timedelta64):
+            try:
+                arr = arr.astype("timedelta64[ns]")
+            except (TypeError, ValueError) as exc:
+                raise InputTypeError(f"{name} must hold durations only: {exc}") from exc
     if arr is None or arr.dtype.kind != "m":
         return v.as_float_array(data, name, nonnegative=True)
     if arr.ndim != 1:
