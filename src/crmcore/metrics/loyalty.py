@@ -283,7 +283,7 @@ def rfm_scores(
     >>> s = rfm_scores([1, 30, 7, 90, 3], [5, 1, 2, 3, 8], [120.0, 15.0, 40.0, 9.0, 300.0])
     >>> s.r.tolist(), s.f.tolist(), s.m.tolist()
     ([5, 2, 3, 1, 4], [4, 1, 2, 3, 5], [4, 2, 3, 1, 5])
-    >>> s.edges.frequency.tolist()
+    >>> s.edges.frequency.round(6).tolist()
     [1.8, 2.6, 3.8, 5.6]
     >>> rfm_scores([1, 2], [3, 4], [5.0, 6.0], bins=2, method="rank").r.tolist()
     [2, 1]
