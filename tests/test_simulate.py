@@ -1047,6 +1047,16 @@ class TestErrors:
             CatalogOptions(regions=("a", "a"), region_shares=None)
         with pytest.raises(InputError, match=r"CatalogOptions.products_per_category must be >= 1"):
             CatalogOptions(products_per_category=0)
+        with pytest.raises(InputTypeError, match=r"CatalogOptions.categories must be a sequence"):
+            CatalogOptions(categories="grocery")  # type: ignore[arg-type]
+        with pytest.raises(InputError, match=r"CatalogOptions.discount_propensity must be a pair"):
+            CatalogOptions(discount_propensity=(1.0, 2.0, 3.0))  # type: ignore[arg-type]
+        with pytest.raises(InputTypeError, match=r"SurveyOptions.questions must be a sequence"):
+            SurveyOptions(questions="nps")  # type: ignore[arg-type]
+        # Lists are accepted and stored as tuples (the options stay hashable).
+        opts = CatalogOptions(regions=["a", "b"], region_shares=None)
+        assert opts.regions == ("a", "b")
+        assert hash(opts) == hash(CatalogOptions(regions=("a", "b"), region_shares=None))
         with pytest.raises(InputError, match=r"CampaignOptions.name must be a non-empty string"):
             CampaignOptions(name="", send_day=1.0)
         with pytest.raises(InputError, match=r"CampaignOptions.response_days must be > 0.0"):
