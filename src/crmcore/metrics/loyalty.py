@@ -233,6 +233,10 @@ def rfm_scores(
         When a data-driven method leaves a score level unused in some
         dimension (the dimension collapses onto fewer levels).
 
+    See Also
+    --------
+    rfm_segments : name the score cells (champions, at risk, ...).
+
     Notes
     -----
     **Bins.** All three dimensions are binned on their value axis with
@@ -926,8 +930,9 @@ def _as_of_shift(summary: CustomerSummary, as_of: object) -> float:
     """Time from the end of the summary's data to ``as_of``, in its time unit."""
     if as_of is None:
         return 0.0
-    end = summary.calibration_end if summary.calibration_end is not None else None
-    end = end if end is not None else summary.observation_end
+    end = (
+        summary.calibration_end if summary.calibration_end is not None else summary.observation_end
+    )
     if end is None or not summary.period:
         raise InputError(
             "as_of needs a summary built by summarize() (this one has no observation_end, "
@@ -1238,6 +1243,11 @@ def ladder_stage(
     -------
     ndarray of LadderStage (dtype object)
         One :class:`~crmcore.LadderStage` per customer.
+
+    See Also
+    --------
+    ladder_inputs : ``member`` and ``n_referrals`` from Customer records.
+    loyalty_class, customer_status
 
     Raises
     ------
