@@ -431,8 +431,9 @@ def pareto_share(values: ArrayLike | CustomerSummary, *, top: float = 0.2) -> fl
         return 1.0
     kth = n - m - 1  # position of the (m+1)-th largest value
     part = np.partition(x, kth)
-    held = float(part[kth + 1 :].sum()) + f * float(part[kth])
-    return min(max(held / total, 0.0), 1.0)
+    # Divide before scaling by f, so that tiny (subnormal) values do not underflow.
+    held = float(part[kth + 1 :].sum()) / total + f * (float(part[kth]) / total)
+    return min(max(held, 0.0), 1.0)
 
 
 def gini(values: ArrayLike | CustomerSummary) -> float:
