@@ -269,7 +269,6 @@ class TestBgNbd:
         died_later = h.alive & (h.dropout_time <= 70.0)
         assert np.all(h.frequency_holdout[died_later] >= 1)
 
-    @pytest.mark.slow
     def test_same_distribution_as_event_by_event(self) -> None:
         n = 40_000
         h = bgnbd_histories(*BG, T=30.0, n_customers=n, rng=14)
@@ -313,7 +312,6 @@ class TestMbgNbd:
         zero_dead = (h.frequency == 0) & ~h.alive
         assert np.all(h.dropout_time[zero_dead] == 0.0)
 
-    @pytest.mark.slow
     def test_same_distribution_as_event_by_event(self) -> None:
         n = 40_000
         h = mbgnbd_histories(*BG, T=30.0, n_customers=n, rng=22)
@@ -358,7 +356,6 @@ class TestParetoNbd:
         tail = (beta / (beta + 20.0)) ** s * (alpha / (alpha + 20.0)) ** r
         assert_share_close(h.frequency == 0, float(body + tail))
 
-    @pytest.mark.slow
     def test_same_distribution_as_event_by_event(self) -> None:
         n = 40_000
         h = pareto_nbd_histories(*PARETO, T=30.0, n_customers=n, rng=33)
@@ -426,7 +423,6 @@ class TestBgBb:
         # Alive after n opportunities: E[(1-theta)^n] = B(g, d+n)/B(g, d).
         assert_share_close(h.alive, math.exp(betaln(g, d + n) - betaln(g, d)))
 
-    @pytest.mark.slow
     def test_same_distribution_as_period_by_period(self) -> None:
         n, size = 8, 50_000
         h = bgbb_histories(*BGBB, n_periods=n, n_customers=size, rng=43)
@@ -620,6 +616,12 @@ def test_extreme_parameters_give_no_warning_or_nan() -> None:
     assert c.alive[0] == 500
 
 
+def test_spend_too_large_raises_in_customer_base() -> None:
+    # q = 1e-4: some customers' nu underflows; their amounts would be infinite.
+    with pytest.raises(InputError, match="amounts too large to represent"):
+        customer_base(2_000, start=START, observation_end=END, spend=(1.0, 1e-4, 1.0), rng=0)
+
+
 def test_rate_too_large_raises() -> None:
     with pytest.raises(InputError, match=r"beyond what can be simulated"):
         bgnbd_histories(1e4, 1e-4, 1.0, 1.0, T=1e8, n_customers=5, rng=0)
@@ -670,6 +672,54 @@ def _purchase_rows_by_customer(base: Any) -> tuple[np.ndarray, np.ndarray, np.nd
     amounts = t.amounts[mask]
     order = np.lexsort((times, codes))
     return codes[order], times[order], amounts[order]
+
+
+@given(
+    n=st.integers(1, 30),
+    params=st.tuples(
+        st.floats(0.05, 5), st.floats(0.5, 50), st.floats(0.05, 5), st.floats(0.05, 5)
+    ),
+    model=st.sampled_from(["bgnbd", "mbgnbd", "pareto_nbd"]),
+    unit=st.sampled_from(["h", "D", "W"]),
+    acq=st.floats(0.001, 100.0),
+    extra_days=st.floats(0.0, 400.0),
+    seed=seeds,
+)
+def test_customer_base_invariants(
+    *,
+    n: int,
+    params: tuple[float, ...],
+    model: Any,
+    unit: Any,
+    acq: float,
+    extra_days: float,
+    seed: int,
+) -> None:
+    start = np.datetime64("2024-03-01T00:00:00", "ns")
+    end = start + np.timedelta64(int((acq + extra_days) * 86_400e9), "ns") + np.timedelta64(1, "s")
+    base = customer_base(
+        n,
+        start=start,
+        observation_end=end,
+        acquisition_days=acq,
+        model=model,
+        purchase=params,
+        time_unit=unit,
+        catalog=CatalogOptions(),
+        surveys=SurveyOptions(),
+        support=SupportOptions(),
+        rng=seed,
+    )
+    t, h = base.table, base.histories
+    assert t.n_customers == n
+    organic = t.is_purchase
+    assert_array_equal(np.bincount(t.customer_codes[organic], minlength=n), h.frequency + 1)
+    assert np.all((t.times >= start) & (t.times <= end))
+    assert np.all((base.first_purchase >= start) & (base.first_purchase < end))
+    assert np.all((h.recency >= 0) & (h.recency <= h.T))
+    assert_array_equal(h.recency == 0, h.frequency == 0)
+    assert np.all(base.spend.monetary_value[h.frequency == 0] == 0)
+    assert np.all(np.isfinite(t.amounts))
 
 
 class TestCustomerBase:

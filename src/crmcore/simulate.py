@@ -630,8 +630,10 @@ class SimulatedCustomerBase:
     table : InteractionTable
         The log: purchases (first and repeat), and the optional survey answers,
         support contacts, complaints, campaign touches and campaign purchases.
-        Rows are grouped by kind (purchases first, each customer's purchases in
-        time order), not sorted by time.
+        Rows come in blocks, not sorted by time: the purchase process's
+        purchases (by customer, each customer's in time order), then for each
+        campaign its touches and induced purchases, then survey answers,
+        support contacts and complaints.
     histories : SimulatedHistories
         The exact continuous-time histories of the purchase process, in
         ``time_unit``, measured from each first purchase to ``observation_end``
@@ -1697,7 +1699,8 @@ def customer_base(
     log_nu = _log_standard_gamma(g_spend, np.full(n, q_s)) - math.log(v_s)
     with np.errstate(over="ignore"):
         scale = np.exp(-log_nu)
-    amounts = g_spend.standard_gamma(p_s, owner.size) * scale[owner]
+    with np.errstate(invalid="ignore", over="ignore"):
+        amounts = g_spend.standard_gamma(p_s, owner.size) * scale[owner]
     _check_amounts(amounts, owner)
     repeat_amount = np.where(repeat_rows, amounts, 0.0)
     sums = np.bincount(owner, weights=repeat_amount, minlength=n)
@@ -1931,7 +1934,8 @@ def _add_campaigns(
         when = send + _days_to_ns(rng.random(responds.size) * c.response_days)
         keep = when <= end_i
         responds, when = responds[keep], when[keep]
-        amounts = rng.standard_gamma(p_shape, responds.size) * scale[responds]
+        with np.errstate(invalid="ignore", over="ignore"):
+            amounts = rng.standard_gamma(p_shape, responds.size) * scale[responds]
         _check_amounts(amounts, responds)
         blocks.add(
             responds,
