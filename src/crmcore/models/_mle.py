@@ -72,6 +72,7 @@ Objective = Callable[[FloatArray], tuple[float, FloatArray]]
 LOG_BOUND = 30.0
 
 _DIFF_STEP = 1e-5  # central-difference step in log-parameter space
+_FORWARD_STEP = 1e-7  # forward-difference step (Newton steps only)
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -145,16 +146,25 @@ class _Counted:
             return 1e100, np.zeros_like(u)
         return -value / self.scale, -gu / self.scale
 
-    def hessian_log(self, u: FloatArray) -> FloatArray:
-        """Hessian of the mean log-likelihood in u by central differences of the gradient."""
+    def hessian_log(self, u: FloatArray, grad: FloatArray | None = None) -> FloatArray:
+        """Hessian of the mean log-likelihood in u from differences of the gradient.
+
+        Central differences; forward differences (half the evaluations) when
+        the gradient at ``u`` is passed.
+        """
         k = u.size
         h = np.empty((k, k))
         for j in range(k):
             step = np.zeros(k)
-            step[j] = _DIFF_STEP
-            _, g_plus = self.in_log_space(u + step)
-            _, g_minus = self.in_log_space(u - step)
-            h[:, j] = -(g_plus - g_minus) / (2 * _DIFF_STEP)
+            if grad is None:
+                step[j] = _DIFF_STEP
+                _, g_plus = self.in_log_space(u + step)
+                _, g_minus = self.in_log_space(u - step)
+                h[:, j] = -(g_plus - g_minus) / (2 * _DIFF_STEP)
+            else:
+                step[j] = _FORWARD_STEP
+                _, g_plus = self.in_log_space(u + step)
+                h[:, j] = -(g_plus - grad) / _FORWARD_STEP
         return 0.5 * (h + h.T)
 
 
@@ -304,12 +314,20 @@ def maximize_likelihood(
             jac=True,
             method="L-BFGS-B",
             bounds=bounds,
-            options={"maxiter": max_iterations, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 20},
+            options={
+                "maxiter": max_iterations,
+                "ftol": 1e-13,
+                "gtol": gradient_tolerance,
+                "maxcor": 10,
+            },
         )
     u = np.asarray(res.x, dtype=np.float64)
     n_iter = int(res.nit)
-    u, value, grad_u, hess_u, n_newton = _newton_polish(counted, u, gradient_tolerance)
+    u, value, grad_u, n_newton = _newton_polish(
+        counted, u, float(res.fun), np.asarray(res.jac, dtype=np.float64), gradient_tolerance
+    )
     n_iter += n_newton
+    hess_u = counted.hessian_log(u)
     _check_boundary(model, names, u)
     grad_max = float(np.max(np.abs(grad_u)))
     if not np.isfinite(value) or grad_max > gradient_tolerance:
@@ -355,18 +373,22 @@ def maximize_likelihood(
 
 
 def _newton_polish(
-    counted: _Counted, u: FloatArray, tol: float, max_steps: int = 25
-) -> tuple[FloatArray, float, FloatArray, FloatArray, int]:
-    """Damped Newton steps in log space; returns (u, value, gradient, Hessian, steps).
+    counted: _Counted,
+    u: FloatArray,
+    value: float,
+    grad: FloatArray,
+    tol: float,
+    max_steps: int = 25,
+) -> tuple[FloatArray, float, FloatArray, int]:
+    """Damped Newton steps in log space until the gradient is well below ``tol``.
 
-    Values and gradients are those of the scaled objective (mean negative
-    log-likelihood); the Hessian returned is of the mean log-likelihood.
+    ``value`` and ``grad`` are the scaled objective (mean negative
+    log-likelihood) and its gradient at ``u``. Returns (u, value, gradient,
+    steps); the Hessians are forward differences of the gradient.
     """
-    value, grad = counted.in_log_space(u)
-    hess = counted.hessian_log(u)
     steps = 0
-    while steps < max_steps and float(np.max(np.abs(grad))) > tol * 1e-3:
-        neg_h = -hess
+    while steps < max_steps and float(np.max(np.abs(grad))) > tol * 1e-2:
+        neg_h = -counted.hessian_log(u, grad)
         try:
             np.linalg.cholesky(neg_h)
             direction = -np.linalg.solve(neg_h, grad)
@@ -387,8 +409,7 @@ def _newton_polish(
         if not improved:
             break
         u, value, grad = trial, t_value, t_grad
-        hess = counted.hessian_log(u)
-    return u, value, grad, hess, steps
+    return u, value, grad, steps
 
 
 def _check_boundary(model: str, names: tuple[str, ...], u: FloatArray) -> None:

@@ -34,6 +34,7 @@ from crmcore._typing import ArrayLike, FloatArray
 from crmcore.errors import InputError
 from crmcore.models._mle import (
     MleResult,
+    Objective,
     distinct_values,
     maximize_likelihood,
     positive_param,
@@ -652,67 +653,108 @@ def _fit_compressed(
     )
 
 
-def _objective(data: CompressedHistories, shift: int) -> Any:
-    """Total log-likelihood and gradient on compressed data, per-x terms computed once."""
+def _objective(data: CompressedHistories, shift: int) -> Objective:
+    """Total log-likelihood and gradient on compressed data.
+
+    Terms that depend only on x (gamma, beta and digamma functions) are
+    computed once per distinct x; rows whose likelihood has a single term
+    (x + shift = 0) are handled apart; the per-row work reuses preallocated
+    buffers, since a fit evaluates this function a few dozen times.
+    """
     x_all = data.frequency
-    tx = data.recency
-    big_t = data.T
-    w = data.weights
-    xu, idx = distinct_values(x_all)  # compressed rows are sorted by frequency
-    w_x = np.bincount(idx, weights=w, minlength=xu.size)
-    has2 = (x_all + shift) > 0
-    all2 = bool(has2.all())
-    sum_w = float(w.sum())
+    w_all = data.weights
+    xu, idx_all = distinct_values(x_all)  # compressed rows are sorted by frequency
+    w_x = np.bincount(idx_all, weights=w_all, minlength=xu.size)
+    sum_w = float(w_all.sum())
+    single = (x_all + shift) <= 0
+    # rows with one term: x = 0 in the BG/NBD model (none in the MBG/NBD model)
+    t1 = data.T[single]
+    w1 = w_all[single]
+    # rows with two terms
+    two = ~single
+    t2, tx2, w2, x2, idx2 = data.T[two], data.recency[two], w_all[two], x_all[two], idx_all[two]
+    wx2 = w2 * x2
+    m = t2.size
+    lt, ltx, diff, d, tmp, omega = (np.empty(m) for _ in range(6))
+    has2_x = (xu + shift) > 0
+    bx = xu + shift  # b + bx is the beta argument of the first term
 
     def objective(theta: FloatArray) -> tuple[float, FloatArray]:
         r, alpha, a, b = (float(q) for q in theta)
         with np.errstate(all="ignore"):
-            bx = b + xu + shift
-            lb1 = sc.betaln(a, bx)
-            lb2 = np.where(bx - 1 > 0, sc.betaln(a + 1, np.maximum(bx - 1, 1e-300)), 0.0)
-            lt = np.log(alpha + big_t)
-            ltx = np.log(alpha + tx)
-            rx = r + x_all
-            first = lb1[idx] - rx * lt
-            if all2:
-                second = lb2[idx] - rx * ltx
-                m = np.logaddexp(first, second)
-                omega = np.exp(second - m)
-            else:
-                second = np.where(has2, lb2[idx] - rx * ltx, -np.inf)
-                m = np.logaddexp(first, second)
-                omega = np.where(has2, np.exp(second - m), 0.0)
+            # --- per distinct x
+            bxb = b + bx
+            lb1 = sc.betaln(a, bxb)
+            bm1 = np.where(has2_x, bxb - 1.0, 1.0)
+            log_ratio = np.log(a) - np.log(bm1)  # log(B2/B1) = log(a/(b+x+s-1))
             gl_x = sc.gammaln(r + xu) - sc.gammaln(r)
+            psi_ab = sc.digamma(a + bxb)
+            d1a = sc.digamma(a) - psi_ab
+            d1b = sc.digamma(bxb) - psi_ab
+            d2a = sc.digamma(a + 1.0) - psi_ab
+            d2b = sc.digamma(bm1) - psi_ab
+            # --- rows with one term: log L = ... + B1 - r log(α+T)
+            if t1.size:
+                l1 = np.log(alpha + t1)
+                s1_lt = _dot(w1, l1)
+                s1_inv = _dot(w1, np.exp(-l1))
+            else:
+                s1_lt = s1_inv = 0.0
+            # --- rows with two terms
+            np.add(alpha, t2, out=lt)
+            np.log(lt, out=lt)
+            np.add(alpha, tx2, out=ltx)
+            np.log(ltx, out=ltx)
+            np.subtract(lt, ltx, out=diff)  # >= 0
+            np.add(r, x2, out=d)
+            np.multiply(d, diff, out=d)
+            np.add(d, log_ratio[idx2], out=d)  # log-odds of the second term against the first
+            # softplus(d) = log(1 + e^d) into tmp, omega = e^d / (1 + e^d)
+            np.abs(d, out=tmp)
+            np.negative(tmp, out=tmp)
+            np.exp(tmp, out=tmp)  # e^-|d|
+            np.divide(1.0, 1.0 + tmp, out=omega)
+            np.multiply(omega, tmp, out=omega, where=d < 0)  # expit(d)
+            np.log1p(tmp, out=tmp)
+            np.add(tmp, np.maximum(d, 0.0), out=tmp)  # softplus
+            s_lt = _dot(w2, lt)
             total = (
                 float(w_x @ gl_x)
                 + sum_w * (r * np.log(alpha) - float(sc.betaln(a, b)))
-                + float(w @ m)
+                + float(w_x @ lb1)
+                - r * (s1_lt + s_lt)
+                - _dot(wx2, lt)
+                + _dot(w2, tmp)
             )
-            w_om = w * omega
-            w_om_x = np.bincount(idx, weights=w_om, minlength=xu.size)
+            w_om = w2 * omega
+            w_om_x = np.bincount(idx2, weights=w_om, minlength=xu.size)
             w_1m_x = w_x - w_om_x
-            # d/dr
-            mix_log = (w - w_om) @ lt + w_om @ ltx
-            d_r = float(w_x @ (sc.digamma(r + xu) - sc.digamma(r))) + sum_w * np.log(alpha)
-            d_r -= float(mix_log)
-            # d/dalpha
-            inv_t = 1.0 / (alpha + big_t)
-            inv_tx = 1.0 / (alpha + tx)
-            wr = w * rx
-            d_alpha = sum_w * r / alpha - float((wr - wr * omega) @ inv_t + (wr * omega) @ inv_tx)
-            # d/da, d/db through the beta functions (per distinct x)
-            psi_ab = sc.digamma(a + bx)
-            d1a = sc.digamma(a) - psi_ab
-            d1b = sc.digamma(bx) - psi_ab
-            d2a = sc.digamma(a + 1) - psi_ab
-            d2b = np.where(bx - 1 > 0, sc.digamma(np.maximum(bx - 1, 1e-300)), 0.0) - psi_ab
+            d_r = (
+                float(w_x @ (sc.digamma(r + xu) - sc.digamma(r)))
+                + sum_w * np.log(alpha)
+                - s1_lt
+                - s_lt
+                + _dot(w_om, diff)
+            )
+            # d/dα: sum w (r+x) [(1-ω)/(α+T) + ω/(α+t_x)]
+            np.exp(np.negative(lt, out=lt), out=lt)  # 1/(α+T)
+            np.exp(np.negative(ltx, out=ltx), out=ltx)  # 1/(α+t_x)
+            np.subtract(ltx, lt, out=ltx)
+            np.multiply(ltx, omega, out=ltx)
+            np.add(ltx, lt, out=ltx)  # (1-ω)/(α+T) + ω/(α+t_x)
+            d_alpha = sum_w * r / alpha - r * (s1_inv + _dot(w2, ltx)) - _dot(wx2, ltx)
             base_a = sc.digamma(a) - sc.digamma(a + b)
             base_b = sc.digamma(b) - sc.digamma(a + b)
             d_a = float(w_1m_x @ d1a + w_om_x @ d2a) - sum_w * base_a
-            d_b = float(w_1m_x @ d1b + w_om_x @ d2b) - sum_w * base_b
+            d_b = float(w_1m_x @ d1b + w_om_x @ np.where(has2_x, d2b, 0.0)) - sum_w * base_b
         return float(total), np.array([d_r, d_alpha, d_a, d_b])
 
     return objective
+
+
+def _dot(a: FloatArray, b: FloatArray) -> float:
+    """Dot product of long vectors without BLAS (whose threads stall on a busy machine)."""
+    return float(np.einsum("i,i->", a, b))
 
 
 def _loglik_rows(

@@ -1,0 +1,550 @@
+"""The Gamma-Gamma model of spend per transaction (Fader, Hardie & Lee 2005).
+
+The value of each of a customer's transactions is Gamma(shape p, rate nu);
+across customers nu ~ Gamma(shape q, rate v). So a customer's mean transaction
+value is p / nu, and the mean over customers is p v / (q - 1). Spend is
+assumed independent of the purchase process (check that the correlation of
+frequency and mean spend is weak before combining it with a purchase model).
+The data are the ``frequency`` (x, the number of transactions averaged: the
+repeat purchases in :func:`crmcore.summarize`) and the ``monetary_value``
+(their mean) of customers with at least one repeat purchase.
+
+Examples
+--------
+>>> from crmcore.models import gamma_gamma
+>>> params = gamma_gamma.GammaGammaParams(p=6.25, q=3.74, v=15.44)
+>>> round(gamma_gamma.expected_spend(params), 2)
+35.22
+>>> gamma_gamma.conditional_expected_spend(params, [1, 10], [20.0, 20.0]).round(2).tolist()
+[24.64, 20.64]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import numpy as np
+from scipy import special as sc
+
+from crmcore import _validation as v
+from crmcore._typing import ArrayLike, FloatArray
+from crmcore.errors import InputError, InputTypeError
+from crmcore.models._mle import (
+    Objective,
+    distinct_values,
+    maximize_likelihood,
+    positive_param,
+)
+from crmcore.summary import CustomerSummary
+
+__all__ = [
+    "GammaGammaFit",
+    "GammaGammaParams",
+    "conditional_expected_spend",
+    "expected_spend",
+    "fit",
+    "log_likelihood",
+    "log_likelihood_per_customer",
+]
+
+_NAMES = ("p", "q", "v")
+
+
+@attrs.frozen(kw_only=True)
+class GammaGammaParams:
+    """Parameters of the Gamma-Gamma spend model.
+
+    Attributes
+    ----------
+    p : float
+        Shape of the gamma distribution of one transaction's value.
+    q, v : float
+        Shape and rate of the gamma distribution of the customers' rate nu;
+        v is in the currency unit of the spend (spend in cents multiplies it
+        by 100 and leaves p and q unchanged).
+
+    Raises
+    ------
+    InputError
+        When a parameter is not positive and finite.
+
+    Examples
+    --------
+    >>> GammaGammaParams(p=6.25, q=3.74, v=15.44).q
+    3.74
+    >>> GammaGammaParams(p=6.25, q=0.0, v=15.44)
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: q must be > 0.0, got 0.0
+    """
+
+    p: float = positive_param()
+    q: float = positive_param()
+    v: float = positive_param()
+
+    def as_array(self) -> FloatArray:
+        """Return ``[p, q, v]``."""
+        return np.array([self.p, self.q, self.v])
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class GammaGammaFit:
+    """A fitted Gamma-Gamma model, built by :func:`fit`.
+
+    Attributes
+    ----------
+    params : GammaGammaParams
+        Maximum-likelihood estimates.
+    standard_errors : GammaGammaParams
+        Asymptotic standard errors.
+    covariance : ndarray, shape (3, 3)
+        Asymptotic covariance of (p, q, v).
+    log_likelihood : float
+        Total log-likelihood (weights applied) of the mean spends.
+    n_customers : float
+        Repeat customers used (the sum of their weights).
+    converged : bool
+        Whether the optimiser reached a maximum (failure raises instead).
+    n_iterations : int
+        Optimiser iterations.
+
+    Examples
+    --------
+    >>> f = fit([1, 2, 2, 3, 5, 8], [12.0, 30.0, 25.0, 18.5, 40.0, 22.0],
+    ...         weights=[40, 25, 20, 12, 8, 5])
+    >>> f.n_customers, f.converged
+    (110.0, True)
+    """
+
+    params: GammaGammaParams
+    standard_errors: GammaGammaParams
+    covariance: FloatArray
+    log_likelihood: float
+    n_customers: float
+    converged: bool
+    n_iterations: int
+
+    def conditional_expected_spend(
+        self, frequency: ArrayLike | CustomerSummary, monetary_value: ArrayLike | None = None
+    ) -> FloatArray:
+        """Return :func:`conditional_expected_spend` at the fitted parameters."""
+        return conditional_expected_spend(self.params, frequency, monetary_value)
+
+    def expected_spend(self) -> float:
+        """Return :func:`expected_spend` at the fitted parameters."""
+        return expected_spend(self.params)
+
+    def log_likelihood_per_customer(
+        self, frequency: ArrayLike | CustomerSummary, monetary_value: ArrayLike | None = None
+    ) -> FloatArray:
+        """Return :func:`log_likelihood_per_customer` at the fitted parameters."""
+        return log_likelihood_per_customer(self.params, frequency, monetary_value)
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class _SpendData:
+    frequency: FloatArray
+    monetary_value: FloatArray
+    weights: FloatArray
+
+
+def fit(
+    frequency: ArrayLike | CustomerSummary,
+    monetary_value: ArrayLike | None = None,
+    *,
+    weights: ArrayLike | None = None,
+    initial: GammaGammaParams | None = None,
+) -> GammaGammaFit:
+    """Fit the Gamma-Gamma spend model by maximum likelihood.
+
+    Parameters
+    ----------
+    frequency : array-like or CustomerSummary
+        Number of transactions behind each mean (x). Rows with frequency 0
+        carry no spend information and are left out. With a summary, its
+        ``frequency`` and ``monetary_value`` are used (``monetary_value`` is
+        left out then).
+    monetary_value : array-like
+        Mean transaction value; must be positive where frequency > 0.
+    weights : array-like, optional
+        Non-negative number of customers each row stands for (default 1).
+    initial : GammaGammaParams, optional
+        Starting point; by default p = 1, q = 2 and v = the weighted mean of
+        ``monetary_value`` (so that the implied mean spend matches it).
+
+    Returns
+    -------
+    GammaGammaFit
+
+    Raises
+    ------
+    InputError
+        On negative or fractional frequencies, non-positive spend of a repeat
+        customer, mismatched lengths, or no repeat customer.
+    ConvergenceError
+        When the optimiser fails; the message says what to try.
+
+    Notes
+    -----
+    The likelihood is that of :func:`log_likelihood`. Identical (x, mean)
+    rows are merged into weighted rows before optimising.
+
+    References
+    ----------
+    Fader, P. S., Hardie, B. G. S., & Lee, K. L. (2005). RFM and CLV: Using
+    iso-value curves for customer base analysis. Journal of Marketing
+    Research, 42(4), 415-430.
+
+    Fader, P. S., & Hardie, B. G. S. (2013). The Gamma-Gamma model of
+    monetary value. http://www.brucehardie.com/notes/025/
+
+    Examples
+    --------
+    >>> f = fit([1, 2, 2, 3, 5, 8], [12.0, 30.0, 25.0, 18.5, 40.0, 22.0],
+    ...         weights=[40, 25, 20, 12, 8, 5])
+    >>> round(f.params.p, 2), round(f.params.q, 2), round(f.params.v, 1)
+    (5.16, 24.51, 109.3)
+    >>> fit([1, 2], [10.0, 0.0])
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: monetary_value must be positive where frequency > 0; ...
+    """
+    data = _spend_data(frequency, monetary_value, weights, compress=True)
+    if initial is not None and not isinstance(initial, GammaGammaParams):
+        raise InputError(f"initial must be GammaGammaParams, got {type(initial).__name__}")
+    if initial is not None:
+        start = initial.as_array()
+    else:
+        mean_m = float(np.average(data.monetary_value, weights=data.weights))
+        start = np.array([1.0, 2.0, mean_m])
+    total_w = float(data.weights.sum())
+    res = maximize_likelihood(
+        _objective(data), start, names=_NAMES, model="Gamma-Gamma", n_customers=total_w
+    )
+    return GammaGammaFit(
+        params=GammaGammaParams(**dict(zip(_NAMES, res.estimates, strict=True))),
+        standard_errors=GammaGammaParams(**dict(zip(_NAMES, res.standard_errors, strict=True))),
+        covariance=_readonly(res.covariance),
+        log_likelihood=res.log_likelihood,
+        n_customers=total_w,
+        converged=res.converged,
+        n_iterations=res.n_iterations,
+    )
+
+
+def log_likelihood(
+    params: GammaGammaParams,
+    frequency: ArrayLike | CustomerSummary,
+    monetary_value: ArrayLike | None = None,
+    *,
+    weights: ArrayLike | None = None,
+) -> float:
+    """Total Gamma-Gamma log-likelihood of the repeat customers' mean spends.
+
+    Parameters
+    ----------
+    params : GammaGammaParams
+    frequency, monetary_value : array-like, or a CustomerSummary as ``frequency``
+        Rows with frequency 0 are left out.
+    weights : array-like, optional
+        Non-negative weight per row (default 1).
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    InputError
+        As :func:`fit`.
+
+    Notes
+    -----
+    With x transactions of mean m, x m ~ Gamma(p x, nu) given nu; integrating
+    nu ~ Gamma(q, v) out (Fader & Hardie 2013, eq. 3):
+
+    ``f(m | x) = Γ(px+q) / (Γ(px) Γ(q)) · v^q m^(px-1) x^(px) / (v + x m)^(px+q)``,
+
+    evaluated in logs.
+
+    Examples
+    --------
+    >>> p = GammaGammaParams(p=6.25, q=3.74, v=15.44)
+    >>> round(log_likelihood(p, [1, 4], [20.0, 35.0]), 4)
+    -7.6415
+    >>> log_likelihood(p, [1], [20.0, 35.0])
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: monetary_value must have the same length as frequency; got 2 and 1
+    """
+    _check_params(params)
+    data = _spend_data(frequency, monetary_value, weights, compress=False)
+    value, _ = _objective(data)(params.as_array())
+    return float(value)
+
+
+def log_likelihood_per_customer(
+    params: GammaGammaParams,
+    frequency: ArrayLike | CustomerSummary,
+    monetary_value: ArrayLike | None = None,
+) -> FloatArray:
+    """Gamma-Gamma log-density of each customer's mean spend.
+
+    Parameters
+    ----------
+    params : GammaGammaParams
+    frequency, monetary_value : array-like, or a CustomerSummary as ``frequency``
+
+    Returns
+    -------
+    ndarray
+        One value per row; 0 for rows with frequency 0 (no information).
+
+    Raises
+    ------
+    InputError
+        As :func:`fit`.
+
+    Examples
+    --------
+    >>> p = GammaGammaParams(p=6.25, q=3.74, v=15.44)
+    >>> log_likelihood_per_customer(p, [1, 4, 0], [20.0, 35.0, 0.0]).round(4).tolist()
+    [-3.5942, -4.0473, 0.0]
+    >>> log_likelihood_per_customer(p, [1], [-2.0])
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: monetary_value must be non-negative; ...
+    """
+    _check_params(params)
+    x, m = _spend_arrays(frequency, monetary_value)
+    out = np.zeros(x.size)
+    rep = x > 0
+    out[rep] = _loglik_rows(params, x[rep], m[rep])
+    return out
+
+
+def conditional_expected_spend(
+    params: GammaGammaParams,
+    frequency: ArrayLike | CustomerSummary,
+    monetary_value: ArrayLike | None = None,
+) -> FloatArray:
+    """Return each customer's expected spend per transaction given her history.
+
+    Parameters
+    ----------
+    params : GammaGammaParams
+    frequency, monetary_value : array-like, or a CustomerSummary as ``frequency``
+        Customers with frequency 0 get the population mean
+        :func:`expected_spend`.
+
+    Returns
+    -------
+    ndarray
+        ``inf`` where the posterior mean is infinite (p x + q <= 1).
+
+    Raises
+    ------
+    InputError
+        As :func:`fit`.
+
+    Notes
+    -----
+    The posterior of nu is Gamma(px + q, v + x m), so (Fader, Hardie & Lee
+    2005, eq. 5)
+
+    ``E[Z | x, m] = p (v + x m) / (px + q - 1)
+    = (q-1)/(px+q-1) · p v/(q-1) + px/(px+q-1) · m``,
+
+    a weighted mean of the population mean and the customer's own mean.
+
+    Examples
+    --------
+    >>> p = GammaGammaParams(p=6.25, q=3.74, v=15.44)
+    >>> conditional_expected_spend(p, [0, 2], [0.0, 50.0]).round(2).tolist()
+    [35.22, 47.34]
+    >>> conditional_expected_spend(p, [2], [50.0, 1.0])
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: monetary_value must have the same length as frequency; got 2 and 1
+    """
+    _check_params(params)
+    x, m = _spend_arrays(frequency, monetary_value)
+    return _conditional_spend(params, x, m)
+
+
+def expected_spend(params: GammaGammaParams) -> float:
+    """Return the mean spend per transaction over customers, p v / (q - 1).
+
+    Parameters
+    ----------
+    params : GammaGammaParams
+
+    Returns
+    -------
+    float
+        ``inf`` when q <= 1: the mean of 1/nu over the Gamma(q, v) population
+        is then infinite (fitted values of q near or below 1 point to a few
+        customers with extreme spend).
+
+    Raises
+    ------
+    InputError
+        When ``params`` is not a GammaGammaParams.
+
+    Examples
+    --------
+    >>> expected_spend(GammaGammaParams(p=6.25, q=3.74, v=15.44))
+    35.2189...
+    >>> expected_spend(GammaGammaParams(p=2.0, q=0.9, v=10.0))
+    inf
+    >>> expected_spend((6.25, 3.74, 15.44))
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: params must be GammaGammaParams, got tuple
+    """
+    _check_params(params)
+    if params.q <= 1.0:
+        return float("inf")
+    return params.p * params.v / (params.q - 1.0)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _readonly(arr: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    arr.flags.writeable = False
+    return arr
+
+
+def _check_params(params: object) -> None:
+    if not isinstance(params, GammaGammaParams):
+        raise InputError(f"params must be GammaGammaParams, got {type(params).__name__}")
+
+
+def _spend_arrays(
+    frequency: ArrayLike | CustomerSummary, monetary_value: ArrayLike | None
+) -> tuple[FloatArray, FloatArray]:
+    if isinstance(frequency, CustomerSummary):
+        if monetary_value is not None:
+            raise InputTypeError("monetary_value must be left out when frequency is a summary")
+        x = frequency.frequency.astype(np.float64)
+        m = np.asarray(frequency.monetary_value, dtype=np.float64)
+    else:
+        if monetary_value is None:
+            raise InputTypeError("monetary_value is required unless frequency is a CustomerSummary")
+        x = v.as_int_array(frequency, "frequency", allow_empty=True, nonnegative=True).astype(
+            np.float64
+        )
+        m = v.as_float_array(monetary_value, "monetary_value", allow_empty=True, nonnegative=True)
+        v.check_same_length(("frequency", x), ("monetary_value", m))
+    bad = (x > 0) & (m <= 0)
+    if bad.any():
+        raise InputError(
+            "monetary_value must be positive where frequency > 0; "
+            + v.describe_violations(bad, ("frequency", x), ("monetary_value", m)).replace(
+                "values", "customers"
+            )
+        )
+    return x, m
+
+
+def _spend_data(
+    frequency: ArrayLike | CustomerSummary,
+    monetary_value: ArrayLike | None,
+    weights: ArrayLike | None,
+    *,
+    compress: bool,
+) -> _SpendData:
+    x, m = _spend_arrays(frequency, monetary_value)
+    if weights is None:
+        w = np.ones(x.size)
+    else:
+        w = v.as_float_array(weights, "weights", allow_empty=True, nonnegative=True)
+        v.check_same_length(("frequency", x), ("weights", w))
+    keep = (x > 0) & (w > 0)
+    x, m, w = x[keep], m[keep], w[keep]
+    if x.size == 0:
+        raise InputError(
+            "frequency must include at least one repeat customer (frequency > 0, positive "
+            "weight); the Gamma-Gamma model is fitted on repeat customers only"
+        )
+    order = np.lexsort((m, x))
+    x, m, w = x[order], m[order], w[order]
+    if compress:
+        new = np.ones(x.size, dtype=np.bool_)
+        new[1:] = (x[1:] != x[:-1]) | (m[1:] != m[:-1])
+        starts = np.flatnonzero(new)
+        x, m, w = x[starts], m[starts], np.add.reduceat(w, starts)
+    return _SpendData(frequency=x, monetary_value=m, weights=w)
+
+
+def _loglik_rows(params: GammaGammaParams, x: FloatArray, m: FloatArray) -> FloatArray:
+    p, q, gv = params.p, params.q, params.v
+    px = p * x
+    out = (
+        sc.gammaln(px + q)
+        - sc.gammaln(px)
+        - sc.gammaln(q)
+        + q * np.log(gv)
+        + (px - 1.0) * np.log(m)
+        + px * np.log(x)
+        - (px + q) * np.log(gv + x * m)
+    )
+    return np.asarray(out, dtype=np.float64)
+
+
+def _objective(data: _SpendData) -> Objective:
+    """Total log-likelihood and gradient; per-x terms once per distinct x."""
+    x, m, w = data.frequency, data.monetary_value, data.weights
+    xu, idx = distinct_values(x)
+    w_x = np.bincount(idx, weights=w, minlength=xu.size)
+    xw_x = w_x * xu
+    sum_w = float(w.sum())
+    wx = w * x
+    log_m = np.log(m)
+    c_xlogm = _dot(wx, log_m)  # sum w x log m
+    c_logm = _dot(w, log_m)  # sum w log m
+    c_xlogx = float(xw_x @ np.log(xu))  # sum w x log x
+    xm = x * m
+    buf = np.empty(x.size)
+
+    def objective(theta: FloatArray) -> tuple[float, FloatArray]:
+        p, q, gv = (float(t) for t in theta)
+        pxu = p * xu
+        np.add(gv, xm, out=buf)
+        np.log(buf, out=buf)  # log(v + x m)
+        s_xl = _dot(wx, buf)
+        s_l = _dot(w, buf)
+        total = (
+            float(w_x @ (sc.gammaln(pxu + q) - sc.gammaln(pxu)))
+            - sum_w * float(sc.gammaln(q))
+            + sum_w * q * np.log(gv)
+            + p * c_xlogm
+            - c_logm
+            + p * c_xlogx
+            - p * s_xl
+            - q * s_l
+        )
+        psi = sc.digamma(pxu + q)
+        d_p = float(xw_x @ (psi - sc.digamma(pxu))) + c_xlogm + c_xlogx - s_xl
+        d_q = float(w_x @ psi) - sum_w * float(sc.digamma(q)) + sum_w * np.log(gv) - s_l
+        np.negative(buf, out=buf)
+        np.exp(buf, out=buf)  # 1/(v + x m)
+        d_v = sum_w * q / gv - p * _dot(wx, buf) - q * _dot(w, buf)
+        return float(total), np.array([d_p, d_q, d_v])
+
+    return objective
+
+
+def _conditional_spend(params: GammaGammaParams, x: FloatArray, m: FloatArray) -> FloatArray:
+    p, q, gv = params.p, params.q, params.v
+    denom = p * x + q - 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(denom > 0, p * (gv + x * m) / np.where(denom > 0, denom, 1.0), np.inf)
+    return np.asarray(out, dtype=np.float64)
+
+
+def _dot(a: FloatArray, b: FloatArray) -> float:
+    """Dot product of long vectors without BLAS (whose threads stall on a busy machine)."""
+    return float(np.einsum("i,i->", a, b))
