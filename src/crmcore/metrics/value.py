@@ -120,11 +120,15 @@ def _sort_with_order(x: FloatArray) -> tuple[IntArray, FloatArray]:
     ordered = x[order]
     wrong = ordered[1:] < ordered[:-1]
     if wrong.any():
+        # Re-sort, exactly, each run of equal truncated keys that holds an inversion.
         high = _monotone_bits(ordered) >> np.uint64(bits)
-        run = np.zeros(n, dtype=np.int64)
-        np.cumsum(high[1:] != high[:-1], out=run[1:])
-        affected = np.flatnonzero(np.isin(run, run[1:][wrong]))
-        within = np.lexsort((ordered[affected], run[affected]))
+        bad_keys = np.unique(high[np.flatnonzero(wrong)])
+        starts = np.searchsorted(high, bad_keys, side="left")
+        sizes = np.searchsorted(high, bad_keys, side="right") - starts
+        offsets = np.cumsum(sizes) - sizes
+        affected = np.repeat(starts - offsets, sizes) + np.arange(int(sizes.sum()))
+        run = np.repeat(np.arange(sizes.size), sizes)
+        within = np.lexsort((ordered[affected], run))
         order[affected] = order[affected][within]
         ordered[affected] = ordered[affected][within]
     return order, ordered
