@@ -249,8 +249,11 @@ def abc_classes(
     be negative, so the classes would not be defined; clip losses to 0 first
     (``numpy.clip(margin, 0, None)``) or tier loss-making customers apart.
 
-    One sort of a 64-bit key plus cumulative sums: about a second for 10
-    million values on a small machine.
+    The work is one sort of 64-bit keys (the value's bits with the row index
+    in the lowest bits, cheaper than ``argsort``), a cumulative sum, and a
+    backward fill over tie groups found by comparing neighbours (no
+    ``np.unique``): about 1.3 s for 10 million values on a busy 2-core
+    machine, where ``argsort`` alone takes 1.7 s.
 
     References
     ----------
