@@ -369,6 +369,15 @@ def test_uplift_from_table_errors():
         InputError, match=r"customers must be in one group per campaign; 1 of 6 .*first: 'c2'"
     ):
         campaign_uplift(both, campaign="spring")
+    unnamed = InteractionTable.from_arrays(
+        [1, 2],
+        np.array(["2024-01-01", "2024-01-02"], dtype=NS),
+        kinds=["marketing", "purchase"],
+        campaigns=np.array([None, None], dtype=object),
+        in_control_group=[False, False],
+    )
+    with pytest.raises(InputError, match="1 marketing rows, none with a campaign label"):
+        campaign_uplift(unnamed)
     plain = InteractionTable.from_arrays([1], np.array(["2024-01-01"], dtype=NS))
     with pytest.raises(InputError, match="table must have an in_control_group column"):
         campaign_uplift(plain)

@@ -600,6 +600,21 @@ def test_buyer_type_group_median_against_brute_force():
         assert b.n_launched_products[c] == len(firsts)
 
 
+def test_buyer_type_without_labelled_or_any_purchases():
+    # Only complaints and unlabelled purchases: nobody has an adoption delay.
+    t = InteractionTable.from_arrays(
+        [1, 2],
+        np.array(["2024-01-01", "2024-01-02"], dtype="datetime64[ns]"),
+        kinds=["purchase", "complaint"],
+        amounts=[5.0, 0.0],
+        products=np.array([None, None], dtype=object),
+        discounted=[False, False],
+    )
+    b = buyer_type(t, launch_dates=LAUNCH)
+    assert b.labels.tolist() == ["rational", "no_purchase"]
+    assert b.n_launched_products.tolist() == [0, 0]
+
+
 def test_buyer_type_errors():
     t = _buyer_table()
     with pytest.raises(InputError, match="follower_days must be at least lighthouse_days"):

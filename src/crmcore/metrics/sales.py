@@ -352,6 +352,11 @@ def _groups_from_table(
         raise InputError("table must have a campaigns column to find the campaign's contacts")
     marketing = np.flatnonzero(table.kinds == _MARKETING_CODE)
     names, codes = _factorize_labels(table.campaigns[marketing])
+    if names.size == 0:
+        raise InputError(
+            f"table must hold marketing rows that name a campaign; {marketing.size} marketing "
+            "rows, none with a campaign label"
+        )
     if campaign is None:
         if names.size != 1:
             raise InputError(

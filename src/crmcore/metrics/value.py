@@ -953,6 +953,8 @@ def _launch_times(
 ) -> tuple[IntArray, np.ndarray[Any, Any]]:
     """Per purchase row: product code and launch time (NaT when the product has none)."""
     uniques, codes = _factorize_labels(products)
+    if uniques.size == 0:
+        return codes, np.full(codes.size, np.datetime64("NaT", "ns"), dtype="datetime64[ns]")
     launch = np.full(uniques.size, np.datetime64("NaT", "ns"), dtype="datetime64[ns]")
     for i, label in enumerate(uniques.tolist()):
         if label in launch_dates:
