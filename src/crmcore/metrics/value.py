@@ -243,7 +243,8 @@ def abc_classes(
     value never gets a worse class.
 
     Consequences worth knowing: when one customer (or one tie group) holds
-    more than ``a`` of the value on its own, class A is empty. Customers with
+    more than ``a`` of the value on its own, class A is empty (a lone customer
+    has share 1 and is C when ``b < 1``). Customers with
     value 0 have cumulative share 1 and are C (B when ``b == 1``). Negative
     values are refused: a cumulative share is not monotone once values can
     be negative, so the classes would not be defined; clip losses to 0 first
