@@ -324,7 +324,7 @@ def maximize_likelihood(
     u = np.asarray(res.x, dtype=np.float64)
     n_iter = int(res.nit)
     u, value, grad_u, n_newton = _newton_polish(
-        counted, u, float(res.fun), np.asarray(res.jac, dtype=np.float64), gradient_tolerance
+        counted, u, float(res.fun), np.asarray(res.jac, dtype=np.float64), tol=gradient_tolerance
     )
     n_iter += n_newton
     hess_u = counted.hessian_log(u)
@@ -377,6 +377,7 @@ def _newton_polish(
     u: FloatArray,
     value: float,
     grad: FloatArray,
+    *,
     tol: float,
     max_steps: int = 25,
 ) -> tuple[FloatArray, float, FloatArray, int]:
@@ -399,8 +400,11 @@ def _newton_polish(
         for _ in range(30):
             trial = np.clip(u + lam * direction, -LOG_BOUND, LOG_BOUND)
             t_value, t_grad = counted.in_log_space(trial)
+            # Armijo decrease, or (near the optimum, where the change in the value
+            # drowns in rounding) a smaller gradient at a value no worse than rounding
+            noise = 1e-12 * (1.0 + abs(value))
             if t_value <= value + 1e-4 * lam * float(grad @ direction) or (
-                t_value <= value and np.max(np.abs(t_grad)) < np.max(np.abs(grad))
+                t_value <= value + noise and np.max(np.abs(t_grad)) < np.max(np.abs(grad))
             ):
                 improved = True
                 break
