@@ -611,10 +611,10 @@ def _counts_and_times(n: ArrayLike, t: ArrayLike) -> tuple[FloatArray, FloatArra
     t_arr = np.asarray(t) if not isinstance(t, str) else t
     n_scalar = np.ndim(n_arr) == 0
     t_scalar = np.ndim(t_arr) == 0
-    nn = v.as_int_array(np.atleast_1d(n_arr), "n", allow_empty=True, nonnegative=True)
+    nn = v.as_int_array(
+        np.atleast_1d(n_arr), "n", ndim=max(np.ndim(n_arr), 1), allow_empty=True, nonnegative=True
+    )
     tt, _ = _times(t, "t")
-    if not n_scalar:
-        nn = nn.reshape(np.shape(n_arr))
     try:
         nb, tb = np.broadcast_arrays(nn.astype(np.float64), tt if not t_scalar else tt[0])
     except ValueError as exc:
@@ -816,16 +816,30 @@ def _conditional_expectation(
     histories: tuple[FloatArray, FloatArray, FloatArray],
     shift: int,
 ) -> FloatArray:
-    """Matrix (customers, len(t)) of expected purchases in (T, T+t]."""
+    """Matrix (customers, len(t)) of expected purchases in (T, T+t].
+
+    The expectation is P(alive) times a factor that depends on (x, T) only;
+    for several horizons that factor is computed once per distinct (x, T)
+    pair, which summaries of real logs (T in whole periods) repeat a lot.
+    """
     x, tx, big_t = histories
     r, alpha, a, b = (float(q) for q in theta)
     alive = _probability_alive(theta, x, tx, big_t, shift)
-    n_c, n_t = x.size, t.size
-    n = np.repeat(r + x, n_t)
-    beta = np.repeat(b + x + shift, n_t)
-    u = (t[None, :] / (alpha + big_t)[:, None]).reshape(-1)
-    h = _expected_until_dropout(n, np.full(n.shape, a), beta, u).reshape(n_c, n_t)
-    return np.asarray(alive[:, None] * h, dtype=np.float64)
+    n_t = t.size
+    if x.size > 1 and n_t > 1:
+        t_values, t_code = np.unique(big_t, return_inverse=True)
+        key = x.astype(np.int64) * np.int64(t_values.size) + t_code.reshape(-1)
+        keys, inverse = np.unique(key, return_inverse=True)
+        xk = (keys // t_values.size).astype(np.float64)
+        tk = t_values[keys % t_values.size]
+        inverse = inverse.reshape(-1)
+    else:
+        xk, tk, inverse = x, big_t, np.arange(x.size)
+    n = np.repeat(r + xk, n_t)
+    beta = np.repeat(b + xk + shift, n_t)
+    u = (t[None, :] / (alpha + tk)[:, None]).reshape(-1)
+    h = _expected_until_dropout(n, np.full(n.shape, a), beta, u).reshape(xk.size, n_t)
+    return np.asarray(alive[:, None] * h[inverse], dtype=np.float64)
 
 
 def _pmf(theta: FloatArray, n: FloatArray, t: FloatArray, shift: int) -> FloatArray:
