@@ -27,7 +27,7 @@ Examples
 >>> v = clv.customer_lifetime_value(purchases, spend, s, horizon=52, step=4,
 ...                                 discount_rate=0.002)
 >>> v.clv.round(2).tolist()
-[36.13, 8.5]
+[36.5, 8.42]
 """
 
 from __future__ import annotations
