@@ -803,11 +803,11 @@ def _unconditional_expectation(theta: FloatArray, t: FloatArray, shift: int) -> 
     r, alpha, a, b = (float(q) for q in theta)
     # E[X(t)] = B(a, b+s)/B(a, b) * E_{p~Beta(a, b+s)}[(1 - (1 + p t/α)^-r)/p]
     factor = float(np.exp(sc.betaln(a, b + shift) - sc.betaln(a, b)))
-    flat = t.reshape(-1)
+    flat, inverse = np.unique(t.reshape(-1), return_inverse=True)  # times often repeat
     h = _expected_until_dropout(
         np.full(flat.shape, r), np.full(flat.shape, a), np.full(flat.shape, b + shift), flat / alpha
     )
-    return np.asarray(factor * h, dtype=np.float64).reshape(t.shape)
+    return np.asarray(factor * h[inverse.reshape(-1)], dtype=np.float64).reshape(t.shape)
 
 
 def _conditional_expectation(

@@ -1,0 +1,108 @@
+"""Benchmark of the forecast models on one million simulated customers.
+
+Run with ``python benchmarks/bench_models.py [n_customers]``. Prints the time
+of each fit, of each prediction over all customers, and of a 52-week CLV in
+4-week steps. Histories are drawn by :mod:`crmcore.simulate` in weeks; the
+"daily" variant rounds recency and T down to whole days, as
+:func:`crmcore.summarize` does with ``period="D", time_unit="W"``, which is
+what real logs give; the "exact" variant keeps continuous times (every
+buyer's history distinct).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from crmcore import CustomerSummary
+from crmcore.models import bgnbd, clv, gamma_gamma, mbgnbd
+from crmcore.simulate import bgnbd_histories, gamma_gamma_spend, mbgnbd_histories
+
+N = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+BG = (0.243, 4.414, 0.793, 2.426)  # CDNOW estimates (Fader, Hardie & Lee 2005)
+MBG = (0.525, 6.183, 0.891, 1.614)
+GG = (6.25, 3.74, 15.44)
+
+
+def timed(label: str, func: Callable[[], Any], repeat: int = 2) -> Any:
+    best = float("inf")
+    out = None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        out = func()
+        best = min(best, time.perf_counter() - start)
+    print(f"{label:<58s} {best:7.3f} s")
+    return out
+
+
+def daily(sim: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    T = np.floor(sim.T * 7) / 7
+    tx = np.minimum(np.floor(sim.recency * 7) / 7, T)
+    return sim.frequency, tx, T
+
+
+def main() -> None:
+    rng = np.random.default_rng(2024)
+    T = rng.integers(1, 78 * 7, N) / 7  # first purchases spread over 78 weeks
+    sim = bgnbd_histories(*BG, T=T, rng=1)
+    x, tx, big_t = daily(sim)
+    msim = mbgnbd_histories(*MBG, T=T, rng=2)
+    mx, mtx, mt = daily(msim)
+    spend = gamma_gamma_spend(*GG, frequency=x, rng=3)
+    m = np.where(x > 0, spend.monetary_value, 0.0)
+    print(f"{N:,} customers; {int((x > 0).sum()):,} repeat buyers; weekly time unit\n")
+
+    print("fits")
+    f = timed("BG/NBD fit (daily)", lambda: bgnbd.fit(x, tx, big_t))
+    timed("BG/NBD fit (exact times)", lambda: bgnbd.fit(sim.frequency, sim.recency, sim.T))
+    timed("MBG/NBD fit (daily)", lambda: mbgnbd.fit(mx, mtx, mt))
+    timed("MBG/NBD fit (exact times)", lambda: mbgnbd.fit(msim.frequency, msim.recency, msim.T))
+    g = timed("Gamma-Gamma fit", lambda: gamma_gamma.fit(x, m))
+    print(f"  BG/NBD estimates {np.round(f.params.as_array(), 3)} (true {BG})")
+    print(f"  Gamma-Gamma estimates {np.round(g.params.as_array(), 3)} (true {GG})\n")
+
+    print("predictions for all customers")
+    p = f.params
+    timed("BG/NBD probability_alive", lambda: bgnbd.probability_alive(p, x, tx, big_t))
+    timed(
+        "BG/NBD conditional_expected_purchases (t = 52)",
+        lambda: bgnbd.conditional_expected_purchases(p, 52.0, x, tx, big_t),
+    )
+    timed(
+        "BG/NBD conditional_expected_purchases (t = 52, exact)",
+        lambda: bgnbd.conditional_expected_purchases(p, 52.0, sim.frequency, sim.recency, sim.T),
+    )
+    timed("BG/NBD expected_purchases (t = each T)", lambda: bgnbd.expected_purchases(p, big_t))
+    timed(
+        "BG/NBD purchase_probability (n = frequency, t = T)",
+        lambda: bgnbd.purchase_probability(p, x, big_t),
+    )
+    timed(
+        "BG/NBD log_likelihood_per_customer",
+        lambda: bgnbd.log_likelihood_per_customer(p, x, tx, big_t),
+    )
+    mp_ = mbgnbd.MbgNbdParams(r=MBG[0], alpha=MBG[1], a=MBG[2], b=MBG[3])
+    timed("MBG/NBD probability_alive", lambda: mbgnbd.probability_alive(mp_, mx, mtx, mt))
+    timed(
+        "MBG/NBD conditional_expected_purchases (t = 52)",
+        lambda: mbgnbd.conditional_expected_purchases(mp_, 52.0, mx, mtx, mt),
+    )
+    timed(
+        "Gamma-Gamma conditional_expected_spend",
+        lambda: gamma_gamma.conditional_expected_spend(g.params, x, m),
+    )
+    print()
+
+    summary = CustomerSummary.from_arrays(x, tx, big_t, monetary_value=m, time_unit="W")
+    timed(
+        "CLV (52 weeks, 4-week steps, 0.2% a week)",
+        lambda: clv.customer_lifetime_value(f, g, summary, horizon=52, step=4, discount_rate=0.002),
+    )
+
+
+if __name__ == "__main__":
+    main()
