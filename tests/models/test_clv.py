@@ -370,3 +370,15 @@ def test_tracking_errors(bg_fit):
         clv.tracking(bg_fit, table, observation_end="2024-02-01", period="D", time_unit="M")
     with pytest.raises(InputTypeError, match="table must be an InteractionTable"):
         clv.tracking(bg_fit, [1], observation_end="2024-02-01")
+
+
+def test_clv_mbgnbd_fast_path_equals_loop(gg_fit):
+    from crmcore.models import mbgnbd
+
+    x, tx, T, *_ = simulate(THETA, 30.0, 2000, seed=51, shift=1)
+    fit = mbgnbd.fit(x, tx, T)
+    s = _summary(100, seed=52)
+    v = clv.customer_lifetime_value(fit, gg_fit, s, horizon=12, step=4, discount_rate=0.0)
+    by_hand = fit.conditional_expected_purchases(12.0, s)
+    spend = gg_fit.conditional_expected_spend(s)
+    assert_allclose(v.clv, spend * by_hand, rtol=1e-10)

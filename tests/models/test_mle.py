@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -187,3 +190,16 @@ def test_distinct_values_roundtrip(values):
     vals, idx = distinct_values(arr)
     assert_allclose(vals[idx], arr)
     assert_allclose(vals, np.unique(arr))
+
+
+def test_models_package_without_scipy_names_the_extra():
+    code = (
+        "import sys\n"
+        "sys.modules['scipy'] = None\n"
+        "try:\n"
+        "    import crmcore.models\n"
+        "except ImportError as exc:\n"
+        "    print(exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "pip install crmcore[models]" in out.stdout
