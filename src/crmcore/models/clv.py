@@ -5,7 +5,7 @@ MBG/NBD, Pareto/NBD, ... : anything with ``conditional_expected_purchases``)
 and a fitted Gamma-Gamma spend model into the discounted expected margin of
 each customer over a horizon. :func:`holdout_comparison`, :func:`tracking`
 and :func:`frequency_histogram` give the numbers behind the usual diagnostic
-plots of a purchase model (Fader, Hardie & Lee 2005, figures 2-4).
+plots of a purchase model (as in Fader, Hardie & Lee 2005).
 
 Examples
 --------
@@ -382,7 +382,7 @@ def holdout_comparison(
         ``duration_holdout``.
     max_frequency : int
         The last group collects calibration frequencies >= this (default 7,
-        as in Fader, Hardie & Lee 2005, figure 4).
+        as in Fader, Hardie & Lee 2005).
 
     Returns
     -------
@@ -598,7 +598,7 @@ def tracking(
     convention of :func:`crmcore.summarize`) and e_j the position of the last
     period of reporting period j, the expected cumulative repeat purchases are
     ``sum_i E[X(max(0, e_j - s_i))]`` with ``E[X(t)]`` the model's expectation
-    for a new customer (Fader, Hardie & Lee 2005, figure 2). The actual series
+    for a new customer (the tracking plot of Fader, Hardie & Lee 2005). The actual series
     counts repeat occasions (every occasion but each customer's first).
 
     Examples

@@ -262,7 +262,7 @@ def log_likelihood(
     Notes
     -----
     With x transactions of mean m, x m ~ Gamma(p x, nu) given nu; integrating
-    nu ~ Gamma(q, v) out (Fader & Hardie 2013, eq. 3):
+    nu ~ Gamma(q, v) out (Fader & Hardie 2013):
 
     ``f(m | x) = Γ(px+q) / (Γ(px) Γ(q)) · v^q m^(px-1) x^(px) / (v + x m)^(px+q)``,
 
@@ -351,7 +351,7 @@ def conditional_expected_spend(
     Notes
     -----
     The posterior of nu is Gamma(px + q, v + x m), so (Fader, Hardie & Lee
-    2005, eq. 5)
+    2005, "RFM and CLV")
 
     ``E[Z | x, m] = p (v + x m) / (px + q - 1)
     = (q-1)/(px+q-1) · p v/(q-1) + px/(px+q-1) · m``,
