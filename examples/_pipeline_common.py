@@ -152,7 +152,8 @@ def _simulate_chunk(
     table = base.table
     ids = table.customer_ids[table.customer_codes] + (first_id - 1)
     micros = table.times.astype("datetime64[us]").astype(np.int64)
-    return ids.astype(np.int64), micros, np.round(table.amounts, 2)
+    cents = np.maximum(np.round(table.amounts, 2), 0.01)  # prices in cents, never 0
+    return ids.astype(np.int64), micros, cents
 
 
 def write_transactions(
@@ -180,7 +181,7 @@ def write_transactions(
         pq.ParquetWriter(out / f"bucket-{b:05d}.parquet", TRANSACTIONS_SCHEMA)
         for b in range(n_buckets)
     ]
-    written, next_id, chunk = 0, 1, 0
+    written, next_id, chunk, n_customers = 0, 1, 0, 0
     try:
         while written < n_transactions:
             ids, micros, amount = _simulate_chunk(seed, chunk, next_id, _CHUNK_CUSTOMERS)
@@ -189,6 +190,7 @@ def write_transactions(
             take = min(ids.size, n_transactions - written)
             ids, micros, amount = ids[:take], micros[:take], amount[:take]
             written += take
+            n_customers += np.unique(ids).size  # chunks hold disjoint ids
             bucket = bucket_of(ids, n_buckets)
             order = np.argsort(bucket, kind="stable")
             cuts = np.searchsorted(bucket[order], np.arange(n_buckets + 1))
@@ -206,7 +208,6 @@ def write_transactions(
                             schema=TRANSACTIONS_SCHEMA,
                         )
                     )
-        n_customers = int(ids[-1]) if written else 0
     finally:
         for writer in writers:
             writer.close()
@@ -476,7 +477,7 @@ class PipelineResult:
             f"    (simulated with {TRUE_BGNBD}; purchases of one week are one occasion,",
             "    so the fitted rates, of weeks with a purchase, are lower)",
             f"  Gamma-Gamma on {len(self.sample):,} repeat customers: {_format_params(gg)}",
-            f"    (simulated with {TRUE_GAMMA_GAMMA})",
+            f"    (simulated with {TRUE_GAMMA_GAMMA}; the mean spend is per purchase week)",
             f"  summaries: {self.summaries_path}",
             f"  scores:    {self.scores_path}",
             "  stage times (s): "

@@ -34,6 +34,7 @@ import argparse
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,7 @@ _SPARK_TYPES = {
     "float64": "double",
     "datetime64[us]": "timestamp",
 }
+_PANDAS3_WARNING = "PySpark does not yet fully support pandas"
 #: Settings that keep Spark on the loopback interface and off the web (with the
 #: environment variable SPARK_LOCAL_IP=127.0.0.1, set before the JVM starts).
 LOOPBACK_CONF = {
@@ -62,11 +64,19 @@ def spark_schema(columns: dict[str, str]) -> str:
 
 
 def local_session(cores: int = 2, driver_memory: str = "2g") -> Any:
-    """A local Spark session bound to 127.0.0.1, without web UI, in UTC."""
+    """A local Spark session bound to 127.0.0.1, without web UI."""
     os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
     # the Python workers run this interpreter, which has crmcore installed
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    # pyspark 4 warns in every process that it does not fully support pandas 3;
+    # the stages here are checked against the single-machine result (tests), so
+    # silence that one warning in the driver and, through the environment the
+    # JVM passes on, in the Python workers
+    warnings.filterwarnings("ignore", _PANDAS3_WARNING, FutureWarning)
+    os.environ["PYTHONWARNINGS"] = ",".join(
+        filter(None, [os.environ.get("PYTHONWARNINGS"), f"ignore:{_PANDAS3_WARNING}:FutureWarning"])
+    )
     from pyspark.sql import SparkSession
 
     settings = {
