@@ -29,6 +29,7 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 from typing import Any, overload
 
 import attrs
@@ -40,7 +41,6 @@ from crmcore._typing import ArrayLike, FloatArray, IntArray
 from crmcore.errors import InputError
 from crmcore.models._mle import (
     MleResult,
-    distinct_values,
     maximize_likelihood,
     positive_param,
     prepare_histories,
@@ -388,7 +388,7 @@ def log_likelihood_per_customer(
     x, tx, t = _histories(frequency, recency, T)
     if x.size == 0:
         return np.zeros(0)
-    rows = _Rows(x, tx, t)
+    rows = _Rows(x, tx, t, merge=False)
     terms = _row_terms(params.as_array(), rows, None)
     return terms.log_likelihood
 
@@ -787,7 +787,13 @@ class _Rows:
     """
 
     def __init__(
-        self, x: FloatArray, tx: FloatArray, t: FloatArray, w: FloatArray | None = None
+        self,
+        x: FloatArray,
+        tx: FloatArray,
+        t: FloatArray,
+        w: FloatArray | None = None,
+        *,
+        merge: bool = True,
     ) -> None:
         n = x.size
         self.x, self.tx, self.t = x, tx, t
@@ -795,23 +801,30 @@ class _Rows:
         self.n = n
         px = np.concatenate([x, x])
         pt = np.concatenate([tx, t])
-        order = np.lexsort((pt, px))
+        x_max = float(x.max()) if n else 0.0
+        x_type = np.uint16 if x_max < 65_536 else np.int64  # radix sort for small x
+        if merge:
+            # sort by tau, then (stably) by x, and merge equal points (worth it for a
+            # fit, which evaluates them many times)
+            order = np.argsort(pt)
+            order = order[np.argsort(px[order].astype(x_type), kind="stable")]
+        else:  # one evaluation: group by x only, each row keeps its two points
+            order = np.argsort(px.astype(x_type), kind="stable")
         sx, st = px[order], pt[order]
         new = np.ones(2 * n, dtype=np.bool_)
-        new[1:] = (sx[1:] != sx[:-1]) | (st[1:] != st[:-1])
+        if merge:
+            new[1:] = (sx[1:] != sx[:-1]) | (st[1:] != st[:-1])
+        point_of = np.cumsum(new) - 1
         inverse = np.empty(2 * n, dtype=np.int64)
-        inverse[order] = np.cumsum(new) - 1
+        inverse[order] = point_of
         self.px, self.ptau = sx[new], st[new]
         self.itx, self.ity = inverse[:n], inverse[n:]
         first_of_x = np.ones(self.px.size, dtype=np.bool_)
         first_of_x[1:] = self.px[1:] != self.px[:-1]
         self.blocks: IntArray = np.flatnonzero(first_of_x)
         self.same = tx == t  # I = 0 exactly
-        order_x = np.argsort(x, kind="stable")
-        xs = x[order_x]
-        self.xu, idx_sorted = distinct_values(xs)
-        self.xidx = np.empty(n, dtype=np.int64)
-        self.xidx[order_x] = idx_sorted
+        self.xu = self.px[self.blocks]
+        self.xidx = (np.cumsum(first_of_x) - 1)[self.itx]
         self.w_x = np.bincount(self.xidx, weights=self.w, minlength=self.xu.size)
         self.sum_w = float(self.w.sum())
 
@@ -902,7 +915,7 @@ def _row_terms(theta: FloatArray, rows: _Rows, grad: FloatArray | None) -> _Term
 def _probability_alive(
     theta: FloatArray, x: FloatArray, tx: FloatArray, big_t: FloatArray
 ) -> FloatArray:
-    terms = _row_terms(theta, _Rows(x, tx, big_t), None)
+    terms = _row_terms(theta, _Rows(x, tx, big_t, merge=False), None)
     with np.errstate(all="ignore"):
         p = np.exp(terms.log_a1 - terms.log_rest)
     return np.asarray(np.clip(p, 0.0, 1.0), dtype=np.float64)
@@ -938,12 +951,7 @@ def _points(
     for s0, s1 in zip(starts, ends, strict=True):
         xv = float(px[s0])
         a_blk, b_blk = (r + xv, s + 1.0) if first else (s + 1.0, r + xv)
-        zb = z[s0:s1]  # decreasing (tau increasing within a block)
-        k0 = s0 + int(np.searchsorted(-zb, -_Z_SERIES, side="left"))
-        if k0 < s1:
-            _series_bands(a_blk, b_blk, z[k0:s1], hv[:, k0:s1])
-        if k0 > s0:
-            _near_one(a_blk, b_blk, z[s0:k0], y[s0:k0], hv[:, s0:k0])
+        _block_h(a_blk, b_blk, z[s0:s1], y[s0:s1], hv[:, s0:s1])
     hard = np.isnan(hv[0])
     a: FloatArray | float = r + px if first else s + 1.0
     b: FloatArray | float = s + 1.0 if first else r + px
@@ -963,26 +971,134 @@ def _points(
     return _Points(log_e=log_e, log_a1=log_a1, hard=hard, grad_e=grad_e, grad_a1=grad_a1)
 
 
-def _series_bands(a: float, b: float, z: FloatArray, out: FloatArray) -> None:
-    """H for one x (scalar a, b) at decreasing z <= _Z_SERIES, band by band.
+_KEY_CF = 1_000  # method keys above the Taylor bands near 1
+_KEY_HARD = 2_000
 
-    z <= 0.1: the power series about 0; the bands above: Taylor expansions
-    about their centres (the power series when c is too large for the
-    recursion to be stable).
+
+def _method_keys(a: float, b: float, z: FloatArray, y: FloatArray) -> IntArray:
+    """Which evaluation serves each point, as an integer that grows with z.
+
+    0 .. len(_Z_EDGES)-1: the bands of z up to 0.75 (power series about 0 up to
+    0.1, Taylor expansions about the band centres above); 6 + j: the Taylor
+    expansion about 1 - R_1/3^(j-1) near z = 1; _KEY_CF: the continued
+    fraction; _KEY_HARD: none (the quadrature of the integral takes the row).
     """
-    n = z.size
     c = a + b - 1.0
-    uppers = _Z_EDGES[::-1]  # from the largest z down
-    cuts = np.searchsorted(-z, [-q for q in uppers[1:]], side="left").tolist()
-    lo = 0
-    for upper, hi in zip(uppers, [*cuts, n], strict=True):
-        if hi > lo:
-            centre = _CENTRES.get(upper)
-            if centre is not None and c <= _C_TAYLOR:
-                _taylor_at(a, b, centre, z[lo:hi], out[:, lo:hi])
-            else:
-                _series(a, b, z[lo:hi], out[:, lo:hi])
-        lo = max(lo, hi)
+    keys = np.searchsorted(np.asarray(_Z_EDGES), z, side="left").astype(np.int64)
+    near = keys == len(_Z_EDGES)
+    if not near.any():
+        return keys
+    yn = y[near]
+    if b >= _B_CF:
+        keys[near] = _KEY_CF
+    elif c <= _C_TAYLOR:
+        # The z-derivative loses digits in proportion to 1/y for b > 2 (H'(1) is
+        # finite there and the expansion's coefficients cancel): stop at 1e-6.
+        y_min = 1e-12 if b <= 2.0 else 1e-6
+        with np.errstate(divide="ignore"):
+            j = np.floor(np.log(1.5 * _R_FIRST / np.maximum(yn, 1e-300)) / np.log(3.0)) + 1
+        keys[near] = np.where(yn >= y_min, len(_Z_EDGES) - 1 + j.astype(np.int64), _KEY_HARD)
+    else:
+        keys[near] = np.where(yn >= _Y_CF, _KEY_CF, _KEY_HARD)
+    return keys
+
+
+def _block_h(a: float, b: float, z: FloatArray, y: FloatArray, out: FloatArray) -> None:
+    """Evaluate log H and d log H / d(a, b, z) for one x (scalar a, b), points in any order.
+
+    The points are grouped by :func:`_method_keys` (a stable sort of small
+    integers; no sort at all when they already come in order, as in a fit)
+    and each group is evaluated with coefficients shared by all its points.
+    Points left as NaN are done by the quadrature of the integral.
+    """
+    keys = _method_keys(a, b, z, y)
+    n = keys.size
+    if n > 1 and bool(np.all(keys[1:] <= keys[:-1])):
+        order = None  # already sorted: tau increasing, so z and the keys decreasing
+        ordered = keys[::-1]
+    else:
+        order = np.argsort(keys.astype(np.int16), kind="stable")  # radix sort
+        ordered = keys[order]
+    cuts = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
+    bounds = [0, *cuts.tolist(), n]
+    chain = _TaylorChain(a, b)
+    for lo, hi in itertools.pairwise(bounds):
+        key = int(ordered[lo])
+        if key == _KEY_HARD:
+            continue
+        if order is None:
+            sel: Any = slice(n - hi, n - lo)
+            zz, yy = z[sel], y[sel]
+            buf = out[:, sel]
+        else:
+            sel = order[lo:hi]
+            zz, yy = z[sel], y[sel]
+            buf = np.empty((4, hi - lo))
+        _evaluate_group(chain, key, (zz, yy), buf)
+        if order is not None:
+            out[:, sel] = buf
+
+
+def _evaluate_group(
+    chain: _TaylorChain, key: int, points: tuple[FloatArray, FloatArray], out: FloatArray
+) -> None:
+    """Evaluate one group of points of :func:`_block_h` by the method its key names."""
+    a, b = chain.a, chain.b
+    z, y = points
+    if key == _KEY_CF:
+        out[:] = _continued_fraction(np.full(z.size, a), np.full(z.size, b), z)
+    elif key >= len(_Z_EDGES):
+        chain.evaluate(key - len(_Z_EDGES) + 1, y, out)
+    else:
+        centre = _CENTRES.get(_Z_EDGES[key])
+        if centre is not None and a + b - 1.0 <= _C_TAYLOR:
+            _taylor_at(a, b, centre, z, out)
+        else:
+            _series(a, b, z, out)
+
+
+class _TaylorChain:
+    """Taylor expansions of H about z0 = 1 - R_j, R_j = R_1 / 3^(j-1), R_1 = 1/6.
+
+    H solves the first-order equation ``z(1-z) H' + (c - a z) H = c``
+    (c = a+b-1), so its Taylor coefficients about z0 follow from H(z0) by a
+    three-term recursion; with u = (z - z0)/R and scaled coefficients
+    ``e_n = H^(n)(z0) R^n / n!``:
+    ``e_1 = (c - (c - a z0) e_0)/z0``,
+    ``e_(n+1) = (-((1 - 2 z0) n + c - a z0) e_n + (n - 1 + a) R e_(n-1)) / (z0 (n+1))``.
+    The series converges for |u| < 1; centre j serves the points with y = 1 - z
+    in (R/2, 3R/2] (|u| <= 1/2) and hands H and its a, b derivatives on to
+    the next centre at u = 2/3. H(z0) at the first centre comes from the
+    power series (ratio 5/6). Centres are built on demand, in order.
+    """
+
+    def __init__(self, a: float, b: float) -> None:
+        self.a, self.c = a, a + b - 1.0
+        self.b = b
+        self.j = 0
+        self.radius = 3.0 * _R_FIRST
+        self.start: tuple[float, float, float] | None = None
+        self.coef: tuple[FloatArray, FloatArray, FloatArray] | None = None
+
+    def _advance(self) -> None:
+        if self.coef is None:
+            self.start = _series_at(self.a, self.b, 1.0 - _R_FIRST)
+        else:
+            hand_on = (2.0 / 3.0) ** np.arange(_N_CHAIN + 1)
+            e, ea, eb = self.coef
+            self.start = (float(e @ hand_on), float(ea @ hand_on), float(eb @ hand_on))
+        self.j += 1
+        self.radius /= 3.0
+        assert self.start is not None
+        self.coef = _taylor_coefficients(self.a, self.c, 1.0 - self.radius, self.radius, self.start)
+
+    def evaluate(self, j: int, y: FloatArray, out: FloatArray) -> None:
+        while self.j < j:
+            self._advance()
+        assert self.coef is not None
+        e, ea, eb = (c[: _N_POINT + 1] for c in self.coef)
+        _horner4(e, ea, eb, (self.radius - y) / self.radius, out)
+        out[3] /= self.radius
 
 
 def _taylor_at(a: float, b: float, z0: float, z: FloatArray, out: FloatArray) -> None:
@@ -1019,61 +1135,6 @@ def _series(a: float, b: float, z: FloatArray, out: FloatArray) -> None:
     la = np.concatenate(([0.0], np.cumsum(1.0 / ak[:n_terms] - 1.0 / abk[:n_terms])))
     lb = np.concatenate(([0.0], -np.cumsum(1.0 / abk[:n_terms])))
     _horner4(c, c * la, c * lb, z, out)
-
-
-def _near_one(a: float, b: float, z: FloatArray, y: FloatArray, out: FloatArray) -> None:
-    """H and its log-derivatives for one x where z > 0.75 (y = 1 - z increasing).
-
-    Points left as NaN are done by the quadrature of the integral.
-    """
-    c = a + b - 1.0
-    if b >= _B_CF:
-        out[:] = _continued_fraction(np.full(z.size, a), np.full(z.size, b), z)
-        return
-    if c <= _C_TAYLOR:
-        # The z-derivative loses digits in proportion to 1/y for b > 2 (H'(1) is
-        # finite there and the expansion's coefficients cancel): stop at 1e-6.
-        y_min = 1e-12 if b <= 2.0 else 1e-6
-        k = int(np.searchsorted(y, y_min, side="left"))
-        if k < y.size:
-            _taylor(a, b, y[k:], out[:, k:])
-        return
-    k = int(np.searchsorted(y, _Y_CF, side="left"))
-    if k < y.size:
-        out[:, k:] = _continued_fraction(np.full(y.size - k, a), np.full(y.size - k, b), z[k:])
-
-
-def _taylor(a: float, b: float, y: FloatArray, out: FloatArray) -> None:
-    """Near z = 1, log H and d log H / d(a, b, z) from Taylor expansions about z0 = 1 - R.
-
-    H solves the first-order equation ``z(1-z) H' + (c - a z) H = c``
-    (c = a+b-1), so its Taylor coefficients about z0 follow from H(z0) by a
-    three-term recursion; with u = (z - z0)/R and scaled coefficients
-    ``e_n = H^(n)(z0) R^n / n!``:
-    ``e_1 = (c - (c - a z0) e_0)/z0``,
-    ``e_(n+1) = (-((1 - 2 z0) n + c - a z0) e_n + (n - 1 + a) R e_(n-1)) / (z0 (n+1))``.
-    The series converges for |u| < 1; centre j (R = R_1 / 3^(j-1), R_1 = 1/6)
-    serves the points with y in (R/2, 3R/2] (|u| <= 1/2) and hands H and its
-    a, b derivatives on to the next centre at u = 2/3. H(z0) at the first
-    centre comes from the power series (ratio 5/6).
-    """
-    band = np.floor(np.log(1.5 * _R_FIRST / y) / np.log(3.0)).astype(np.int64) + 1
-    j_max = int(band[0])  # y is increasing, so the first point is deepest
-    e0, ea0, eb0 = _series_at(a, b, 1.0 - _R_FIRST)
-    radius = _R_FIRST
-    c = a + b - 1.0
-    hand_on = (2.0 / 3.0) ** np.arange(_N_CHAIN + 1)
-    for j in range(1, j_max + 1):
-        z0 = 1.0 - radius
-        e, ea, eb = _taylor_coefficients(a, c, z0, radius, (e0, ea0, eb0))
-        lo = int(np.searchsorted(-band, -j, side="left"))
-        hi = int(np.searchsorted(-band, -j, side="right"))
-        if hi > lo:
-            u = (radius - y[lo:hi]) / radius
-            _horner4(e[: _N_POINT + 1], ea[: _N_POINT + 1], eb[: _N_POINT + 1], u, out[:, lo:hi])
-            out[3, lo:hi] /= radius
-        e0, ea0, eb0 = float(e @ hand_on), float(ea @ hand_on), float(eb @ hand_on)
-        radius /= 3.0
 
 
 def _series_at(a: float, b: float, z0: float) -> tuple[float, float, float]:
