@@ -19,13 +19,23 @@ from typing import Any
 import numpy as np
 
 from crmcore import CustomerSummary
-from crmcore.models import bgnbd, clv, gamma_gamma, mbgnbd
-from crmcore.simulate import bgnbd_histories, gamma_gamma_spend, mbgnbd_histories
+from crmcore.models import bgbb, bgnbd, clv, gamma_gamma, mbgnbd, pareto_nbd, sbg
+from crmcore.simulate import (
+    bgbb_histories,
+    bgnbd_histories,
+    gamma_gamma_spend,
+    mbgnbd_histories,
+    pareto_nbd_histories,
+    sbg_cohort,
+)
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
 BG = (0.243, 4.414, 0.793, 2.426)  # CDNOW estimates (Fader, Hardie & Lee 2005)
 MBG = (0.525, 6.183, 0.891, 1.614)
 GG = (6.25, 3.74, 15.44)
+PNBD = (0.55, 10.58, 0.61, 11.67)  # CDNOW estimates (Fader, Hardie & Lee 2005)
+BGBB = (1.204, 0.750, 0.657, 2.783)  # donations (Fader, Hardie & Shang 2010)
+SBG = (0.704, 1.182)  # "regular" segment (Fader & Hardie 2007)
 
 
 def timed(label: str, func: Callable[[], Any], repeat: int = 2) -> Any:
@@ -104,5 +114,62 @@ def main() -> None:
     )
 
 
+def pareto_bgbb_sbg() -> None:
+    """Pareto/NBD (same T as above), BG/BB (one cohort, 6 opportunities) and sBG."""
+    rng = np.random.default_rng(2024)
+    T = rng.integers(1, 78 * 7, N) / 7
+    sim = pareto_nbd_histories(*PNBD, T=T, rng=4)
+    x, tx, big_t = daily(sim)
+    print("\nPareto/NBD")
+    f = timed("Pareto/NBD fit (daily)", lambda: pareto_nbd.fit(x, tx, big_t), repeat=1)
+    timed(
+        "Pareto/NBD fit (exact times)",
+        lambda: pareto_nbd.fit(sim.frequency, sim.recency, sim.T),
+        repeat=1,
+    )
+    print(f"  estimates {np.round(f.params.as_array(), 3)} (true {PNBD})")
+    p = f.params
+    timed("Pareto/NBD probability_alive", lambda: pareto_nbd.probability_alive(p, x, tx, big_t))
+    timed(
+        "Pareto/NBD conditional_expected_purchases (t = 52)",
+        lambda: pareto_nbd.conditional_expected_purchases(p, 52.0, x, tx, big_t),
+    )
+    timed(
+        "Pareto/NBD log_likelihood_per_customer",
+        lambda: pareto_nbd.log_likelihood_per_customer(p, x, tx, big_t),
+    )
+    timed(
+        "Pareto/NBD expected_purchases (t = each T)",
+        lambda: pareto_nbd.expected_purchases(p, big_t),
+    )
+    timed(
+        "Pareto/NBD purchase_probability (n = 0..99, t = 52)",
+        lambda: pareto_nbd.purchase_probability(p, np.arange(100), 52.0),
+    )
+
+    print("\nBG/BB")
+    h = bgbb_histories(*BGBB, n_periods=6, n_customers=N, rng=5)
+    b = timed("BG/BB fit", lambda: bgbb.fit(h.frequency, h.recency, 6))
+    print(f"  estimates {np.round(b.params.as_array(), 3)} (true {BGBB})")
+    q = b.params
+    timed("BG/BB probability_alive", lambda: bgbb.probability_alive(q, h.frequency, h.recency, 6))
+    timed(
+        "BG/BB conditional_expected_purchases (5 opportunities)",
+        lambda: bgbb.conditional_expected_purchases(q, 5, h.frequency, h.recency, 6),
+    )
+
+    print("\nsBG")
+    cohort = sbg_cohort(*SBG, n_customers=N, n_periods=12, rng=6)
+    s = timed("sBG fit (one cohort, 12 periods)", lambda: sbg.fit(cohort.alive))
+    print(f"  estimates {np.round(s.params.as_array(), 3)} (true {SBG})")
+    timed(
+        "sBG DERL (0..999 renewals, d = 0.1)",
+        lambda: sbg.discounted_expected_residual_lifetime(
+            s.params, np.arange(1000), discount_rate=0.1
+        ),
+    )
+
+
 if __name__ == "__main__":
     main()
+    pareto_bgbb_sbg()
