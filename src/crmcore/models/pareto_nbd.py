@@ -38,7 +38,7 @@ from scipy import special as sc
 
 from crmcore import _validation as v
 from crmcore._typing import ArrayLike, FloatArray, IntArray
-from crmcore.errors import InputError
+from crmcore.errors import ConvergenceError, InputError
 from crmcore.models._mle import (
     MleResult,
     maximize_likelihood,
@@ -261,7 +261,10 @@ def fit(
         start = initial.as_array()
     elif len(data) > _SAMPLE_ROWS:
         sample = _systematic_sample(data, _SAMPLE_ROWS)
-        start = _fit_compressed(sample, _default_initial(sample)).estimates
+        try:
+            start = _fit_compressed(sample, _default_initial(sample)).estimates
+        except ConvergenceError:  # the sample may be too thin; the full data decide
+            start = _default_initial(data)
     else:
         start = _default_initial(data)
     res = _fit_compressed(data, start)
