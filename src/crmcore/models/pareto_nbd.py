@@ -12,10 +12,12 @@ The likelihood involves Gauss hypergeometric functions whose arguments approach
 1 when alpha and beta differ a lot. Here they are never evaluated naively:
 the likelihood is written as ``A1 + s * I`` with the integral
 ``I = ∫_{t_x}^{T} (α+τ)^-(r+x) (β+τ)^-(s+1) dτ`` and ``I`` is computed in log
-space from ``2F1(1, a; a+b; z)``, Euler's transform of the paper's functions,
-whose power series has positive terms that fall at least as fast as ``z^k``;
-where ``z`` is close to 1 the integral is evaluated directly by a
-double-exponential quadrature. See :func:`log_likelihood`.
+space from ``H(z) = 2F1(1, a; a+b; z)``, Euler's transform of the paper's
+functions: by its power series (positive terms) near z = 0, by Taylor
+expansions about points of (0, 1) that follow from the first-order
+differential equation H satisfies, by a continued fraction, and, where none
+of these is fast and accurate, by a double-exponential quadrature of the
+integral itself. See :func:`log_likelihood`.
 
 Examples
 --------
@@ -324,12 +326,20 @@ def log_likelihood(
     ``b`` the powers of the larger and smaller of ``α+τ``, ``β+τ`` (b is
     ``s+1`` when α >= β, else ``r+x``) and ``z = |α-β| / (max(α,β)+τ)``,
     Euler's transformation gives
-    ``2F1(c, b; c+1; z) = (1-z)^(1-b) 2F1(1, a; a+b; z)``, whose series
-    ``Σ_k (a)_k/(a+b)_k z^k`` has positive terms with ratio below z. It is
-    summed in log space for z <= 0.75; above, the integral is evaluated by a
-    tanh-sinh quadrature over log(min(α,β)+τ) (or, when b >= 10, the function
-    by the continued fraction of the incomplete beta function). All of it is
-    finite for frequencies in the thousands and parameters from 1e-4 to 1e4.
+    ``2F1(c, b; c+1; z) = (1-z)^(1-b) H(z)``, ``H(z) = 2F1(1, a; a+b; z)``,
+    whose series ``Σ_k (a)_k/(a+b)_k z^k`` has positive terms with ratio below
+    z. H solves ``z(1-z) H' + (c - a z) H = c``, so its Taylor coefficients
+    about any z0 follow from H(z0) by a three-term recursion. H is summed by
+    its series for z <= 0.1, by Taylor expansions about the centres of bands
+    of z up to 0.75 (each |z - z0| <= min(z0, 1-z0)/4), and near z = 1 by a
+    chain of expansions about z0 = 1 - 6^-1 3^-j while that recursion is
+    stable (c <= 60, b < 10); otherwise by the continued fraction of the
+    incomplete beta function (b >= 10 or 1 - z >= 0.01), and where that too
+    would be slow, the integral is evaluated by a tanh-sinh quadrature over
+    log(min(α,β)+τ). The coefficients depend on the customer only through x,
+    so they are shared by all customers with the same frequency. All of it is
+    finite for frequencies in the thousands and parameters from 1e-4 to 1e4,
+    with a relative error near 1e-15 in typical cases (checked against mpmath).
 
     References
     ----------
