@@ -331,7 +331,7 @@ def log_likelihood(
     z. H solves ``z(1-z) H' + (c - a z) H = c``, so its Taylor coefficients
     about any z0 follow from H(z0) by a three-term recursion. H is summed by
     its series for z <= 0.1, by Taylor expansions about the centres of bands
-    of z up to 0.75 (each |z - z0| <= min(z0, 1-z0)/4), and near z = 1 by a
+    of z up to 0.75 (each ``|z - z0| <= min(z0, 1-z0)/4``), and near z = 1 by a
     chain of expansions about z0 = 1 - 6^-1 3^-j while that recursion is
     stable (c <= 60, b < 10); otherwise by the continued fraction of the
     incomplete beta function (b >= 10 or 1 - z >= 0.01), and where that too
