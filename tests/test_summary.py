@@ -22,6 +22,7 @@ from crmcore import (
     summarize,
     summarize_discrete,
 )
+from crmcore.metrics.value import abc_classes, gini
 from tests.strategies import purchase_logs
 
 
@@ -305,6 +306,133 @@ def test_from_arrays_sorts_by_id_and_derives_fields() -> None:
     assert s.frequency.tolist() == [0, 2]
     assert_allclose(s.total_spend, [0.0, 10.0])
     assert_allclose(s.time_since_last, [6.0, 6.0])
+
+
+_NUMERIC_COLUMNS = (
+    "customer_ids",
+    "frequency",
+    "recency",
+    "T",
+    "monetary_value",
+    "n_purchases",
+    "n_transactions",
+    "total_spend",
+    "first_spend",
+    "time_since_last",
+    "has_purchase",
+)
+
+
+def _rebuilt(s: CustomerSummary, **kw: Any) -> CustomerSummary:
+    """The summary ``s`` again, through from_arrays (as if its statistics came from SQL)."""
+    return CustomerSummary.from_arrays(
+        s.frequency,
+        s.recency,
+        s.T,
+        monetary_value=s.monetary_value,
+        customer_ids=s.customer_ids,
+        time_unit=s.time_unit,
+        **kw,
+    )
+
+
+def test_from_arrays_with_totals_equals_summarize() -> None:
+    # Hand-made log to 2024-01-31 (days). "a": 01-01 (10 + 5 merge into one occasion of 15),
+    # 01-11 (20), 01-21 (30): x=2, t_x=20, T=30, m=25, total 65, first 15, 4 rows.
+    # "b": one purchase of 8 on 01-05: x=0, T=26, total = first = 8.
+    # "c": 01-02 (12), 01-30 (4.5 + 0.5 same day): x=1, t_x=28, T=29, m=5, total 17, first 12.
+    table = _table(
+        ["a", "a", "a", "a", "b", "c", "c", "c"],
+        [
+            "2024-01-01T08",
+            "2024-01-01T20",
+            "2024-01-11",
+            "2024-01-21",
+            "2024-01-05",
+            "2024-01-02",
+            "2024-01-30T09",
+            "2024-01-30T18",
+        ],
+        [10.0, 5.0, 20.0, 30.0, 8.0, 12.0, 4.5, 0.5],
+    )
+    s = summarize(table, observation_end="2024-01-31")
+    assert_allclose(s.total_spend, [65.0, 8.0, 17.0])
+    assert_allclose(s.first_spend, [15.0, 8.0, 12.0])
+    # reversed rows: from_arrays sorts by id, and the totals must follow their customers
+    rev = slice(None, None, -1)
+    variants = [
+        {"total_spend": s.total_spend[rev], "n_transactions": s.n_transactions[rev]},
+        {"first_spend": s.first_spend[rev], "n_transactions": s.n_transactions[rev]},
+        {
+            "total_spend": s.total_spend[rev],
+            "first_spend": s.first_spend[rev],
+            "n_transactions": s.n_transactions[rev],
+        },
+    ]
+    for kw in variants:
+        r = CustomerSummary.from_arrays(
+            s.frequency[rev],
+            s.recency[rev],
+            s.T[rev],
+            monetary_value=s.monetary_value[rev],
+            customer_ids=s.customer_ids[rev],
+            **kw,
+        )
+        for name in _NUMERIC_COLUMNS:
+            got, want = getattr(r, name), getattr(s, name)
+            assert got.dtype == want.dtype, name
+            if want.dtype.kind == "f":
+                assert_allclose(got, want, err_msg=name)
+            else:
+                assert_array_equal(got, want, err_msg=name)
+    # the metrics that read total_spend now agree (they did not with the repeat spend alone)
+    r = _rebuilt(s, total_spend=s.total_spend)
+    assert_allclose(gini(r), gini(s))
+    assert abc_classes(r).labels.tolist() == abc_classes(s).labels.tolist()
+    assert gini(_rebuilt(s)) != pytest.approx(gini(s))
+
+
+@given(purchase_logs())
+def test_from_arrays_with_totals_round_trips_summarize(log: dict[str, Any]) -> None:
+    table = InteractionTable.from_arrays(
+        log["ids"], log["times"], amounts=log["amounts"], kinds=log["kinds"]
+    )
+    s = summarize(table, observation_end="2024-03-15")
+    s = s.select(s.has_purchase)
+    r = _rebuilt(s, total_spend=s.total_spend, n_transactions=s.n_transactions)
+    for name in _NUMERIC_COLUMNS:
+        assert_allclose(getattr(r, name), getattr(s, name), atol=1e-9, err_msg=name)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"total_spend": [40.0]}, r"total_spend must be at least monetary_value \* frequency"),
+        ({"total_spend": [np.inf]}, "total_spend must be finite"),
+        ({"total_spend": [-1.0]}, "total_spend must be non-negative"),
+        ({"total_spend": [60.0, 1.0]}, "total_spend must have the same length"),
+        ({"first_spend": [np.nan]}, "first_spend must be finite"),
+        ({"first_spend": [-3.0]}, "first_spend must be non-negative"),
+        (
+            {"total_spend": [70.0], "first_spend": [15.0]},
+            r"total_spend must equal first_spend \+ monetary_value \* frequency",
+        ),
+        ({"n_transactions": [2]}, r"n_transactions must be at least frequency \+ 1"),
+        ({"n_transactions": [3.5]}, "n_transactions must hold whole numbers"),
+    ],
+)
+def test_from_arrays_rejects_inconsistent_totals(kwargs: dict[str, Any], match: str) -> None:
+    # x=2 repeat purchases of mean 25: the repeat spend is 50, so the total is at least 50
+    with pytest.raises(InputError, match=match):
+        CustomerSummary.from_arrays([2], [3.0], [4.0], monetary_value=[25.0], **kwargs)
+
+
+def test_from_arrays_total_within_rounding_of_repeat_spend() -> None:
+    # 3 x 0.1 in floating point is 0.30000000000000004; a SQL total of 0.3 is accepted and the
+    # first spend is clipped at 0, as summarize clips the monetary value.
+    s = CustomerSummary.from_arrays([3], [1.0], [2.0], monetary_value=[0.1], total_spend=[0.3])
+    assert s.first_spend.tolist() == [0.0]
+    assert_allclose(s.total_spend, [0.3])
 
 
 def test_arrays_are_read_only() -> None:

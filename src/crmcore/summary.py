@@ -396,6 +396,9 @@ class CustomerSummary:
         T: ArrayLike,
         *,
         monetary_value: ArrayLike | None = None,
+        total_spend: ArrayLike | None = None,
+        first_spend: ArrayLike | None = None,
+        n_transactions: ArrayLike | None = None,
         customer_ids: ArrayLike | None = None,
         time_unit: str = "D",
         frequency_holdout: ArrayLike | None = None,
@@ -409,31 +412,74 @@ class CustomerSummary:
         frequency, recency, T : array-like
             Repeat purchases, time from first to last purchase, time from first
             purchase to the end of observation (Fader, Hardie & Lee 2005: x,
-            t_x, T). Every row is taken as a buyer.
+            t_x, T). Every row is taken as a buyer, so ``n_purchases`` is
+            ``frequency + 1`` and ``has_purchase`` is True throughout.
         monetary_value : array-like, optional
             Mean spend of the repeat purchases (0 where frequency is 0). Default 0.
+        total_spend : array-like, optional
+            Spend of all purchase occasions, the first included, as
+            :func:`summarize` defines it. Give it (or ``first_spend``) when
+            the totals are known: RFM monetary scores, ABC classes and Gini
+            coefficients read ``total_spend``. Without either,
+            ``total_spend = monetary_value * frequency`` (the repeat spend
+            only) and ``first_spend = 0``.
+        first_spend : array-like, optional
+            Spend of the first occasion. With only one of ``total_spend`` and
+            ``first_spend`` the other follows from
+            ``total_spend = first_spend + monetary_value * frequency``; with
+            both, they must satisfy it (to a relative 1e-9).
+        n_transactions : array-like, optional
+            Purchase rows before same-period rows were merged (at least
+            ``frequency + 1``). Default ``frequency + 1``.
         customer_ids : array-like, optional
             Distinct ids; default 0..n-1. Rows are sorted by id.
         time_unit : str
-            The unit of recency and T (a label; nothing is converted).
+            The unit in which recency and T are given. It is a label kept on
+            the summary: nothing is converted, so the caller's figures must
+            already be in this unit.
         frequency_holdout, monetary_value_holdout, duration_holdout : optional
             Holdout statistics, all three or none.
+
+        Returns
+        -------
+        CustomerSummary
+            One row per customer, sorted by id. It has no purchase dates
+            (``first_purchase`` and ``last_purchase`` are NaT), no ``period``
+            (the empty string) and no ``observation_end``, so
+            :meth:`update` does not apply to it.
+            ``time_since_last = T - recency``.
 
         Raises
         ------
         InputError
             On negative or fractional frequency, recency above T, recency > 0
-            with frequency 0, negative spend, duplicate ids, mismatched lengths.
+            with frequency 0, negative or non-finite spend, ``total_spend``
+            below the repeat spend ``monetary_value * frequency``,
+            ``total_spend`` and ``first_spend`` that disagree,
+            ``n_transactions`` below ``frequency + 1``, duplicate ids,
+            mismatched lengths.
 
         Examples
         --------
         >>> s = CustomerSummary.from_arrays([2, 0], [30.4, 0.0], [38.9, 38.9], time_unit="W")
         >>> s.n_purchases.tolist(), s.T.tolist()
         ([3, 1], [38.9, 38.9])
+
+        With the totals from the source system, the first purchase is known too:
+
+        >>> s = CustomerSummary.from_arrays([2, 0], [30.4, 0.0], [38.9, 38.9],
+        ...                                 monetary_value=[25.0, 0.0], total_spend=[65.0, 8.0])
+        >>> s.total_spend.tolist(), s.first_spend.tolist()
+        ([65.0, 8.0], [15.0, 8.0])
         >>> CustomerSummary.from_arrays([1], [5.0], [4.0])
         Traceback (most recent call last):
         ...
         crmcore.errors.InputError: recency must not exceed T; 1 of 1 customers breaks this ...
+        >>> CustomerSummary.from_arrays([2], [3.0], [4.0], monetary_value=[25.0],
+        ...                             total_spend=[40.0])
+        Traceback (most recent call last):
+        ...
+        crmcore.errors.InputError: total_spend must be at least monetary_value * frequency ...
         """
         x, tx, t = v.as_histories(frequency, recency, T, allow_empty=True)
         n = x.size
@@ -444,6 +490,9 @@ class CustomerSummary:
                 monetary_value, "monetary_value", allow_empty=True, nonnegative=True
             )
             v.check_same_length(("frequency", x), ("monetary_value", m))
+        # checked in input order, so that messages give the caller's row index
+        total, first = _spend_columns(x, m, total_spend, first_spend)
+        n_rows = _transaction_counts(x, n_transactions)
         if customer_ids is None:
             ids: np.ndarray[Any, Any] = np.arange(n, dtype=np.int64)
         else:
@@ -451,6 +500,7 @@ class CustomerSummary:
             ids = uniques
             order = np.argsort(codes, kind="stable")
             x, tx, t, m = x[order], tx[order], t[order], m[order]
+            total, first, n_rows = total[order], first[order], n_rows[order]
         xi = x.astype(np.int64)
         fields: dict[str, Any] = {}
         holdout = (frequency_holdout, monetary_value_holdout, duration_holdout)
@@ -489,9 +539,9 @@ class CustomerSummary:
             T=_readonly(t),
             monetary_value=_readonly(m),
             n_purchases=_readonly(xi + 1),
-            n_transactions=_readonly(xi + 1),
-            total_spend=_readonly(m * x),
-            first_spend=_readonly(np.zeros(n)),
+            n_transactions=_readonly(n_rows),
+            total_spend=_readonly(total),
+            first_spend=_readonly(first),
             first_purchase=_readonly(nat),
             last_purchase=_readonly(nat.copy()),
             time_since_last=_readonly(t - tx),
@@ -500,6 +550,76 @@ class CustomerSummary:
             time_unit=time_unit,
             **fields,
         )
+
+
+def _spend_columns(
+    x: FloatArray,
+    m: FloatArray,
+    total_spend: ArrayLike | None,
+    first_spend: ArrayLike | None,
+) -> tuple[FloatArray, FloatArray]:
+    """Return (total_spend, first_spend) in input order, checked against the repeat spend.
+
+    As in :func:`summarize`: ``total = first + monetary_value * frequency``.
+    The comparisons allow a relative 1e-9 for the rounding of sums computed
+    elsewhere; the first spend derived from a total is clipped at 0.
+    """
+    repeat = m * x
+    total = first = None
+    if total_spend is not None:
+        total = v.as_float_array(total_spend, "total_spend", allow_empty=True, nonnegative=True)
+        v.check_same_length(("frequency", x), ("total_spend", total))
+    if first_spend is not None:
+        first = v.as_float_array(first_spend, "first_spend", allow_empty=True, nonnegative=True)
+        v.check_same_length(("frequency", x), ("first_spend", first))
+    if total is None:
+        if first is None:
+            return repeat, np.zeros(x.size)
+        return first + repeat, first
+    tol = 1e-9 * np.maximum(np.maximum(total, repeat), 1.0)
+    bad = total < repeat - tol
+    if bad.any():
+        raise InputError(
+            "total_spend must be at least monetary_value * frequency (the repeat spend; the "
+            "total includes the first purchase); "
+            + v.describe_violations(
+                bad, ("total_spend", total), ("monetary_value", m), ("frequency", x)
+            ).replace("values", "customers")
+        )
+    if first is None:
+        return total, np.maximum(total - repeat, 0.0)
+    bad = np.abs(total - (first + repeat)) > tol
+    if bad.any():
+        raise InputError(
+            "total_spend must equal first_spend + monetary_value * frequency; "
+            + v.describe_violations(
+                bad,
+                ("total_spend", total),
+                ("first_spend", first),
+                ("monetary_value", m),
+                ("frequency", x),
+            ).replace("values", "customers")
+        )
+    return total, first
+
+
+def _transaction_counts(x: FloatArray, n_transactions: ArrayLike | None) -> IntArray:
+    """Return the purchase rows per customer: given (at least x + 1) or x + 1."""
+    occasions = x.astype(np.int64) + 1
+    if n_transactions is None:
+        return occasions
+    n_rows = v.as_int_array(n_transactions, "n_transactions", allow_empty=True, nonnegative=True)
+    v.check_same_length(("frequency", x), ("n_transactions", n_rows))
+    bad = n_rows < occasions
+    if bad.any():
+        raise InputError(
+            "n_transactions must be at least frequency + 1 (one row per purchase occasion at "
+            "least); "
+            + v.describe_violations(bad, ("n_transactions", n_rows), ("frequency", x)).replace(
+                "values", "customers"
+            )
+        )
+    return np.asarray(n_rows, dtype=np.int64)
 
 
 def _sorted_distinct_ids(customer_ids: ArrayLike, n: int) -> tuple[np.ndarray[Any, Any], IntArray]:
