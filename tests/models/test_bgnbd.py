@@ -603,7 +603,7 @@ def test_input_errors():
         bgnbd.purchase_probability(p, [1, 2], [1.0, 2.0, 3.0])
     with pytest.raises(InputError, match="params must be BgNbdParams"):
         bgnbd.probability_alive((1, 1, 1, 1), [1], [1.0], [2.0])
-    with pytest.raises(InputError, match="recency and T are required"):
+    with pytest.raises(InputTypeError, match="recency and T are required"):
         bgnbd.probability_alive(p, [1])
     with pytest.raises(InputError, match="weights must be non-negative"):
         bgnbd.fit([1, 2], [1.0, 2.0], [3.0, 3.0], weights=[1.0, -1.0])

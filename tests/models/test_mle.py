@@ -203,3 +203,75 @@ def test_models_package_without_scipy_names_the_extra():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "pip install crmcore[models]" in out.stdout
+
+
+# --- the same error for the same wrong call, in every model ------------------------------------
+# A summary together with the arrays it replaces (or arrays without their companions) is a wrong
+# combination of arguments: InputTypeError (a TypeError, as Python's for a missing or unexpected
+# argument), from the fits (prepare_histories) and from the predictions (the models' helpers).
+
+
+def _wrong_calls():
+    from crmcore.models import bgbb, bgnbd, gamma_gamma, mbgnbd, pareto_nbd
+    from crmcore.summary import DiscreteSummary
+
+    s = CustomerSummary.from_arrays([0, 2], [0.0, 3.0], [5.0, 5.0], monetary_value=[0.0, 4.0])
+    d = DiscreteSummary(
+        customer_ids=np.array([1, 2]),
+        frequency=np.array([0, 2]),
+        recency=np.array([0, 3]),
+        n_periods=4,
+        start=np.datetime64("2020-01-01", "ns"),
+        period="Y",
+    )
+    bg = bgnbd.BgNbdParams(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    mbg = mbgnbd.MbgNbdParams(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    pn = pareto_nbd.ParetoNbdParams(r=0.55, alpha=10.58, s=0.61, beta=11.67)
+    bb = bgbb.BgBbParams(alpha=1.204, beta=0.750, gamma=0.657, delta=2.783)
+    gg = gamma_gamma.GammaGammaParams(p=6.25, q=3.74, v=15.44)
+    tx, t = [0.0, 3.0], [5.0, 5.0]
+    calls = {}
+    for name, mod, params in (
+        ("bgnbd", bgnbd, bg),
+        ("mbgnbd", mbgnbd, mbg),
+        ("pareto_nbd", pareto_nbd, pn),
+    ):
+        calls[f"{name}.fit"] = (lambda m=mod: m.fit(s, tx, t), lambda m=mod: m.fit([0, 2], tx))
+        calls[f"{name}.probability_alive"] = (
+            lambda m=mod, p=params: m.probability_alive(p, s, tx, t),
+            lambda m=mod, p=params: m.probability_alive(p, [0, 2], tx),
+        )
+        calls[f"{name}.conditional_expected_purchases"] = (
+            lambda m=mod, p=params: m.conditional_expected_purchases(p, 4.0, s, None, t),
+            lambda m=mod, p=params: m.conditional_expected_purchases(p, 4.0, [0, 2]),
+        )
+        calls[f"{name}.log_likelihood"] = (
+            lambda m=mod, p=params: m.log_likelihood(p, s, tx),
+            lambda m=mod, p=params: m.log_likelihood(p, [0, 2], None, t),
+        )
+    calls["bgbb.fit"] = (lambda: bgbb.fit(d, [0, 3], 4), lambda: bgbb.fit([0, 2], [0, 3]))
+    calls["bgbb.probability_alive"] = (
+        lambda: bgbb.probability_alive(bb, d, None, 4),
+        lambda: bgbb.probability_alive(bb, [0, 2], None, 4),
+    )
+    calls["gamma_gamma.fit"] = (
+        lambda: gamma_gamma.fit(s, [0.0, 4.0]),
+        lambda: gamma_gamma.fit([0, 2]),
+    )
+    calls["gamma_gamma.conditional_expected_spend"] = (
+        lambda: gamma_gamma.conditional_expected_spend(gg, s, [0.0, 4.0]),
+        lambda: gamma_gamma.conditional_expected_spend(gg, [0, 2]),
+    )
+    return calls
+
+
+_CALLS = _wrong_calls()
+
+
+@pytest.mark.parametrize("name", sorted(_CALLS))
+def test_wrong_argument_combination_raises_input_type_error_everywhere(name):
+    with_summary, without_companions = _CALLS[name]
+    with pytest.raises(InputTypeError, match="must be left out when frequency is a"):
+        with_summary()
+    with pytest.raises(InputTypeError, match="required unless frequency is a"):
+        without_companions()

@@ -579,10 +579,12 @@ def test_functions_reject_bad_input():
         pareto_nbd.purchase_probability(CDNOW, [-1], 2.0)
     with pytest.raises(InputError, match="n and t must broadcast together"):
         pareto_nbd.purchase_probability(CDNOW, [1, 2], [1.0, 2.0, 3.0])
-    with pytest.raises(InputError, match="recency and T are required"):
+    with pytest.raises(InputTypeError, match="recency and T are required"):
         pareto_nbd.probability_alive(CDNOW, [1])
     s = CustomerSummary.from_arrays([1], [0.5], [2.0])
-    with pytest.raises(InputError, match="must be left out when frequency is a CustomerSummary"):
+    with pytest.raises(
+        InputTypeError, match="must be left out when frequency is a CustomerSummary"
+    ):
         pareto_nbd.probability_alive(CDNOW, s, [0.5], [2.0])
 
 

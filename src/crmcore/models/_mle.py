@@ -476,6 +476,9 @@ def prepare_histories(
     >>> c.frequency.tolist(), c.weights.tolist()
     ([0.0, 1.0], [2.0, 1.0])
     """
+    # A wrong combination of arguments (a summary with recency/T, arrays without them) is
+    # a TypeError, as Python's own for a missing or unexpected argument; every model's
+    # predictions raise the same InputTypeError (bgnbd._histories, pareto_nbd._histories).
     if isinstance(frequency, CustomerSummary):
         if recency is not None or T is not None:
             raise InputTypeError(

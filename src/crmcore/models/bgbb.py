@@ -588,6 +588,8 @@ def _histories(
     weights: ArrayLike | None,
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray | None]:
     """Validate (x, t_x, n[, weights]) and return them as float arrays of one length."""
+    # A wrong combination of arguments is a TypeError (as Python's for a missing or an
+    # unexpected argument), here as in the other models (see _mle.prepare_histories).
     if isinstance(frequency, DiscreteSummary):
         if recency is not None or n_periods is not None:
             raise InputTypeError(

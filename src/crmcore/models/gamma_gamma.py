@@ -425,6 +425,8 @@ def _check_params(params: object) -> None:
 def _spend_arrays(
     frequency: ArrayLike | CustomerSummary, monetary_value: ArrayLike | None
 ) -> tuple[FloatArray, FloatArray]:
+    # A wrong combination of arguments is a TypeError (as Python's for a missing or an
+    # unexpected argument), here as in the purchase models (see _mle.prepare_histories).
     if isinstance(frequency, CustomerSummary):
         if monetary_value is not None:
             raise InputTypeError("monetary_value must be left out when frequency is a summary")

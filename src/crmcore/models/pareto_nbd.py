@@ -40,7 +40,7 @@ from scipy import special as sc
 
 from crmcore import _validation as v
 from crmcore._typing import ArrayLike, FloatArray, IntArray
-from crmcore.errors import ConvergenceError, InputError
+from crmcore.errors import ConvergenceError, InputError, InputTypeError
 from crmcore.models._mle import (
     MleResult,
     maximize_likelihood,
@@ -648,9 +648,15 @@ def _histories(
     T: ArrayLike | None,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Return validated (x, t_x, T) arrays, from arrays or from every row of a summary."""
+    # A summary together with recency/T (or arrays without them) is a wrong combination
+    # of arguments, like a call with a missing or an unexpected argument, for which Python
+    # raises TypeError: InputTypeError here, as in the fits (_mle.prepare_histories), so
+    # that fit and predictions raise the same error for the same call.
     if isinstance(frequency, CustomerSummary):
         if recency is not None or T is not None:
-            raise InputError("recency and T must be left out when frequency is a CustomerSummary")
+            raise InputTypeError(
+                "recency and T must be left out when frequency is a CustomerSummary"
+            )
         s = frequency
         return (
             s.frequency.astype(np.float64),
@@ -658,7 +664,7 @@ def _histories(
             np.asarray(s.T, dtype=np.float64),
         )
     if recency is None or T is None:
-        raise InputError("recency and T are required unless frequency is a CustomerSummary")
+        raise InputTypeError("recency and T are required unless frequency is a CustomerSummary")
     return v.as_histories(frequency, recency, T, allow_empty=True)
 
 
