@@ -2,17 +2,40 @@
 
 One module per model, each with a frozen parameters class, a frozen fit
 result and pure functions (``fit``, ``log_likelihood``,
-``conditional_expected_purchases``, ``probability_alive``, ...):
+``conditional_expected_purchases``, ``probability_alive``, ...).
 
-- :mod:`crmcore.models.bgnbd`: BG/NBD (Fader, Hardie & Lee 2005);
-- :mod:`crmcore.models.mbgnbd`: MBG/NBD (Batislam, Denizel & Filiztekin 2007);
-- :mod:`crmcore.models.gamma_gamma`: Gamma-Gamma spend model;
-- :mod:`crmcore.models.clv`: lifetime value, holdout comparison, tracking and
-  the frequency histogram;
+Non-contractual, continuous time (data: frequency, recency, T):
 
-and the other purchase models alongside. Every fit goes through one
-maximum-likelihood driver (``crmcore.models._mle``). This is the only part of
-crmcore that needs scipy: install it with ``pip install crmcore[models]``.
+- :mod:`crmcore.models.bgnbd`: BG/NBD, Fader, Hardie & Lee (2005),
+  "Counting your customers" the easy way, Marketing Science 24(2);
+- :mod:`crmcore.models.mbgnbd`: MBG/NBD, Batislam, Denizel & Filiztekin
+  (2007), International Journal of Research in Marketing 24(3);
+- :mod:`crmcore.models.pareto_nbd`: Pareto/NBD, Schmittlein, Morrison &
+  Colombo (1987), Management Science 33(1), with the likelihood of Fader &
+  Hardie (2005), "A note on deriving the Pareto/NBD model".
+
+Non-contractual, discrete time (data: summarize_discrete):
+
+- :mod:`crmcore.models.bgbb`: BG/BB, Fader, Hardie & Shang (2010),
+  Marketing Science 29(6).
+
+Contractual (data: customers alive per period):
+
+- :mod:`crmcore.models.sbg`: shifted-beta-geometric, Fader & Hardie (2007),
+  "How to project customer retention", Journal of Interactive Marketing 21(1).
+
+Spend and value:
+
+- :mod:`crmcore.models.gamma_gamma`: Gamma-Gamma spend per transaction,
+  Fader, Hardie & Lee (2005), "RFM and CLV: Using iso-value curves",
+  Journal of Marketing Research 42(4);
+- :mod:`crmcore.models.clv`: lifetime value from a purchase and a spend
+  model, holdout comparison, tracking and the frequency histogram (same
+  paper).
+
+Every fit goes through one maximum-likelihood driver
+(``crmcore.models._mle``). This is the only part of crmcore that needs scipy:
+install it with ``pip install crmcore[models]``.
 
 Examples
 --------
