@@ -1244,16 +1244,16 @@ def ladder_stage(
     ndarray of LadderStage (dtype object)
         One :class:`~crmcore.LadderStage` per customer.
 
-    See Also
-    --------
-    ladder_inputs : ``member`` and ``n_referrals`` from Customer records.
-    loyalty_class, customer_status
-
     Raises
     ------
     InputError
         On negative counts, mismatched lengths, non-boolean flags or bad
         thresholds.
+
+    See Also
+    --------
+    ladder_inputs : ``member`` and ``n_referrals`` from Customer records.
+    loyalty_class, customer_status
 
     Notes
     -----
