@@ -316,7 +316,8 @@ def customer_lifetime_value(
     tx = np.asarray(summary.recency[buyers], dtype=np.float64)
     big_t = np.asarray(summary.T[buyers], dtype=np.float64)
     cumulative = _expected_at(purchase_fit, ends, x, tx, big_t)
-    increments = np.diff(cumulative, axis=1, prepend=0.0)
+    increments = cumulative.copy()  # per-step purchases; np.diff(prepend=0) without its copies
+    increments[:, 1:] -= cumulative[:, :-1]
     spend = np.asarray(
         spend_fit.conditional_expected_spend(x, summary.monetary_value[buyers]), dtype=np.float64
     )
