@@ -9,8 +9,10 @@ test is deterministic.
 
 from __future__ import annotations
 
+import hashlib
 import math
-from typing import Any
+from collections import defaultdict
+from typing import Any, ClassVar
 
 import attrs
 import mpmath
@@ -22,12 +24,14 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy import stats
 from scipy.special import betaln, gammaln, hyp2f1
 
-from crmcore import InputError, InputTypeError, InteractionKind, summarize
+from crmcore import CustomerSource, InputError, InputTypeError, InteractionKind, summarize
+from crmcore.metrics import co_purchase, historical_value
 from crmcore.records import Channel
 from crmcore.simulate import (
     CDNOW_BGNBD_WEEKLY,
     CampaignOptions,
     CatalogOptions,
+    RefundOptions,
     SupportOptions,
     SurveyOptions,
     bgbb_histories,
@@ -1111,3 +1115,356 @@ class TestErrors:
             CampaignOptions(name="", send_day=1.0)
         with pytest.raises(InputError, match=r"CampaignOptions.response_days must be > 0.0"):
             CampaignOptions(name="x", send_day=1.0, response_days=0.0)
+
+
+# ----------------------------------------------------------------------------- opt-in options
+# Customer sources, refunds and multi-item orders (baskets).
+
+
+def _fingerprint(base: Any) -> str:
+    """SHA-256 over every array of the base: table, histories, spend and per-customer fields."""
+    digest = hashlib.sha256()
+    parts = {}
+    for owner, obj in (
+        ("table", base.table),
+        ("histories", base.histories),
+        ("spend", base.spend),
+        ("base", base),
+    ):
+        for f in attrs.fields(type(obj)):
+            value = getattr(obj, f.name)
+            if isinstance(value, np.ndarray):
+                parts[f"{owner}.{f.name}"] = value
+    for name in sorted(parts):
+        arr = np.ascontiguousarray(parts[name])
+        digest.update(f"{name}:{arr.dtype.str}:{arr.shape}".encode())
+        digest.update(arr.tobytes())
+    return digest.hexdigest()
+
+
+def test_defaults_reproduce_the_draws_before_sources_refunds_and_baskets() -> None:
+    # Both hashes were computed with the code before customer sources, refunds and
+    # multi-item orders were added (commit cadb748): with the new options off, the
+    # output must stay the same array for array, for the same seed.
+    plain = customer_base(300, start=START, observation_end=END, rng=11)
+    assert _fingerprint(plain) == (
+        "1be49e75ed770651a579775a79adbfffa3775d4ba59d222a3c9d774a480ea1a8"
+    )
+    full = customer_base(
+        300,
+        start=START,
+        observation_end=END,
+        catalog=CatalogOptions(),
+        surveys=SurveyOptions(),
+        support=SupportOptions(),
+        campaigns=[CampaignOptions(name="spring", send_day=200.0)],
+        rng=11,
+    )
+    assert len(full.table) == 1177
+    assert _fingerprint(full) == (
+        "6ab720e632c1ac44a2560e4b7e295f19854bcc5dce6e8a7c48f06c9c241f8386"
+    )
+    assert full.source is None
+    assert full.refunds is None
+
+
+def _all_options(**kwargs: Any) -> dict[str, Any]:
+    return {
+        "catalog": CatalogOptions(),
+        "surveys": SurveyOptions(),
+        "support": SupportOptions(),
+        "campaigns": [CampaignOptions(name="spring", send_day=200.0)],
+        **kwargs,
+    }
+
+
+def _assert_same_rows(base: Any, other: Any, keep: np.ndarray) -> None:
+    """``other``'s table equals ``base``'s rows ``keep`` (every column)."""
+    one, two = _table_columns(base), _table_columns(other)
+    assert set(one) == set(two)
+    for name, col in one.items():
+        if name in ("customer_ids",):
+            assert_array_equal(col, two[name])
+        else:
+            assert_array_equal(col[keep], two[name], err_msg=name)
+
+
+class TestSources:
+    SHARES: ClassVar[dict[CustomerSource, float]] = {
+        CustomerSource.CONSUMER: 0.7,
+        CustomerSource.DEALER: 0.2,
+        CustomerSource.PUBLIC: 0.1,
+    }
+
+    def test_shares_match_within_sampling_error(self) -> None:
+        n = 40_000
+        base = customer_base(n, start=START, observation_end=END, source_shares=self.SHARES, rng=5)
+        assert base.source is not None
+        assert base.source.shape == (n,)
+        assert set(base.source.tolist()) == {"consumer", "dealer", "public"}
+        for source, share in self.SHARES.items():
+            assert_share_close(base.source == source.value, share)
+
+    def test_sources_leave_every_other_draw_unchanged(self) -> None:
+        base = customer_base(500, start=START, observation_end=END, **_all_options(), rng=3)
+        with_sources = customer_base(
+            500,
+            start=START,
+            observation_end=END,
+            **_all_options(),
+            source_shares=self.SHARES,
+            rng=3,
+        )
+        _assert_same_rows(base, with_sources, np.ones(len(base.table), dtype=np.bool_))
+        assert_array_equal(base.region, with_sources.region)
+
+    @given(
+        weights=st.lists(st.integers(0, 5), min_size=len(CustomerSource), max_size=6).filter(
+            lambda w: sum(w) > 0
+        ),
+        seed=seeds,
+    )
+    def test_only_sources_with_a_share_appear(self, weights: list[int], seed: int) -> None:
+        total = sum(weights)
+        shares = {s: w / total for s, w in zip(CustomerSource, weights, strict=True)}
+        # Round-off of w / total must be accepted (the sum is 1 within 1e-9).
+        base = customer_base(30, start=START, observation_end=END, source_shares=shares, rng=seed)
+        assert base.source is not None
+        allowed = {s.value for s, w in shares.items() if w > 0}
+        assert set(base.source.tolist()) <= allowed
+        assert base.source.size == 30
+
+    def test_string_keys_are_accepted(self) -> None:
+        base = customer_base(
+            20, start=START, observation_end=END, source_shares={"dealer": 1.0}, rng=1
+        )
+        assert base.source is not None
+        assert set(base.source.tolist()) == {"dealer"}
+
+    def test_errors(self) -> None:
+        kw: dict[str, Any] = {"start": START, "observation_end": END, "rng": 1}
+        with pytest.raises(InputError, match=r"source_shares\['dealer'\] must be >= 0.0"):
+            customer_base(10, source_shares={"consumer": 1.1, "dealer": -0.1}, **kw)
+        with pytest.raises(InputError, match=r"source_shares must sum to 1, got 0.9"):
+            customer_base(10, source_shares={"consumer": 0.9}, **kw)
+        with pytest.raises(InputError, match=r"source_shares has an unknown source 'martian'"):
+            customer_base(10, source_shares={"martian": 1.0}, **kw)
+        with pytest.raises(InputError, match=r"source_shares must give a share"):
+            customer_base(10, source_shares={}, **kw)
+        with pytest.raises(InputTypeError, match=r"source_shares must be a mapping"):
+            customer_base(10, source_shares=[0.5, 0.5], **kw)  # type: ignore[arg-type]
+        with pytest.raises(InputTypeError, match=r"source_shares\['consumer'\] must be a real"):
+            customer_base(10, source_shares={"consumer": "all"}, **kw)  # type: ignore[dict-item]
+
+
+def _rows_of_kind(base: Any, kind: InteractionKind) -> np.ndarray:
+    from crmcore.table import KIND_CODES
+
+    return np.flatnonzero(base.table.kinds == KIND_CODES[kind])
+
+
+def _match_refunds(base: Any, fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pair every refund row with its purchase row (same customer, amount = fraction * amount)."""
+    t = base.table
+    buys = _rows_of_kind(base, InteractionKind.PURCHASE)
+    by_key = {(int(t.customer_codes[i]), float(t.amounts[i]) * fraction): i for i in buys}
+    refunds = _rows_of_kind(base, InteractionKind.REFUND)
+    purchase = np.array(
+        [by_key[(int(t.customer_codes[j]), float(t.amounts[j]))] for j in refunds], dtype=np.int64
+    )
+    return refunds, purchase
+
+
+class TestRefunds:
+    def test_refunds_follow_their_purchase_within_the_observation(self) -> None:
+        options = RefundOptions(probability=0.2, fraction=0.5, delay_days=40.0)
+        base = customer_base(
+            4_000, start=START, observation_end=END, **_all_options(refunds=options), rng=8
+        )
+        t = base.table
+        refunds, purchase = _match_refunds(base, 0.5)
+        assert refunds.size > 0
+        end = np.datetime64(END, "ns")
+        delay = np.timedelta64(40 * 86_400, "s")
+        assert np.all(t.times[refunds] >= t.times[purchase])
+        assert np.all(t.times[refunds] <= t.times[purchase] + delay)
+        assert np.all(t.times[refunds] <= end)
+        for col in (t.products, t.categories, t.channels, t.regions):
+            assert_array_equal(col[refunds], col[purchase])
+        assert_allclose(t.margins[refunds], 0.5 * t.margins[purchase])
+        assert len(set(purchase.tolist())) == purchase.size  # at most one refund per purchase
+        # Purchases made at least delay_days before the end are refunded with probability 0.2.
+        buys = _rows_of_kind(base, InteractionKind.PURCHASE)
+        early = buys[t.times[buys] + delay <= end]
+        refunded = np.isin(early, purchase)
+        assert early.size > 5_000
+        assert_share_close(refunded, 0.2)
+
+    def test_refunds_are_subtracted_by_historical_value(self) -> None:
+        base = customer_base(
+            800,
+            start=START,
+            observation_end=END,
+            catalog=CatalogOptions(),
+            refunds=RefundOptions(probability=0.3),
+            rng=2,
+        )
+        t = base.table
+        is_refund = np.isin(np.arange(len(t)), _rows_of_kind(base, InteractionKind.REFUND))
+        sign = np.where(t.is_purchase, 1.0, np.where(is_refund, -1.0, 0.0))
+        expected = np.bincount(t.customer_codes, weights=sign * t.amounts, minlength=t.n_customers)
+        hv = historical_value(t, as_of=END, measure="amount")
+        assert_allclose(hv.realised, expected, atol=1e-9)
+        assert np.all(t.amounts[_rows_of_kind(base, InteractionKind.REFUND)] > 0)
+
+    @given(
+        probability=st.floats(0.0, 1.0),
+        fraction=st.floats(0.01, 1.0),
+        delay=st.floats(0.01, 400.0),
+        seed=seeds,
+    )
+    def test_refunds_only_add_rows(
+        self, probability: float, fraction: float, delay: float, seed: int
+    ) -> None:
+        options = RefundOptions(probability=probability, fraction=fraction, delay_days=delay)
+        kw: dict[str, Any] = {"start": START, "observation_end": END, "rng": seed}
+        base = customer_base(40, **_all_options(), **kw)
+        with_refunds = customer_base(40, **_all_options(refunds=options), **kw)
+        t = with_refunds.table
+        is_refund = np.isin(np.arange(len(t)), _rows_of_kind(with_refunds, InteractionKind.REFUND))
+        _assert_same_rows(with_refunds, base, ~is_refund)
+        assert np.all(t.times <= np.datetime64(END, "ns"))
+        # Every refund follows a purchase of the same customer and product within the delay.
+        for j in np.flatnonzero(is_refund):
+            same = (
+                t.is_purchase
+                & (t.customer_codes == t.customer_codes[j])
+                & (t.products == t.products[j])
+                & (t.times <= t.times[j])
+                & (t.times + np.timedelta64(math.ceil(delay * 86_400), "s") >= t.times[j])
+            )
+            assert np.any(same & np.isclose(t.amounts * fraction, t.amounts[j]))
+        if probability == 0.0:
+            assert not is_refund.any()
+
+    def test_without_catalog(self) -> None:
+        base = customer_base(
+            300, start=START, observation_end=END, refunds=RefundOptions(probability=0.5), rng=4
+        )
+        refunds = _rows_of_kind(base, InteractionKind.REFUND)
+        assert refunds.size > 0
+        assert base.table.products is None
+        assert base.refunds == RefundOptions(probability=0.5)
+
+    def test_errors(self) -> None:
+        with pytest.raises(InputError, match=r"RefundOptions.probability must be <= 1.0"):
+            RefundOptions(probability=1.5)
+        with pytest.raises(InputError, match=r"RefundOptions.fraction must be > 0.0"):
+            RefundOptions(fraction=0.0)
+        with pytest.raises(InputError, match=r"RefundOptions.fraction must be <= 1.0"):
+            RefundOptions(fraction=1.2)
+        with pytest.raises(InputError, match=r"RefundOptions.delay_days must be > 0.0"):
+            RefundOptions(delay_days=0.0)
+        with pytest.raises(InputTypeError, match=r"refunds must be a RefundOptions or None"):
+            customer_base(10, start=START, observation_end=END, refunds=0.1, rng=1)  # type: ignore[arg-type]
+
+
+def _orders(base: Any) -> dict[tuple[int, int], list[int]]:
+    """Purchase rows grouped by (customer, timestamp): the orders."""
+    t = base.table
+    groups: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for i in _rows_of_kind(base, InteractionKind.PURCHASE):
+        groups[(int(t.customer_codes[i]), int(t.times[i].astype(np.int64)))].append(int(i))
+    return groups
+
+
+class TestBaskets:
+    def test_basket_sizes_have_the_requested_mean(self) -> None:
+        base = customer_base(
+            3_000,
+            start=START,
+            observation_end=END,
+            catalog=CatalogOptions(extra_items_mean=1.5),
+            rng=12,
+        )
+        t = base.table
+        orders = _orders(base)
+        sizes = np.array([len(rows) for rows in orders.values()])
+        assert_mean_close(sizes, 2.5)
+        # The number of orders is the number of single-item purchases without baskets.
+        single = customer_base(
+            3_000, start=START, observation_end=END, catalog=CatalogOptions(), rng=12
+        )
+        assert len(orders) == int(single.table.is_purchase.sum())
+        for rows in orders.values():
+            for col in (t.channels, t.discounted, t.regions):
+                assert len({col[i] for i in rows}) == 1
+        # Products of one order share the category preference: within-category pairs are lifted.
+        cp = co_purchase(t, by="categories", basket="order")
+        assert cp.n_baskets == len(orders)
+        same = cp.item_a == cp.item_b
+        assert not same.any()
+        single_cp = co_purchase(single.table, by="categories", basket="order")
+        assert single_cp.lift.size == 0
+
+    def test_summary_equals_the_base_without_extra_items(self) -> None:
+        kw: dict[str, Any] = {"start": START, "observation_end": END, "rng": 21}
+        base = customer_base(1_500, **_all_options(), **kw)
+        opts = _all_options(catalog=CatalogOptions(extra_items_mean=2.0))
+        baskets = customer_base(1_500, **opts, **kw)
+        one = summarize(base.table, observation_end=END)
+        two = summarize(baskets.table, observation_end=END)
+        # Purchase rows (n_transactions) grow with the extra items; every statistic of the
+        # purchase occasions is the same.
+        assert np.all(two.n_transactions >= one.n_transactions)
+        assert two.n_transactions.sum() > one.n_transactions.sum()
+        for f in attrs.fields(type(one)):
+            a, b = getattr(one, f.name), getattr(two, f.name)
+            if f.name == "n_transactions":
+                continue
+            if isinstance(a, np.ndarray) and a.dtype.kind == "f":
+                assert_allclose(a, b, rtol=1e-12, atol=1e-9, err_msg=f.name)
+            elif isinstance(a, np.ndarray):
+                assert_array_equal(a, b, err_msg=f.name)
+        assert_array_equal(base.spend.monetary_value, baskets.spend.monetary_value)
+        assert_array_equal(base.histories.frequency, baskets.histories.frequency)
+        # Everything but purchases (and their margins) is unchanged: surveys and
+        # support contacts are per order.
+        other = ~base.table.is_purchase
+        other_b = ~baskets.table.is_purchase
+        assert_array_equal(base.table.times[other], baskets.table.times[other_b])
+        assert_array_equal(base.table.kinds[other], baskets.table.kinds[other_b])
+
+    @given(mean=st.floats(0.0, 4.0), seed=seeds)
+    def test_items_add_up_to_the_order_total(self, mean: float, seed: int) -> None:
+        kw: dict[str, Any] = {"start": START, "observation_end": END, "rng": seed}
+        single = customer_base(25, catalog=CatalogOptions(), **kw)
+        base = customer_base(25, catalog=CatalogOptions(extra_items_mean=mean), **kw)
+        t, s = base.table, single.table
+        assert np.all(t.amounts >= 0)
+        assert np.all(np.isfinite(t.margins))
+        totals = {k: math.fsum(t.amounts[i] for i in rows) for k, rows in _orders(base).items()}
+        expected = {k: float(s.amounts[rows[0]]) for k, rows in _orders(single).items()}
+        assert totals.keys() == expected.keys()
+        for k, total in totals.items():
+            assert total == pytest.approx(expected[k], rel=1e-12, abs=1e-12)
+        rate = dict(zip(CatalogOptions().categories, CatalogOptions().margin_rates, strict=True))
+        rates = np.array([rate[c] for c in t.categories[t.is_purchase]])
+        depth = 0.2 * t.discounted[t.is_purchase]
+        assert_allclose(
+            t.margins[t.is_purchase], t.amounts[t.is_purchase] * (rates - depth), atol=1e-12
+        )
+
+    def test_errors(self) -> None:
+        with pytest.raises(InputError, match=r"CatalogOptions.extra_items_mean must be >= 0.0"):
+            CatalogOptions(extra_items_mean=-0.5)
+        with pytest.raises(InputError, match=r"CatalogOptions.extra_items_mean must be finite"):
+            CatalogOptions(extra_items_mean=math.inf)
+        with pytest.raises(InputError, match=r"CatalogOptions.extra_items_mean=.* rows, more than"):
+            customer_base(
+                10,
+                start=START,
+                observation_end=END,
+                catalog=CatalogOptions(extra_items_mean=1e12),
+                rng=1,
+            )

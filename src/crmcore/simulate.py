@@ -12,8 +12,9 @@ compared with the truth:
 - :func:`gamma_gamma_spend` draws mean spend per customer from the Gamma-Gamma model;
 - :func:`customer_base` writes a whole calendar transaction log (an
   :class:`~crmcore.InteractionTable`) with optional survey answers, support
-  contacts, a product catalogue with channels and regions, and campaigns with
-  control groups, plus the exact histories behind it.
+  contacts, a product catalogue with channels, regions and multi-item orders,
+  campaigns with control groups, refunds and customer sources, plus the exact
+  histories behind it.
 
 All draws are vectorised across customers (no Python loop over customers) and
 deterministic for a given ``rng`` (an int seed or a :class:`numpy.random.Generator`).
@@ -32,7 +33,7 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal, NamedTuple, cast
 
 import attrs
@@ -41,7 +42,7 @@ import numpy as np
 from . import _validation as val
 from ._typing import BoolArray, DatetimeArray, FloatArray, IntArray, SeedLike
 from .errors import InputError, InputTypeError
-from .records import Channel, InteractionKind
+from .records import Channel, CustomerSource, InteractionKind
 from .table import KIND_CODES, InteractionTable
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "CDNOW_GAMMA_GAMMA",
     "CampaignOptions",
     "CatalogOptions",
+    "RefundOptions",
     "SimulatedCohort",
     "SimulatedCustomerBase",
     "SimulatedDiscreteHistories",
@@ -89,6 +91,7 @@ _SURVEY = KIND_CODES[InteractionKind.SURVEY]
 _SUPPORT = KIND_CODES[InteractionKind.SUPPORT]
 _COMPLAINT = KIND_CODES[InteractionKind.COMPLAINT]
 _MARKETING = KIND_CODES[InteractionKind.MARKETING]
+_REFUND = KIND_CODES[InteractionKind.REFUND]
 _CHANNEL_CODES = {c: i for i, c in enumerate(Channel)}
 
 #: Answer scales of the survey questions: (low, high).
@@ -402,6 +405,56 @@ class SupportOptions:
 
 
 @attrs.frozen(kw_only=True)
+class RefundOptions:
+    """How :func:`customer_base` draws refunds.
+
+    Each purchase row (every item of an order, organic or campaign-induced)
+    is refunded with probability ``probability``, independently, at a time
+    uniform within ``delay_days`` after the purchase, truncated to the whole
+    second (so never before it). Refunds that would fall after the end of
+    observation are dropped: purchases made less than ``delay_days`` before
+    ``observation_end`` are refunded less often than ``probability``.
+
+    A refund is a ``refund`` row of the same customer with the purchase's
+    product, category and channel (when the table has them). Its amount is
+    ``fraction`` times the purchase's amount, stored as a positive number (the
+    money returned; :func:`crmcore.metrics.historical_value` subtracts it), and
+    its margin, when the purchase has one, is ``fraction`` times the
+    purchase's margin (the margin given back, with its sign). ``fraction=1``
+    refunds in full. The purchase row itself is left unchanged, so
+    :func:`crmcore.summarize` and the simulated histories still count it.
+
+    Parameters
+    ----------
+    probability : float
+        Probability that a purchase row is refunded, in [0, 1].
+    fraction : float
+        Share of the purchase's amount (and margin) refunded, in (0, 1].
+    delay_days : float
+        Refunds arrive uniformly within this many days after the purchase,
+        positive.
+
+    Examples
+    --------
+    >>> RefundOptions().fraction
+    1.0
+    >>> RefundOptions(fraction=0.0)
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: RefundOptions.fraction must be > 0.0, got 0.0
+    """
+
+    probability: float = 0.05
+    fraction: float = 1.0
+    delay_days: float = 30.0
+
+    def __attrs_post_init__(self) -> None:
+        _check_probability(self.probability, "RefundOptions.probability")
+        val.check_float(self.fraction, "RefundOptions.fraction", low=0.0, low_open=True, high=1.0)
+        _check_positive(self.delay_days, "RefundOptions.delay_days")
+
+
+@attrs.frozen(kw_only=True)
 class CatalogOptions:
     """Products, categories, channels, regions, discounts and margins.
 
@@ -423,6 +476,23 @@ class CatalogOptions:
 
     Every row of the customer carries the region; survey answers and
     marketing touches are by e-mail, support contacts by phone.
+
+    Orders of several items (baskets): with ``extra_items_mean`` above 0,
+    every purchase (organic or campaign-induced) is an order of
+    ``1 + Poisson(extra_items_mean)`` items, one purchase row each, sharing the
+    customer, the timestamp, the channel, the discount flag and the campaign
+    label; the table has no order id, so an order is the customer's purchase
+    rows with one timestamp (``co_purchase(..., basket="order")``). The first
+    item is drawn as above (with the default 0 the draws are exactly those of
+    a single-item catalogue); each extra item draws its own category (the
+    favourite with probability ``category_loyalty``) and product. The
+    Gamma-Gamma amount of the purchase is the order total, split across its
+    items in proportions drawn from a flat Dirichlet; each item's margin uses
+    its own category's rate. So the order totals, the ``spend`` truth and
+    :func:`crmcore.summarize` (which sums same-day rows) are those of the base
+    without the extra items, while there are more purchase rows than orders.
+    Survey answers and support contacts are drawn per order, as without
+    baskets; refunds per item.
 
     Parameters
     ----------
@@ -450,6 +520,9 @@ class CatalogOptions:
         Beta parameters of the share of a customer's purchases made on discount.
     discount_depth : float
         Reduction of the margin rate on a discounted purchase, in [0, 1].
+    extra_items_mean : float
+        Mean number of items beyond the first in an order (Poisson),
+        non-negative; default 0, one item per purchase.
 
     Examples
     --------
@@ -490,6 +563,7 @@ class CatalogOptions:
     )
     discount_propensity: tuple[float, float] = attrs.field(default=(1.0, 6.0), converter=_to_tuple)
     discount_depth: float = 0.2
+    extra_items_mean: float = 0.0
 
     def __attrs_post_init__(self) -> None:
         for label in ("categories", "margin_rates", "channels", "regions"):
@@ -539,6 +613,7 @@ class CatalogOptions:
         _check_positive(self.discount_propensity[0], "CatalogOptions.discount_propensity[0]")
         _check_positive(self.discount_propensity[1], "CatalogOptions.discount_propensity[1]")
         _check_probability(self.discount_depth, "CatalogOptions.discount_depth")
+        val.check_float(self.extra_items_mean, "CatalogOptions.extra_items_mean", low=0.0)
 
     @property
     def products(self) -> tuple[str, ...]:
@@ -629,11 +704,12 @@ class SimulatedCustomerBase:
     ----------
     table : InteractionTable
         The log: purchases (first and repeat), and the optional survey answers,
-        support contacts, complaints, campaign touches and campaign purchases.
-        Rows come in blocks, not sorted by time: the purchase process's
-        purchases (by customer, each customer's in time order), then for each
-        campaign its touches and induced purchases, then survey answers,
-        support contacts and complaints.
+        support contacts, complaints, campaign touches, campaign purchases,
+        extra items of orders and refunds. Rows come in blocks, not sorted by
+        time: the purchase process's purchases (by customer, each customer's in
+        time order), then for each campaign its touches and induced purchases,
+        then survey answers, support contacts and complaints, then the extra
+        items of multi-item orders, then refunds.
     histories : SimulatedHistories
         The exact continuous-time histories of the purchase process, in
         ``time_unit``, measured from each first purchase to ``observation_end``
@@ -641,8 +717,8 @@ class SimulatedCustomerBase:
         Campaign-induced purchases are not part of them.
     spend : SimulatedSpend
         Per customer: the number of repeat purchases, the mean amount of the
-        repeat purchases in the table (the Gamma-Gamma model's monetary value)
-        and the latent nu.
+        repeat purchases in the table (the Gamma-Gamma model's monetary value;
+        with multi-item orders, the mean order total) and the latent nu.
     customer_ids : ndarray of int64
         The ids 1..n_customers; row i of ``histories`` and ``spend`` is customer
         ``customer_ids[i]`` (also ``table.customer_ids[i]``).
@@ -667,7 +743,10 @@ class SimulatedCustomerBase:
         Per customer, the probability that a purchase is on discount.
     satisfaction : ndarray of float64 or None
         Per customer, the latent satisfaction behind survey answers.
-    catalog, surveys, support : options or None
+    source : ndarray of str or None
+        Per customer, a :class:`~crmcore.CustomerSource` value, drawn with
+        ``source_shares``.
+    catalog, surveys, support, refunds : options or None
         The options used.
     campaigns : tuple of CampaignOptions
         The campaigns run.
@@ -689,9 +768,11 @@ class SimulatedCustomerBase:
     preferred_channel: np.ndarray[Any, Any] | None = None
     discount_propensity: FloatArray | None = None
     satisfaction: FloatArray | None = None
+    source: np.ndarray[Any, Any] | None = None
     catalog: CatalogOptions | None = None
     surveys: SurveyOptions | None = None
     support: SupportOptions | None = None
+    refunds: RefundOptions | None = None
     campaigns: tuple[CampaignOptions, ...] = ()
 
     def __len__(self) -> int:
@@ -1480,6 +1561,33 @@ def _segment_fractions(rng: np.random.Generator, counts: IntArray) -> FloatArray
     return np.asarray((csum - base[owner]) / length[owner], dtype=np.float64)
 
 
+def _check_source_shares(shares: object) -> dict[CustomerSource, float]:
+    """Validate ``source_shares``: known sources, non-negative shares summing to 1."""
+    if not isinstance(shares, Mapping):
+        raise InputTypeError(
+            "source_shares must be a mapping of CustomerSource to share, "
+            f"got {type(shares).__name__}"
+        )
+    if not shares:
+        raise InputError("source_shares must give a share to at least one CustomerSource")
+    out: dict[CustomerSource, float] = {}
+    for key, share in shares.items():
+        try:
+            source = CustomerSource(key)
+        except ValueError as exc:
+            allowed = ", ".join(m.value for m in CustomerSource)
+            raise InputError(
+                f"source_shares has an unknown source {key!r}; allowed: {allowed}"
+            ) from exc
+        if source in out:
+            raise InputError(f"source_shares names {source.value!r} twice")
+        out[source] = val.check_float(share, f"source_shares[{source.value!r}]", low=0.0)
+    total = math.fsum(out.values())
+    if abs(total - 1.0) > 1e-9:
+        raise InputError(f"source_shares must sum to 1, got {total!r}")
+    return out
+
+
 def _days_to_ns(days: FloatArray) -> IntArray:
     """Whole seconds (truncated) of a duration in days, as nanoseconds."""
     return np.floor(days * _DAY_S).astype(np.int64) * _NS_PER_S
@@ -1499,6 +1607,8 @@ def customer_base(
     surveys: SurveyOptions | None = None,
     support: SupportOptions | None = None,
     campaigns: Sequence[CampaignOptions] = (),
+    refunds: RefundOptions | None = None,
+    source_shares: Mapping[CustomerSource | str, float] | None = None,
     rng: SeedLike,
 ) -> SimulatedCustomerBase:
     """Simulate a customer base as a calendar transaction log.
@@ -1530,17 +1640,27 @@ def customer_base(
         Unit of the purchase parameters and of the returned histories (an
         hour, a day, a week of seven days).
     catalog : CatalogOptions, optional
-        Add products, categories, channels, regions, discounts and margins.
+        Add products, categories, channels, regions, discounts and margins,
+        and optionally orders of several items
+        (:attr:`CatalogOptions.extra_items_mean`).
     surveys : SurveyOptions, optional
         Add survey answers (NPS, CSAT, CES).
     support : SupportOptions, optional
         Add support contacts and complaints.
     campaigns : sequence of CampaignOptions
         Campaigns with control groups (marketing rows and induced purchases).
+    refunds : RefundOptions, optional
+        Add refunds of purchases.
+    source_shares : mapping of CustomerSource to float, optional
+        Draw each customer's :class:`~crmcore.CustomerSource` independently
+        with these probabilities (non-negative, summing to 1; sources left out
+        have probability 0), returned as ``source``. The source is independent
+        of behaviour. Default: no source.
     rng : int or numpy.random.Generator
         Seed or generator. The purchase process, the spend and each option draw
         from separate streams, so switching an option on or off leaves the
-        other rows unchanged.
+        other rows unchanged; with every option at its default the draws are
+        those of the earlier releases.
 
     Returns
     -------
@@ -1552,8 +1672,9 @@ def customer_base(
     ------
     InputError
         On non-positive parameters or counts, an observation end before the
-        end of the acquisition window, a campaign sent after it, or a missing
-        ``purchase`` for MBG/NBD or Pareto/NBD.
+        end of the acquisition window, a campaign sent after it, a missing
+        ``purchase`` for MBG/NBD or Pareto/NBD, or source shares that are
+        negative, name an unknown source or do not sum to 1.
     InputTypeError
         On arguments of the wrong type (a bad ``rng``, options of the wrong
         class).
@@ -1606,6 +1727,17 @@ def customer_base(
     True
     >>> sorted(set(base.table.regions.tolist()))
     ['east', 'north', 'south', 'west']
+
+    Customer sources, orders of several items and refunds are opt-in:
+
+    >>> base = customer_base(
+    ...     2_000, start="2024-01-01", observation_end="2025-06-30",
+    ...     catalog=CatalogOptions(extra_items_mean=1.0), refunds=RefundOptions(),
+    ...     source_shares={CustomerSource.CONSUMER: 0.9, CustomerSource.DEALER: 0.1}, rng=42)
+    >>> sorted(set(base.source.tolist()))
+    ['consumer', 'dealer']
+    >>> bool((base.table.kinds == KIND_CODES[InteractionKind.REFUND]).any())
+    True
     >>> start, too_early = "2024-01-01", "2024-02-01"
     >>> customer_base(10, start=start, observation_end=too_early, rng=1)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
@@ -1640,6 +1772,7 @@ def customer_base(
         ("catalog", catalog, CatalogOptions),
         ("surveys", surveys, SurveyOptions),
         ("support", support, SupportOptions),
+        ("refunds", refunds, RefundOptions),
     ):
         if option is not None and not isinstance(option, cls):
             raise InputTypeError(
@@ -1662,8 +1795,13 @@ def customer_base(
     if len({c.name for c in camp}) != len(camp):
         raise InputError("campaigns must have distinct names")
 
+    sources = None if source_shares is None else _check_source_shares(source_shares)
+
     gen = val.as_generator(rng)
-    g_purchase, g_spend, g_catalog, g_campaign, g_survey, g_support = _child_generators(gen, 6)
+    # Spawning more children leaves the first six (and so every earlier draw) unchanged.
+    streams = _child_generators(gen, 9)
+    g_purchase, g_spend, g_catalog, g_campaign, g_survey, g_support = streams[:6]
+    g_basket, g_refund, g_source = streams[6:]
     unit_s = _SECONDS[time_unit]
     start_i = int(start_ns.astype(np.int64))
     end_i = int(end_ns.astype(np.int64))
@@ -1734,6 +1872,13 @@ def customer_base(
         labels["satisfaction"] = _add_surveys(blocks, surveys, g_survey, end_i)
     if support is not None:
         _add_support(blocks, support, g_support, end_i)
+    if catalog is not None and catalog.extra_items_mean > 0:
+        _add_baskets(blocks, catalog, g_basket)
+    if refunds is not None:
+        _add_refunds(blocks, refunds, g_refund, end_i)
+    if sources is not None:
+        names = np.asarray([s.value for s in sources])
+        labels["source"] = names[_categorical(g_source, tuple(sources.values()), n)]
 
     table = blocks.table(
         catalog=catalog, campaigns=camp, surveys=surveys is not None, support=support
@@ -1769,6 +1914,7 @@ def customer_base(
         catalog=catalog,
         surveys=surveys,
         support=support,
+        refunds=refunds,
         campaigns=camp,
         **{k: _readonly(a) for k, a in labels.items()},
     )
@@ -1966,6 +2112,7 @@ def _add_catalog(
     preferred = _categorical(rng, ch_shares, n)
     propensity = rng.beta(*catalog.discount_propensity, n)
     blocks.customer_columns["region"] = region
+    blocks.customer_columns["favourite"] = favourite
     channel_codes = np.array([_CHANNEL_CODES[Channel(c)] for c in catalog.channels], dtype=np.int8)
     k = catalog.products_per_category
     weights = 1.0 / np.arange(1, k + 1)
@@ -1997,6 +2144,92 @@ def _add_catalog(
         "preferred_channel": np.asarray([Channel(c).value for c in catalog.channels])[preferred],
         "discount_propensity": propensity,
     }
+
+
+def _add_baskets(blocks: _Blocks, catalog: CatalogOptions, rng: np.random.Generator) -> None:
+    """Turn every purchase into an order of 1 + Poisson(extra_items_mean) items.
+
+    The purchase row becomes the order's first item; the extra items are new
+    purchase rows, one block per purchase block, appended at the end. The
+    order total (the purchase's amount) is split across the items with flat
+    Dirichlet weights, and every item's margin is recomputed from its share.
+    """
+    n_cat = len(catalog.categories)
+    cat_shares = _check_shares(catalog.category_shares, n_cat, "category_shares", "categories")
+    favourite = blocks.customer_columns["favourite"]
+    k = catalog.products_per_category
+    weights = 1.0 / np.arange(1, k + 1)
+    within = np.cumsum(weights) / weights.sum()
+    margin_rates = np.asarray(catalog.margin_rates, dtype=np.float64)
+    depth = catalog.discount_depth
+    purchase_blocks = blocks.purchase_blocks()
+    extra_rows = sum(int(blocks.blocks[i].owner.size) for i in purchase_blocks)
+    total_rows = sum(int(b.owner.size) for b in blocks.blocks)
+    if total_rows + catalog.extra_items_mean * extra_rows > _MAX_ROWS:
+        raise InputError(
+            f"CatalogOptions.extra_items_mean={catalog.extra_items_mean!r} gives about "
+            f"{total_rows + catalog.extra_items_mean * extra_rows:.3g} rows, more than "
+            f"{_MAX_ROWS} can be simulated"
+        )
+    new: list[tuple[IntArray, IntArray, FloatArray, dict[str, np.ndarray[Any, Any]]]] = []
+    for i in purchase_blocks:
+        blk = blocks.blocks[i]
+        cols = blocks.columns[i]
+        assert blk.amounts is not None  # purchase blocks always carry amounts
+        m = blk.owner.size
+        extra = rng.poisson(catalog.extra_items_mean, m)
+        parent = np.repeat(np.arange(m), extra)
+        owner = blk.owner[parent]
+        size = parent.size
+        loyal = rng.random(size) < catalog.category_loyalty
+        category = np.where(loyal, favourite[owner], _categorical(rng, cat_shares, size))
+        rank = np.minimum(np.searchsorted(within, rng.random(size), side="right"), k - 1)
+        # Flat Dirichlet shares of the order total: normalised exponentials.
+        w_first = rng.standard_exponential(m)
+        w_extra = rng.standard_exponential(size)
+        w_order = w_first + np.bincount(parent, weights=w_extra, minlength=m)
+        totals = blk.amounts.copy()
+        amounts = totals[parent] * (w_extra / w_order[parent])
+        # The first item takes the rest, so that the items add up to the order total.
+        blk.amounts[:] = np.maximum(totals - np.bincount(parent, weights=amounts, minlength=m), 0.0)
+        discounted = cols["discounted"]
+        cols["margins"] = blk.amounts * (margin_rates[cols["category"]] - depth * discounted)
+        columns: dict[str, np.ndarray[Any, Any]] = {
+            "category": category,
+            "product": category * k + rank,
+            "channels": cols["channels"][parent],
+            "discounted": discounted[parent],
+            "margins": amounts * (margin_rates[category] - depth * discounted[parent]),
+        }
+        for name in ("campaign", "in_control_group"):
+            if name in cols:
+                columns[name] = cols[name][parent]
+        new.append((owner, blk.times[parent], amounts, columns))
+    for owner, times, amounts, columns in new:
+        blocks.add(owner, times, _PURCHASE, amounts=amounts, **columns)
+
+
+def _add_refunds(
+    blocks: _Blocks, options: RefundOptions, rng: np.random.Generator, end_i: int
+) -> None:
+    """Refund rows for a random share of the purchase rows, within the observation."""
+    new: list[tuple[IntArray, IntArray, FloatArray, dict[str, np.ndarray[Any, Any]]]] = []
+    for i in blocks.purchase_blocks():
+        blk = blocks.blocks[i]
+        cols = blocks.columns[i]
+        assert blk.amounts is not None  # purchase blocks always carry amounts
+        hit = np.flatnonzero(rng.random(blk.owner.size) < options.probability)
+        when = blk.times[hit] + _days_to_ns(_uniform_open(rng, hit.size) * options.delay_days)
+        keep = when <= end_i
+        hit, when = hit[keep], when[keep]
+        columns: dict[str, np.ndarray[Any, Any]] = {
+            name: cols[name][hit] for name in ("product", "category", "channels") if name in cols
+        }
+        if "margins" in cols:
+            columns["margins"] = options.fraction * cols["margins"][hit]
+        new.append((blk.owner[hit], when, options.fraction * blk.amounts[hit], columns))
+    for owner, times, amounts, columns in new:
+        blocks.add(owner, times, _REFUND, amounts=amounts, **columns)
 
 
 def _purchase_rows(blocks: _Blocks) -> tuple[IntArray, IntArray]:
