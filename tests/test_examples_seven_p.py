@@ -38,6 +38,7 @@ SCRIPTS = (
 )
 PURCHASE = KIND_CODES[InteractionKind.PURCHASE]
 MARKETING = KIND_CODES[InteractionKind.MARKETING]
+REFUND = KIND_CODES[InteractionKind.REFUND]
 NUMBER = r"[-+]?[\d,]*\.?\d+"
 
 
@@ -104,6 +105,15 @@ def purchase_rows(base: Any) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(buy), table.row_customer_ids()
 
 
+def orders(base: Any) -> dict[tuple[int, np.datetime64], set[str]]:
+    """Per (customer id, timestamp), the products of the purchase rows: one order each."""
+    rows, ids = purchase_rows(base)
+    products: dict[tuple[int, np.datetime64], set[str]] = defaultdict(set)
+    for i in rows:
+        products[(int(ids[i]), base.table.times[i])].add(str(base.table.products[i]))
+    return products
+
+
 def purchase_days(base: Any) -> dict[int, set[dt.date]]:
     """Per customer id, the set of calendar days with a purchase."""
     rows, ids = purchase_rows(base)
@@ -137,10 +147,19 @@ def test_script_has_docstring_and_main(name):
 # --------------------------------------------------------------------------- profiling
 
 
-def test_profiling_counts(reports, base):
+def test_profiling_counts(reports, base, shared):
     out = reports["profiling"].stdout
     n = len({int(i) for i in base.table.row_customer_ids()})
     assert out.startswith(f"Profiling: {n} customers")
+    # Customer sources: the simulator's per-customer draw, near the shares asked for.
+    sources = block(out, "Customer source")
+    drawn = Counter(base.source.tolist())
+    assert sum(drawn.values()) == n
+    for source, share in shared.SOURCE_SHARES.items():
+        count, percent = row(sources, source.value)
+        assert count == drawn[source.value]
+        assert percent == pytest.approx(100 * count / n, abs=0.051)
+        assert count / n == pytest.approx(share, abs=4.5 * math.sqrt(share * (1 - share) / n))
     # Regions: the simulator's own per-customer attribute, not the table rows the script reads.
     region = block(out, "Region")
     for name, count in Counter(base.region.tolist()).items():
@@ -190,19 +209,33 @@ def test_persistency_figures(reports, base):
 def test_profitability_figures(reports, base):
     out = reports["profitability"].stdout
     table = base.table
+    # Net margin: purchases add their margin, refunds take back theirs (with its sign), support
+    # rows carry their cost as a negative margin.
     net: dict[int, float] = defaultdict(float)
-    revenue = 0.0
+    revenue = refunded = 0.0
+    n_refunds = 0
     for cid, kind, amount, margin in zip(
         table.row_customer_ids(), table.kinds, table.amounts, table.margins, strict=True
     ):
-        if not math.isnan(margin):
+        net[int(cid)] += 0.0
+        if kind == REFUND:
+            net[int(cid)] -= float(margin)
+            refunded += float(amount)
+            n_refunds += 1
+        elif not math.isnan(margin):
             net[int(cid)] += float(margin)
         if kind == PURCHASE:
             revenue += float(amount)
+    assert n_refunds > 0
     totals = block(out, "Totals")
     assert row(totals, "revenue")[0] == pytest.approx(revenue, abs=0.006)
+    refunds = row(totals, "refunds")
+    assert refunds[0] == n_refunds
+    assert refunds[-1] == pytest.approx(-refunded, abs=0.006)
+    assert totals[2].split()[-1] == f"{revenue - refunded:,.2f}"
     assert row(totals, "net")[0] == pytest.approx(sum(net.values()), abs=0.006)
-    losing = [v for v in net.values() if v < 0]
+    # Customers losing at least a cent (a full refund of everything nets 0 up to round-off).
+    losing = [v for v in net.values() if v < -0.005]
     first = block(out, "Customers who cost money")[0]
     assert first.split()[0] == str(len(losing))
     assert f"lose {-sum(losing):,.2f}" in first
@@ -295,6 +328,27 @@ def test_product_top_pair_by_brute_force(reports, base):
     n_b = sum(best_b in s for s in bought.values())
     assert float(first[-1]) == pytest.approx(n_ab * n / (n_a * n_b), abs=0.0051)
     assert float(first[5]) == pytest.approx(n_ab / n_a, abs=0.00051)
+
+
+def test_product_pairs_in_one_order_by_brute_force(reports, base):
+    out = reports["product"].stdout
+    baskets = orders(base)
+    assert f"{len(baskets)} orders of " in out.splitlines()[1]
+    pairs = Counter(p for s in baskets.values() for p in itertools.combinations(sorted(s), 2))
+    most = max(pairs.values())
+    first = block(out, "Most frequent pairs in one order")[1].split()
+    pair = (first[0], first[2])
+    # Ties in the count are possible: check the printed pair has the largest count.
+    assert pairs[pair] == most
+    assert int(first[3]) == most
+    n_a = sum(pair[0] in s for s in baskets.values())
+    n_b = sum(pair[1] in s for s in baskets.values())
+    assert float(first[4]) == pytest.approx(most / len(baskets), abs=0.00051)
+    assert float(first[-1]) == pytest.approx(most * len(baskets) / (n_a * n_b), abs=0.0051)
+    # Category loyalty: two products of one category share an order more often than chance.
+    median = re.findall(r"within a category ([\d.]+), of the \d+ across categories ([\d.]+)", out)
+    within, across = (float(x) for x in median[1])
+    assert within > 1 > across
 
 
 # --------------------------------------------------------------------------- promotion

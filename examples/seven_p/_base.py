@@ -2,13 +2,14 @@
 
 4,000 customers are acquired through 2023 and observed to the end of 2024. They
 buy from the default catalogue (five categories of eight products, four sales
-channels, four regions, discounts and margins), contact support and complain
-(each contact costs money), and four campaigns with randomised control groups
-run in 2024. The seed is fixed, so every script sees exactly the same base.
-
-The simulator draws no customer source (end customer, dealer, public body, ...);
-:func:`customer_sources` assigns one here, at random and independently of
-behaviour, so that the profiling script has a source column to tabulate.
+channels, four regions, discounts and margins) in orders of 1 + Poisson(1.2)
+items (the items of one order share the customer and the timestamp; the order
+total is the simulator's Gamma-Gamma spend, split across the items), return
+some purchases for a full refund, contact support and complain (each contact
+costs money), and four campaigns with randomised control groups run in 2024.
+Each customer has a source (end customer, dealer, public body, ...), drawn by
+the simulator with SOURCE_SHARES, independently of behaviour. The seed is
+fixed, so every script sees exactly the same base.
 
 This module is imported by the scripts next to it (their own directory is on
 ``sys.path`` when they run as ``python examples/seven_p/<name>.py``); it is not
@@ -27,6 +28,7 @@ from crmcore.metrics import rfm_scores, rfm_segments
 from crmcore.simulate import (
     CampaignOptions,
     CatalogOptions,
+    RefundOptions,
     SimulatedCustomerBase,
     SupportOptions,
     customer_base,
@@ -74,7 +76,11 @@ CAMPAIGNS = (
     ),
 )
 SUPPORT = SupportOptions(contact_rate=0.12, cost_per_contact=8.0)
-#: Shares of the customer sources assigned by customer_sources().
+#: Orders hold 1 + Poisson(EXTRA_ITEMS_MEAN) items.
+EXTRA_ITEMS_MEAN = 1.2
+#: Each purchased item is refunded in full with probability 4%, within 30 days.
+REFUNDS = RefundOptions(probability=0.04, fraction=1.0, delay_days=30.0)
+#: Shares of the customer sources drawn by the simulator.
 SOURCE_SHARES = {
     CustomerSource.CONSUMER: 0.72,
     CustomerSource.DISTRIBUTOR: 0.04,
@@ -85,6 +91,7 @@ SOURCE_SHARES = {
 }
 
 PURCHASE = KIND_CODES[InteractionKind.PURCHASE]
+REFUND = KIND_CODES[InteractionKind.REFUND]
 SUPPORT_KINDS = (KIND_CODES[InteractionKind.SUPPORT], KIND_CODES[InteractionKind.COMPLAINT])
 CHANNELS = tuple(Channel)
 
@@ -97,18 +104,13 @@ def load() -> SimulatedCustomerBase:
         start=START,
         observation_end=AS_OF,
         acquisition_days=ACQUISITION_DAYS,
-        catalog=CatalogOptions(),
+        catalog=CatalogOptions(extra_items_mean=EXTRA_ITEMS_MEAN),
         support=SUPPORT,
         campaigns=CAMPAIGNS,
+        refunds=REFUNDS,
+        source_shares=SOURCE_SHARES,
         rng=SEED,
     )
-
-
-def customer_sources(n_customers: int) -> np.ndarray:
-    """Assign a customer source to each customer, at random with SOURCE_SHARES."""
-    rng = np.random.default_rng(SEED + 1)
-    names = np.array([s.value for s in SOURCE_SHARES])
-    return rng.choice(names, size=n_customers, p=list(SOURCE_SHARES.values()))
 
 
 def segments(summary: CustomerSummary) -> np.ndarray:

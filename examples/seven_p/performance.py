@@ -1,6 +1,6 @@
 """Performance (7P): sales by product, channel and region, and period over period.
 
-On the shared simulated base (see ``_base.py``) this prints revenue, purchases
+On the shared simulated base (see ``_base.py``) this prints revenue, items sold
 and margin rate by product category (and the five best-selling products), by
 sales channel and by region, then the monthly revenue of 2024 with its change
 month over month and year over year (crmcore.metrics.period_change), and the
@@ -20,13 +20,13 @@ from crmcore.metrics import period_change
 def breakdown(
     title: str, labels: np.ndarray, amounts: np.ndarray, margins: np.ndarray, *, total: float
 ) -> None:
-    """Print revenue, share of ``total``, purchases and margin rate per label, largest first."""
+    """Print revenue, share of ``total``, items sold and margin rate per label, largest first."""
     names, codes = np.unique(labels, return_inverse=True)
     revenue = np.bincount(codes, weights=amounts)
     margin = np.bincount(codes, weights=margins)
     count = np.bincount(codes)
     width = max(len(title), *(len(str(x)) for x in names))
-    print(f"  {title:<{width}}      revenue   share  purchases  margin")
+    print(f"  {title:<{width}}      revenue   share      items  margin")
     for i in np.argsort(-revenue, kind="stable"):
         print(
             f"  {names[i]!s:<{width}}  {revenue[i]:11,.2f}  {revenue[i] / total:6.1%}"
@@ -43,9 +43,16 @@ def main() -> None:
     assert table.margins is not None
     buy = table.kinds == PURCHASE
     amounts, margins = table.amounts[buy], table.margins[buy]
-    print(f"Performance: {int(buy.sum())} purchases by {table.n_customers} customers, to {AS_OF}")
+    # An order is a customer's purchase rows (items) with one timestamp.
+    n_orders = np.unique(
+        np.stack([table.customer_codes[buy], table.times[buy].view(np.int64)]), axis=1
+    ).shape[1]
+    print(
+        f"Performance: {int(buy.sum())} items in {n_orders} orders by {table.n_customers} "
+        f"customers, to {AS_OF}"
+    )
     total = float(amounts.sum())
-    print(f"  total revenue {total:,.2f}, mean purchase {amounts.mean():.2f}")
+    print(f"  total revenue {total:,.2f}, mean order {total / n_orders:.2f} (before refunds)")
 
     section("By product category")
     breakdown("category", table.categories[buy], amounts, margins, total=total)

@@ -16,7 +16,6 @@ from _base import (
     AS_OF,
     PURCHASE,
     channel_names,
-    customer_sources,
     load,
     section,
     segments,
@@ -32,10 +31,14 @@ def main() -> None:
     table = base.table
     n = table.n_customers
     summary = summarize(table, observation_end=AS_OF, period="D", time_unit="D")
-    print(f"Profiling: {n} customers, {int(summary.n_transactions.sum())} purchases, to {AS_OF}")
+    print(
+        f"Profiling: {n} customers, {int(summary.n_purchases.sum())} purchase days, "
+        f"{int(summary.n_transactions.sum())} items bought, to {AS_OF}"
+    )
 
-    section("Customer source (assigned at random in _base.py: the simulator draws none)")
-    names, counts = np.unique(customer_sources(n), return_counts=True)
+    section("Customer source (drawn by the simulator, independently of behaviour)")
+    assert base.source is not None
+    names, counts = np.unique(base.source, return_counts=True)
     share_table(names.tolist(), counts, header="source", unit="customers")
 
     section("Region (the region on each customer's rows)")

@@ -1,12 +1,13 @@
 """Profitability (7P): margin per customer, and the customers who cost money.
 
 On the shared simulated base (see ``_base.py``) a customer's net margin is the
-margin of their purchases (after discounts; refunds would be subtracted, but
-the simulator draws none) minus the cost to serve their support contacts and
-complaints (each row carries that cost as a negative margin). The script
-prints the totals, the customers whose net margin is negative and why, ABC
-tiers on the net margin (losses counted as 0), the share of the top 20% and the
-Gini coefficient.
+margin of their purchases (after discounts), minus the margin given back by
+their refunds (a refund row carries the margin of the returned item), minus the
+cost to serve their support contacts and complaints (each row carries that cost
+as a negative margin). The script prints the totals (revenue before and after
+refunds), the customers whose net margin is negative and why, ABC tiers on the
+net margin (losses counted as 0), the share of the top 20% and the Gini
+coefficient.
 
 Run it with ``python examples/seven_p/profitability.py``.
 """
@@ -14,7 +15,7 @@ Run it with ``python examples/seven_p/profitability.py``.
 from __future__ import annotations
 
 import numpy as np
-from _base import AS_OF, PURCHASE, SUPPORT_KINDS, load, section
+from _base import AS_OF, PURCHASE, REFUND, SUPPORT_KINDS, load, section
 
 from crmcore.metrics import abc_classes, gini, historical_value, pareto_share
 
@@ -24,39 +25,59 @@ def main() -> None:
     n = table.n_customers
     assert table.margins is not None
     assert table.discounted is not None
-    revenue = historical_value(table, as_of=AS_OF, measure="amount").realised
-    goods = historical_value(table, as_of=AS_OF, measure="margin").realised
-    # historical_value counts purchases and refunds only; the cost to serve is added here.
+    codes = table.customer_codes
+    revenue = historical_value(table, as_of=AS_OF, measure="amount", refunds="ignore").realised
+    net_revenue = historical_value(table, as_of=AS_OF, measure="amount").realised
+    refunded = revenue - net_revenue
+    # Margin of the purchases before refunds. A refund gives back the margin of the item
+    # returned, with its sign (returning an item sold at a loss gives the loss back), while
+    # historical_value subtracts the absolute value of a refund's margin; so the margin of
+    # the refunds is summed here, like the cost to serve (historical_value counts purchases
+    # and refunds only).
+    sold = historical_value(table, as_of=AS_OF, measure="margin", refunds="ignore").realised
+    refunds = table.kinds == REFUND
+    given_back = np.bincount(codes[refunds], weights=table.margins[refunds], minlength=n)
+    goods = sold - given_back
     service = np.isin(table.kinds, SUPPORT_KINDS)
-    cost = -np.bincount(table.customer_codes[service], weights=table.margins[service], minlength=n)
-    contacts = np.bincount(table.customer_codes[service], minlength=n)
+    cost = -np.bincount(codes[service], weights=table.margins[service], minlength=n)
+    contacts = np.bincount(codes[service], minlength=n)
     net = goods - cost
     print(f"Profitability: {n} customers, to {AS_OF}")
 
     section("Totals")
     for label, value in (
         ("revenue", revenue.sum()),
-        (f"margin on purchases ({goods.sum() / revenue.sum():.1%})", goods.sum()),
+        (
+            f"refunds ({int(refunds.sum())} items, {refunded.sum() / revenue.sum():.1%})",
+            -refunded.sum(),
+        ),
+        ("revenue after refunds", net_revenue.sum()),
+        (f"margin on purchases ({sold.sum() / revenue.sum():.1%})", sold.sum()),
+        ("margin given back by refunds", -given_back.sum()),
         (f"cost to serve ({contacts.sum()} contacts)", -cost.sum()),
         ("net margin", net.sum()),
     ):
         print(f"  {label:<32}{value:12,.2f}")
 
     section("Customers who cost money (net margin < 0)")
-    losing = net < 0
+    # Losing at least a cent: a customer who returned everything nets 0 up to round-off.
+    losing = net < -0.005
     from_goods = losing & (goods < 0)
     print(
         f"  {int(losing.sum())} customers ({losing.mean():.1%}) lose {-net[losing].sum():,.2f} "
         f"in total"
     )
-    print(f"    {int(from_goods.sum())} of them already lose money on their purchases (discounts)")
+    print(
+        f"    {int(from_goods.sum())} of them already lose money on their purchases "
+        "(discounts, net of refunds)"
+    )
     print(f"    {int((losing & ~from_goods).sum())} lose it on the cost to serve")
     buy = table.kinds == PURCHASE
     n_buys = np.bincount(table.customer_codes[buy], minlength=n)
     on_discount = np.bincount(
         table.customer_codes[buy], weights=table.discounted[buy].astype(float), minlength=n
     )
-    print("                     customers  purchases  on discount  contacts  revenue")
+    print("                     customers      items  on discount  contacts  revenue")
     for label, rows in (("cost money", losing), ("earn money", ~losing)):
         print(
             f"  {label:<18} {int(rows.sum()):9d}  {n_buys[rows].mean():9.2f}"
