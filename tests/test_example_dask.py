@@ -13,27 +13,20 @@ a missing package fails them instead.
 from __future__ import annotations
 
 import importlib
-import os
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import attrs
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
+from tests.support import require
 
-def _require(module: str) -> ModuleType:
-    if os.environ.get("CI"):
-        return importlib.import_module(module)  # CI installs the extra: missing is an error
-    return pytest.importorskip(module, reason="needs the extra crmcore[distributed]")
-
-
-_require("dask.dataframe")
-_require("distributed")
-_require("pyarrow")
+require("dask.dataframe", "distributed")
+require("distributed", "distributed")
+require("pyarrow", "distributed")
 pytest.importorskip("scipy")  # crmcore.models; part of the test extra
 
 pytestmark = pytest.mark.slow

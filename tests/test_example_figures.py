@@ -7,7 +7,6 @@ set) the extra is installed, so a missing package fails them instead.
 
 from __future__ import annotations
 
-import importlib
 import os
 import struct
 import subprocess
@@ -16,16 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import require
 
-def _require(module: str) -> None:
-    if os.environ.get("CI"):
-        importlib.import_module(module)  # CI installs the extra: missing is an error
-    else:
-        pytest.importorskip(module, reason="needs the extra crmcore[examples]")
-
-
-_require("matplotlib")
-_require("scipy")
+require("matplotlib", "examples")
+require("scipy", "examples")
 
 SCRIPT = Path(__file__).resolve().parents[1] / "examples" / "figures.py"
 FIGURES = (

@@ -23,22 +23,16 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import attrs
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
+from tests.support import require
 
-def _require(module: str) -> ModuleType:
-    if os.environ.get("CI"):
-        return importlib.import_module(module)  # CI installs the extra: missing is an error
-    return pytest.importorskip(module, reason="needs the extra crmcore[distributed]")
-
-
-_require("pyspark")
-_require("pyarrow")
+require("pyspark", "distributed")
+require("pyarrow", "distributed")
 if not os.environ.get("CI") and not (shutil.which("java") or os.environ.get("JAVA_HOME")):
     pytest.skip("pyspark needs a Java runtime (17 or later)", allow_module_level=True)
 pytest.importorskip("scipy")  # crmcore.models; part of the test extra

@@ -22,6 +22,7 @@ import pytest
 from crmcore import InteractionKind
 from crmcore.simulate import SimulatedCustomerBase
 from crmcore.table import KIND_CODES
+from tests.support import load_script
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "tour.py"
 HEADINGS = (
@@ -57,12 +58,7 @@ def report(run: subprocess.CompletedProcess[str]) -> str:
 
 @pytest.fixture(scope="module")
 def tour() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("crmcore_example_tour", EXAMPLE)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(EXAMPLE, "crmcore_example_tour")
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ function the script used.
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import itertools
 import math
 import re
@@ -25,6 +24,7 @@ import pytest
 
 from crmcore import InteractionKind
 from crmcore.table import KIND_CODES
+from tests.support import load_script
 
 SEVEN_P = Path(__file__).resolve().parents[1] / "examples" / "seven_p"
 SCRIPTS = (
@@ -64,12 +64,7 @@ def reports() -> dict[str, subprocess.CompletedProcess[str]]:
 
 @pytest.fixture(scope="module")
 def shared() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("seven_p_base", SEVEN_P / "_base.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(SEVEN_P / "_base.py", "seven_p_base")
 
 
 @pytest.fixture(scope="module")
