@@ -196,6 +196,10 @@ def fit(
     InputError
         On invalid histories (x > t_x, t_x > n, t_x > 0 with x = 0, ...),
         negative weights or no customer.
+    InputTypeError
+        When ``frequency`` is a DiscreteSummary and ``recency`` or ``n_periods`` is
+        given too, when arrays are given without ``recency`` and ``n_periods``,
+        or on non-numeric input.
     ConvergenceError
         When the optimiser fails or a parameter is not identified by the data.
 
@@ -271,6 +275,10 @@ def log_likelihood(
     ------
     InputError
         On invalid histories or weights.
+    InputTypeError
+        When ``frequency`` is a DiscreteSummary and ``recency`` or ``n_periods`` is
+        given too, when arrays are given without ``recency`` and ``n_periods``,
+        or on non-numeric input.
 
     Notes
     -----
@@ -322,6 +330,10 @@ def log_likelihood_per_customer(
     ------
     InputError
         On invalid histories.
+    InputTypeError
+        When ``frequency`` is a DiscreteSummary and ``recency`` or ``n_periods`` is
+        given too, when arrays are given without ``recency`` and ``n_periods``,
+        or on non-numeric input.
 
     Examples
     --------
@@ -421,6 +433,10 @@ def conditional_expected_purchases(
     ------
     InputError
         On invalid histories or a negative ``n_future``.
+    InputTypeError
+        When ``frequency`` is a DiscreteSummary and ``recency`` or ``n_periods`` is
+        given too, when arrays are given without ``recency`` and ``n_periods``,
+        or on non-numeric input.
 
     Notes
     -----
@@ -484,6 +500,10 @@ def probability_alive(
     ------
     InputError
         On invalid histories.
+    InputTypeError
+        When ``frequency`` is a DiscreteSummary and ``recency`` or ``n_periods`` is
+        given too, when arrays are given without ``recency`` and ``n_periods``,
+        or on non-numeric input.
 
     Notes
     -----

@@ -216,6 +216,10 @@ def fit(
     InputError
         On invalid histories (see :func:`crmcore.compress`), negative weights
         or no customer.
+    InputTypeError
+        When ``frequency`` is a CustomerSummary and ``recency`` or ``T`` is
+        given too, when arrays are given without ``recency`` and ``T``,
+        or on non-numeric input.
     ConvergenceError
         When the optimiser fails or a parameter is not identified by the
         data; the message says what to try.
@@ -297,6 +301,10 @@ def log_likelihood(
     ------
     InputError
         On invalid histories or weights.
+    InputTypeError
+        When ``frequency`` is a CustomerSummary and ``recency`` or ``T`` is
+        given too, when arrays are given without ``recency`` and ``T``,
+        or on non-numeric input.
 
     Notes
     -----
@@ -353,6 +361,10 @@ def log_likelihood_per_customer(
     ------
     InputError
         On invalid histories.
+    InputTypeError
+        When ``frequency`` is a CustomerSummary and ``recency`` or ``T`` is
+        given too, when arrays are given without ``recency`` and ``T``,
+        or on non-numeric input.
 
     Examples
     --------
@@ -447,6 +459,10 @@ def conditional_expected_purchases(
     ------
     InputError
         On invalid histories or a negative ``t``.
+    InputTypeError
+        When ``frequency`` is a CustomerSummary and ``recency`` or ``T`` is
+        given too, when arrays are given without ``recency`` and ``T``,
+        or on non-numeric input.
 
     Notes
     -----
@@ -503,6 +519,10 @@ def conditional_purchase_probability(
     ------
     InputError
         On invalid histories or a negative ``t``.
+    InputTypeError
+        When ``frequency`` is a CustomerSummary and ``recency`` or ``T`` is
+        given too, when arrays are given without ``recency`` and ``T``,
+        or on non-numeric input.
 
     See Also
     --------
@@ -570,6 +590,10 @@ def probability_alive(
     ------
     InputError
         On invalid histories.
+    InputTypeError
+        When ``frequency`` is a CustomerSummary and ``recency`` or ``T`` is
+        given too, when arrays are given without ``recency`` and ``T``,
+        or on non-numeric input.
 
     Notes
     -----

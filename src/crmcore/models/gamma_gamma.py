@@ -182,6 +182,10 @@ def fit(
     InputError
         On negative or fractional frequencies, non-positive spend of a repeat
         customer, mismatched lengths, or no repeat customer.
+    InputTypeError
+        When ``frequency`` is a summary and ``monetary_value`` is given too,
+        when arrays are given without ``monetary_value``, or on non-numeric
+        input.
     ConvergenceError
         When the optimiser fails; the message says what to try.
 
@@ -258,6 +262,10 @@ def log_likelihood(
     ------
     InputError
         As :func:`fit`.
+    InputTypeError
+        When ``frequency`` is a summary and ``monetary_value`` is given too,
+        when arrays are given without ``monetary_value``, or on non-numeric
+        input.
 
     Notes
     -----
@@ -305,6 +313,10 @@ def log_likelihood_per_customer(
     ------
     InputError
         As :func:`fit`.
+    InputTypeError
+        When ``frequency`` is a summary and ``monetary_value`` is given too,
+        when arrays are given without ``monetary_value``, or on non-numeric
+        input.
 
     Examples
     --------
@@ -347,6 +359,10 @@ def conditional_expected_spend(
     ------
     InputError
         As :func:`fit`.
+    InputTypeError
+        When ``frequency`` is a summary and ``monetary_value`` is given too,
+        when arrays are given without ``monetary_value``, or on non-numeric
+        input.
 
     Notes
     -----

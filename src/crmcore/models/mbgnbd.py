@@ -219,6 +219,10 @@ def fit(
     InputError
         On invalid histories (see :func:`crmcore.compress`), negative weights
         or no customer.
+    InputTypeError
+        When ``frequency`` is a CustomerSummary and ``recency`` or ``T`` is
+        given too, when arrays are given without ``recency`` and ``T``,
+        or on non-numeric input.
     ConvergenceError
         When the optimiser fails or a parameter is not identified by the
         data; the message says what to try.
@@ -300,6 +304,10 @@ def log_likelihood(
     ------
     InputError
         On invalid histories or weights.
+    InputTypeError
+        When ``frequency`` is a CustomerSummary and ``recency`` or ``T`` is
+        given too, when arrays are given without ``recency`` and ``T``,
+        or on non-numeric input.
 
     Notes
     -----
@@ -358,6 +366,10 @@ def log_likelihood_per_customer(
     ------
     InputError
         On invalid histories.
+    InputTypeError
+        When ``frequency`` is a CustomerSummary and ``recency`` or ``T`` is
+        given too, when arrays are given without ``recency`` and ``T``,
+        or on non-numeric input.
 
     Examples
     --------
@@ -453,6 +465,10 @@ def conditional_expected_purchases(
     ------
     InputError
         On invalid histories or a negative ``t``.
+    InputTypeError
+        When ``frequency`` is a CustomerSummary and ``recency`` or ``T`` is
+        given too, when arrays are given without ``recency`` and ``T``,
+        or on non-numeric input.
 
     Notes
     -----
@@ -509,6 +525,10 @@ def conditional_purchase_probability(
     ------
     InputError
         On invalid histories or a negative ``t``.
+    InputTypeError
+        When ``frequency`` is a CustomerSummary and ``recency`` or ``T`` is
+        given too, when arrays are given without ``recency`` and ``T``,
+        or on non-numeric input.
 
     See Also
     --------
@@ -575,6 +595,10 @@ def probability_alive(
     ------
     InputError
         On invalid histories.
+    InputTypeError
+        When ``frequency`` is a CustomerSummary and ``recency`` or ``T`` is
+        given too, when arrays are given without ``recency`` and ``T``,
+        or on non-numeric input.
 
     Notes
     -----
