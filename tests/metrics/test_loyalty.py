@@ -484,6 +484,167 @@ def test_rfm_edges_are_read_only() -> None:
         s.edges.recency[0] = 9.0
 
 
+# ------------------------------------------------------ rfm_scores: per-dimension methods
+
+RFM_DIMS = (("recency", "r"), ("frequency", "f"), ("monetary", "m"))
+
+
+def dimension_method(bins: int) -> st.SearchStrategy[object]:
+    """A method for one dimension: a name, or bins - 1 ascending cut points (list or array)."""
+    value = st.one_of(st.integers(0, 6).map(float), st.floats(0, 1e6))
+    cuts = st.lists(value, min_size=bins - 1, max_size=bins - 1).map(sorted)
+    return st.one_of(st.sampled_from(["quantile", "rank"]), cuts, cuts.map(np.asarray))
+
+
+def collapse_messages(*args: object, **kwargs: object) -> tuple[RfmScores, list[str]]:
+    """Call rfm_scores and return the result with the texts of its collapse warnings."""
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always", DataQualityWarning)
+        s = rfm_scores(*args, **kwargs)  # type: ignore[arg-type]
+    assert all(issubclass(w.category, DataQualityWarning) for w in record)
+    return s, [str(w.message) for w in record]
+
+
+def test_rfm_mixed_methods_fixed_frequency_cuts_do_not_warn() -> None:
+    # frequency [1,1,1,1,1,1,2,3,4,5]: its quintiles collapse (test_rfm_ties_skip_scores_and_warn).
+    # Cut points (1, 2, 4, 7): 1 -> F1, 2 -> F2, 3..4 -> F3, 5..7 -> F4, 8+ -> F5.
+    # Recency and monetary 0..9: quantiles at h = 9k/5 = 1.8, 3.6, 5.4, 7.2 (distinct values,
+    # so the quantile is h itself); value 0..1 -> bin 1, 2..3 -> 2, 4..5 -> 3, 6..7 -> 4, 8..9 -> 5.
+    freq = [1, 1, 1, 1, 1, 1, 2, 3, 4, 5]
+    distinct = list(range(10))
+    method = {"recency": "quantile", "frequency": [1, 2, 4, 7], "monetary": "quantile"}
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        s = rfm_scores(distinct, freq, distinct, method=method)
+    assert record == []
+    assert_array_equal(s.f, [1, 1, 1, 1, 1, 1, 2, 3, 3, 4])
+    assert_array_equal(s.m, [1, 1, 2, 2, 3, 3, 4, 4, 5, 5])
+    assert_array_equal(s.r, [5, 5, 4, 4, 3, 3, 2, 2, 1, 1])
+    assert_allclose(s.edges.recency, [1.8, 3.6, 5.4, 7.2], rtol=1e-14)
+    assert_allclose(s.edges.monetary, [1.8, 3.6, 5.4, 7.2], rtol=1e-14)
+    assert_array_equal(s.edges.frequency, [1.0, 2.0, 4.0, 7.0])
+    assert s.method == "mixed"
+    # the same as a tuple in R, F, M order
+    t = rfm_scores(distinct, freq, distinct, method=("quantile", [1, 2, 4, 7], "quantile"))
+    for _, attr in RFM_DIMS:
+        assert_array_equal(getattr(t, attr), getattr(s, attr))
+
+
+def test_rfm_mixed_methods_warn_only_for_data_driven_dimensions() -> None:
+    freq = [1, 1, 1, 1, 1, 1, 2, 3, 4, 5]
+    distinct = list(range(10))
+    s, messages = collapse_messages(
+        [5.0] * 10, freq, distinct, method=([1, 2, 3, 4], "quantile", "rank")
+    )
+    # the constant recency has given cut points (no warning); frequency quantiles collapse
+    assert len(messages) == 1
+    assert messages[0].startswith("frequency scores collapse: 3 of 5")
+    assert "'frequency': [cut points]" in messages[0]
+    assert_array_equal(s.r, [1] * 10)  # 5.0 > 4: the highest value bin, recency score 1
+    assert_array_equal(s.m, [1, 1, 2, 2, 3, 3, 4, 4, 5, 5])
+    assert s.method == "mixed"
+
+
+def test_rfm_per_dimension_method_names() -> None:
+    x = [1.0, 2.0, 3.0, 4.0, 5.0]
+    cuts = [1, 2, 3, 4]
+    same = rfm_scores(x, x, x, method={"recency": "rank", "frequency": "rank", "monetary": "rank"})
+    assert same.method == "rank"
+    assert rfm_scores(x, x, x, method=(cuts, cuts, cuts)).method == "explicit"
+    assert rfm_scores(x, x, x, method={d: cuts for d, _ in RFM_DIMS}).method == "explicit"
+    assert rfm_scores(x, x, x, method=("quantile",) * 3).method == "quantile"
+
+
+def test_rfm_per_dimension_methods_from_summary() -> None:
+    s = make_summary()
+    method = {"recency": [5, 100], "frequency": "quantile", "monetary": [50, 70]}
+    scores = rfm_scores(s, bins=3, method=method)
+    # buyers a, b, c: time_since_last 10, 0, 304 -> R 2, 3, 1; spend 60, 100, 10 -> M 2, 3, 1
+    ref = rfm_scores([10.0, 0.0, 304.0], [3, 1, 2], [60.0, 100.0, 10.0], bins=3, method=method)
+    assert_array_equal(scores.r, [2, 3, 1, 0])
+    assert_array_equal(scores.m, [2, 3, 1, 0])
+    assert_array_equal(scores.f[:3], ref.f)
+    assert scores.f[3] == 0
+
+
+@given(cols=rfm_columns(), bins=st.integers(2, 7), data=st.data())
+def test_rfm_mixed_methods_equal_the_pure_methods_per_dimension(
+    cols: tuple[np.ndarray, ...], bins: int, data: st.DataObject
+) -> None:
+    choices = [data.draw(dimension_method(bins)) for _ in RFM_DIMS]
+    mapping = {dim: choice for (dim, _), choice in zip(RFM_DIMS, choices, strict=True)}
+    mixed, mixed_messages = collapse_messages(*cols, bins=bins, method=mapping)
+    in_order, tuple_messages = collapse_messages(*cols, bins=bins, method=tuple(choices))
+    expected_messages: list[str] = []
+    for (dim, attr), choice in zip(RFM_DIMS, choices, strict=True):
+        pure_method = choice if isinstance(choice, str) else (choice, choice, choice)
+        pure, messages = collapse_messages(*cols, bins=bins, method=pure_method)
+        expected_messages += [m for m in messages if m.startswith(f"{dim} scores collapse")]
+        for result in (mixed, in_order):
+            assert_array_equal(getattr(result, attr), getattr(pure, attr))
+            assert_array_equal(getattr(result.edges, dim), getattr(pure.edges, dim))
+    # a mixed call warns exactly about the dimensions the pure calls warn about
+    assert mixed_messages == expected_messages
+    assert tuple_messages == expected_messages
+    kinds = {c if isinstance(c, str) else "explicit" for c in choices}
+    assert mixed.method == (kinds.pop() if len(kinds) == 1 else "mixed")
+
+
+ALL_QUANTILE = {"recency": "quantile", "frequency": "quantile", "monetary": "quantile"}
+
+
+@pytest.mark.parametrize(
+    ("method", "error", "match"),
+    [
+        ({**ALL_QUANTILE, "spend": "rank"}, InputError, r"method has unknown key 'spend'"),
+        ({"r": "quantile", "f": "rank", "m": "quantile"}, InputError, "unknown key 'r'"),
+        ({**ALL_QUANTILE, 1: "rank"}, InputError, "method has unknown key 1"),
+        (
+            {"recency": "quantile", "frequency": [1, 2, 4, 7]},
+            InputError,
+            r"method lacks the key\(s\) 'monetary'",
+        ),
+        (
+            {**ALL_QUANTILE, "recency": "median"},
+            InputError,
+            r"method\['recency'\] must be 'quantile', 'rank' or bins - 1 = 4 .*; got 'median'",
+        ),
+        (
+            ("quantile", "ranks", "quantile"),
+            InputError,
+            r"method.frequency must be 'quantile', 'rank' or bins - 1 = 4 cut points",
+        ),
+        (("quantile", "rank"), InputError, "got a sequence of 2"),
+        (("quantile", "rank", "rank", [1, 2, 3, 4]), InputError, "got a sequence of 4"),
+        (
+            {**ALL_QUANTILE, "frequency": [1, 2]},
+            InputError,
+            r"method\['frequency'\] must hold bins - 1 = 4 cut points, got 2",
+        ),
+        (
+            {**ALL_QUANTILE, "monetary": [1, 5, 3, 9]},
+            InputError,
+            r"method\['monetary'\] cut points must be non-decreasing.*index 2",
+        ),
+        (
+            ("quantile", [1, 2, np.nan, 4], "rank"),
+            InputError,
+            "method.frequency must be finite",
+        ),
+        (
+            {**ALL_QUANTILE, "frequency": None},
+            InputTypeError,
+            r"method\['frequency'\] must be 'quantile', 'rank' or bins - 1 = 4 .* got NoneType",
+        ),
+        (("quantile", ["a", "b", "c", "d"], "rank"), InputTypeError, "method.frequency must hold"),
+        ({"quantile"}, InputTypeError, "method must be .*a mapping.*got set"),
+    ],
+)
+def test_rfm_per_dimension_method_errors(method: object, error: type, match: str) -> None:
+    with pytest.raises(error, match=match):
+        rfm_scores([1, 2, 3], [1, 2, 3], [1, 2, 3], method=method)  # type: ignore[arg-type]
+
+
 # ------------------------------------------------------------------ segments
 
 # The issue's ten-segment (R, F) map written out cell by cell, rows R = 5..1, columns F = 1..5.

@@ -4,7 +4,8 @@ Everything here is a pure function over per-customer arrays (or a
 :class:`~crmcore.CustomerSummary`):
 
 - :func:`rfm_scores` scores recency, frequency and monetary value 1..bins by
-  quantiles, by rank, or by given cut points; :func:`rfm_segments` names the
+  quantiles, by rank, or by given cut points, one method for all three or one
+  per dimension; :func:`rfm_segments` names the
   score cells with rules that are plain data (:data:`RF_GRID`,
   :data:`RFM_CUBE`), and :func:`validate_segment_rules` checks such rules for
   gaps, overlaps and dead rules.
@@ -165,7 +166,8 @@ class RfmScores:
     bins : int
         Number of score levels.
     method : str
-        ``"quantile"``, ``"rank"`` or ``"explicit"`` (given cut points).
+        ``"quantile"``, ``"rank"``, ``"explicit"`` (given cut points), or
+        ``"mixed"`` when the dimensions were scored by different methods.
     """
 
     r: IntArray
@@ -185,7 +187,10 @@ def rfm_scores(
     monetary: ArrayLike | None = None,
     *,
     bins: int = 5,
-    method: RfmMethod | RfmEdges | Sequence[ArrayLike] = "quantile",
+    method: RfmMethod
+    | RfmEdges
+    | Mapping[str, RfmMethod | ArrayLike]
+    | Sequence[RfmMethod | ArrayLike] = "quantile",
 ) -> RfmScores:
     """Score recency, frequency and monetary value from 1 to ``bins``.
 
@@ -204,13 +209,20 @@ def rfm_scores(
         Spend (any finite value; refunds may make it negative).
     bins : int, default 5
         Number of score levels (at least 2); 5 gives the classic quintile scores.
-    method : {"quantile", "rank"}, RfmEdges or sequence of three array-likes
-        ``"quantile"``: cut points at the k/bins quantiles (k = 1..bins-1) with
-        numpy's default (linear) interpolation; customers with equal values
-        always share a score. ``"rank"``: equal-size bins by rank. Otherwise
-        the cut points themselves, ``bins - 1`` non-decreasing values per
-        dimension in the order recency, frequency, monetary (e.g. the
-        ``edges`` of an earlier result).
+    method : {"quantile", "rank"}, RfmEdges, mapping or sequence of three
+        How the cut points are found, for all three dimensions or per
+        dimension. ``"quantile"``: cut points at the k/bins quantiles
+        (k = 1..bins-1) with numpy's default (linear) interpolation; customers
+        with equal values always share a score. ``"rank"``: equal-size bins by
+        rank. An :class:`RfmEdges` (e.g. the ``edges`` of an earlier result):
+        the cut points themselves. A mapping with exactly the keys
+        ``"recency"``, ``"frequency"`` and ``"monetary"``, or a sequence of
+        three entries in that order, gives each dimension its own method:
+        ``"quantile"``, ``"rank"`` or its cut points, ``bins - 1``
+        non-decreasing values (a sequence of three cut-point arrays is the
+        same as an :class:`RfmEdges`). Typical: quantiles for recency and
+        spend, fixed purchase counts for frequency, where one-time buyers make
+        quantiles collapse.
 
     Returns
     -------
@@ -222,10 +234,12 @@ def rfm_scores(
     ------
     InputError
         On empty, NaN or infinite input, negative recency or frequency,
-        mismatched lengths, ``bins < 2``, cut points of the wrong length or not
-        ascending, or a summary without any buyer.
+        mismatched lengths, ``bins < 2``, an unknown method name, cut points of
+        the wrong length or not ascending, a method mapping with unknown or
+        missing keys, a method sequence not of length three, or a summary
+        without any buyer.
     InputTypeError
-        On non-numeric input.
+        On non-numeric input or a ``method`` of another type.
 
     Warns
     -----
@@ -264,6 +278,12 @@ def rfm_scores(
     **Given cut points** are applied as they are; unused scores are not warned
     about (scoring a few new customers commonly leaves some levels empty).
 
+    **Per-dimension methods.** Each dimension is scored exactly as the same
+    method would score it alone: a mixed call equals, dimension by dimension,
+    the calls with one method for all three, and warns only about the
+    dimensions scored by a data-driven method. The result's ``method`` is then
+    ``"mixed"`` (or the one method name when all three agree).
+
     **Customers without purchase.** From a summary, only customers with
     ``has_purchase`` enter the cut points; the others get score 0 in all three
     dimensions, so the arrays stay aligned with the summary's rows.
@@ -291,18 +311,30 @@ def rfm_scores(
     [1.8, 2.6, 3.8, 5.6]
     >>> rfm_scores([1, 2], [3, 4], [5.0, 6.0], bins=2, method="rank").r.tolist()
     [2, 1]
+
+    Quantiles for recency and spend, fixed purchase counts for frequency
+    (here the frequency quantiles would coincide and warn; the cut points 1, 2,
+    4, 7 score one purchase 1, two 2, three or four 3, five to seven 4, more 5):
+
+    >>> mixed = rfm_scores(
+    ...     [1, 30, 7, 90, 3, 12],
+    ...     [1, 1, 2, 1, 9, 4],
+    ...     [20.0, 15.0, 40.0, 9.0, 300.0, 80.0],
+    ...     method={"recency": "quantile", "frequency": [1, 2, 4, 7], "monetary": "quantile"},
+    ... )
+    >>> mixed.f.tolist(), mixed.r.tolist(), mixed.method
+    ([1, 1, 2, 1, 5, 3], [5, 2, 4, 1, 5, 3], 'mixed')
+    >>> mixed.edges.frequency.tolist()
+    [1.0, 2.0, 4.0, 7.0]
     >>> rfm_scores([1, -2], [3, 4], [5.0, 6.0])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     crmcore.errors.InputError: recency must be non-negative; 1 of 2 values breaks this (at ...
     """
     n_bins = v.check_int(bins, "bins", low=2)
-    explicit: RfmEdges | None = None
-    if isinstance(method, str):
-        method_name = v.check_choice(method, "method", ("quantile", "rank"))
-    else:
-        explicit = _explicit_edges(method, n_bins)
-        method_name = "explicit"
+    methods = _dimension_methods(method, n_bins)
+    kinds = {"explicit" if isinstance(m, np.ndarray) else m for m in methods.values()}
+    method_name = kinds.pop() if len(kinds) == 1 else "mixed"
     buyers: BoolArray | None = None
     if isinstance(recency, CustomerSummary):
         if frequency is not None or monetary is not None:
@@ -333,15 +365,18 @@ def rfm_scores(
     out_scores: dict[str, IntArray] = {}
     out_edges: dict[str, FloatArray] = {}
     for dim, x in (("recency", rec), ("frequency", freq), ("monetary", mon)):
-        given = None if explicit is None else getattr(explicit, dim)
-        lower, edges, sizes = _value_bins(x, n_bins, method_name, given)
+        dim_method = methods[dim]
+        given, kind = (
+            (dim_method, "explicit") if isinstance(dim_method, np.ndarray) else (None, dim_method)
+        )
+        lower, edges, sizes = _value_bins(x, n_bins, kind, given)
         if dim == "recency":
             score = np.subtract(n_bins, lower, dtype=np.int64)
             sizes = sizes[::-1]
         else:
             score = np.add(lower, 1, dtype=np.int64)
         if given is None and (sizes == 0).any():
-            _warn_collapse(dim, sizes, edges, method_name)
+            _warn_collapse(dim, sizes, edges, kind)
         if buyers is not None:
             full = np.zeros(buyers.size, dtype=np.int64)
             full[buyers] = score
@@ -358,36 +393,78 @@ def rfm_scores(
     )
 
 
-def _explicit_edges(method: object, bins: int) -> RfmEdges:
+_RFM_DIMENSIONS = ("recency", "frequency", "monetary")
+_RFM_METHOD_FORMS = (
+    "'quantile', 'rank', an RfmEdges, a mapping from 'recency', 'frequency' and 'monetary' "
+    "to a method, or a sequence of three methods (recency, frequency, monetary), each method "
+    "being 'quantile', 'rank' or bins - 1 cut points"
+)
+
+
+def _dimension_methods(method: object, bins: int) -> dict[str, str | FloatArray]:
+    """Return the method of each dimension: "quantile", "rank" or checked cut points."""
+    if isinstance(method, str):
+        name = v.check_choice(method, "method", ("quantile", "rank"))
+        return dict.fromkeys(_RFM_DIMENSIONS, name)
     if isinstance(method, RfmEdges):
-        parts: list[object] = [method.recency, method.frequency, method.monetary]
-    elif isinstance(method, Sequence) and not isinstance(method, str | bytes):
-        parts = list(method)
-        if len(parts) != 3:
+        parts: list[tuple[str, object]] = [
+            (f"method.{dim}", getattr(method, dim)) for dim in _RFM_DIMENSIONS
+        ]
+    elif isinstance(method, Mapping):
+        keys = list(method)
+        unknown = [k for k in keys if k not in _RFM_DIMENSIONS]
+        if unknown:
             raise InputError(
-                "method must be 'quantile', 'rank', an RfmEdges or a sequence of three cut-point "
-                f"arrays (recency, frequency, monetary); got a sequence of {len(parts)}"
+                f"method has unknown key {unknown[0]!r}; a per-dimension method mapping takes "
+                "the keys 'recency', 'frequency' and 'monetary'"
             )
+        missing = [dim for dim in _RFM_DIMENSIONS if dim not in method]
+        if missing:
+            listed = ", ".join(repr(dim) for dim in missing)
+            raise InputError(
+                f"method lacks the key(s) {listed}; a per-dimension method mapping needs all "
+                "of 'recency', 'frequency' and 'monetary' (use 'quantile' for the default)"
+            )
+        parts = [(f"method[{dim!r}]", method[dim]) for dim in _RFM_DIMENSIONS]
+    elif isinstance(method, Sequence) and not isinstance(method, bytes):
+        items = list(method)
+        if len(items) != 3:
+            raise InputError(f"method must be {_RFM_METHOD_FORMS}; got a sequence of {len(items)}")
+        parts = [(f"method.{dim}", item) for dim, item in zip(_RFM_DIMENSIONS, items, strict=True)]
     else:
+        raise InputTypeError(f"method must be {_RFM_METHOD_FORMS}; got {type(method).__name__}")
+    out: dict[str, str | FloatArray] = {}
+    for dim, (name, part) in zip(_RFM_DIMENSIONS, parts, strict=True):
+        if isinstance(part, str):
+            if part not in ("quantile", "rank"):
+                raise InputError(
+                    f"{name} must be 'quantile', 'rank' or bins - 1 = {bins - 1} cut points; "
+                    f"got {part!r}"
+                )
+            out[dim] = part
+        else:
+            out[dim] = _cut_points(part, name, bins)
+    return out
+
+
+def _cut_points(part: object, name: str, bins: int) -> FloatArray:
+    """Check ``bins - 1`` finite, non-decreasing cut points."""
+    if part is None or isinstance(part, Mapping | bytes):
         raise InputTypeError(
-            "method must be 'quantile', 'rank', an RfmEdges or a sequence of three cut-point "
-            f"arrays, got {type(method).__name__}"
+            f"{name} must be 'quantile', 'rank' or bins - 1 = {bins - 1} cut points; "
+            f"got {type(part).__name__}"
         )
-    checked: dict[str, FloatArray] = {}
-    for dim, part in zip(("recency", "frequency", "monetary"), parts, strict=True):
-        name = f"method.{dim}"
-        edges = v.as_float_array(part, name, allow_empty=True)  # type: ignore[arg-type]
-        if edges.size != bins - 1:
-            raise InputError(f"{name} must hold bins - 1 = {bins - 1} cut points, got {edges.size}")
-        bad = np.zeros(edges.size, dtype=np.bool_)
-        bad[1:] = edges[1:] < edges[:-1]
-        if bad.any():
-            raise InputError(
-                f"{name} cut points must be non-decreasing; "
-                + v.describe_violations(bad, (name, edges))
-            )
-        checked[dim] = edges
-    return RfmEdges(**checked)
+    edges = v.as_float_array(part, name, allow_empty=True)  # type: ignore[arg-type]
+    if edges.size != bins - 1:
+        raise InputError(f"{name} must hold bins - 1 = {bins - 1} cut points, got {edges.size}")
+    bad = np.zeros(edges.size, dtype=np.bool_)
+    bad[1:] = edges[1:] < edges[:-1]
+    if bad.any():
+        raise InputError(
+            f"{name} cut points must be non-decreasing; "
+            + v.describe_violations(bad, (name, edges))
+        )
+    return edges
 
 
 def _value_bins(
@@ -593,7 +670,8 @@ def _warn_collapse(dim: str, sizes: IntArray, edges: FloatArray, method: str) ->
         why = (
             f"tied values make cut points coincide or leave bins empty (cut points "
             f"{np.round(edges, 6).tolist()}); ties are never split by the quantile method, "
-            "method='rank' gives equal-size bins"
+            "method='rank' gives equal-size bins, and a per-dimension method gives this "
+            f"dimension its own cut points (method={{..., {dim!r}: [cut points], ...}})"
         )
     warnings.warn(
         f"{dim} scores collapse: {len(used)} of {sizes.size} score levels used "
