@@ -56,6 +56,103 @@ def test_factorize_errors() -> None:
         factorize_ids([True, False])
 
 
+def _brute_force(values: list[Any]) -> tuple[list[Any], list[int]]:
+    """Distinct ids by ``sorted(set(...))`` and each row's index among them."""
+    distinct = sorted(set(values))
+    index = {x: i for i, x in enumerate(distinct)}
+    return distinct, [index[x] for x in values]
+
+
+# Small alphabets (shared prefixes, "a" vs "a\x00b"), wide code points, surrogates, NULs.
+_ID_TEXT = st.one_of(
+    st.text(alphabet="ab\x00", max_size=6),
+    st.text(alphabet="0123456789", max_size=25),
+    st.text(alphabet=st.characters(codec=None), max_size=12),
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyz-@.", min_size=20, max_size=70),
+)
+
+
+@given(st.lists(_ID_TEXT, min_size=1, max_size=60))
+def test_factorize_strings_matches_brute_force(ids: list[str]) -> None:
+    # Object arrays keep every string as given (trailing NULs too); 'U' arrays hold
+    # what numpy stores (trailing NULs dropped), in native and in swapped byte order.
+    for arr in (
+        np.array(ids, dtype=object),
+        np.array(ids, dtype=str),
+        np.array(ids, dtype=str).astype(np.array(ids, dtype=str).dtype.newbyteorder()),
+    ):
+        values = arr.tolist()
+        uniques, codes = factorize_ids(arr)
+        ref_uniques, ref_codes = _brute_force(values)
+        assert uniques.dtype == arr.dtype
+        assert uniques.tolist() == ref_uniques
+        assert codes.dtype == np.int64
+        assert codes.tolist() == ref_codes
+
+
+@given(st.lists(st.text(alphabet="xy", max_size=4), min_size=1, max_size=40))
+def test_factorize_strings_packed_sort_equals_argsort(ids: list[str]) -> None:
+    from crmcore.table import _dense_codes
+
+    keys = np.array([int("1" + s.replace("x", "0").replace("y", "1"), 2) for s in ids])
+    keys = keys.astype(np.uint64)
+    packed_codes, packed_rows = _dense_codes(keys, (keys.size - 1).bit_length())
+    sorted_codes, sorted_rows = _dense_codes(keys, None)
+    assert_array_equal(packed_codes, sorted_codes)
+    assert_array_equal(keys[packed_rows], keys[sorted_rows])
+    assert_array_equal(keys[packed_rows], np.unique(keys))
+
+
+def test_factorize_strings_edge_cases() -> None:
+    # Trailing and inner NULs, empty strings, lone surrogates and np.str_ in object arrays.
+    ids = ["a", "a\x00", "", "\x00", "a\x00b", "\ud800", np.str_("b"), "a", ""]
+    uniques, codes = factorize_ids(np.array(ids, dtype=object))
+    ref_uniques, ref_codes = _brute_force(ids)
+    assert uniques.dtype == object
+    assert uniques.tolist() == ref_uniques
+    assert codes.tolist() == ref_codes
+    # Only empty strings; one id; a lone surrogate in a 'U' array; ids too long to pack.
+    for arr in (
+        np.array(["", ""]),
+        np.array([""], dtype=object),
+        np.array(["\ud800", "z", "\ud800"]),
+        np.array(["\ud800", "z", "\ud800"], dtype=object),
+    ):
+        uniques, codes = factorize_ids(arr)
+        assert (uniques.tolist(), codes.tolist()) == _brute_force(arr.tolist())
+    rng = np.random.default_rng(3)
+    long_ids = ["".join(rng.choice(list("abcdefgh"), 200)) for _ in range(30)] * 2
+    for arr in (np.array(long_ids), np.array(long_ids, dtype=object)):
+        uniques, codes = factorize_ids(arr)
+        assert uniques.tolist() == _brute_force(long_ids)[0]
+        assert codes.tolist() == _brute_force(long_ids)[1]
+
+
+def test_factorize_string_columns_of_many_rows() -> None:
+    # Enough rows and characters for several packed keys per string, compared with np.unique.
+    rng = np.random.default_rng(11)
+    words = np.array(["".join(w) for w in rng.choice(list("abcdefghij0123"), (2000, 30))])
+    ids = words[rng.integers(0, words.size, 20_000)]
+    ref_uniques, ref_codes = np.unique(ids, return_inverse=True)
+    for arr in (ids, ids.astype(object), pd.Series(ids).to_numpy(), pl.Series(ids).to_numpy()):
+        uniques, codes = factorize_ids(arr)
+        assert_array_equal(uniques, ref_uniques)
+        assert_array_equal(codes, ref_codes)
+    t = InteractionTable.from_arrays(pd.Series(ids), np.full(ids.size, DAYS[0]))
+    assert t.customer_ids.dtype == object
+    assert_array_equal(t.row_customer_ids(), ids)
+
+
+def test_factorize_mixed_objects_take_the_general_path() -> None:
+    with pytest.raises(InputTypeError, match="mutually comparable"):
+        factorize_ids(np.array(["a", 1, "b"], dtype=object))
+    with pytest.raises(InputError, match=r"must not hold missing ids.*index 2"):
+        factorize_ids(np.array(["a", "b", np.nan], dtype=object))
+    uniques, codes = factorize_ids(np.array([3, 1, 3], dtype=object))
+    assert uniques.tolist() == [1, 3]
+    assert codes.tolist() == [1, 0, 1]
+
+
 def test_from_arrays_defaults_and_columns() -> None:
     t = InteractionTable.from_arrays([3, 1, 3], DAYS, amounts=[1.0, 2.0, 3.0])
     assert t.customer_ids.tolist() == [1, 3]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -97,7 +97,14 @@ def factorize_ids(
             raise InputError(
                 f"{name} must not hold missing ids; {v.describe_violations(bad, (name, arr))}"
             )
+    if kind == "U":
+        found = _factorize_unicode(arr)
+        if found is not None:
+            return arr[found[1]], found[0]
     if kind == "O":
+        found = _factorize_str_objects(arr)
+        if found is not None:
+            return arr[found[1]], found[0]
         bad = np.fromiter(
             (x is None or (isinstance(x, float) and np.isnan(x)) for x in arr),
             dtype=np.bool_,
@@ -114,6 +121,145 @@ def factorize_ids(
             f"{name} must be mutually comparable (all integers or all strings): {exc}"
         ) from exc
     return uniques, codes.astype(np.int64, copy=False).reshape(-1)
+
+
+_MAX_KEY_BITS = 512  # longer keys (chars times bits per char) take the general sort
+
+
+def _dense_codes(
+    keys: np.ndarray[Any, np.dtype[np.uint64]], idx_bits: int | None
+) -> tuple[IntArray, IntArray]:
+    """Codes of ``keys`` in sorted key order, and one row index per distinct key.
+
+    With ``idx_bits``, the keys fit in ``64 - idx_bits`` bits and the row index is
+    packed beneath them, so a plain (vectorised) sort replaces an argsort.
+    """
+    n = keys.size
+    if idx_bits is not None:
+        packed = (keys << np.uint64(idx_bits)) | np.arange(n, dtype=np.uint64)
+        packed.sort()
+        order = (packed & np.uint64((1 << idx_bits) - 1)).astype(np.intp)
+        sorted_keys = packed >> np.uint64(idx_bits)
+    else:
+        order = np.argsort(keys)
+        sorted_keys = keys[order]
+    first = np.empty(n, dtype=np.bool_)
+    first[0] = True
+    np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=first[1:])
+    codes = np.empty(n, dtype=np.int64)
+    codes[order] = np.cumsum(first, dtype=np.int64) - 1
+    return codes, order[first]
+
+
+def _factorize_code_points(
+    n: int,
+    width: int,
+    column: Callable[[int], np.ndarray[Any, np.dtype[np.uint32]]],
+    top: int,
+    alphabet: Callable[[], np.ndarray[Any, np.dtype[np.bool_]]],
+) -> tuple[IntArray, IntArray] | None:
+    """Factorise strings given as columns of code points (0 past a string's end).
+
+    ``column(j)`` returns the ``j``-th code point of every string, ``top`` is the
+    largest, ``alphabet()`` marks the code points that occur. Code points are
+    packed, most significant first, into uint64 keys; a key's order is the
+    strings' order. When the raw code points do not fit in one key, they are
+    ranked first (0 stays 0), so that each takes fewer bits. Strings longer
+    than one key are refined key by key: the codes so far, then the next
+    characters. Returns codes and one row per distinct string, or None when
+    the keys would be too long.
+    """
+    idx_bits = (n - 1).bit_length()
+    bits = max(top.bit_length(), 1)
+    rank: np.ndarray[Any, np.dtype[np.uint64]] | None = None
+    if width * bits + idx_bits > 64:
+        present = alphabet()
+        present[0] = True
+        rank = (np.cumsum(present, dtype=np.int64) - 1).astype(np.uint64)
+        bits = max(int(rank[-1]).bit_length(), 1)
+    if width * bits > _MAX_KEY_BITS:
+        return None
+    codes: IntArray | None = None
+    rows = np.zeros(1, dtype=np.intp)
+    prev_bits = 0
+    j = 0
+    while j < width:
+        packed_index: int | None = idx_bits
+        budget = 64 - prev_bits - idx_bits
+        if budget < bits:
+            packed_index, budget = None, 64 - prev_bits
+        take = min(budget // bits, width - j)
+        if take < 1:
+            return None
+        keys = np.zeros(n, dtype=np.uint64) if codes is None else codes.astype(np.uint64)
+        for c in range(j, j + take):
+            keys <<= np.uint64(bits)
+            keys |= column(c) if rank is None else rank[column(c)]
+        j += take
+        codes, rows = _dense_codes(keys, packed_index)
+        prev_bits = (rows.size - 1).bit_length()
+    if codes is None:  # every string is empty
+        codes = np.zeros(n, dtype=np.int64)
+    return codes, rows
+
+
+def _factorize_unicode(arr: np.ndarray[Any, Any]) -> tuple[IntArray, IntArray] | None:
+    """Codes and representative rows of a 1-d 'U' array (see _factorize_code_points)."""
+    n = arr.size
+    full = arr.dtype.itemsize // 4
+    if full == 0:
+        return np.zeros(n, dtype=np.int64), np.zeros(1, dtype=np.intp)
+    native = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("="))
+    points = native.view(np.uint32).reshape(n, full)
+    col_max = points.max(axis=0)
+    used = np.flatnonzero(col_max)
+    width = int(used[-1]) + 1 if used.size else 0
+    top = int(col_max.max())
+
+    def alphabet() -> np.ndarray[Any, np.dtype[np.bool_]]:
+        present = np.zeros(top + 1, dtype=np.bool_)
+        for c in range(width):
+            present[points[:, c]] = True
+        return present
+
+    return _factorize_code_points(n, width, lambda c: points[:, c], top, alphabet)
+
+
+def _factorize_str_objects(arr: np.ndarray[Any, Any]) -> tuple[IntArray, IntArray] | None:
+    """Codes and representative rows of an object array of str, or None if it is not one.
+
+    None also for strings holding NUL or lone surrogates (the general path takes them).
+    """
+    items = arr.tolist()
+    if not set(map(type, items)) <= {str, np.str_}:
+        return None
+    n = len(items)
+    joined = "\x00".join(items)
+    if joined.count("\x00") != n - 1:
+        return None
+    try:
+        buf = np.frombuffer(joined.encode("utf-32-le"), dtype="<u4")
+    except UnicodeEncodeError:
+        return None
+    ends = np.append(np.flatnonzero(buf == 0), buf.size)
+    starts = np.empty(n, dtype=np.intp)
+    starts[0] = 0
+    starts[1:] = ends[:-1] + 1
+    width = int((ends - starts).max())
+    padded = np.append(buf, np.uint32(0))
+    top = int(buf.max()) if buf.size else 0
+
+    def alphabet() -> np.ndarray[Any, np.dtype[np.bool_]]:
+        present = np.zeros(top + 1, dtype=np.bool_)
+        present[buf] = True
+        return present
+
+    def column(c: int) -> np.ndarray[Any, np.dtype[np.uint32]]:
+        # Past its end a string reads its separator (0), the last one the padding.
+        out: np.ndarray[Any, np.dtype[np.uint32]] = padded[np.minimum(starts + c, ends)]
+        return out
+
+    return _factorize_code_points(n, width, column, top, alphabet)
 
 
 def _encode(
