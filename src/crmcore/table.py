@@ -65,7 +65,11 @@ def factorize_ids(
     -----
     Integer ids that are dense enough (their range at most four times the
     number of rows, or 2**20) are factorised with a lookup table in linear
-    time; other ids with one sort.
+    time; other ids with one sort. Strings (a ``str`` array, or an object
+    array holding only ``str``) are packed, code point by code point, into
+    uint64 keys whose order is the strings' order, and those are sorted;
+    object arrays of other values, and strings holding NUL or lone
+    surrogates, are sorted as Python objects.
 
     Examples
     --------
