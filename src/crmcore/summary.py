@@ -814,15 +814,21 @@ def _occasion_stats(
         kdtype = np.int32 if n_c * span < 2**31 else np.int64
         key: np.ndarray[Any, Any] = codes.astype(kdtype)
         key *= span
-        key += (p - pmin).astype(kdtype)
+        # p - pmin in the key's width directly: wrap-around arithmetic gives the exact
+        # offset, which is below span. Fewer full-size temporaries: on a cold process
+        # each new large array costs its page faults.
+        key += np.subtract(p, pmin, dtype=kdtype, casting="unsafe")
         key.sort()
         new = np.empty(key.size, dtype=np.bool_)
         new[0] = True
         np.not_equal(key[1:], key[:-1], out=new[1:])
         ukey: np.ndarray[Any, Any] = key[new]
         del key, new
-        uc = (ukey // span).astype(np.int64)
-        up = (ukey - uc * span).astype(np.int64) + pmin
+        uc = ukey // span  # in the key's width: codes and bincount take it as it is
+        ukey -= uc * span
+        up = ukey.astype(np.int64)
+        up += pmin
+        del ukey
     else:  # pragma: no cover - astronomically many periods x customers
         order = np.lexsort((p, codes))
         cs, ps = codes[order], p[order]
