@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from _timing import best_of
 
 from crmcore import metrics
 from crmcore.simulate import (
@@ -50,16 +51,6 @@ def make_inputs(n: int, seed: int = 2024) -> dict[str, np.ndarray[Any, Any]]:
         "total_spend": np.round(spend.monetary_value * n_purchases, 2),
         "answers": rng.binomial(10, satisfaction),
     }
-
-
-def best_time(call: Callable[[], Any], repeat: int) -> float:
-    """Best wall time of ``repeat`` calls, in seconds."""
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        call()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def traced_peak(call: Callable[[], Any]) -> float:
@@ -111,7 +102,7 @@ def main() -> None:
     for name, call, goal in cases:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            seconds = best_time(call, repeat)
+            _, seconds = best_of(call, repeat)
             peak = traced_peak(call)
         for w in caught:
             note = f"{name}: {w.category.__name__}: {w.message}"

@@ -12,11 +12,11 @@ buyer's history distinct).
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from _timing import best_of
 
 from crmcore import CustomerSummary
 from crmcore.models import bgbb, bgnbd, clv, gamma_gamma, mbgnbd, pareto_nbd, sbg
@@ -39,12 +39,7 @@ SBG = (0.704, 1.182)  # "regular" segment (Fader & Hardie 2007)
 
 
 def timed(label: str, func: Callable[[], Any], repeat: int = 2) -> Any:
-    best = float("inf")
-    out = None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        out = func()
-        best = min(best, time.perf_counter() - start)
+    out, best = best_of(func, repeat)
     print(f"{label:<58s} {best:7.3f} s")
     return out
 

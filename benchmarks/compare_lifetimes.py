@@ -38,12 +38,11 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _timing import best_of
 
 from crmcore import CustomerSummary
 from crmcore.models import bgnbd, clv, gamma_gamma, pareto_nbd
@@ -136,16 +135,6 @@ LIFETIMES_WORKER = textwrap.dedent(
     (d / "lt_results.json").write_text(json.dumps(out))
     """
 )
-
-
-def best_of(func: Callable[[], Any], repeat: int) -> tuple[Any, float]:
-    best = float("inf")
-    out = None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        out = func()
-        best = min(best, time.perf_counter() - start)
-    return out, best
 
 
 def daily(sim: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

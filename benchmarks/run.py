@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _timing import best_of
 
 import crmcore
 from crmcore import metrics
@@ -212,15 +213,6 @@ def run_pipeline(
     return results, seconds, memory, total
 
 
-def best_time(call: Callable[[], Any], repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        call()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
 # --------------------------------------------------------------------------- report
 
 
@@ -278,7 +270,7 @@ def main() -> None:
         n = rows[next(kind for _, k, kind, _ in STAGES if k == key)]
         if n not in floors:
             values = floor_rng.random(n)
-            floors[n] = best_time(lambda v=values: np.argsort(v), args.repeat)
+            _, floors[n] = best_of(lambda v=values: np.argsort(v), args.repeat)
     del values
 
     fit, spend_fit = results["bgnbd"], results["gamma_gamma"]
