@@ -31,6 +31,8 @@ __all__ = [
     "check_int",
     "check_same_length",
     "describe_violations",
+    "readonly",
+    "readonly_copy",
 ]
 
 _NS = "datetime64[ns]"
@@ -38,6 +40,23 @@ _NS = "datetime64[ns]"
 _NS_MIN = _dt.datetime(1677, 9, 22)
 _NS_MAX = _dt.datetime(2262, 4, 10)
 _RANGE_RULE = "must lie between 1677-09-22 and 2262-04-10 (the range of datetime64[ns])"
+
+
+def readonly(arr: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """Mark an array that crmcore made itself read-only, and return it.
+
+    Only for arrays no caller holds: never pass an array that came in through a
+    public argument (use :func:`readonly_copy` for those).
+    """
+    arr.flags.writeable = False
+    return arr
+
+
+def readonly_copy(arr: ArrayLike) -> np.ndarray[Any, Any]:
+    """Return a read-only copy of ``arr``, sharing no memory with the caller's data."""
+    out = np.array(arr, copy=True)
+    out.flags.writeable = False
+    return out
 
 
 def _check_datetime_range(value: _dt.datetime | _dt.date, name: str) -> None:

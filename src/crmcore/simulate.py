@@ -41,6 +41,7 @@ import numpy as np
 
 from . import _validation as val
 from ._typing import BoolArray, DatetimeArray, FloatArray, IntArray, SeedLike
+from ._validation import readonly as _ro
 from .errors import InputError, InputTypeError
 from .records import Channel, CustomerSource, InteractionKind
 from .table import KIND_CODES, InteractionTable
@@ -96,11 +97,6 @@ _CHANNEL_CODES = {c: i for i, c in enumerate(Channel)}
 
 #: Answer scales of the survey questions: (low, high).
 _SCALES: dict[str, tuple[int, int]] = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
-
-
-def _readonly(arr: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    arr.flags.writeable = False
-    return arr
 
 
 # --------------------------------------------------------------------------- results
@@ -985,15 +981,15 @@ def _histories(
     gen = val.as_generator(rng)
     proc = _draw_process(gen, model, params, T, holdout)
     return SimulatedHistories(
-        frequency=_readonly(proc.frequency),
-        recency=_readonly(proc.recency),
-        T=_readonly(T),
-        alive=_readonly(proc.alive),
-        lam=_readonly(proc.lam),
-        p=None if proc.p is None else _readonly(proc.p),
-        mu=None if proc.mu is None else _readonly(proc.mu),
-        dropout_time=_readonly(proc.dropout_time),
-        frequency_holdout=_readonly(proc.frequency_holdout),
+        frequency=_ro(proc.frequency),
+        recency=_ro(proc.recency),
+        T=_ro(T),
+        alive=_ro(proc.alive),
+        lam=_ro(proc.lam),
+        p=None if proc.p is None else _ro(proc.p),
+        mu=None if proc.mu is None else _ro(proc.mu),
+        dropout_time=_ro(proc.dropout_time),
+        frequency_holdout=_ro(proc.frequency_holdout),
         duration_holdout=holdout,
         model=model,
     )
@@ -1347,14 +1343,14 @@ def bgbb_histories(
     live_after = (np.minimum(lifetime, n + n_hold) - n).clip(0).astype(np.int64)
     hold = gen.binomial(live_after, p).astype(np.int64)
     return SimulatedDiscreteHistories(
-        frequency=_readonly(frequency),
-        recency=_readonly(recency),
+        frequency=_ro(frequency),
+        recency=_ro(recency),
         n_periods=n,
-        alive=_readonly(lifetime >= n),
-        p=_readonly(p),
-        theta=_readonly(theta),
-        lifetime=_readonly(lifetime),
-        frequency_holdout=_readonly(hold),
+        alive=_ro(lifetime >= n),
+        p=_ro(p),
+        theta=_ro(theta),
+        lifetime=_ro(lifetime),
+        frequency_holdout=_ro(hold),
         n_periods_holdout=n_hold,
     )
 
@@ -1426,9 +1422,9 @@ def sbg_cohort(
     # alive[t] = customers whose churn period is later than t.
     alive = size - np.cumsum(churned_in)[: n + 1]
     return SimulatedCohort(
-        alive=_readonly(alive.astype(np.int64)),
-        lifetime=_readonly(lifetime),
-        theta=_readonly(theta),
+        alive=_ro(alive.astype(np.int64)),
+        lifetime=_ro(lifetime),
+        theta=_ro(theta),
         n_periods=n,
     )
 
@@ -1502,7 +1498,7 @@ def gamma_gamma_spend(
     mean = _mean_spend(gen, p_, x, log_nu)
     with np.errstate(under="ignore"):
         nu = np.exp(log_nu)
-    return SimulatedSpend(frequency=_readonly(x), monetary_value=_readonly(mean), nu=_readonly(nu))
+    return SimulatedSpend(frequency=_ro(x), monetary_value=_ro(mean), nu=_ro(nu))
 
 
 def _mean_spend(rng: np.random.Generator, p: float, x: IntArray, log_nu: FloatArray) -> FloatArray:
@@ -1885,26 +1881,24 @@ def customer_base(
     )
     ids = np.arange(1, n + 1, dtype=np.int64)
     histories = SimulatedHistories(
-        frequency=_readonly(x),
-        recency=_readonly(proc.recency),
-        T=_readonly(T),
-        alive=_readonly(proc.alive),
-        lam=_readonly(proc.lam),
-        p=None if proc.p is None else _readonly(proc.p),
-        mu=None if proc.mu is None else _readonly(proc.mu),
-        dropout_time=_readonly(proc.dropout_time),
-        frequency_holdout=_readonly(np.zeros(n, dtype=np.int64)),
+        frequency=_ro(x),
+        recency=_ro(proc.recency),
+        T=_ro(T),
+        alive=_ro(proc.alive),
+        lam=_ro(proc.lam),
+        p=None if proc.p is None else _ro(proc.p),
+        mu=None if proc.mu is None else _ro(proc.mu),
+        dropout_time=_ro(proc.dropout_time),
+        frequency_holdout=_ro(np.zeros(n, dtype=np.int64)),
         duration_holdout=0.0,
         model=model,
     )
     return SimulatedCustomerBase(
         table=table,
         histories=histories,
-        spend=SimulatedSpend(
-            frequency=_readonly(x.copy()), monetary_value=_readonly(monetary), nu=_readonly(nu)
-        ),
-        customer_ids=_readonly(ids),
-        first_purchase=_readonly(first_i.astype("datetime64[ns]")),
+        spend=SimulatedSpend(frequency=_ro(x.copy()), monetary_value=_ro(monetary), nu=_ro(nu)),
+        customer_ids=_ro(ids),
+        first_purchase=_ro(first_i.astype("datetime64[ns]")),
         start=start_ns,
         observation_end=end_ns,
         time_unit=time_unit,
@@ -1916,7 +1910,7 @@ def customer_base(
         support=support,
         refunds=refunds,
         campaigns=camp,
-        **{k: _readonly(a) for k, a in labels.items()},
+        **{k: _ro(a) for k, a in labels.items()},
     )
 
 
@@ -2025,7 +2019,7 @@ class _Blocks:
         # construction so that from_arrays does not copy these wide string
         # arrays a second time (at a million customers they are the bulk of
         # the memory).
-        return attrs.evolve(table, **{k: _readonly(a) for k, a in labels.items()})
+        return attrs.evolve(table, **{k: _ro(a) for k, a in labels.items()})
 
 
 def _labels(names: Sequence[str], codes: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:

@@ -9,13 +9,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 import attrs
 import numpy as np
 
 from . import _validation as v
+from ._periods import PERIODS, Period, period_index
+from ._periods import period_start as _period_start
+from ._periods import unit_factor as _unit_factor
 from ._typing import ArrayLike, BoolArray, DatetimeArray, FloatArray, IntArray
+from ._validation import readonly as _ro
 from .errors import InputError, InputTypeError
 from .table import PURCHASE_CODE, InteractionTable, factorize_ids
 
@@ -30,67 +34,8 @@ __all__ = [
     "summarize_discrete",
 ]
 
-Period = Literal["h", "D", "W", "M", "Y"]
-#: The calendar periods crmcore understands: hour, day, ISO week (Monday
-#: first), calendar month, calendar year.
-PERIODS: tuple[str, ...] = ("h", "D", "W", "M", "Y")
-_FIXED_HOURS = {"h": 1, "D": 24, "W": 168}
-_CALENDAR_MONTHS = {"M": 1, "Y": 12}
 _NS = "datetime64[ns]"
 _NAT = np.datetime64("NaT", "ns")
-
-
-def _readonly(arr: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    arr.flags.writeable = False
-    return arr
-
-
-def period_index(times: DatetimeArray | np.datetime64, period: str) -> Any:
-    """Index of the calendar period holding each time (UTC).
-
-    Parameters
-    ----------
-    times : datetime64 array or scalar
-    period : {"h", "D", "W", "M", "Y"}
-        Hours, days, weeks starting on Monday, calendar months, calendar years.
-
-    Returns
-    -------
-    int64 array or int
-        Periods since the one holding 1970-01-01 (negative before it).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> t = np.array(["1970-01-04", "1970-01-05", "1970-02-01"], dtype="datetime64[ns]")
-    >>> period_index(t, "W").tolist(), period_index(t, "M").tolist()
-    ([0, 1, 4], [0, 0, 1])
-    """
-    if period == "W":
-        days = np.asarray(times).astype("datetime64[D]").astype(np.int64)
-        return (days + 3) // 7
-    unit = {"h": "datetime64[h]", "D": "datetime64[D]", "M": "datetime64[M]", "Y": "datetime64[Y]"}
-    return np.asarray(times).astype(unit[period]).astype(np.int64)
-
-
-def _period_start(index: IntArray, period: str) -> DatetimeArray:
-    if period == "W":
-        return (index * 7 - 3).astype("datetime64[D]").astype(_NS)
-    unit = {"h": "datetime64[h]", "D": "datetime64[D]", "M": "datetime64[M]", "Y": "datetime64[Y]"}
-    return index.astype(unit[period]).astype(_NS)
-
-
-def _unit_factor(period: str, time_unit: str) -> float:
-    """Length of one ``period`` expressed in ``time_unit``."""
-    if period in _FIXED_HOURS and time_unit in _FIXED_HOURS:
-        return _FIXED_HOURS[period] / _FIXED_HOURS[time_unit]
-    if period in _CALENDAR_MONTHS and time_unit in _CALENDAR_MONTHS:
-        return _CALENDAR_MONTHS[period] / _CALENDAR_MONTHS[time_unit]
-    raise InputError(
-        f"time_unit {time_unit!r} does not divide period {period!r} exactly: hours, days and "
-        "weeks mix with each other, months and years with each other (crmcore has no 30-day "
-        "months); choose e.g. period='M' with time_unit='M'"
-    )
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -201,7 +146,7 @@ class CustomerSummary:
         if index.dtype.kind == "b" and index.shape != (len(self),):
             raise InputError(f"rows mask must have length {len(self)}, got shape {index.shape}")
         changes: dict[str, Any] = {
-            name: _readonly(np.asarray(col)[index]) for name, col in self.columns().items()
+            name: _ro(np.asarray(col)[index]) for name, col in self.columns().items()
         }
         return attrs.evolve(self, **changes)
 
@@ -319,7 +264,7 @@ class CustomerSummary:
             "n_rows": spread(self.n_transactions, old_pos) + spread(new["n_rows"], new_pos),
         }
         columns: dict[str, Any] = {
-            k: _readonly(np.array(col))
+            k: _ro(np.array(col))
             for k, col in _columns(uniques, stats, end_idx, factor, period).items()
         }
         return attrs.evolve(self, observation_end=end_ts, **columns)
@@ -382,7 +327,7 @@ class CustomerSummary:
                 "summaries must cover disjoint customers; customer id "
                 f"{sorted_ids[i]!r} appears in more than one"
             )
-        changes: dict[str, Any] = {name: _readonly(col[order]) for name, col in cols.items()}
+        changes: dict[str, Any] = {name: _ro(col[order]) for name, col in cols.items()}
         durations = {p.duration_holdout for p in parts}
         if len(durations) > 1:
             raise InputError(f"summaries must share duration_holdout; got {durations}")
@@ -527,25 +472,25 @@ class CustomerSummary:
             if customer_ids is not None:
                 fh, mh = fh[order], mh[order]
             fields.update(
-                frequency_holdout=_readonly(fh),
-                monetary_value_holdout=_readonly(mh),
+                frequency_holdout=_ro(fh),
+                monetary_value_holdout=_ro(mh),
                 duration_holdout=v.check_float(duration_holdout, "duration_holdout", low=0),
             )
         nat = np.full(n, _NAT)
         return cls(
-            customer_ids=_readonly(ids),
-            frequency=_readonly(xi),
-            recency=_readonly(tx),
-            T=_readonly(t),
-            monetary_value=_readonly(m),
-            n_purchases=_readonly(xi + 1),
-            n_transactions=_readonly(n_rows),
-            total_spend=_readonly(total),
-            first_spend=_readonly(first),
-            first_purchase=_readonly(nat),
-            last_purchase=_readonly(nat.copy()),
-            time_since_last=_readonly(t - tx),
-            has_purchase=_readonly(np.ones(n, dtype=np.bool_)),
+            customer_ids=_ro(ids),
+            frequency=_ro(xi),
+            recency=_ro(tx),
+            T=_ro(t),
+            monetary_value=_ro(m),
+            n_purchases=_ro(xi + 1),
+            n_transactions=_ro(n_rows),
+            total_spend=_ro(total),
+            first_spend=_ro(first),
+            first_purchase=_ro(nat),
+            last_purchase=_ro(nat.copy()),
+            time_since_last=_ro(t - tx),
+            has_purchase=_ro(np.ones(n, dtype=np.bool_)),
             period="",
             time_unit=time_unit,
             **fields,
@@ -754,7 +699,7 @@ def summarize(
         observation_end=end_ts,
         calibration_end=cal_ts,
         duration_holdout=None if cal_ts is None else float((end_idx - cal_idx) * factor),
-        **{k: _readonly(np.array(col)) for k, col in columns.items()},
+        **{k: _ro(np.array(col)) for k, col in columns.items()},
     )
 
 
@@ -957,9 +902,9 @@ def summarize_discrete(
     last = np.zeros(n_c, dtype=np.int64)
     np.maximum.at(last, c_in, o_in)
     return DiscreteSummary(
-        customer_ids=_readonly(table.customer_ids[cohort].copy()),
-        frequency=_readonly(x[cohort]),
-        recency=_readonly(last[cohort]),
+        customer_ids=_ro(table.customer_ids[cohort].copy()),
+        frequency=_ro(x[cohort]),
+        recency=_ro(last[cohort]),
         n_periods=n,
         start=_period_start(np.array([s_idx]), period)[0],
         period=period,
@@ -1061,10 +1006,10 @@ def _compress_checked(
     if x.size == 0:
         empty = np.empty(0)
         return CompressedHistories(
-            frequency=_readonly(empty),
-            recency=_readonly(empty.copy()),
-            T=_readonly(empty.copy()),
-            weights=_readonly(empty.copy()),
+            frequency=_ro(empty),
+            recency=_ro(empty.copy()),
+            T=_ro(empty.copy()),
+            weights=_ro(empty.copy()),
         )
     order = np.lexsort((t, tx, x))
     xs, txs, ts, ws = x[order], tx[order], t[order], w[order]
@@ -1072,8 +1017,8 @@ def _compress_checked(
     new[1:] = (xs[1:] != xs[:-1]) | (txs[1:] != txs[:-1]) | (ts[1:] != ts[:-1])
     starts = np.flatnonzero(new)
     return CompressedHistories(
-        frequency=_readonly(xs[starts]),
-        recency=_readonly(txs[starts]),
-        T=_readonly(ts[starts]),
-        weights=_readonly(np.add.reduceat(ws, starts)),
+        frequency=_ro(xs[starts]),
+        recency=_ro(txs[starts]),
+        T=_ro(ts[starts]),
+        weights=_ro(np.add.reduceat(ws, starts)),
     )

@@ -11,6 +11,7 @@ import numpy as np
 
 from . import _validation as v
 from ._typing import ArrayLike, BoolArray, DatetimeArray, FloatArray, IntArray
+from ._validation import readonly as _ro
 from .errors import InputError, InputTypeError
 from .records import Channel, InteractionKind
 
@@ -26,13 +27,8 @@ _CHANNELS = tuple(Channel)
 PURCHASE_CODE = KIND_CODES[InteractionKind.PURCHASE]
 
 
-def _readonly(arr: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    arr.flags.writeable = False
-    return arr
-
-
 def _ro_or_none(arr: np.ndarray[Any, Any] | None) -> np.ndarray[Any, Any] | None:
-    return None if arr is None else _readonly(arr)
+    return None if arr is None else _ro(arr)
 
 
 def factorize_ids(
@@ -429,12 +425,12 @@ class InteractionTable:
             if field.name in ("customer_ids", "customer_codes"):
                 continue
             value = getattr(self, field.name)
-            fields[field.name] = None if value is None else _readonly(value[index])
+            fields[field.name] = None if value is None else _ro(value[index])
         codes = self.customer_codes[index]
         used, new_codes = np.unique(codes, return_inverse=True)
         return InteractionTable(
-            customer_ids=_readonly(self.customer_ids[used]),
-            customer_codes=_readonly(new_codes.astype(np.int64).reshape(-1)),
+            customer_ids=_ro(self.customer_ids[used]),
+            customer_codes=_ro(new_codes.astype(np.int64).reshape(-1)),
             **fields,
         )
 
@@ -571,12 +567,12 @@ class InteractionTable:
         if response_times is not None:
             optional["response_times"] = _column_timedelta(response_times, n)
         return cls(
-            customer_ids=_readonly(uniques.copy()),
-            customer_codes=_readonly(codes),
-            times=_readonly(t),
-            kinds=_readonly(kind_codes),
-            amounts=_readonly(amt),
-            **{k: _readonly(a) for k, a in optional.items()},
+            customer_ids=_ro(uniques.copy()),
+            customer_codes=_ro(codes),
+            times=_ro(t),
+            kinds=_ro(kind_codes),
+            amounts=_ro(amt),
+            **{k: _ro(a) for k, a in optional.items()},
         )
 
     @classmethod
@@ -655,7 +651,7 @@ class InteractionTable:
             **kwargs,
         )
         if channels is not None:
-            table = attrs.evolve(table, channels=_readonly(channels))
+            table = attrs.evolve(table, channels=_ro(channels))
         return table
 
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from crmcore import _validation as v
 from crmcore._typing import ArrayLike, BoolArray, FloatArray
+from crmcore._validation import readonly as _ro
 from crmcore.errors import InputError, InputTypeError
 from crmcore.table import PURCHASE_CODE, InteractionTable
 
@@ -46,11 +47,6 @@ CUSTOMER_FLOW_STATUSES: tuple[str, ...] = (
     "lapsed",
     "inactive",
 )
-
-
-def _readonly(arr: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    arr.flags.writeable = False
-    return arr
 
 
 # --------------------------------------------------------------------------- period change
@@ -152,11 +148,11 @@ def period_change(values: ArrayLike, *, lag: int = 1) -> PeriodChange:
     with np.errstate(over="ignore"):  # a subnormal base: the change is beyond float range
         np.divide(difference, np.abs(base), out=relative, where=~zero)
     return PeriodChange(
-        current=_readonly(current),
-        base=_readonly(base),
-        difference=_readonly(difference),
-        relative=_readonly(relative),
-        zero_base=_readonly(zero),
+        current=_ro(current),
+        base=_ro(base),
+        difference=_ro(difference),
+        relative=_ro(relative),
+        zero_base=_ro(zero),
         lag=k,
     )
 
@@ -348,7 +344,7 @@ def new_lapsed_repeating(
     status[reactivated] = "reactivated"
     return CustomerFlow(
         customer_ids=tab.customer_ids,
-        status=_readonly(status),
+        status=_ro(status),
         n_new=int(new.sum()),
         n_reactivated=int(reactivated.sum()),
         n_repeating=int(repeating.sum()),

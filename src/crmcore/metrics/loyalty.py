@@ -29,7 +29,9 @@ import attrs
 import numpy as np
 
 from crmcore import _validation as v
+from crmcore._periods import unit_factor
 from crmcore._typing import ArrayLike, BoolArray, FloatArray, IntArray
+from crmcore._validation import readonly as _ro
 from crmcore.errors import DataQualityWarning, InputError, InputTypeError
 from crmcore.records import Customer, CustomerStatus, LadderStage, RelationshipLevel
 from crmcore.summary import CustomerSummary, period_index
@@ -68,8 +70,6 @@ _DIMENSIONS = ("r", "f", "m")
 _DIMENSION_NAMES = {"r": "recency", "f": "frequency", "m": "monetary"}
 #: One year in each time unit: 8760 hours, 365 days, 52 weeks, 12 months.
 _YEAR = {"h": 8760.0, "D": 365.0, "W": 52.0, "M": 12.0, "Y": 1.0}
-_PERIOD_HOURS = {"h": 1, "D": 24, "W": 168}
-_PERIOD_MONTHS = {"M": 1, "Y": 12}
 # Exact order statistics: below this size np.partition of a copy is as fast as
 # the sample-and-band selection of _order_statistics.
 _SELECT_MIN_SIZE = 1 << 17
@@ -81,11 +81,6 @@ _MAX_LOOKUP_CELLS = 1 << 20
 LOYALTY_CLASSES: tuple[str, ...] = ("potential", "new", "old", "loyal")
 #: Visit levels of :func:`visit_level`, from the weakest tie to the strongest.
 VISIT_LEVELS: tuple[str, ...] = ("passer_by", "customer", "regular", "premium", "devotee")
-
-
-def _readonly(arr: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    arr.flags.writeable = False
-    return arr
 
 
 def _frozen_rules(rules: dict[str, dict[str, tuple[int, int]]]) -> SegmentRules:
@@ -381,8 +376,8 @@ def rfm_scores(
             full = np.zeros(buyers.size, dtype=np.int64)
             full[buyers] = score
             score = full
-        out_scores[dim] = _readonly(score.astype(np.int64, copy=False))
-        out_edges[dim] = _readonly(np.array(edges, dtype=np.float64))
+        out_scores[dim] = _ro(score.astype(np.int64, copy=False))
+        out_edges[dim] = _ro(np.array(edges, dtype=np.float64))
     return RfmScores(
         r=out_scores["recency"],
         f=out_scores["frequency"],
@@ -976,9 +971,9 @@ def validate_segment_rules(rules: SegmentRules, *, bins: int = 5) -> SegmentRule
     return SegmentRuleReport(
         dimensions=dims,
         bins=n_bins,
-        grid=_readonly(grid),
-        gaps=_readonly(cells[n_match == 0]),
-        overlaps=_readonly(cells[n_match > 1]),
+        grid=_ro(grid),
+        gaps=_ro(cells[n_match == 0]),
+        overlaps=_ro(cells[n_match > 1]),
         overlapping_pairs=tuple(pairs),
         unreachable=tuple(name for name, w in zip(names, won, strict=True) if not w),
     )
@@ -995,13 +990,6 @@ class _Activity:
     since_last: FloatArray  # time since the last purchase (0 without purchase)
     tenure: FloatArray  # time since the first purchase (0 without purchase)
     time_unit: str
-
-
-def _period_factor(period: str, time_unit: str) -> float:
-    """Length of one summary period in the summary's time unit."""
-    if period in _PERIOD_HOURS and time_unit in _PERIOD_HOURS:
-        return _PERIOD_HOURS[period] / _PERIOD_HOURS[time_unit]
-    return _PERIOD_MONTHS[period] / _PERIOD_MONTHS[time_unit]
 
 
 def _as_of_shift(summary: CustomerSummary, as_of: object) -> float:
@@ -1024,7 +1012,7 @@ def _as_of_shift(summary: CustomerSummary, as_of: object) -> float:
             f"as_of must not fall in a period before the end of the summary's data ({end}); "
             f"got {ts}: the summary counts purchases made after as_of"
         )
-    return gap * _period_factor(summary.period, summary.time_unit)
+    return gap * unit_factor(summary.period, summary.time_unit)
 
 
 def _activity(
@@ -1658,8 +1646,8 @@ def ladder_inputs(
     ids = _distinct_ids(customer_ids, "customer_ids")
     if not records:
         return LadderInputs(
-            member=_readonly(np.zeros(ids.size, dtype=np.bool_)),
-            n_referrals=_readonly(np.zeros(ids.size, dtype=np.int64)),
+            member=_ro(np.zeros(ids.size, dtype=np.bool_)),
+            n_referrals=_ro(np.zeros(ids.size, dtype=np.int64)),
         )
     record_ids = _distinct_ids([c.id for c in records], "customers' ids")
     is_member = np.array(
@@ -1679,8 +1667,8 @@ def ladder_inputs(
     member_by_code = np.zeros(n_unique, dtype=np.bool_)
     member_by_code[rec_codes] = is_member
     return LadderInputs(
-        member=_readonly(member_by_code[id_codes]),
-        n_referrals=_readonly(referral_counts(ids, referrers)),
+        member=_ro(member_by_code[id_codes]),
+        n_referrals=_ro(referral_counts(ids, referrers)),
     )
 
 

@@ -18,8 +18,10 @@ import attrs
 import numpy as np
 
 from crmcore import _validation as v
+from crmcore._periods import period_start
 from crmcore._tdist import normal_ppf
 from crmcore._typing import ArrayLike, BoolArray, DatetimeArray, FloatArray, IntArray
+from crmcore._validation import readonly as _ro
 from crmcore.errors import InputError, InputTypeError
 from crmcore.records import Relationship
 from crmcore.summary import PERIODS, CustomerSummary, period_index
@@ -48,11 +50,6 @@ CohortPeriod = Literal["h", "D", "W", "M", "Y"]
 TenureUnit = Literal["h", "D", "W"]
 _NS = "datetime64[ns]"
 _UNIT_NS = {"h": 3_600 * 10**9, "D": 86_400 * 10**9, "W": 7 * 86_400 * 10**9}
-
-
-def _readonly(arr: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    arr.flags.writeable = False
-    return arr
 
 
 def _is_scalar(x: object) -> bool:
@@ -368,14 +365,6 @@ def _period_index(times: DatetimeArray, period: str) -> IntArray:
     return lookup[days - lo]
 
 
-def _period_start(index: IntArray, period: str) -> DatetimeArray:
-    if period == "W":
-        # period_index counts Monday-starting weeks; day 4 (1970-01-05) is a Monday.
-        return (index * 7 - 3).astype("datetime64[D]").astype(_NS)
-    unit = {"h": "datetime64[h]", "D": "datetime64[D]", "M": "datetime64[M]", "Y": "datetime64[Y]"}
-    return index.astype(unit[period]).astype(_NS)
-
-
 @attrs.frozen(kw_only=True, eq=False)
 class CohortMatrix:
     """Customers active by acquisition cohort × periods since acquisition.
@@ -498,11 +487,11 @@ def _cohort_result(
     base = np.where(observable, sizes[:, None], 0).sum(axis=0)
     # Every column is observable for the oldest cohort, so base > 0.
     return CohortMatrix(
-        cohorts=_readonly(_period_start(labels, period)),
-        sizes=_readonly(sizes),
-        counts=_readonly(counts),
-        rates=_readonly(rates),
-        column_means=_readonly(kept / base),
+        cohorts=_ro(period_start(labels, period)),
+        sizes=_ro(sizes),
+        counts=_ro(counts),
+        rates=_ro(rates),
+        column_means=_ro(kept / base),
         period=period,
         as_of=as_of,
     )
@@ -760,11 +749,11 @@ def kaplan_meier(
     survival = np.cumprod(1.0 - deaths / at_risk).astype(np.float64)
     interval = _loglog_interval(survival, at_risk, deaths, level)
     return SurvivalCurve(
-        times=_readonly(np.asarray(times, dtype=np.float64)),
-        survival=_readonly(survival),
-        interval=_readonly(interval),
-        at_risk=_readonly(at_risk),
-        events=_readonly(deaths),
+        times=_ro(np.asarray(times, dtype=np.float64)),
+        survival=_ro(survival),
+        interval=_ro(interval),
+        at_risk=_ro(at_risk),
+        events=_ro(deaths),
         n=n,
         max_duration=float(t.max()),
         confidence=level,
@@ -1120,10 +1109,10 @@ def _tenure(
     span = (end - start).astype(np.int64)
     index = np.flatnonzero(keep).astype(np.int64)
     return Tenure(
-        durations=_readonly(span[keep] / _UNIT_NS[unit]),
-        events=_readonly(event[keep]),
-        index=_readonly(index),
-        customer_ids=None if ids is None else _readonly(ids[keep]),
+        durations=_ro(span[keep] / _UNIT_NS[unit]),
+        events=_ro(event[keep]),
+        index=_ro(index),
+        customer_ids=None if ids is None else _ro(ids[keep]),
         time_unit=unit,
         as_of=cut,
     )
@@ -1245,10 +1234,10 @@ def retention_economics(
     kept = (1.0 - churn) ** t
     profit = m * kept / (1.0 + d) ** t
     return RetentionEconomics(
-        years=_readonly(t),
-        customers=_readonly(kept),
-        profit=_readonly(profit),
-        cumulative_profit=_readonly(np.cumsum(profit) - cost),
+        years=_ro(t),
+        customers=_ro(kept),
+        profit=_ro(profit),
+        cumulative_profit=_ro(np.cumsum(profit) - cost),
         churn_rate=churn,
         margin=m,
         acquisition_cost=cost,

@@ -17,6 +17,7 @@ import numpy as np
 
 from crmcore import _validation as v
 from crmcore._typing import ArrayLike, BoolArray, FloatArray, IntArray
+from crmcore._validation import readonly as _ro
 from crmcore.errors import InputError, InputTypeError
 from crmcore.metrics.value import _factorize_labels, _run_starts
 from crmcore.records import InteractionKind
@@ -32,11 +33,6 @@ __all__ = [
 
 _DAY_NS = 86_400 * 10**9
 _MARKETING_CODE = KIND_CODES[InteractionKind.MARKETING]
-
-
-def _readonly(arr: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    arr.flags.writeable = False
-    return arr
 
 
 def _plain(value: Any) -> Any:
@@ -271,16 +267,16 @@ def co_purchase(
     rank = np.lexsort((b, a, -lift, -n_ab))
     a, b, n_ab, n_a, n_b, lift = a[rank], b[rank], n_ab[rank], n_a[rank], n_b[rank], lift[rank]
     return CoPurchase(
-        items=_readonly(items.copy()),
-        item_baskets=_readonly(item_baskets),
+        items=_ro(items.copy()),
+        item_baskets=_ro(item_baskets),
         n_baskets=n_baskets,
-        item_a=_readonly(items[a]),
-        item_b=_readonly(items[b]),
-        n_together=_readonly(n_ab),
-        support=_readonly(n_ab / float(n_baskets)),
-        confidence_a_to_b=_readonly(n_ab / n_a),
-        confidence_b_to_a=_readonly(n_ab / n_b),
-        lift=_readonly(lift),
+        item_a=_ro(items[a]),
+        item_b=_ro(items[b]),
+        n_together=_ro(n_ab),
+        support=_ro(n_ab / float(n_baskets)),
+        confidence_a_to_b=_ro(n_ab / n_a),
+        confidence_b_to_a=_ro(n_ab / n_b),
+        lift=_ro(lift),
         basket=basket,
     )
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from crmcore import _validation as v
 from crmcore._typing import ArrayLike, BoolArray, FloatArray, IntArray
+from crmcore._validation import readonly as _ro
 from crmcore.errors import InputError, InputTypeError
 from crmcore.records import InteractionKind
 from crmcore.summary import PERIODS, CustomerSummary, period_index
@@ -53,11 +54,6 @@ StrArray = np.ndarray[Any, np.dtype[np.str_]]
 #: Relative tolerance of the comparisons of cumulative shares with cutoffs.
 _REL_TOL = 1e-12
 _DAY_NS = 86_400 * 10**9
-
-
-def _readonly(arr: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    arr.flags.writeable = False
-    return arr
 
 
 def _value_column(
@@ -300,11 +296,11 @@ def abc_classes(
     counts = np.array([n_a, n_ab - n_a, x.size - n_ab], dtype=np.int64)
     sums = np.array([desc[:n_a].sum(), desc[n_a:n_ab].sum(), desc[n_ab:].sum()], dtype=np.float64)
     return AbcResult(
-        labels=_readonly(labels),
-        shares=_readonly(shares),
+        labels=_ro(labels),
+        shares=_ro(shares),
         cutoffs=(a, b),
-        class_counts=_readonly(counts),
-        class_shares=_readonly(sums / total),
+        class_counts=_ro(counts),
+        class_shares=_ro(sums / total),
     )
 
 
@@ -377,7 +373,7 @@ def lorenz_curve(values: ArrayLike | CustomerSummary) -> LorenzCurve:
     np.cumsum(np.sort(x), out=cum[1:])
     value_share = cum / cum[-1]
     population = np.arange(x.size + 1, dtype=np.float64) / x.size
-    return LorenzCurve(population_share=_readonly(population), value_share=_readonly(value_share))
+    return LorenzCurve(population_share=_ro(population), value_share=_ro(value_share))
 
 
 def pareto_share(values: ArrayLike | CustomerSummary, *, top: float = 0.2) -> float:
@@ -620,7 +616,7 @@ def spend_tiers(
     labels = np.full(spend.size, "ordinary", dtype="<U8")
     labels[(spend >= thresholds.silver_spend) & (freq >= thresholds.silver_frequency)] = "silver"
     labels[(spend >= thresholds.vip_spend) & (freq >= thresholds.vip_frequency)] = "vip"
-    return _readonly(labels)
+    return _ro(labels)
 
 
 #: The customer pyramid of Curry & Curry (2000): top 1%, big 4%, medium 15%,
@@ -767,11 +763,11 @@ def pyramid(
     counts = np.bincount(codes, minlength=len(names)).astype(np.int64)
     totals = np.bincount(codes, weights=x, minlength=len(names))
     return PyramidResult(
-        labels=_readonly(labels),
+        labels=_ro(labels),
         band_names=names,
-        counts=_readonly(counts),
-        totals=_readonly(totals),
-        value_shares=_readonly(totals / total),
+        counts=_ro(counts),
+        totals=_ro(totals),
+        value_shares=_ro(totals / total),
     )
 
 
@@ -881,10 +877,10 @@ def value_matrix(
     labels = np.asarray(VALUE_QUADRANTS)[codes]
     counts = np.bincount(codes, minlength=4).astype(np.int64)
     return ValueMatrix(
-        labels=_readonly(labels),
+        labels=_ro(labels),
         current_split=cs,
         potential_split=ps,
-        counts=_readonly(counts),
+        counts=_ro(counts),
     )
 
 
@@ -1119,11 +1115,11 @@ def buyer_type(
     labels[~bought] = "no_purchase"
     return BuyerTypes(
         customer_ids=table.customer_ids,
-        labels=_readonly(labels),
-        median_days_after_launch=_readonly(median_delay),
-        n_launched_products=_readonly(n_launched),
-        discount_share=_readonly(share),
-        n_purchases=_readonly(n_purchases),
+        labels=_ro(labels),
+        median_days_after_launch=_ro(median_delay),
+        n_launched_products=_ro(n_launched),
+        discount_share=_ro(share),
+        n_purchases=_ro(n_purchases),
     )
 
 
@@ -1278,9 +1274,9 @@ def historical_value(
     n_rows = np.bincount(cust, minlength=n_c).astype(np.int64)
     return HistoricalValue(
         customer_ids=table.customer_ids,
-        realised=_readonly(realised),
-        value=_readonly(compounded),
-        n_rows=_readonly(n_rows),
+        realised=_ro(realised),
+        value=_ro(compounded),
+        n_rows=_ro(n_rows),
         rate=r,
         period=period,
     )

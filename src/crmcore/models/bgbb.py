@@ -29,6 +29,7 @@ from scipy import special as sc
 
 from crmcore import _validation as v
 from crmcore._typing import ArrayLike, FloatArray, IntArray
+from crmcore._validation import readonly as _ro
 from crmcore.errors import InputError, InputTypeError
 from crmcore.models._mle import MleResult, maximize_likelihood, positive_param
 from crmcore.summary import CompressedHistories, DiscreteSummary, compress
@@ -240,7 +241,7 @@ def fit(
     return BgBbFit(
         params=BgBbParams(**dict(zip(_NAMES, res.estimates, strict=True))),
         standard_errors=BgBbParams(**dict(zip(_NAMES, res.standard_errors, strict=True))),
-        covariance=_readonly(res.covariance),
+        covariance=_ro(res.covariance),
         log_likelihood=res.log_likelihood,
         n_customers=data.n_customers,
         converged=res.converged,
@@ -589,11 +590,6 @@ def purchase_probability(params: BgBbParams, k: ArrayLike, n_periods: ArrayLike)
 
 
 # --------------------------------------------------------------------------- input helpers
-
-
-def _readonly(arr: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    arr.flags.writeable = False
-    return arr
 
 
 def _check_params(params: object) -> None:

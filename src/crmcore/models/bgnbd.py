@@ -31,6 +31,7 @@ from scipy import special as sc
 
 from crmcore import _validation as v
 from crmcore._typing import ArrayLike, FloatArray
+from crmcore._validation import readonly as _ro
 from crmcore.errors import InputError, InputTypeError
 from crmcore.models._mle import (
     MleResult,
@@ -265,7 +266,7 @@ def fit(
     return BgNbdFit(
         params=BgNbdParams(**dict(zip(_NAMES, res.estimates, strict=True))),
         standard_errors=BgNbdParams(**dict(zip(_NAMES, res.standard_errors, strict=True))),
-        covariance=_readonly(res.covariance),
+        covariance=_ro(res.covariance),
         log_likelihood=res.log_likelihood,
         n_customers=data.n_customers,
         converged=res.converged,
@@ -672,11 +673,6 @@ def purchase_probability(params: BgNbdParams, n: ArrayLike, t: ArrayLike) -> Any
 
 
 # --------------------------------------------------------------------------- input helpers
-
-
-def _readonly(arr: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    arr.flags.writeable = False
-    return arr
 
 
 def _check_params(params: object, cls: type) -> None:

@@ -40,7 +40,9 @@ import numpy as np
 from scipy import stats
 
 from crmcore import _validation as v
+from crmcore._periods import period_start, unit_factor
 from crmcore._typing import ArrayLike, DatetimeArray, FloatArray, IntArray
+from crmcore._validation import readonly as _ro
 from crmcore.errors import InputError, InputTypeError
 from crmcore.models import bgnbd
 from crmcore.models.bgnbd import BgNbdFit
@@ -60,8 +62,6 @@ __all__ = [
 ]
 
 Discounting = Literal["discrete", "continuous"]
-_HOURS = {"h": 1, "D": 24, "W": 168}
-_MONTHS = {"M": 1, "Y": 12}
 
 
 class PurchaseFit(Protocol):
@@ -330,11 +330,11 @@ def customer_lifetime_value(
     spend_all[buyers] = spend
     return CustomerLifetimeValue(
         customer_ids=summary.customer_ids,
-        clv=_readonly(value),
-        expected_purchases=_readonly(total),
-        expected_spend=_readonly(spend_all),
-        step_ends=_readonly(ends),
-        discount_factors=_readonly(factors),
+        clv=_ro(value),
+        expected_purchases=_ro(total),
+        expected_spend=_ro(spend_all),
+        step_ends=_ro(ends),
+        discount_factors=_ro(factors),
         horizon=h,
         step=st,
         discount_rate=rate,
@@ -458,10 +458,10 @@ def holdout_comparison(
         mean_a = np.where(counts > 0, sum_a / np.maximum(counts, 1), 0.0)
         mean_e = np.where(counts > 0, sum_e / np.maximum(counts, 1), 0.0)
     return HoldoutComparison(
-        frequency=_readonly(np.arange(k_max + 1, dtype=np.int64)),
-        n_customers=_readonly(counts.astype(np.int64)),
-        actual=_readonly(mean_a),
-        expected=_readonly(mean_e),
+        frequency=_ro(np.arange(k_max + 1, dtype=np.int64)),
+        n_customers=_ro(counts.astype(np.int64)),
+        actual=_ro(mean_a),
+        expected=_ro(mean_e),
         actual_total=float(actual.sum()),
         expected_total=float(expected.sum()),
         duration=dur,
@@ -547,9 +547,9 @@ def frequency_histogram(
     dof = max(k_max + 1 - 1 - n_params, 0)
     p_value = float(stats.chi2.sf(chi2, dof)) if dof > 0 else 1.0
     return FrequencyHistogram(
-        frequency=_readonly(np.arange(k_max + 1, dtype=np.int64)),
-        actual=_readonly(actual),
-        expected=_readonly(expected),
+        frequency=_ro(np.arange(k_max + 1, dtype=np.int64)),
+        actual=_ro(actual),
+        expected=_ro(expected),
         chi_square=chi2,
         degrees_of_freedom=dof,
         p_value=p_value,
@@ -624,7 +624,7 @@ def tracking(
         raise InputTypeError(f"table must be an InteractionTable, got {type(table).__name__}")
     v.check_choice(period, "period", PERIODS)
     v.check_choice(time_unit, "time_unit", PERIODS)
-    factor = _unit_factor(period, time_unit)
+    factor = unit_factor(period, time_unit)
     end_ts = v.as_timestamp(observation_end, "observation_end")
     end_p = int(period_index(end_ts, period))
     purchase = table.kinds == PURCHASE_CODE
@@ -648,12 +648,12 @@ def tracking(
     start_u = int(period_index(_period_start(int(first_p.min()), period), time_unit))
     end_u = int(period_index(end_ts, time_unit))
     units = np.arange(start_u, end_u + 1)
-    unit_starts = _unit_starts(units, time_unit)
-    next_starts = _unit_starts(units + 1, time_unit)
+    unit_starts = period_start(units, time_unit)
+    next_starts = period_start(units + 1, time_unit)
     last_p = period_index(next_starts, period) - 1  # last period inside each unit
     last_p = np.minimum(last_p, end_p)
     # actual repeat occasions per reporting period
-    rep_unit = period_index(_period_starts(repeat_p, period), time_unit) - start_u
+    rep_unit = period_index(period_start(repeat_p, period), time_unit) - start_u
     actual = np.bincount(rep_unit, minlength=units.size).astype(np.float64)[: units.size]
     # expected: cohorts by first period
     cohort_p, cohort_n = np.unique(first_p, return_counts=True)
@@ -665,11 +665,11 @@ def tracking(
     expected_cum = e @ cohort_n.astype(np.float64)
     actual_cum = np.cumsum(actual)
     return Tracking(
-        period_start=_readonly(unit_starts),
-        actual_incremental=_readonly(actual),
-        expected_incremental=_readonly(np.diff(expected_cum, prepend=0.0)),
-        actual_cumulative=_readonly(actual_cum),
-        expected_cumulative=_readonly(expected_cum),
+        period_start=_ro(unit_starts),
+        actual_incremental=_ro(actual),
+        expected_incremental=_ro(np.diff(expected_cum, prepend=0.0)),
+        actual_cumulative=_ro(actual_cum),
+        expected_cumulative=_ro(expected_cum),
         n_customers=int(first_p.size),
         time_unit=time_unit,
         period=period,
@@ -679,33 +679,5 @@ def tracking(
 # --------------------------------------------------------------------------- helpers
 
 
-def _readonly(arr: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    arr.flags.writeable = False
-    return arr
-
-
-def _unit_factor(period: str, time_unit: str) -> float:
-    """Length of one ``period`` in ``time_unit`` (hours/days/weeks or months/years)."""
-    if period in _HOURS and time_unit in _HOURS:
-        return _HOURS[period] / _HOURS[time_unit]
-    if period in _MONTHS and time_unit in _MONTHS:
-        return _MONTHS[period] / _MONTHS[time_unit]
-    raise InputError(
-        f"time_unit {time_unit!r} does not divide period {period!r} exactly: hours, days and "
-        "weeks mix with each other, months and years with each other"
-    )
-
-
-def _unit_starts(index: IntArray, unit: str) -> DatetimeArray:
-    if unit == "W":  # ISO weeks start on Monday; period_index("W") counts from 1969-12-29
-        return (index * 7 - 3).astype("datetime64[D]").astype("datetime64[ns]")
-    names = {"h": "datetime64[h]", "D": "datetime64[D]", "M": "datetime64[M]", "Y": "datetime64[Y]"}
-    return index.astype(names[unit]).astype("datetime64[ns]")
-
-
 def _period_start(index: int, period: str) -> np.datetime64:
-    return np.datetime64(_unit_starts(np.array([index]), period)[0], "ns")
-
-
-def _period_starts(index: IntArray, period: str) -> DatetimeArray:
-    return _unit_starts(index, period)
+    return np.datetime64(period_start(np.array([index]), period)[0], "ns")

@@ -21,14 +21,13 @@ Examples
 
 from __future__ import annotations
 
-from typing import Any
-
 import attrs
 import numpy as np
 from scipy import special as sc
 
 from crmcore import _validation as v
 from crmcore._typing import ArrayLike, FloatArray
+from crmcore._validation import readonly as _ro
 from crmcore.errors import InputError, InputTypeError
 from crmcore.models._mle import (
     Objective,
@@ -229,7 +228,7 @@ def fit(
     return GammaGammaFit(
         params=GammaGammaParams(**dict(zip(_NAMES, res.estimates, strict=True))),
         standard_errors=GammaGammaParams(**dict(zip(_NAMES, res.standard_errors, strict=True))),
-        covariance=_readonly(res.covariance),
+        covariance=_ro(res.covariance),
         log_likelihood=res.log_likelihood,
         n_customers=total_w,
         converged=res.converged,
@@ -426,11 +425,6 @@ def expected_spend(params: GammaGammaParams) -> float:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _readonly(arr: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    arr.flags.writeable = False
-    return arr
 
 
 def _check_params(params: object) -> None:

@@ -25,6 +25,7 @@ import numpy as np
 
 from crmcore import _validation as v
 from crmcore._typing import ArrayLike, FloatArray
+from crmcore._validation import readonly as _ro
 from crmcore.errors import InputError
 from crmcore.models._mle import positive_param, prepare_histories
 from crmcore.models.bgnbd import (
@@ -39,7 +40,6 @@ from crmcore.models.bgnbd import (
     _objective,
     _pmf,
     _probability_alive,
-    _readonly,
     _times,
     _unconditional_expectation,
 )
@@ -268,7 +268,7 @@ def fit(
     return MbgNbdFit(
         params=MbgNbdParams(**dict(zip(_NAMES, res.estimates, strict=True))),
         standard_errors=MbgNbdParams(**dict(zip(_NAMES, res.standard_errors, strict=True))),
-        covariance=_readonly(res.covariance),
+        covariance=_ro(res.covariance),
         log_likelihood=res.log_likelihood,
         n_customers=data.n_customers,
         converged=res.converged,

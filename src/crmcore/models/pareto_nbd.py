@@ -40,6 +40,7 @@ from scipy import special as sc
 
 from crmcore import _validation as v
 from crmcore._typing import ArrayLike, FloatArray, IntArray
+from crmcore._validation import readonly as _ro
 from crmcore.errors import ConvergenceError, InputError, InputTypeError
 from crmcore.models._mle import (
     MleResult,
@@ -288,7 +289,7 @@ def fit(
     return ParetoNbdFit(
         params=ParetoNbdParams(**dict(zip(_NAMES, res.estimates, strict=True))),
         standard_errors=ParetoNbdParams(**dict(zip(_NAMES, res.standard_errors, strict=True))),
-        covariance=_readonly(res.covariance),
+        covariance=_ro(res.covariance),
         log_likelihood=res.log_likelihood,
         n_customers=data.n_customers,
         converged=res.converged,
@@ -752,11 +753,6 @@ def purchase_probability(params: ParetoNbdParams, n: ArrayLike, t: ArrayLike) ->
 
 
 # --------------------------------------------------------------------------- input helpers
-
-
-def _readonly(arr: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    arr.flags.writeable = False
-    return arr
 
 
 def _check_params(params: object) -> None:

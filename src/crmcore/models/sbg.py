@@ -29,6 +29,7 @@ from scipy import special as sc
 
 from crmcore import _validation as v
 from crmcore._typing import ArrayLike, FloatArray
+from crmcore._validation import readonly as _ro
 from crmcore.errors import ConvergenceError, InputError
 from crmcore.models._mle import maximize_likelihood, positive_param
 
@@ -225,7 +226,7 @@ def fit(alive: ArrayLike, *, initial: SbgParams | None = None) -> SbgFit:
     return SbgFit(
         params=SbgParams(**dict(zip(_NAMES, res.estimates, strict=True))),
         standard_errors=SbgParams(**dict(zip(_NAMES, res.standard_errors, strict=True))),
-        covariance=_readonly(res.covariance),
+        covariance=_ro(res.covariance),
         log_likelihood=res.log_likelihood,
         n_customers=float(counts[0]),
         converged=res.converged,
@@ -521,11 +522,6 @@ def discounted_expected_residual_lifetime(
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _readonly(arr: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    arr.flags.writeable = False
-    return arr
 
 
 def _check_params(params: object) -> None:
