@@ -1,7 +1,7 @@
 """Side-by-side comparison of crmcore with the ``lifetimes`` package.
 
 Run with ``python benchmarks/compare_lifetimes.py [--customers N]
-[--pareto-customers M] [--lifetimes-python PATH]``.
+[--pareto-customers M] [--repeat K] [--lifetimes-python PATH]``.
 
 Both libraries get the same simulated histories (weekly time unit; recency
 and T rounded down to whole days, as :mod:`benchmarks.bench_models` does):
@@ -15,9 +15,16 @@ and T rounded down to whole days, as :mod:`benchmarks.bench_models` does):
   smaller default).
 
 crmcore runs in this process. lifetimes is not a dependency of crmcore and is
-never imported here: it runs in a subprocess with another interpreter (a
-separate venv, by default ``/tmp/ltvenv/bin/python``), reading the histories
-from ``.npy`` files and writing its timings, estimates and predictions back.
+never imported here: it runs in a subprocess with another interpreter, reading
+the histories from ``.npy`` files and writing its timings, estimates and
+predictions back. That interpreter lives in a virtual environment this script
+builds itself on its first run, in ``benchmarks/.peer-envs/lifetimes-0.11.3/``
+(ignored by git), with lifetimes and every package it needs pinned in
+:data:`LIFETIMES_REQUIREMENTS`; later runs reuse it, and a change of the pins
+rebuilds it. Building needs the package index (about 100 MB of wheels) and a
+Python for which the pinned wheels exist (3.11 or 3.12; the environment is
+made with the interpreter running this script). ``--lifetimes-python PATH``
+uses another interpreter that has lifetimes instead.
 Every timing is the best of ``--repeat`` runs (wall clock); each library's
 predictions use its own estimates. lifetimes is called with its defaults
 (``penalizer_coef=0``, its own optimiser settings).
@@ -34,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -56,6 +64,22 @@ CLV_MONTHS = 12
 WEEKS_PER_MONTH = 4.345  # lifetimes' factor for freq="W"
 MONTHLY_RATE = 0.01
 WEEKLY_RATE = (1.0 + MONTHLY_RATE) ** (1.0 / WEEKS_PER_MONTH) - 1.0
+
+# The peer's environment: lifetimes 0.11.3 (its last release) and the versions of everything it
+# imports, pinned so that the figures of benchmarks/README.md can be measured again.
+LIFETIMES_REQUIREMENTS = (
+    "lifetimes==0.11.3",
+    "numpy==1.26.4",
+    "scipy==1.11.4",
+    "pandas==2.1.4",
+    "autograd==1.7.0",
+    "dill==0.3.8",
+    "python-dateutil==2.9.0.post0",
+    "pytz==2024.1",
+    "tzdata==2024.1",
+    "six==1.16.0",
+)
+PEER_ENVS = Path(__file__).resolve().parent / ".peer-envs"
 
 BG_NAMES = ("r", "alpha", "a", "b")
 PNBD_NAMES = ("r", "alpha", "s", "beta")
@@ -206,6 +230,32 @@ def run_crmcore(data: dict[str, np.ndarray], repeat: int) -> dict[str, Any]:
     }
 
 
+def peer_python(envs: Path = PEER_ENVS) -> Path:
+    """Return the interpreter of the pinned lifetimes environment, building it on first use.
+
+    The environment is ``envs/lifetimes-0.11.3``; the file ``requirements.txt`` in it records the
+    pins it was built with, and is written last, so a build that was interrupted or made with
+    other pins is thrown away and made again.
+    """
+    env = envs / "lifetimes-0.11.3"
+    python = env / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
+    pins = "\n".join(LIFETIMES_REQUIREMENTS) + "\n"
+    record = env / "requirements.txt"
+    if python.exists() and record.exists() and record.read_text() == pins:
+        return python
+    if env.exists():
+        shutil.rmtree(env)
+    print(f"building the lifetimes environment in {env} (first run only) ...", flush=True)
+    subprocess.run([sys.executable, "-m", "venv", str(env)], check=True)
+    wanted = env / "requirements.in"
+    wanted.write_text(pins)
+    pip = [str(python), "-m", "pip", "--disable-pip-version-check"]
+    subprocess.run([*pip, "install", "--quiet", "-r", str(wanted)], check=True)
+    subprocess.run([*pip, "check"], check=True)
+    record.write_text(pins)
+    return python
+
+
 def run_lifetimes(
     python: str, data: dict[str, np.ndarray], repeat: int, workdir: Path
 ) -> dict[str, Any] | None:
@@ -329,8 +379,14 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--pareto-customers", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=2, help="runs per timing (best is kept)")
-    parser.add_argument("--lifetimes-python", default="/tmp/ltvenv/bin/python")
+    parser.add_argument(
+        "--lifetimes-python",
+        default=None,
+        help="an interpreter with lifetimes installed (default: build and use the pinned "
+        "environment in benchmarks/.peer-envs/)",
+    )
     args = parser.parse_args()
+    python = args.lifetimes_python or str(peer_python())
     n, n_p = args.customers, args.pareto_customers
     data = simulate(n, n_p)
     print(
@@ -340,7 +396,7 @@ def main() -> None:
     )
     cr = run_crmcore(data, args.repeat)
     with tempfile.TemporaryDirectory() as tmp:
-        lt = run_lifetimes(args.lifetimes_python, data, args.repeat, Path(tmp))
+        lt = run_lifetimes(python, data, args.repeat, Path(tmp))
     if lt is not None:
         print(f"lifetimes {lt['version']} (numpy {lt['numpy']}, pandas {lt['pandas']})\n")
     print_times(cr, lt, n, n_p)

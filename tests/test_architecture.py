@@ -1,4 +1,4 @@
-"""Architecture rules of DESIGN.md, checked by parsing the imports of every module."""
+"""The layers of docs/explanation/design.md, checked by parsing the imports of every module."""
 
 from __future__ import annotations
 

@@ -4,16 +4,32 @@
 - every figure a page embeds exists;
 - every public name is mentioned in the API reference (docs/api/), so that a
   new public function without documentation fails here;
-- the Python code blocks of the tutorial, how-to and explanation pages run.
+- the Python code blocks of every page run, in order and in one namespace, and
+  every ``print`` in them prints what the comment on its line says.
+
+The comparison of printed output with comments is shared with tests/test_readme.py
+(:func:`run_blocks`): a ``print(...)`` line of a block must carry a ``# ...``
+comment (it may go on over the comment-only lines right below), and the words and
+numbers that the call prints, punctuation aside, must appear in that order in the
+comment. Numbers match within one unit of the last digit the comment shows (or
+1e-9 relative), so that a figure rounded on another machine still matches; other
+words match exactly. A print called several times (in a loop) must have all its
+output in the comment.
 """
 
 from __future__ import annotations
 
+import ast
+import builtins
 import contextlib
 import importlib
 import io
+import math
 import re
+import sys
+import tokenize
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -162,19 +178,132 @@ def runnable_pages() -> list[Path]:
     return [p for p in pages() if p.name not in NOT_RUNNABLE and PYTHON_BLOCK.search(p.read_text())]
 
 
+# Numbers (with sign, decimals, exponent) and words; punctuation and spaces are not compared.
+TOKEN = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[^\W\d]\w*")
+NUMERIC = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+def tokens(text: str) -> list[str]:
+    return TOKEN.findall(text)
+
+
+def same_token(printed: str, stated: str) -> bool:
+    """Whether a printed token matches the comment's, numbers within the comment's precision."""
+    if not (NUMERIC.fullmatch(printed) and NUMERIC.fullmatch(stated)):
+        return printed == stated
+    a, b = float(printed), float(stated)
+    mantissa = re.split(r"[eE]", stated)[0]
+    decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
+    exponent = int(re.split(r"[eE]", stated)[1]) if re.search(r"[eE]", stated) else 0
+    unit = 10.0 ** (exponent - decimals)
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=unit * 1.000001)
+
+
+def says(comment: str, printed: str) -> bool:
+    """Whether the printed tokens appear, in order and adjacent, among the comment's."""
+    want, have = tokens(printed), tokens(comment)
+    if not want:
+        return True
+    return any(
+        all(same_token(w, h) for w, h in zip(want, have[i : i + len(want)], strict=True))
+        for i in range(len(have) - len(want) + 1)
+    )
+
+
+def python_blocks(text: str) -> Iterator[tuple[int, str]]:
+    """The ```python blocks of a Markdown text, with the line number where each starts."""
+    for match in PYTHON_BLOCK.finditer(text):
+        yield text.count("\n", 0, match.start(1)) + 1, match.group(1)
+
+
+def print_comments(code: str) -> dict[tuple[int, int], str]:
+    """Map each ``print(...)`` call's line range to its comment ('' when it has none)."""
+    lines = code.splitlines()
+    comments: dict[int, str] = {}
+    for tok in tokenize.generate_tokens(io.StringIO(code).readline):
+        if tok.type == tokenize.COMMENT:
+            comments[tok.start[0]] = tok.string[1:].strip()
+    out: dict[tuple[int, int], str] = {}
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "print":
+            first, last = node.lineno, node.end_lineno or node.lineno
+            parts = [comments[n] for n in range(first, last + 1) if n in comments]
+            below = last + 1  # comment-only lines right below continue the comment
+            while below <= len(lines) and lines[below - 1].lstrip().startswith("#"):
+                parts.append(comments.get(below, ""))
+                below += 1
+            out[first, last] = " ".join(parts)
+    return out
+
+
+def recorder(
+    name: str, calls: dict[tuple[int, int], str], printed: dict[tuple[int, int], list[str]]
+) -> object:
+    """A ``print`` that files its output under the print call of block ``name`` it came from."""
+
+    def recording_print(*args: object, **kwargs: object) -> None:
+        if kwargs.get("file") not in (None, sys.stdout):
+            builtins.print(*args, **kwargs)  # type: ignore[call-overload]
+            return
+        out = io.StringIO()
+        builtins.print(*args, **{**kwargs, "file": out})  # type: ignore[call-overload]
+        frame = sys._getframe(1)
+        while frame is not None and frame.f_code.co_filename != name:
+            frame = frame.f_back  # type: ignore[assignment]
+        line = frame.f_lineno if frame is not None else 0
+        spans = [s for s in calls if s[0] <= line <= s[1]]
+        if spans:
+            printed[min(spans, key=lambda s: s[1] - s[0])].append(out.getvalue())
+
+    return recording_print
+
+
+def run_blocks(source: Path, namespace: dict[str, object]) -> list[str]:
+    """Run the ```python blocks of ``source`` in order in ``namespace``; return the mismatches.
+
+    A mismatch is a print without a comment, or one whose output the comment does not say.
+    Everything the blocks write to stdout is captured, so that nothing reaches the test log.
+    """
+    problems: list[str] = []
+    for start, code in python_blocks(source.read_text(encoding="utf-8")):
+        name = f"{source.name}, line {start}"
+        calls = print_comments(code)
+        printed: dict[tuple[int, int], list[str]] = {span: [] for span in calls}
+
+        namespace["print"] = recorder(name, calls, printed)
+        with contextlib.redirect_stdout(io.StringIO()):
+            exec(compile(code, name, "exec"), namespace)
+        for (first, _last), comment in calls.items():
+            output = "".join(printed[first, _last])
+            where = f"{source.name}:{start + first - 1}"
+            if not comment:
+                problems.append(f"{where}: print without a comment saying what it prints")
+            elif not says(comment, output):
+                problems.append(f"{where}: printed {output.strip()!r}, comment says {comment!r}")
+    return problems
+
+
+def test_says_compares_numbers_within_the_last_shown_digit() -> None:
+    assert says("r, alpha, a, b: [0.252 5.    1.067 3.696]", "[0.253 5.    1.067 3.696]\n")
+    assert not says("[0.252 5.    1.067 3.696]", "[0.254 5.    1.067 3.696]\n")
+    assert says("1663 True", "1663 True\n")
+    assert not says("1663 True", "1663 False\n")
+    assert says("0.8083333333333333: (1150 - 180) / 1200", "0.8083333333333333\n")
+    assert not says("[1 0 0]", "[1 0]\n[0]\n[5]\n")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("page", runnable_pages(), ids=lambda p: p.relative_to(DOCS).as_posix())
-def test_code_blocks_run(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_code_blocks_print_what_their_comments_say(
+    page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Run a page's ```python blocks in order, in one namespace, as a reader would."""
     pytest.importorskip("scipy")
     monkeypatch.chdir(tmp_path)
     namespace: dict[str, object] = {"__name__": "__docs__"}
-    text = page.read_text(encoding="utf-8")
-    for i, match in enumerate(PYTHON_BLOCK.finditer(text)):
-        code = compile(match.group(1), f"{page.relative_to(DOCS)} (block {i})", "exec")
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            # pages show these on purpose (tied RFM values)
-            warnings.filterwarnings("ignore", category=DataQualityWarning)
-            with contextlib.redirect_stdout(io.StringIO()):
-                exec(code, namespace)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        # pages show these on purpose (tied RFM values)
+        warnings.filterwarnings("ignore", category=DataQualityWarning)
+        problems = run_blocks(page, namespace)
+    assert not problems, "\n".join(problems)

@@ -5,7 +5,8 @@ change them with :func:`attrs.evolve`, which validates the new record again.
 Each record converts to and from a plain dict of JSON values (``to_dict`` /
 ``from_dict``). :func:`pseudonymize` and :func:`pseudonymize_ids` replace
 customer ids by keyed hashes so that analytics can run on data without
-identities. See CONCEPTS §1 and §7.
+identities. The CRM concepts behind each record are mapped in the docs page
+"CRM concepts and where they live".
 """
 
 from __future__ import annotations
@@ -95,7 +96,7 @@ class Channel(enum.StrEnum):
 
 
 class CustomerSource(enum.StrEnum):
-    """Where a customer stands in the value chain (CONCEPTS §1).
+    """Where a customer stands in the value chain.
 
     Examples
     --------
