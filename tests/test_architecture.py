@@ -145,3 +145,34 @@ def test_public_api_is_sorted_and_complete() -> None:
     assert crmcore.__all__ == sorted(crmcore.__all__)
     for name in crmcore.__all__:
         assert hasattr(crmcore, name), name
+
+
+def test_subpackages_reachable_as_attributes_without_importing_scipy_eagerly() -> None:
+    # `import crmcore` loads neither scipy nor crmcore.models; the first attribute access
+    # `crmcore.models.bgnbd` imports the model module (and scipy) on demand.
+    code = textwrap.dedent(
+        """
+        import sys
+        import crmcore
+        assert "scipy" not in sys.modules, "import crmcore imported scipy"
+        assert "crmcore.models" not in sys.modules
+        assert crmcore.metrics.nps is crmcore.metrics.satisfaction.nps
+        assert "scipy" not in sys.modules, "crmcore.metrics imported scipy"
+        fit_module = crmcore.models.bgnbd
+        assert fit_module is sys.modules["crmcore.models.bgnbd"]
+        assert callable(fit_module.fit)
+        assert "models" in dir(crmcore) and "bgnbd" in dir(crmcore.models)
+        try:
+            crmcore.no_such_module
+        except AttributeError as exc:
+            assert "no_such_module" in str(exc)
+        else:
+            raise AssertionError("unknown attribute did not raise AttributeError")
+        print("ok")
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("ok")

@@ -7,7 +7,9 @@ The forecast models live in :mod:`crmcore.models` (``pip install crmcore[models]
 
 from __future__ import annotations
 
+import importlib
 from importlib.metadata import PackageNotFoundError, version
+from types import ModuleType
 
 from .errors import (
     ConvergenceError,
@@ -76,3 +78,18 @@ __all__ = [
     "summarize",
     "summarize_discrete",
 ]
+
+# Subpackages reachable as attributes without importing them by hand
+# (``crmcore.models.bgnbd`` after a plain ``import crmcore``). They load on first
+# access, so ``import crmcore`` itself never imports scipy.
+_SUBMODULES = ("metrics", "models", "simulate", "summary", "table", "records", "errors")
+
+
+def __getattr__(name: str) -> ModuleType:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_SUBMODULES})

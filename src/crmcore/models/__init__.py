@@ -47,6 +47,9 @@ Examples
 
 from __future__ import annotations
 
+import importlib
+from types import ModuleType
+
 try:
     import scipy  # noqa: F401
 except ImportError as exc:
@@ -55,3 +58,17 @@ except ImportError as exc:
     ) from exc
 
 __all__: list[str] = []
+
+# The model modules load on first access, so ``crmcore.models.bgnbd`` works after
+# ``import crmcore.models`` (or a plain ``import crmcore``) without importing each by hand.
+_MODEL_MODULES = ("bgbb", "bgnbd", "clv", "gamma_gamma", "mbgnbd", "pareto_nbd", "sbg")
+
+
+def __getattr__(name: str) -> ModuleType:
+    if name in _MODEL_MODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_MODEL_MODULES})
