@@ -47,7 +47,7 @@ from crmcore.simulate import (
 Z = 4.5
 
 # r, alpha, a, b: the CDNOW BG/NBD estimates of Fader, Hardie & Lee (2005), Marketing
-# Science 24(2), table 1 (0.243, 4.414, 0.793, 2.426; see CDNOW_BGNBD_WEEKLY), rounded.
+# Science 24(2), 275-284 (0.243, 4.414, 0.793, 2.426; see CDNOW_BGNBD_WEEKLY), rounded.
 # The references below are closed forms evaluated at these values, not stored numbers.
 BG = (0.25, 4.0, 0.8, 2.5)
 PARETO = (0.55, 10.58, 0.61, 11.67)  # r, alpha, s, beta: CDNOW, Fader, Hardie & Lee (2005)
