@@ -9,7 +9,7 @@ from typing import Any, Literal
 import numpy as np
 
 from crmcore import _validation as val
-from crmcore._typing import FloatArray, IntArray
+from crmcore._typing import BoolArray, FloatArray, IntArray
 from crmcore.errors import InputError, InputTypeError
 from crmcore.records import Channel, InteractionKind
 from crmcore.table import KIND_CODES
@@ -25,6 +25,18 @@ _DAY_S = 86_400
 _MAX_POISSON_MEAN = 1e15
 #: Largest number of rows customer_base agrees to write.
 _MAX_ROWS = 2_000_000_000
+#: Largest ``n_customers`` a simulator accepts (every per-customer array has
+#: this length: 0.8 GB per float column at the bound).
+_MAX_CUSTOMERS = 100_000_000
+#: Largest number of periods (BG/BB opportunities, sBG renewals) a simulator
+#: accepts.
+_MAX_PERIODS = 1_000_000
+#: Longest span in days (100 years) of the calendar of ``customer_base``: from
+#: ``start`` to ``observation_end``, and every duration in days of its options.
+#: It keeps every time in nanoseconds far from the int64 limit.
+_MAX_DAYS = 36_525.0
+#: Largest number of products per category of a catalogue.
+_MAX_PRODUCTS_PER_CATEGORY = 100_000
 
 _PURCHASE = KIND_CODES[InteractionKind.PURCHASE]
 _SURVEY = KIND_CODES[InteractionKind.SURVEY]
@@ -151,8 +163,26 @@ def _days_to_ns(days: FloatArray) -> IntArray:
     return np.floor(days * _DAY_S).astype(np.int64) * _NS_PER_S
 
 
-def _iso(t: np.datetime64) -> str:
-    return str(t.astype("datetime64[s]"))
+def _iso(t: np.datetime64 | int) -> str:
+    """ISO text of a time in nanoseconds since the epoch, also beyond datetime64[ns]."""
+    i = int(t.astype(np.int64)) if isinstance(t, np.datetime64) else int(t)
+    if not _INT64_MIN < i <= _INT64_MAX:
+        return "a time beyond the range of datetime64[ns] (1677-09-22 to 2262-04-11)"
+    return str(np.datetime64(i, "ns").astype("datetime64[s]"))
+
+
+_INT64_MIN = int(np.iinfo(np.int64).min)
+_INT64_MAX = int(np.iinfo(np.int64).max)
+
+
+def _within(times: IntArray, delays: IntArray, end_i: int) -> BoolArray:
+    """Tell where ``times + delays <= end_i`` without int64 overflow (``times <= end_i``)."""
+    return delays <= end_i - times
+
+
+def _check_days(value: object, name: str, *, positive: bool = False) -> float:
+    """Check a duration in days: non-negative (or positive) and at most ``_MAX_DAYS``."""
+    return val.check_float(value, name, low=0.0, low_open=positive, high=_MAX_DAYS)
 
 
 def _check_amounts(amounts: FloatArray, owner: IntArray) -> None:

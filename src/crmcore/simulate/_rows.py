@@ -19,6 +19,7 @@ from ._common import (
     _COMPLAINT,
     _DAY_S,
     _MARKETING,
+    _MAX_DAYS,
     _MAX_ROWS,
     _NS_PER_S,
     _PURCHASE,
@@ -31,6 +32,7 @@ from ._common import (
     _check_shares,
     _days_to_ns,
     _uniform_open,
+    _within,
 )
 from .options import CampaignOptions, CatalogOptions, RefundOptions, SupportOptions, SurveyOptions
 
@@ -178,9 +180,9 @@ def _add_campaigns(
         # Campaign-induced purchases of contacted customers.
         treated = np.flatnonzero(selected & ~control)
         responds = treated[rng.random(treated.size) < c.incremental_purchase_probability]
-        when = send + _days_to_ns(rng.random(responds.size) * c.response_days)
-        keep = when <= end_i
-        responds, when = responds[keep], when[keep]
+        delay = _days_to_ns(rng.random(responds.size) * c.response_days)
+        keep = delay <= end_i - send
+        responds, when = responds[keep], send + delay[keep]
         with np.errstate(invalid="ignore", over="ignore"):
             amounts = rng.standard_gamma(p_shape, responds.size) * scale[responds]
         _check_amounts(amounts, responds)
@@ -320,9 +322,9 @@ def _add_refunds(
         cols = blocks.columns[i]
         assert blk.amounts is not None  # purchase blocks always carry amounts
         hit = np.flatnonzero(rng.random(blk.owner.size) < options.probability)
-        when = blk.times[hit] + _days_to_ns(_uniform_open(rng, hit.size) * options.delay_days)
-        keep = when <= end_i
-        hit, when = hit[keep], when[keep]
+        delay = _days_to_ns(_uniform_open(rng, hit.size) * options.delay_days)
+        keep = _within(blk.times[hit], delay, end_i)
+        hit, when = hit[keep], blk.times[hit[keep]] + delay[keep]
         columns: dict[str, np.ndarray[Any, Any]] = {
             name: cols[name][hit] for name in ("product", "category", "channels") if name in cols
         }
@@ -347,9 +349,9 @@ def _add_surveys(
     owner, times = _purchase_rows(blocks)
     answers = rng.random(owner.size) < options.response_rate
     who = owner[answers]
-    when = times[answers] + _days_to_ns(rng.random(who.size) * options.delay_days)
-    keep = when <= end_i
-    who, when = who[keep], when[keep]
+    delay = _days_to_ns(rng.random(who.size) * options.delay_days)
+    keep = _within(times[answers], delay, end_i)
+    who, when = who[keep], times[answers][keep] + delay[keep]
     lows = np.array([_SCALES[q][0] for q in options.questions], dtype=np.float64)
     highs = np.array([_SCALES[q][1] for q in options.questions], dtype=np.float64)
     question = rng.integers(0, len(options.questions), who.size)
@@ -373,14 +375,22 @@ def _add_support(
     owner, times = _purchase_rows(blocks)
     contacts = rng.random(owner.size) < options.contact_rate
     who = owner[contacts]
-    when = times[contacts] + _days_to_ns(rng.random(who.size) * options.delay_days)
-    keep = when <= end_i
-    who, when = who[keep], when[keep]
+    delay = _days_to_ns(rng.random(who.size) * options.delay_days)
+    keep = _within(times[contacts], delay, end_i)
+    who, when = who[keep], times[contacts][keep] + delay[keep]
     complaint = rng.random(who.size) < options.complaint_share
     resolved = (rng.random(who.size) < options.first_contact_resolution).astype(np.int8)
-    hours = options.median_response_hours * np.exp(
-        options.response_sigma * rng.standard_normal(who.size)
-    )
+    with np.errstate(over="ignore"):
+        hours = options.median_response_hours * np.exp(
+            options.response_sigma * rng.standard_normal(who.size)
+        )
+    if hours.size and not float(hours.max()) <= _MAX_DAYS * 24:
+        raise InputError(
+            f"the drawn support response times reach {float(hours.max()):.3g} hours, more than "
+            f"{_MAX_DAYS:g} days; lower SupportOptions.median_response_hours "
+            f"({options.median_response_hours!r}) or SupportOptions.response_sigma "
+            f"({options.response_sigma!r})"
+        )
     response = np.round(hours * 3600.0 * _NS_PER_S).astype(np.int64).view("timedelta64[ns]")
     phone = _CHANNEL_CODES[Channel.PHONE]
     for kind, mask in ((_SUPPORT, ~complaint), (_COMPLAINT, complaint)):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -18,6 +18,8 @@ from crmcore.table import InteractionTable
 
 from ._common import (
     _DAY_S,
+    _MAX_CUSTOMERS,
+    _MAX_DAYS,
     _MAX_ROWS,
     _NS_PER_S,
     _PURCHASE,
@@ -26,6 +28,7 @@ from ._common import (
     TimeUnit,
     _categorical,
     _check_amounts,
+    _check_days,
     _check_positive,
     _child_generators,
     _days_to_ns,
@@ -239,14 +242,16 @@ def customer_base(
     Parameters
     ----------
     n_customers : int
-        Number of customers, at least 1; their ids are 1..n_customers.
+        Number of customers, 1 to 10**8; their ids are 1..n_customers.
     start : datetime, date, numpy.datetime64 or ISO string
-        Start of the acquisition window (UTC).
+        Start of the acquisition window (UTC), within the range of
+        datetime64[ns] (1677-09-22 to 2262-04-10).
     observation_end : datetime, date, numpy.datetime64 or ISO string
         End of observation; no interaction is drawn after it. It must not be
-        earlier than the end of the acquisition window.
+        earlier than the end of the acquisition window, nor more than 36,525
+        days (100 years) after ``start``.
     acquisition_days : float
-        Length of the acquisition window in days (positive): each customer's
+        Length of the acquisition window in days (positive, at most 36,525): each customer's
         first purchase is uniform in [start, start + acquisition_days).
     model : {"bgnbd", "mbgnbd", "pareto_nbd"}
         The purchase process after the first purchase.
@@ -294,8 +299,10 @@ def customer_base(
     Raises
     ------
     InputError
-        On non-positive parameters or counts, an observation end before the
-        end of the acquisition window, a campaign sent after it, a missing
+        On non-positive parameters or counts, counts or durations beyond their
+        bounds (above), dates outside the range of datetime64[ns], an
+        observation end before the end of the acquisition window or more than
+        100 years after the start, a campaign sent after it, a missing
         ``purchase`` for MBG/NBD or Pareto/NBD, or source shares that are
         negative, name an unknown source or do not sum to 1.
     InputTypeError
@@ -367,17 +374,25 @@ def customer_base(
     ...
     crmcore.errors.InputError: observation_end must not be earlier than the end of the ...
     """
-    n = val.check_int(n_customers, "n_customers", low=1)
+    n = val.check_int(n_customers, "n_customers", low=1, high=_MAX_CUSTOMERS)
     start_ns = val.as_timestamp(start, "start")
     end_ns = val.as_timestamp(observation_end, "observation_end")
-    acq = _check_positive(acquisition_days, "acquisition_days")
+    acq = _check_days(acquisition_days, "acquisition_days", positive=True)
     val.check_choice(model, "model", ("bgnbd", "mbgnbd", "pareto_nbd"))
     val.check_choice(time_unit, "time_unit", tuple(_SECONDS))
-    acq_end = start_ns + np.timedelta64(round(acq * _DAY_S * _NS_PER_S), "ns")
-    if end_ns < acq_end:
+    # In Python integers: nothing here can overflow int64.
+    start_i = int(start_ns.astype(np.int64))
+    end_i = int(end_ns.astype(np.int64))
+    acq_end = start_i + round(acq * _DAY_S * _NS_PER_S)
+    if end_i < acq_end:
         raise InputError(
             "observation_end must not be earlier than the end of the acquisition window "
             f"(start + acquisition_days = {_iso(acq_end)}); got {_iso(end_ns)}"
+        )
+    if end_i - start_i > _MAX_DAYS * _DAY_S * _NS_PER_S:
+        raise InputError(
+            f"observation_end must be at most {_MAX_DAYS:g} days (100 years) after start; got "
+            f"{_iso(start_ns)} to {_iso(end_ns)}"
         )
     names4 = ("r", "alpha", "s", "beta") if model == "pareto_nbd" else ("r", "alpha", "a", "b")
     if purchase is None:
@@ -403,14 +418,18 @@ def customer_base(
             )
     if isinstance(campaigns, CampaignOptions):
         campaigns = (campaigns,)
+    if isinstance(campaigns, str | bytes | Mapping) or not isinstance(campaigns, Iterable):
+        raise InputTypeError(
+            f"campaigns must be a sequence of CampaignOptions, got {type(campaigns).__name__}"
+        )
     camp = tuple(campaigns)
     for i, c in enumerate(camp):
         if not isinstance(c, CampaignOptions):
             raise InputTypeError(
                 f"campaigns must hold CampaignOptions; found {type(c).__name__} at index {i}"
             )
-        send = start_ns + np.timedelta64(round(c.send_day * _DAY_S), "s")
-        if send > end_ns:
+        send = start_i + round(c.send_day * _DAY_S) * _NS_PER_S
+        if send > end_i:
             raise InputError(
                 f"campaigns[{i}] ({c.name!r}) is sent at {_iso(send)}, after observation_end "
                 f"{_iso(end_ns)}"
@@ -426,8 +445,6 @@ def customer_base(
     g_purchase, g_spend, g_catalog, g_campaign, g_survey, g_support = streams[:6]
     g_basket, g_refund, g_source = streams[6:]
     unit_s = _SECONDS[time_unit]
-    start_i = int(start_ns.astype(np.int64))
-    end_i = int(end_ns.astype(np.int64))
 
     # --- first purchases and the purchase process (exact, in time_unit)
     first_i = start_i + _days_to_ns(g_purchase.random(n) * acq)

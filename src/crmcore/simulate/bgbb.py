@@ -9,7 +9,7 @@ from crmcore import _validation as val
 from crmcore._typing import BoolArray, FloatArray, IntArray, SeedLike
 from crmcore._validation import readonly as _ro
 
-from ._common import _check_params, _geometric_failures
+from ._common import _MAX_CUSTOMERS, _MAX_PERIODS, _check_params, _geometric_failures
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -73,11 +73,12 @@ def bgbb_histories(
     gamma, delta : float
         Beta distribution of the dropout probability theta (positive).
     n_periods : int
-        n: transaction opportunities after the first purchase, at least 1.
+        n: transaction opportunities after the first purchase, 1 to 10**6.
     n_customers : int
-        Cohort size, at least 1.
+        Cohort size, 1 to 10**8.
     n_periods_holdout : int
-        Also draw purchases in opportunities n+1..n+n_periods_holdout.
+        Also draw purchases in opportunities n+1..n+n_periods_holdout (0 to
+        10**6).
     rng : int or numpy.random.Generator
         Seed or generator.
 
@@ -125,9 +126,9 @@ def bgbb_histories(
     crmcore.errors.InputError: n_periods must be >= 1, got 0
     """
     a_, b_, g_, d_ = _check_params((alpha, beta, gamma, delta), ("alpha", "beta", "gamma", "delta"))
-    n = val.check_int(n_periods, "n_periods", low=1)
-    size = val.check_int(n_customers, "n_customers", low=1)
-    n_hold = val.check_int(n_periods_holdout, "n_periods_holdout", low=0)
+    n = val.check_int(n_periods, "n_periods", low=1, high=_MAX_PERIODS)
+    size = val.check_int(n_customers, "n_customers", low=1, high=_MAX_CUSTOMERS)
+    n_hold = val.check_int(n_periods_holdout, "n_periods_holdout", low=0, high=_MAX_PERIODS)
     gen = val.as_generator(rng)
     p = gen.beta(a_, b_, size)
     theta = gen.beta(g_, d_, size)

@@ -90,7 +90,7 @@ def bgnbd_histories(
         Observation time after the first purchase: one number for all
         customers (then ``n_customers`` is required) or one per customer.
     n_customers : int, optional
-        Number of customers, at least 1, when ``T`` is a number.
+        Number of customers, 1 to 10**8, when ``T`` is a number.
     duration_holdout : float
         Also draw the purchases in (T, T + duration_holdout] (default 0: none).
     rng : int or numpy.random.Generator
@@ -105,8 +105,8 @@ def bgnbd_histories(
     Raises
     ------
     InputError
-        On a parameter that is not positive, a negative T, ``n_customers`` below
-        1 or missing, or a negative seed.
+        On a parameter that is not positive, a negative T, ``n_customers`` out
+        of range or missing, or a negative seed.
     InputTypeError
         On a non-numeric parameter or an ``rng`` that is neither an int nor a
         Generator.

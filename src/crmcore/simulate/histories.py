@@ -12,6 +12,8 @@ from crmcore._typing import BoolArray, FloatArray, IntArray
 from crmcore._validation import readonly as _ro
 from crmcore.errors import InputError
 
+from ._common import _MAX_CUSTOMERS
+
 
 @attrs.frozen(kw_only=True, eq=False)
 class SimulatedHistories:
@@ -88,11 +90,11 @@ def _as_durations(T: object, n_customers: object) -> FloatArray:
         t = val.check_float(T, "T", low=0.0)
         if n_customers is None:
             raise InputError("n_customers is required when T is a single number")
-        n = val.check_int(n_customers, "n_customers", low=1)
+        n = val.check_int(n_customers, "n_customers", low=1, high=_MAX_CUSTOMERS)
         return np.full(n, t)
     arr = val.as_float_array(cast(Any, T), "T", nonnegative=True)
     if n_customers is not None:
-        n = val.check_int(n_customers, "n_customers", low=1)
+        n = val.check_int(n_customers, "n_customers", low=1, high=_MAX_CUSTOMERS)
         if n != arr.size:
             raise InputError(
                 f"n_customers must match the length of T when T is an array; got {n} and {arr.size}"

@@ -35,7 +35,7 @@ def mbgnbd_histories(
         Observation time after the first purchase: one number (then
         ``n_customers`` is required) or one per customer.
     n_customers : int, optional
-        Number of customers, at least 1, when ``T`` is a number.
+        Number of customers, 1 to 10**8, when ``T`` is a number.
     duration_holdout : float
         Also draw the purchases in (T, T + duration_holdout].
     rng : int or numpy.random.Generator

@@ -9,7 +9,10 @@ from crmcore.errors import InputError
 from crmcore.records import Channel
 
 from ._common import (
+    _MAX_DAYS,
+    _MAX_PRODUCTS_PER_CATEGORY,
     _SCALES,
+    _check_days,
     _check_positive,
     _check_probability,
     _check_shares,
@@ -41,7 +44,8 @@ class SurveyOptions:
     satisfaction : (float, float)
         The Beta parameters (a, b) of the latent satisfaction, both positive.
     delay_days : float
-        Answers arrive uniformly within this many days after the purchase.
+        Answers arrive uniformly within this many days after the purchase
+        (0 to 36,525).
 
     Examples
     --------
@@ -68,7 +72,7 @@ class SurveyOptions:
         _require_tuple(self.satisfaction, "SurveyOptions.satisfaction", length=2)
         _check_positive(self.satisfaction[0], "SurveyOptions.satisfaction[0]")
         _check_positive(self.satisfaction[1], "SurveyOptions.satisfaction[1]")
-        val.check_float(self.delay_days, "SurveyOptions.delay_days", low=0.0)
+        _check_days(self.delay_days, "SurveyOptions.delay_days")
 
 
 @attrs.frozen(kw_only=True)
@@ -90,11 +94,12 @@ class SupportOptions:
     contact_rate, complaint_share, first_contact_resolution : float
         Probabilities in [0, 1].
     median_response_hours : float
-        Median response time, positive.
+        Median response time, positive, at most 876,600 hours (100 years).
     response_sigma : float
         Standard deviation of the log response time, non-negative.
     delay_days : float
-        Contacts arrive uniformly within this many days after the purchase.
+        Contacts arrive uniformly within this many days after the purchase
+        (0 to 36,525).
     cost_per_contact : float
         Cost to serve one contact, non-negative.
 
@@ -116,9 +121,15 @@ class SupportOptions:
         _check_probability(self.contact_rate, "SupportOptions.contact_rate")
         _check_probability(self.complaint_share, "SupportOptions.complaint_share")
         _check_probability(self.first_contact_resolution, "SupportOptions.first_contact_resolution")
-        _check_positive(self.median_response_hours, "SupportOptions.median_response_hours")
+        val.check_float(
+            self.median_response_hours,
+            "SupportOptions.median_response_hours",
+            low=0.0,
+            low_open=True,
+            high=_MAX_DAYS * 24,
+        )
         val.check_float(self.response_sigma, "SupportOptions.response_sigma", low=0.0)
-        val.check_float(self.delay_days, "SupportOptions.delay_days", low=0.0)
+        _check_days(self.delay_days, "SupportOptions.delay_days")
         val.check_float(self.cost_per_contact, "SupportOptions.cost_per_contact", low=0.0)
 
 
@@ -150,7 +161,7 @@ class RefundOptions:
         Share of the purchase's amount (and margin) refunded, in (0, 1].
     delay_days : float
         Refunds arrive uniformly within this many days after the purchase,
-        positive.
+        positive, at most 36,525.
 
     Examples
     --------
@@ -169,7 +180,7 @@ class RefundOptions:
     def __attrs_post_init__(self) -> None:
         _check_probability(self.probability, "RefundOptions.probability")
         val.check_float(self.fraction, "RefundOptions.fraction", low=0.0, low_open=True, high=1.0)
-        _check_positive(self.delay_days, "RefundOptions.delay_days")
+        _check_days(self.delay_days, "RefundOptions.delay_days", positive=True)
 
 
 @attrs.frozen(kw_only=True)
@@ -217,7 +228,7 @@ class CatalogOptions:
     categories : tuple of str
         Category names.
     products_per_category : int
-        Number of products in each category (at least 1).
+        Number of products in each category (1 to 100,000).
     category_shares : tuple of float, optional
         Relative popularity of the categories (default equal).
     margin_rates : tuple of float
@@ -295,7 +306,12 @@ class CatalogOptions:
             raise InputError("CatalogOptions.categories must be one or more non-empty names")
         if len(set(self.categories)) != n_cat:
             raise InputError("CatalogOptions.categories must be distinct")
-        val.check_int(self.products_per_category, "CatalogOptions.products_per_category", low=1)
+        val.check_int(
+            self.products_per_category,
+            "CatalogOptions.products_per_category",
+            low=1,
+            high=_MAX_PRODUCTS_PER_CATEGORY,
+        )
         _check_shares(self.category_shares, n_cat, "CatalogOptions.category_shares", "categories")
         if len(self.margin_rates) != n_cat:
             raise InputError(
@@ -382,11 +398,11 @@ class CampaignOptions:
     name : str
         Campaign label.
     send_day : float
-        Days after ``start`` when the campaign is sent.
+        Days after ``start`` when the campaign is sent (0 to 36,525).
     target_share, control_share, incremental_purchase_probability : float
         Probabilities in [0, 1].
     response_days : float
-        Length of the response window, positive.
+        Length of the response window, positive, at most 36,525 days.
 
     Examples
     --------
@@ -404,11 +420,11 @@ class CampaignOptions:
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
             raise InputError(f"CampaignOptions.name must be a non-empty string, got {self.name!r}")
-        val.check_float(self.send_day, "CampaignOptions.send_day", low=0.0)
+        _check_days(self.send_day, "CampaignOptions.send_day")
         _check_probability(self.target_share, "CampaignOptions.target_share")
         _check_probability(self.control_share, "CampaignOptions.control_share")
         _check_probability(
             self.incremental_purchase_probability,
             "CampaignOptions.incremental_purchase_probability",
         )
-        _check_positive(self.response_days, "CampaignOptions.response_days")
+        _check_days(self.response_days, "CampaignOptions.response_days", positive=True)

@@ -9,7 +9,7 @@ from crmcore import _validation as val
 from crmcore._typing import FloatArray, IntArray, SeedLike
 from crmcore._validation import readonly as _ro
 
-from ._common import _check_params, _geometric_failures
+from ._common import _MAX_CUSTOMERS, _MAX_PERIODS, _check_params, _geometric_failures
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -57,9 +57,9 @@ def sbg_cohort(
     alpha, beta : float
         Beta distribution of the churn probability theta (positive).
     n_customers : int
-        Cohort size, at least 1.
+        Cohort size, 1 to 10**8.
     n_periods : int
-        Number of renewal periods followed, at least 1.
+        Number of renewal periods followed, 1 to 10**6.
     rng : int or numpy.random.Generator
         Seed or generator.
 
@@ -72,7 +72,7 @@ def sbg_cohort(
     Raises
     ------
     InputError
-        On a parameter that is not positive, or counts below 1.
+        On a parameter that is not positive, or counts out of range.
     InputTypeError
         On a non-numeric parameter or a bad ``rng``.
 
@@ -100,8 +100,8 @@ def sbg_cohort(
     crmcore.errors.InputError: n_customers must be >= 1, got 0
     """
     a_, b_ = _check_params((alpha, beta), ("alpha", "beta"))
-    size = val.check_int(n_customers, "n_customers", low=1)
-    n = val.check_int(n_periods, "n_periods", low=1)
+    size = val.check_int(n_customers, "n_customers", low=1, high=_MAX_CUSTOMERS)
+    n = val.check_int(n_periods, "n_periods", low=1, high=_MAX_PERIODS)
     gen = val.as_generator(rng)
     theta = gen.beta(a_, b_, size)
     lifetime = _geometric_failures(gen, theta) + 1.0
