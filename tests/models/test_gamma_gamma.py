@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
-from crmcore.errors import InputError, InputTypeError
+from crmcore.errors import ConvergenceError, InputError, InputTypeError
 from crmcore.models import gamma_gamma as gg
 from crmcore.models.gamma_gamma import GammaGammaFit, GammaGammaParams
 from crmcore.simulate import gamma_gamma_spend
@@ -304,3 +304,24 @@ def test_errors():
         gg.conditional_expected_spend(p, [1, 2])
     with pytest.raises(InputError, match=r"v must be > 0\.0"):
         GammaGammaParams(p=1.0, q=1.0, v=-1.0)
+
+
+def test_convergence_messages_give_spend_advice_not_a_time_unit(monkeypatch):
+    # Identical mean spends: the transaction values show no variation at all, so p runs to
+    # infinity (the gamma density of one transaction's value concentrates on its mean).
+    with pytest.raises(ConvergenceError, match=r"p runs to infinity.*spend") as err:
+        gg.fit([1, 2, 3, 4], [10.0, 10.0, 10.0, 10.0])
+    assert "time unit" not in str(err.value)
+    assert " T " not in str(err.value)
+    # The advice for a failed search is the model's own (the model has no time axis).
+    seen = {}
+    real = gg.maximize_likelihood
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(gg, "maximize_likelihood", spy)
+    gg.fit([1, 2, 2, 3, 5, 8], [12.0, 30.0, 25.0, 18.5, 40.0, 22.0])
+    assert "time unit" not in seen["hint"]
+    assert "currency unit" in seen["hint"]

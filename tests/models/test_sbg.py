@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
-from crmcore.errors import ConvergenceError, InputError, InputTypeError
+from crmcore.errors import ConvergenceError, ConvergenceWarning, InputError, InputTypeError
 from crmcore.models import sbg
 from crmcore.models.sbg import SbgFit, SbgParams
 from crmcore.simulate import sbg_cohort
@@ -252,6 +252,27 @@ def test_parameter_recovery_within_three_standard_errors():
     spread = np.std(est, axis=0, ddof=1)
     assert np.all(spread < 3 * np.mean(ses, axis=0))
     assert np.all(spread > np.mean(ses, axis=0) / 10)
+
+
+def test_pure_geometric_churn_warns_that_alpha_and_beta_are_not_identified():
+    # Every customer churns with probability 0.1 each period (900 = 0.9 * 1000, ...):
+    # the retention rate does not rise, which the sBG model reaches only in the limit
+    # alpha, beta -> infinity with alpha / (alpha + beta) = 0.1 (Fader & Hardie 2007,
+    # eq. 4: r(t) = (beta + t - 1) / (alpha + beta + t - 1) constant only in that limit).
+    # The pooled churn probability (1000 - 729) / (1000 + 900 + 810) = 0.1 is exact.
+    with pytest.warns(ConvergenceWarning, match=r"alpha and beta.*geometric churn.*0\.1 per"):
+        f = sbg.fit([1000, 900, 810, 729])
+    assert not f.converged
+    assert_allclose(f.params.alpha / (f.params.alpha + f.params.beta), 0.1, rtol=1e-3)
+
+
+def test_well_identified_simulated_cohort_fits_without_warning():
+    # A cohort of 20,000 drawn by crmcore.simulate from alpha = 0.704, beta = 1.182
+    # (Fader & Hardie 2007, regular segment); pytest turns any warning into an error.
+    cohort = sbg_cohort(0.704, 1.182, n_customers=20_000, n_periods=8, rng=11)
+    f = sbg.fit(cohort.alive)
+    assert f.converged
+    assert np.all(f.standard_errors.as_array() < f.params.as_array())
 
 
 # --------------------------------------------------------------------------- properties

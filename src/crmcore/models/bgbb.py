@@ -102,7 +102,9 @@ class BgBbFit:
     n_customers : float
         Customers the fit used (the sum of the weights).
     converged : bool
-        Whether the optimiser reached a maximum (failure raises instead).
+        False when the fit came with a ConvergenceWarning because the data
+        barely identify some parameter (see :func:`fit`); a failed search
+        raises instead.
     n_iterations : int
         Optimiser iterations.
 
@@ -203,6 +205,13 @@ def fit(
         or on non-numeric input.
     ConvergenceError
         When the optimiser fails or a parameter is not identified by the data.
+
+    Warns
+    -----
+    ConvergenceWarning
+        When the data barely identify a parameter (a standard error above 10
+        times its estimate, or nearly collinear parameters); the fit is then
+        returned with ``converged=False``.
 
     Notes
     -----
@@ -673,6 +682,17 @@ def _fit_compressed(data: CompressedHistories, start: FloatArray) -> MleResult:
         names=_NAMES,
         model="BG/BB",
         n_customers=data.n_customers,
+        hint=(
+            "Try initial= closer to the expected values (e.g. a fit to a sample), or check "
+            "that frequency, recency and n_periods count transaction opportunities"
+        ),
+        limit_hint=(
+            "the data may be consistent with a limiting model: gamma and delta growing "
+            "together means everybody drops out at the same rate, or nobody seems to drop "
+            "out at all; alpha and beta growing together means every customer transacts with "
+            "the same probability; a simpler model may suit these data, or observe more "
+            "opportunities"
+        ),
     )
 
 
