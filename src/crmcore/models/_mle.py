@@ -424,7 +424,9 @@ def maximize_likelihood(
     cov = cov_u * np.outer(theta, theta)  # delta method from u to theta at the optimum
     cov = 0.5 * (cov + cov.T)
     se = np.sqrt(np.diag(cov))
-    converged = _check_identified(model, names, theta, cov_u, limit_hint)
+    converged = _check_identified(
+        model, names, theta, np.asarray(cov_u, dtype=np.float64), limit_hint
+    )
     return MleResult(
         names=names,
         estimates=theta,
