@@ -637,7 +637,10 @@ def _real_to_float(value: object) -> object:
     if isinstance(value, bool):
         return value  # refused by the validator
     if isinstance(value, numbers.Real):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            return value  # an integer beyond the float range: the validator names it
     return value
 
 

@@ -30,7 +30,7 @@ from scipy import special as sc
 from crmcore import _validation as v
 from crmcore._typing import ArrayLike, FloatArray
 from crmcore._validation import readonly as _ro
-from crmcore.errors import ConvergenceError, InputError
+from crmcore.errors import ConvergenceError, InputError, InputTypeError
 from crmcore.models._mle import maximize_likelihood, positive_param
 
 __all__ = [
@@ -577,7 +577,12 @@ def _alive(alive: ArrayLike) -> FloatArray:
 
 
 def _periods(t: ArrayLike, name: str, *, low: int) -> tuple[FloatArray, bool]:
-    arr = np.asarray(t) if not isinstance(t, str) else t
+    if t is None:
+        raise InputTypeError(f"{name} must be a whole number or an array of them, got None")
+    try:
+        arr = np.asarray(t) if not isinstance(t, str) else t
+    except ValueError as exc:  # ragged nested lists
+        raise InputError(f"{name} must be a rectangular array of whole numbers: {exc}") from None
     scalar = np.ndim(arr) == 0
     flat = v.as_int_array(
         np.atleast_1d(arr) if scalar else arr,
