@@ -402,3 +402,41 @@ def test_shapes():
     assert_allclose(
         f.log_likelihood_per_customer(REGULAR), sbg.log_likelihood_per_customer(f.params, REGULAR)
     )
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: SbgParams(alpha=10**400, beta=1.0), "alpha must be finite"),
+        (lambda: sbg.fit([10**400, 1]), "alive must hold numbers within the float range"),
+        (lambda: sbg.survival(SbgParams(alpha=1, beta=1), [10**400]), "t must hold numbers"),
+        (
+            lambda: sbg.discounted_expected_residual_lifetime(
+                SbgParams(alpha=1, beta=1), 1, discount_rate=10**400
+            ),
+            "discount_rate must be finite",
+        ),
+        (lambda: sbg.survival(SbgParams(alpha=1, beta=1), [[1, 2], [3]]), "t must be a rect"),
+        (lambda: sbg.retention_rate(SbgParams(alpha=1, beta=1), None), "t must be a whole"),
+    ],
+)
+def test_oversized_ragged_or_missing_arguments_raise_crmcore_errors(call, match):
+    # Python ints beyond 1.8e308 used to raise OverflowError, ragged lists a bare
+    # ValueError, and None a misleading "t must be finite ... t=nan".
+    with pytest.raises((InputError, InputTypeError), match=match):
+        call()
+
+
+def test_extreme_parameters_and_horizons_are_finite_without_warnings():
+    for alpha in (1e-8, 1.0, 1e8):
+        for beta in (1e-8, 1.0, 1e8):
+            p = SbgParams(alpha=alpha, beta=beta)
+            s = sbg.survival(p, [0, 1, 10**5, 10**5 + 1, 10**15])
+            assert np.all(np.isfinite(s) & (s >= 0) & (s <= 1)), (alpha, beta)
+            assert np.all(np.diff(s) <= 0)
+            r = sbg.retention_rate(p, [1, 10**15])
+            assert np.all(np.isfinite(r))
+            d = sbg.discounted_expected_residual_lifetime(p, [0, 10**9], discount_rate=0.1)
+            assert np.all(np.isfinite(d) & (d > 0)), (alpha, beta)
+            ll = sbg.log_likelihood(p, [1000, 869, 743, 653])
+            assert np.isfinite(ll), (alpha, beta)

@@ -579,8 +579,12 @@ def _objective(data: _SpendData) -> Objective:
 def _conditional_spend(params: GammaGammaParams, x: FloatArray, m: FloatArray) -> FloatArray:
     p, q, gv = params.p, params.q, params.v
     denom = p * x + q - 1.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(denom > 0, p * (gv + x * m) / np.where(denom > 0, denom, 1.0), np.inf)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        # p (v + x m) / (p x + q - 1) in logs: the product p (v + x m) can overflow
+        # (p = 1e8, x m = 1e306) while the ratio is of the order of m.
+        log_num = np.log(p) + np.logaddexp(np.log(gv), np.log(x) + np.log(m))
+        ratio = np.exp(log_num - np.log(np.where(denom > 0, denom, 1.0)))
+        out = np.where(denom > 0, ratio, np.inf)
     return np.asarray(out, dtype=np.float64)
 
 
