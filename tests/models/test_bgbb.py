@@ -641,3 +641,15 @@ def test_empty_and_scalar_shapes():
     assert bgbb.log_likelihood_per_customer(p, [], [], 6).shape == (0,)
     assert bgbb.expected_purchases(p, [[1, 2], [3, 0]]).shape == (2, 2)
     assert bgbb.purchase_probability(p, 7, 6) == 0.0
+
+
+@given(
+    theta=st.tuples(*[st.floats(-8.0, 8.0).map(lambda e: float(10.0**e))] * 4),
+    n=st.lists(st.integers(0, 10**15), min_size=2, max_size=6),
+)
+def test_expected_purchases_finite_and_non_decreasing_up_to_the_horizon_bound(theta, n):
+    # E[X(n)] is a sum of non-negative terms over t = 1..n (FHS 2010, eq. 7).
+    nn = np.sort(np.array(n))
+    got = bgbb.expected_purchases(_params(theta), nn)
+    assert np.all(np.isfinite(got) & (got >= 0))
+    assert np.all(np.diff(got) >= -4e-15 * got[1:])
