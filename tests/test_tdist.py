@@ -16,7 +16,7 @@ from crmcore._tdist import normal_cdf, normal_ppf, normal_sf, t_cdf, t_ppf, t_sf
 from crmcore.errors import InputError
 
 probabilities = st.floats(min_value=1e-12, max_value=1 - 1e-12).filter(lambda p: p != 0.5)
-dfs = st.floats(min_value=0.5, max_value=1e7)
+dfs = st.floats(min_value=0.05, max_value=1e7)
 
 
 # ---------------------------------------------------------------- reference values
@@ -103,6 +103,50 @@ def test_t_ppf_closed_forms_in_far_tails():
     assert_allclose(t_ppf(1e-200, 2), -1 / math.sqrt(2e-200), rtol=1e-14)
     # df = 3 far tail against scipy's survival-function inverse.
     assert_allclose(t_ppf(1e-100, 3), stats.t.isf(1e-100, 3) * -1, rtol=1e-11)
+
+
+@pytest.mark.parametrize(
+    ("p", "df"),
+    [(1e-150, 0.5), (1e-154, 0.5), (1e-92, 0.3), (0.2, 0.05), (0.4, 0.01), (1e-5, 0.1)],
+)
+def test_t_ppf_below_one_degree_of_freedom_matches_mpmath(p, df):
+    # df < 1 and small p: quantiles up to 1e307. Independent: root in log t of
+    # log(½·I_{v/(v+t²)}(v/2, ½)) = log p with 40-digit mpmath.
+    mpmath.mp.dps = 40
+    v = mpmath.mpf(df)
+
+    def tail(log_t):
+        t = mpmath.exp(log_t)
+        x = v / (v + t * t)
+        return mpmath.log(mpmath.betainc(v / 2, 0.5, 0, x, regularized=True) / 2) - mpmath.log(p)
+
+    ours = t_ppf(p, df)
+    exact = mpmath.exp(mpmath.findroot(tail, math.log(-ours)))
+    assert_allclose(-ours, float(exact), rtol=1e-11)
+
+
+def test_t_ppf_beyond_the_float_range_raises():
+    # With df = 1/2, P(T > 1.797e308) = 2.39e-155 (mpmath, 40 digits: the incomplete
+    # beta above), so the quantile for p = 1e-300 is about 1e600: not a float.
+    with pytest.raises(InputError, match=r"p=1e-300 with df=0\.5 exceeds the float range"):
+        t_ppf(1e-300, 0.5)
+    with pytest.raises(InputError, match="exceeds the float range"):
+        t_ppf(1 - 1e-16, 0.01)
+
+
+@pytest.mark.parametrize(("df", "closed"), [(1.0, "cauchy"), (2.0, "two")])
+@pytest.mark.parametrize("shift", [-1e-12, 1e-12])
+@pytest.mark.parametrize("p", [1e-300, 1e-30, 0.01, 0.3])
+def test_t_ppf_general_path_next_to_closed_forms(df, closed, shift, p):
+    # df = 1 ± 1e-12 and 2 ± 1e-12 go through the Newton iteration; the quantile moves
+    # by at most |d log t / d df| * 1e-12 < 1e-9 relative from the closed forms
+    # (Cauchy: t = -cot(π p); df = 2: t = (2p - 1)/√(2 p (1 - p))).
+    expected = (
+        -1.0 / math.tan(math.pi * p)
+        if closed == "cauchy"
+        else ((2 * p - 1) / math.sqrt(2 * p * (1 - p)))
+    )
+    assert_allclose(t_ppf(p, df + shift), expected, rtol=1e-8)
 
 
 def test_t_cdf_near_centre_matches_cauchy_closed_form():

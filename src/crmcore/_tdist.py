@@ -40,6 +40,8 @@ _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 _EPS = 2.0**-52
 _TINY = 1e-300
 _LOG_HALF = math.log(0.5)
+_MAX = 1.7976931348623157e308  # largest float
+_LOG_MAX = math.log(_MAX)
 # From this many degrees of freedom on, the four-term Cornish-Fisher expansion
 # of the t quantile is exact to double precision (its error is of order
 # z^11/v^5), while the continued fraction loses digits as v grows.
@@ -219,11 +221,23 @@ def _log_betainc_cf(a: float, b: float, x: float, log_x: float, log_1mx: float) 
     )
 
 
+def _log_1p_s2(t: float, v: float) -> tuple[float, float]:
+    """``log s`` and ``log(1 + s²)`` for ``s = |t|/√v``, ``t != 0``, without overflow.
+
+    ``s`` itself overflows for ``t`` near the largest float and ``v < 1``, so
+    large values go through ``log s = log|t| - log(v)/2``.
+    """
+    log_s = math.log(abs(t)) - 0.5 * math.log(v)
+    if log_s > 345.0:  # s > 1e150: 1 + s² rounds to s²
+        return log_s, 2.0 * log_s
+    s = abs(t) / math.sqrt(v)
+    return math.log(s), math.log1p(s * s)
+
+
 def _log_x_terms(t: float, v: float) -> tuple[float, float]:
     """``log x`` and ``log(1 - x)`` for ``x = v/(v + t²)``, ``t > 0``, without cancellation."""
-    s = t / math.sqrt(v)
-    log_1ps2 = 2.0 * math.log(s) if s > 1e150 else math.log1p(s * s)
-    return -log_1ps2, 2.0 * math.log(s) - log_1ps2
+    log_s, log_1ps2 = _log_1p_s2(t, v)
+    return -log_1ps2, 2.0 * log_s - log_1ps2
 
 
 def _log_t_sf_positive(t: float, v: float) -> float:
@@ -306,8 +320,7 @@ def t_cdf(t: float, df: float) -> float:
 
 
 def _log_t_pdf(t: float, v: float) -> float:
-    s = abs(t) / math.sqrt(v)
-    log_1ps2 = 2.0 * math.log(s) if s > 1e150 else math.log1p(s * s)
+    log_1ps2 = _log_1p_s2(t, v)[1] if t != 0.0 else 0.0
     return _log_gamma_ratio(0.5 * v, 0.5) - 0.5 * math.log(v * math.pi) - 0.5 * (v + 1.0) * log_1ps2
 
 
@@ -327,6 +340,14 @@ def t_ppf(p: float, df: float) -> float:
     float
         ``t`` with ``P(T <= t) = p``, to a relative error of about 1e-12 or better.
 
+    Raises
+    ------
+    InputError
+        When ``p`` is not strictly between 0 and 1, ``df`` is not positive,
+        or the quantile lies beyond the largest float (about 1.8e308), which
+        happens only for small ``df`` and extreme ``p`` (e.g. ``df = 0.5``
+        and ``p < 2.4e-155``).
+
     Notes
     -----
     With ``q = min(p, 1 - p)`` the root ``t > 0`` is found by Newton's method
@@ -336,7 +357,7 @@ def t_ppf(p: float, df: float) -> float:
     at most one step the iterates approach the root monotonically. In the
     tails the start is right of the root: the t density is at most
     ``K·v^((v+1)/2)·t^-(v+1)``, hence ``P(T > t) <= c·t^-v`` with
-    ``c = Γ((v+1)/2)·v^((v-1)/2)/(√π·Γ(v/2))``, and ``(c/q)^(1/v)`` (or the
+    ``c = Γ((v+1)/2)·v^(v/2-1)/(√π·Γ(v/2))``, and ``(c/q)^(1/v)`` (or the
     Cornish-Fisher value when that is smaller and still right of the root)
     starts the iteration. ``df = 1`` and ``df = 2`` have closed forms; for
     ``df >= 1e5`` the Cornish-Fisher expansion itself is exact to double
@@ -368,8 +389,19 @@ def t_ppf(p: float, df: float) -> float:
         u = math.log(guess) if guess > 0.0 else math.log(z)
         return sign * _newton_log_t(u, v, target, central=True)
     target = math.log(q)
-    log_c = _log_gamma_ratio(0.5 * v, 0.5) + 0.5 * (v - 1.0) * math.log(v) - 0.5 * math.log(math.pi)
+    log_c = _log_gamma_ratio(0.5 * v, 0.5) + (0.5 * v - 1.0) * math.log(v) - 0.5 * math.log(math.pi)
     u = (log_c - target) / v
+    if u > _LOG_MAX:
+        # The bound lies beyond the float range (only for df < 1 or so and tiny p):
+        # start at the largest float if the root is below it, else give up clearly.
+        log_sf_max = _log_t_sf_positive(_MAX, v)
+        if log_sf_max > target:
+            raise InputError(
+                f"the t quantile for p={value!r} with df={v!r} exceeds the float range "
+                f"(|t| > {_MAX:.4g}, where P(T > t) is still {math.exp(log_sf_max):.3g}); "
+                "use a larger p or more degrees of freedom"
+            )
+        u = _LOG_MAX
     if 0.0 < guess < math.exp(u) and _log_t_sf_positive(guess, v) <= target:
         u = math.log(guess)
     return sign * _newton_log_t(u, v, target, central=False)

@@ -153,6 +153,10 @@ def as_float_array(
         if arr.dtype.kind == "O":
             try:
                 arr = arr.astype(np.float64)
+            except OverflowError as exc:
+                raise InputError(
+                    f"{name} must hold numbers within the float range (below 1.8e308): {exc}"
+                ) from exc
             except (TypeError, ValueError) as exc:
                 raise InputTypeError(
                     f"{name} must hold numbers, got dtype object that does not convert: {exc}"
@@ -270,7 +274,12 @@ def check_float(
     """Check a real scalar and return it as ``float``."""
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
         raise InputTypeError(f"{name} must be a real number, got {type(x).__name__} {x!r}")
-    value = float(x)
+    try:
+        value = float(x)
+    except OverflowError:
+        raise InputError(
+            f"{name} must be finite, got {type(x).__name__} beyond the float range (1.8e308)"
+        ) from None
     if math.isnan(value) or (math.isinf(value) and not allow_inf):
         raise InputError(f"{name} must be finite, got {value!r}")
     if low is not None and (value < low or (low_open and value == low)):

@@ -466,6 +466,97 @@ def test_extreme_inputs_give_finite_results_without_warnings():
                     assert np.isfinite(bgbb.expected_purchases(p, 10_000))
 
 
+def _mp_expected(theta, n):
+    # Eq. (7) of Fader, Hardie & Shang (2010) with 50-digit mpmath log-gamma functions.
+    mp.mp.dps = 50
+    a, b, g, d = (mp.mpf(t) for t in theta)
+    n = mp.mpf(n)
+    if g == 1:
+        return a / (a + b) * d * (mp.digamma(1 + d + n) - mp.digamma(1 + d))
+    log_r = (
+        mp.loggamma(g + d) + mp.loggamma(1 + d + n) - mp.loggamma(g + d + n) - mp.loggamma(1 + d)
+    )
+    return a / (a + b) * d / (g - 1) * (1 - mp.exp(log_r))
+
+
+_HORIZONS = [1, 7, 99, 100, 101, 10**6, 10**6 + 1, 10**9, 10**12, 10**14, 10**15]
+_THETAS = [
+    (1.204, 0.750, 0.657, 2.783),  # the donations cohort (FHS 2010)
+    (1.0, 1.0, 1.0, 2.0),  # gamma = 1: the digamma limit
+    (2.0, 3.0, 1.0 + 1e-9, 5.0),
+    (0.5, 0.5, 1e-8, 1e-8),
+    (3.0, 1.0, 5.0, 1e8),
+    (1e8, 1e8, 1e8, 1e8),
+    (1.0, 1.0, 1.5, 150.0),
+]
+
+
+@pytest.mark.parametrize("theta", _THETAS)
+def test_expected_purchases_at_long_horizons_match_mpmath_and_increase(theta):
+    got = bgbb.expected_purchases(_params(theta), _HORIZONS)
+    expected = [float(_mp_expected(theta, n)) for n in _HORIZONS]
+    assert_allclose(got, expected, rtol=1e-11)
+    assert np.all(np.diff(got) >= -4e-15 * got[1:])  # non-decreasing up to rounding
+
+
+def test_conditional_expected_purchases_at_long_horizons_match_mpmath():
+    # The n_future dependence is the telescoped sum of eq. (13) of FHS (2010):
+    # S(n*) ∝ Γ(1+δ+n)/Γ(γ+δ+n) - Γ(1+δ+n+n*)/Γ(γ+δ+n+n*); its ratio to S(1) is free
+    # of the likelihood. 50-digit mpmath log-gamma functions.
+    mp.mp.dps = 50
+    _, _, g, d = (mp.mpf(t) for t in DONATIONS.as_array())
+    n = 6
+
+    def s(n_star):
+        def r(m):
+            return mp.exp(mp.loggamma(1 + d + m) - mp.loggamma(g + d + m))
+
+        return r(n) - r(n + n_star)
+
+    futures = [1, 10**6 + 5, 10**12, 10**15]
+    got = np.array(
+        [bgbb.conditional_expected_purchases(DONATIONS, k, [2], [4], n)[0] for k in futures]
+    )
+    expected = [float(s(k) / s(1)) for k in futures]
+    assert_allclose(got / got[0], expected, rtol=1e-11)
+
+
+def test_long_histories_are_bounded_and_fast():
+    # probability_alive(p, [1], [1], [10**8]) used to build a 1e8-wide grid (35 s); the
+    # likelihood has one term per opportunity, so n_periods is bounded with a clear error.
+    with pytest.raises(InputError, match=r"n_periods must be at most 100000 .*1e\+08"):
+        bgbb.probability_alive(DONATIONS, [1], [1], [10**8])
+    with pytest.raises(InputError, match="n_periods must be at most 100000"):
+        bgbb.probability_alive(DONATIONS, [1], [1], 10**15)
+    with pytest.raises(InputError, match="n_periods must be at most 100000"):
+        bgbb.purchase_probability(DONATIONS, 1, 10**6)
+    with pytest.raises(InputError, match=r"n_periods must be at most 1000000000000000"):
+        bgbb.expected_purchases(DONATIONS, 10**16)
+    with pytest.raises(InputError, match=r"n_future must be <= 1000000000000000"):
+        bgbb.conditional_expected_purchases(DONATIONS, 10**16, [1], [1], 6)
+    # k beyond n is simply impossible, whatever its size (no table of k entries).
+    assert bgbb.purchase_probability(DONATIONS, [0, 10**18], 5)[1] == 0.0
+    # The largest accepted history still works: one customer, 100,000 opportunities.
+    pa = bgbb.probability_alive(DONATIONS, [1], [1], bgbb.MAX_PERIODS)
+    assert 0.0 < pa[0] < 1e-3
+
+
+def test_huge_customers_and_parameters_finite_without_warnings():
+    # frequency 1e5 (= n), zero recency, 1e5 opportunities; parameters 1e-8 and 1e8.
+    x = np.array([100_000, 0, 1, 50_000])
+    tx = np.array([100_000, 0, 100_000, 99_999])
+    for theta in [(1e-8,) * 4, (1e8,) * 4, (1e-8, 1e8, 1e-8, 1e8), (1e8, 1e-8, 1e8, 1e-8)]:
+        p = _params(theta)
+        ll = bgbb.log_likelihood_per_customer(p, x, tx, 100_000)
+        assert np.all(np.isfinite(ll)), theta
+        pa = bgbb.probability_alive(p, x, tx, 100_000)
+        assert np.all((pa >= 0) & (pa <= 1)), theta
+        ce = bgbb.conditional_expected_purchases(p, 10**15, x, tx, 100_000)
+        assert np.all(np.isfinite(ce) & (ce >= 0)), theta
+        ep = bgbb.expected_purchases(p, [1, 10**15])
+        assert np.all(np.isfinite(ep) & (ep >= 0)), theta
+
+
 # --------------------------------------------------------------------------- errors
 
 
@@ -510,6 +601,25 @@ def test_prediction_arguments_are_validated():
         bgbb.purchase_probability(p, [1, 2], [3, 4, 5])
 
 
+def test_bad_inputs_raise_crmcore_errors_naming_the_argument():
+    p = DONATIONS
+    # All weights 0: nothing to sum (used to fail inside numpy's max of an empty array).
+    with pytest.raises(InputError, match="weights must not all be 0"):
+        bgbb.log_likelihood(p, [1, 0], [1, 0], 6, weights=[0, 0])
+    assert bgbb.log_likelihood(p, [], [], 6) == 0.0
+    # Integers beyond the float range (used to raise OverflowError).
+    with pytest.raises(InputError, match="alpha must be finite"):
+        BgBbParams(alpha=10**400, beta=1.0, gamma=1.0, delta=1.0)
+    with pytest.raises(InputError, match="n_periods must hold numbers within the float range"):
+        bgbb.expected_purchases(p, [10**400])
+    with pytest.raises(InputError, match=r"n_periods must be at most 100000 .*\(401 digits\)"):
+        bgbb.probability_alive(p, [1], [1], 10**400)
+    with pytest.raises(InputError, match="n_periods must be a rectangular array"):
+        bgbb.expected_purchases(p, [[1, 2], [3]])
+    with pytest.raises(InputTypeError, match="k must be a whole number or an array of them"):
+        bgbb.purchase_probability(p, None, 3)
+
+
 def test_fit_rejects_bad_input():
     with pytest.raises(InputError, match="initial must be BgBbParams"):
         bgbb.fit([1, 0], [1, 0], 6, initial=[1, 1, 1, 1])
@@ -531,3 +641,15 @@ def test_empty_and_scalar_shapes():
     assert bgbb.log_likelihood_per_customer(p, [], [], 6).shape == (0,)
     assert bgbb.expected_purchases(p, [[1, 2], [3, 0]]).shape == (2, 2)
     assert bgbb.purchase_probability(p, 7, 6) == 0.0
+
+
+@given(
+    theta=st.tuples(*[st.floats(-8.0, 8.0).map(lambda e: float(10.0**e))] * 4),
+    n=st.lists(st.integers(0, 10**15), min_size=2, max_size=6),
+)
+def test_expected_purchases_finite_and_non_decreasing_up_to_the_horizon_bound(theta, n):
+    # E[X(n)] is a sum of non-negative terms over t = 1..n (FHS 2010, eq. 7).
+    nn = np.sort(np.array(n))
+    got = bgbb.expected_purchases(_params(theta), nn)
+    assert np.all(np.isfinite(got) & (got >= 0))
+    assert np.all(np.diff(got) >= -4e-15 * got[1:])

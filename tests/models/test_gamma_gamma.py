@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
-from crmcore.errors import InputError, InputTypeError
+from crmcore.errors import ConvergenceError, InputError, InputTypeError
 from crmcore.models import gamma_gamma as gg
 from crmcore.models.gamma_gamma import GammaGammaFit, GammaGammaParams
 from crmcore.simulate import gamma_gamma_spend
@@ -304,3 +304,58 @@ def test_errors():
         gg.conditional_expected_spend(p, [1, 2])
     with pytest.raises(InputError, match=r"v must be > 0\.0"):
         GammaGammaParams(p=1.0, q=1.0, v=-1.0)
+
+
+def test_convergence_messages_give_spend_advice_not_a_time_unit(monkeypatch):
+    # Identical mean spends: the transaction values show no variation at all, so p runs to
+    # infinity (the gamma density of one transaction's value concentrates on its mean).
+    with pytest.raises(ConvergenceError, match=r"p runs to infinity.*spend") as err:
+        gg.fit([1, 2, 3, 4], [10.0, 10.0, 10.0, 10.0])
+    assert "time unit" not in str(err.value)
+    assert " T " not in str(err.value)
+    # The advice for a failed search is the model's own (the model has no time axis).
+    seen = {}
+    real = gg.maximize_likelihood
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(gg, "maximize_likelihood", spy)
+    gg.fit([1, 2, 2, 3, 5, 8], [12.0, 30.0, 25.0, 18.5, 40.0, 22.0])
+    assert "time unit" not in seen["hint"]
+    assert "currency unit" in seen["hint"]
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: GammaGammaParams(p=10**400, q=1.0, v=1.0), "p must be finite"),
+        (lambda: gg.fit([10**400, 1], [10.0, 12.0]), "frequency must hold numbers within"),
+        (lambda: gg.fit([1, 2], [10**400, 12.0]), "monetary_value must hold numbers within"),
+        (lambda: gg.fit([1, 2], [10.0, 12.0], weights=[10**400, 1]), "weights must hold num"),
+    ],
+)
+def test_integers_beyond_the_float_range_raise_input_error(call, match):
+    # Python ints beyond 1.8e308 used to escape as a bare OverflowError.
+    with pytest.raises(InputError, match=match):
+        call()
+
+
+def test_extreme_parameters_and_customers_are_finite_without_warnings():
+    # Frequencies up to 1e6, mean spends from 1e-300 to 1e300, parameters 1e-8 .. 1e8.
+    x = np.array([1, 1_000_000, 1_000_000, 3])
+    m = np.array([1e-300, 1e300, 5.0, 1e-8])
+    for p in (1e-8, 1.0, 1e8):
+        for q in (1e-8, 1.0, 1e8):
+            for v in (1e-8, 1.0, 1e8):
+                params = GammaGammaParams(p=p, q=q, v=v)
+                ll = gg.log_likelihood_per_customer(params, x, m)
+                assert np.all(np.isfinite(ll)), (p, q, v)
+                ce = gg.conditional_expected_spend(params, x, m)
+                # infinite exactly where the posterior mean diverges (p x + q <= 1)
+                assert np.array_equal(np.isinf(ce), p * x + q <= 1), (p, q, v)
+    # p (v + x m) overflows although the posterior mean p (v + x m)/(p x + q - 1) is
+    # 1e8 (1 + 1e306) / 1e14 = 1e300 (closed form).
+    big = gg.conditional_expected_spend(GammaGammaParams(p=1e8, q=1.0, v=1.0), [10**6], [1e300])
+    assert_allclose(big, [1e300], rtol=1e-12)

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
-from crmcore.errors import ConvergenceError, InputError, InputTypeError
+from crmcore.errors import ConvergenceError, ConvergenceWarning, InputError, InputTypeError
 from crmcore.models._mle import (
     distinct_values,
     maximize_likelihood,
@@ -143,6 +143,62 @@ def test_flat_direction_raises_convergence_error():
 
     with pytest.raises(ConvergenceError, match="do not identify"):
         maximize_likelihood(objective, [1.0, 1.0], names=("mu", "nu"), model="toy", n_customers=1)
+
+
+def test_boundary_error_carries_the_model_limit_hint():
+    def objective(theta):
+        return float(np.log(theta[0])), np.array([1.0 / theta[0]])
+
+    with pytest.raises(ConvergenceError, match=r"runs to infinity.*toy advice"):
+        maximize_likelihood(
+            objective, [1.0], names=("b",), model="toy", n_customers=1, limit_hint="toy advice"
+        )
+
+
+def test_huge_relative_standard_error_warns_and_is_not_converged():
+    # Exponential rate from a total weight of 0.001 customers with mean 2: MLE 0.5,
+    # relative standard error 1 / sqrt(0.001) = 31.6 (closed form) > MAX_RELATIVE_SE.
+    w = 0.001
+
+    def objective(theta):
+        lam = theta[0]
+        return float(w * (np.log(lam) - 2.0 * lam)), np.array([w * (1.0 / lam - 2.0)])
+
+    with pytest.warns(ConvergenceWarning, match=r"do not identify lam .*lam 31\.6.*toy limit"):
+        res = maximize_likelihood(
+            objective, [1.0], names=("lam",), model="toy", n_customers=w, limit_hint="toy limit"
+        )
+    assert not res.converged
+    assert_allclose(res.estimates, [0.5], rtol=1e-8)
+    assert_allclose(res.standard_errors, [0.5 / np.sqrt(w)], rtol=1e-4)
+
+
+def test_near_singular_information_warns_naming_the_parameters():
+    # -(mu nu - 2)^2 - 1e-12 (log mu)^2 - (log kappa)^2: the product mu nu is pinned, mu
+    # alone only by a 1e-12 curvature, so (closed form at the maximum mu = nu = sqrt 2,
+    # kappa = 1) the standard error of log mu is about 1/sqrt(2e-12) = 7e5, the
+    # correlation of (log mu, log nu) is -1 + O(1e-12) (condition number ~1e12 > 1e8),
+    # while kappa is well identified and must not be named.
+    eps = 1e-12
+
+    def objective(theta):
+        mu, nu, kappa = theta
+        p = mu * nu
+        value = -((p - 2.0) ** 2) - eps * np.log(mu) ** 2 - np.log(kappa) ** 2
+        grad = np.array(
+            [
+                -2 * (p - 2.0) * nu - 2 * eps * np.log(mu) / mu,
+                -2 * (p - 2.0) * mu,
+                -2 * np.log(kappa) / kappa,
+            ]
+        )
+        return float(value), grad
+
+    with pytest.warns(ConvergenceWarning, match=r"do not identify mu and nu .*near-singular"):
+        res = maximize_likelihood(
+            objective, [1.0, 1.0, 1.0], names=("mu", "nu", "kappa"), model="toy", n_customers=1
+        )
+    assert not res.converged
 
 
 def test_non_finite_start_raises():

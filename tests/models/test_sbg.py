@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
-from crmcore.errors import ConvergenceError, InputError, InputTypeError
+from crmcore.errors import ConvergenceError, ConvergenceWarning, InputError, InputTypeError
 from crmcore.models import sbg
 from crmcore.models.sbg import SbgFit, SbgParams
 from crmcore.simulate import sbg_cohort
@@ -254,6 +254,27 @@ def test_parameter_recovery_within_three_standard_errors():
     assert np.all(spread > np.mean(ses, axis=0) / 10)
 
 
+def test_pure_geometric_churn_warns_that_alpha_and_beta_are_not_identified():
+    # Every customer churns with probability 0.1 each period (900 = 0.9 * 1000, ...):
+    # the retention rate does not rise, which the sBG model reaches only in the limit
+    # alpha, beta -> infinity with alpha / (alpha + beta) = 0.1 (Fader & Hardie 2007,
+    # eq. 4: r(t) = (beta + t - 1) / (alpha + beta + t - 1) constant only in that limit).
+    # The pooled churn probability (1000 - 729) / (1000 + 900 + 810) = 0.1 is exact.
+    with pytest.warns(ConvergenceWarning, match=r"alpha and beta.*geometric churn.*0\.1 per"):
+        f = sbg.fit([1000, 900, 810, 729])
+    assert not f.converged
+    assert_allclose(f.params.alpha / (f.params.alpha + f.params.beta), 0.1, rtol=1e-3)
+
+
+def test_well_identified_simulated_cohort_fits_without_warning():
+    # A cohort of 20,000 drawn by crmcore.simulate from alpha = 0.704, beta = 1.182
+    # (Fader & Hardie 2007, regular segment); pytest turns any warning into an error.
+    cohort = sbg_cohort(0.704, 1.182, n_customers=20_000, n_periods=8, rng=11)
+    f = sbg.fit(cohort.alive)
+    assert f.converged
+    assert np.all(f.standard_errors.as_array() < f.params.as_array())
+
+
 # --------------------------------------------------------------------------- properties
 
 _ab = st.tuples(st.floats(1e-3, 1e3), st.floats(1e-3, 1e3))
@@ -381,3 +402,41 @@ def test_shapes():
     assert_allclose(
         f.log_likelihood_per_customer(REGULAR), sbg.log_likelihood_per_customer(f.params, REGULAR)
     )
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: SbgParams(alpha=10**400, beta=1.0), "alpha must be finite"),
+        (lambda: sbg.fit([10**400, 1]), "alive must hold numbers within the float range"),
+        (lambda: sbg.survival(SbgParams(alpha=1, beta=1), [10**400]), "t must hold numbers"),
+        (
+            lambda: sbg.discounted_expected_residual_lifetime(
+                SbgParams(alpha=1, beta=1), 1, discount_rate=10**400
+            ),
+            "discount_rate must be finite",
+        ),
+        (lambda: sbg.survival(SbgParams(alpha=1, beta=1), [[1, 2], [3]]), "t must be a rect"),
+        (lambda: sbg.retention_rate(SbgParams(alpha=1, beta=1), None), "t must be a whole"),
+    ],
+)
+def test_oversized_ragged_or_missing_arguments_raise_crmcore_errors(call, match):
+    # Python ints beyond 1.8e308 used to raise OverflowError, ragged lists a bare
+    # ValueError, and None a misleading "t must be finite ... t=nan".
+    with pytest.raises((InputError, InputTypeError), match=match):
+        call()
+
+
+def test_extreme_parameters_and_horizons_are_finite_without_warnings():
+    for alpha in (1e-8, 1.0, 1e8):
+        for beta in (1e-8, 1.0, 1e8):
+            p = SbgParams(alpha=alpha, beta=beta)
+            s = sbg.survival(p, [0, 1, 10**5, 10**5 + 1, 10**15])
+            assert np.all(np.isfinite(s) & (s >= 0) & (s <= 1)), (alpha, beta)
+            assert np.all(np.diff(s) <= 0)
+            r = sbg.retention_rate(p, [1, 10**15])
+            assert np.all(np.isfinite(r))
+            d = sbg.discounted_expected_residual_lifetime(p, [0, 10**9], discount_rate=0.1)
+            assert np.all(np.isfinite(d) & (d > 0)), (alpha, beta)
+            ll = sbg.log_likelihood(p, [1000, 869, 743, 653])
+            assert np.isfinite(ll), (alpha, beta)

@@ -41,11 +41,20 @@ What the driver does
   optimiser does not reach a stationary point, when a parameter runs off to 0
   or infinity (the data do not identify it), or when the information matrix is
   not positive definite. No penalizer is ever added.
+* Warns with :class:`~crmcore.errors.ConvergenceWarning`, and returns
+  ``converged=False``, when a maximum was found but the data barely identify
+  it: a standard error above :data:`MAX_RELATIVE_SE` times its estimate, or an
+  information matrix whose correlation form has a condition number above
+  :data:`MAX_CONDITION` (two or more parameters trade off almost exactly).
+  The message names the parameters and what to try; each model passes its own
+  advice (``hint`` for a failed search, ``limit_hint`` for what the data are
+  consistent with when parameters are not identified).
 """
 
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -55,11 +64,13 @@ import scipy.optimize
 
 from crmcore import _validation as v
 from crmcore._typing import ArrayLike, FloatArray, IntArray
-from crmcore.errors import ConvergenceError, InputError, InputTypeError
+from crmcore.errors import ConvergenceError, ConvergenceWarning, InputError, InputTypeError
 from crmcore.summary import CompressedHistories, CustomerSummary, compress
 
 __all__ = [
     "LOG_BOUND",
+    "MAX_CONDITION",
+    "MAX_RELATIVE_SE",
     "MleResult",
     "Objective",
     "distinct_values",
@@ -75,6 +86,33 @@ Objective = Callable[[FloatArray], tuple[float, FloatArray]]
 #: Bound on ``|log(theta)|`` during the search (theta within about
 #: [1e-13, 1e13]); an estimate that reaches it is reported as unidentified.
 LOG_BOUND = 30.0
+
+#: A fit whose standard error exceeds this many times its estimate is flagged
+#: (``converged=False`` and a ConvergenceWarning). The standard error of
+#: ``log(theta)`` is then above 10, so even a one-standard-error interval spans
+#: a factor of e^20 (about 5e8): the data say nothing about that parameter.
+#: Well-identified fits of a few hundred customers stay below 1.
+MAX_RELATIVE_SE = 10.0
+
+#: A fit whose information matrix, scaled to unit diagonal (the correlation
+#: matrix of the estimates), has a condition number above this is flagged too:
+#: some combination of parameters is then determined about 1e4 times less
+#: precisely than the parameters one at a time (for two parameters, a
+#: correlation beyond 1 - 2e-8), i.e. the information matrix is near-singular.
+MAX_CONDITION = 1e8
+
+#: Default advice when the search fails (models with a time axis T).
+DEFAULT_HINT = (
+    "Try initial= closer to the expected values (e.g. a fit to a sample), a time unit "
+    "that makes T of order 1 to 100, or check the data for errors"
+)
+
+#: Default description of what unidentified data may be consistent with.
+DEFAULT_LIMIT_HINT = (
+    "e.g. nobody seems to drop out, or there are hardly any repeat purchases; a model with "
+    "fewer parameters may suit these data better, or check that frequency, recency and T "
+    "are measured as the model expects"
+)
 
 _DIFF_STEP = 1e-5  # central-difference step in log-parameter space
 _FORWARD_STEP = 1e-7  # forward-difference step (Newton steps only)
@@ -102,8 +140,15 @@ class MleResult:
     standard_errors : ndarray
         Square roots of the covariance diagonal.
     converged : bool
-        Whether a stationary point with a negative-definite Hessian was
-        reached (always True when returned: failure raises).
+        True when the optimiser reached a stationary point with a
+        negative-definite Hessian *and* the data identify every parameter
+        (every standard error at most :data:`MAX_RELATIVE_SE` times its
+        estimate, correlation condition number at most :data:`MAX_CONDITION`).
+        False when such a maximum was found but a
+        :class:`~crmcore.errors.ConvergenceWarning` was issued because the
+        data barely identify it: the estimates are then one point of a nearly
+        flat ridge and should not be interpreted. A search that does not reach
+        a maximum at all raises :class:`~crmcore.errors.ConvergenceError`.
     n_iterations : int
         Optimiser iterations (L-BFGS-B iterations plus Newton polishing steps).
     n_evaluations : int
@@ -224,6 +269,8 @@ def maximize_likelihood(
     n_customers: float,
     gradient_tolerance: float = 1e-7,
     max_iterations: int = 1000,
+    hint: str = DEFAULT_HINT,
+    limit_hint: str = DEFAULT_LIMIT_HINT,
 ) -> MleResult:
     """Maximise a log-likelihood over positive parameters.
 
@@ -247,10 +294,26 @@ def maximize_likelihood(
         optimum.
     max_iterations : int
         Iteration limit of L-BFGS-B.
+    hint : str
+        The model's advice when the search fails (a sentence starting with
+        "Try"); the default suits models with a time axis T.
+    limit_hint : str
+        What the data may be consistent with when a parameter is not
+        identified (e.g. "the data look like a homogeneous geometric churn"),
+        with what to try; used in the ConvergenceError for a parameter that
+        runs to 0 or infinity and in the ConvergenceWarning.
 
     Returns
     -------
     MleResult
+
+    Warns
+    -----
+    ConvergenceWarning
+        When the maximum is found but the data barely identify it: a relative
+        standard error above :data:`MAX_RELATIVE_SE` or a correlation
+        condition number above :data:`MAX_CONDITION`. The message names the
+        parameters; the result then has ``converged=False``.
 
     Raises
     ------
@@ -333,16 +396,14 @@ def maximize_likelihood(
     )
     n_iter += n_newton
     hess_u = counted.hessian_log(u)
-    _check_boundary(model, names, u)
+    _check_boundary(model, names, u, limit_hint)
     grad_max = float(np.max(np.abs(grad_u)))
     if not np.isfinite(value) or grad_max > gradient_tolerance:
         raise ConvergenceError(
             f"{model}: the optimiser stopped after {n_iter} iterations without reaching a "
             f"maximum (largest gradient per customer in log-parameters {grad_max:.3g} > "
             f"{gradient_tolerance:g}) at {_show(names, np.exp(u))}; "
-            f"scipy reported: {res.message}. Try initial= closer to the expected values "
-            "(e.g. a fit to a sample), a time unit that makes T of order 1 to 100, "
-            "or check the data for errors"
+            f"scipy reported: {res.message}. {hint}"
         )
     neg_h = -hess_u
     try:
@@ -363,6 +424,9 @@ def maximize_likelihood(
     cov = cov_u * np.outer(theta, theta)  # delta method from u to theta at the optimum
     cov = 0.5 * (cov + cov.T)
     se = np.sqrt(np.diag(cov))
+    converged = _check_identified(
+        model, names, theta, np.asarray(cov_u, dtype=np.float64), limit_hint
+    )
     return MleResult(
         names=names,
         estimates=theta,
@@ -371,7 +435,7 @@ def maximize_likelihood(
         hessian=hess_nat,
         covariance=cov,
         standard_errors=se,
-        converged=True,
+        converged=converged,
         n_iterations=n_iter,
         n_evaluations=counted.n_evaluations,
     )
@@ -421,17 +485,56 @@ def _newton_polish(
     return u, value, grad, steps
 
 
-def _check_boundary(model: str, names: tuple[str, ...], u: FloatArray) -> None:
+def _check_boundary(model: str, names: tuple[str, ...], u: FloatArray, limit_hint: str) -> None:
     at_bound = np.abs(u) >= LOG_BOUND - 0.5
     if at_bound.any():
         j = int(np.flatnonzero(at_bound)[0])
         where = "infinity" if u[j] > 0 else "0"
         raise ConvergenceError(
             f"{model}: parameter {names[j]} runs to {where} (estimate {np.exp(u[j]):.3g}): "
-            "the data do not identify it (e.g. nobody seems to drop out, or there are hardly "
-            "any repeat purchases); a model with fewer parameters may suit these data better, "
-            "or check that frequency, recency and T are measured as the model expects"
+            f"the data do not identify it; {limit_hint}"
         )
+
+
+def _check_identified(
+    model: str,
+    names: tuple[str, ...],
+    theta: FloatArray,
+    cov_u: FloatArray,
+    limit_hint: str,
+) -> bool:
+    """Warn and return False when the data barely identify the maximum.
+
+    ``cov_u`` is the covariance of ``log(theta)``; its diagonal holds the
+    squared relative standard errors (delta method).
+    """
+    rel = np.sqrt(np.maximum(np.diag(cov_u), 0.0))
+    with np.errstate(all="ignore"):
+        corr = cov_u / np.outer(rel, rel)
+    if np.all(np.isfinite(corr)) and len(names) > 1:
+        eig, vec = np.linalg.eigh(0.5 * (corr + corr.T))
+        condition = float(eig[-1] / eig[0]) if eig[0] > 0 else np.inf
+    else:
+        condition, vec = 1.0, np.eye(len(names))
+    loose = rel > MAX_RELATIVE_SE
+    singular = condition > MAX_CONDITION
+    if not (loose.any() or singular):
+        return True
+    if not loose.any():  # the parameters that carry the near-null direction
+        loose = np.abs(vec[:, 0]) >= 0.3
+    which = [names[j] for j in np.flatnonzero(loose)]
+    ratios = ", ".join(f"{names[j]} {rel[j]:.3g}" for j in np.flatnonzero(loose))
+    detail = f"standard error / estimate: {ratios}"
+    if singular:
+        detail += f"; the information matrix is near-singular (condition {condition:.3g})"
+    warnings.warn(
+        f"{model}: the data do not identify {' and '.join(which)} at the maximum "
+        f"{_show(names, theta)} ({detail}); {limit_hint}. The fit is returned with "
+        "converged=False: do not interpret these estimates or their standard errors",
+        ConvergenceWarning,
+        stacklevel=4,
+    )
+    return False
 
 
 def _show(names: tuple[str, ...], theta: FloatArray) -> str:
@@ -534,7 +637,10 @@ def _real_to_float(value: object) -> object:
     if isinstance(value, bool):
         return value  # refused by the validator
     if isinstance(value, numbers.Real):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            return value  # an integer beyond the float range: the validator names it
     return value
 
 

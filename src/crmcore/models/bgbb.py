@@ -35,6 +35,8 @@ from crmcore.models._mle import MleResult, maximize_likelihood, positive_param
 from crmcore.summary import CompressedHistories, DiscreteSummary, compress
 
 __all__ = [
+    "MAX_HORIZON",
+    "MAX_PERIODS",
     "BgBbFit",
     "BgBbParams",
     "conditional_expected_purchases",
@@ -47,6 +49,17 @@ __all__ = [
 ]
 
 _NAMES = ("alpha", "beta", "gamma", "delta")
+
+#: Largest number of observed opportunities ``n_periods`` accepted by the functions
+#: that evaluate the likelihood (fit, log_likelihood, probability_alive,
+#: conditional_expected_purchases) and by purchase_probability: their sums have one
+#: term per opportunity. 100,000 covers daily opportunities over 270 years.
+MAX_PERIODS = 100_000
+
+#: Largest horizon accepted by expected_purchases (``n_periods``) and
+#: conditional_expected_purchases (``n_future``): their closed forms cost the same for
+#: any horizon, and counts up to 1e15 are exact in floating point.
+MAX_HORIZON = 10**15
 
 
 @attrs.frozen(kw_only=True)
@@ -102,7 +115,9 @@ class BgBbFit:
     n_customers : float
         Customers the fit used (the sum of the weights).
     converged : bool
-        Whether the optimiser reached a maximum (failure raises instead).
+        False when the fit came with a ConvergenceWarning because the data
+        barely identify some parameter (see :func:`fit`); a failed search
+        raises instead.
     n_iterations : int
         Optimiser iterations.
 
@@ -204,6 +219,13 @@ def fit(
     ConvergenceError
         When the optimiser fails or a parameter is not identified by the data.
 
+    Warns
+    -----
+    ConvergenceWarning
+        When the data barely identify a parameter (a standard error above 10
+        times its estimate, or nearly collinear parameters); the fit is then
+        returned with ``converged=False``.
+
     Notes
     -----
     A cohort has at most (n+1)(n+2)/2 distinct histories, so identical
@@ -275,7 +297,8 @@ def log_likelihood(
     Raises
     ------
     InputError
-        On invalid histories or weights.
+        On invalid histories or weights, weights that are all 0, or
+        ``n_periods`` above :data:`MAX_PERIODS`.
     InputTypeError
         When ``frequency`` is a DiscreteSummary and ``recency`` or ``n_periods`` is
         given too, when arrays are given without ``recency`` and ``n_periods``,
@@ -305,6 +328,13 @@ def log_likelihood(
     _check_params(params)
     x, tx, n, w = _histories(frequency, recency, n_periods, weights)
     data = compress(x, tx, n, w)
+    if len(data) == 0:
+        if x.size == 0:
+            return 0.0  # no customers: an empty sum
+        raise InputError(
+            f"weights must not all be 0: the {x.size} customers would add nothing to the "
+            "log-likelihood; pass positive weights (or leave the customers out)"
+        )
     value, _ = _Objective(data)(params.as_array())
     return float(value)
 
@@ -330,7 +360,8 @@ def log_likelihood_per_customer(
     Raises
     ------
     InputError
-        On invalid histories.
+        On invalid histories, or ``n_periods`` above :data:`MAX_PERIODS`
+        (the likelihood has one term per opportunity).
     InputTypeError
         When ``frequency`` is a DiscreteSummary and ``recency`` or ``n_periods`` is
         given too, when arrays are given without ``recency`` and ``n_periods``,
@@ -375,7 +406,8 @@ def expected_purchases(params: BgBbParams, n_periods: ArrayLike) -> Any:
     Raises
     ------
     InputError
-        On negative or fractional ``n_periods``.
+        On negative or fractional ``n_periods``, or ``n_periods`` above
+        :data:`MAX_HORIZON` (1e15).
 
     Notes
     -----
@@ -384,7 +416,11 @@ def expected_purchases(params: BgBbParams, n_periods: ArrayLike) -> Any:
     i.e. ``α/(α+β) Σ_{t=1..n} B(γ, δ+t)/B(γ, δ)``. The bracket over γ - 1
     is evaluated as ``g exprel(-(γ-1) g)`` with
     ``g = Σ_{k<n} log1p((γ-1)/(1+δ+k)) / (γ-1)``, so it is exact at γ = 1
-    (``δ (ψ(1+δ+n) - ψ(1+δ))``) and keeps full precision near it.
+    (``δ (ψ(1+δ+n) - ψ(1+δ))``) and keeps full precision near it. Up to
+    n = 1e6 ``g`` is a cumulative sum; beyond, Stirling's series for the
+    log-gamma differences, written as exact divided differences in γ - 1, so
+    the cost does not grow with n and the result stays accurate (about 1e-12
+    relative) and non-decreasing up to :data:`MAX_HORIZON`.
 
     Examples
     --------
@@ -397,7 +433,7 @@ def expected_purchases(params: BgBbParams, n_periods: ArrayLike) -> Any:
     crmcore.errors.InputError: n_periods must hold whole numbers; 1 of 1 values breaks this ...
     """
     _check_params(params)
-    n, scalar = _counts(n_periods, "n_periods")
+    n, scalar = _counts(n_periods, "n_periods", high=MAX_HORIZON)
     alpha, beta = params.alpha, params.beta
     flat = n.reshape(-1)
     out = np.zeros(flat.shape)
@@ -433,7 +469,9 @@ def conditional_expected_purchases(
     Raises
     ------
     InputError
-        On invalid histories or a negative ``n_future``.
+        On invalid histories, ``n_periods`` above :data:`MAX_PERIODS`, or
+        ``n_future`` negative or above :data:`MAX_HORIZON` (the cost does not
+        grow with ``n_future``).
     InputTypeError
         When ``frequency`` is a DiscreteSummary and ``recency`` or ``n_periods`` is
         given too, when arrays are given without ``recency`` and ``n_periods``,
@@ -458,7 +496,7 @@ def conditional_expected_purchases(
     crmcore.errors.InputError: n_future must be >= 0, got -1
     """
     _check_params(params)
-    n_star = v.check_int(n_future, "n_future", low=0)
+    n_star = v.check_int(n_future, "n_future", low=0, high=MAX_HORIZON)
     x, tx, n, _ = _histories(frequency, recency, n_periods, None)
     if x.size == 0:
         return np.zeros(0)
@@ -500,7 +538,8 @@ def probability_alive(
     Raises
     ------
     InputError
-        On invalid histories.
+        On invalid histories, or ``n_periods`` above :data:`MAX_PERIODS`
+        (the likelihood has one term per opportunity).
     InputTypeError
         When ``frequency`` is a DiscreteSummary and ``recency`` or ``n_periods`` is
         given too, when arrays are given without ``recency`` and ``n_periods``,
@@ -557,7 +596,9 @@ def purchase_probability(params: BgBbParams, k: ArrayLike, n_periods: ArrayLike)
     Raises
     ------
     InputError
-        On negative or fractional counts.
+        On negative or fractional counts, or ``n_periods`` above
+        :data:`MAX_PERIODS` (the sum has one term per opportunity; ``k`` may
+        be any size).
 
     Notes
     -----
@@ -578,7 +619,7 @@ def purchase_probability(params: BgBbParams, k: ArrayLike, n_periods: ArrayLike)
     """
     _check_params(params)
     kk, k_scalar = _counts(k, "k")
-    nn, n_scalar = _counts(n_periods, "n_periods")
+    nn, n_scalar = _counts(n_periods, "n_periods", high=MAX_PERIODS)
     try:
         kb, nb = np.broadcast_arrays(kk, nn)
     except ValueError as exc:
@@ -629,10 +670,12 @@ def _histories(
                 "n_periods",
                 low=0,
             )
+            _check_at_most(np.array([n_value], dtype=object), "n_periods", MAX_PERIODS)
             n_i = np.full(x_i.size, n_value, dtype=np.int64)
         else:
             n_i = v.as_int_array(n_periods, "n_periods", allow_empty=True, nonnegative=True)
             v.check_same_length(("frequency", x_i), ("n_periods", n_i))
+        _check_at_most(n_i, "n_periods", MAX_PERIODS)
     rules = (
         (tx_i < x_i, "recency must be at least frequency", ("frequency", x_i)),
         (tx_i > n_i, "recency must not exceed n_periods", ("n_periods", n_i)),
@@ -654,13 +697,52 @@ def _histories(
 _ZERO_RULE = "recency must be 0 where frequency is 0 (no repeat purchase)"
 
 
-def _counts(values: ArrayLike, name: str) -> tuple[FloatArray, bool]:
-    arr = np.asarray(values) if not isinstance(values, str) else values
-    if np.ndim(arr) == 0:
-        flat = v.as_int_array(np.atleast_1d(arr), name, nonnegative=True)
-        return flat.astype(np.float64).reshape(()), True
-    out = v.as_int_array(arr, name, ndim=np.ndim(arr), allow_empty=True, nonnegative=True)
-    return out.astype(np.float64), False
+def _counts(values: ArrayLike, name: str, *, high: int | None = None) -> tuple[FloatArray, bool]:
+    """Validate whole counts >= 0 (at most ``high``) of any shape; return floats and scalar-ness."""
+    if values is None:
+        raise InputTypeError(f"{name} must be a whole number or an array of them, got None")
+    try:
+        arr = np.asarray(values) if not isinstance(values, str) else values
+    except ValueError as exc:  # ragged nested lists
+        raise InputError(f"{name} must be a rectangular array of whole numbers: {exc}") from None
+    scalar = np.ndim(arr) == 0
+    out = v.as_int_array(
+        np.atleast_1d(arr) if scalar else arr,
+        name,
+        ndim=max(1, np.ndim(arr)),
+        allow_empty=not scalar,
+        nonnegative=True,
+    )
+    if high is not None:
+        _check_at_most(out, name, high)
+    f = out.astype(np.float64)
+    return (f.reshape(()), True) if scalar else (f, False)
+
+
+def _check_at_most(values: IntArray, name: str, high: int) -> None:
+    bad = values.reshape(-1) > high
+    if bad.any():
+        why = (
+            "the likelihood sums one term per opportunity; aggregate opportunities into "
+            "longer periods"
+            if high == MAX_PERIODS
+            else "counts beyond it are not exact in floating point"
+        )
+        flat = values.reshape(-1)
+        first = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            f"{name} must be at most {high} ({why}); {int(bad.sum())} of {bad.size} values "
+            f"break this (first at index {first}: {name}={_short(flat[first])})"
+        )
+
+
+def _short(value: object) -> str:
+    """Format a count for a message: 1e+08, or the leading digits of an integer beyond floats."""
+    try:
+        return f"{float(value):.4g}"  # type: ignore[arg-type]
+    except OverflowError:
+        digits = str(value)
+        return f"{digits[:4]}... ({len(digits)} digits)"
 
 
 # --------------------------------------------------------------------------- fitting
@@ -673,6 +755,17 @@ def _fit_compressed(data: CompressedHistories, start: FloatArray) -> MleResult:
         names=_NAMES,
         model="BG/BB",
         n_customers=data.n_customers,
+        hint=(
+            "Try initial= closer to the expected values (e.g. a fit to a sample), or check "
+            "that frequency, recency and n_periods count transaction opportunities"
+        ),
+        limit_hint=(
+            "the data may be consistent with a limiting model: gamma and delta growing "
+            "together means everybody drops out at the same rate, or nobody seems to drop "
+            "out at all; alpha and beta growing together means every customer transacts with "
+            "the same probability; a simpler model may suit these data, or observe more "
+            "opportunities"
+        ),
     )
 
 
@@ -832,37 +925,29 @@ def _log_renewal_sum(theta: FloatArray, start: FloatArray, count: FloatArray) ->
     With δ' = δ + start the sum is ``B(γ,δ')/B(γ,δ) δ' [1 - R]/(γ-1)``,
     ``R = Γ(γ+δ')Γ(1+δ'+N)/(Γ(γ+δ'+N)Γ(1+δ'))`` (the telescoped form of
     Fader, Hardie & Shang 2010, N = count). Writing ``ln R = -(γ-1) g``,
-    ``[1 - R]/(γ-1) = g exprel(-(γ-1) g)`` and
-    ``g = Σ_{k<N} log1p((γ-1)/(1+δ'+k)) / (γ-1)``, summed term by term (each
-    term written as ``(log1p(u)/u)/(1+δ'+k)``), so that nothing cancels at
-    γ = 1, for small γ or for large δ.
+    ``[1 - R]/(γ-1) = g exprel(-(γ-1) g)`` with
+    ``g = Σ_{k<N} log1p((γ-1)/(1+δ'+k)) / (γ-1)``, which
+    :func:`_log_gamma_slope_sum` evaluates at a cost independent of N, exactly
+    at γ = 1 and without cancellation for small γ or large δ.
     """
     gamma, delta = float(theta[2]), float(theta[3])
     eps = gamma - 1.0
-    top = int(np.max(start + count)) if start.size else 0
-    if top <= 2_000_000:
+    g = np.empty(np.shape(start))
+    end = start + count
+    table = end <= _TABLE_LIMIT
+    if table.any():
+        # Shared table of cumulative terms: exact to rounding for any eps, delta.
+        top = int(np.max(end[table]))
         i = np.arange(top, dtype=np.float64)
-        base = 1.0 + delta + i
-        u = eps / base
-        ratio = np.where(np.abs(u) < 1e-8, 1.0 - 0.5 * u, np.log1p(u) / np.where(u == 0, 1.0, u))
-        cum = np.concatenate(([0.0], np.cumsum(ratio / base)))
-        si = start.astype(np.int64)
-        g = cum[si + count.astype(np.int64)] - cum[si]
-    else:  # very long horizons: the difference of log-gamma functions is large anyway
-        a0 = 1.0 + delta + start
-        if abs(eps) >= 1e-3:
-            g = (
-                sc.gammaln(a0 + eps + count)
-                - sc.gammaln(a0 + eps)
-                - sc.gammaln(a0 + count)
-                + sc.gammaln(a0)
-            ) / eps
-        else:
-            g = np.zeros(np.shape(a0))
-            factor = 1.0
-            for k in range(5):
-                g = g + factor * (sc.polygamma(k, a0 + count) - sc.polygamma(k, a0))
-                factor *= eps / (k + 2)
+        cum = np.concatenate(
+            ([0.0], np.cumsum(_slope_terms(1.0 + delta + i, gamma + delta + i, eps)))
+        )
+        g[table] = cum[end[table].astype(np.int64)] - cum[start[table].astype(np.int64)]
+    if not table.all():
+        far = ~table
+        g[far] = _log_gamma_slope_sum(
+            1.0 + delta + start[far], gamma + delta + start[far], count[far], eps
+        )
     log_surv = _gamma_ratios(theta, int(np.max(start)) + 1 if start.size else 1)
     return (
         log_surv[start.astype(np.int64)]
@@ -870,6 +955,79 @@ def _log_renewal_sum(theta: FloatArray, start: FloatArray, count: FloatArray) ->
         + np.log(g)
         + np.log(sc.exprel(-eps * g))
     )
+
+
+_TABLE_LIMIT = 1_000_000  # sums ending beyond this many periods use Stirling's series
+_STIRLING_FROM = 100.0  # Stirling's series with three corrections is exact to 1e-17 beyond
+
+
+def _log_gamma_slope_sum(a: FloatArray, b: FloatArray, count: FloatArray, eps: float) -> Any:
+    """``g = Σ_{k<count} [ln(b+k) - ln(a+k)] / eps`` with ``b = a + eps``, elementwise.
+
+    ``eps`` may be 0 (then ``g = Σ 1/(a+k)``); ``b`` is passed separately so
+    that ``ln(b+k)`` keeps its precision when ``b`` is tiny. The terms with
+    ``a + k < 100`` (at most 99) are summed directly; the rest is
+    ``[D(a+m+N') - D(a+m)]/eps`` with ``D(y) = lnΓ(y+eps) - lnΓ(y)`` from
+    Stirling's series, written as exact divided differences in ``eps``:
+    ``D(y)/eps = ln y + (L(u) - 1) + (eps - 1/2) L(u)/y + c(y)``,
+    ``u = eps/y``, ``L(u) = log1p(u)/u`` and ``c`` the divided differences of
+    the correction terms ``1/(12y) - 1/(360y³) + 1/(1260y⁵)``. The difference
+    of the ``ln y`` terms is taken as ``log1p(N'/y)``, so nothing cancels for
+    short or long sums alike; the cost does not depend on ``count``.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    count = np.asarray(count, dtype=np.float64)
+    head = np.clip(np.ceil(_STIRLING_FROM - a), 0.0, count)
+    k = np.arange(int(_STIRLING_FROM), dtype=np.float64)[None, :]
+    den = a[:, None] + k
+    num = b[:, None] + k
+    terms = _slope_terms(den, num, eps)
+    direct = np.sum(np.where(k < head[:, None], terms, 0.0), axis=1)
+    y0 = a + head
+    rest = count - head
+    y1 = y0 + rest
+    with np.errstate(all="ignore"):
+        tail = np.log1p(rest / y0) + _stirling_slope(y1, eps) - _stirling_slope(y0, eps)
+    return direct + np.where(rest > 0, tail, 0.0)
+
+
+def _slope_terms(den: FloatArray, num: FloatArray, eps: float) -> FloatArray:
+    """``[ln(num) - ln(den)]/eps`` with ``num = den + eps`` (``1/den`` at eps = 0)."""
+    u = eps / den
+    near = np.abs(u) <= 0.5
+    with np.errstate(all="ignore"):
+        small_terms = _log1p_ratio(np.where(near, u, 0.0)) / den
+        far_terms = (np.log(num) - np.log(den)) / (eps if eps != 0.0 else 1.0)
+    return np.asarray(np.where(near, small_terms, far_terms), dtype=np.float64)
+
+
+def _log1p_ratio(u: FloatArray) -> FloatArray:
+    """``log1p(u)/u`` (1 at u = 0), for |u| <= 1/2."""
+    with np.errstate(all="ignore"):
+        out = np.where(u == 0.0, 1.0, np.log1p(u) / np.where(u == 0.0, 1.0, u))
+    return np.asarray(out, dtype=np.float64)
+
+
+def _log1p_ratio_minus_one(u: FloatArray) -> FloatArray:
+    """``log1p(u)/u - 1`` with full relative precision (u > -1)."""
+    series = u * (-0.5 + u * (1.0 / 3.0 - u * (0.25 - u * (0.2 - u / 6.0))))
+    with np.errstate(all="ignore"):
+        direct = np.log1p(u) / np.where(u == 0.0, 1.0, u) - 1.0
+    return np.asarray(np.where(np.abs(u) < 1e-3, series, direct), dtype=np.float64)
+
+
+def _stirling_slope(y: FloatArray, eps: float) -> FloatArray:
+    """``[lnΓ(y+eps) - lnΓ(y)]/eps - ln y`` for y >= 100, y + eps >= 99 (see above)."""
+    u = eps / y
+    lm1 = _log1p_ratio_minus_one(u)
+    a, b = y, y + eps
+    ia, ib = 1.0 / a, 1.0 / b
+    p1 = ia * ib
+    p3 = (ia * ia + ia * ib + ib * ib) * p1
+    p5 = (ia**4 + ia**3 * ib + ia**2 * ib**2 + ia * ib**3 + ib**4) * p1
+    corr = -p1 / 12.0 + p3 / 360.0 - p5 / 1260.0
+    return np.asarray(lm1 + (eps - 0.5) * (lm1 + 1.0) / y + corr, dtype=np.float64)
 
 
 def _log_alive_through(theta: FloatArray, x: FloatArray, n: FloatArray, extra: int) -> Any:
@@ -885,6 +1043,10 @@ def _pmf(theta: FloatArray, k: FloatArray, n: FloatArray) -> FloatArray:
     """P(X(n) = k), elementwise; the terms are log-beta ratios on a grid of i."""
     out = np.zeros(k.shape)
     if k.size == 0:
+        return out
+    possible = k <= n  # P(X(n) = k) = 0 beyond; k itself may be any size
+    if not possible.all():
+        out[possible] = _pmf(theta, k[possible], n[possible])
         return out
     width = int(n.max()) + 1
     log_surv = _gamma_ratios(theta, width + 1)

@@ -48,6 +48,18 @@ __all__ = [
 ]
 
 _NAMES = ("p", "q", "v")
+_HINT = (
+    "Try initial= closer to the expected values (e.g. a fit to a sample), monetary values "
+    "in a currency unit that makes them of order 1 to 1000, or check the spend data for "
+    "errors (zero or extreme amounts)"
+)
+_LIMIT_HINT = (
+    "the spend data may be consistent with a limiting model: q and v running to infinity "
+    "together means every customer has the same mean spend (no heterogeneity), p running to "
+    "infinity means each customer's transaction values hardly vary; a simpler spend model "
+    "(e.g. the average spend) may suit these data, or fit more customers with several "
+    "transactions each"
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -104,7 +116,9 @@ class GammaGammaFit:
     n_customers : float
         Repeat customers used (the sum of their weights).
     converged : bool
-        Whether the optimiser reached a maximum (failure raises instead).
+        False when the fit came with a ConvergenceWarning because the data
+        barely identify some parameter (see :func:`fit`); a failed search
+        raises instead.
     n_iterations : int
         Optimiser iterations.
 
@@ -188,6 +202,13 @@ def fit(
     ConvergenceError
         When the optimiser fails; the message says what to try.
 
+    Warns
+    -----
+    ConvergenceWarning
+        When the data barely identify a parameter (see
+        :func:`crmcore.models._mle.maximize_likelihood`); the fit then has
+        ``converged=False``.
+
     Notes
     -----
     The likelihood is that of :func:`log_likelihood`. Identical (x, mean)
@@ -223,7 +244,13 @@ def fit(
         start = np.array([1.0, 2.0, mean_m])
     total_w = float(data.weights.sum())
     res = maximize_likelihood(
-        _objective(data), start, names=_NAMES, model="Gamma-Gamma", n_customers=total_w
+        _objective(data),
+        start,
+        names=_NAMES,
+        model="Gamma-Gamma",
+        n_customers=total_w,
+        hint=_HINT,
+        limit_hint=_LIMIT_HINT,
     )
     return GammaGammaFit(
         params=GammaGammaParams(**dict(zip(_NAMES, res.estimates, strict=True))),
@@ -552,8 +579,12 @@ def _objective(data: _SpendData) -> Objective:
 def _conditional_spend(params: GammaGammaParams, x: FloatArray, m: FloatArray) -> FloatArray:
     p, q, gv = params.p, params.q, params.v
     denom = p * x + q - 1.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(denom > 0, p * (gv + x * m) / np.where(denom > 0, denom, 1.0), np.inf)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        # p (v + x m) / (p x + q - 1) in logs: the product p (v + x m) can overflow
+        # (p = 1e8, x m = 1e306) while the ratio is of the order of m.
+        log_num = np.log(p) + np.logaddexp(np.log(gv), np.log(x) + np.log(m))
+        ratio = np.exp(log_num - np.log(np.where(denom > 0, denom, 1.0)))
+        out = np.where(denom > 0, ratio, np.inf)
     return np.asarray(out, dtype=np.float64)
 
 

@@ -30,7 +30,7 @@ from scipy import special as sc
 from crmcore import _validation as v
 from crmcore._typing import ArrayLike, FloatArray
 from crmcore._validation import readonly as _ro
-from crmcore.errors import ConvergenceError, InputError
+from crmcore.errors import ConvergenceError, InputError, InputTypeError
 from crmcore.models._mle import maximize_likelihood, positive_param
 
 __all__ = [
@@ -98,7 +98,9 @@ class SbgFit:
     n_customers : float
         Cohort size (``alive[0]``).
     converged : bool
-        Whether the optimiser reached a maximum (failure raises instead).
+        False when the fit came with a ConvergenceWarning because the data
+        barely identify the parameters (see :func:`fit`); a failed search
+        raises instead.
     n_iterations : int
         Optimiser iterations.
 
@@ -171,6 +173,16 @@ def fit(alive: ArrayLike, *, initial: SbgParams | None = None) -> SbgFit:
         When the optimiser fails or the parameters are not identified (nobody
         churns, or everybody churns in the first period).
 
+    Warns
+    -----
+    ConvergenceWarning
+        When the data barely identify alpha and beta (standard errors more
+        than 10 times the estimates, or the two estimates almost perfectly
+        correlated), typically because the retention rate does not rise over
+        the observed periods: the data then look like a homogeneous geometric
+        churn (the limit alpha, beta -> infinity with alpha / (alpha + beta)
+        fixed). The fit is returned with ``converged=False``.
+
     Notes
     -----
     ``alive`` already aggregates the customers, so there are no ``weights``:
@@ -222,6 +234,16 @@ def fit(alive: ArrayLike, *, initial: SbgParams | None = None) -> SbgFit:
         names=_NAMES,
         model="sBG",
         n_customers=float(counts[0]),
+        hint=(
+            "Try initial= closer to the expected values, or check that alive holds the "
+            "survivors of one cohort at the start of each period"
+        ),
+        limit_hint=(
+            "the data are consistent with homogeneous geometric churn (alpha and beta "
+            "growing together, every customer churning with the same probability "
+            f"{_pooled_churn(counts):.4g} per period): use that single churn rate, or observe "
+            "more periods to see whether retention rises over time"
+        ),
     )
     return SbgFit(
         params=SbgParams(**dict(zip(_NAMES, res.estimates, strict=True))),
@@ -529,6 +551,13 @@ def _check_params(params: object) -> None:
         raise InputError(f"params must be SbgParams, got {type(params).__name__}")
 
 
+def _pooled_churn(counts: FloatArray) -> float:
+    """Maximum-likelihood churn probability of a homogeneous geometric model."""
+    churned = float(counts[0] - counts[-1])
+    exposure = float(np.sum(counts[:-1]))  # customer-periods at risk
+    return churned / exposure
+
+
 def _alive(alive: ArrayLike) -> FloatArray:
     counts = v.as_float_array(alive, "alive", nonnegative=True)
     if counts.size < 2:
@@ -548,7 +577,12 @@ def _alive(alive: ArrayLike) -> FloatArray:
 
 
 def _periods(t: ArrayLike, name: str, *, low: int) -> tuple[FloatArray, bool]:
-    arr = np.asarray(t) if not isinstance(t, str) else t
+    if t is None:
+        raise InputTypeError(f"{name} must be a whole number or an array of them, got None")
+    try:
+        arr = np.asarray(t) if not isinstance(t, str) else t
+    except ValueError as exc:  # ragged nested lists
+        raise InputError(f"{name} must be a rectangular array of whole numbers: {exc}") from None
     scalar = np.ndim(arr) == 0
     flat = v.as_int_array(
         np.atleast_1d(arr) if scalar else arr,
