@@ -37,6 +37,7 @@ from crmcore.summary import CompressedHistories, CustomerSummary
 
 __all__ = [
     "check_params",
+    "check_time",
     "counts_and_times",
     "histories",
     "positive_param",
@@ -166,6 +167,22 @@ def refuse_huge_ints(value: object, name: str) -> None:
             if isinstance(item, int):
                 with _no_overflow(name):
                     float(item)
+
+
+def check_time(t: object, name: str = "t") -> float:
+    """Return a scalar time (finite, >= 0) as a float.
+
+    Examples
+    --------
+    >>> check_time(3)
+    3.0
+    >>> check_time(-1.0)
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: t must be >= 0.0, got -1.0
+    """
+    refuse_huge_ints(t, name)
+    return v.check_float(t, name, low=0.0)
 
 
 def times(t: ArrayLike, name: str) -> tuple[FloatArray, bool]:

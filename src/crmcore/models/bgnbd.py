@@ -29,7 +29,6 @@ import attrs
 import numpy as np
 from scipy import special as sc
 
-from crmcore import _validation as v
 from crmcore._typing import ArrayLike, FloatArray
 from crmcore._validation import readonly as _ro
 from crmcore.errors import InputError
@@ -507,7 +506,7 @@ def conditional_expected_purchases(
     crmcore.errors.InputError: T must have the same length as frequency; got 2 and 1
     """
     inp.check_params(params, BgNbdParams)
-    tt = v.check_float(t, "t", low=0.0)
+    tt = inp.check_time(t)
     x, tx, big_t = inp.histories(frequency, recency, T)
     theta = params.as_array()
     return _conditional_expectation(theta, np.array([tt]), (x, tx, big_t), _BG)[:, 0]
@@ -585,7 +584,7 @@ def conditional_purchase_probability(
     crmcore.errors.InputError: t must be >= 0.0, got -1.0
     """
     inp.check_params(params, BgNbdParams)
-    tt = v.check_float(t, "t", low=0.0)
+    tt = inp.check_time(t)
     x, tx, big_t = inp.histories(frequency, recency, T)
     return _conditional_purchase_probability(params.as_array(), tt, (x, tx, big_t), _BG)
 

@@ -23,7 +23,6 @@ from typing import Any, overload
 import attrs
 import numpy as np
 
-from crmcore import _validation as v
 from crmcore._typing import ArrayLike, FloatArray
 from crmcore._validation import readonly as _ro
 from crmcore.models import _inputs as inp
@@ -509,7 +508,7 @@ def conditional_expected_purchases(
     crmcore.errors.InputError: T must have the same length as frequency; got 2 and 1
     """
     inp.check_params(params, MbgNbdParams)
-    tt = v.check_float(t, "t", low=0.0)
+    tt = inp.check_time(t)
     x, tx, big_t = inp.histories(frequency, recency, T)
     theta = params.as_array()
     return _conditional_expectation(theta, np.array([tt]), (x, tx, big_t), _MBG)[:, 0]
@@ -586,7 +585,7 @@ def conditional_purchase_probability(
     crmcore.errors.InputError: T must have the same length as frequency; got 2 and 1
     """
     inp.check_params(params, MbgNbdParams)
-    tt = v.check_float(t, "t", low=0.0)
+    tt = inp.check_time(t)
     x, tx, big_t = inp.histories(frequency, recency, T)
     return _conditional_purchase_probability(params.as_array(), tt, (x, tx, big_t), _MBG)
 

@@ -37,10 +37,9 @@ import attrs
 import numpy as np
 from scipy import special as sc
 
-from crmcore import _validation as v
 from crmcore._typing import ArrayLike, FloatArray, IntArray
 from crmcore._validation import readonly as _ro
-from crmcore.errors import ConvergenceError
+from crmcore.errors import ConvergenceError, InputError
 from crmcore.models import _hyp2f1
 from crmcore.models import _inputs as inp
 from crmcore.models._inputs import positive_param
@@ -151,6 +150,33 @@ class ParetoNbdFit:
     ) -> FloatArray:
         """Return :func:`conditional_expected_purchases` at the fitted parameters."""
         return conditional_expected_purchases(self.params, t, frequency, recency, T)
+
+    def conditional_expected_purchases_at(
+        self,
+        t: ArrayLike,
+        frequency: ArrayLike | CustomerSummary,
+        recency: ArrayLike | None = None,
+        T: ArrayLike | None = None,
+    ) -> FloatArray:
+        """Return :func:`conditional_expected_purchases` at several horizons at once.
+
+        Parameters
+        ----------
+        t : array-like
+            Forecast horizons (>= 0), one-dimensional.
+        frequency, recency, T : array-like, or a CustomerSummary as ``frequency``
+
+        Returns
+        -------
+        ndarray, shape (customers, len(t))
+            Column k holds the expected purchases in (T, T + t[k]]; P(alive)
+            is computed once for all horizons.
+        """
+        tt, _ = inp.times(t, "t")
+        if tt.ndim != 1:
+            raise InputError(f"t must be 1-dimensional, got shape {tt.shape}")
+        x, tx, big_t = inp.histories(frequency, recency, T)
+        return _conditional_expectation(self.params.as_array(), tt, x, tx, big_t)
 
     def conditional_purchase_probability(
         self,
@@ -527,17 +553,11 @@ def conditional_expected_purchases(
     crmcore.errors.InputError: T must have the same length as frequency; got 2 and 1
     """
     inp.check_params(params, ParetoNbdParams)
-    tt = v.check_float(t, "t", low=0.0)
+    tt = inp.check_time(t)
     x, tx, big_t = inp.histories(frequency, recency, T)
     if x.size == 0:
         return np.zeros(0)
-    r, alpha, s, beta = params.as_array()
-    alive = _probability_alive(params.as_array(), x, tx, big_t)
-    with np.errstate(all="ignore"):
-        u = np.log1p(tt / (beta + big_t))
-        bracket = (beta + big_t) * u * sc.exprel(-(s - 1.0) * u)
-        out = alive * (r + x) / (alpha + big_t) * bracket
-    return np.asarray(out, dtype=np.float64)
+    return _conditional_expectation(params.as_array(), np.array([tt]), x, tx, big_t)[:, 0]
 
 
 def conditional_purchase_probability(
@@ -615,7 +635,7 @@ def conditional_purchase_probability(
     crmcore.errors.InputError: t must be >= 0.0, got -1.0
     """
     inp.check_params(params, ParetoNbdParams)
-    tt = v.check_float(t, "t", low=0.0)
+    tt = inp.check_time(t)
     x, tx, big_t = inp.histories(frequency, recency, T)
     if x.size == 0:
         return np.zeros(0)
@@ -937,6 +957,22 @@ def _row_terms(theta: FloatArray, rows: _Rows, grad: FloatArray | None) -> _Term
         log_a1=la1,
         log_rest=log_rest,
     )
+
+
+def _conditional_expectation(
+    theta: FloatArray, t: FloatArray, x: FloatArray, tx: FloatArray, big_t: FloatArray
+) -> FloatArray:
+    """Matrix (customers, len(t)) of E[Y(t) | x, t_x, T] (see the public function)."""
+    if x.size == 0:
+        return np.zeros((0, t.size))
+    r, alpha, s, beta = (float(q) for q in theta)
+    alive = _probability_alive(theta, x, tx, big_t)
+    b_t = (beta + big_t)[:, None]
+    with np.errstate(all="ignore"):
+        u = np.log1p(t[None, :] / b_t)
+        bracket = b_t * u * sc.exprel(-(s - 1.0) * u)
+        out = (alive * (r + x) / (alpha + big_t))[:, None] * bracket
+    return np.asarray(out, dtype=np.float64)
 
 
 def _log_probability_alive(
