@@ -19,7 +19,7 @@ from crmcore.errors import InputError, InputTypeError
 from crmcore.models import bgbb, bgnbd, clv, gamma_gamma, pareto_nbd
 from crmcore.simulate import pareto_nbd_histories
 from crmcore.summary import CustomerSummary
-from tests.models.test_bgnbd import simulate
+from tests.models._bgnbd_family import simulate
 
 THETA = (0.5, 6.0, 0.9, 2.5)
 
