@@ -555,8 +555,6 @@ def conditional_expected_purchases(
     inp.check_params(params, ParetoNbdParams)
     tt = inp.check_time(t)
     x, tx, big_t = inp.histories(frequency, recency, T)
-    if x.size == 0:
-        return np.zeros(0)
     return _conditional_expectation(params.as_array(), np.array([tt]), x, tx, big_t)[:, 0]
 
 
