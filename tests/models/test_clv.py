@@ -282,6 +282,26 @@ def test_clv_refuses_what_is_not_a_purchase_fit(not_a_fit, bg_fit, gg_fit):
         clv.customer_lifetime_value(bg_fit, not_a_fit, s, **kw)
 
 
+def test_model_checks_refuse_what_is_not_a_purchase_fit(bg_fit):
+    s = CustomerSummary.from_arrays([0, 1], [0.0, 30.0], [39.0, 39.0])
+    for not_a_fit in (None, "bgnbd", bg_fit.params, _bgbb_fit()):
+        with pytest.raises(InputTypeError, match=r"^fit must be a fitted model with"):
+            clv.holdout_comparison(not_a_fit, s, [0, 1], duration=39.0)
+        with pytest.raises(InputTypeError, match=r"^fit must be a fitted model with"):
+            clv.frequency_histogram(not_a_fit, s, max_frequency=1)
+
+
+def test_integers_beyond_the_float_range_raise_input_error(bg_fit, gg_fit):
+    s = _summary(3)
+    kw = {"horizon": 52, "step": 4, "discount_rate": 0.01, "margin": 0.5}
+    for name in kw:
+        bad = {**kw, name: 10**400}
+        with pytest.raises(InputError, match=rf"^{name} must be finite"):
+            clv.customer_lifetime_value(bg_fit, gg_fit, s, **bad)
+    with pytest.raises(InputError, match=r"^duration must be finite"):
+        clv.holdout_comparison(bg_fit, s, [0] * len(s), duration=10**400)
+
+
 def test_clv_step_count_is_bounded(bg_fit, gg_fit):
     # horizon / step beyond MAX_STEPS (10,000) would build a customers x steps matrix of
     # any size (1e300 / 1e-300 steps): a clear error instead; the bound itself is accepted.

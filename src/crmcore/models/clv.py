@@ -44,6 +44,7 @@ from crmcore._periods import period_start, unit_factor
 from crmcore._typing import ArrayLike, DatetimeArray, FloatArray, IntArray
 from crmcore._validation import readonly as _ro
 from crmcore.errors import InputError, InputTypeError
+from crmcore.models._inputs import check_time, refuse_huge_ints
 from crmcore.summary import PERIODS, CustomerSummary, period_index
 from crmcore.table import PURCHASE_CODE, InteractionTable
 
@@ -352,6 +353,13 @@ def customer_lifetime_value(
         purchase_fit, "purchase_fit", CumulativePurchaseFit, "conditional_expected_purchases_at"
     )
     _check_fit(spend_fit, "spend_fit", SpendFit, "conditional_expected_spend")
+    for name, arg in (
+        ("horizon", horizon),
+        ("step", step),
+        ("discount_rate", discount_rate),
+        ("margin", margin),
+    ):
+        refuse_huge_ints(arg, name)
     h = v.check_float(horizon, "horizon", low=0.0, low_open=True)
     st = v.check_float(step, "step", low=0.0, low_open=True)
     if st > h:
@@ -420,8 +428,8 @@ def holdout_comparison(
 
     Parameters
     ----------
-    fit : fitted purchase model
-        Anything with ``conditional_expected_purchases``.
+    fit : BgNbdFit, MbgNbdFit, ParetoNbdFit or another fitted purchase model
+        See :class:`PurchaseFit`; its ``conditional_expected_purchases`` is used.
     calibration : CustomerSummary
         Calibration-period histories, e.g. from
         ``summarize(table, observation_end=..., calibration_end=...)``.
@@ -445,6 +453,9 @@ def holdout_comparison(
     InputError
         When the holdout counts or duration are missing or invalid, or no
         customer bought in the calibration period.
+    InputTypeError
+        When ``fit`` is not a fitted continuous-time purchase model (see
+        :class:`PurchaseFit`) or ``calibration`` not a CustomerSummary.
 
     Notes
     -----
@@ -466,6 +477,7 @@ def holdout_comparison(
     ...
     crmcore.errors.InputError: holdout is required: the summary has no holdout period ...
     """
+    _check_fit(fit, "fit", PurchaseFit, "the methods of PurchaseFit (a continuous-time model)")
     if not isinstance(calibration, CustomerSummary):
         raise InputTypeError(
             f"calibration must be a CustomerSummary, got {type(calibration).__name__}"
@@ -488,7 +500,7 @@ def holdout_comparison(
             raise InputError("duration is required: the summary has no holdout period")
         dur = float(calibration.duration_holdout)
     else:
-        dur = v.check_float(duration, "duration", low=0.0)
+        dur = check_time(duration, "duration")
     buyers = np.asarray(calibration.has_purchase)
     if not buyers.any():
         raise InputError("calibration must hold at least one customer with a purchase")
@@ -528,8 +540,9 @@ def frequency_histogram(
 
     Parameters
     ----------
-    fit : fitted purchase model
-        Anything with ``purchase_probability(n, t)`` and ``params``.
+    fit : BgNbdFit, MbgNbdFit, ParetoNbdFit or another fitted purchase model
+        See :class:`PurchaseFit`; its ``purchase_probability(n, t)`` and
+        ``params`` are used.
     summary : CustomerSummary
         The histories the model was fitted to (buyers are used).
     max_frequency : int
@@ -543,6 +556,9 @@ def frequency_histogram(
     ------
     InputError
         When no customer bought, or when a bin has expected count 0.
+    InputTypeError
+        When ``fit`` is not a fitted continuous-time purchase model (see
+        :class:`PurchaseFit`) or ``summary`` not a CustomerSummary.
 
     Notes
     -----
@@ -567,6 +583,7 @@ def frequency_histogram(
     ...
     crmcore.errors.InputError: max_frequency must be >= 1, got 0
     """
+    _check_fit(fit, "fit", PurchaseFit, "the methods of PurchaseFit (a continuous-time model)")
     if not isinstance(summary, CustomerSummary):
         raise InputTypeError(f"summary must be a CustomerSummary, got {type(summary).__name__}")
     k_max = v.check_int(max_frequency, "max_frequency", low=1)
