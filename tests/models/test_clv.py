@@ -16,9 +16,10 @@ from numpy.testing import assert_allclose
 
 from crmcore import InteractionTable, summarize
 from crmcore.errors import InputError, InputTypeError
-from crmcore.models import bgnbd, clv, gamma_gamma
+from crmcore.models import bgbb, bgnbd, clv, gamma_gamma, pareto_nbd
+from crmcore.simulate import pareto_nbd_histories
 from crmcore.summary import CustomerSummary
-from tests.models.test_bgnbd import simulate
+from tests.models._bgnbd_family import simulate
 
 THETA = (0.5, 6.0, 0.9, 2.5)
 
@@ -36,6 +37,10 @@ class _LinearFit:
 
     def conditional_expected_purchases(self, t, frequency, recency=None, T=None):
         return np.full(np.asarray(frequency).shape, self.params.rate * t)
+
+    def conditional_expected_purchases_at(self, t, frequency, recency=None, T=None):
+        ones = np.ones(np.asarray(frequency).shape)
+        return self.params.rate * ones[:, None] * np.asarray(t, dtype=float)[None, :]
 
     def expected_purchases(self, t):
         return self.params.rate * np.asarray(t, dtype=float)
@@ -143,18 +148,19 @@ def test_clv_bgnbd_matches_loop_over_steps(bg_fit, gg_fit, discounting):
     assert_allclose(v.expected_spend, spend)
 
 
-def test_clv_generic_fit_path_equals_fast_path(bg_fit, gg_fit):
-    # A fit the module does not know goes through the per-step loop.
+def test_clv_any_fit_with_the_protocol_method_is_accepted(bg_fit, gg_fit):
+    # A fit crmcore does not know, with conditional_expected_purchases_at written as a
+    # loop over horizons of the model's one-horizon function, gives the same CLV.
     @attrs.frozen
     class Wrapped:
         inner: bgnbd.BgNbdFit
 
-        @property
-        def params(self):
-            return self.inner.params
-
-        def conditional_expected_purchases(self, t, frequency, recency=None, T=None):
-            return self.inner.conditional_expected_purchases(t, frequency, recency, T)
+        def conditional_expected_purchases_at(self, t, frequency, recency=None, T=None):
+            cols = [
+                self.inner.conditional_expected_purchases(float(u), frequency, recency, T)
+                for u in t
+            ]
+            return np.column_stack(cols)
 
     s = _summary(200, seed=24)
     fast = clv.customer_lifetime_value(bg_fit, gg_fit, s, horizon=26, step=2, discount_rate=0.01)
@@ -162,6 +168,28 @@ def test_clv_generic_fit_path_equals_fast_path(bg_fit, gg_fit):
         Wrapped(bg_fit), gg_fit, s, horizon=26, step=2, discount_rate=0.01
     )
     assert_allclose(fast.clv, slow.clv, rtol=1e-12)
+
+
+def test_clv_pareto_nbd_matches_loop_over_steps(gg_fit):
+    # Pareto/NBD through the same protocol; reference: a loop over steps of the
+    # model's public one-horizon function.
+    sim = pareto_nbd_histories(0.55, 10.58, 0.61, 11.67, T=39.0, n_customers=3000, rng=53)
+    fit = pareto_nbd.fit(sim.frequency, sim.recency, sim.T)
+    s = _summary(60, seed=54)
+    v = clv.customer_lifetime_value(fit, gg_fit, s, horizon=20, step=5, discount_rate=0.01)
+    spend = gg_fit.conditional_expected_spend(s)
+    brute = np.zeros(len(s))
+    previous = np.zeros(len(s))
+    for t in (5.0, 10.0, 15.0, 20.0):
+        cum = pareto_nbd.conditional_expected_purchases(fit.params, t, s)
+        brute += (cum - previous) * 1.01**-t
+        previous = cum
+    assert_allclose(v.clv, spend * brute, rtol=1e-12)
+    at = fit.conditional_expected_purchases_at([0.0, 5.0, 20.0], s)
+    assert at.shape == (len(s), 3)
+    assert_allclose(at[:, 2], previous, rtol=1e-14)
+    with pytest.raises(InputError, match="t must be 1-dimensional"):
+        fit.conditional_expected_purchases_at([[1.0]], s)
 
 
 def test_clv_zero_for_rows_without_purchase(bg_fit, gg_fit):
@@ -224,6 +252,68 @@ def test_clv_errors(bg_fit, gg_fit):
         clv.customer_lifetime_value(bg_fit, gg_fit, s, discounting="yearly", **kw)
     with pytest.raises(InputTypeError, match="summary must be a CustomerSummary"):
         clv.customer_lifetime_value(bg_fit, gg_fit, [1, 2], **kw)
+
+
+def _bgbb_fit():
+    # a BG/BB fit as bgbb.fit returns it (values from Fader, Hardie & Shang 2010, table 2)
+    p = bgbb.BgBbParams(alpha=1.204, beta=0.750, gamma=0.657, delta=2.783)
+    return bgbb.BgBbFit(
+        params=p,
+        standard_errors=p,
+        covariance=np.eye(4),
+        log_likelihood=-33225.6,
+        n_customers=11104.0,
+        converged=True,
+        n_iterations=30,
+    )
+
+
+@pytest.mark.parametrize(
+    "not_a_fit",
+    [None, "bgnbd", bgnbd.BgNbdParams(r=0.5, alpha=6.0, a=0.9, b=2.5), _bgbb_fit()],
+    ids=["None", "str", "params", "bgbb-fit"],
+)
+def test_clv_refuses_what_is_not_a_purchase_fit(not_a_fit, bg_fit, gg_fit):
+    s = _summary(5)
+    kw = {"horizon": 52, "step": 4, "discount_rate": 0.01}
+    with pytest.raises(InputTypeError, match="purchase_fit must be a fitted model with"):
+        clv.customer_lifetime_value(not_a_fit, gg_fit, s, **kw)
+    with pytest.raises(InputTypeError, match="spend_fit must be a fitted model with"):
+        clv.customer_lifetime_value(bg_fit, not_a_fit, s, **kw)
+
+
+def test_model_checks_refuse_what_is_not_a_purchase_fit(bg_fit):
+    s = CustomerSummary.from_arrays([0, 1], [0.0, 30.0], [39.0, 39.0])
+    for not_a_fit in (None, "bgnbd", bg_fit.params, _bgbb_fit()):
+        with pytest.raises(InputTypeError, match=r"^fit must be a fitted model with"):
+            clv.holdout_comparison(not_a_fit, s, [0, 1], duration=39.0)
+        with pytest.raises(InputTypeError, match=r"^fit must be a fitted model with"):
+            clv.frequency_histogram(not_a_fit, s, max_frequency=1)
+
+
+def test_integers_beyond_the_float_range_raise_input_error(bg_fit, gg_fit):
+    s = _summary(3)
+    kw = {"horizon": 52, "step": 4, "discount_rate": 0.01, "margin": 0.5}
+    for name in kw:
+        bad = {**kw, name: 10**400}
+        with pytest.raises(InputError, match=rf"^{name} must be finite"):
+            clv.customer_lifetime_value(bg_fit, gg_fit, s, **bad)
+    with pytest.raises(InputError, match=r"^duration must be finite"):
+        clv.holdout_comparison(bg_fit, s, [0] * len(s), duration=10**400)
+
+
+def test_clv_step_count_is_bounded(bg_fit, gg_fit):
+    # horizon / step beyond MAX_STEPS (10,000) would build a customers x steps matrix of
+    # any size (1e300 / 1e-300 steps): a clear error instead; the bound itself is accepted.
+    s = _summary(3)
+    assert clv.MAX_STEPS == 10_000
+    with pytest.raises(InputError, match=r"horizon / step must be at most 10000 \(MAX_STEPS\)"):
+        clv.customer_lifetime_value(bg_fit, gg_fit, s, horizon=1e300, step=1e-300, discount_rate=0)
+    with pytest.raises(InputError, match="horizon / step must be at most 10000"):
+        clv.customer_lifetime_value(bg_fit, gg_fit, s, horizon=10_001, step=1, discount_rate=0)
+    v = clv.customer_lifetime_value(bg_fit, gg_fit, s, horizon=10_000, step=1, discount_rate=0)
+    assert v.step_ends.size == 10_000
+    assert np.all(np.isfinite(v.clv))
 
 
 # --------------------------------------------------------------------------- holdout comparison
@@ -370,6 +460,10 @@ def test_tracking_errors(bg_fit):
         clv.tracking(bg_fit, table, observation_end="2024-02-01", period="D", time_unit="M")
     with pytest.raises(InputTypeError, match="table must be an InteractionTable"):
         clv.tracking(bg_fit, [1], observation_end="2024-02-01")
+    # BG/BB counts discrete opportunities, not calendar time; parameters are not a fit
+    for not_a_fit in (_bgbb_fit(), bg_fit.params, None):
+        with pytest.raises(InputTypeError, match="fit must be a fitted model with"):
+            clv.tracking(not_a_fit, table, observation_end="2024-02-01")
 
 
 def test_clv_mbgnbd_fast_path_equals_loop(gg_fit):

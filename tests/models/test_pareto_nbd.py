@@ -538,6 +538,50 @@ def test_extreme_inputs_give_finite_results_without_warnings():
                     assert np.all(np.isfinite(grad))
 
 
+@settings(max_examples=40)
+@given(
+    theta=_theta,
+    customer=st.tuples(st.integers(0, 10**6), st.floats(0.0, 1.0), st.floats(0.0, 1e7)),
+    t=st.floats(0.0, 1e7),
+)
+def test_huge_frequency_zero_recency_and_old_customers_are_finite(theta, customer, t):
+    # Up to a million repeat purchases, recency 0 or anywhere up to T, T up to 1e7
+    # time units: every prediction finite, in its range, and no numpy warning.
+    x, share, T = customer
+    p = _params(theta)
+    xs = np.array([x, x, 0])
+    tx = np.array([0.0, share * T, 0.0]) * (xs > 0)
+    big_t = np.array([T, T, T])
+    ll = pareto_nbd.log_likelihood_per_customer(p, xs, tx, big_t)
+    pa = pareto_nbd.probability_alive(p, xs, tx, big_t)
+    ce = pareto_nbd.conditional_expected_purchases(p, t, xs, tx, big_t)
+    cp = pareto_nbd.conditional_purchase_probability(p, t, xs, tx, big_t)
+    e = pareto_nbd.expected_purchases(p, t)
+    assert np.all(np.isfinite(ll))
+    assert np.all((pa >= 0) & (pa <= 1))
+    assert np.all(np.isfinite(ce) & (ce >= 0))
+    assert np.all((cp >= 0) & (cp <= pa))
+    assert np.isfinite(e)
+    assert e >= 0
+
+
+@pytest.mark.parametrize("t", [5e-324, 1e-310, 1e-300])
+def test_subnormal_times_give_finite_predictions(t):
+    # The smallest positive floats as horizons. P(X(t) = 0) -> 1 and, to first order in
+    # t (Fader & Hardie 2006 with the death integral ~ t^(n+1)/(n+1) α^-(r+n) β^-(s+1)),
+    # P(X(t) = 1) = r t / α; the one-step limits of the conditional predictions bound them.
+    pmf = pareto_nbd.purchase_probability(CDNOW, [0, 1, 2], t)
+    assert np.all(np.isfinite(pmf))
+    assert pmf[0] == 1.0
+    assert_allclose(pmf[1], 0.55 / 10.58 * t, rtol=1e-9, atol=0.0 if t > 1e-308 else 1e-323)
+    assert pmf[2] == 0.0
+    e = pareto_nbd.expected_purchases(CDNOW, t)
+    assert 0.0 <= e <= 0.55 / 10.58 * t * (1 + 1e-12)
+    ce = pareto_nbd.conditional_expected_purchases(CDNOW, t, [2, 0], [30.0, 0.0], [38.0, 38.0])
+    cp = pareto_nbd.conditional_purchase_probability(CDNOW, t, [2, 0], [30.0, 0.0], [38.0, 38.0])
+    assert np.all(np.isfinite(ce) & (ce >= 0) & np.isfinite(cp) & (cp >= 0))
+
+
 def _compressed(x, tx, T):
     from crmcore.summary import compress
 
@@ -586,6 +630,43 @@ def test_functions_reject_bad_input():
         InputTypeError, match="must be left out when frequency is a CustomerSummary"
     ):
         pareto_nbd.probability_alive(CDNOW, s, [0.5], [2.0])
+
+
+def test_purchase_probability_takes_counts_of_any_shape():
+    # As in the BG/NBD and MBG/NBD models: a 2-d table of counts against a column of
+    # times; each cell is the scalar call.
+    n = np.array([[0, 1, 2], [3, 4, 5]])
+    t = np.array([[10.0], [39.0]])
+    got = pareto_nbd.purchase_probability(CDNOW, n, t)
+    assert got.shape == (2, 3)
+    for i in range(2):
+        for j in range(3):
+            expected = pareto_nbd.purchase_probability(CDNOW, int(n[i, j]), float(t[i, 0]))
+            assert_allclose(got[i, j], expected, rtol=1e-15)
+    assert pareto_nbd.purchase_probability(CDNOW, n, 39.0).shape == (2, 3)
+
+
+def test_integers_beyond_the_float_range_raise_input_error():
+    # float(10**400) overflows; every argument reports it under its own name.
+    big = 10**400
+    for name in ("r", "alpha", "s", "beta"):
+        kw = {"r": 1.0, "alpha": 1.0, "s": 1.0, "beta": 1.0, name: big}
+        with pytest.raises(InputError, match=rf"^{name} must be finite"):
+            ParetoNbdParams(**kw)
+    with pytest.raises(InputError, match=r"^t must be finite"):
+        pareto_nbd.expected_purchases(CDNOW, big)
+    with pytest.raises(InputError, match=r"^t must be finite"):
+        pareto_nbd.conditional_expected_purchases(CDNOW, big, [1], [1.0], [2.0])
+    with pytest.raises(InputError, match=r"^t must be finite"):
+        pareto_nbd.conditional_purchase_probability(CDNOW, big, [1], [1.0], [2.0])
+    with pytest.raises(InputError, match=r"^n must be finite"):
+        pareto_nbd.purchase_probability(CDNOW, [big], 1.0)
+    with pytest.raises(InputError, match=r"^frequency must be finite"):
+        pareto_nbd.probability_alive(CDNOW, [big], [1.0], [2.0])
+    with pytest.raises(InputError, match=r"^T must be finite"):
+        pareto_nbd.log_likelihood_per_customer(CDNOW, [1], [1.0], [big])
+    with pytest.raises(InputError, match=r"^recency must be finite"):
+        pareto_nbd.fit([1], [big], [2.0])
 
 
 def test_fit_rejects_bad_input():
@@ -662,7 +743,8 @@ def test_conditional_purchase_probability_bounds_monotone_and_limit(theta, h, t1
     q2 = pareto_nbd.conditional_purchase_probability(p, t1 + dt, x, tx, T)
     q0 = pareto_nbd.conditional_purchase_probability(p, 0.0, x, tx, T)
     pa = pareto_nbd.probability_alive(p, x, tx, T)
-    assert np.all((q1 >= 0) & (q1 <= pa * (1 + 1e-12)))
+    # exactly, without tolerance: both come from the same log P(alive)
+    assert np.all((q1 >= 0) & (q1 <= pa))
     assert np.all(q2 >= q1 * (1 - 1e-10))
     assert np.all(q0 == 0.0)
 

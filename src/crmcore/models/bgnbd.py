@@ -29,17 +29,16 @@ import attrs
 import numpy as np
 from scipy import special as sc
 
-from crmcore import _validation as v
 from crmcore._typing import ArrayLike, FloatArray
 from crmcore._validation import readonly as _ro
-from crmcore.errors import InputError, InputTypeError
+from crmcore.errors import InputError
+from crmcore.models import _inputs as inp
+from crmcore.models._inputs import positive_param
 from crmcore.models._mle import (
     MleResult,
     Objective,
     distinct_values,
     maximize_likelihood,
-    positive_param,
-    prepare_histories,
 )
 from crmcore.summary import CompressedHistories, CustomerSummary
 
@@ -148,6 +147,28 @@ class BgNbdFit:
     ) -> FloatArray:
         """Return :func:`conditional_expected_purchases` at the fitted parameters."""
         return conditional_expected_purchases(self.params, t, frequency, recency, T)
+
+    def conditional_expected_purchases_at(
+        self,
+        t: ArrayLike,
+        frequency: ArrayLike | CustomerSummary,
+        recency: ArrayLike | None = None,
+        T: ArrayLike | None = None,
+    ) -> FloatArray:
+        """Return :func:`conditional_expected_purchases` at several horizons at once.
+
+        Parameters
+        ----------
+        t : array-like
+            Forecast horizons (>= 0), one-dimensional.
+        frequency, recency, T : array-like, or a CustomerSummary as ``frequency``
+
+        Returns
+        -------
+        ndarray, shape (customers, len(t))
+            Column k holds the expected purchases in (T, T + t[k]].
+        """
+        return _expected_at(self.params, t, frequency, recency, T, shift=_BG)
 
     def conditional_purchase_probability(
         self,
@@ -258,9 +279,9 @@ def fit(
     ...
     crmcore.errors.InputError: recency must not exceed T; 1 of 1 customers breaks this ...
     """
-    data = prepare_histories(frequency, recency, T, weights)
-    if initial is not None and not isinstance(initial, BgNbdParams):
-        raise InputError(f"initial must be BgNbdParams, got {type(initial).__name__}")
+    data = inp.prepare_fit_data(frequency, recency, T, weights)
+    if initial is not None:
+        inp.check_params(initial, BgNbdParams, "initial")
     start = initial.as_array() if initial is not None else _default_initial(data)
     res = _fit_compressed(data, start, _BG, "BG/NBD")
     return BgNbdFit(
@@ -332,8 +353,8 @@ def log_likelihood(
     ...
     crmcore.errors.InputError: recency must be 0 where frequency is 0 (no repeat purchase); ...
     """
-    _check_params(params, BgNbdParams)
-    data = prepare_histories(frequency, recency, T, weights)
+    inp.check_params(params, BgNbdParams)
+    data = inp.prepare_fit_data(frequency, recency, T, weights)
     value, _ = _objective(data, _BG)(params.as_array())
     return float(value)
 
@@ -377,8 +398,8 @@ def log_likelihood_per_customer(
     ...
     crmcore.errors.InputError: recency must not exceed T; ...
     """
-    _check_params(params, BgNbdParams)
-    x, tx, t = _histories(frequency, recency, T)
+    inp.check_params(params, BgNbdParams)
+    x, tx, t = inp.histories(frequency, recency, T)
     return _loglik_rows(params.as_array(), x, tx, t, _BG)
 
 
@@ -426,8 +447,8 @@ def expected_purchases(params: BgNbdParams, t: ArrayLike) -> Any:
     ...
     crmcore.errors.InputError: t must be >= 0.0, got -1.0
     """
-    _check_params(params, BgNbdParams)
-    tt, scalar = _times(t, "t")
+    inp.check_params(params, BgNbdParams)
+    tt, scalar = inp.times(t, "t")
     out = _unconditional_expectation(params.as_array(), tt, _BG)
     return float(out[0]) if scalar else out
 
@@ -484,9 +505,9 @@ def conditional_expected_purchases(
     ...
     crmcore.errors.InputError: T must have the same length as frequency; got 2 and 1
     """
-    _check_params(params, BgNbdParams)
-    tt = v.check_float(t, "t", low=0.0)
-    x, tx, big_t = _histories(frequency, recency, T)
+    inp.check_params(params, BgNbdParams)
+    tt = inp.check_time(t)
+    x, tx, big_t = inp.histories(frequency, recency, T)
     theta = params.as_array()
     return _conditional_expectation(theta, np.array([tt]), (x, tx, big_t), _BG)[:, 0]
 
@@ -562,9 +583,9 @@ def conditional_purchase_probability(
     ...
     crmcore.errors.InputError: t must be >= 0.0, got -1.0
     """
-    _check_params(params, BgNbdParams)
-    tt = v.check_float(t, "t", low=0.0)
-    x, tx, big_t = _histories(frequency, recency, T)
+    inp.check_params(params, BgNbdParams)
+    tt = inp.check_time(t)
+    x, tx, big_t = inp.histories(frequency, recency, T)
     return _conditional_purchase_probability(params.as_array(), tt, (x, tx, big_t), _BG)
 
 
@@ -617,8 +638,8 @@ def probability_alive(
     ...
     crmcore.errors.InputError: frequency must be non-negative; ...
     """
-    _check_params(params, BgNbdParams)
-    x, tx, t = _histories(frequency, recency, T)
+    inp.check_params(params, BgNbdParams)
+    x, tx, t = inp.histories(frequency, recency, T)
     return _probability_alive(params.as_array(), x, tx, t, _BG)
 
 
@@ -666,74 +687,13 @@ def purchase_probability(params: BgNbdParams, n: ArrayLike, t: ArrayLike) -> Any
     ...
     crmcore.errors.InputError: n must hold whole numbers; 1 of 1 values breaks this ...
     """
-    _check_params(params, BgNbdParams)
-    nn, tt, scalar = _counts_and_times(n, t)
+    inp.check_params(params, BgNbdParams)
+    nn, tt, scalar = inp.counts_and_times(n, t)
     out = _pmf(params.as_array(), nn, tt, _BG)
     return float(out[0]) if scalar else out
 
 
 # --------------------------------------------------------------------------- input helpers
-
-
-def _check_params(params: object, cls: type) -> None:
-    if not isinstance(params, cls):
-        raise InputError(f"params must be {cls.__name__}, got {type(params).__name__}")
-
-
-def _histories(
-    frequency: ArrayLike | CustomerSummary,
-    recency: ArrayLike | None,
-    T: ArrayLike | None,
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Return validated (x, t_x, T) arrays, from arrays or from every row of a summary."""
-    # A summary together with recency/T (or arrays without them) is a wrong combination
-    # of arguments, like a call with a missing or an unexpected argument, for which Python
-    # raises TypeError: InputTypeError here, as in the fits (_mle.prepare_histories), so
-    # that fit and predictions raise the same error for the same call.
-    if isinstance(frequency, CustomerSummary):
-        if recency is not None or T is not None:
-            raise InputTypeError(
-                "recency and T must be left out when frequency is a CustomerSummary"
-            )
-        s = frequency
-        return (
-            s.frequency.astype(np.float64),
-            np.asarray(s.recency, dtype=np.float64),
-            np.asarray(s.T, dtype=np.float64),
-        )
-    if recency is None or T is None:
-        raise InputTypeError("recency and T are required unless frequency is a CustomerSummary")
-    return v.as_histories(frequency, recency, T, allow_empty=True)
-
-
-def _times(t: ArrayLike, name: str) -> tuple[FloatArray, bool]:
-    arr = np.asarray(t) if not isinstance(t, str) else t
-    scalar = np.ndim(arr) == 0
-    if scalar:
-        value = v.check_float(arr.item() if isinstance(arr, np.ndarray) else arr, name, low=0.0)
-        return np.array([value]), True
-    out = v.as_float_array(arr, name, ndim=np.ndim(arr), allow_empty=True, nonnegative=True)
-    return out, False
-
-
-def _counts_and_times(n: ArrayLike, t: ArrayLike) -> tuple[FloatArray, FloatArray, bool]:
-    n_arr = np.asarray(n) if not isinstance(n, str) else n
-    t_arr = np.asarray(t) if not isinstance(t, str) else t
-    n_scalar = np.ndim(n_arr) == 0
-    t_scalar = np.ndim(t_arr) == 0
-    nn = v.as_int_array(
-        np.atleast_1d(n_arr), "n", ndim=max(np.ndim(n_arr), 1), allow_empty=True, nonnegative=True
-    )
-    tt, _ = _times(t, "t")
-    try:
-        nb, tb = np.broadcast_arrays(nn.astype(np.float64), tt if not t_scalar else tt[0])
-    except ValueError as exc:
-        raise InputError(
-            f"n and t must broadcast together; got shapes {np.shape(n_arr)} and {np.shape(t_arr)}"
-        ) from exc
-    if n_scalar and t_scalar:
-        return nb.reshape(1), tb.reshape(1), True
-    return nb, tb, False
 
 
 def _default_initial(data: CompressedHistories) -> FloatArray:
@@ -742,6 +702,23 @@ def _default_initial(data: CompressedHistories) -> FloatArray:
     mean_x = float(np.average(data.frequency, weights=w))
     alpha = max(mean_t, 1e-6) / (mean_x + 1.0)
     return np.array([1.0, alpha, 1.0, 3.0])
+
+
+def _expected_at(
+    params: Any,
+    t: ArrayLike,
+    frequency: ArrayLike | CustomerSummary,
+    recency: ArrayLike | None,
+    T: ArrayLike | None,
+    *,
+    shift: int,
+) -> FloatArray:
+    """Return the matrix of the fits' ``conditional_expected_purchases_at`` (one pass)."""
+    tt, _ = inp.times(t, "t")
+    if tt.ndim != 1:
+        raise InputError(f"t must be 1-dimensional, got shape {tt.shape}")
+    x, tx, big_t = inp.histories(frequency, recency, T)
+    return _conditional_expectation(params.as_array(), tt, (x, tx, big_t), shift)
 
 
 # --------------------------------------------------------------------------- shared numerics
@@ -901,12 +878,19 @@ def _log_odds_dead(
     return np.where(x + shift > 0, d, -np.inf)
 
 
+def _log_probability_alive(
+    theta: FloatArray, x: FloatArray, tx: FloatArray, big_t: FloatArray, shift: int
+) -> FloatArray:
+    """Log P(alive) = -softplus(log-odds of death), in (-inf, 0]."""
+    d = _log_odds_dead(theta, x, tx, big_t, shift)
+    with np.errstate(all="ignore"):
+        return np.asarray(-np.logaddexp(0.0, d), dtype=np.float64)
+
+
 def _probability_alive(
     theta: FloatArray, x: FloatArray, tx: FloatArray, big_t: FloatArray, shift: int
 ) -> FloatArray:
-    d = _log_odds_dead(theta, x, tx, big_t, shift)
-    with np.errstate(all="ignore"):
-        return np.asarray(sc.expit(-d), dtype=np.float64)
+    return np.exp(_log_probability_alive(theta, x, tx, big_t, shift))
 
 
 def _conditional_purchase_probability(
@@ -915,14 +899,17 @@ def _conditional_purchase_probability(
     histories: tuple[FloatArray, FloatArray, FloatArray],
     shift: int,
 ) -> FloatArray:
-    """P(alive) * (1 - ((α+T)/(α+T+t))^(r+x)), in log space (see the public function)."""
+    """P(alive) * (1 - ((α+T)/(α+T+t))^(r+x)), in log space (see the public function).
+
+    Both factors come from the same log P(alive) as :func:`_probability_alive`,
+    so the result never exceeds P(alive), also where that underflows to 0.
+    """
     x, tx, big_t = histories
     r, alpha = float(theta[0]), float(theta[1])
-    d = _log_odds_dead(theta, x, tx, big_t, shift)
+    log_alive = _log_probability_alive(theta, x, tx, big_t, shift)
     with np.errstate(all="ignore"):
-        log_alive = -np.logaddexp(0.0, d)
         log_buy = np.log(-np.expm1(-(r + x) * np.log1p(t / (alpha + big_t))))  # -inf at t = 0
-        out = np.exp(log_alive + log_buy)
+        out = np.minimum(np.exp(log_alive + log_buy), np.exp(log_alive))
     return np.asarray(out, dtype=np.float64)
 
 

@@ -33,7 +33,7 @@ Examples
 from __future__ import annotations
 
 import math
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import attrs
 import numpy as np
@@ -44,16 +44,18 @@ from crmcore._periods import period_start, unit_factor
 from crmcore._typing import ArrayLike, DatetimeArray, FloatArray, IntArray
 from crmcore._validation import readonly as _ro
 from crmcore.errors import InputError, InputTypeError
-from crmcore.models import bgnbd
-from crmcore.models.bgnbd import BgNbdFit
-from crmcore.models.mbgnbd import MbgNbdFit
+from crmcore.models._inputs import check_time, refuse_huge_ints
 from crmcore.summary import PERIODS, CustomerSummary, period_index
 from crmcore.table import PURCHASE_CODE, InteractionTable
 
 __all__ = [
+    "MAX_STEPS",
+    "CumulativePurchaseFit",
     "CustomerLifetimeValue",
     "FrequencyHistogram",
     "HoldoutComparison",
+    "PurchaseFit",
+    "SpendFit",
     "Tracking",
     "customer_lifetime_value",
     "frequency_histogram",
@@ -64,8 +66,15 @@ __all__ = [
 Discounting = Literal["discrete", "continuous"]
 
 
+@runtime_checkable
 class PurchaseFit(Protocol):
-    """What the functions here need from a fitted purchase model."""
+    """What the functions here need from a fitted purchase model in continuous time.
+
+    :class:`~crmcore.models.bgnbd.BgNbdFit`,
+    :class:`~crmcore.models.mbgnbd.MbgNbdFit` and
+    :class:`~crmcore.models.pareto_nbd.ParetoNbdFit` have it; a model of
+    discrete purchase opportunities (BG/BB) does not.
+    """
 
     @property
     def params(self) -> Any:
@@ -80,6 +89,15 @@ class PurchaseFit(Protocol):
     ) -> FloatArray:
         """Return the expected purchases in (T, T + t]."""
 
+    def conditional_expected_purchases_at(
+        self,
+        t: ArrayLike,
+        frequency: ArrayLike | CustomerSummary,
+        recency: ArrayLike | None = None,
+        T: ArrayLike | None = None,
+    ) -> FloatArray:
+        """Return the matrix (customers, len(t)) of expected purchases in (T, T + t_k]."""
+
     def expected_purchases(self, t: ArrayLike) -> Any:
         """Return the expected repeat purchases of a new customer in (0, t]."""
 
@@ -87,6 +105,21 @@ class PurchaseFit(Protocol):
         """P(X(t) = n)."""
 
 
+@runtime_checkable
+class CumulativePurchaseFit(Protocol):
+    """What :func:`customer_lifetime_value` needs from a fitted purchase model."""
+
+    def conditional_expected_purchases_at(
+        self,
+        t: ArrayLike,
+        frequency: ArrayLike | CustomerSummary,
+        recency: ArrayLike | None = None,
+        T: ArrayLike | None = None,
+    ) -> FloatArray:
+        """Return the matrix (customers, len(t)) of expected purchases in (T, T + t_k]."""
+
+
+@runtime_checkable
 class SpendFit(Protocol):
     """What :func:`customer_lifetime_value` needs from a fitted spend model."""
 
@@ -94,6 +127,18 @@ class SpendFit(Protocol):
         self, frequency: ArrayLike | CustomerSummary, monetary_value: ArrayLike | None = None
     ) -> FloatArray:
         """Return the expected spend per transaction."""
+
+
+#: Most steps :func:`customer_lifetime_value` accepts (``horizon / step``); the
+#: forecast is a (customers x steps) matrix.
+MAX_STEPS = 10_000
+
+
+def _check_fit(fit: object, name: str, protocol: type, needs: str) -> None:
+    if not isinstance(fit, protocol):
+        raise InputTypeError(
+            f"{name} must be a fitted model with {needs}, got {type(fit).__name__}"
+        )
 
 
 # --------------------------------------------------------------------------- results
@@ -228,7 +273,7 @@ class FrequencyHistogram:
 
 
 def customer_lifetime_value(
-    purchase_fit: PurchaseFit,
+    purchase_fit: CumulativePurchaseFit,
     spend_fit: SpendFit,
     summary: CustomerSummary,
     *,
@@ -242,8 +287,9 @@ def customer_lifetime_value(
 
     Parameters
     ----------
-    purchase_fit : BgNbdFit, MbgNbdFit or another fitted purchase model
-        Anything with ``conditional_expected_purchases(t, frequency, recency, T)``.
+    purchase_fit : BgNbdFit, MbgNbdFit, ParetoNbdFit or another fitted purchase model
+        Anything with ``conditional_expected_purchases_at(t, frequency,
+        recency, T)`` (see :class:`CumulativePurchaseFit`).
     spend_fit : GammaGammaFit or another fitted spend model
         Anything with ``conditional_expected_spend(frequency, monetary_value)``.
     summary : CustomerSummary
@@ -270,10 +316,13 @@ def customer_lifetime_value(
     Raises
     ------
     InputError
-        On a non-positive horizon or step, a step longer than the horizon, a
-        negative rate, or a margin outside [0, 1].
+        On a non-positive horizon or step, a step longer than the horizon,
+        more than :data:`MAX_STEPS` (10,000) steps, a negative rate, or a
+        margin outside [0, 1].
     InputTypeError
-        When ``summary`` is not a CustomerSummary.
+        When ``purchase_fit`` or ``spend_fit`` is not a fitted model of the
+        kind described above (e.g. None, parameters instead of a fit, or a
+        BG/BB fit), or ``summary`` is not a CustomerSummary.
 
     Notes
     -----
@@ -291,17 +340,35 @@ def customer_lifetime_value(
 
     Examples
     --------
-    See the module docstring; an invalid step:
+    See the module docstring; parameters where a fit is expected:
 
-    >>> customer_lifetime_value(None, None, None, horizon=52, step=0, discount_rate=0.01)
+    >>> from crmcore.models import bgnbd
+    >>> p = bgnbd.BgNbdParams(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    >>> customer_lifetime_value(p, None, None, horizon=52, step=4, discount_rate=0.01)
     Traceback (most recent call last):
     ...
-    crmcore.errors.InputError: step must be > 0.0, got 0.0
+    crmcore.errors.InputTypeError: purchase_fit must be a fitted model with ...
     """
+    _check_fit(
+        purchase_fit, "purchase_fit", CumulativePurchaseFit, "conditional_expected_purchases_at"
+    )
+    _check_fit(spend_fit, "spend_fit", SpendFit, "conditional_expected_spend")
+    for name, arg in (
+        ("horizon", horizon),
+        ("step", step),
+        ("discount_rate", discount_rate),
+        ("margin", margin),
+    ):
+        refuse_huge_ints(arg, name)
     h = v.check_float(horizon, "horizon", low=0.0, low_open=True)
     st = v.check_float(step, "step", low=0.0, low_open=True)
     if st > h:
         raise InputError(f"step must not exceed horizon; got step={st}, horizon={h}")
+    if h / st > MAX_STEPS * (1 + 1e-9):
+        raise InputError(
+            f"horizon / step must be at most {MAX_STEPS} (MAX_STEPS); got horizon={h}, "
+            f"step={st}, {h / st:.6g} steps; choose a longer step"
+        )
     rate = v.check_float(discount_rate, "discount_rate", low=0.0)
     m = v.check_float(margin, "margin", low=0.0, high=1.0)
     v.check_choice(discounting, "discounting", ("discrete", "continuous"))
@@ -315,7 +382,9 @@ def customer_lifetime_value(
     x = summary.frequency[buyers].astype(np.float64)
     tx = np.asarray(summary.recency[buyers], dtype=np.float64)
     big_t = np.asarray(summary.T[buyers], dtype=np.float64)
-    cumulative = _expected_at(purchase_fit, ends, x, tx, big_t)
+    cumulative = np.asarray(
+        purchase_fit.conditional_expected_purchases_at(ends, x, tx, big_t), dtype=np.float64
+    )
     increments = cumulative.copy()  # per-step purchases; np.diff(prepend=0) without its copies
     increments[:, 1:] -= cumulative[:, :-1]
     spend = np.asarray(
@@ -344,17 +413,6 @@ def customer_lifetime_value(
     )
 
 
-def _expected_at(
-    fit: PurchaseFit, ends: FloatArray, x: FloatArray, tx: FloatArray, big_t: FloatArray
-) -> FloatArray:
-    """Matrix (customers, steps) of expected purchases in (T, T + t_k]."""
-    if isinstance(fit, BgNbdFit | MbgNbdFit):  # one vectorised pass over all steps
-        shift = 0 if isinstance(fit, BgNbdFit) else 1
-        return bgnbd._conditional_expectation(fit.params.as_array(), ends, (x, tx, big_t), shift)
-    cols = [np.asarray(fit.conditional_expected_purchases(float(t), x, tx, big_t)) for t in ends]
-    return np.column_stack(cols) if cols else np.zeros((x.size, 0))
-
-
 # --------------------------------------------------------------------------- model checks
 
 
@@ -370,8 +428,8 @@ def holdout_comparison(
 
     Parameters
     ----------
-    fit : fitted purchase model
-        Anything with ``conditional_expected_purchases``.
+    fit : BgNbdFit, MbgNbdFit, ParetoNbdFit or another fitted purchase model
+        See :class:`PurchaseFit`; its ``conditional_expected_purchases`` is used.
     calibration : CustomerSummary
         Calibration-period histories, e.g. from
         ``summarize(table, observation_end=..., calibration_end=...)``.
@@ -395,6 +453,9 @@ def holdout_comparison(
     InputError
         When the holdout counts or duration are missing or invalid, or no
         customer bought in the calibration period.
+    InputTypeError
+        When ``fit`` is not a fitted continuous-time purchase model (see
+        :class:`PurchaseFit`) or ``calibration`` not a CustomerSummary.
 
     Notes
     -----
@@ -416,6 +477,7 @@ def holdout_comparison(
     ...
     crmcore.errors.InputError: holdout is required: the summary has no holdout period ...
     """
+    _check_fit(fit, "fit", PurchaseFit, "the methods of PurchaseFit (a continuous-time model)")
     if not isinstance(calibration, CustomerSummary):
         raise InputTypeError(
             f"calibration must be a CustomerSummary, got {type(calibration).__name__}"
@@ -438,7 +500,7 @@ def holdout_comparison(
             raise InputError("duration is required: the summary has no holdout period")
         dur = float(calibration.duration_holdout)
     else:
-        dur = v.check_float(duration, "duration", low=0.0)
+        dur = check_time(duration, "duration")
     buyers = np.asarray(calibration.has_purchase)
     if not buyers.any():
         raise InputError("calibration must hold at least one customer with a purchase")
@@ -478,8 +540,9 @@ def frequency_histogram(
 
     Parameters
     ----------
-    fit : fitted purchase model
-        Anything with ``purchase_probability(n, t)`` and ``params``.
+    fit : BgNbdFit, MbgNbdFit, ParetoNbdFit or another fitted purchase model
+        See :class:`PurchaseFit`; its ``purchase_probability(n, t)`` and
+        ``params`` are used.
     summary : CustomerSummary
         The histories the model was fitted to (buyers are used).
     max_frequency : int
@@ -493,6 +556,9 @@ def frequency_histogram(
     ------
     InputError
         When no customer bought, or when a bin has expected count 0.
+    InputTypeError
+        When ``fit`` is not a fitted continuous-time purchase model (see
+        :class:`PurchaseFit`) or ``summary`` not a CustomerSummary.
 
     Notes
     -----
@@ -517,6 +583,7 @@ def frequency_histogram(
     ...
     crmcore.errors.InputError: max_frequency must be >= 1, got 0
     """
+    _check_fit(fit, "fit", PurchaseFit, "the methods of PurchaseFit (a continuous-time model)")
     if not isinstance(summary, CustomerSummary):
         raise InputTypeError(f"summary must be a CustomerSummary, got {type(summary).__name__}")
     k_max = v.check_int(max_frequency, "max_frequency", low=1)
@@ -568,9 +635,11 @@ def tracking(
 
     Parameters
     ----------
-    fit : fitted purchase model
-        Anything with ``expected_purchases(t)``, fitted with the same
-        ``period`` and ``time_unit``.
+    fit : BgNbdFit, MbgNbdFit, ParetoNbdFit or another fitted purchase model
+        A continuous-time model (see :class:`PurchaseFit`; its
+        ``expected_purchases(t)`` is used), fitted with the same ``period``
+        and ``time_unit``. Models of discrete purchase opportunities (BG/BB)
+        count opportunities, not calendar time, and are refused.
     table : InteractionTable
         The interaction log; purchases up to ``observation_end`` count.
     observation_end : datetime, date, numpy.datetime64 or ISO string
@@ -592,6 +661,9 @@ def tracking(
     InputError
         On invalid period or unit, or when the log has no purchase by
         ``observation_end``.
+    InputTypeError
+        When ``fit`` is not a fitted continuous-time purchase model or
+        ``table`` not an InteractionTable.
 
     Notes
     -----
@@ -620,6 +692,7 @@ def tracking(
     ...
     crmcore.errors.InputError: table has no purchase by observation_end 2023-01-01...
     """
+    _check_fit(fit, "fit", PurchaseFit, "the methods of PurchaseFit (a continuous-time model)")
     if not isinstance(table, InteractionTable):
         raise InputTypeError(f"table must be an InteractionTable, got {type(table).__name__}")
     v.check_choice(period, "period", PERIODS)

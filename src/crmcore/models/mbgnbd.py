@@ -23,24 +23,20 @@ from typing import Any, overload
 import attrs
 import numpy as np
 
-from crmcore import _validation as v
 from crmcore._typing import ArrayLike, FloatArray
 from crmcore._validation import readonly as _ro
-from crmcore.errors import InputError
-from crmcore.models._mle import positive_param, prepare_histories
+from crmcore.models import _inputs as inp
+from crmcore.models._inputs import positive_param
 from crmcore.models.bgnbd import (
-    _check_params,
     _conditional_expectation,
     _conditional_purchase_probability,
-    _counts_and_times,
     _default_initial,
+    _expected_at,
     _fit_compressed,
-    _histories,
     _loglik_rows,
     _objective,
     _pmf,
     _probability_alive,
-    _times,
     _unconditional_expectation,
 )
 from crmcore.summary import CustomerSummary
@@ -151,6 +147,28 @@ class MbgNbdFit:
         """Return :func:`conditional_expected_purchases` at the fitted parameters."""
         return conditional_expected_purchases(self.params, t, frequency, recency, T)
 
+    def conditional_expected_purchases_at(
+        self,
+        t: ArrayLike,
+        frequency: ArrayLike | CustomerSummary,
+        recency: ArrayLike | None = None,
+        T: ArrayLike | None = None,
+    ) -> FloatArray:
+        """Return :func:`conditional_expected_purchases` at several horizons at once.
+
+        Parameters
+        ----------
+        t : array-like
+            Forecast horizons (>= 0), one-dimensional.
+        frequency, recency, T : array-like, or a CustomerSummary as ``frequency``
+
+        Returns
+        -------
+        ndarray, shape (customers, len(t))
+            Column k holds the expected purchases in (T, T + t[k]].
+        """
+        return _expected_at(self.params, t, frequency, recency, T, shift=_MBG)
+
     def conditional_purchase_probability(
         self,
         t: float,
@@ -260,9 +278,9 @@ def fit(
     ...
     crmcore.errors.InputError: recency must not exceed T; 1 of 1 customers breaks this ...
     """
-    data = prepare_histories(frequency, recency, T, weights)
-    if initial is not None and not isinstance(initial, MbgNbdParams):
-        raise InputError(f"initial must be MbgNbdParams, got {type(initial).__name__}")
+    data = inp.prepare_fit_data(frequency, recency, T, weights)
+    if initial is not None:
+        inp.check_params(initial, MbgNbdParams, "initial")
     start = initial.as_array() if initial is not None else _default_initial(data)
     res = _fit_compressed(data, start, _MBG, "MBG/NBD")
     return MbgNbdFit(
@@ -336,8 +354,8 @@ def log_likelihood(
     ...
     crmcore.errors.InputError: recency must be 0 where frequency is 0 (no repeat purchase); ...
     """
-    _check_params(params, MbgNbdParams)
-    data = prepare_histories(frequency, recency, T, weights)
+    inp.check_params(params, MbgNbdParams)
+    data = inp.prepare_fit_data(frequency, recency, T, weights)
     value, _ = _objective(data, _MBG)(params.as_array())
     return float(value)
 
@@ -381,8 +399,8 @@ def log_likelihood_per_customer(
     ...
     crmcore.errors.InputError: recency must not exceed T; ...
     """
-    _check_params(params, MbgNbdParams)
-    x, tx, t = _histories(frequency, recency, T)
+    inp.check_params(params, MbgNbdParams)
+    x, tx, t = inp.histories(frequency, recency, T)
     return _loglik_rows(params.as_array(), x, tx, t, _MBG)
 
 
@@ -431,8 +449,8 @@ def expected_purchases(params: MbgNbdParams, t: ArrayLike) -> Any:
     ...
     crmcore.errors.InputError: t must be >= 0.0, got -1.0
     """
-    _check_params(params, MbgNbdParams)
-    tt, scalar = _times(t, "t")
+    inp.check_params(params, MbgNbdParams)
+    tt, scalar = inp.times(t, "t")
     out = _unconditional_expectation(params.as_array(), tt, _MBG)
     return float(out[0]) if scalar else out
 
@@ -489,9 +507,9 @@ def conditional_expected_purchases(
     ...
     crmcore.errors.InputError: T must have the same length as frequency; got 2 and 1
     """
-    _check_params(params, MbgNbdParams)
-    tt = v.check_float(t, "t", low=0.0)
-    x, tx, big_t = _histories(frequency, recency, T)
+    inp.check_params(params, MbgNbdParams)
+    tt = inp.check_time(t)
+    x, tx, big_t = inp.histories(frequency, recency, T)
     theta = params.as_array()
     return _conditional_expectation(theta, np.array([tt]), (x, tx, big_t), _MBG)[:, 0]
 
@@ -566,9 +584,9 @@ def conditional_purchase_probability(
     ...
     crmcore.errors.InputError: T must have the same length as frequency; got 2 and 1
     """
-    _check_params(params, MbgNbdParams)
-    tt = v.check_float(t, "t", low=0.0)
-    x, tx, big_t = _histories(frequency, recency, T)
+    inp.check_params(params, MbgNbdParams)
+    tt = inp.check_time(t)
+    x, tx, big_t = inp.histories(frequency, recency, T)
     return _conditional_purchase_probability(params.as_array(), tt, (x, tx, big_t), _MBG)
 
 
@@ -622,8 +640,8 @@ def probability_alive(
     ...
     crmcore.errors.InputError: frequency must be non-negative; ...
     """
-    _check_params(params, MbgNbdParams)
-    x, tx, t = _histories(frequency, recency, T)
+    inp.check_params(params, MbgNbdParams)
+    x, tx, t = inp.histories(frequency, recency, T)
     return _probability_alive(params.as_array(), x, tx, t, _MBG)
 
 
@@ -671,7 +689,7 @@ def purchase_probability(params: MbgNbdParams, n: ArrayLike, t: ArrayLike) -> An
     ...
     crmcore.errors.InputError: n must hold whole numbers; 1 of 1 values breaks this ...
     """
-    _check_params(params, MbgNbdParams)
-    nn, tt, scalar = _counts_and_times(n, t)
+    inp.check_params(params, MbgNbdParams)
+    nn, tt, scalar = inp.counts_and_times(n, t)
     out = _pmf(params.as_array(), nn, tt, _MBG)
     return float(out[0]) if scalar else out

@@ -31,23 +31,19 @@ Examples
 
 from __future__ import annotations
 
-import itertools
 from typing import Any, overload
 
 import attrs
 import numpy as np
 from scipy import special as sc
 
-from crmcore import _validation as v
 from crmcore._typing import ArrayLike, FloatArray, IntArray
 from crmcore._validation import readonly as _ro
-from crmcore.errors import ConvergenceError, InputError, InputTypeError
-from crmcore.models._mle import (
-    MleResult,
-    maximize_likelihood,
-    positive_param,
-    prepare_histories,
-)
+from crmcore.errors import ConvergenceError, InputError
+from crmcore.models import _hyp2f1
+from crmcore.models import _inputs as inp
+from crmcore.models._inputs import positive_param
+from crmcore.models._mle import MleResult, maximize_likelihood
 from crmcore.summary import CompressedHistories, CustomerSummary
 
 __all__ = [
@@ -154,6 +150,33 @@ class ParetoNbdFit:
     ) -> FloatArray:
         """Return :func:`conditional_expected_purchases` at the fitted parameters."""
         return conditional_expected_purchases(self.params, t, frequency, recency, T)
+
+    def conditional_expected_purchases_at(
+        self,
+        t: ArrayLike,
+        frequency: ArrayLike | CustomerSummary,
+        recency: ArrayLike | None = None,
+        T: ArrayLike | None = None,
+    ) -> FloatArray:
+        """Return :func:`conditional_expected_purchases` at several horizons at once.
+
+        Parameters
+        ----------
+        t : array-like
+            Forecast horizons (>= 0), one-dimensional.
+        frequency, recency, T : array-like, or a CustomerSummary as ``frequency``
+
+        Returns
+        -------
+        ndarray, shape (customers, len(t))
+            Column k holds the expected purchases in (T, T + t[k]]; P(alive)
+            is computed once for all horizons.
+        """
+        tt, _ = inp.times(t, "t")
+        if tt.ndim != 1:
+            raise InputError(f"t must be 1-dimensional, got shape {tt.shape}")
+        x, tx, big_t = inp.histories(frequency, recency, T)
+        return _conditional_expectation(self.params.as_array(), tt, x, tx, big_t)
 
     def conditional_purchase_probability(
         self,
@@ -272,10 +295,9 @@ def fit(
     ...
     crmcore.errors.InputError: recency must not exceed T; 1 of 1 customers breaks this ...
     """
-    data = prepare_histories(frequency, recency, T, weights)
-    if initial is not None and not isinstance(initial, ParetoNbdParams):
-        raise InputError(f"initial must be ParetoNbdParams, got {type(initial).__name__}")
+    data = inp.prepare_fit_data(frequency, recency, T, weights)
     if initial is not None:
+        inp.check_params(initial, ParetoNbdParams, "initial")
         start = initial.as_array()
     elif len(data) > _SAMPLE_ROWS:
         sample = _systematic_sample(data, _SAMPLE_ROWS)
@@ -376,8 +398,8 @@ def log_likelihood(
     ...
     crmcore.errors.InputError: recency must be 0 where frequency is 0 (no repeat purchase); ...
     """
-    _check_params(params)
-    data = prepare_histories(frequency, recency, T, weights)
+    inp.check_params(params, ParetoNbdParams)
+    data = inp.prepare_fit_data(frequency, recency, T, weights)
     value, _ = _Objective(data)(params.as_array())
     return float(value)
 
@@ -421,8 +443,8 @@ def log_likelihood_per_customer(
     ...
     crmcore.errors.InputError: recency must not exceed T; ...
     """
-    _check_params(params)
-    x, tx, t = _histories(frequency, recency, T)
+    inp.check_params(params, ParetoNbdParams)
+    x, tx, t = inp.histories(frequency, recency, T)
     if x.size == 0:
         return np.zeros(0)
     rows = _Rows(x, tx, t, merge=False)
@@ -471,8 +493,8 @@ def expected_purchases(params: ParetoNbdParams, t: ArrayLike) -> Any:
     ...
     crmcore.errors.InputError: t must be >= 0.0, got -1.0
     """
-    _check_params(params)
-    tt, scalar = _times(t, "t")
+    inp.check_params(params, ParetoNbdParams)
+    tt, scalar = inp.times(t, "t")
     r, alpha, s, beta = params.as_array()
     with np.errstate(all="ignore"):
         u = np.log1p(tt / beta)
@@ -530,18 +552,10 @@ def conditional_expected_purchases(
     ...
     crmcore.errors.InputError: T must have the same length as frequency; got 2 and 1
     """
-    _check_params(params)
-    tt = v.check_float(t, "t", low=0.0)
-    x, tx, big_t = _histories(frequency, recency, T)
-    if x.size == 0:
-        return np.zeros(0)
-    r, alpha, s, beta = params.as_array()
-    alive = _probability_alive(params.as_array(), x, tx, big_t)
-    with np.errstate(all="ignore"):
-        u = np.log1p(tt / (beta + big_t))
-        bracket = (beta + big_t) * u * sc.exprel(-(s - 1.0) * u)
-        out = alive * (r + x) / (alpha + big_t) * bracket
-    return np.asarray(out, dtype=np.float64)
+    inp.check_params(params, ParetoNbdParams)
+    tt = inp.check_time(t)
+    x, tx, big_t = inp.histories(frequency, recency, T)
+    return _conditional_expectation(params.as_array(), np.array([tt]), x, tx, big_t)[:, 0]
 
 
 def conditional_purchase_probability(
@@ -618,20 +632,20 @@ def conditional_purchase_probability(
     ...
     crmcore.errors.InputError: t must be >= 0.0, got -1.0
     """
-    _check_params(params)
-    tt = v.check_float(t, "t", low=0.0)
-    x, tx, big_t = _histories(frequency, recency, T)
+    inp.check_params(params, ParetoNbdParams)
+    tt = inp.check_time(t)
+    x, tx, big_t = inp.histories(frequency, recency, T)
     if x.size == 0:
         return np.zeros(0)
     theta = params.as_array()
-    terms = _row_terms(theta, _Rows(x, tx, big_t, merge=False), None)
+    # the same log P(alive) as probability_alive, so the result never exceeds it
+    log_alive = _log_probability_alive(theta, x, tx, big_t)
     out = np.zeros(x.size)
     for s0 in range(0, x.size, 1024):  # rows x pieces x nodes, a thousand rows at a time
         sl = slice(s0, s0 + 1024)
         with np.errstate(all="ignore"):
-            log_alive = np.minimum(terms.log_a1[sl] - terms.log_rest[sl], 0.0)
             log_buy = _log_purchase_given_alive(theta, tt, x[sl], big_t[sl])
-            out[sl] = np.exp(log_alive + log_buy)
+            out[sl] = np.minimum(np.exp(log_alive[sl] + log_buy), np.exp(log_alive[sl]))
     return out
 
 
@@ -684,8 +698,8 @@ def probability_alive(
     ...
     crmcore.errors.InputError: frequency must be non-negative; ...
     """
-    _check_params(params)
-    x, tx, t = _histories(frequency, recency, T)
+    inp.check_params(params, ParetoNbdParams)
+    x, tx, t = inp.histories(frequency, recency, T)
     if x.size == 0:
         return np.zeros(0)
     return _probability_alive(params.as_array(), x, tx, t)
@@ -745,75 +759,14 @@ def purchase_probability(params: ParetoNbdParams, n: ArrayLike, t: ArrayLike) ->
     ...
     crmcore.errors.InputError: n must hold whole numbers; 1 of 1 values breaks this ...
     """
-    _check_params(params)
-    nn, tt, scalar = _counts_and_times(n, t)
+    inp.check_params(params, ParetoNbdParams)
+    nn, tt, scalar = inp.counts_and_times(n, t)
     shape = nn.shape
     out = _pmf(params.as_array(), nn.reshape(-1), tt.reshape(-1)).reshape(shape)
     return float(out.reshape(-1)[0]) if scalar else out
 
 
 # --------------------------------------------------------------------------- input helpers
-
-
-def _check_params(params: object) -> None:
-    if not isinstance(params, ParetoNbdParams):
-        raise InputError(f"params must be ParetoNbdParams, got {type(params).__name__}")
-
-
-def _histories(
-    frequency: ArrayLike | CustomerSummary,
-    recency: ArrayLike | None,
-    T: ArrayLike | None,
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Return validated (x, t_x, T) arrays, from arrays or from every row of a summary."""
-    # A summary together with recency/T (or arrays without them) is a wrong combination
-    # of arguments, like a call with a missing or an unexpected argument, for which Python
-    # raises TypeError: InputTypeError here, as in the fits (_mle.prepare_histories), so
-    # that fit and predictions raise the same error for the same call.
-    if isinstance(frequency, CustomerSummary):
-        if recency is not None or T is not None:
-            raise InputTypeError(
-                "recency and T must be left out when frequency is a CustomerSummary"
-            )
-        s = frequency
-        return (
-            s.frequency.astype(np.float64),
-            np.asarray(s.recency, dtype=np.float64),
-            np.asarray(s.T, dtype=np.float64),
-        )
-    if recency is None or T is None:
-        raise InputTypeError("recency and T are required unless frequency is a CustomerSummary")
-    return v.as_histories(frequency, recency, T, allow_empty=True)
-
-
-def _times(t: ArrayLike, name: str) -> tuple[FloatArray, bool]:
-    arr = np.asarray(t) if not isinstance(t, str) else t
-    scalar = np.ndim(arr) == 0
-    if scalar:
-        value = v.check_float(arr.item() if isinstance(arr, np.ndarray) else arr, name, low=0.0)
-        return np.array([value]), True
-    out = v.as_float_array(arr, name, ndim=np.ndim(arr), allow_empty=True, nonnegative=True)
-    return out, False
-
-
-def _counts_and_times(n: ArrayLike, t: ArrayLike) -> tuple[FloatArray, FloatArray, bool]:
-    n_arr = np.asarray(n) if not isinstance(n, str) else n
-    t_arr = np.asarray(t) if not isinstance(t, str) else t
-    n_scalar = np.ndim(n_arr) == 0
-    t_scalar = np.ndim(t_arr) == 0
-    nn = v.as_int_array(np.atleast_1d(n_arr), "n", allow_empty=True, nonnegative=True)
-    tt, _ = _times(t, "t")
-    if not n_scalar:
-        nn = nn.reshape(np.shape(n_arr))
-    try:
-        nb, tb = np.broadcast_arrays(nn.astype(np.float64), tt if not t_scalar else tt[0])
-    except ValueError as exc:
-        raise InputError(
-            f"n and t must broadcast together; got shapes {np.shape(n_arr)} and {np.shape(t_arr)}"
-        ) from exc
-    if n_scalar and t_scalar:
-        return nb.reshape(1), tb.reshape(1), True
-    return np.array(nb), np.array(tb), False
 
 
 # --------------------------------------------------------------------------- fitting
@@ -866,53 +819,8 @@ class _Objective:
 
 # --------------------------------------------------------------------------- likelihood numerics
 #
-# L = Γ(r+x) α^r β^s / Γ(r) * [A1 + s I],  A1 = (α+T)^-(r+x) (β+T)^-s,
-# I = ∫_{t_x}^T (α+τ)^-(r+x) (β+τ)^-(s+1) dτ = E(x, t_x) - E(x, T),
-# E(x, τ) = (p+τ)^-a (q+τ)^-(b-1) H(z) / c,   H(z) = 2F1(1, a; a+b; z),
-# where (p, a), (q, b) are (α, r+x), (β, s+1) ordered so that p >= q,
-# c = a + b - 1 = r + s + x and z = (p-q)/(p+τ) in [0, 1).
-
-_Z_SERIES = 0.75  # power series of H up to here (terms fall at least as z^k)
-_K_MAX = 200  # longest series (0.75^200 ~ 1e-25)
-# Beyond _Z_SERIES (y = 1 - z < 0.25): Taylor expansions about points z0 = 1 - R
-# (R = 1/6, 1/18, ...) from the differential equation of H while the recursion
-# is stable (b < _B_CF, c <= _C_TAYLOR); the continued fraction when b >= _B_CF
-# (or y >= _Y_CF); the quadrature of the integral otherwise.
-_B_CF = 10.0
-_C_TAYLOR = 60.0
-_Y_CF = 0.01
-_R_FIRST = 1.0 / 6.0
-_N_CHAIN = 120  # Taylor terms carried from one centre to the next (ratio 2/3)
-_N_POINT = 64  # Taylor terms at the points (|z - z0| <= R/2)
-_N_MID = 30  # Taylor terms in the middle bands (|z - z0| <= min(z0, 1 - z0)/4)
-
-
-def _middle_bands() -> tuple[tuple[float, float, float], ...]:
-    """(low, high, centre) of the bands of z in (0.1, 0.75] served by Taylor expansions.
-
-    Each centre z0 is at least four half-widths away from 0 and from 1, the
-    singular points of the differential equation of H, so that its Taylor
-    series converges like 4^-n and the recursion cannot amplify rounding.
-    """
-    bands = []
-    lo = 0.1
-    while lo < _Z_SERIES:
-        if 4.0 * lo / 3.0 <= 0.5:
-            z0, half = 4.0 * lo / 3.0, lo / 3.0
-        else:
-            y0 = 0.8 * (1.0 - lo)
-            z0, half = 1.0 - y0, y0 / 4.0
-        hi = min(lo + 2.0 * half, _Z_SERIES)
-        bands.append((lo, hi, z0))
-        lo = hi
-    return tuple(bands)
-
-
-_MID_BANDS = _middle_bands()
-_Z_EDGES = (0.02, 0.1, *(band[1] for band in _MID_BANDS))
-_CENTRES = {band[1]: band[2] for band in _MID_BANDS}  # by upper edge
-_LOG_TOL = float(np.log(1e-17))
-_CHUNK = 8192  # rows per vector operation in the series (keeps them in cache)
+# L = Γ(r+x) α^r β^s / Γ(r) * [A1 + s I], I evaluated through H = 2F1(1, a; a+b; z)
+# by the engine in _hyp2f1 (see its docstring for the notation).
 
 
 class _Rows:
@@ -1049,13 +957,35 @@ def _row_terms(theta: FloatArray, rows: _Rows, grad: FloatArray | None) -> _Term
     )
 
 
+def _conditional_expectation(
+    theta: FloatArray, t: FloatArray, x: FloatArray, tx: FloatArray, big_t: FloatArray
+) -> FloatArray:
+    """Matrix (customers, len(t)) of E[Y(t) | x, t_x, T] (see the public function)."""
+    if x.size == 0:
+        return np.zeros((0, t.size))
+    r, alpha, s, beta = (float(q) for q in theta)
+    alive = _probability_alive(theta, x, tx, big_t)
+    b_t = (beta + big_t)[:, None]
+    with np.errstate(all="ignore"):
+        u = np.log1p(t[None, :] / b_t)
+        bracket = b_t * u * sc.exprel(-(s - 1.0) * u)
+        out = (alive * (r + x) / (alpha + big_t))[:, None] * bracket
+    return np.asarray(out, dtype=np.float64)
+
+
+def _log_probability_alive(
+    theta: FloatArray, x: FloatArray, tx: FloatArray, big_t: FloatArray
+) -> FloatArray:
+    """Return log P(alive) = log A1 - log(A1 + s I), in (-inf, 0]."""
+    terms = _row_terms(theta, _Rows(x, tx, big_t, merge=False), None)
+    with np.errstate(all="ignore"):
+        return np.asarray(np.minimum(terms.log_a1 - terms.log_rest, 0.0), dtype=np.float64)
+
+
 def _probability_alive(
     theta: FloatArray, x: FloatArray, tx: FloatArray, big_t: FloatArray
 ) -> FloatArray:
-    terms = _row_terms(theta, _Rows(x, tx, big_t, merge=False), None)
-    with np.errstate(all="ignore"):
-        p = np.exp(terms.log_a1 - terms.log_rest)
-    return np.asarray(np.clip(p, 0.0, 1.0), dtype=np.float64)
+    return np.exp(_log_probability_alive(theta, x, tx, big_t))
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -1088,7 +1018,7 @@ def _points(
     for s0, s1 in zip(starts, ends, strict=True):
         xv = float(px[s0])
         a_blk, b_blk = (r + xv, s + 1.0) if first else (s + 1.0, r + xv)
-        _block_h(a_blk, b_blk, z[s0:s1], y[s0:s1], hv[:, s0:s1])
+        _hyp2f1.log_h_block(a_blk, b_blk, z[s0:s1], y[s0:s1], hv[:, s0:s1])
     hard = np.isnan(hv[0])
     a: FloatArray | float = r + px if first else s + 1.0
     b: FloatArray | float = s + 1.0 if first else r + px
@@ -1106,314 +1036,6 @@ def _points(
     grad_e = np.stack([e_a, e_p, e_b, e_q]) if first else np.stack([e_b, e_q, e_a, e_p])
     grad_a1 = np.stack([-lat, -(r + px) / (alpha + ptau), -lbt, -s / (beta + ptau)])
     return _Points(log_e=log_e, log_a1=log_a1, hard=hard, grad_e=grad_e, grad_a1=grad_a1)
-
-
-_KEY_CF = 1_000  # method keys above the Taylor bands near 1
-_KEY_HARD = 2_000
-
-
-def _method_keys(a: float, b: float, z: FloatArray, y: FloatArray) -> IntArray:
-    """Which evaluation serves each point, as an integer that grows with z.
-
-    0 .. len(_Z_EDGES)-1: the bands of z up to 0.75 (power series about 0 up to
-    0.1, Taylor expansions about the band centres above); 6 + j: the Taylor
-    expansion about 1 - R_1/3^(j-1) near z = 1; _KEY_CF: the continued
-    fraction; _KEY_HARD: none (the quadrature of the integral takes the row).
-    """
-    c = a + b - 1.0
-    keys = np.searchsorted(np.asarray(_Z_EDGES), z, side="left").astype(np.int64)
-    near = keys == len(_Z_EDGES)
-    if not near.any():
-        return keys
-    yn = y[near]
-    if b >= _B_CF:
-        keys[near] = _KEY_CF
-    elif c <= _C_TAYLOR:
-        # The z-derivative loses digits in proportion to 1/y for b > 2 (H'(1) is
-        # finite there and the expansion's coefficients cancel): stop at 1e-6.
-        y_min = 1e-12 if b <= 2.0 else 1e-6
-        with np.errstate(divide="ignore"):
-            j = np.floor(np.log(1.5 * _R_FIRST / np.maximum(yn, 1e-300)) / np.log(3.0)) + 1
-        keys[near] = np.where(yn >= y_min, len(_Z_EDGES) - 1 + j.astype(np.int64), _KEY_HARD)
-    else:
-        keys[near] = np.where(yn >= _Y_CF, _KEY_CF, _KEY_HARD)
-    return keys
-
-
-def _block_h(a: float, b: float, z: FloatArray, y: FloatArray, out: FloatArray) -> None:
-    """Evaluate log H and d log H / d(a, b, z) for one x (scalar a, b), points in any order.
-
-    The points are grouped by :func:`_method_keys` (a stable sort of small
-    integers; no sort at all when they already come in order, as in a fit)
-    and each group is evaluated with coefficients shared by all its points.
-    Points left as NaN are done by the quadrature of the integral.
-    """
-    keys = _method_keys(a, b, z, y)
-    n = keys.size
-    if n > 1 and bool(np.all(keys[1:] <= keys[:-1])):
-        order = None  # already sorted: tau increasing, so z and the keys decreasing
-        ordered = keys[::-1]
-    else:
-        order = np.argsort(keys.astype(np.int16), kind="stable")  # radix sort
-        ordered = keys[order]
-    cuts = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
-    bounds = [0, *cuts.tolist(), n]
-    chain = _TaylorChain(a, b)
-    for lo, hi in itertools.pairwise(bounds):
-        key = int(ordered[lo])
-        if key == _KEY_HARD:
-            continue
-        if order is None:
-            sel: Any = slice(n - hi, n - lo)
-            zz, yy = z[sel], y[sel]
-            buf = out[:, sel]
-        else:
-            sel = order[lo:hi]
-            zz, yy = z[sel], y[sel]
-            buf = np.empty((4, hi - lo))
-        _evaluate_group(chain, key, (zz, yy), buf)
-        if order is not None:
-            out[:, sel] = buf
-
-
-def _evaluate_group(
-    chain: _TaylorChain, key: int, points: tuple[FloatArray, FloatArray], out: FloatArray
-) -> None:
-    """Evaluate one group of points of :func:`_block_h` by the method its key names."""
-    a, b = chain.a, chain.b
-    z, y = points
-    if key == _KEY_CF:
-        out[:] = _continued_fraction(np.full(z.size, a), np.full(z.size, b), z)
-    elif key >= len(_Z_EDGES):
-        chain.evaluate(key - len(_Z_EDGES) + 1, y, out)
-    else:
-        centre = _CENTRES.get(_Z_EDGES[key])
-        if centre is not None and a + b - 1.0 <= _C_TAYLOR:
-            _taylor_at(a, b, centre, z, out)
-        else:
-            _series(a, b, z, out)
-
-
-class _TaylorChain:
-    """Taylor expansions of H about z0 = 1 - R_j, R_j = R_1 / 3^(j-1), R_1 = 1/6.
-
-    H solves the first-order equation ``z(1-z) H' + (c - a z) H = c``
-    (c = a+b-1), so its Taylor coefficients about z0 follow from H(z0) by a
-    three-term recursion; with u = (z - z0)/R and scaled coefficients
-    ``e_n = H^(n)(z0) R^n / n!``:
-    ``e_1 = (c - (c - a z0) e_0)/z0``,
-    ``e_(n+1) = (-((1 - 2 z0) n + c - a z0) e_n + (n - 1 + a) R e_(n-1)) / (z0 (n+1))``.
-    The series converges for |u| < 1; centre j serves the points with y = 1 - z
-    in (R/2, 3R/2] (|u| <= 1/2) and hands H and its a, b derivatives on to
-    the next centre at u = 2/3. H(z0) at the first centre comes from the
-    power series (ratio 5/6). Centres are built on demand, in order.
-    """
-
-    def __init__(self, a: float, b: float) -> None:
-        self.a, self.c = a, a + b - 1.0
-        self.b = b
-        self.j = 0
-        self.radius = 3.0 * _R_FIRST
-        self.start: tuple[float, float, float] | None = None
-        self.coef: tuple[FloatArray, FloatArray, FloatArray] | None = None
-
-    def _advance(self) -> None:
-        if self.coef is None:
-            self.start = _series_at(self.a, self.b, 1.0 - _R_FIRST)
-        else:
-            hand_on = (2.0 / 3.0) ** np.arange(_N_CHAIN + 1)
-            e, ea, eb = self.coef
-            self.start = (float(e @ hand_on), float(ea @ hand_on), float(eb @ hand_on))
-        self.j += 1
-        self.radius /= 3.0
-        assert self.start is not None
-        self.coef = _taylor_coefficients(self.a, self.c, 1.0 - self.radius, self.radius, self.start)
-
-    def evaluate(self, j: int, y: FloatArray, out: FloatArray) -> None:
-        while self.j < j:
-            self._advance()
-        assert self.coef is not None
-        e, ea, eb = (c[: _N_POINT + 1] for c in self.coef)
-        _horner4(e, ea, eb, (self.radius - y) / self.radius, out)
-        out[3] /= self.radius
-
-
-def _taylor_at(a: float, b: float, z0: float, z: FloatArray, out: FloatArray) -> None:
-    """Taylor expansion about z0 of log H and its log-derivatives (see :func:`_taylor`)."""
-    radius = 1.0 - z0
-    start = _series_at(a, b, z0)
-    e, ea, eb = _taylor_coefficients(a, a + b - 1.0, z0, radius, start, n_terms=_N_MID)
-    _horner4(e, ea, eb, (z - z0) / radius, out)
-    out[3] /= radius
-
-
-def _series(a: float, b: float, z: FloatArray, out: FloatArray) -> None:
-    """Power series of H = Σ_k (a)_k/(a+b)_k z^k: log H and d log H / d(a, b, z).
-
-    The coefficients depend on x only, so they are computed once for all
-    points of that x (each band of z with its own series length, from the
-    bound ``c_K z_max^K (K+1) / (1 - z_max)`` on the tail) and summed by
-    Horner's rule.
-    """
-    zmax = float(z.max())
-    k = np.arange(_K_MAX, dtype=np.float64)
-    ak = a + k
-    abk = a + b + k
-    logc = np.concatenate(([0.0], np.cumsum(np.log(ak) - np.log(abk))))
-    if zmax > 0.0:
-        kk = np.arange(_K_MAX + 1, dtype=np.float64)
-        bound = logc + kk * np.log(zmax) + np.log1p(kk) - np.log1p(-zmax)
-        below = np.flatnonzero(bound < _LOG_TOL)
-        n_terms = int(below[0]) if below.size else _K_MAX
-    else:
-        n_terms = 1
-    n_terms = max(n_terms, 1)
-    c = np.exp(logc[: n_terms + 1])
-    la = np.concatenate(([0.0], np.cumsum(1.0 / ak[:n_terms] - 1.0 / abk[:n_terms])))
-    lb = np.concatenate(([0.0], -np.cumsum(1.0 / abk[:n_terms])))
-    _horner4(c, c * la, c * lb, z, out)
-
-
-def _series_at(a: float, b: float, z0: float) -> tuple[float, float, float]:
-    """H(z0), dH/da, dH/db by the power series (positive terms; z0 = 5/6)."""
-    k = np.arange(400, dtype=np.float64)
-    logc = np.concatenate(([0.0], np.cumsum(np.log(a + k) - np.log(a + b + k))))
-    la = np.concatenate(([0.0], np.cumsum(1.0 / (a + k) - 1.0 / (a + b + k))))
-    lb = np.concatenate(([0.0], -np.cumsum(1.0 / (a + b + k))))
-    terms = np.exp(logc + np.arange(k.size + 1) * np.log(z0))
-    return float(terms.sum()), float(terms @ la), float(terms @ lb)
-
-
-def _taylor_coefficients(
-    a: float,
-    c: float,
-    z0: float,
-    radius: float,
-    start: tuple[float, float, float],
-    *,
-    n_terms: int = _N_CHAIN,
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    e0, ea0, eb0 = start
-    e = [e0, 0.0]
-    ea = [ea0, 0.0]
-    eb = [eb0, 0.0]
-    b0 = c - a * z0
-    e[1] = (c - b0 * e0) / z0
-    ea[1] = (1.0 - radius * e0 - b0 * ea0) / z0
-    eb[1] = (1.0 - e0 - b0 * eb0) / z0
-    slope = 1.0 - 2.0 * z0
-    for n in range(1, n_terms):
-        bn = slope * n + b0
-        gn = (n - 1.0 + a) * radius
-        d = z0 * (n + 1)
-        e.append((-bn * e[n] + gn * e[n - 1]) / d)
-        ea.append((-radius * e[n] - bn * ea[n] + radius * e[n - 1] + gn * ea[n - 1]) / d)
-        eb.append((-e[n] - bn * eb[n] + gn * eb[n - 1]) / d)
-    return np.array(e), np.array(ea), np.array(eb)
-
-
-def _horner4(e: FloatArray, ea: FloatArray, eb: FloatArray, u: FloatArray, out: FloatArray) -> None:
-    """Evaluate log P(u), P_a/P, P_b/P, P'(u)/P for the polynomials e, ea, eb.
-
-    Horner's rule in place, in chunks that stay in the processor cache.
-    """
-    n_terms = e.size - 1
-    cl, ca, cb = e.tolist(), ea.tolist(), eb.tolist()
-    for s0 in range(0, u.size, _CHUNK):
-        s1 = min(s0 + _CHUNK, u.size)
-        uu = u[s0:s1]
-        h, ha, hb, hd = out[0, s0:s1], out[1, s0:s1], out[2, s0:s1], out[3, s0:s1]
-        h.fill(cl[n_terms])
-        ha.fill(ca[n_terms])
-        hb.fill(cb[n_terms])
-        hd.fill(0.0)
-        for j in range(n_terms - 1, -1, -1):
-            hd *= uu
-            hd += h
-            h *= uu
-            h += cl[j]
-            ha *= uu
-            ha += ca[j]
-            hb *= uu
-            hb += cb[j]
-        ha /= h
-        hb /= h
-        hd /= h
-        np.log(h, out=h)
-
-
-def _continued_fraction(
-    a: FloatArray, b: FloatArray, z: FloatArray, tol: float = 1e-16, max_iter: int = 5000
-) -> FloatArray:
-    """Continued fraction for log H and d log H / d(a, b, z), H = 2F1(1, a; a+b; z).
-
-    H is the continued fraction of the incomplete beta function B_z(c, 1-b)
-    (DLMF 8.17.22), c = a+b-1; the derivatives are carried along the
-    recursion. Used for z > 0.75 when b >= 10, where it converges in at most a
-    few hundred steps.
-    """
-    m = z.size
-    ab = a + b
-    iz = 1.0 / z
-    cc = np.ones(m)
-    dd = np.zeros(m)
-    c_a, c_b, c_z = np.zeros(m), np.zeros(m), np.zeros(m)
-    d_a, d_b, d_z = np.zeros(m), np.zeros(m), np.zeros(m)
-    log_q, g_a, g_b, g_z = np.zeros(m), np.zeros(m), np.zeros(m), np.zeros(m)
-    active = np.ones(m, dtype=np.bool_)
-    for j in range(1, max_iter + 1):
-        if j % 2 == 1:
-            mm = (j - 1) // 2
-            u1, u2 = ab + (mm - 1), a + mm
-            i1, i2 = 1.0 / u1, 1.0 / u2
-            i3, i4 = 1.0 / (ab + (2 * mm - 1)), 1.0 / (ab + 2 * mm)
-            coef = -(u1 * u2) * (i3 * i4)
-            la = i1 + i2 - i3 - i4
-            lb = i1 - i3 - i4
-        else:
-            mm = j // 2
-            u1 = b + (mm - 1)
-            i1 = 1.0 / u1
-            i3, i4 = 1.0 / (ab + (2 * mm - 2)), 1.0 / (ab + (2 * mm - 1))
-            coef = -(mm * u1) * (i3 * i4)
-            la = -i3 - i4
-            lb = i1 - i3 - i4
-        aa = coef * z
-        t = aa * dd
-        dd = 1.0 / (1.0 + t)
-        f_d = -dd * t
-        d_a = f_d * (la + d_a)
-        d_b = f_d * (lb + d_b)
-        d_z = f_d * (iz + d_z)
-        ratio = aa / cc
-        cc = 1.0 + ratio
-        f_c = ratio / cc
-        c_a = f_c * (la - c_a)
-        c_b = f_c * (lb - c_b)
-        c_z = f_c * (iz - c_z)
-        delta = cc * dd
-        log_q += np.where(active, np.log(delta), 0.0)
-        g_a += np.where(active, c_a + d_a, 0.0)
-        g_b += np.where(active, c_b + d_b, 0.0)
-        g_z += np.where(active, c_z + d_z, 0.0)
-        active &= np.abs(delta - 1.0) >= tol
-        if not active.any():
-            break
-    return np.stack([-log_q, -g_a, -g_b, -g_z])
-
-
-def _tanh_sinh_rule(h: float = 1.0 / 16, t_max: float = 4.0) -> tuple[FloatArray, ...]:
-    """Nodes (as shares of the interval from either end) and weights of tanh-sinh."""
-    t = np.arange(-t_max, t_max + h / 2, h)
-    u = np.pi / 2 * np.sinh(t)
-    from_left = sc.expit(2 * u)
-    from_right = sc.expit(-2 * u)
-    weight = h * np.pi / 4 * np.cosh(t) / np.cosh(u) ** 2
-    return from_left, from_right, weight
-
-
-_TS_LEFT, _TS_RIGHT, _TS_WEIGHT = _tanh_sinh_rule()
-_TS_USE_LEFT = _TS_LEFT < 0.5
 
 
 _GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(24)
@@ -1447,92 +1069,18 @@ def _log_purchase_given_alive(
     return np.asarray(np.log(np.minimum(total, 1.0)), dtype=np.float64)
 
 
-def _tanh_sinh(lo: FloatArray, hi: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Nodes and weights (rows x pieces x nodes) on the pieces [lo, hi] (rows x pieces)."""
-    lo3 = lo[..., None]
-    hi3 = hi[..., None]
-    length = hi3 - lo3
-    nodes = np.where(_TS_USE_LEFT, lo3 + length * _TS_LEFT, hi3 - length * _TS_RIGHT)
-    return nodes, length * _TS_WEIGHT
-
-
 def _integral_chunks(
     theta: FloatArray, rows: _Rows, i: IntArray, want_grad: bool
 ) -> tuple[FloatArray, FloatArray | None]:
-    """:func:`_integral_rows` over the rows ``i``, a thousand at a time."""
+    """:func:`_hyp2f1.log_integral` over the rows ``i``, a thousand at a time."""
     log_i = np.empty(i.size)
     grad = np.empty((4, i.size)) if want_grad else None
     for s0 in range(0, i.size, 1024):
         k = i[s0 : s0 + 1024]
-        li, gi = _integral_rows(theta, rows.x[k], rows.tx[k], rows.t[k], want_grad)
+        li, gi = _hyp2f1.log_integral(theta, rows.x[k], rows.tx[k], rows.t[k], want_grad)
         log_i[s0 : s0 + k.size] = li
         if grad is not None and gi is not None:
             grad[:, s0 : s0 + k.size] = gi
-    return log_i, grad
-
-
-def _integral_rows(
-    theta: FloatArray, x: FloatArray, tx: FloatArray, big_t: FloatArray, want_grad: bool
-) -> tuple[FloatArray, FloatArray | None]:
-    """Quadrature of log I, I = ∫_{t_x}^T (α+τ)^-(r+x) (β+τ)^-(s+1) dτ, and its gradient.
-
-    Tanh-sinh quadrature over v = log(q + τ), q = min(α, β), on the pieces cut
-    at v = log(p - q) (where p + τ starts to grow like q + τ) and log(p - q) -
-    log(a) (where the factor (p+τ)^-a starts to fall), so that every piece has
-    its steep part at an end, where the rule places its nodes. Intervals so
-    short that the integrand changes by less than 1e-7 across them use the
-    midpoint rule (relative error below 1e-15).
-    """
-    r, alpha, s, beta = (float(q) for q in theta)
-    first = alpha >= beta
-    p, q = (alpha, beta) if first else (beta, alpha)
-    a = r + x if first else np.full(x.shape, s + 1.0)
-    b = np.full(x.shape, s + 1.0) if first else r + x
-    width = big_t - tx
-    short = width * (a / (p + tx) + b / (q + tx)) < 1e-7
-    if short.any():
-        log_i = np.empty(x.size)
-        grad = np.empty((4, x.size)) if want_grad else None
-        mid = tx[short] + 0.5 * width[short]
-        lpm, lqm = np.log(p + mid), np.log(q + mid)
-        log_i[short] = np.log(width[short]) - a[short] * lpm - b[short] * lqm
-        if grad is not None:
-            g_a, g_b = -lpm, -lqm
-            g_p, g_q = -a[short] / (p + mid), -b[short] / (q + mid)
-            grad[:, short] = (
-                np.stack([g_a, g_p, g_b, g_q]) if first else np.stack([g_b, g_q, g_a, g_p])
-            )
-        long = ~short
-        if long.any():
-            li, gi = _integral_rows(theta, x[long], tx[long], big_t[long], want_grad)
-            log_i[long] = li
-            if grad is not None and gi is not None:
-                grad[:, long] = gi
-        return log_i, grad
-    log_d = np.log(p - q)
-    v0 = np.log(q + tx)
-    v1 = np.log(q + big_t)
-    vb = np.clip(log_d, v0, v1)
-    vc = np.clip(log_d - np.log(np.maximum(a, 1.0)), v0, v1)
-    knots = np.stack([v0, vc, vb, v1], axis=1)
-    nodes, weights = _tanh_sinh(knots[:, :-1], knots[:, 1:])
-    lp = np.logaddexp(log_d, nodes)  # log(p + τ)
-    a3 = a[:, None, None]
-    b3 = b[:, None, None]
-    phi = (1.0 - b3) * nodes - a3 * lp
-    phi = np.where(weights > 0, phi, -np.inf)
-    top = phi.max(axis=(1, 2))
-    f = weights * np.exp(phi - top[:, None, None])
-    total = f.sum(axis=(1, 2))
-    log_i = top + np.log(total)
-    if not want_grad:
-        return log_i, None
-    f /= total[:, None, None]
-    g_a = -(f * lp).sum(axis=(1, 2))
-    g_b = -(f * nodes).sum(axis=(1, 2))
-    g_p = -a * (f * np.exp(-lp)).sum(axis=(1, 2))
-    g_q = -b * (f * np.exp(-nodes)).sum(axis=(1, 2))
-    grad = np.stack([g_a, g_p, g_b, g_q]) if first else np.stack([g_b, g_q, g_a, g_p])
     return log_i, grad
 
 
@@ -1552,38 +1100,7 @@ def _pmf(theta: FloatArray, n: FloatArray, t: FloatArray) -> FloatArray:
         pos = np.flatnonzero(t > 0)
         if pos.size:
             nn, tt = n[pos], t[pos]
-            log_j = _death_integral(theta, nn, tt)
+            log_j = _hyp2f1.log_death_integral(theta, nn, tt)
             dead = np.exp(log_coef[pos] + r * np.log(alpha) + np.log(s) + s * np.log(beta) + log_j)
             out[pos] += dead
     return np.asarray(np.clip(out, 0.0, 1.0), dtype=np.float64)
-
-
-def _death_integral(theta: FloatArray, n: FloatArray, t: FloatArray) -> FloatArray:
-    """Tanh-sinh quadrature of log ∫_0^t τ^n (α+τ)^-(r+n) (β+τ)^-(s+1) dτ.
-
-    The interval is cut at α, β and the maximum of the integrand (the positive
-    root of (r+s+1)τ² - Bτ - nαβ = 0, B = nα - rβ - (s+1)α), so that the
-    steep parts of every piece lie at its ends.
-    """
-    r, alpha, s, beta = (float(q) for q in theta)
-    big_b = n * alpha - r * beta - (s + 1.0) * alpha
-    disc = np.sqrt(big_b * big_b + 4.0 * (r + s + 1.0) * n * alpha * beta)
-    peak = np.where(
-        big_b > 0,
-        (big_b + disc) / (2.0 * (r + s + 1.0)),
-        2.0 * n * alpha * beta / np.where(disc - big_b > 0, disc - big_b, 1.0),
-    )
-    cuts = np.sort(np.stack([np.full(n.shape, alpha), np.full(n.shape, beta), peak], axis=1))
-    knots = np.concatenate([np.zeros((n.size, 1)), np.minimum(cuts, t[:, None]), t[:, None]], 1)
-    nodes, weights = _tanh_sinh(knots[:, :-1], knots[:, 1:])
-    n3 = n[:, None, None]
-    log_tau = np.log(nodes)
-    phi = (
-        np.where(n3 > 0, n3 * log_tau, 0.0)
-        - (r + n3) * np.log(alpha + nodes)
-        - (s + 1.0) * np.log(beta + nodes)
-    )
-    phi = np.where(weights > 0, phi, -np.inf)
-    top = phi.max(axis=(1, 2))
-    total = (weights * np.exp(phi - top[:, None, None])).sum(axis=(1, 2))
-    return np.asarray(top + np.log(total), dtype=np.float64)

@@ -1,0 +1,307 @@
+"""Input handling shared by the forecast models (private).
+
+One definition of what every model's public functions do with their
+arguments before any numerics:
+
+* :func:`summary_or_arrays` sorts out the two ways of passing histories (a
+  summary object alone, or three arrays) for any summary class and any name
+  of the third array, so that the continuous-time models (``T``) and the
+  discrete-time ones (``n_periods``) raise the same errors for the same
+  mistakes;
+* :func:`histories` returns validated (x, t_x, T) arrays of the
+  continuous-time models;
+* :func:`times` and :func:`counts_and_times` validate the times and counts of
+  the predictions, scalars or arrays of any shape;
+* :func:`positive_param` declares a field of a parameter class;
+* :func:`check_params` checks the type of a ``params`` argument.
+
+Python integers too large for a float (``10**400``) are reported as an
+:class:`~crmcore.errors.InputError` naming the argument, like infinity.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import numbers
+from collections.abc import Iterator
+from typing import Any, TypeVar
+
+import attrs
+import numpy as np
+
+from crmcore import _validation as v
+from crmcore._typing import ArrayLike, FloatArray
+from crmcore.errors import InputError, InputTypeError
+from crmcore.models._mle import prepare_histories
+from crmcore.summary import CompressedHistories, CustomerSummary
+
+__all__ = [
+    "check_params",
+    "check_time",
+    "counts_and_times",
+    "histories",
+    "positive_param",
+    "prepare_fit_data",
+    "refuse_huge_ints",
+    "summary_or_arrays",
+    "times",
+]
+
+S = TypeVar("S")
+
+
+@contextlib.contextmanager
+def _no_overflow(name: str) -> Iterator[None]:
+    """Report a Python int beyond the float range as an InputError naming ``name``."""
+    try:
+        yield
+    except OverflowError as exc:
+        raise InputError(f"{name} must be finite; got an integer beyond the float range") from exc
+
+
+def summary_or_arrays(
+    frequency: object,
+    recency: object,
+    third: object,
+    *,
+    summary_type: type[S],
+    third_name: str,
+) -> S | None:
+    """Return the summary when ``frequency`` is one, else None (then all three arrays are given).
+
+    A summary together with ``recency`` or the third array, or arrays without
+    them, is a wrong combination of arguments, like a call with a missing or
+    an unexpected argument, for which Python raises TypeError: hence
+    :class:`~crmcore.errors.InputTypeError`, here as in the fits
+    (``_mle.prepare_histories``), so that fits and predictions raise the same
+    error for the same call.
+
+    Examples
+    --------
+    >>> summary_or_arrays([1], None, [2.0], summary_type=CustomerSummary, third_name="T")
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputTypeError: recency and T are required unless frequency is a CustomerSummary
+    """
+    kind = summary_type.__name__
+    if isinstance(frequency, summary_type):
+        if recency is not None or third is not None:
+            raise InputTypeError(
+                f"recency and {third_name} must be left out when frequency is a {kind}"
+            )
+        return frequency
+    if recency is None or third is None:
+        raise InputTypeError(f"recency and {third_name} are required unless frequency is a {kind}")
+    return None
+
+
+def histories(
+    frequency: ArrayLike | CustomerSummary,
+    recency: ArrayLike | None,
+    T: ArrayLike | None,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Return validated (x, t_x, T) float arrays, from arrays or from every row of a summary.
+
+    Examples
+    --------
+    >>> [a.tolist() for a in histories([2, 0], [3.0, 0.0], [5.0, 5.0])]
+    [[2.0, 0.0], [3.0, 0.0], [5.0, 5.0]]
+    >>> histories([1], [10**400], [2.0])
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: recency must be finite; got an integer beyond the float range
+    """
+    s = summary_or_arrays(frequency, recency, T, summary_type=CustomerSummary, third_name="T")
+    if s is not None:
+        return (
+            s.frequency.astype(np.float64),
+            np.asarray(s.recency, dtype=np.float64),
+            np.asarray(s.T, dtype=np.float64),
+        )
+    for name, value in (("frequency", frequency), ("recency", recency), ("T", T)):
+        refuse_huge_ints(value, name)
+    return v.as_histories(frequency, recency, T, allow_empty=True)  # type: ignore[arg-type]
+
+
+def prepare_fit_data(
+    frequency: ArrayLike | CustomerSummary,
+    recency: ArrayLike | None,
+    T: ArrayLike | None,
+    weights: ArrayLike | None,
+) -> CompressedHistories:
+    """Return :func:`crmcore.models._mle.prepare_histories`, huge integers refused.
+
+    Integers beyond the float range raise InputError naming the argument.
+
+    Examples
+    --------
+    >>> prepare_fit_data([1], [1.0], [10**400], None)
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: T must be finite; got an integer beyond the float range
+    """
+    for name, value in (("frequency", frequency), ("recency", recency), ("T", T)):
+        refuse_huge_ints(value, name)
+    refuse_huge_ints(weights, "weights")
+    return prepare_histories(frequency, recency, T, weights)
+
+
+def refuse_huge_ints(value: object, name: str) -> None:
+    """Raise InputError when a Python int in ``value`` does not fit a float.
+
+    The validators of :mod:`crmcore._validation` let the OverflowError of
+    ``float(10**400)`` escape; this check runs before them.
+    """
+    if isinstance(value, str | bytes) or value is None:
+        return
+    if isinstance(value, int):  # Python ints are unbounded; numpy's fit a float
+        with _no_overflow(name):
+            float(value)
+        return
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError, OverflowError):
+        return  # the validators report it
+    if arr.dtype.kind == "O":
+        for item in arr.reshape(-1).tolist():
+            if isinstance(item, int):
+                with _no_overflow(name):
+                    float(item)
+
+
+def check_time(t: object, name: str = "t") -> float:
+    """Return a scalar time (finite, >= 0) as a float.
+
+    Examples
+    --------
+    >>> check_time(3)
+    3.0
+    >>> check_time(-1.0)
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: t must be >= 0.0, got -1.0
+    """
+    refuse_huge_ints(t, name)
+    return v.check_float(t, name, low=0.0)
+
+
+def times(t: ArrayLike, name: str) -> tuple[FloatArray, bool]:
+    """Return ``t`` as a float array and whether it was a scalar.
+
+    The array has the shape of ``t``, one element for a scalar. Values must be
+    finite and >= 0.
+
+    Examples
+    --------
+    >>> times(2, "t")
+    (array([2.]), True)
+    >>> times([[1.0, 2.0]], "t")[0].shape
+    (1, 2)
+    >>> times(10**400, "t")
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: t must be finite; got an integer beyond the float range
+    """
+    refuse_huge_ints(t, name)
+    arr = np.asarray(t) if not isinstance(t, str | bytes) else t
+    if np.ndim(arr) == 0:
+        value = v.check_float(arr.item() if isinstance(arr, np.ndarray) else arr, name, low=0.0)
+        return np.array([value]), True
+    out = v.as_float_array(arr, name, ndim=np.ndim(arr), allow_empty=True, nonnegative=True)
+    return out, False
+
+
+def counts_and_times(
+    n: ArrayLike, t: ArrayLike, *, n_name: str = "n", t_name: str = "t"
+) -> tuple[FloatArray, FloatArray, bool]:
+    """Validate whole counts ``n`` >= 0 and times ``t`` >= 0 and broadcast them together.
+
+    Both may be scalars or arrays of any shape. Returns two float arrays of
+    the broadcast shape (one element each when both are scalars) and whether
+    both were scalars.
+
+    Examples
+    --------
+    >>> nn, tt, scalar = counts_and_times([[0, 1], [2, 3]], 5.0)
+    >>> nn.shape, tt.tolist(), scalar
+    ((2, 2), [[5.0, 5.0], [5.0, 5.0]], False)
+    >>> counts_and_times([1, 2], [1.0, 2.0, 3.0])
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: n and t must broadcast together; got shapes (2,) and (3,)
+    """
+    refuse_huge_ints(n, n_name)
+    n_arr = np.asarray(n) if not isinstance(n, str | bytes) else n
+    n_scalar = np.ndim(n_arr) == 0
+    nn = v.as_int_array(
+        np.atleast_1d(n_arr) if n_scalar else n_arr,
+        n_name,
+        ndim=max(np.ndim(n_arr), 1),
+        allow_empty=True,
+        nonnegative=True,
+    )
+    tt, t_scalar = times(t, t_name)
+    try:
+        nb, tb = np.broadcast_arrays(nn.astype(np.float64), tt[0] if t_scalar else tt)
+    except ValueError as exc:
+        raise InputError(
+            f"{n_name} and {t_name} must broadcast together; got shapes "
+            f"{np.shape(n_arr)} and {tt.shape if not t_scalar else ()}"
+        ) from exc
+    if n_scalar and t_scalar:
+        return nb.reshape(1), tb.reshape(1), True
+    return np.array(nb), np.array(tb), False
+
+
+def check_params(params: object, cls: type, name: str = "params") -> None:
+    """Raise InputError unless ``params`` is an instance of ``cls``.
+
+    (InputError, as every model has raised so far, although InputTypeError
+    would describe a wrong type better: a change for all models at once.)
+
+    Examples
+    --------
+    >>> check_params(None, int)
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: params must be int, got NoneType
+    """
+    if not isinstance(params, cls):
+        raise InputError(f"{name} must be {cls.__name__}, got {type(params).__name__}")
+
+
+def _to_float(value: object) -> object:
+    if isinstance(value, bool):
+        return value  # refused by the validator
+    if isinstance(value, numbers.Real):
+        try:
+            return float(value)
+        except OverflowError:
+            return value  # the validator names the field
+    return value
+
+
+def _check_positive(instance: object, attribute: attrs.Attribute[float], value: object) -> None:
+    with _no_overflow(attribute.name):
+        v.check_float(value, attribute.name, low=0.0, low_open=True)
+
+
+def positive_param() -> Any:
+    """Return an attrs field for a model parameter: a positive, finite float.
+
+    As ``_mle.positive_param``, and an integer beyond the float range is an
+    InputError naming the field rather than an OverflowError.
+
+    Examples
+    --------
+    >>> @attrs.frozen(kw_only=True)
+    ... class ToyParams:
+    ...     k: float = positive_param()
+    >>> ToyParams(k=2).k
+    2.0
+    >>> ToyParams(k=10**400)
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: k must be finite; got an integer beyond the float range
+    """
+    return attrs.field(converter=_to_float, validator=_check_positive)
