@@ -472,21 +472,23 @@ class CustomerSummary:
             if customer_ids is not None:
                 fh, mh = fh[order], mh[order]
             fields.update(
-                frequency_holdout=_ro(fh),
-                monetary_value_holdout=_ro(mh),
+                frequency_holdout=v.readonly_copy(fh),
+                monetary_value_holdout=v.readonly_copy(mh),
                 duration_holdout=v.check_float(duration_holdout, "duration_holdout", low=0),
             )
         nat = np.full(n, _NAT)
+        # The validation helpers may hand back the caller's own arrays: keep copies.
+        own = v.readonly_copy
         return cls(
-            customer_ids=_ro(ids),
+            customer_ids=own(ids),
             frequency=_ro(xi),
-            recency=_ro(tx),
-            T=_ro(t),
-            monetary_value=_ro(m),
+            recency=own(tx),
+            T=own(t),
+            monetary_value=own(m),
             n_purchases=_ro(xi + 1),
-            n_transactions=_ro(n_rows),
-            total_spend=_ro(total),
-            first_spend=_ro(first),
+            n_transactions=own(n_rows),
+            total_spend=own(total),
+            first_spend=own(first),
             first_purchase=_ro(nat),
             last_purchase=_ro(nat.copy()),
             time_since_last=_ro(t - tx),

@@ -27,10 +27,6 @@ _CHANNELS = tuple(Channel)
 PURCHASE_CODE = KIND_CODES[InteractionKind.PURCHASE]
 
 
-def _ro_or_none(arr: np.ndarray[Any, Any] | None) -> np.ndarray[Any, Any] | None:
-    return None if arr is None else _ro(arr)
-
-
 def factorize_ids(
     ids: ArrayLike, name: str = "customer_ids"
 ) -> tuple[np.ndarray[Any, Any], IntArray]:
@@ -77,7 +73,7 @@ def factorize_ids(
     if arr.ndim != 1:
         raise InputError(f"{name} must be 1-dimensional, got shape {arr.shape}")
     if arr.size == 0:
-        return arr, np.empty(0, dtype=np.int64)
+        return arr.copy(), np.empty(0, dtype=np.int64)
     kind = arr.dtype.kind
     if kind == "b":
         raise InputTypeError(f"{name} must be ids (integers or strings), got booleans")
@@ -523,7 +519,7 @@ class InteractionTable:
         if amounts is None:
             amt = np.zeros(n, dtype=np.float64)
         else:
-            amt = v.as_float_array(amounts, "amounts", allow_empty=True)
+            amt = v.readonly_copy(v.as_float_array(amounts, "amounts", allow_empty=True))
             v.check_same_length(("customer_ids", codes), ("amounts", amt))
             bad = (amt < 0) & (kind_codes == PURCHASE_CODE)
             if bad.any():
@@ -691,7 +687,7 @@ def _column_float(values: ArrayLike, name: str, n: int, *, allow_nan: bool) -> F
     arr = v.as_float_array(values, name, allow_empty=True, allow_nan=allow_nan)
     if arr.shape != (n,):
         raise InputError(f"{name} must have {n} values, got shape {arr.shape}")
-    return arr
+    return v.readonly_copy(arr)  # as_float_array may hand back the caller's own array
 
 
 def _survey_columns(
