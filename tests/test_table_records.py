@@ -296,7 +296,7 @@ def test_row_order_is_kept(records: list[Interaction], random: Any) -> None:
 
 def test_times_outside_the_nanosecond_range_are_refused() -> None:
     record = rec(timestamp=dt.datetime(1600, 1, 1, tzinfo=UTC))
-    with pytest.raises(InputError, match=r"times\[0\] must lie between 1677-09-22 and 2262"):
+    with pytest.raises(InputError, match=r"times\[0\] must lie between 1678-01-01 and 2261"):
         InteractionTable.from_records([record])
 
 

@@ -27,9 +27,7 @@ _CHANNELS = tuple(Channel)
 PURCHASE_CODE = KIND_CODES[InteractionKind.PURCHASE]
 
 
-def factorize_ids(
-    ids: ArrayLike, name: str = "customer_ids"
-) -> tuple[np.ndarray[Any, Any], IntArray]:
+def factorize_ids(ids: ArrayLike, name: str = "ids") -> tuple[np.ndarray[Any, Any], IntArray]:
     """Map arbitrary hashable ids to dense codes, ids in sorted order.
 
     Parameters
@@ -69,7 +67,7 @@ def factorize_ids(
     >>> uniques.tolist(), codes.tolist()
     ([10, 20, 30], [2, 0, 2, 1])
     """
-    arr = np.asarray(ids)
+    arr = v._to_array(ids, name)
     if arr.ndim != 1:
         raise InputError(f"{name} must be 1-dimensional, got shape {arr.shape}")
     if arr.size == 0:
@@ -403,7 +401,9 @@ class InteractionTable:
         """Return the table restricted to some rows (a mask or indices).
 
         The customer ids are re-factorised, so customers left without a row
-        disappear.
+        disappear. Indices must lie in ``0..len(self) - 1`` and must not repeat
+        (a repeated row would count an interaction twice); they may come in
+        any order, which becomes the new row order.
 
         Examples
         --------
@@ -413,9 +413,7 @@ class InteractionTable:
         >>> t.select(np.array([False, True])).customer_ids.tolist()
         [2]
         """
-        index = np.asarray(rows)
-        if index.dtype.kind == "b" and index.shape != (len(self),):
-            raise InputError(f"rows mask must have length {len(self)}, got shape {index.shape}")
+        index = v.as_row_selection(rows, len(self), "rows")
         fields: dict[str, Any] = {}
         for field in attrs.fields(InteractionTable):
             if field.name in ("customer_ids", "customer_codes"):
@@ -587,14 +585,9 @@ class InteractionTable:
         >>> InteractionTable.from_records([rec]).amounts.tolist()
         [12.5]
         """
-        rows = list(records)
         from .records import Interaction
 
-        for i, r in enumerate(rows):
-            if not isinstance(r, Interaction):
-                raise InputTypeError(
-                    f"records must be Interaction objects; found {type(r).__name__} at index {i}"
-                )
+        rows = v.as_sequence_of(records, "records", Interaction, "Interaction")
         nan = float("nan")
 
         def col(name: str) -> list[Any]:
