@@ -13,7 +13,8 @@ from typing import Any, Literal
 import numpy as np
 
 from ._typing import DatetimeArray, IntArray
-from .errors import InputError
+from ._validation import check_choice, describe_violations
+from .errors import InputError, InputTypeError
 
 Period = Literal["h", "D", "W", "M", "Y"]
 #: The calendar periods crmcore understands: hour, day, ISO week (Monday
@@ -45,21 +46,46 @@ def period_index(times: DatetimeArray | np.datetime64, period: str) -> Any:
     int64 array or scalar
         Periods since the one holding 1970-01-01 (negative before it).
 
+    Raises
+    ------
+    InputError
+        On an unknown period or a missing time (NaT).
+    InputTypeError
+        When ``times`` are not datetime64 values.
+
     Examples
     --------
     >>> import numpy as np
     >>> t = np.array(["1970-01-04", "1970-01-05", "1970-02-01"], dtype="datetime64[ns]")
     >>> period_index(t, "W").tolist(), period_index(t, "M").tolist()
     ([0, 1, 4], [0, 0, 1])
+    >>> period_index(t, "month")
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: period must be one of 'h', 'D', 'W', 'M', 'Y'; got 'month'
     """
+    check_choice(period, "period", PERIODS)
+    arr = np.asarray(times)
+    if arr.dtype.kind != "M":
+        raise InputTypeError(f"times must hold numpy datetime64 values, got dtype {arr.dtype}")
+    missing = np.isnat(arr)
+    if missing.any():
+        if arr.ndim == 0:
+            raise InputError("times must be a point in time, got NaT")
+        flat = arr.reshape(-1)
+        raise InputError(
+            "times must not hold missing times (NaT); "
+            + describe_violations(missing.reshape(-1), ("times", flat))
+        )
     if period == "W":
-        days = np.asarray(times).astype("datetime64[D]").astype(np.int64)
+        days = arr.astype("datetime64[D]").astype(np.int64)
         return (days + 3) // 7
-    return np.asarray(times).astype(_UNIT_DTYPES[period]).astype(np.int64)
+    return arr.astype(_UNIT_DTYPES[period]).astype(np.int64)
 
 
 def period_start(index: IntArray, period: str) -> DatetimeArray:
     """Start (UTC, nanoseconds) of each period index; the inverse of :func:`period_index`."""
+    check_choice(period, "period", PERIODS)
     if period == "W":
         # period_index counts Monday-starting weeks; day 4 (1970-01-05) is a Monday.
         return (np.asarray(index) * 7 - 3).astype("datetime64[D]").astype(_NS)

@@ -11,8 +11,10 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import numbers
+import re
+import warnings
 from collections.abc import Iterable, Sequence
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -25,6 +27,8 @@ __all__ = [
     "as_float_array",
     "as_generator",
     "as_int_array",
+    "as_row_selection",
+    "as_sequence_of",
     "as_timestamp",
     "check_choice",
     "check_float",
@@ -33,13 +37,25 @@ __all__ = [
     "describe_violations",
     "readonly",
     "readonly_copy",
+    "span_between",
 ]
 
+_T = TypeVar("_T")
 _NS = "datetime64[ns]"
-# datetime64[ns] holds 1677-09-21 .. 2262-04-11; numpy wraps around silently beyond.
-_NS_MIN = _dt.datetime(1677, 9, 22)
-_NS_MAX = _dt.datetime(2262, 4, 10)
-_RANGE_RULE = "must lie between 1677-09-22 and 2262-04-10 (the range of datetime64[ns])"
+# datetime64[ns] holds 1677-09-21 .. 2262-04-11 and numpy wraps around silently beyond.
+# crmcore accepts whole years inside that range, so that the start of every calendar
+# period (hour .. year) holding an accepted time is representable too.
+_NS_MIN = _dt.datetime(1678, 1, 1)
+_NS_END = _dt.datetime(2262, 1, 1)  # exclusive
+_NS_LOW = np.datetime64("1678-01-01")
+_NS_HIGH = np.datetime64("2261-12-31T23:59:59.999999999")
+_RANGE_RULE = (
+    "must lie between 1678-01-01 and 2261-12-31 (inside the range of numpy's datetime64[ns])"
+)
+_FINER_THAN_NS = frozenset({"ps", "fs", "as"})
+# Integers above this round to infinity (or overflow) as float64.
+_FLOAT_MAX_INT = int(np.finfo(np.float64).max)
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 def readonly(arr: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
@@ -61,22 +77,65 @@ def readonly_copy(arr: ArrayLike) -> np.ndarray[Any, Any]:
 
 def _check_datetime_range(value: _dt.datetime | _dt.date, name: str) -> None:
     naive = value if isinstance(value, _dt.datetime) else _dt.datetime.combine(value, _dt.time())
-    if not _NS_MIN <= naive.replace(tzinfo=None) <= _NS_MAX:
+    if not _NS_MIN <= naive.replace(tzinfo=None) < _NS_END:
         raise InputError(f"{name} {_RANGE_RULE}; got {value!r}")
 
 
 def _to_ns(arr: np.ndarray[Any, Any], name: str) -> DatetimeArray:
-    """Cast a datetime64 array to nanoseconds, refusing values numpy would wrap around."""
-    if arr.dtype == np.dtype(_NS) or arr.size == 0:
-        return arr.astype(_NS)
-    valid = arr[~np.isnat(arr)]
-    if valid.size:
-        lo = np.datetime64(_NS_MIN).astype(arr.dtype)
-        hi = np.datetime64(_NS_MAX).astype(arr.dtype)
-        bad = ~np.isnat(arr) & ((arr < lo) | (arr > hi))
-        if bad.any():
-            raise InputError(f"{name} {_RANGE_RULE}; {describe_violations(bad, (name, arr))}")
+    """Cast a datetime64 array to nanoseconds, refusing values outside the accepted range.
+
+    The comparison runs in the array's own unit (casting first would wrap around).
+    """
+    if arr.size:
+        unit, _ = np.datetime_data(arr.dtype)
+        if unit not in _FINER_THAN_NS:  # those hold only ~100 days around 1970: always inside
+            lo = _NS_LOW.astype(arr.dtype)
+            if lo.astype("datetime64[D]") < _NS_LOW:  # a coarse unit starting before the bound
+                lo = lo + np.timedelta64(1, cast(Any, unit))
+            hi = _NS_HIGH.astype(arr.dtype)
+            bad = ~np.isnat(arr) & ((arr < lo) | (arr > hi))
+            if bad.any():
+                raise InputError(f"{name} {_RANGE_RULE}; {describe_violations(bad, (name, arr))}")
     return arr.astype(_NS)
+
+
+# An ISO time of day, optionally followed by a UTC offset: Z, +hh, +hhmm or +hh:mm.
+_ISO_TIME = re.compile(
+    r"(?P<time>[^+\-Zz]*)(?P<offset>[Zz]|(?P<sign>[+-])(?P<hh>\d{2}):?(?P<mm>\d{2})?)?"
+)
+
+
+def _parse_iso(text: str, name: str) -> tuple[np.datetime64, bool]:
+    """Parse an ISO date or datetime to datetime64 in UTC (in the string's own unit).
+
+    Returns the time and whether the string carried a UTC offset. Offsets are
+    applied here: numpy would warn about them.
+    """
+    stripped = text.strip()
+    date, sep, clock = stripped.partition("T") if "T" in stripped else stripped.partition(" ")
+    offset_minutes: int | None = None
+    if sep:
+        match = _ISO_TIME.fullmatch(clock)
+        if match is not None and match["offset"]:
+            clock = match["time"]
+            if match["sign"] is None:
+                offset_minutes = 0
+            else:
+                size = int(match["hh"]) * 60 + int(match["mm"] or 0)
+                offset_minutes = size if match["sign"] == "+" else -size
+    base = f"{date}T{clock}" if sep else date
+    hint = "an ISO date or datetime such as '2024-05-01' or '2024-05-01T09:30+02:00'"
+    if base.lower() in {"now", "today"}:
+        raise InputError(f"{name} must be {hint}; got {text!r} (crmcore never reads the clock)")
+    try:
+        value = np.datetime64(base)
+    except ValueError as exc:
+        raise InputError(f"{name} must be {hint}; got {text!r}") from exc
+    if np.isnat(value):
+        raise InputError(f"{name} must be a point in time, got {text!r}")
+    if offset_minutes:
+        value = value - np.timedelta64(offset_minutes, "m")
+    return value, offset_minutes is not None
 
 
 def describe_violations(bad: BoolArray, *columns: tuple[str, ArrayLike]) -> str:
@@ -102,7 +161,15 @@ def describe_violations(bad: BoolArray, *columns: tuple[str, ArrayLike]) -> str:
 def _fmt(value: Any) -> str:
     if isinstance(value, np.generic):
         value = value.item()
+    if isinstance(value, int) and abs(value) >= 10**30:
+        return _huge_int(value)
     return repr(value)
+
+
+def _huge_int(value: int) -> str:
+    """Describe an integer too long to print (str() refuses past 4300 digits)."""
+    digits = int(abs(value).bit_length() * math.log10(2)) + 1
+    return f"an integer of about {digits} digits"
 
 
 def _to_array(x: ArrayLike, name: str) -> np.ndarray[Any, Any]:
@@ -112,7 +179,12 @@ def _to_array(x: ArrayLike, name: str) -> np.ndarray[Any, Any]:
         raise InputTypeError(f"{name} must be array-like, got a string {x!r}")
     try:
         return np.asarray(x)
-    except (TypeError, ValueError) as exc:
+    except ValueError as exc:  # numpy's message for ragged nested sequences
+        raise InputError(
+            f"{name} must be a flat sequence (or rows of equal length); got ragged nested "
+            f"sequences: {exc}"
+        ) from exc
+    except TypeError as exc:
         raise InputTypeError(f"{name} must be array-like: {exc}") from exc
 
 
@@ -151,6 +223,31 @@ def as_float_array(
     _check_size(arr, name, allow_empty)
     if arr.dtype.kind not in "biuf":
         if arr.dtype.kind == "O":
+            nested = np.fromiter(
+                (isinstance(e, list | tuple | np.ndarray) for e in arr.reshape(-1)),
+                dtype=np.bool_,
+                count=arr.size,
+            )
+            if nested.any():
+                first = int(np.flatnonzero(nested)[0])
+                raise InputError(
+                    f"{name} must hold numbers, not nested sequences; "
+                    f"{int(nested.sum())} of {arr.size} values are sequences "
+                    f"(first at index {first}: {arr.reshape(-1)[first]!r})"
+                )
+            big = np.fromiter(
+                (
+                    isinstance(e, numbers.Integral) and abs(int(e)) > _FLOAT_MAX_INT
+                    for e in arr.flat
+                ),
+                dtype=np.bool_,
+                count=arr.size,
+            )
+            if big.any():
+                raise InputError(
+                    f"{name} must be finite numbers (within the float range, about 1.8e308); "
+                    + describe_violations(big.reshape(-1), (name, arr.reshape(-1)))
+                )
             try:
                 arr = arr.astype(np.float64)
             except OverflowError as exc:
@@ -205,9 +302,27 @@ def as_int_array(
         raise InputError(f"{name} must be 1-dimensional, got a scalar {_fmt(arr[()])}")
     _check_ndim(arr, name, ndim)
     _check_size(arr, name, allow_empty)
+    int64_rule = f"{name} must fit in a 64-bit integer (|value| < 2**63)"
+    if arr.dtype.kind == "u" and arr.dtype.itemsize == 8:
+        big = arr.reshape(-1) > np.uint64(_INT64_MAX)
+        if big.any():
+            raise InputError(f"{int64_rule}; {describe_violations(big, (name, arr.reshape(-1)))}")
     if arr.dtype.kind in "iub":
         out = arr.astype(np.int64)
     elif arr.dtype.kind in "fO":
+        if arr.dtype.kind == "O":
+            # exact integers beyond int64 (but inside float range) would round on the way
+            flat_o = arr.reshape(-1)
+            big = np.fromiter(
+                (
+                    isinstance(e, numbers.Integral) and not _INT64_MIN <= int(e) <= _INT64_MAX
+                    for e in flat_o
+                ),
+                dtype=np.bool_,
+                count=flat_o.size,
+            )
+            if big.any():
+                raise InputError(f"{int64_rule}; {describe_violations(big, (name, flat_o))}")
         f = as_float_array(arr, name, ndim=ndim, allow_empty=True)
         flat = f.reshape(-1)
         bad = flat != np.round(flat)
@@ -215,6 +330,10 @@ def as_int_array(
             raise InputError(
                 f"{name} must hold whole numbers; {describe_violations(bad, (name, flat))}"
             )
+        # 2**63 itself is a float64 but not an int64: the bound is exclusive
+        big = (flat >= 2.0**63) | (flat < -(2.0**63))
+        if big.any():
+            raise InputError(f"{int64_rule}; {describe_violations(big, (name, flat))}")
         out = f.astype(np.int64)
     else:
         raise InputTypeError(f"{name} must hold integers, got dtype {arr.dtype}")
@@ -276,10 +395,11 @@ def check_float(
         raise InputTypeError(f"{name} must be a real number, got {type(x).__name__} {x!r}")
     try:
         value = float(x)
-    except OverflowError:
+    except OverflowError as exc:  # an int beyond the float range, such as 10**400
         raise InputError(
-            f"{name} must be finite, got {type(x).__name__} beyond the float range (1.8e308)"
-        ) from None
+            f"{name} must be a finite number within the float range (about 1.8e308), "
+            f"got {_huge_int(int(cast(Any, x)))}"
+        ) from exc
     if math.isnan(value) or (math.isinf(value) and not allow_inf):
         raise InputError(f"{name} must be finite, got {value!r}")
     if low is not None and (value < low or (low_open and value == low)):
@@ -296,6 +416,9 @@ def check_int(x: object, name: str, *, low: int | None = None, high: int | None 
     if isinstance(x, bool) or not isinstance(x, numbers.Integral):
         raise InputTypeError(f"{name} must be an integer, got {type(x).__name__} {x!r}")
     value = int(x)
+    if not _INT64_MIN <= value <= _INT64_MAX:
+        shown = _fmt(value)
+        raise InputError(f"{name} must fit in a 64-bit integer (|value| < 2**63), got {shown}")
     if low is not None and value < low:
         raise InputError(f"{name} must be >= {low}, got {value}")
     if high is not None and value > high:
@@ -330,14 +453,25 @@ def as_generator(rng: SeedLike, name: str = "rng") -> np.random.Generator:
     return np.random.default_rng(int(seed))
 
 
+def _is_nat_datetime(x: _dt.datetime) -> bool:
+    """pandas.NaT is a ``datetime`` that equals nothing, not even itself."""
+    return bool(x != x)  # noqa: PLR0124 - the self-comparison is the test
+
+
 def as_timestamp(x: object, name: str) -> np.datetime64:
     """Convert one point in time to ``numpy.datetime64[ns]`` in UTC.
 
     Accepts an aware ``datetime`` (converted to UTC), a naive ``datetime``,
-    ``date``, ``numpy.datetime64`` or ISO string (all taken as UTC) and a
-    pandas ``Timestamp`` (a ``datetime``).
+    ``date``, ``numpy.datetime64`` of any unit (or a 0-d array of one) or ISO
+    string (all taken as UTC; an ISO string's UTC offset is applied) and a
+    pandas ``Timestamp`` (a ``datetime``). Missing times (NaT) and times
+    outside 1678-01-01 .. 2261-12-31 are refused.
     """
+    if isinstance(x, np.ndarray) and x.ndim == 0 and x.dtype.kind in "MU":
+        x = x[()]
     if isinstance(x, _dt.datetime):
+        if _is_nat_datetime(x):
+            raise InputError(f"{name} must be a point in time, got NaT")
         if x.tzinfo is not None and x.utcoffset() is not None:
             x = x.astimezone(_dt.UTC).replace(tzinfo=None)
         _check_datetime_range(x, name)
@@ -345,18 +479,12 @@ def as_timestamp(x: object, name: str) -> np.datetime64:
     if isinstance(x, _dt.date):
         _check_datetime_range(x, name)
         return np.datetime64(x, "ns")
+    if isinstance(x, str):
+        x, _ = _parse_iso(x, name)
     if isinstance(x, np.datetime64):
         if np.isnat(x):
             raise InputError(f"{name} must be a point in time, got NaT")
         return cast(np.datetime64, _to_ns(np.asarray(x).reshape(1), name)[0])
-    if isinstance(x, str):
-        try:
-            value = np.datetime64(x, "ns")
-        except ValueError as exc:
-            raise InputError(f"{name} must be an ISO date or datetime, got {x!r}") from exc
-        if np.isnat(value):
-            raise InputError(f"{name} must be a point in time, got {x!r}")
-        return value
     raise InputTypeError(
         f"{name} must be a datetime, date, numpy.datetime64 or ISO string, got {type(x).__name__}"
     )
@@ -385,7 +513,9 @@ def as_datetime_array(x: ArrayLike, name: str, *, allow_empty: bool = True) -> D
     _check_size(arr, name, allow_empty)
     if arr.dtype.kind == "M":
         out = _to_ns(arr, name)
-    elif arr.dtype.kind in {"O", "U"}:
+    elif arr.dtype.kind == "U":
+        out = _iso_strings_to_utc(arr, name)
+    elif arr.dtype.kind == "O":
         out = _object_times_to_utc(arr, name)
     else:
         raise InputTypeError(
@@ -400,16 +530,44 @@ def as_datetime_array(x: ArrayLike, name: str, *, allow_empty: bool = True) -> D
     return out
 
 
+def _iso_strings_to_utc(arr: np.ndarray[Any, Any], name: str) -> DatetimeArray:
+    """ISO strings to UTC: numpy's vectorised parser, or one by one for offsets and errors."""
+    if arr.size == 0:
+        return np.empty(0, dtype=_NS)
+    natural: np.ndarray[Any, Any] | None = None
+    with warnings.catch_warnings():
+        # numpy warns about (deprecated) UTC offsets: those go the careful way below
+        warnings.simplefilter("error")
+        try:
+            natural = arr.astype("datetime64")
+        except (ValueError, UserWarning, DeprecationWarning):
+            natural = None
+    clock = np.isin(np.char.lower(np.char.strip(arr)), ("now", "today"))
+    if natural is None or clock.any():
+        return _object_times_to_utc(arr, name)
+    return _to_ns(natural, name)
+
+
 def _object_times_to_utc(arr: np.ndarray[Any, Any], name: str) -> DatetimeArray:
     if arr.size == 0:
         return np.empty(0, dtype=_NS)
-    if arr.dtype.kind == "U":
-        try:
-            return arr.astype(_NS)
-        except ValueError as exc:
-            raise InputError(f"{name} must hold ISO datetimes: {exc}") from exc
+    parsed: dict[int, np.datetime64] = {}
+    aware_strings: set[int] = set()
+    for i, v in enumerate(arr.tolist() if arr.dtype.kind == "U" else arr):
+        if isinstance(v, str):
+            parsed[i], is_aware = _parse_iso(v, f"{name}[{i}]")
+            if is_aware:
+                aware_strings.add(i)
     aware = np.fromiter(
-        (isinstance(v, _dt.datetime) and v.utcoffset() is not None for v in arr),
+        (
+            i in aware_strings
+            or (
+                isinstance(v, _dt.datetime)
+                and not _is_nat_datetime(v)
+                and v.utcoffset() is not None
+            )
+            for i, v in enumerate(arr)
+        ),
         dtype=np.bool_,
         count=arr.size,
     )
@@ -422,7 +580,15 @@ def _object_times_to_utc(arr: np.ndarray[Any, Any], name: str) -> DatetimeArray:
         )
     values: list[Any] = []
     for i, v in enumerate(arr):
-        if isinstance(v, _dt.datetime):
+        if i in parsed:
+            values.append(_to_ns(np.asarray(parsed[i]).reshape(1), f"{name}[{i}]")[0])
+        elif (
+            v is None
+            or (isinstance(v, float) and math.isnan(v))
+            or (isinstance(v, _dt.datetime) and _is_nat_datetime(v))
+        ):
+            values.append(np.datetime64("NaT", "ns"))  # reported as missing by the caller
+        elif isinstance(v, _dt.datetime):
             naive = v.astimezone(_dt.UTC).replace(tzinfo=None) if aware[i] else v
             _check_datetime_range(naive, f"{name}[{i}]")
             values.append(np.datetime64(naive, "ns"))
@@ -469,3 +635,134 @@ def as_histories(
             )
         )
     return x.astype(np.float64), tx, t
+
+
+_SPAN_UNIT_NS = {
+    "W": 7 * 86_400 * 10**9,
+    "D": 86_400 * 10**9,
+    "h": 3_600 * 10**9,
+    "m": 60 * 10**9,
+    "s": 10**9,
+    "ms": 10**6,
+    "us": 10**3,
+    "ns": 1,
+}
+_DAY_NS = 86_400 * 10**9
+
+
+def span_between(
+    start: DatetimeArray | np.datetime64, end: DatetimeArray | np.datetime64, unit: str
+) -> FloatArray:
+    """Return ``end - start`` in ``unit`` as float64, without int64 overflow.
+
+    Subtracting two ``datetime64[ns]`` values overflows int64 (and numpy wraps
+    around silently) when they lie more than about 292 years apart, which
+    happens inside the range crmcore accepts. Here each time is split into
+    whole days and the nanoseconds within the day; both differences are exact
+    in int64 and are combined in float days.
+
+    Parameters
+    ----------
+    start, end : datetime64[ns] arrays or scalars
+        Valid (not NaT) times; broadcast against each other.
+    unit : {"W", "D", "h", "m", "s", "ms", "us", "ns"}
+        Unit of the result (fixed-length units only: months and years have no
+        fixed length).
+
+    Returns
+    -------
+    ndarray of float64
+        The signed span (negative where ``end`` is before ``start``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a = np.datetime64("1700-01-01", "ns")
+    >>> b = np.datetime64("2200-01-01", "ns")
+    >>> float(span_between(a, b, "D"))
+    182621.0
+    >>> span_between(a, b, "M")
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: unit must be one of 'W', 'D', 'h', 'm', 's', 'ms', 'us', ...
+    """
+    check_choice(unit, "unit", _SPAN_UNIT_NS)
+    s = np.asarray(start, dtype=_NS).astype(np.int64)
+    e = np.asarray(end, dtype=_NS).astype(np.int64)
+    s_day, s_rest = np.divmod(s, _DAY_NS)
+    e_day, e_rest = np.divmod(e, _DAY_NS)
+    days = (e_day - s_day).astype(np.float64) + (e_rest - s_rest) / _DAY_NS
+    unit_ns = _SPAN_UNIT_NS[unit]
+    # integer ratios both ways, so that whole days give exact weeks or hours
+    out: FloatArray = (
+        days / (unit_ns // _DAY_NS) if unit_ns >= _DAY_NS else days * (_DAY_NS // unit_ns)
+    )
+    return out
+
+
+def as_row_selection(
+    rows: object, n: int, name: str = "rows", *, increasing: bool = False
+) -> IntArray:
+    """Check a selection of rows (a boolean mask or integer indices); return the indices.
+
+    A mask must have ``n`` values; indices must lie in ``0..n-1`` (negative
+    indices are refused) and must not repeat. With ``increasing`` the indices
+    must also be in increasing order (for containers sorted by a key).
+    """
+    if rows is None:
+        raise InputTypeError(f"{name} must be a boolean mask or integer indices, got None")
+    arr = _to_array(cast(ArrayLike, rows), name)
+    if arr.ndim != 1:
+        what = f"a scalar {_fmt(arr[()])}" if arr.ndim == 0 else f"shape {arr.shape}"
+        raise InputError(f"{name} must be a 1-d boolean mask or 1-d integer indices, got {what}")
+    if arr.dtype.kind == "b":
+        if arr.size != n:
+            raise InputError(f"{name} mask must have length {n}, got {arr.size}")
+        return np.flatnonzero(arr).astype(np.int64)
+    if arr.size == 0:  # np.asarray([]) is float64
+        return np.empty(0, dtype=np.int64)
+    if arr.dtype.kind not in "iu":
+        raise InputTypeError(
+            f"{name} must be a boolean mask or integer indices, got dtype {arr.dtype}"
+        )
+    outside = (arr < 0) | (arr >= n)
+    if outside.any():
+        raise InputError(
+            f"{name} indices must lie in 0..{n - 1}; {describe_violations(outside, (name, arr))}"
+        )
+    idx = arr.astype(np.int64)
+    if increasing:
+        wrong = np.zeros(idx.size, dtype=np.bool_)
+        wrong[1:] = idx[1:] <= idx[:-1]
+        if wrong.any():
+            raise InputError(
+                f"{name} indices must be increasing and distinct (the rows stay sorted by "
+                f"customer id); {describe_violations(wrong, (name, idx))}"
+            )
+        return idx
+    seen = np.zeros(n, dtype=np.bool_)
+    seen[idx] = True
+    if int(seen.sum()) != idx.size:
+        order = np.argsort(idx, kind="stable")
+        repeat = np.zeros(idx.size, dtype=np.bool_)
+        repeat[order[1:]] = idx[order[1:]] == idx[order[:-1]]
+        raise InputError(
+            f"{name} indices must not repeat (a row would appear twice); "
+            f"{describe_violations(repeat, (name, idx))}"
+        )
+    return idx
+
+
+def as_sequence_of(items: object, name: str, kind: type[_T], kind_name: str) -> list[_T]:
+    """Return ``items`` as a list, checking that each is a ``kind`` (e.g. a list of summaries)."""
+    if items is None or isinstance(items, str | bytes) or not isinstance(items, Iterable):
+        raise InputTypeError(
+            f"{name} must be a sequence of {kind_name} objects, got {type(items).__name__}"
+        )
+    out = list(items)
+    for i, item in enumerate(out):
+        if not isinstance(item, kind):
+            raise InputTypeError(
+                f"{name} must hold {kind_name} objects; found {type(item).__name__} at index {i}"
+            )
+    return out

@@ -134,7 +134,11 @@ class CustomerSummary:
         return out
 
     def select(self, rows: BoolArray | IntArray) -> CustomerSummary:
-        """Return the summary restricted to some customers (a mask or sorted indices).
+        """Return the summary restricted to some customers (a mask or increasing indices).
+
+        Indices must be distinct and increasing, so that the rows stay sorted
+        by customer id; anything else (a float array, a scalar, an index out
+        of range) is refused.
 
         Examples
         --------
@@ -142,12 +146,8 @@ class CustomerSummary:
         >>> s.select(s.frequency > 0).customer_ids.tolist()
         [0]
         """
-        index = np.asarray(rows)
-        if index.dtype.kind == "b" and index.shape != (len(self),):
-            raise InputError(f"rows mask must have length {len(self)}, got shape {index.shape}")
-        changes: dict[str, Any] = {
-            name: _ro(np.asarray(col)[index]) for name, col in self.columns().items()
-        }
+        index = v.as_row_selection(rows, len(self), "rows", increasing=True)
+        changes: dict[str, Any] = {name: _ro(col[index]) for name, col in self.columns().items()}
         return attrs.evolve(self, **changes)
 
     def update(self, new_table: InteractionTable, *, observation_end: object) -> CustomerSummary:
@@ -227,8 +227,13 @@ class CustomerSummary:
         n_new = new_table.n_customers
         new = _occasion_stats(new_codes, pidx[keep], new_table.amounts[keep], n_new, end_idx)
         # align old and new customers on the union of their ids
-        ids = np.concatenate([self.customer_ids, new_table.customer_ids])
-        uniques, codes = factorize_ids(ids, "customer_ids")
+        ids = _join_ids(
+            [self.customer_ids, new_table.customer_ids],
+            "new_table.customer_ids (together with the summary's customer_ids)",
+        )
+        uniques, codes = factorize_ids(
+            ids, "new_table.customer_ids (together with the summary's customer_ids)"
+        )
         n_all = uniques.size
         old_pos, new_pos = codes[: len(self)], codes[len(self) :]
         has_old = np.zeros(n_all, dtype=np.bool_)
@@ -290,15 +295,9 @@ class CustomerSummary:
         >>> CustomerSummary.concat([a, b]).customer_ids.tolist()
         ['a', 'b']
         """
-        parts = list(summaries)
+        parts = v.as_sequence_of(summaries, "summaries", CustomerSummary, "CustomerSummary")
         if not parts:
             raise InputError("summaries must hold at least one CustomerSummary")
-        for i, s in enumerate(parts):
-            if not isinstance(s, CustomerSummary):
-                raise InputTypeError(
-                    f"summaries must hold CustomerSummary objects; found {type(s).__name__} "
-                    f"at index {i}"
-                )
         first = parts[0]
         for i, s in enumerate(parts[1:], start=1):
             for attr in ("period", "time_unit", "observation_end", "calibration_end"):
@@ -311,7 +310,10 @@ class CustomerSummary:
                 raise InputError("summaries must all have a holdout part, or none")
         cols: dict[str, np.ndarray[Any, Any]] = {}
         for name in first.columns():
-            cols[name] = np.concatenate([p.columns()[name] for p in parts])
+            if name == "customer_ids":
+                cols[name] = _join_ids([p.customer_ids for p in parts], "summaries' customer_ids")
+            else:
+                cols[name] = np.concatenate([p.columns()[name] for p in parts])
         ids = cols["customer_ids"]
         try:
             order = np.argsort(ids, kind="stable")
@@ -378,7 +380,7 @@ class CustomerSummary:
             ``frequency + 1``). Default ``frequency + 1``.
         customer_ids : array-like, optional
             Distinct ids; default 0..n-1. Rows are sorted by id.
-        time_unit : str
+        time_unit : {"h", "D", "W", "M", "Y"}
             The unit in which recency and T are given. It is a label kept on
             the summary: nothing is converted, so the caller's figures must
             already be in this unit.
@@ -426,6 +428,7 @@ class CustomerSummary:
         ...
         crmcore.errors.InputError: total_spend must be at least monetary_value * frequency ...
         """
+        v.check_choice(time_unit, "time_unit", PERIODS)
         x, tx, t = v.as_histories(frequency, recency, T, allow_empty=True)
         n = x.size
         if monetary_value is None:
@@ -472,21 +475,23 @@ class CustomerSummary:
             if customer_ids is not None:
                 fh, mh = fh[order], mh[order]
             fields.update(
-                frequency_holdout=_ro(fh),
-                monetary_value_holdout=_ro(mh),
+                frequency_holdout=v.readonly_copy(fh),
+                monetary_value_holdout=v.readonly_copy(mh),
                 duration_holdout=v.check_float(duration_holdout, "duration_holdout", low=0),
             )
         nat = np.full(n, _NAT)
+        # The validation helpers may hand back the caller's own arrays: keep copies.
+        own = v.readonly_copy
         return cls(
-            customer_ids=_ro(ids),
+            customer_ids=own(ids),
             frequency=_ro(xi),
-            recency=_ro(tx),
-            T=_ro(t),
-            monetary_value=_ro(m),
+            recency=own(tx),
+            T=own(t),
+            monetary_value=own(m),
             n_purchases=_ro(xi + 1),
-            n_transactions=_ro(n_rows),
-            total_spend=_ro(total),
-            first_spend=_ro(first),
+            n_transactions=own(n_rows),
+            total_spend=own(total),
+            first_spend=own(first),
             first_purchase=_ro(nat),
             last_purchase=_ro(nat.copy()),
             time_since_last=_ro(t - tx),
@@ -495,6 +500,31 @@ class CustomerSummary:
             time_unit=time_unit,
             **fields,
         )
+
+
+def _id_family(ids: np.ndarray[Any, Any]) -> str:
+    kind = ids.dtype.kind
+    return {"i": "integer", "u": "integer", "U": "string", "S": "bytes", "f": "float"}.get(
+        kind, "object"
+    )
+
+
+def _join_ids(parts: list[np.ndarray[Any, Any]], name: str) -> np.ndarray[Any, Any]:
+    """Concatenate id arrays; ids of different kinds (1 and "1") are refused, not stringified.
+
+    numpy would turn integers joined with strings into strings, so that customer 1
+    and customer "1" became one.
+    """
+    families = {_id_family(p) for p in parts if p.size}
+    families.discard("object")  # object ids are compared as Python objects by factorize_ids
+    if len(families) > 1:
+        raise InputTypeError(
+            f"{name} must be mutually comparable (all integers or all strings); got "
+            f"{' and '.join(sorted(families))} ids"
+        )
+    if any(_id_family(p) == "object" for p in parts if p.size) and families:
+        return np.concatenate([p.astype(object) for p in parts])
+    return np.concatenate(parts)
 
 
 def _spend_columns(
@@ -946,7 +976,7 @@ class CompressedHistories:
         >>> c.frequency.tolist(), c.weights.tolist()
         ([0.0, 1.0], [1.0, 2.0])
         """
-        items = list(parts)
+        items = v.as_sequence_of(parts, "parts", CompressedHistories, "CompressedHistories")
         if not items:
             raise InputError("parts must hold at least one CompressedHistories")
         return _compress_checked(

@@ -27,13 +27,7 @@ _CHANNELS = tuple(Channel)
 PURCHASE_CODE = KIND_CODES[InteractionKind.PURCHASE]
 
 
-def _ro_or_none(arr: np.ndarray[Any, Any] | None) -> np.ndarray[Any, Any] | None:
-    return None if arr is None else _ro(arr)
-
-
-def factorize_ids(
-    ids: ArrayLike, name: str = "customer_ids"
-) -> tuple[np.ndarray[Any, Any], IntArray]:
+def factorize_ids(ids: ArrayLike, name: str = "ids") -> tuple[np.ndarray[Any, Any], IntArray]:
     """Map arbitrary hashable ids to dense codes, ids in sorted order.
 
     Parameters
@@ -73,11 +67,11 @@ def factorize_ids(
     >>> uniques.tolist(), codes.tolist()
     ([10, 20, 30], [2, 0, 2, 1])
     """
-    arr = np.asarray(ids)
+    arr = v._to_array(ids, name)
     if arr.ndim != 1:
         raise InputError(f"{name} must be 1-dimensional, got shape {arr.shape}")
     if arr.size == 0:
-        return arr, np.empty(0, dtype=np.int64)
+        return arr.copy(), np.empty(0, dtype=np.int64)
     kind = arr.dtype.kind
     if kind == "b":
         raise InputTypeError(f"{name} must be ids (integers or strings), got booleans")
@@ -407,7 +401,9 @@ class InteractionTable:
         """Return the table restricted to some rows (a mask or indices).
 
         The customer ids are re-factorised, so customers left without a row
-        disappear.
+        disappear. Indices must lie in ``0..len(self) - 1`` and must not repeat
+        (a repeated row would count an interaction twice); they may come in
+        any order, which becomes the new row order.
 
         Examples
         --------
@@ -417,9 +413,7 @@ class InteractionTable:
         >>> t.select(np.array([False, True])).customer_ids.tolist()
         [2]
         """
-        index = np.asarray(rows)
-        if index.dtype.kind == "b" and index.shape != (len(self),):
-            raise InputError(f"rows mask must have length {len(self)}, got shape {index.shape}")
+        index = v.as_row_selection(rows, len(self), "rows")
         fields: dict[str, Any] = {}
         for field in attrs.fields(InteractionTable):
             if field.name in ("customer_ids", "customer_codes"):
@@ -523,7 +517,7 @@ class InteractionTable:
         if amounts is None:
             amt = np.zeros(n, dtype=np.float64)
         else:
-            amt = v.as_float_array(amounts, "amounts", allow_empty=True)
+            amt = v.readonly_copy(v.as_float_array(amounts, "amounts", allow_empty=True))
             v.check_same_length(("customer_ids", codes), ("amounts", amt))
             bad = (amt < 0) & (kind_codes == PURCHASE_CODE)
             if bad.any():
@@ -591,14 +585,9 @@ class InteractionTable:
         >>> InteractionTable.from_records([rec]).amounts.tolist()
         [12.5]
         """
-        rows = list(records)
         from .records import Interaction
 
-        for i, r in enumerate(rows):
-            if not isinstance(r, Interaction):
-                raise InputTypeError(
-                    f"records must be Interaction objects; found {type(r).__name__} at index {i}"
-                )
+        rows = v.as_sequence_of(records, "records", Interaction, "Interaction")
         nan = float("nan")
 
         def col(name: str) -> list[Any]:
@@ -691,7 +680,7 @@ def _column_float(values: ArrayLike, name: str, n: int, *, allow_nan: bool) -> F
     arr = v.as_float_array(values, name, allow_empty=True, allow_nan=allow_nan)
     if arr.shape != (n,):
         raise InputError(f"{name} must have {n} values, got shape {arr.shape}")
-    return arr
+    return v.readonly_copy(arr)  # as_float_array may hand back the caller's own array
 
 
 def _survey_columns(
