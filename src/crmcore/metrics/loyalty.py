@@ -67,12 +67,14 @@ ObjectArray: TypeAlias = np.ndarray[Any, np.dtype[np.object_]]
 StrArray: TypeAlias = np.ndarray[Any, np.dtype[np.str_]]
 
 _DIMENSIONS = ("r", "f", "m")
-_DIMENSION_NAMES = {"r": "recency", "f": "frequency", "m": "monetary"}
 #: One year in each time unit: 8760 hours, 365 days, 52 weeks, 12 months.
 _YEAR = {"h": 8760.0, "D": 365.0, "W": 52.0, "M": 12.0, "Y": 1.0}
 # Exact order statistics: below this size np.partition of a copy is as fast as
 # the sample-and-band selection of _order_statistics.
 _SELECT_MIN_SIZE = 1 << 17
+# Largest number of score levels: beyond it a score no longer summarises anything,
+# and the cut points would cost memory in proportion.
+_MAX_BINS = 1000
 _SAMPLE_SIZE = 1 << 16
 # Above this many cells segment labels are found rule by rule, not by a lookup table.
 _MAX_LOOKUP_CELLS = 1 << 20
@@ -130,20 +132,21 @@ class RfmEdges:
 
     The bins are right-closed in the value of each quantity: with cut points
     ``e1 <= e2 <= ...`` the value bins are ``(-inf, e1], (e1, e2], ...,
-    (e_last, inf)``. Frequency and monetary value score 1 in the lowest value
-    bin; recency (time since the last purchase, where smaller is better) scores
-    ``bins`` there. Pass an instance as ``method`` of :func:`rfm_scores` to
-    score other customers with the same cut points.
+    (e_last, inf)``. The number of purchases and total spend score 1 in the
+    lowest value bin; time since the last purchase (RFM's recency, where
+    smaller is better) scores ``bins`` there. Pass an instance as ``method``
+    of :func:`rfm_scores` to score other customers with the same cut points.
 
     Attributes
     ----------
-    recency, frequency, monetary : ndarray of float64
-        Cut points of each dimension (read-only).
+    time_since_last, n_purchases, total_spend : ndarray of float64
+        Cut points of each dimension (read-only): RFM's recency, frequency and
+        monetary value.
     """
 
-    recency: FloatArray
-    frequency: FloatArray
-    monetary: FloatArray
+    time_since_last: FloatArray
+    n_purchases: FloatArray
+    total_spend: FloatArray
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -177,10 +180,13 @@ class RfmScores:
 
 
 def rfm_scores(
-    recency: ArrayLike | CustomerSummary,
-    frequency: ArrayLike | None = None,
-    monetary: ArrayLike | None = None,
+    summary: CustomerSummary | None = None,
+    /,
     *,
+    time_since_last: ArrayLike | None = None,
+    n_purchases: ArrayLike | None = None,
+    total_spend: ArrayLike | None = None,
+    as_of: object = None,
     bins: int = 5,
     method: RfmMethod
     | RfmEdges
@@ -191,17 +197,29 @@ def rfm_scores(
 
     Parameters
     ----------
-    recency : array-like or CustomerSummary
-        Time since each customer's last purchase (what RFM calls recency; the
-        summary's ``time_since_last``), >= 0. Smaller is better: the most
-        recent customers get the top score. Given a
-        :class:`~crmcore.CustomerSummary`, the three quantities are its
-        ``time_since_last``, ``n_purchases`` and ``total_spend``, and
-        ``frequency`` and ``monetary`` must be left out.
-    frequency : array-like
-        Number of purchases (or any activity count or rate), >= 0.
-    monetary : array-like
-        Spend (any finite value; refunds may make it negative).
+    summary : CustomerSummary, optional (positional only)
+        A summary from which the three RFM quantities are derived at the
+        analysis date: time since the last purchase ``T - recency`` (the
+        summary's ``time_since_last``, plus the time from the end of its data
+        to ``as_of``), ``n_purchases`` and ``total_spend``. Note that the
+        summary's own ``recency``, ``frequency`` and ``monetary_value`` are
+        the buy-till-you-die quantities (first-to-last time, repeat purchases,
+        mean repeat spend), not the RFM ones. Leave out to pass the three
+        arrays.
+    time_since_last : array-like, keyword-only
+        Time since each customer's last purchase (what RFM calls recency),
+        >= 0. Smaller is better: the most recent customers get the top score.
+    n_purchases : array-like, keyword-only
+        Number of purchases (what RFM calls frequency; any activity count or
+        rate), >= 0.
+    total_spend : array-like, keyword-only
+        Total spend (what RFM calls monetary value; any finite value, refunds
+        may make it negative).
+    as_of : datetime, date, numpy.datetime64 or ISO string, optional
+        Analysis date, with a summary built by :func:`~crmcore.summarize`
+        only: time since the last purchase is measured up to the period
+        holding ``as_of`` (not before the end of the summary's data). Default:
+        the end of the summary's data.
     bins : int, default 5
         Number of score levels (at least 2); 5 gives the classic quintile scores.
     method : {"quantile", "rank"}, RfmEdges, mapping or sequence of three
@@ -211,9 +229,9 @@ def rfm_scores(
         with equal values always share a score. ``"rank"``: equal-size bins by
         rank. An :class:`RfmEdges` (e.g. the ``edges`` of an earlier result):
         the cut points themselves. A mapping with exactly the keys
-        ``"recency"``, ``"frequency"`` and ``"monetary"``, or a sequence of
-        three entries in that order, gives each dimension its own method:
-        ``"quantile"``, ``"rank"`` or its cut points, ``bins - 1``
+        ``"time_since_last"``, ``"n_purchases"`` and ``"total_spend"``, or a
+        sequence of three entries in that order, gives each dimension its own
+        method: ``"quantile"``, ``"rank"`` or its cut points, ``bins - 1``
         non-decreasing values (a sequence of three cut-point arrays is the
         same as an :class:`RfmEdges`). Typical: quantiles for recency and
         spend, fixed purchase counts for frequency, where one-time buyers make
@@ -228,11 +246,13 @@ def rfm_scores(
     Raises
     ------
     InputError
-        On empty, NaN or infinite input, negative recency or frequency,
-        mismatched lengths, ``bins < 2``, an unknown method name, cut points of
-        the wrong length or not ascending, a method mapping with unknown or
-        missing keys, a method sequence not of length three, or a summary
-        without any buyer.
+        On empty, NaN or infinite input, negative time since last purchase or
+        number of purchases, mismatched lengths, ``bins`` outside 2..1000,
+        a summary together with arrays, missing arrays, ``as_of`` without a
+        summary built by :func:`~crmcore.summarize` or before its end, an
+        unknown method name, cut points of the wrong length or not ascending,
+        a method mapping with unknown or missing keys, a method sequence not
+        of length three, or a summary without any buyer.
     InputTypeError
         On non-numeric input or a ``method`` of another type.
 
@@ -299,12 +319,19 @@ def rfm_scores(
 
     Examples
     --------
-    >>> s = rfm_scores([1, 30, 7, 90, 3], [5, 1, 2, 3, 8], [120.0, 15.0, 40.0, 9.0, 300.0])
+    >>> s = rfm_scores(
+    ...     time_since_last=[1, 30, 7, 90, 3],
+    ...     n_purchases=[5, 1, 2, 3, 8],
+    ...     total_spend=[120.0, 15.0, 40.0, 9.0, 300.0],
+    ... )
     >>> s.r.tolist(), s.f.tolist(), s.m.tolist()
     ([5, 2, 3, 1, 4], [4, 1, 2, 3, 5], [4, 2, 3, 1, 5])
-    >>> s.edges.frequency.round(6).tolist()
+    >>> s.edges.n_purchases.round(6).tolist()
     [1.8, 2.6, 3.8, 5.6]
-    >>> rfm_scores([1, 2], [3, 4], [5.0, 6.0], bins=2, method="rank").r.tolist()
+    >>> rfm_scores(
+    ...     time_since_last=[1, 2], n_purchases=[3, 4], total_spend=[5.0, 6.0], bins=2,
+    ...     method="rank",
+    ... ).r.tolist()
     [2, 1]
 
     Quantiles for recency and spend, fixed purchase counts for frequency
@@ -312,60 +339,87 @@ def rfm_scores(
     4, 7 score one purchase 1, two 2, three or four 3, five to seven 4, more 5):
 
     >>> mixed = rfm_scores(
-    ...     [1, 30, 7, 90, 3, 12],
-    ...     [1, 1, 2, 1, 9, 4],
-    ...     [20.0, 15.0, 40.0, 9.0, 300.0, 80.0],
-    ...     method={"recency": "quantile", "frequency": [1, 2, 4, 7], "monetary": "quantile"},
+    ...     time_since_last=[1, 30, 7, 90, 3, 12],
+    ...     n_purchases=[1, 1, 2, 1, 9, 4],
+    ...     total_spend=[20.0, 15.0, 40.0, 9.0, 300.0, 80.0],
+    ...     method={
+    ...         "time_since_last": "quantile",
+    ...         "n_purchases": [1, 2, 4, 7],
+    ...         "total_spend": "quantile",
+    ...     },
     ... )
     >>> mixed.f.tolist(), mixed.r.tolist(), mixed.method
     ([1, 1, 2, 1, 5, 3], [5, 2, 4, 1, 5, 3], 'mixed')
-    >>> mixed.edges.frequency.tolist()
+    >>> mixed.edges.n_purchases.tolist()
     [1.0, 2.0, 4.0, 7.0]
-    >>> rfm_scores([1, -2], [3, 4], [5.0, 6.0])  # doctest: +ELLIPSIS
+    >>> rfm_scores(time_since_last=[1, -2], n_purchases=[3, 4], total_spend=[5.0, 6.0])
+    ... # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    crmcore.errors.InputError: recency must be non-negative; 1 of 2 values breaks this (at ...
+    crmcore.errors.InputError: time_since_last must be non-negative; 1 of 2 values breaks this ...
     """
-    n_bins = v.check_int(bins, "bins", low=2)
+    n_bins = v.check_int(bins, "bins", low=2, high=_MAX_BINS)
     methods = _dimension_methods(method, n_bins)
     kinds = {"explicit" if isinstance(m, np.ndarray) else m for m in methods.values()}
     method_name = kinds.pop() if len(kinds) == 1 else "mixed"
     buyers: BoolArray | None = None
-    if isinstance(recency, CustomerSummary):
-        if frequency is not None or monetary is not None:
-            raise InputError(
-                "frequency and monetary must be left out when recency is a CustomerSummary "
-                "(its n_purchases and total_spend are used)"
+    arrays = {
+        "time_since_last": time_since_last,
+        "n_purchases": n_purchases,
+        "total_spend": total_spend,
+    }
+    if summary is not None:
+        if not isinstance(summary, CustomerSummary):
+            raise InputTypeError(
+                "rfm_scores takes only a CustomerSummary positionally, got "
+                f"{type(summary).__name__}; pass arrays by keyword: time_since_last=..., "
+                "n_purchases=..., total_spend=..."
             )
-        summary = recency
+        passed = [name for name, arr in arrays.items() if arr is not None]
+        if passed:
+            raise InputError(
+                f"{', '.join(passed)} must be left out when a CustomerSummary is given "
+                "(the RFM quantities are derived from it)"
+            )
+        shift = _as_of_shift(summary, as_of)
         buyers = np.asarray(summary.has_purchase, dtype=np.bool_)
         if not buyers.any():
             raise InputError(
-                f"recency (a CustomerSummary) has no customer with a purchase among its "
+                f"summary has no customer with a purchase among its "
                 f"{buyers.size} rows; RFM scores are undefined"
             )
-        rec = np.asarray(summary.time_since_last, dtype=np.float64)[buyers]
+        # Time since the last purchase at the analysis date: the summary's
+        # time_since_last (T - recency, kept exact by the summary) plus the time
+        # from the end of its data to as_of.
+        rec = np.asarray(summary.time_since_last, dtype=np.float64)[buyers] + shift
         freq = np.asarray(summary.n_purchases, dtype=np.float64)[buyers]
         mon = np.asarray(summary.total_spend, dtype=np.float64)[buyers]
     else:
-        if frequency is None or monetary is None:
+        missing = [name for name, arr in arrays.items() if arr is None]
+        if time_since_last is None or n_purchases is None or total_spend is None:
             raise InputError(
-                "frequency and monetary are required unless recency is a CustomerSummary"
+                f"{', '.join(missing)} required: pass a CustomerSummary, or all of "
+                "time_since_last, n_purchases and total_spend by keyword"
             )
-        rec = v.as_float_array(recency, "recency", nonnegative=True)
-        freq = v.as_float_array(frequency, "frequency", nonnegative=True)
-        mon = v.as_float_array(monetary, "monetary")
-        v.check_same_length(("recency", rec), ("frequency", freq), ("monetary", mon))
+        if as_of is not None:
+            raise InputError(
+                "as_of applies to a CustomerSummary only; arrays are already measured at "
+                "their analysis date"
+            )
+        rec = v.as_float_array(time_since_last, "time_since_last", nonnegative=True)
+        freq = v.as_float_array(n_purchases, "n_purchases", nonnegative=True)
+        mon = v.as_float_array(total_spend, "total_spend")
+        v.check_same_length(("time_since_last", rec), ("n_purchases", freq), ("total_spend", mon))
 
     out_scores: dict[str, IntArray] = {}
     out_edges: dict[str, FloatArray] = {}
-    for dim, x in (("recency", rec), ("frequency", freq), ("monetary", mon)):
+    for dim, x in (("time_since_last", rec), ("n_purchases", freq), ("total_spend", mon)):
         dim_method = methods[dim]
         given, kind = (
             (dim_method, "explicit") if isinstance(dim_method, np.ndarray) else (None, dim_method)
         )
         lower, edges, sizes = _value_bins(x, n_bins, kind, given)
-        if dim == "recency":
+        if dim == "time_since_last":
             score = np.subtract(n_bins, lower, dtype=np.int64)
             sizes = sizes[::-1]
         else:
@@ -379,20 +433,20 @@ def rfm_scores(
         out_scores[dim] = _ro(score.astype(np.int64, copy=False))
         out_edges[dim] = _ro(np.array(edges, dtype=np.float64))
     return RfmScores(
-        r=out_scores["recency"],
-        f=out_scores["frequency"],
-        m=out_scores["monetary"],
+        r=out_scores["time_since_last"],
+        f=out_scores["n_purchases"],
+        m=out_scores["total_spend"],
         edges=RfmEdges(**out_edges),
         bins=n_bins,
         method=method_name,
     )
 
 
-_RFM_DIMENSIONS = ("recency", "frequency", "monetary")
+_RFM_DIMENSIONS = ("time_since_last", "n_purchases", "total_spend")
 _RFM_METHOD_FORMS = (
-    "'quantile', 'rank', an RfmEdges, a mapping from 'recency', 'frequency' and 'monetary' "
-    "to a method, or a sequence of three methods (recency, frequency, monetary), each method "
-    "being 'quantile', 'rank' or bins - 1 cut points"
+    "'quantile', 'rank', an RfmEdges, a mapping from 'time_since_last', 'n_purchases' and "
+    "'total_spend' to a method, or a sequence of three methods (time_since_last, n_purchases, "
+    "total_spend), each method being 'quantile', 'rank' or bins - 1 cut points"
 )
 
 
@@ -411,14 +465,15 @@ def _dimension_methods(method: object, bins: int) -> dict[str, str | FloatArray]
         if unknown:
             raise InputError(
                 f"method has unknown key {unknown[0]!r}; a per-dimension method mapping takes "
-                "the keys 'recency', 'frequency' and 'monetary'"
+                "the keys 'time_since_last', 'n_purchases' and 'total_spend'"
             )
         missing = [dim for dim in _RFM_DIMENSIONS if dim not in method]
         if missing:
             listed = ", ".join(repr(dim) for dim in missing)
             raise InputError(
                 f"method lacks the key(s) {listed}; a per-dimension method mapping needs all "
-                "of 'recency', 'frequency' and 'monetary' (use 'quantile' for the default)"
+                "of 'time_since_last', 'n_purchases' and 'total_spend' (use 'quantile' for the "
+                "default)"
             )
         parts = [(f"method[{dim!r}]", method[dim]) for dim in _RFM_DIMENSIONS]
     elif isinstance(method, Sequence) and not isinstance(method, bytes):
@@ -770,10 +825,12 @@ def _rule_dimensions(parsed: list[tuple[str, dict[str, tuple[int, int]]]]) -> tu
 
 
 def rfm_segments(
-    r: ArrayLike | RfmScores,
+    scores: RfmScores | None = None,
+    /,
+    *,
+    r: ArrayLike | None = None,
     f: ArrayLike | None = None,
     m: ArrayLike | None = None,
-    *,
     rules: SegmentRules = RF_GRID,
     unmatched: str = "unclassified",
 ) -> StrArray:
@@ -781,11 +838,12 @@ def rfm_segments(
 
     Parameters
     ----------
-    r, f : array-like of int, or an RfmScores as ``r``
-        Recency and frequency scores (as from :func:`rfm_scores`). Given an
-        :class:`RfmScores`, its ``r``, ``f`` and ``m`` are used and ``f`` and
-        ``m`` must be left out.
-    m : array-like of int, optional
+    scores : RfmScores, optional (positional only)
+        Scores from :func:`rfm_scores`; its ``r``, ``f`` and ``m`` are used.
+        Leave out to pass the score arrays.
+    r, f : array-like of int, keyword-only
+        Recency and frequency scores (1 = worst), when ``scores`` is left out.
+    m : array-like of int, keyword-only, optional
         Monetary scores; required when a rule uses ``"m"``.
     rules : mapping, default RF_GRID
         Segment name -> {``"r"``/``"f"``/``"m"`` -> ``(low, high)`` inclusive
@@ -826,30 +884,38 @@ def rfm_segments(
 
     Examples
     --------
-    >>> rfm_segments([5, 3, 1, 4], [5, 3, 2, 1]).tolist()
+    >>> rfm_segments(r=[5, 3, 1, 4], f=[5, 3, 2, 1]).tolist()
     ['champions', 'need_attention', 'hibernating', 'promising']
     >>> rules = {"best": {"r": (4, 5), "f": (4, 5)}, "rest": {}}
-    >>> rfm_segments([5, 2], [4, 5], rules=rules).tolist()
+    >>> rfm_segments(r=[5, 2], f=[4, 5], rules=rules).tolist()
     ['best', 'rest']
-    >>> rfm_segments([5, 0], [4, 0]).tolist()
+    >>> rfm_segments(r=[5, 0], f=[4, 0]).tolist()
     ['champions', 'unclassified']
-    >>> rfm_segments([5, 4], [4, 4], rules=RFM_CUBE)
+    >>> rfm_segments(r=[5, 4], f=[4, 4], rules=RFM_CUBE)
     Traceback (most recent call last):
     ...
     crmcore.errors.InputError: m is required: rule 'important_value' uses the monetary score
     """
-    if isinstance(r, RfmScores):
-        if f is not None or m is not None:
-            raise InputError("f and m must be left out when r is an RfmScores")
-        f, m = r.f, r.m
-        r = r.r
-    if f is None:
-        raise InputError("f is required unless r is an RfmScores")
+    if scores is not None:
+        if not isinstance(scores, RfmScores):
+            raise InputTypeError(
+                "rfm_segments takes only an RfmScores positionally, got "
+                f"{type(scores).__name__}; pass score arrays by keyword: r=..., f=..., m=..."
+            )
+        given = [name for name, arr in (("r", r), ("f", f), ("m", m)) if arr is not None]
+        if given:
+            raise InputError(
+                f"{', '.join(given)} must be left out when an RfmScores is given "
+                "(its r, f and m are used)"
+            )
+        r, f, m = scores.r, scores.f, scores.m
+    if r is None or f is None:
+        raise InputError("r and f are required unless an RfmScores is given")
     if not isinstance(unmatched, str):
         raise InputTypeError(f"unmatched must be a string, got {type(unmatched).__name__}")
     parsed = _check_rules(rules)
     dims = _rule_dimensions(parsed)
-    scores: dict[str, IntArray] = {
+    by_dim: dict[str, IntArray] = {
         "r": v.as_int_array(r, "r", allow_empty=True, nonnegative=True),
         "f": v.as_int_array(f, "f", allow_empty=True, nonnegative=True),
     }
@@ -857,25 +923,25 @@ def rfm_segments(
         if m is None:
             first = next(name for name, spec in parsed if "m" in spec)
             raise InputError(f"m is required: rule {first!r} uses the monetary score")
-        scores["m"] = v.as_int_array(m, "m", allow_empty=True, nonnegative=True)
+        by_dim["m"] = v.as_int_array(m, "m", allow_empty=True, nonnegative=True)
     elif m is not None:
-        scores["m"] = v.as_int_array(m, "m", allow_empty=True, nonnegative=True)
-    v.check_same_length(*((d, scores[d]) for d in scores))
+        by_dim["m"] = v.as_int_array(m, "m", allow_empty=True, nonnegative=True)
+    v.check_same_length(*((d, by_dim[d]) for d in by_dim))
     names = np.array([name for name, _ in parsed] + [unmatched])
-    n = scores["r"].size
+    n = by_dim["r"].size
     if n == 0:
         return names[np.zeros(0, dtype=np.int64)]
-    top = max(int(scores[d].max()) for d in dims)
+    top = max(int(by_dim[d].max()) for d in dims)
     if (top + 1) ** len(dims) <= _MAX_LOOKUP_CELLS:
         # One lookup table over all score cells, then one gather.
         table = _cell_codes(parsed, dims, top)
         flat = np.zeros(n, dtype=np.int64)
         for d in dims:
             flat *= top + 1
-            flat += scores[d]
+            flat += by_dim[d]
         code = table.reshape(-1)[flat]
     else:
-        code = _codes_by_rule(parsed, scores, n)
+        code = _codes_by_rule(parsed, by_dim, n)
     return names[code]
 
 
