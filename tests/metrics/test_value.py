@@ -361,7 +361,7 @@ def test_spend_tiers_reference():
     spend = [2500, 2500, 600, 100, 2000, 500, 1999.99]
     freq = [3.0, 0.5, 1.0, 4.0, 2.0, 1.0, 5.0]
     expected = ["vip", "ordinary", "silver", "ordinary", "vip", "silver", "silver"]
-    assert spend_tiers(spend, freq, thresholds=TH).tolist() == expected
+    assert spend_tiers(spend, purchase_frequency=freq, thresholds=TH).tolist() == expected
 
 
 def test_spend_tiers_from_summary_uses_total_spend_and_purchases():
@@ -378,24 +378,42 @@ def test_spend_tiers_from_summary_uses_total_spend_and_purchases():
 def test_spend_tiers_monotone(rows, extra_spend, extra_freq):
     spend, freq = (np.array(c) for c in zip(*rows, strict=True))
     rank = {"ordinary": 0, "silver": 1, "vip": 2}
-    before = [rank[t] for t in spend_tiers(spend, freq, thresholds=TH)]
-    after = [rank[t] for t in spend_tiers(spend + extra_spend, freq + extra_freq, thresholds=TH)]
+    before = [rank[t] for t in spend_tiers(spend, purchase_frequency=freq, thresholds=TH)]
+    more = spend_tiers(spend + extra_spend, purchase_frequency=freq + extra_freq, thresholds=TH)
+    after = [rank[t] for t in more]
     assert all(b >= a for a, b in zip(before, after, strict=True))
 
 
 def test_spend_tiers_errors():
-    with pytest.raises(InputError, match="frequency must be non-negative"):
-        spend_tiers([1.0], [-1.0], thresholds=TH)
-    with pytest.raises(InputError, match="frequency must have the same length as total_spend"):
-        spend_tiers([1.0, 2.0], [1.0], thresholds=TH)
-    with pytest.raises(InputTypeError, match="frequency is required"):
+    with pytest.raises(InputError, match="purchase_frequency must be non-negative"):
+        spend_tiers([1.0], purchase_frequency=[-1.0], thresholds=TH)
+    with pytest.raises(InputError, match="purchase_frequency must have the same length as total"):
+        spend_tiers([1.0, 2.0], purchase_frequency=[1.0], thresholds=TH)
+    with pytest.raises(InputTypeError, match="purchase_frequency is required"):
         spend_tiers([1.0], thresholds=TH)
+    with pytest.raises(TypeError, match="positional"):
+        spend_tiers([1.0], [1.0], thresholds=TH)  # type: ignore[misc]
     with pytest.raises(InputTypeError, match="thresholds must be a SpendThresholds"):
-        spend_tiers([1.0], [1.0], thresholds={"vip": 1})  # type: ignore[arg-type]
+        spend_tiers([1.0], purchase_frequency=[1.0], thresholds={"vip": 1})  # type: ignore[arg-type]
     with pytest.raises(InputError, match="vip_frequency must be at least silver_frequency"):
         SpendThresholds(silver_spend=1, silver_frequency=3, vip_spend=2, vip_frequency=2)
     with pytest.raises(InputError, match=r"silver_spend must be >= 0\.0"):
         SpendThresholds(silver_spend=-1, silver_frequency=0, vip_spend=2, vip_frequency=2)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("silver_spend", None), ("vip_frequency", "2"), ("vip_spend", "abc")]
+)
+def test_spend_thresholds_refuse_none_and_strings(field: str, value: object) -> None:
+    kwargs: dict[str, object] = {
+        "silver_spend": 1,
+        "silver_frequency": 1,
+        "vip_spend": 2,
+        "vip_frequency": 2,
+    }
+    kwargs[field] = value
+    with pytest.raises(InputTypeError, match=f"{field} must be a real number"):
+        SpendThresholds(**kwargs)  # type: ignore[arg-type]
 
 
 # ----------------------------------------------------------------------------- pyramid

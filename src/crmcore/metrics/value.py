@@ -527,16 +527,21 @@ class SpendThresholds:
     Traceback (most recent call last):
     ...
     crmcore.errors.InputError: vip_spend must be at least silver_spend; got vip_spend=100.0, ...
+    >>> SpendThresholds(silver_spend="500", silver_frequency=1, vip_spend=2000, vip_frequency=2)
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputTypeError: silver_spend must be a real number, got str '500'
     """
 
-    silver_spend: float = attrs.field(converter=float)
-    silver_frequency: float = attrs.field(converter=float)
-    vip_spend: float = attrs.field(converter=float)
-    vip_frequency: float = attrs.field(converter=float)
+    silver_spend: float
+    silver_frequency: float
+    vip_spend: float
+    vip_frequency: float
 
     def __attrs_post_init__(self) -> None:
         for name in ("silver_spend", "silver_frequency", "vip_spend", "vip_frequency"):
-            v.check_float(getattr(self, name), name, low=0.0)
+            # real numbers only (no None, no strings), stored as float
+            object.__setattr__(self, name, v.check_float(getattr(self, name), name, low=0.0))
         for kind in ("spend", "frequency"):
             lo, hi = getattr(self, f"silver_{kind}"), getattr(self, f"vip_{kind}")
             if hi < lo:
@@ -548,8 +553,8 @@ class SpendThresholds:
 
 def spend_tiers(
     total_spend: ArrayLike | CustomerSummary,
-    frequency: ArrayLike | None = None,
     *,
+    purchase_frequency: ArrayLike | None = None,
     thresholds: SpendThresholds,
 ) -> StrArray:
     """Consumption tiers: ordinary, silver or VIP by cumulative spend and steady frequency.
@@ -558,8 +563,10 @@ def spend_tiers(
     ----------
     total_spend : array-like or CustomerSummary
         Cumulative spend per customer (non-negative). A summary contributes
-        ``total_spend`` and, unless ``frequency`` is given, ``n_purchases``.
-    frequency : array-like, optional
+        ``total_spend`` and, unless ``purchase_frequency`` is given,
+        ``n_purchases`` (not its ``frequency``, the number of repeat
+        purchases of buy-till-you-die models).
+    purchase_frequency : array-like, keyword-only, optional
         Non-negative purchase frequency per customer in the unit of the
         thresholds (purchases per month, visits per quarter, ...). Required
         unless ``total_spend`` is a summary.
@@ -577,27 +584,28 @@ def spend_tiers(
     InputError
         On NaN, infinite or negative inputs, mismatched lengths or empty input.
     InputTypeError
-        When ``thresholds`` is not a :class:`SpendThresholds` or ``frequency``
-        is missing.
+        When ``thresholds`` is not a :class:`SpendThresholds` or
+        ``purchase_frequency`` is missing.
 
     Notes
     -----
-    VIP when ``spend >= vip_spend`` and ``frequency >= vip_frequency``;
-    otherwise silver when ``spend >= silver_spend`` and ``frequency >=
-    silver_frequency``; otherwise ordinary. Requiring both conditions keeps a
-    single large purchase from making a VIP: the tier rewards cumulative
-    spend that comes with steady buying. More spend or frequency never lowers
-    the tier.
+    VIP when ``spend >= vip_spend`` and ``purchase_frequency >=
+    vip_frequency``; otherwise silver when ``spend >= silver_spend`` and
+    ``purchase_frequency >= silver_frequency``; otherwise ordinary.
+    Requiring both conditions keeps a single large purchase from making a
+    VIP: the tier rewards cumulative spend that comes with steady buying.
+    More spend or frequency never lowers the tier.
 
     Examples
     --------
     >>> th = SpendThresholds(silver_spend=500, silver_frequency=1, vip_spend=2000, vip_frequency=2)
-    >>> spend_tiers([2500, 2500, 600, 100], [3.0, 0.5, 1.0, 4.0], thresholds=th).tolist()
+    >>> spend = [2500, 2500, 600, 100]
+    >>> spend_tiers(spend, purchase_frequency=[3.0, 0.5, 1.0, 4.0], thresholds=th).tolist()
     ['vip', 'ordinary', 'silver', 'ordinary']
-    >>> spend_tiers([100], [-1.0], thresholds=th)
+    >>> spend_tiers([100], purchase_frequency=[-1.0], thresholds=th)
     Traceback (most recent call last):
     ...
-    crmcore.errors.InputError: frequency must be non-negative; 1 of 1 values breaks this (at ...
+    crmcore.errors.InputError: purchase_frequency must be non-negative; 1 of 1 values ...
     """
     if not isinstance(thresholds, SpendThresholds):
         raise InputTypeError(
@@ -605,14 +613,21 @@ def spend_tiers(
         )
     if isinstance(total_spend, CustomerSummary):
         spend = np.asarray(total_spend.total_spend, dtype=np.float64)
-        freq_source: ArrayLike = total_spend.n_purchases if frequency is None else frequency
-        freq = v.as_float_array(freq_source, "frequency", nonnegative=True, allow_empty=True)
+        if purchase_frequency is None:
+            freq_source: ArrayLike = total_spend.n_purchases
+            freq_name = "total_spend.n_purchases"
+        else:
+            freq_source, freq_name = purchase_frequency, "purchase_frequency"
+        freq = v.as_float_array(freq_source, freq_name, nonnegative=True, allow_empty=True)
     else:
         spend = v.as_float_array(total_spend, "total_spend", nonnegative=True)
-        if frequency is None:
-            raise InputTypeError("frequency is required unless total_spend is a CustomerSummary")
-        freq = v.as_float_array(frequency, "frequency", nonnegative=True)
-    v.check_same_length(("total_spend", spend), ("frequency", freq))
+        if purchase_frequency is None:
+            raise InputTypeError(
+                "purchase_frequency is required unless total_spend is a CustomerSummary"
+            )
+        freq_name = "purchase_frequency"
+        freq = v.as_float_array(purchase_frequency, freq_name, nonnegative=True)
+    v.check_same_length(("total_spend", spend), (freq_name, freq))
     labels = np.full(spend.size, "ordinary", dtype="<U8")
     labels[(spend >= thresholds.silver_spend) & (freq >= thresholds.silver_frequency)] = "silver"
     labels[(spend >= thresholds.vip_spend) & (freq >= thresholds.vip_frequency)] = "vip"
