@@ -38,6 +38,8 @@ from crmcore.metrics.loyalty import (
     validate_segment_rules,
     visit_level,
 )
+from crmcore.metrics.loyalty import rfm as loyalty_rfm
+from crmcore.metrics.loyalty import segments as loyalty_segments
 from crmcore.records import Customer, CustomerStatus, LadderStage, RelationshipLevel
 
 # --------------------------------------------------------------------- helpers
@@ -115,15 +117,17 @@ def large_samples(draw: st.DrawFn) -> np.ndarray:
 
 @contextlib.contextmanager
 def module_settings(**values: int) -> Iterator[None]:
-    """Temporarily change module constants of loyalty (usable inside hypothesis tests)."""
-    old = {name: getattr(loyalty, name) for name in values}
+    """Temporarily change module constants of the loyalty modules (usable inside hypothesis
+    tests): the lookup-table limit of loyalty.segments, the selection sizes of loyalty.rfm."""
+    home = {"_MAX_LOOKUP_CELLS": loyalty_segments}
+    old = {name: getattr(home.get(name, loyalty_rfm), name) for name in values}
     try:
         for name, value in values.items():
-            setattr(loyalty, name, value)
+            setattr(home.get(name, loyalty_rfm), name, value)
         yield
     finally:
         for name, value in old.items():
-            setattr(loyalty, name, value)
+            setattr(home.get(name, loyalty_rfm), name, value)
 
 
 def small_selection() -> contextlib.AbstractContextManager[None]:
@@ -371,8 +375,8 @@ def test_rfm_selection_fallback_on_stride_periodic_data() -> None:
     x = np.arange(n, dtype=np.float64) + 1000.0
     x[::4] = 0.0
     with small_selection():
-        edges = loyalty._quantile_edges(x, 5)
-        lower, _, _ = loyalty._rank_bins(x, 5)
+        edges = loyalty_rfm._quantile_edges(x, 5)
+        lower, _, _ = loyalty_rfm._rank_bins(x, 5)
     assert_array_equal(edges, np.quantile(x, [0.2, 0.4, 0.6, 0.8]))
     assert_array_equal(lower + 1, stable_rank_bins(x, 5))
 
@@ -386,8 +390,8 @@ def test_rfm_selection_value_between_sampled_ties() -> None:
     x[1] = 0.5
     x[2:2_049] = 0.0
     with small_selection():
-        median = loyalty._quantile_edges(x, 2)  # h = 4095/2 = 2047.5: (0.5 + 1) / 2
-        lower, rank_edges, _ = loyalty._rank_bins(x, 2)  # bin 1 ends at rank 2047
+        median = loyalty_rfm._quantile_edges(x, 2)  # h = 4095/2 = 2047.5: (0.5 + 1) / 2
+        lower, rank_edges, _ = loyalty_rfm._rank_bins(x, 2)  # bin 1 ends at rank 2047
     assert_array_equal(median, [0.75])
     assert_array_equal(rank_edges, [0.5])
     assert_array_equal(lower + 1, stable_rank_bins(x, 2))
@@ -493,8 +497,8 @@ def test_rfm_rank_is_order_equivariant_for_distinct_values(
 @given(x=large_samples(), bins=st.integers(2, 9))
 def test_order_statistics_selection_is_exact(x: np.ndarray, bins: int) -> None:
     with small_selection():
-        edges = loyalty._quantile_edges(x, bins)
-        lower, rank_edges, sizes = loyalty._rank_bins(x, bins)
+        edges = loyalty_rfm._quantile_edges(x, bins)
+        lower, rank_edges, sizes = loyalty_rfm._rank_bins(x, bins)
     assert_array_equal(edges, np.quantile(x, np.arange(1, bins) / bins))
     expected = stable_rank_bins(x, bins)
     assert_array_equal(lower + 1, expected)
@@ -900,7 +904,7 @@ def test_rfm_segments_equal_a_brute_force_first_match(
 ) -> None:
     r, f, m = (list(c) for c in zip(*scores, strict=True))
     # both code paths: one lookup table over the cells, or rule by rule
-    with module_settings(_MAX_LOOKUP_CELLS=loyalty._MAX_LOOKUP_CELLS if table else 0):
+    with module_settings(_MAX_LOOKUP_CELLS=loyalty_segments._MAX_LOOKUP_CELLS if table else 0):
         out = rfm_segments(r=r, f=f, m=m, rules=rules, unmatched="-").tolist()
     expected = []
     for cell in scores:
