@@ -38,7 +38,7 @@ from crmcore.table import InteractionTable
 UTC = dt.UTC
 DAY = np.timedelta64(1, "D")
 
-# The issue's Kaplan-Meier reference sample.
+# A small Kaplan-Meier sample worked by hand (see test_kaplan_meier_hand_worked_reference).
 KM_DURATIONS = [1, 2, 2, 3, 4, 4, 5, 6]
 KM_EVENTS = [1, 1, 0, 1, 0, 1, 1, 0]
 
@@ -301,8 +301,10 @@ def test_cohort_matrix_errors():
 # ---------------------------------------------------------------- Kaplan-Meier
 
 
-def test_kaplan_meier_issue_reference():
-    # Issue 3: survival 0.875, 0.75, 0.6, 0.45, 0.225 at t = 1..5.
+def test_kaplan_meier_hand_worked_reference():
+    # Product-limit estimate (Kaplan & Meier 1958) by hand: at risk 8, 7, 5, 4, 2 at
+    # t = 1..5 with one event each -> 7/8 = 0.875, ·6/7 = 0.75, ·4/5 = 0.6, ·3/4 = 0.45,
+    # ·1/2 = 0.225.
     # Interval at t = 1 by hand: S = 7/8, Greenwood Σ = 1/(8·7) = 1/56;
     # log S = -0.133531, V = (1/56)/0.133531² = 1.001471, √V = 1.000735;
     # log(-log S) = -2.013364; ± 1.959964·1.000735 = ± 1.961404;
@@ -441,9 +443,23 @@ def test_restricted_mean_monotone_and_bounded(rows, h1, h2):
     if hi > c.max_duration and not reached_zero:
         return
     a, b = restricted_mean_survival(c, lo), restricted_mean_survival(c, hi)
-    assert 0 < a.mean <= lo + 1e-12
+    # The area under S on [0, lo] lies in [0, lo]; it is 0 exactly when S drops to 0 at
+    # time 0 (every subject had its event at 0), and positive otherwise (S = 1 before the
+    # first event time, and S stays positive on a stretch after 0 when that time is 0).
+    s_after_zero = c.survival[0] if c.times.size and c.times[0] == 0 else 1.0
+    assert 0 <= a.mean <= lo + 1e-12
+    assert (a.mean > 0) == (s_after_zero > 0)
     assert a.mean <= b.mean + 1e-12
     assert a.standard_error >= 0
+
+
+def test_restricted_mean_is_zero_when_everyone_leaves_at_time_zero():
+    # One event at time 0: S(t) = 0 for all t >= 0, so the area under it is 0 for any
+    # horizon (the curve has reached 0, so a horizon past the data is allowed).
+    c = kaplan_meier([0.0], [True])
+    r = restricted_mean_survival(c, 5.0)
+    assert r.mean == 0.0
+    assert r.standard_error == 0.0
 
 
 def test_restricted_mean_errors():
@@ -586,8 +602,9 @@ def test_retention_economics_reference():
     assert_allclose(res.cumulative_profit[-1], -ac + m * q * (1 - q**n) / (1 - q))
     assert_allclose(res.customers, 0.9 ** np.arange(1, 11))
     assert res.years.tolist() == list(range(1, 11))
-    # Limit: m·r/(1 + d - r) for m = 100, r = 0.8, d = 0.1 is 266.667 (issue 3,
-    # clv_margin_multiple with payments at period end); 400 years reach it.
+    # Limit: the geometric series m·q/(1 - q) with q = r/(1 + d) is m·r/(1 + d - r), for
+    # m = 100, r = 0.8, d = 0.1: 80/0.3 = 266.667 (Gupta & Lehmann 2003's margin multiple,
+    # payments at period end); 400 years reach it.
     long = retention_economics(0.2, years=400, margin=100, discount_rate=0.1)
     assert_allclose(long.cumulative_profit[-1], 800 / 3, rtol=1e-12)
     # 5% versus 10% churn over 10 years: 0.95^10 = 0.5987, 0.9^10 = 0.3487.
