@@ -287,7 +287,7 @@ def test_rfm_quantile_edges_match_numpy_and_fractions() -> None:
     x = np.round(rng.gamma(1.5, 20, 37), 2)
     bins = 7
     s = quiet_rfm(time_since_last=x, n_purchases=x, total_spend=x, bins=bins)
-    # numpy.quantile (the issue's definition) -- bit for bit
+    # numpy.quantile (Hyndman & Fan 1996 definition 7, the documented rule) -- bit for bit
     assert_array_equal(s.edges.total_spend, np.quantile(x, np.arange(1, bins) / bins))
     # exact rational arithmetic, an independent implementation
     expected = [fraction_quantile(list(x), k, bins) for k in range(1, bins)]
@@ -779,7 +779,8 @@ def test_rfm_per_dimension_method_errors(method: object, error: type, match: str
 
 # ------------------------------------------------------------------ segments
 
-# The issue's ten-segment (R, F) map written out cell by cell, rows R = 5..1, columns F = 1..5.
+# The ten-segment (R, F) map as listed in the Notes of rfm_segments, written out cell by
+# cell independently of RF_GRID: rows R = 5..1, columns F = 1..5.
 RF_MAP = {
     5: ["new", "potential_loyalists", "potential_loyalists", "champions", "champions"],
     4: ["promising", "potential_loyalists", "potential_loyalists", "loyal", "loyal"],
@@ -1407,7 +1408,7 @@ def test_recommended_level_errors(
 # -------------------------------------------------------------- health_score
 
 
-def test_health_score_issue_reference() -> None:
+def test_health_score_hand_worked() -> None:
     # (20*47 + 15*59 + 22*21) / (20 + 15 + 22) = (940 + 885 + 462) / 57 = 2287/57 = 40.1228...
     expected = float(Fraction(2287, 57))
     assert_allclose(health_score([47, 59, 21], [20, 15, 22]), expected, rtol=1e-15)

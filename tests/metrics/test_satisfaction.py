@@ -33,7 +33,7 @@ from crmcore.metrics.satisfaction import (
 )
 from crmcore.table import InteractionTable
 
-# 50 promoters, 30 passives, 20 detractors (the issue's reference sample).
+# 50 promoters, 30 passives, 20 detractors (worked by hand in test_nps_hand_worked_values).
 SAMPLE = np.array([10] * 25 + [9] * 25 + [8] * 15 + [7] * 15 + [6] * 10 + [0] * 10)
 
 nps_answers = st.lists(st.integers(0, 10), min_size=1, max_size=60)
@@ -52,8 +52,9 @@ def wilson_by_quadratic(k, n, z):
 # ---------------------------------------------------------------- NPS reference values
 
 
-def test_nps_issue_reference_values():
-    # Issue 3: 50/30/20 → score 30, SE 7.8102, Wald [14.692, 45.308],
+def test_nps_hand_worked_values():
+    # By hand: p = 0.5, d = 0.2 -> score 100(p - d) = 30; SE = 100·√((p + d - (p - d)²)/n)
+    # = 100·√(0.61/100) = 7.8102; Wald 30 ± 1.959964·7.8102 = [14.692, 45.308],
     # adjusted Wald [14.051, 44.201] (Rocks 2016 adjustment, checked by hand:
     # p' = 50.75/103, d' = 20.75/103, SE' = √((p'+d'-(p'-d')²)/103)).
     r = nps(SAMPLE)
@@ -236,8 +237,9 @@ def test_nps_errors():
 # ---------------------------------------------------------------- CSAT
 
 
-def test_csat_issue_reference():
-    # Issue 3: 60 of 100 → 60 points, Wilson [50.20, 69.06].
+def test_csat_hand_worked_reference():
+    # 60 of 100 -> 60 points; Wilson (1927) score interval by hand, z = 1.959964:
+    # (p̂ + z²/2n ± z·√(p̂(1-p̂)/n + z²/4n²)) / (1 + z²/n) = [50.20, 69.06].
     answers = [5] * 35 + [4] * 25 + [3] * 20 + [2] * 10 + [1] * 10
     r = csat(answers)
     assert (r.score, r.n, r.k) == (60.0, 100, 60)

@@ -45,7 +45,9 @@ CLASS_RANK = {"A": 0, "B": 1, "C": 2}
 
 
 def brute_abc(values: list[int], a: Fraction, b: Fraction) -> tuple[list[str], list[Fraction]]:
-    """The rule of the issue, written out with exact fractions: O(n^2)."""
+    """The ABC rule written out with exact fractions, O(n^2): a customer's share is the share
+    of total value held by the customers worth at least as much; A up to ``a``, B up to
+    ``b``, C beyond."""
     total = sum(values)
     shares = [Fraction(sum(x for x in values if x >= xi), total) for xi in values]
     labels = ["A" if s <= a else "B" if s <= b else "C" for s in shares]
@@ -729,8 +731,10 @@ def test_historical_value_errors():
 # ----------------------------------------------------------------------------- CLV multiple
 
 
-def test_clv_margin_multiple_issue_figures():
-    # Closed forms of the issue: 100 * 0.8 / (1.1 - 0.8) and 100 * 1.1 / (1.1 - 0.8).
+def test_clv_margin_multiple_closed_forms():
+    # Margin multiple (Gupta & Lehmann 2003), the sum of the geometric series m·(r/(1+d))^t:
+    # payments at period end m·r/(1 + d - r) = 100 * 0.8 / (1.1 - 0.8); at period start
+    # m·(1 + d)/(1 + d - r) = 100 * 1.1 / (1.1 - 0.8).
     assert_allclose(clv_margin_multiple(100.0, 0.8, 0.1), 800 / 3, rtol=1e-14)
     assert_allclose(clv_margin_multiple(100.0, 0.8, 0.1, timing="start"), 1100 / 3, rtol=1e-14)
     assert isinstance(clv_margin_multiple(100.0, 0.8, 0.1), float)
