@@ -3,7 +3,8 @@
 Month over month (环比) and year over year (同比) change of any series of
 period figures; new, reactivated, repeating and lapsed customers between two
 periods; and revenue split into customers × orders per customer × spend per
-order with each factor's contribution to the change (CONCEPTS §4 and §6).
+order with each factor's contribution to the change, to tell whether
+growth came from more customers, more orders or larger orders.
 
 Periods are given as ``(start, end)`` pairs, the start included and the end
 excluded, or as a calendar label: ``"2024"`` (a year), ``"2024-03"`` (a

@@ -3,7 +3,8 @@
 :func:`co_purchase` counts pairs of products (or categories) in the same
 basket with their support, confidence and lift; :func:`campaign_uplift`
 compares the response rate of a campaign's targets with its held-out
-control group (CONCEPTS §6: the product and promotion analyses).
+control group. Together they cover the product analysis (what sells with
+what) and the promotion analysis (did the campaign add responses).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Customer value: tiers, concentration, value matrix, buyer types, lifetime value.
 
 ABC/Pareto tiers, Lorenz curve and Gini, spend tiers, the customer pyramid,
-the value matrix, buyer types and lifetime-value closed forms (CONCEPTS §3).
+the value matrix, buyer types and lifetime-value closed forms: how customer
+value is spread over the base, and who holds it.
 
 Every function takes numpy array-likes (lists, numpy arrays, pandas or polars
 columns); the ones that rank customers by value also take a
