@@ -1566,3 +1566,12 @@ def test_all_is_sorted_and_exported_by_metrics() -> None:
 
     for name in loyalty.__all__:
         assert getattr(metrics, name) is getattr(loyalty, name)
+
+
+@pytest.mark.parametrize("scale", [1e308, 1e-300])
+def test_health_score_weights_near_the_float_limits(scale: float) -> None:
+    # Only the ratios of the weights count: (50·1 + 60·1) / 2 = 55 for any common scale,
+    # also where the weighted sum of 1e308 weights would overflow.
+    assert_allclose(health_score([50, 60], [scale, scale]), 55.0, rtol=1e-15)
+    w = [scale * 0.25, scale * 0.75]  # representable for both scales
+    assert_allclose(health_score([[50, 60], [0, 100]], w), [57.5, 75.0], rtol=1e-15)

@@ -554,3 +554,20 @@ def test_complaint_rate_errors():
     )
     with pytest.raises(InputError, match="the table has no purchase rows"):
         complaint_rate(only_complaints)
+
+
+@pytest.mark.parametrize("scale", [1e308 / 2, 1e-300])
+def test_response_time_stats_near_the_float_limits(scale):
+    # [2, 2, 1] in any unit: median 2, p90 2 (type 7: h = 1.8 between two 2s), mean 5/3,
+    # max 2; the sum of the 1e308 values overflows a float, their mean does not.
+    s = response_time_stats(np.array([2.0, 2.0, 1.0]) * scale)
+    assert_allclose([s.median, s.p90, s.mean, s.max], np.array([2, 2, 5 / 3, 2]) * scale)
+
+
+def test_response_time_stats_long_durations_do_not_wrap():
+    # 10^6 and 2·10^6 days (~2,700 and ~5,500 years) exceed int64 nanoseconds (~292 years);
+    # the statistics are in days: median 1.5e6, p90 1e6 + 0.9·1e6, mean 1.5e6.
+    s = response_time_stats(np.array([10**6, 2 * 10**6], dtype="timedelta64[D]"), unit="D")
+    assert_allclose([s.median, s.p90, s.mean, s.max], [1.5e6, 1.9e6, 1.5e6, 2e6])
+    with pytest.raises(InputTypeError, match="response_times must be durations of a fixed length"):
+        response_time_stats(np.array([1], dtype="timedelta64[Y]"))

@@ -803,3 +803,47 @@ def test_clv_errors(kwargs, error, match):
     m, r, d = args.pop("margin"), args.pop("retention"), args.pop("discount_rate")
     with pytest.raises(error, match=match):
         clv_margin_multiple(m, r, d, **args)
+
+
+# ----------------------------------------------------------------------------- extreme scales
+
+# Shares do not depend on the unit: [2, 2, 1] (times any scale) holds 2/5, 2/5, 1/5 of the
+# total, whether the unit makes the values 1e308 (their sum overflows a float) or 1e-300.
+SCALES = [1e308 / 2, 1e-300]
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_shares_are_scale_free_near_the_float_limits(scale: float) -> None:
+    x = np.array([2.0, 2.0, 1.0]) * scale
+    c = lorenz_curve(x)
+    assert_allclose(c.value_share, [0.0, 0.2, 0.6, 1.0], rtol=1e-15)
+    # Gini of [1, 2, 2] by the population form sum_i (2i - n - 1) x_(i) / (n sum x):
+    # (-2·1 + 0·2 + 2·2) / (3·5) = 2/15.
+    assert_allclose(gini(x), 2 / 15, rtol=1e-15)
+    r = abc_classes(x)
+    assert r.labels.tolist() == ["A", "A", "C"]  # the two tied 2s share 4/5 = 0.8 <= 0.8
+    assert_allclose(r.class_shares, [0.8, 0.0, 0.2], rtol=1e-15)
+    # top 20% of 3 customers = 0.6 customer: 0.6 of a 2 -> 1.2 / 5 = 0.24
+    assert_allclose(pareto_share(x), 0.24, rtol=1e-14)
+
+
+def test_pyramid_near_the_float_limits() -> None:
+    # Shares as in test_shares_are_scale_free...: the band totals are representable here.
+    tiny = pyramid(np.array([2.0, 2.0, 1.0]) * 1e-300, bands=[("top", 0.5), ("rest", 0.5)])
+    # ranks 1 and 2 are tied (both 2): population share 2/3 > 0.5, so all fall in "rest"
+    assert tiny.counts.tolist() == [0, 3]
+    assert_allclose(tiny.totals, [0.0, 5e-300], rtol=1e-15)
+    big = pyramid([1e308, 1e307, 1e307, 1e307], bands=[("top", 0.25), ("rest", 0.75)])
+    assert_allclose(big.totals, [1e308, 3e307], rtol=1e-15)
+    assert_allclose(big.value_shares, [10 / 13, 3 / 13], rtol=1e-14)
+    with pytest.raises(InputError, match="values: the total of band 'rest' exceeds the largest"):
+        pyramid([1e308, 1e308, 1e308, 1e308], bands=[("top", 0.25), ("rest", 0.75)])
+
+
+def test_clv_margin_multiple_near_the_float_limits() -> None:
+    # 1e-300 · 0.8 / 0.3 (closed form as in test_clv_margin_multiple_closed_forms)
+    assert_allclose(clv_margin_multiple(1e-300, 0.8, 0.1), 1e-300 * 8 / 3, rtol=1e-14)
+    # 1e308 · 0.5 / 0.6 = 8.33e307 is representable although 1e308 / 0.6 is not
+    assert_allclose(clv_margin_multiple(1e308, 0.5, 0.1), 1e308 / 6 * 5, rtol=1e-14)
+    with pytest.raises(InputError, match="margin: the lifetime value exceeds the largest float"):
+        clv_margin_multiple(1e308, 0.8, 0.1)

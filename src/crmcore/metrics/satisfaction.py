@@ -22,6 +22,7 @@ from crmcore import _validation as v
 from crmcore._tdist import normal_ppf, normal_sf, t_ppf
 from crmcore._typing import ArrayLike, FloatArray, SeedLike
 from crmcore.errors import InputError, InputTypeError
+from crmcore.metrics._numeric import scaled_mean
 from crmcore.records import InteractionKind
 from crmcore.table import KIND_CODES, InteractionTable
 
@@ -1063,7 +1064,7 @@ def response_time_stats(
     return ResponseTimeStats(
         median=float(q50),
         p90=float(q90),
-        mean=float(values.mean()),
+        mean=scaled_mean(values),
         max=float(values.max()),
         n=int(values.size),
         unit=chosen,
@@ -1094,18 +1095,28 @@ def _response_values(data: ArrayLike | InteractionTable, unit: str) -> FloatArra
         raise InputError(f"{name} must be 1-dimensional, got shape {arr.shape}")
     if arr.size == 0:
         raise InputError(f"{name} must not be empty")
-    ns = arr.astype("timedelta64[ns]")
-    missing = np.isnat(ns)
+    missing = np.isnat(arr)
     if missing.any():
         raise InputError(
             f"{name} must not hold missing durations (NaT); drop unknown values first; "
-            + v.describe_violations(missing, (name, ns))
+            + v.describe_violations(missing, (name, arr))
         )
-    values = np.asarray(ns.astype(np.int64) / _UNIT_NS[unit], dtype=np.float64)
+    # Convert from the array's own unit in floating point: a cast to nanoseconds would
+    # wrap around for durations beyond about 292 years.
+    base, count = np.datetime_data(arr.dtype)
+    if base in ("Y", "M", "generic"):
+        raise InputTypeError(
+            f"{name} must be durations of a fixed length (weeks or finer), got {arr.dtype}: "
+            "years and months vary in length"
+        )
+    tick = np.timedelta64(1, base)  # type: ignore[call-overload]
+    ns_per_tick = float(tick / np.timedelta64(1, "ns")) * count
+    ticks = np.asarray(arr.astype(np.int64), dtype=np.float64)
+    values = ticks * ns_per_tick / _UNIT_NS[unit]
     negative = values < 0
     if negative.any():
         raise InputError(
-            f"{name} must be non-negative; " + v.describe_violations(negative, (name, ns))
+            f"{name} must be non-negative; " + v.describe_violations(negative, (name, arr))
         )
     return values
 

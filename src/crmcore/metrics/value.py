@@ -24,6 +24,7 @@ from crmcore import _validation as v
 from crmcore._typing import ArrayLike, BoolArray, FloatArray, IntArray
 from crmcore._validation import readonly as _ro
 from crmcore.errors import InputError, InputTypeError
+from crmcore.metrics._numeric import pow2_scale
 from crmcore.records import InteractionKind
 from crmcore.summary import PERIODS, CustomerSummary, period_index
 from crmcore.table import KIND_CODES, PURCHASE_CODE, InteractionTable
@@ -67,6 +68,16 @@ def _value_column(
             raise InputError(f"{name} must not be empty (the summary has no customers)")
         return arr
     return v.as_float_array(values, name, nonnegative=nonnegative)
+
+
+def _scaled(x: FloatArray) -> tuple[FloatArray, float]:
+    """``x`` divided by a power of two near its largest magnitude, and that power.
+
+    Shares of value do not depend on the unit, and the scaled values (at most 2
+    in magnitude) sum without overflow even for values near the float maximum.
+    """
+    scale = pow2_scale(x)
+    return (x / scale if scale != 1.0 else x), scale
 
 
 def _positive_total(x: FloatArray, name: str) -> float:
@@ -278,7 +289,7 @@ def abc_classes(
     crmcore.errors.InputError: values must be non-negative; 1 of 2 values breaks this (at index ...
     """
     a, b = _check_cutoffs(cutoffs)
-    x = _value_column(values, "values", nonnegative=True)
+    x, _ = _scaled(_value_column(values, "values", nonnegative=True))
     total = _positive_total(x, "values")
     ascending, sorted_x = _sort_with_order(x)
     order, desc = ascending[::-1], sorted_x[::-1]  # largest first (views)
@@ -367,7 +378,7 @@ def lorenz_curve(values: ArrayLike | CustomerSummary) -> LorenzCurve:
     ...
     crmcore.errors.InputError: values must have a positive total, got 0.0 over 2 values; shares ...
     """
-    x = _value_column(values, "values", nonnegative=True)
+    x, _ = _scaled(_value_column(values, "values", nonnegative=True))
     _positive_total(x, "values")
     cum = np.empty(x.size + 1, dtype=np.float64)
     cum[0] = 0.0
@@ -426,7 +437,7 @@ def pareto_share(values: ArrayLike | CustomerSummary, *, top: float = 0.2) -> fl
     crmcore.errors.InputError: top must be <= 1.0, got 20.0
     """
     p = v.check_float(top, "top", low=0.0, high=1.0)
-    x = _value_column(values, "values", nonnegative=True)
+    x, _ = _scaled(_value_column(values, "values", nonnegative=True))
     total = _positive_total(x, "values")
     n = x.size
     h = p * n
@@ -493,7 +504,7 @@ def gini(values: ArrayLike | CustomerSummary) -> float:
     ...
     crmcore.errors.InputError: values must be finite (no NaN or infinity); 1 of 2 values breaks ...
     """
-    x = _value_column(values, "values", nonnegative=True)
+    x, _ = _scaled(_value_column(values, "values", nonnegative=True))
     total = _positive_total(x, "values")
     n = x.size
     weights = 2.0 * np.arange(1, n + 1, dtype=np.float64) - (n + 1)
@@ -761,7 +772,7 @@ def pyramid(
     crmcore.errors.InputError: bands fractions must sum to 1, got 0.6 from [0.3, 0.3]
     """
     names, fractions = _check_bands(bands)
-    x = _value_column(values, "values", nonnegative=False)
+    x, scale = _scaled(_value_column(values, "values", nonnegative=False))
     total = _positive_total(x, "values")
     n = x.size
     ascending, sorted_x = _sort_with_order(x)
@@ -777,13 +788,22 @@ def pyramid(
     codes[order] = codes_sorted
     labels = np.asarray(names)[codes]
     counts = np.bincount(codes, minlength=len(names)).astype(np.int64)
-    totals = np.bincount(codes, weights=x, minlength=len(names))
+    scaled_totals = np.bincount(codes, weights=x, minlength=len(names))
+    with np.errstate(over="ignore"):
+        totals = scaled_totals * scale
+    if not np.isfinite(totals).all():
+        first = int(np.flatnonzero(~np.isfinite(totals))[0])
+        raise InputError(
+            f"values: the total of band {names[first]!r} exceeds the largest float "
+            f"({np.finfo(np.float64).max:.4g}); express the values in a larger unit "
+            "(e.g. thousands)"
+        )
     return PyramidResult(
         labels=_ro(labels),
         band_names=names,
         counts=_ro(counts),
         totals=_ro(totals),
-        value_shares=_ro(totals / total),
+        value_shares=_ro(scaled_totals / total),
     )
 
 
@@ -1431,8 +1451,16 @@ def clv_margin_multiple(
             partial = -np.expm1(n_pay * log_q)  # 1 - q^H (log(0) = -inf gives 1)
             geometric = np.where(one_minus_q > 0, partial / one_minus_q, float(n_pay))
     q = r / (1.0 + d)
-    value = m * q * geometric if timing == "end" else m * geometric
+    with np.errstate(over="ignore", invalid="ignore"):
+        value = m * (q * geometric) if timing == "end" else m * geometric
     out = np.asarray(value, dtype=np.float64)
+    if not np.isfinite(out).all():
+        bad = ~np.isfinite(out).reshape(-1)
+        raise InputError(
+            "margin: the lifetime value exceeds the largest float "
+            f"({np.finfo(np.float64).max:.4g}); express the margin in a larger unit; "
+            + v.describe_violations(bad, ("margin", m.reshape(-1)), ("retention", r.reshape(-1)))
+        )
     if scalar:
         return float(out)
     return out

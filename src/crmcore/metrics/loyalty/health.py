@@ -10,6 +10,7 @@ import numpy as np
 from crmcore import _validation as v
 from crmcore._typing import ArrayLike, FloatArray
 from crmcore.errors import InputError, InputTypeError
+from crmcore.metrics._numeric import pow2_scale
 from crmcore.metrics.loyalty._common import StrArray
 
 __all__ = ["band", "health_score"]
@@ -80,6 +81,9 @@ def health_score(
         )
     x = v.as_float_array(measures, "measures", ndim=ndim, allow_nan=True, low=0.0, high=100.0)
     w = v.as_float_array(weights, "weights", nonnegative=True)
+    # The score depends on the weights only through their ratios: scale them near 1 (by a
+    # power of two, exactly) so that huge weights (1e308) do not overflow the sums.
+    w = w / pow2_scale(w)
     x2 = x.reshape(1, -1) if ndim == 1 else x
     if x2.shape[1] != w.size:
         raise InputError(f"weights must have one value per measure ({x2.shape[1]}), got {w.size}")
