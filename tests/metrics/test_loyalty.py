@@ -1575,3 +1575,9 @@ def test_health_score_weights_near_the_float_limits(scale: float) -> None:
     assert_allclose(health_score([50, 60], [scale, scale]), 55.0, rtol=1e-15)
     w = [scale * 0.25, scale * 0.75]  # representable for both scales
     assert_allclose(health_score([[50, 60], [0, 100]], w), [57.5, 75.0], rtol=1e-15)
+
+
+def test_loyalty_class_errors_name_the_argument_passed() -> None:
+    # The count argument is called n_purchases (as in customer_status), and so is the message.
+    with pytest.raises(InputError, match="n_purchases must be non-negative"):
+        loyalty_class(n_purchases=[-1, 2], time_since_last=[1.0, 2.0])

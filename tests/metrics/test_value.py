@@ -522,6 +522,19 @@ def test_value_matrix_errors():
         value_matrix([1], [1], split="mode")  # type: ignore[arg-type]
     with pytest.raises(InputError, match="current_value must be finite"):
         value_matrix([np.nan], [1])
+    with pytest.raises(InputError, match=r"got an array of shape \(3,\)"):
+        value_matrix([1], [1], split=np.array([1.0, 2.0, 3.0]))  # type: ignore[arg-type]
+
+
+def test_value_matrix_split_as_array_and_huge_values():
+    # A numpy pair works like a tuple: current split 15, potential split 50 (given).
+    m = value_matrix([10, 20], [90, 5], split=np.array([15.0, 50.0]))  # type: ignore[arg-type]
+    assert m.labels.tolist() == ["low_current_high_potential", "high_current_low_potential"]
+    # Median and mean of [1e308, 1.5e308] are 1.25e308 although their sum overflows.
+    big = [1e308, 1.5e308]
+    for split in ("median", "mean"):
+        m = value_matrix(big, big, split=split)
+        assert_allclose([m.current_split, m.potential_split], [1.25e308] * 2, rtol=1e-15)
 
 
 # ----------------------------------------------------------------------------- buyer types

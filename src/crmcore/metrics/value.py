@@ -24,7 +24,7 @@ from crmcore import _validation as v
 from crmcore._typing import ArrayLike, BoolArray, FloatArray, IntArray
 from crmcore._validation import readonly as _ro
 from crmcore.errors import InputError, InputTypeError
-from crmcore.metrics._numeric import pow2_scale
+from crmcore.metrics._numeric import pow2_scale, scaled_mean
 from crmcore.records import InteractionKind
 from crmcore.summary import PERIODS, CustomerSummary, period_index
 from crmcore.table import KIND_CODES, PURCHASE_CODE, InteractionTable
@@ -839,14 +839,17 @@ class ValueMatrix:
 
 
 def _split_value(x: FloatArray, split: object, index: int) -> float:
-    if split == "median":
-        return float(np.median(x))
-    if split == "mean":
-        return float(np.mean(x))
-    if isinstance(split, Sequence) and not isinstance(split, str) and len(split) == 2:
+    if isinstance(split, str):
+        if split == "median":
+            scale = pow2_scale(x)  # the mean of the two middle values must not overflow
+            return float(np.median(x / scale)) * scale
+        if split == "mean":
+            return scaled_mean(x)
+    elif isinstance(split, Sequence | np.ndarray) and np.shape(split) == (2,):
         return v.check_float(split[index], f"split[{index}]")
+    shown = f"an array of shape {split.shape}" if isinstance(split, np.ndarray) else repr(split)
     raise InputError(
-        f"split must be 'median', 'mean' or a pair (current, potential) of numbers; got {split!r}"
+        f"split must be 'median', 'mean' or a pair (current, potential) of numbers; got {shown}"
     )
 
 

@@ -116,7 +116,7 @@ def _window(value: float | None, name: str, unit: str, default_years: float) -> 
 
 
 def loyalty_class(
-    summary: CustomerSummary | ArrayLike,
+    n_purchases: CustomerSummary | ArrayLike,
     time_since_last: ArrayLike | None = None,
     *,
     as_of: object = None,
@@ -128,10 +128,9 @@ def loyalty_class(
 
     Parameters
     ----------
-    summary : CustomerSummary or array-like of int
-        A summary (its ``n_purchases``, ``time_since_last`` and
-        ``has_purchase`` are used), or the number of purchase occasions per
-        customer.
+    n_purchases : CustomerSummary or array-like of int
+        The number of purchase occasions per customer, or a summary (its
+        ``n_purchases``, ``time_since_last`` and ``has_purchase`` are used).
     time_since_last : array-like, optional
         With counts: time since each customer's last purchase (NaN allowed
         where the count is 0). Left out with a summary.
@@ -184,7 +183,7 @@ def loyalty_class(
     crmcore.errors.InputError: time_since_last must be a non-negative number where ...
     """
     act = _activity(
-        summary,
+        n_purchases,
         time_since_last,
         count_name="n_purchases",
         time_name="time_since_last",
