@@ -571,6 +571,28 @@ def test_tenure_never_leaks_after_as_of(rows, cut1, cut2):
     assert all(later[i] >= d for i, d in zip(a.index.tolist(), a.durations.tolist(), strict=True))
 
 
+def test_tenure_spans_beyond_int64_nanoseconds():
+    # 1700-01-01 to 2200-01-01: 500 years, more than int64 nanoseconds hold (~292 years);
+    # the day count comes from the calendar of the standard library.
+    days = (dt.date(2200, 1, 1) - dt.date(1700, 1, 1)).days  # 182,622
+    t = tenure_from_dates(["1700-01-01"], [None], as_of="2200-01-01")
+    assert_allclose(t.durations, [days], rtol=1e-15)
+    assert t.events.tolist() == [False]
+    ended = np.array(["2250-06-01T12:00"], dtype="datetime64[ns]")
+    t = tenure_from_dates(["1690-01-01"], ended, as_of="2260-01-01", time_unit="h")
+    hours = (dt.datetime(2250, 6, 1, 12) - dt.datetime(1690, 1, 1)).total_seconds() / 3600
+    assert_allclose(t.durations, [hours], rtol=1e-15)
+    assert t.events.tolist() == [True]
+
+
+def test_tenure_ended_outside_the_datetime_range_is_refused():
+    # A datetime64 end in the year 1600 cannot be held in nanoseconds; it used to wrap around
+    # to a date in the future and count the relationship as running.
+    ended = np.array(["1600-01-01", "NaT"], dtype="datetime64[D]")
+    with pytest.raises(InputError, match="ended must lie"):
+        tenure_from_dates(["1700-01-01", "1700-01-01"], ended, as_of="2000-01-01")
+
+
 def test_tenure_errors():
     since = np.array(["2023-01-10", "2023-01-10"], dtype="datetime64[D]")
     with pytest.raises(InputError, match=r"ended must not be before since.*index 1"):

@@ -179,8 +179,9 @@ def _as_period(period: object, name: str) -> tuple[np.datetime64, np.datetime64]
                 f"{name} as a label must name a year, month or day ('2024', '2024-03', "
                 f"'2024-03-05'); got {period!r} (unit {unit!r}); pass a (start, end) pair instead"
             )
-        start = label.astype(_NS)
-        end = (label + 1).astype(_NS)  # one year, month or day later
+        # through as_timestamp: a label outside the nanosecond range is refused, not wrapped
+        start = v.as_timestamp(label, name)
+        end = v.as_timestamp(label + 1, name)  # one year, month or day later
         return start, end
     if isinstance(period, Sequence) and len(period) == 2:
         start = v.as_timestamp(period[0], f"{name}[0]")

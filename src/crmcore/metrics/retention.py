@@ -1065,10 +1065,13 @@ def _optional_times(x: ArrayLike, name: str) -> DatetimeArray:
     if arr.ndim != 1:
         raise InputError(f"{name} must be 1-dimensional, got shape {arr.shape}")
     if arr.dtype.kind == "M":
-        return arr.astype(_NS)
-    if arr.dtype.kind != "O":
+        # NaT means "not ended"; every other value goes through the range check of
+        # as_datetime_array (a bare cast to nanoseconds would wrap e.g. the year 1600).
+        missing = np.isnat(arr)
+    elif arr.dtype.kind != "O":
         return v.as_datetime_array(arr, name)
-    missing = np.fromiter((_is_missing(e) for e in arr), dtype=np.bool_, count=arr.size)
+    else:
+        missing = np.fromiter((_is_missing(e) for e in arr), dtype=np.bool_, count=arr.size)
     if missing.all():
         return np.full(arr.size, np.datetime64("NaT", "ns"))
     # Fill the gaps with a present value so that positions in error messages
@@ -1083,6 +1086,22 @@ def _optional_times(x: ArrayLike, name: str) -> DatetimeArray:
 def _is_missing(value: object) -> bool:
     """None, NaN or NaT (the only values unequal to themselves)."""
     return value is None or bool(value != value)  # noqa: PLR0124
+
+
+def _span_ns(start: DatetimeArray, end: DatetimeArray) -> FloatArray:
+    """``end - start`` in nanoseconds as float64, also beyond the int64 range (~292 years).
+
+    The difference of two datetime64[ns] values can exceed int64 (the type spans
+    about 584 years); whole days and the nanoseconds within the day are
+    subtracted separately in int64 and combined in float64. (Private until a
+    shared span helper exists in crmcore._validation.)
+    """
+    day_ns = 86_400 * 10**9
+    s_days = start.astype("datetime64[D]").astype(np.int64)
+    e_days = end.astype("datetime64[D]").astype(np.int64)
+    s_rem = start.astype(np.int64) - s_days * day_ns  # in [0, day_ns)
+    e_rem = end.astype(np.int64) - e_days * day_ns
+    return np.asarray((e_days - s_days) * float(day_ns) + (e_rem - s_rem), dtype=np.float64)
 
 
 def _tenure(
@@ -1106,7 +1125,7 @@ def _tenure(
         )
     event = ~ongoing & (stop <= cut)
     end = np.where(event, stop, cut)
-    span = (end - start).astype(np.int64)
+    span = _span_ns(start, end)
     index = np.flatnonzero(keep).astype(np.int64)
     return Tenure(
         durations=_ro(span[keep] / _UNIT_NS[unit]),
