@@ -1581,3 +1581,25 @@ def test_loyalty_class_errors_name_the_argument_passed() -> None:
     # The count argument is called n_purchases (as in customer_status), and so is the message.
     with pytest.raises(InputError, match="n_purchases must be non-negative"):
         loyalty_class(n_purchases=[-1, 2], time_since_last=[1.0, 2.0])
+
+
+def test_validate_segment_rules_bounds_the_cells() -> None:
+    # (R, F) rules: bins^2 cells; 1024^2 = 2^20 is the most checked, 1025^2 is refused.
+    assert validate_segment_rules(RF_GRID, bins=1024).bins == 1024
+    with pytest.raises(InputError, match=r"bins: 1025\^2 = 1050625 score cells exceed"):
+        validate_segment_rules(RF_GRID, bins=1025)
+    with pytest.raises(InputError, match=r"bins: 102\^3 = 1061208 score cells exceed"):
+        validate_segment_rules(RFM_CUBE, bins=102)
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        (lambda: health_score([[1, 2], [3]], [1, 1]), "measures"),
+        (lambda: band([[1, 2], [3]], [50], ["low", "high"]), "scores"),
+        (lambda: recommended_level([[1, 2], [3]], [0.1, 0.2]), "n_customers"),
+    ],
+)
+def test_ragged_lists_name_the_argument(call: object, name: str) -> None:
+    with pytest.raises(InputError, match=f"{name} must be a rectangular array"):
+        call()  # type: ignore[operator]

@@ -665,3 +665,16 @@ def test_retention_economics_errors():
         retention_economics(0.1, years=3, margin=10, discount_rate=-0.1)
     with pytest.raises(InputError, match="margin must be finite"):
         retention_economics(0.1, years=3, margin=math.nan)
+
+
+def test_retention_economics_bounds_and_extremes():
+    # A horizon beyond 100,000 years is refused at once instead of allocating gigabytes.
+    with pytest.raises(InputError, match="years must be <= 100000"):
+        retention_economics(0.1, years=10**9, margin=100)
+    # A huge discount rate: (1 + d)^t overflows; the discounted profits are 0 after year 1
+    # (100 · 0.9 / 1e300 = 9e-299 in year 1, then below the smallest float).
+    r = retention_economics(0.1, years=5, margin=100, discount_rate=1e300)
+    assert_allclose(r.profit[0], 9e-299, rtol=1e-14)
+    assert (r.profit[2:] == 0).all()
+    with pytest.raises(InputError, match="margin: the cumulative profit exceeds the largest"):
+        retention_economics(0.0, years=3, margin=1e308)

@@ -571,3 +571,19 @@ def test_response_time_stats_long_durations_do_not_wrap():
     assert_allclose([s.median, s.p90, s.mean, s.max], [1.5e6, 1.9e6, 1.5e6, 2e6])
     with pytest.raises(InputTypeError, match="response_times must be durations of a fixed length"):
         response_time_stats(np.array([1], dtype="timedelta64[Y]"))
+
+
+def test_size_arguments_are_bounded():
+    with pytest.raises(InputError, match="n_resamples must be <= 1000000"):
+        nps([9, 10, 3], interval="bootstrap", rng=1, n_resamples=10**12)
+    with pytest.raises(InputError, match="scale must be <= 1000"):
+        csat([1, 2], scale=10**400)
+    with pytest.raises(InputError, match="scale must be <= 1000"):
+        acsi([8.0], scale=10**400)
+    with pytest.raises(InputError, match="scale must be <= 1000"):
+        ces([1, 2], scale=10**30)
+
+
+def test_ragged_lists_name_the_argument():
+    with pytest.raises(InputError, match="response_times must be a rectangular array"):
+        response_time_stats([[1.0, 2.0], [3.0]])

@@ -860,3 +860,8 @@ def test_clv_margin_multiple_near_the_float_limits() -> None:
     assert_allclose(clv_margin_multiple(1e308, 0.5, 0.1), 1e308 / 6 * 5, rtol=1e-14)
     with pytest.raises(InputError, match="margin: the lifetime value exceeds the largest float"):
         clv_margin_multiple(1e308, 0.8, 0.1)
+
+
+def test_clv_margin_multiple_ragged_margin():
+    with pytest.raises(InputError, match="margin must be a rectangular array"):
+        clv_margin_multiple([[1.0, 2.0], [3.0]], 0.5, 0.1)  # type: ignore[arg-type]

@@ -6,9 +6,10 @@ import math
 
 import numpy as np
 
-from crmcore._typing import FloatArray
+from crmcore._typing import ArrayLike, FloatArray
+from crmcore.errors import InputError
 
-__all__ = ["pow2_scale", "scaled_mean"]
+__all__ = ["ndim_of", "pow2_scale", "scaled_mean"]
 
 
 def pow2_scale(x: FloatArray) -> float:
@@ -34,3 +35,14 @@ def scaled_mean(x: FloatArray) -> float:
     mean = float(np.mean(x / scale)) * scale
     # rounding of the sum must not carry the mean past the extreme values
     return min(max(mean, float(np.min(x))), float(np.max(x)))
+
+
+def ndim_of(x: ArrayLike, name: str) -> int:
+    """``numpy.ndim`` of an argument, refusing ragged nested lists with an InputError."""
+    try:
+        return int(np.ndim(x))
+    except ValueError as exc:  # numpy: "inhomogeneous shape" of nested lists
+        raise InputError(
+            f"{name} must be a rectangular array; got nested sequences of unequal lengths "
+            f"(a ragged list): {exc}"
+        ) from exc

@@ -49,6 +49,8 @@ __all__ = [
 CohortPeriod = Literal["h", "D", "W", "M", "Y"]
 TenureUnit = Literal["h", "D", "W"]
 _NS = "datetime64[ns]"
+#: Largest horizon of retention_economics, in years.
+_MAX_YEARS = 100_000
 _UNIT_NS = {"h": 3_600 * 10**9, "D": 86_400 * 10**9, "W": 7 * 86_400 * 10**9}
 
 
@@ -1191,7 +1193,7 @@ def retention_economics(
     churn_rate : float
         Share of customers lost each year, in [0, 1].
     years : int
-        Horizon in years (at least 1).
+        Horizon in years (1 to 100,000).
     margin : float
         Yearly margin of a retained customer (may be negative).
     acquisition_cost : float
@@ -1245,18 +1247,27 @@ def retention_economics(
     crmcore.errors.InputError: churn_rate must be <= 1.0, got 1.5
     """
     churn = v.check_float(churn_rate, "churn_rate", low=0.0, high=1.0)
-    n_years = v.check_int(years, "years", low=1)
+    # One row per year: bounded so that a typo (years=10**9) fails fast instead of
+    # allocating gigabytes; the sums settle long before (q^t < 1e-16).
+    n_years = v.check_int(years, "years", low=1, high=_MAX_YEARS)
     m = v.check_float(margin, "margin")
     cost = v.check_float(acquisition_cost, "acquisition_cost", low=0.0)
     d = v.check_float(discount_rate, "discount_rate", low=0.0)
     t = np.arange(1, n_years + 1, dtype=np.int64)
     kept = (1.0 - churn) ** t
-    profit = m * kept / (1.0 + d) ** t
+    with np.errstate(over="ignore"):  # (1 + d)^t beyond the float range: profit 0
+        profit = m * kept / (1.0 + d) ** t
+        cumulative = np.cumsum(profit) - cost
+    if not np.isfinite(cumulative).all():
+        raise InputError(
+            f"margin: the cumulative profit exceeds the largest float "
+            f"({np.finfo(np.float64).max:.4g}); express the margin in a larger unit"
+        )
     return RetentionEconomics(
         years=_ro(t),
         customers=_ro(kept),
         profit=_ro(profit),
-        cumulative_profit=_ro(np.cumsum(profit) - cost),
+        cumulative_profit=_ro(cumulative),
         churn_rate=churn,
         margin=m,
         acquisition_cost=cost,

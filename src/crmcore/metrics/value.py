@@ -24,7 +24,7 @@ from crmcore import _validation as v
 from crmcore._typing import ArrayLike, BoolArray, FloatArray, IntArray
 from crmcore._validation import readonly as _ro
 from crmcore.errors import InputError, InputTypeError
-from crmcore.metrics._numeric import pow2_scale, scaled_mean
+from crmcore.metrics._numeric import ndim_of, pow2_scale, scaled_mean
 from crmcore.records import InteractionKind
 from crmcore.summary import PERIODS, CustomerSummary, period_index
 from crmcore.table import KIND_CODES, PURCHASE_CODE, InteractionTable
@@ -1472,6 +1472,8 @@ def clv_margin_multiple(
 def _as_float_nd(
     x: ArrayLike, name: str, *, low: float | None = None, high: float | None = None
 ) -> FloatArray:
+    if not isinstance(x, str | bytes):
+        ndim_of(x, name)  # ragged nested lists: an InputError naming the argument
     arr = np.asarray(x) if not isinstance(x, str | bytes) else None
     if arr is None:
         raise InputTypeError(f"{name} must be a number or array of numbers, got a string {x!r}")

@@ -10,7 +10,7 @@ import numpy as np
 from crmcore import _validation as v
 from crmcore._typing import ArrayLike, FloatArray
 from crmcore.errors import InputError, InputTypeError
-from crmcore.metrics._numeric import pow2_scale
+from crmcore.metrics._numeric import ndim_of, pow2_scale
 from crmcore.metrics.loyalty._common import StrArray
 
 __all__ = ["band", "health_score"]
@@ -73,7 +73,7 @@ def health_score(
     crmcore.errors.InputError: measures must be at most 100.0; 1 of 2 values breaks this ...
     """
     v.check_choice(missing, "missing", ("renormalize", "zero", "raise"))
-    ndim = np.ndim(measures)
+    ndim = ndim_of(measures, "measures")
     if ndim not in (1, 2):
         raise InputError(
             f"measures must be 1-dimensional (one customer) or 2-dimensional (customers x "
@@ -161,7 +161,7 @@ def band(
     crmcore.errors.InputError: edges must be strictly increasing; 1 of 2 values breaks this ...
     """
     v.check_choice(closed, "closed", ("left", "right"))
-    ndim = np.ndim(scores)
+    ndim = ndim_of(scores, "scores")
     x = v.as_float_array(scores, "scores", ndim=ndim, allow_empty=True)
     e = v.as_float_array(edges, "edges")
     bad = np.zeros(e.size, dtype=np.bool_)

@@ -16,6 +16,7 @@ from crmcore import _validation as v
 from crmcore._typing import ArrayLike, BoolArray, FloatArray, IntArray
 from crmcore._validation import readonly as _ro
 from crmcore.errors import InputError, InputTypeError
+from crmcore.metrics._numeric import ndim_of
 from crmcore.metrics.loyalty._common import (
     _YEAR,
     ObjectArray,
@@ -815,7 +816,7 @@ def recommended_level(
     """
     few, many = _check_cuts(customer_cuts, "customer_cuts")
     low, high = _check_cuts(margin_cuts, "margin_cuts")
-    scalar = np.ndim(n_customers) == 0 and np.ndim(margin) == 0
+    scalar = ndim_of(n_customers, "n_customers") == 0 and ndim_of(margin, "margin") == 0
     counts = v.as_float_array(
         np.reshape(n_customers, -1) if np.ndim(n_customers) == 0 else n_customers,
         "n_customers",

@@ -24,6 +24,8 @@ __all__ = ["RFM_CUBE", "RF_GRID", "SegmentRuleReport", "rfm_segments", "validate
 _DIMENSIONS = ("r", "f", "m")
 # Above this many cells segment labels are found rule by rule, not by a lookup table.
 _MAX_LOOKUP_CELLS = 1 << 20
+# validate_segment_rules checks every cell against every rule: at most this many cells.
+_MAX_CHECKED_CELLS = 1 << 20
 
 
 def _frozen_rules(rules: dict[str, dict[str, tuple[int, int]]]) -> SegmentRules:
@@ -324,7 +326,8 @@ def validate_segment_rules(rules: SegmentRules, *, bins: int = 5) -> SegmentRule
     Raises
     ------
     InputError
-        On malformed rules or ``bins < 1``.
+        On malformed rules, ``bins < 1``, or more than 2**20 score cells
+        (``bins**2``, or ``bins**3`` with a monetary rule).
     InputTypeError
         On rules that are not mappings of ranges.
 
@@ -345,6 +348,11 @@ def validate_segment_rules(rules: SegmentRules, *, bins: int = 5) -> SegmentRule
     n_bins = v.check_int(bins, "bins", low=1)
     dims = _rule_dimensions(parsed)
     d = len(dims)
+    if n_bins**d > _MAX_CHECKED_CELLS:
+        raise InputError(
+            f"bins: {n_bins}^{d} = {n_bins**d} score cells exceed the {_MAX_CHECKED_CELLS} "
+            "that are checked; use fewer bins"
+        )
     axes = np.meshgrid(*([np.arange(1, n_bins + 1)] * d), indexing="ij")
     cells = np.stack([a.reshape(-1) for a in axes], axis=1).astype(np.int64)
     matches = np.zeros((len(parsed), cells.shape[0]), dtype=np.bool_)
