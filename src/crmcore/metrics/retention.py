@@ -23,6 +23,7 @@ from crmcore._tdist import normal_ppf
 from crmcore._typing import ArrayLike, BoolArray, DatetimeArray, FloatArray, IntArray
 from crmcore._validation import readonly as _ro
 from crmcore.errors import InputError, InputTypeError
+from crmcore.metrics._numeric import pow2_scale
 from crmcore.records import Relationship
 from crmcore.summary import PERIODS, CustomerSummary, period_index
 from crmcore.table import InteractionTable
@@ -255,7 +256,10 @@ def _revenues(start_revenue: ArrayLike, end_revenue: ArrayLike) -> tuple[FloatAr
             "start_revenue must have a positive value: revenue retention of a base "
             "without revenue is undefined"
         )
-    return s, e
+    # Ratios do not depend on the unit: one exact power-of-two scale for both keeps
+    # the sums finite for revenues near the float maximum.
+    scale = max(pow2_scale(s), pow2_scale(e))
+    return s / scale, e / scale
 
 
 def net_revenue_retention(start_revenue: ArrayLike, end_revenue: ArrayLike) -> float:
