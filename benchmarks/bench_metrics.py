@@ -76,10 +76,16 @@ def main() -> None:
     drawn = time.perf_counter() - start
     rec, freq, spend = data["time_since_last"], data["n_purchases"], data["total_spend"]
     cases: list[tuple[str, Callable[[], Any], float]] = [
-        ("rfm_scores(method='quantile')", lambda: metrics.rfm_scores(rec, freq, spend), 1.0),
+        (
+            "rfm_scores(method='quantile')",
+            lambda: metrics.rfm_scores(time_since_last=rec, n_purchases=freq, total_spend=spend),
+            1.0,
+        ),
         (
             "rfm_scores(method='rank')",
-            lambda: metrics.rfm_scores(rec, freq, spend, method="rank"),
+            lambda: metrics.rfm_scores(
+                time_since_last=rec, n_purchases=freq, total_spend=spend, method="rank"
+            ),
             4.0,
         ),
         ("abc_classes", lambda: metrics.abc_classes(spend), 1.0),

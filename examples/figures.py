@@ -174,7 +174,7 @@ def rfm_grid_figure(summary: CustomerSummary) -> Figure:
     counts = np.bincount(cell, minlength=25).reshape(5, 5)  # rows: F score, columns: R score
     # the segment of every cell, from the rules themselves
     f_cell, r_cell = np.meshgrid(np.arange(1, 6), np.arange(1, 6), indexing="ij")
-    cell_segments = rfm_segments(r_cell.ravel(), f_cell.ravel(), rules=RF_GRID).reshape(5, 5)
+    cell_segments = rfm_segments(r=r_cell.ravel(), f=f_cell.ravel(), rules=RF_GRID).reshape(5, 5)
     names = list(RF_GRID)
     codes = np.vectorize(names.index)(cell_segments)
     palette = matplotlib.colormaps["tab20"].colors[1::2]  # the ten light shades

@@ -71,9 +71,9 @@ def main() -> None:
         warnings.simplefilter("always")
         scores = rfm_scores(summary)
     print("\nRFM quintile cut points (value axis; recency = days since the last purchase)")
-    for dim in ("recency", "frequency", "monetary"):
+    for dim in ("time_since_last", "n_purchases", "total_spend"):
         edges = getattr(scores.edges, dim)
-        print(f"  {dim:<10} " + "  ".join(f"{e:9.2f}" for e in edges))
+        print(f"  {dim:<15} " + "  ".join(f"{e:9.2f}" for e in edges))
     for w in caught:
         print(f"  note: {w.message}")
     rank = rfm_scores(summary, method="rank")

@@ -103,7 +103,7 @@ def main() -> None:
     thresholds = SpendThresholds(
         silver_spend=500, silver_frequency=0.5, vip_spend=2000, vip_frequency=1.0
     )
-    tiers = spend_tiers(revenue, per_month, thresholds=thresholds)
+    tiers = spend_tiers(revenue, purchase_frequency=per_month, thresholds=thresholds)
     for tier in ("vip", "silver", "ordinary"):
         print(f"  {tier:<8} {int((tiers == tier).sum()):5d}")
 

@@ -124,6 +124,10 @@ def test_period_forms(period, start, end):
         (2024, InputTypeError, "period_1 must be a \\(start, end\\) pair"),
         (("2024-01-01",), InputTypeError, "period_1 must be a \\(start, end\\) pair"),
         (("2024-01-01", None), InputTypeError, r"period_1\[1\] must be a datetime"),
+        # calendar labels outside datetime64[ns] (1677-09-21 .. 2262-04-11) are refused,
+        # not wrapped around
+        ("2500", InputError, "period_1 must lie"),
+        ("1600-01", InputError, "period_1 must lie"),
     ],
 )
 def test_period_errors(period, error, match):

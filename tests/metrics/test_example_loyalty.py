@@ -69,7 +69,7 @@ def test_rank_method_gives_equal_bins_and_quantile_warns_about_ties(report: str)
     sizes = re.search(r"per frequency score 1-5: ([\d ]+)", report).group(1).split()
     assert [int(s) for s in sizes] == [N_CUSTOMERS // 5] * 5
     # about half the simulated customers buy once: the frequency quintiles collapse
-    assert "note: frequency scores collapse" in report
+    assert "note: n_purchases scores collapse" in report
 
 
 def test_kotler_level_for_the_base(report: str) -> None:

@@ -38,16 +38,26 @@ from crmcore.metrics.loyalty import (
     validate_segment_rules,
     visit_level,
 )
+from crmcore.metrics.loyalty import rfm as loyalty_rfm
+from crmcore.metrics.loyalty import segments as loyalty_segments
 from crmcore.records import Customer, CustomerStatus, LadderStage, RelationshipLevel
 
 # --------------------------------------------------------------------- helpers
+
+
+RFM_ARGS = ("time_since_last", "n_purchases", "total_spend")
+
+
+def by_name(cols: tuple[object, ...] | list[object]) -> dict[str, object]:
+    """The three RFM arrays as keyword arguments of rfm_scores (in that order)."""
+    return dict(zip(RFM_ARGS, cols, strict=False))
 
 
 def quiet_rfm(*args: object, **kwargs: object) -> RfmScores:
     """rfm_scores with collapse warnings silenced (property tests on arbitrary data)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
-        return rfm_scores(*args, **kwargs)  # type: ignore[arg-type]
+        return rfm_scores(**by_name(args), **kwargs)  # type: ignore[arg-type]
 
 
 def fraction_quantile(values: list[float], k: int, bins: int) -> float:
@@ -107,15 +117,17 @@ def large_samples(draw: st.DrawFn) -> np.ndarray:
 
 @contextlib.contextmanager
 def module_settings(**values: int) -> Iterator[None]:
-    """Temporarily change module constants of loyalty (usable inside hypothesis tests)."""
-    old = {name: getattr(loyalty, name) for name in values}
+    """Temporarily change module constants of the loyalty modules (usable inside hypothesis
+    tests): the lookup-table limit of loyalty.segments, the selection sizes of loyalty.rfm."""
+    home = {"_MAX_LOOKUP_CELLS": loyalty_segments}
+    old = {name: getattr(home.get(name, loyalty_rfm), name) for name in values}
     try:
         for name, value in values.items():
-            setattr(loyalty, name, value)
+            setattr(home.get(name, loyalty_rfm), name, value)
         yield
     finally:
         for name, value in old.items():
-            setattr(loyalty, name, value)
+            setattr(home.get(name, loyalty_rfm), name, value)
 
 
 def small_selection() -> contextlib.AbstractContextManager[None]:
@@ -160,12 +172,16 @@ def test_rfm_quantile_hand_worked() -> None:
     # value bins: 1->1, 30->4, 7->3, 90->5, 3->2; R = 6 - bin = 5, 2, 3, 1, 4
     # frequency sorted [1, 2, 3, 5, 8]: e = 1.8, 2.6, 3.8, 5.6 -> 5->4, 1->1, 2->2, 3->3, 8->5
     # monetary all distinct, so the scores are the ranks: 120->4, 15->2, 40->3, 9->1, 300->5
-    s = rfm_scores([1, 30, 7, 90, 3], [5, 1, 2, 3, 8], [120.0, 15.0, 40.0, 9.0, 300.0])
+    s = rfm_scores(
+        time_since_last=[1, 30, 7, 90, 3],
+        n_purchases=[5, 1, 2, 3, 8],
+        total_spend=[120.0, 15.0, 40.0, 9.0, 300.0],
+    )
     assert_array_equal(s.r, [5, 2, 3, 1, 4])
     assert_array_equal(s.f, [4, 1, 2, 3, 5])
     assert_array_equal(s.m, [4, 2, 3, 1, 5])
-    assert_allclose(s.edges.recency, [2.6, 5.4, 16.2, 42.0], rtol=1e-14)
-    assert_allclose(s.edges.frequency, [1.8, 2.6, 3.8, 5.6], rtol=1e-14)
+    assert_allclose(s.edges.time_since_last, [2.6, 5.4, 16.2, 42.0], rtol=1e-14)
+    assert_allclose(s.edges.n_purchases, [1.8, 2.6, 3.8, 5.6], rtol=1e-14)
     assert s.bins == 5
     assert s.method == "quantile"
     assert len(s) == 5
@@ -177,8 +193,8 @@ def test_rfm_value_on_cut_point_takes_lower_value_bin() -> None:
     # 20 equals e1: it takes the lower bin (-inf, 20] -> frequency score 1 (the lower score),
     # recency (reversed) 6 - 1 = 5 (the higher score).
     x = [10.0, 20.0, 30.0, 40.0, 50.0, 60.0]
-    s = rfm_scores(x, x, x)
-    assert_array_equal(s.edges.frequency, [20.0, 30.0, 40.0, 50.0])
+    s = rfm_scores(time_since_last=x, n_purchases=x, total_spend=x)
+    assert_array_equal(s.edges.n_purchases, [20.0, 30.0, 40.0, 50.0])
     assert_array_equal(s.f, [1, 1, 2, 3, 4, 5])
     assert_array_equal(s.m, [1, 1, 2, 3, 4, 5])
     assert_array_equal(s.r, [5, 5, 4, 3, 2, 1])
@@ -190,15 +206,17 @@ def test_rfm_ties_skip_scores_and_warn() -> None:
     # 1 -> bin 1; 2 and 3 -> (1.4, 3.2] bin 4; 4, 5 -> bin 5: scores 2 and 3 are skipped.
     freq = [1, 1, 1, 1, 1, 1, 2, 3, 4, 5]
     distinct = list(range(10))
-    with pytest.warns(DataQualityWarning, match=r"frequency scores collapse: 3 of 5 .*\[2, 3\]"):
-        s = rfm_scores(distinct, freq, distinct)
-    assert_allclose(s.edges.frequency, [1.0, 1.0, 1.4, 3.2], rtol=1e-14)
+    with pytest.warns(DataQualityWarning, match=r"n_purchases scores collapse: 3 of 5 .*\[2, 3\]"):
+        s = rfm_scores(time_since_last=distinct, n_purchases=freq, total_spend=distinct)
+    assert_allclose(s.edges.n_purchases, [1.0, 1.0, 1.4, 3.2], rtol=1e-14)
     assert_array_equal(s.f, [1, 1, 1, 1, 1, 1, 4, 4, 5, 5])
 
 
 def test_rfm_constant_dimension_warns_once_per_dimension() -> None:
-    with pytest.warns(DataQualityWarning, match="monetary scores collapse: 1 of 5") as record:
-        s = rfm_scores([1, 2, 3, 4, 5], [1, 2, 3, 4, 5], [7.0] * 5)
+    with pytest.warns(DataQualityWarning, match="total_spend scores collapse: 1 of 5") as record:
+        s = rfm_scores(
+            time_since_last=[1, 2, 3, 4, 5], n_purchases=[1, 2, 3, 4, 5], total_spend=[7.0] * 5
+        )
     assert len(record) == 1
     assert_array_equal(s.m, [1] * 5)
 
@@ -209,18 +227,23 @@ def test_rfm_rank_hand_worked() -> None:
     # so value bins by index: i0 2, i1 2, i2 3, i3 1, i4 3, i5 1. The tie group of 5 is split:
     # the earlier i0 counts as smaller. Cut points = largest value of bins 1, 2 = 2, 5.
     x = [5.0, 3.0, 5.0, 1.0, 5.0, 2.0]
-    s = rfm_scores(x, x, x, bins=3, method="rank")
+    s = rfm_scores(time_since_last=x, n_purchases=x, total_spend=x, bins=3, method="rank")
     assert_array_equal(s.f, [2, 2, 3, 1, 3, 1])
     assert_array_equal(s.m, [2, 2, 3, 1, 3, 1])
     assert_array_equal(s.r, [2, 2, 1, 3, 1, 3])  # 4 - value bin
-    assert_array_equal(s.edges.frequency, [2.0, 5.0])
+    assert_array_equal(s.edges.n_purchases, [2.0, 5.0])
     assert s.method == "rank"
 
 
 def test_rfm_rank_too_few_customers_warns() -> None:
     # n = 2 < bins = 5: positions 0, 1 -> bins 1 + floor(5p/2) = 1, 3
     with pytest.warns(DataQualityWarning, match="only 2 customers for 5 bins"):
-        s = rfm_scores([1.0, 2.0], [1.0, 2.0], [1.0, 2.0], method="rank")
+        s = rfm_scores(
+            time_since_last=[1.0, 2.0],
+            n_purchases=[1.0, 2.0],
+            total_spend=[1.0, 2.0],
+            method="rank",
+        )
     assert_array_equal(s.f, [1, 3])
     assert_array_equal(s.r, [5, 3])
 
@@ -229,9 +252,9 @@ def test_rfm_explicit_cut_points() -> None:
     # recency cut points (7, 30): <=7 -> R3, (7, 30] -> R2, > 30 -> R1
     # frequency (1, 3): 1 -> F1, 2..3 -> F2, 4+ -> F3; monetary (50, 200)
     s = rfm_scores(
-        [3, 7, 8, 31],
-        [1, 2, 3, 4],
-        [10, 50, 51, 500],
+        time_since_last=[3, 7, 8, 31],
+        n_purchases=[1, 2, 3, 4],
+        total_spend=[10, 50, 51, 500],
         bins=3,
         method=([7, 30], [1, 3], [50, 200]),
     )
@@ -240,14 +263,20 @@ def test_rfm_explicit_cut_points() -> None:
     assert_array_equal(s.m, [1, 1, 2, 3])
     assert s.method == "explicit"
     # no warning for unused levels with explicit cut points (filterwarnings=error would fail)
-    rfm_scores([1], [1], [1], bins=3, method=([7, 30], [1, 3], [50, 200]))
+    rfm_scores(
+        time_since_last=[1],
+        n_purchases=[1],
+        total_spend=[1],
+        bins=3,
+        method=([7, 30], [1, 3], [50, 200]),
+    )
 
 
 def test_rfm_edges_reproduce_quantile_scores() -> None:
     rng = np.random.default_rng(7)
     r, f, m = rng.exponential(30, 500), rng.poisson(3, 500) + 1.0, rng.gamma(2, 40, 500)
-    s = quiet_rfm(r, f, m)
-    again = rfm_scores(r, f, m, method=s.edges)
+    s = quiet_rfm(time_since_last=r, n_purchases=f, total_spend=m)
+    again = rfm_scores(time_since_last=r, n_purchases=f, total_spend=m, method=s.edges)
     assert_array_equal(again.r, s.r)
     assert_array_equal(again.f, s.f)
     assert_array_equal(again.m, s.m)
@@ -257,19 +286,24 @@ def test_rfm_quantile_edges_match_numpy_and_fractions() -> None:
     rng = np.random.default_rng(3)
     x = np.round(rng.gamma(1.5, 20, 37), 2)
     bins = 7
-    s = quiet_rfm(x, x, x, bins=bins)
-    # numpy.quantile (the issue's definition) -- bit for bit
-    assert_array_equal(s.edges.monetary, np.quantile(x, np.arange(1, bins) / bins))
+    s = quiet_rfm(time_since_last=x, n_purchases=x, total_spend=x, bins=bins)
+    # numpy.quantile (Hyndman & Fan 1996 definition 7, the documented rule) -- bit for bit
+    assert_array_equal(s.edges.total_spend, np.quantile(x, np.arange(1, bins) / bins))
     # exact rational arithmetic, an independent implementation
     expected = [fraction_quantile(list(x), k, bins) for k in range(1, bins)]
-    assert_allclose(s.edges.monetary, expected, rtol=1e-13)
+    assert_allclose(s.edges.total_spend, expected, rtol=1e-13)
 
 
 def test_rfm_from_summary_scores_buyers_and_zeros_non_buyers() -> None:
     s = make_summary()
     # buyers a, b, c: time_since_last 10, 0, 304 days; n_purchases 3, 1, 2; spend 60, 100, 10
     scores = rfm_scores(s, bins=3)
-    ref = rfm_scores([10.0, 0.0, 304.0], [3, 1, 2], [60.0, 100.0, 10.0], bins=3)
+    ref = rfm_scores(
+        time_since_last=[10.0, 0.0, 304.0],
+        n_purchases=[3, 1, 2],
+        total_spend=[60.0, 100.0, 10.0],
+        bins=3,
+    )
     assert s.customer_ids.tolist() == ["a", "b", "c", "d"]
     assert_array_equal(scores.r, [*ref.r.tolist(), 0])
     assert_array_equal(scores.f, [*ref.f.tolist(), 0])
@@ -280,10 +314,56 @@ def test_rfm_from_summary_scores_buyers_and_zeros_non_buyers() -> None:
     assert_array_equal(ref.m, [2, 3, 1])
 
 
+def test_rfm_from_summary_at_as_of_equals_hand_computed_rfm_quantities() -> None:
+    s = make_summary()
+    # Hand-worked from the log of make_summary, analysis date 2024-04-30 (30 days after the
+    # end of the data): a last bought 2024-03-21 -> 40 days, b 2024-03-31 -> 30 days,
+    # c 2023-06-01 -> 304 + 30 = 334 days; purchases 3, 1, 2; total spend 60, 100, 10.
+    scores = rfm_scores(s, as_of="2024-04-30", bins=3)
+    ref = rfm_scores(
+        time_since_last=[40.0, 30.0, 334.0],
+        n_purchases=[3, 1, 2],
+        total_spend=[60.0, 100.0, 10.0],
+        bins=3,
+    )
+    assert_array_equal(scores.r, [*ref.r.tolist(), 0])
+    assert_array_equal(scores.f, [*ref.f.tolist(), 0])
+    assert_array_equal(scores.m, [*ref.m.tolist(), 0])
+    # quantile cut points of [30, 40, 334] at h = 2/3, 4/3: 36.67 and 138 days
+    assert_allclose(scores.edges.time_since_last, [30 + 20 / 3, 40 + 294 / 3], rtol=1e-14)
+    assert_array_equal(ref.r, [2, 3, 1])
+    # The summary's buy-till-you-die fields are other quantities: recency (first to last)
+    # 71, 0, 61 days, frequency (repeat purchases) 2, 0, 1, mean repeat spend 25, 0, 5.
+    assert_array_equal(s.recency[:3], [71.0, 0.0, 61.0])
+    assert_array_equal(s.frequency[:3], [2, 0, 1])
+    btyd = rfm_scores(
+        time_since_last=s.recency[:3],
+        n_purchases=s.frequency[:3],
+        total_spend=[25.0, 0.0, 5.0],
+        bins=3,
+    )
+    assert btyd.r.tolist() != ref.r.tolist()
+
+
+def test_rfm_as_of_errors() -> None:
+    s = make_summary()
+    with pytest.raises(InputError, match="as_of must not fall in a period before"):
+        rfm_scores(s, as_of="2024-03-01")
+    with pytest.raises(InputError, match="as_of applies to a CustomerSummary only"):
+        rfm_scores(time_since_last=[1], n_purchases=[1], total_spend=[1.0], as_of="2024-03-01")
+    with pytest.raises(InputError, match="bins must be <= 1000"):
+        rfm_scores(s, bins=10**9)
+
+
 def test_rfm_accepts_pandas_and_polars_columns() -> None:
     pd = pytest.importorskip("pandas")
     pl = pytest.importorskip("polars")
-    a = rfm_scores(pd.Series([1, 5, 9]), pl.Series([3, 1, 2]), np.array([9.0, 8.0, 7.0]), bins=3)
+    a = rfm_scores(
+        time_since_last=pd.Series([1, 5, 9]),
+        n_purchases=pl.Series([3, 1, 2]),
+        total_spend=np.array([9.0, 8.0, 7.0]),
+        bins=3,
+    )
     assert_array_equal(a.r, [3, 2, 1])
     assert_array_equal(a.f, [3, 1, 2])
 
@@ -295,8 +375,8 @@ def test_rfm_selection_fallback_on_stride_periodic_data() -> None:
     x = np.arange(n, dtype=np.float64) + 1000.0
     x[::4] = 0.0
     with small_selection():
-        edges = loyalty._quantile_edges(x, 5)
-        lower, _, _ = loyalty._rank_bins(x, 5)
+        edges = loyalty_rfm._quantile_edges(x, 5)
+        lower, _, _ = loyalty_rfm._rank_bins(x, 5)
     assert_array_equal(edges, np.quantile(x, [0.2, 0.4, 0.6, 0.8]))
     assert_array_equal(lower + 1, stable_rank_bins(x, 5))
 
@@ -310,8 +390,8 @@ def test_rfm_selection_value_between_sampled_ties() -> None:
     x[1] = 0.5
     x[2:2_049] = 0.0
     with small_selection():
-        median = loyalty._quantile_edges(x, 2)  # h = 4095/2 = 2047.5: (0.5 + 1) / 2
-        lower, rank_edges, _ = loyalty._rank_bins(x, 2)  # bin 1 ends at rank 2047
+        median = loyalty_rfm._quantile_edges(x, 2)  # h = 4095/2 = 2047.5: (0.5 + 1) / 2
+        lower, rank_edges, _ = loyalty_rfm._rank_bins(x, 2)  # bin 1 ends at rank 2047
     assert_array_equal(median, [0.75])
     assert_array_equal(rank_edges, [0.5])
     assert_array_equal(lower + 1, stable_rank_bins(x, 2))
@@ -323,11 +403,15 @@ def test_rfm_large_input_default_path_matches_numpy() -> None:
     rec = rng.integers(0, 365, n).astype(np.float64)
     mon = rng.gamma(2, 50, n)
     freq = rng.geometric(0.4, n).astype(np.float64)
-    s = quiet_rfm(rec, freq, mon)
-    for x, e in ((rec, s.edges.recency), (freq, s.edges.frequency), (mon, s.edges.monetary)):
+    s = quiet_rfm(time_since_last=rec, n_purchases=freq, total_spend=mon)
+    for x, e in (
+        (rec, s.edges.time_since_last),
+        (freq, s.edges.n_purchases),
+        (mon, s.edges.total_spend),
+    ):
         assert_array_equal(e, np.quantile(x, [0.2, 0.4, 0.6, 0.8]))
-    assert_array_equal(s.m, 1 + np.searchsorted(s.edges.monetary, mon, side="left"))
-    rank = quiet_rfm(rec, freq, mon, method="rank")
+    assert_array_equal(s.m, 1 + np.searchsorted(s.edges.total_spend, mon, side="left"))
+    rank = quiet_rfm(time_since_last=rec, n_purchases=freq, total_spend=mon, method="rank")
     assert_array_equal(rank.m, stable_rank_bins(mon, 5))
     assert_array_equal(rank.r, 6 - stable_rank_bins(rec, 5))
 
@@ -342,7 +426,7 @@ def test_rfm_scores_bounds_and_shape(cols: tuple[np.ndarray, ...], bins: int, me
         assert score.shape == cols[0].shape
         assert score.min() >= 1
         assert score.max() <= bins
-    for e in (s.edges.recency, s.edges.frequency, s.edges.monetary):
+    for e in (s.edges.time_since_last, s.edges.n_purchases, s.edges.total_spend):
         assert e.size == bins - 1
         assert np.all(np.diff(e) >= 0)
 
@@ -352,7 +436,7 @@ def test_rfm_better_value_never_gets_lower_score(
     cols: tuple[np.ndarray, ...], bins: int, method: str
 ) -> None:
     rec, freq, mon = cols
-    s = quiet_rfm(rec, freq, mon, bins=bins, method=method)
+    s = quiet_rfm(time_since_last=rec, n_purchases=freq, total_spend=mon, bins=bins, method=method)
     i, j = np.triu_indices(rec.size, k=1)
     for x, score, sign in ((rec, s.r, -1), (freq, s.f, 1), (mon, s.m, 1)):
         better_j = sign * (x[j] - x[i]) > 0
@@ -371,7 +455,7 @@ def test_rfm_quantile_is_order_equivariant_and_keeps_ties_together(
     assert_array_equal(p.r, s.r[perm])
     assert_array_equal(p.f, s.f[perm])
     assert_array_equal(p.m, s.m[perm])
-    assert_array_equal(p.edges.monetary, s.edges.monetary)
+    assert_array_equal(p.edges.total_spend, s.edges.total_spend)
     for x, score in zip(cols, (s.r, s.f, s.m), strict=True):
         same = x[:, None] == x[None, :]
         assert np.all(score[:, None] == score[None, :], where=same)
@@ -379,16 +463,16 @@ def test_rfm_quantile_is_order_equivariant_and_keeps_ties_together(
 
 @given(x=value_arrays(), bins=st.integers(2, 7))
 def test_rfm_quantile_matches_numpy_quantile_and_searchsorted(x: np.ndarray, bins: int) -> None:
-    s = quiet_rfm(x, x, x, bins=bins)
+    s = quiet_rfm(time_since_last=x, n_purchases=x, total_spend=x, bins=bins)
     edges = np.quantile(x, np.arange(1, bins) / bins)
-    assert_array_equal(s.edges.frequency, edges)
+    assert_array_equal(s.edges.n_purchases, edges)
     assert_array_equal(s.f, 1 + np.searchsorted(edges, x, side="left"))
     assert_array_equal(s.r, bins - np.searchsorted(edges, x, side="left"))
 
 
 @given(x=value_arrays(), bins=st.integers(2, 7))
 def test_rfm_rank_matches_a_stable_sort(x: np.ndarray, bins: int) -> None:
-    s = quiet_rfm(x, x, x, bins=bins, method="rank")
+    s = quiet_rfm(time_since_last=x, n_purchases=x, total_spend=x, bins=bins, method="rank")
     expected = stable_rank_bins(x, bins)
     assert_array_equal(s.f, expected)
     assert_array_equal(s.r, bins + 1 - expected)
@@ -403,16 +487,18 @@ def test_rfm_rank_is_order_equivariant_for_distinct_values(
 ) -> None:
     assume(np.unique(x).size == x.size)
     perm = np.random.default_rng(seed).permutation(x.size)
-    s = quiet_rfm(x, x, x, bins=bins, method="rank")
-    p = quiet_rfm(x[perm], x[perm], x[perm], bins=bins, method="rank")
+    s = quiet_rfm(time_since_last=x, n_purchases=x, total_spend=x, bins=bins, method="rank")
+    p = quiet_rfm(
+        time_since_last=x[perm], n_purchases=x[perm], total_spend=x[perm], bins=bins, method="rank"
+    )
     assert_array_equal(p.f, s.f[perm])
 
 
 @given(x=large_samples(), bins=st.integers(2, 9))
 def test_order_statistics_selection_is_exact(x: np.ndarray, bins: int) -> None:
     with small_selection():
-        edges = loyalty._quantile_edges(x, bins)
-        lower, rank_edges, sizes = loyalty._rank_bins(x, bins)
+        edges = loyalty_rfm._quantile_edges(x, bins)
+        lower, rank_edges, sizes = loyalty_rfm._rank_bins(x, bins)
     assert_array_equal(edges, np.quantile(x, np.arange(1, bins) / bins))
     expected = stable_rank_bins(x, bins)
     assert_array_equal(lower + 1, expected)
@@ -427,35 +513,40 @@ def test_order_statistics_selection_is_exact(x: np.ndarray, bins: int) -> None:
 @pytest.mark.parametrize(
     ("args", "kwargs", "error", "match"),
     [
-        (([1, np.nan], [1, 2], [1, 2]), {}, InputError, r"recency must be finite .*index 1"),
-        (([1, 2], [1, -3], [1, 2]), {}, InputError, r"frequency must be non-negative.*-3"),
-        (([1, 2], [1, 2], [1, np.inf]), {}, InputError, "monetary must be finite"),
-        (([1, 2], [1, 2, 3], [1, 2]), {}, InputError, "frequency must have the same length"),
-        (([], [], []), {}, InputError, "recency must not be empty"),
-        ((["a"], [1], [1]), {}, InputTypeError, "recency must hold numbers"),
+        (
+            ([1, np.nan], [1, 2], [1, 2]),
+            {},
+            InputError,
+            r"time_since_last must be finite .*index 1",
+        ),
+        (([1, 2], [1, -3], [1, 2]), {}, InputError, r"n_purchases must be non-negative.*-3"),
+        (([1, 2], [1, 2], [1, np.inf]), {}, InputError, "total_spend must be finite"),
+        (([1, 2], [1, 2, 3], [1, 2]), {}, InputError, "n_purchases must have the same length"),
+        (([], [], []), {}, InputError, "time_since_last must not be empty"),
+        ((["a"], [1], [1]), {}, InputTypeError, "time_since_last must hold numbers"),
         (([1, 2], [1, 2], [1, 2]), {"bins": 1}, InputError, "bins must be >= 2"),
         (([1, 2], [1, 2], [1, 2]), {"bins": 2.5}, InputTypeError, "bins must be an integer"),
         (([1, 2], [1, 2], [1, 2]), {"method": "median"}, InputError, "method must be one of"),
-        (([1, 2],), {}, InputError, "frequency and monetary are required"),
+        (([1, 2],), {}, InputError, "n_purchases, total_spend required"),
         (([1, 2], [1, 2], [1, 2]), {"method": 3}, InputTypeError, "method must be"),
         (([1, 2], [1, 2], [1, 2]), {"method": ([1], [1])}, InputError, "sequence of 2"),
         (
             ([1, 2], [1, 2], [1, 2]),
             {"method": ([1, 2], [1, 2, 3, 4], [1, 2, 3, 4])},
             InputError,
-            r"method.recency must hold bins - 1 = 4 cut points, got 2",
+            r"method.time_since_last must hold bins - 1 = 4 cut points, got 2",
         ),
         (
             ([1, 2], [1, 2], [1, 2]),
             {"bins": 3, "method": ([1, 2], [3, 2], [1, 2])},
             InputError,
-            r"method.frequency cut points must be non-decreasing.*index 1",
+            r"method.n_purchases cut points must be non-decreasing.*index 1",
         ),
         (
             ([1, 2], [1, 2], [1, 2]),
             {"bins": 3, "method": ([1, 2], [1, np.nan], [1, 2])},
             InputError,
-            "method.frequency must be finite",
+            "method.n_purchases must be finite",
         ),
     ],
 )
@@ -463,30 +554,34 @@ def test_rfm_scores_errors(
     args: tuple[object, ...], kwargs: dict[str, object], error: type, match: str
 ) -> None:
     with pytest.raises(error, match=match):
-        rfm_scores(*args, **kwargs)  # type: ignore[arg-type]
+        rfm_scores(**by_name(args), **kwargs)  # type: ignore[arg-type]
 
 
 def test_rfm_summary_errors() -> None:
     s = make_summary()
-    with pytest.raises(InputError, match="frequency and monetary must be left out"):
-        rfm_scores(s, [1, 2, 3, 4])  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="n_purchases must be left out"):
+        rfm_scores(s, n_purchases=[1, 2, 3, 4])
+    with pytest.raises(InputTypeError, match="only a CustomerSummary positionally"):
+        rfm_scores([1, 2, 3])  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="positional"):
+        rfm_scores(s.recency, s.frequency, s.monetary_value)  # type: ignore[misc]
     no_buyers = s.select(np.array([False, False, False, True]))
     with pytest.raises(InputError, match="no customer with a purchase"):
         rfm_scores(no_buyers)
 
 
 def test_rfm_edges_are_read_only() -> None:
-    s = rfm_scores([1, 2, 3], [1, 2, 3], [1, 2, 3], bins=3)
+    s = rfm_scores(time_since_last=[1, 2, 3], n_purchases=[1, 2, 3], total_spend=[1, 2, 3], bins=3)
     assert isinstance(s.edges, RfmEdges)
     with pytest.raises(ValueError, match="read-only"):
         s.r[0] = 9
     with pytest.raises(ValueError, match="read-only"):
-        s.edges.recency[0] = 9.0
+        s.edges.time_since_last[0] = 9.0
 
 
 # ------------------------------------------------------ rfm_scores: per-dimension methods
 
-RFM_DIMS = (("recency", "r"), ("frequency", "f"), ("monetary", "m"))
+RFM_DIMS = (("time_since_last", "r"), ("n_purchases", "f"), ("total_spend", "m"))
 
 
 def dimension_method(bins: int) -> st.SearchStrategy[object]:
@@ -500,7 +595,7 @@ def collapse_messages(*args: object, **kwargs: object) -> tuple[RfmScores, list[
     """Call rfm_scores and return the result with the texts of its collapse warnings."""
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always", DataQualityWarning)
-        s = rfm_scores(*args, **kwargs)  # type: ignore[arg-type]
+        s = rfm_scores(**by_name(args), **kwargs)  # type: ignore[arg-type]
     assert all(issubclass(w.category, DataQualityWarning) for w in record)
     return s, [str(w.message) for w in record]
 
@@ -512,20 +607,27 @@ def test_rfm_mixed_methods_fixed_frequency_cuts_do_not_warn() -> None:
     # so the quantile is h itself); value 0..1 -> bin 1, 2..3 -> 2, 4..5 -> 3, 6..7 -> 4, 8..9 -> 5.
     freq = [1, 1, 1, 1, 1, 1, 2, 3, 4, 5]
     distinct = list(range(10))
-    method = {"recency": "quantile", "frequency": [1, 2, 4, 7], "monetary": "quantile"}
+    method = {"time_since_last": "quantile", "n_purchases": [1, 2, 4, 7], "total_spend": "quantile"}
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
-        s = rfm_scores(distinct, freq, distinct, method=method)
+        s = rfm_scores(
+            time_since_last=distinct, n_purchases=freq, total_spend=distinct, method=method
+        )
     assert record == []
     assert_array_equal(s.f, [1, 1, 1, 1, 1, 1, 2, 3, 3, 4])
     assert_array_equal(s.m, [1, 1, 2, 2, 3, 3, 4, 4, 5, 5])
     assert_array_equal(s.r, [5, 5, 4, 4, 3, 3, 2, 2, 1, 1])
-    assert_allclose(s.edges.recency, [1.8, 3.6, 5.4, 7.2], rtol=1e-14)
-    assert_allclose(s.edges.monetary, [1.8, 3.6, 5.4, 7.2], rtol=1e-14)
-    assert_array_equal(s.edges.frequency, [1.0, 2.0, 4.0, 7.0])
+    assert_allclose(s.edges.time_since_last, [1.8, 3.6, 5.4, 7.2], rtol=1e-14)
+    assert_allclose(s.edges.total_spend, [1.8, 3.6, 5.4, 7.2], rtol=1e-14)
+    assert_array_equal(s.edges.n_purchases, [1.0, 2.0, 4.0, 7.0])
     assert s.method == "mixed"
     # the same as a tuple in R, F, M order
-    t = rfm_scores(distinct, freq, distinct, method=("quantile", [1, 2, 4, 7], "quantile"))
+    t = rfm_scores(
+        time_since_last=distinct,
+        n_purchases=freq,
+        total_spend=distinct,
+        method=("quantile", [1, 2, 4, 7], "quantile"),
+    )
     for _, attr in RFM_DIMS:
         assert_array_equal(getattr(t, attr), getattr(s, attr))
 
@@ -538,8 +640,8 @@ def test_rfm_mixed_methods_warn_only_for_data_driven_dimensions() -> None:
     )
     # the constant recency has given cut points (no warning); frequency quantiles collapse
     assert len(messages) == 1
-    assert messages[0].startswith("frequency scores collapse: 3 of 5")
-    assert "'frequency': [cut points]" in messages[0]
+    assert messages[0].startswith("n_purchases scores collapse: 3 of 5")
+    assert "'n_purchases': [cut points]" in messages[0]
     assert_array_equal(s.r, [1] * 10)  # 5.0 > 4: the highest value bin, recency score 1
     assert_array_equal(s.m, [1, 1, 2, 2, 3, 3, 4, 4, 5, 5])
     assert s.method == "mixed"
@@ -548,19 +650,43 @@ def test_rfm_mixed_methods_warn_only_for_data_driven_dimensions() -> None:
 def test_rfm_per_dimension_method_names() -> None:
     x = [1.0, 2.0, 3.0, 4.0, 5.0]
     cuts = [1, 2, 3, 4]
-    same = rfm_scores(x, x, x, method={"recency": "rank", "frequency": "rank", "monetary": "rank"})
+    same = rfm_scores(
+        time_since_last=x,
+        n_purchases=x,
+        total_spend=x,
+        method={"time_since_last": "rank", "n_purchases": "rank", "total_spend": "rank"},
+    )
     assert same.method == "rank"
-    assert rfm_scores(x, x, x, method=(cuts, cuts, cuts)).method == "explicit"
-    assert rfm_scores(x, x, x, method={d: cuts for d, _ in RFM_DIMS}).method == "explicit"
-    assert rfm_scores(x, x, x, method=("quantile",) * 3).method == "quantile"
+    assert (
+        rfm_scores(
+            time_since_last=x, n_purchases=x, total_spend=x, method=(cuts, cuts, cuts)
+        ).method
+        == "explicit"
+    )
+    assert (
+        rfm_scores(
+            time_since_last=x, n_purchases=x, total_spend=x, method={d: cuts for d, _ in RFM_DIMS}
+        ).method
+        == "explicit"
+    )
+    assert (
+        rfm_scores(time_since_last=x, n_purchases=x, total_spend=x, method=("quantile",) * 3).method
+        == "quantile"
+    )
 
 
 def test_rfm_per_dimension_methods_from_summary() -> None:
     s = make_summary()
-    method = {"recency": [5, 100], "frequency": "quantile", "monetary": [50, 70]}
+    method = {"time_since_last": [5, 100], "n_purchases": "quantile", "total_spend": [50, 70]}
     scores = rfm_scores(s, bins=3, method=method)
     # buyers a, b, c: time_since_last 10, 0, 304 -> R 2, 3, 1; spend 60, 100, 10 -> M 2, 3, 1
-    ref = rfm_scores([10.0, 0.0, 304.0], [3, 1, 2], [60.0, 100.0, 10.0], bins=3, method=method)
+    ref = rfm_scores(
+        time_since_last=[10.0, 0.0, 304.0],
+        n_purchases=[3, 1, 2],
+        total_spend=[60.0, 100.0, 10.0],
+        bins=3,
+        method=method,
+    )
     assert_array_equal(scores.r, [2, 3, 1, 0])
     assert_array_equal(scores.m, [2, 3, 1, 0])
     assert_array_equal(scores.f[:3], ref.f)
@@ -590,7 +716,7 @@ def test_rfm_mixed_methods_equal_the_pure_methods_per_dimension(
     assert mixed.method == (kinds.pop() if len(kinds) == 1 else "mixed")
 
 
-ALL_QUANTILE = {"recency": "quantile", "frequency": "quantile", "monetary": "quantile"}
+ALL_QUANTILE = {"time_since_last": "quantile", "n_purchases": "quantile", "total_spend": "quantile"}
 
 
 @pytest.mark.parametrize(
@@ -600,54 +726,61 @@ ALL_QUANTILE = {"recency": "quantile", "frequency": "quantile", "monetary": "qua
         ({"r": "quantile", "f": "rank", "m": "quantile"}, InputError, "unknown key 'r'"),
         ({**ALL_QUANTILE, 1: "rank"}, InputError, "method has unknown key 1"),
         (
-            {"recency": "quantile", "frequency": [1, 2, 4, 7]},
+            {"time_since_last": "quantile", "n_purchases": [1, 2, 4, 7]},
             InputError,
-            r"method lacks the key\(s\) 'monetary'",
+            r"method lacks the key\(s\) 'total_spend'",
         ),
         (
-            {**ALL_QUANTILE, "recency": "median"},
+            {**ALL_QUANTILE, "time_since_last": "median"},
             InputError,
-            r"method\['recency'\] must be 'quantile', 'rank' or bins - 1 = 4 .*; got 'median'",
+            r"method\['time_since_last'\] must be 'quantile', 'rank' or bins - 1 = 4 .*'median'",
         ),
         (
             ("quantile", "ranks", "quantile"),
             InputError,
-            r"method.frequency must be 'quantile', 'rank' or bins - 1 = 4 cut points",
+            r"method.n_purchases must be 'quantile', 'rank' or bins - 1 = 4 cut points",
         ),
         (("quantile", "rank"), InputError, "got a sequence of 2"),
         (("quantile", "rank", "rank", [1, 2, 3, 4]), InputError, "got a sequence of 4"),
         (
-            {**ALL_QUANTILE, "frequency": [1, 2]},
+            {**ALL_QUANTILE, "n_purchases": [1, 2]},
             InputError,
-            r"method\['frequency'\] must hold bins - 1 = 4 cut points, got 2",
+            r"method\['n_purchases'\] must hold bins - 1 = 4 cut points, got 2",
         ),
         (
-            {**ALL_QUANTILE, "monetary": [1, 5, 3, 9]},
+            {**ALL_QUANTILE, "total_spend": [1, 5, 3, 9]},
             InputError,
-            r"method\['monetary'\] cut points must be non-decreasing.*index 2",
+            r"method\['total_spend'\] cut points must be non-decreasing.*index 2",
         ),
         (
             ("quantile", [1, 2, np.nan, 4], "rank"),
             InputError,
-            "method.frequency must be finite",
+            "method.n_purchases must be finite",
         ),
         (
-            {**ALL_QUANTILE, "frequency": None},
+            {**ALL_QUANTILE, "n_purchases": None},
             InputTypeError,
-            r"method\['frequency'\] must be 'quantile', 'rank' or bins - 1 = 4 .* got NoneType",
+            r"method\['n_purchases'\] must be 'quantile', 'rank' or bins - 1 = 4 .* got NoneType",
         ),
-        (("quantile", ["a", "b", "c", "d"], "rank"), InputTypeError, "method.frequency must hold"),
+        (
+            ("quantile", ["a", "b", "c", "d"], "rank"),
+            InputTypeError,
+            "method.n_purchases must hold",
+        ),
         ({"quantile"}, InputTypeError, "method must be .*a mapping.*got set"),
     ],
 )
 def test_rfm_per_dimension_method_errors(method: object, error: type, match: str) -> None:
     with pytest.raises(error, match=match):
-        rfm_scores([1, 2, 3], [1, 2, 3], [1, 2, 3], method=method)  # type: ignore[arg-type]
+        rfm_scores(
+            time_since_last=[1, 2, 3], n_purchases=[1, 2, 3], total_spend=[1, 2, 3], method=method
+        )  # type: ignore[arg-type]
 
 
 # ------------------------------------------------------------------ segments
 
-# The issue's ten-segment (R, F) map written out cell by cell, rows R = 5..1, columns F = 1..5.
+# The ten-segment (R, F) map as listed in the Notes of rfm_segments, written out cell by
+# cell independently of RF_GRID: rows R = 5..1, columns F = 1..5.
 RF_MAP = {
     5: ["new", "potential_loyalists", "potential_loyalists", "champions", "champions"],
     4: ["promising", "potential_loyalists", "potential_loyalists", "loyal", "loyal"],
@@ -661,7 +794,7 @@ def test_rf_grid_matches_the_written_out_map() -> None:
     cells = list(itertools.product(range(1, 6), range(1, 6)))
     r = [c[0] for c in cells]
     f = [c[1] for c in cells]
-    labels = rfm_segments(r, f)
+    labels = rfm_segments(r=r, f=f)
     expected = [RF_MAP[ri][fi - 1] for ri, fi in cells]
     assert labels.tolist() == expected
     assert labels.dtype.kind == "U"
@@ -688,7 +821,7 @@ def test_rfm_cube_partitions_the_125_cells_and_names_corners() -> None:
     assert report.dimensions == ("r", "f", "m")
     assert report.grid.shape == (5, 5, 5)
     # high = 4..5, low = 1..3: (R5, F5, M5) all high; (R1, F5, M4) retain; (R4, F1, M1) develop
-    labels = rfm_segments([5, 1, 4, 3], [5, 5, 1, 3], [5, 4, 1, 3], rules=RFM_CUBE)
+    labels = rfm_segments(r=[5, 1, 4, 3], f=[5, 5, 1, 3], m=[5, 4, 1, 3], rules=RFM_CUBE)
     assert labels.tolist() == [
         "important_value",
         "important_retain",
@@ -713,9 +846,9 @@ def test_rfm_segments_from_rfm_scores_and_unmatched() -> None:
 
 def test_rfm_segments_first_match_wins_and_catch_all() -> None:
     rules = {"vip": {"m": (5, 5)}, "active": {"r": (4, 5)}, "other": {}}
-    out = rfm_segments([5, 5, 1], [1, 1, 1], [5, 1, 1], rules=rules)
+    out = rfm_segments(r=[5, 5, 1], f=[1, 1, 1], m=[5, 1, 1], rules=rules)
     assert out.tolist() == ["vip", "active", "other"]
-    assert rfm_segments([], [], rules=RF_GRID).tolist() == []
+    assert rfm_segments(r=[], f=[], rules=RF_GRID).tolist() == []
 
 
 def test_validate_segment_rules_reports_gaps_overlaps_and_dead_rules() -> None:
@@ -772,8 +905,8 @@ def test_rfm_segments_equal_a_brute_force_first_match(
 ) -> None:
     r, f, m = (list(c) for c in zip(*scores, strict=True))
     # both code paths: one lookup table over the cells, or rule by rule
-    with module_settings(_MAX_LOOKUP_CELLS=loyalty._MAX_LOOKUP_CELLS if table else 0):
-        out = rfm_segments(r, f, m, rules=rules, unmatched="-").tolist()
+    with module_settings(_MAX_LOOKUP_CELLS=loyalty_segments._MAX_LOOKUP_CELLS if table else 0):
+        out = rfm_segments(r=r, f=f, m=m, rules=rules, unmatched="-").tolist()
     expected = []
     for cell in scores:
         values = dict(zip("rfm", cell, strict=True))
@@ -797,7 +930,7 @@ def test_validate_segment_rules_is_consistent_with_rfm_segments(
     d = len(report.dimensions)
     cells = np.array(list(itertools.product(range(1, bins + 1), repeat=d)))
     cols = [cells[:, k] for k in range(d)]
-    labels = rfm_segments(*cols, rules=rules, unmatched="")
+    labels = rfm_segments(**dict(zip("rfm", cols, strict=False)), rules=rules, unmatched="")
     assert_array_equal(labels, report.grid.reshape(-1))
     assert (labels == "").sum() == report.gaps.shape[0]
     winners = set(labels.tolist()) - {""}
@@ -810,40 +943,57 @@ def test_validate_segment_rules_is_consistent_with_rfm_segments(
 @pytest.mark.parametrize(
     ("call", "error", "match"),
     [
-        (lambda: rfm_segments([1], [1], rules=[("a", {})]), InputTypeError, "rules must be a"),
-        (lambda: rfm_segments([1], [1], rules={}), InputError, "at least one segment"),
+        (lambda: rfm_segments(r=[1], f=[1], rules=[("a", {})]), InputTypeError, "rules must be a"),
+        (lambda: rfm_segments(r=[1], f=[1], rules={}), InputError, "at least one segment"),
         (
-            lambda: rfm_segments([1], [1], rules={"a": {"x": (1, 2)}}),
+            lambda: rfm_segments(r=[1], f=[1], rules={"a": {"x": (1, 2)}}),
             InputError,
             r"rules\['a'\] has an unknown dimension 'x'",
         ),
         (
-            lambda: rfm_segments([1], [1], rules={"a": {"r": (3, 2)}}),
+            lambda: rfm_segments(r=[1], f=[1], rules={"a": {"r": (3, 2)}}),
             InputError,
             r"rules\['a'\]\['r'\] must satisfy 1 <= low <= high, got \(3, 2\)",
         ),
         (
-            lambda: rfm_segments([1], [1], rules={"a": {"r": (True, 2)}}),
+            lambda: rfm_segments(r=[1], f=[1], rules={"a": {"r": (True, 2)}}),
             InputTypeError,
             "must hold two integer scores",
         ),
         (
-            lambda: rfm_segments([1], [1], rules={"a": {"r": "5"}}),
+            lambda: rfm_segments(r=[1], f=[1], rules={"a": {"r": "5"}}),
             InputTypeError,
             r"must be a score or a \(low, high\) pair",
         ),
-        (lambda: rfm_segments([1], [1], rules={"a": [1]}), InputTypeError, r"rules\['a'\] must"),
-        (lambda: rfm_segments([1], [1], rules={"": {}}), InputTypeError, "non-empty strings"),
-        (lambda: rfm_segments([1], [1], rules=RFM_CUBE), InputError, "m is required"),
-        (lambda: rfm_segments([1, -1], [1, 1]), InputError, r"r must be non-negative.*-1"),
-        (lambda: rfm_segments([1, 2], [1.5, 1]), InputError, "f must hold whole numbers"),
-        (lambda: rfm_segments([1, 2], [1]), InputError, "f must have the same length as r"),
-        (lambda: rfm_segments([1]), InputError, "f is required"),
-        (lambda: rfm_segments([1], [1], unmatched=3), InputTypeError, "unmatched must be"),
         (
-            lambda: rfm_segments(rfm_scores([1, 2], [1, 2], [1, 2], bins=2), [1, 2]),
+            lambda: rfm_segments(r=[1], f=[1], rules={"a": [1]}),
+            InputTypeError,
+            r"rules\['a'\] must",
+        ),
+        (lambda: rfm_segments(r=[1], f=[1], rules={"": {}}), InputTypeError, "non-empty strings"),
+        (lambda: rfm_segments(r=[1], f=[1], rules=RFM_CUBE), InputError, "m is required"),
+        (lambda: rfm_segments(r=[1, -1], f=[1, 1]), InputError, r"r must be non-negative.*-1"),
+        (lambda: rfm_segments(r=[1, 2], f=[1.5, 1]), InputError, "f must hold whole numbers"),
+        (lambda: rfm_segments(r=[1, 2], f=[1]), InputError, "f must have the same length as r"),
+        (lambda: rfm_segments(r=[1]), InputError, "r and f are required"),
+        (
+            lambda: rfm_segments([1], [1]),  # type: ignore[misc]
+            TypeError,
+            "positional",
+        ),
+        (
+            lambda: rfm_segments([1]),  # type: ignore[arg-type]
+            InputTypeError,
+            "only an RfmScores positionally",
+        ),
+        (lambda: rfm_segments(r=[1], f=[1], unmatched=3), InputTypeError, "unmatched must be"),
+        (
+            lambda: rfm_segments(
+                rfm_scores(time_since_last=[1, 2], n_purchases=[1, 2], total_spend=[1, 2], bins=2),
+                f=[1, 2],
+            ),
             InputError,
-            "f and m must be left out",
+            "f must be left out when an RfmScores is given",
         ),
         (lambda: validate_segment_rules(RF_GRID, bins=0), InputError, "bins must be >= 1"),
         (lambda: validate_segment_rules(5), InputTypeError, "rules must be a mapping"),
@@ -1258,7 +1408,7 @@ def test_recommended_level_errors(
 # -------------------------------------------------------------- health_score
 
 
-def test_health_score_issue_reference() -> None:
+def test_health_score_hand_worked() -> None:
     # (20*47 + 15*59 + 22*21) / (20 + 15 + 22) = (940 + 885 + 462) / 57 = 2287/57 = 40.1228...
     expected = float(Fraction(2287, 57))
     assert_allclose(health_score([47, 59, 21], [20, 15, 22]), expected, rtol=1e-15)
@@ -1416,3 +1566,40 @@ def test_all_is_sorted_and_exported_by_metrics() -> None:
 
     for name in loyalty.__all__:
         assert getattr(metrics, name) is getattr(loyalty, name)
+
+
+@pytest.mark.parametrize("scale", [1e308, 1e-300])
+def test_health_score_weights_near_the_float_limits(scale: float) -> None:
+    # Only the ratios of the weights count: (50·1 + 60·1) / 2 = 55 for any common scale,
+    # also where the weighted sum of 1e308 weights would overflow.
+    assert_allclose(health_score([50, 60], [scale, scale]), 55.0, rtol=1e-15)
+    w = [scale * 0.25, scale * 0.75]  # representable for both scales
+    assert_allclose(health_score([[50, 60], [0, 100]], w), [57.5, 75.0], rtol=1e-15)
+
+
+def test_loyalty_class_errors_name_the_argument_passed() -> None:
+    # The count argument is called n_purchases (as in customer_status), and so is the message.
+    with pytest.raises(InputError, match="n_purchases must be non-negative"):
+        loyalty_class(n_purchases=[-1, 2], time_since_last=[1.0, 2.0])
+
+
+def test_validate_segment_rules_bounds_the_cells() -> None:
+    # (R, F) rules: bins^2 cells; 1024^2 = 2^20 is the most checked, 1025^2 is refused.
+    assert validate_segment_rules(RF_GRID, bins=1024).bins == 1024
+    with pytest.raises(InputError, match=r"bins: 1025\^2 = 1050625 score cells exceed"):
+        validate_segment_rules(RF_GRID, bins=1025)
+    with pytest.raises(InputError, match=r"bins: 102\^3 = 1061208 score cells exceed"):
+        validate_segment_rules(RFM_CUBE, bins=102)
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        (lambda: health_score([[1, 2], [3]], [1, 1]), "measures"),
+        (lambda: band([[1, 2], [3]], [50], ["low", "high"]), "scores"),
+        (lambda: recommended_level([[1, 2], [3]], [0.1, 0.2]), "n_customers"),
+    ],
+)
+def test_ragged_lists_name_the_argument(call: object, name: str) -> None:
+    with pytest.raises(InputError, match=f"{name} must be a rectangular array"):
+        call()  # type: ignore[operator]

@@ -38,7 +38,7 @@ from crmcore.table import InteractionTable
 UTC = dt.UTC
 DAY = np.timedelta64(1, "D")
 
-# The issue's Kaplan-Meier reference sample.
+# A small Kaplan-Meier sample worked by hand (see test_kaplan_meier_hand_worked_reference).
 KM_DURATIONS = [1, 2, 2, 3, 4, 4, 5, 6]
 KM_EVENTS = [1, 1, 0, 1, 0, 1, 1, 0]
 
@@ -135,9 +135,13 @@ def test_revenue_retention_reference():
     assert net_revenue_retention([10], [25]) == 2.5
 
 
-revenues = st.lists(
-    st.tuples(st.floats(0, 1e6), st.floats(0, 1e6)), min_size=1, max_size=40
-).filter(lambda rows: any(s > 0 for s, _ in rows))
+# Zero or at least 1e-290: scaled by the factor below (1e-3..1e3) the values stay normal
+# floats, so the scaled input the property builds is exact to rounding (a subnormal such
+# as 5e-324 times 0.5 would underflow to 0 in the test itself, not in the code).
+revenue = st.one_of(st.just(0.0), st.floats(1e-290, 1e6))
+revenues = st.lists(st.tuples(revenue, revenue), min_size=1, max_size=40).filter(
+    lambda rows: any(s > 0 for s, _ in rows)
+)
 
 
 @given(revenues, st.floats(1e-3, 1e3))
@@ -149,6 +153,14 @@ def test_revenue_retention_properties(rows, factor):
     assert grr <= nrr * (1 + 1e-12)
     assert_allclose(net_revenue_retention([x * factor for x in s], [x * factor for x in e]), nrr)
     assert_allclose(gross_revenue_retention([x * factor for x in s], [x * factor for x in e]), grr)
+
+
+def test_revenue_retention_near_the_float_limits():
+    # [1e308, 1e308] -> [1.5e308, 0.5e308]: NRR (1.5 + 0.5)/2 = 1, GRR (1 + 0.5)/2 = 0.75,
+    # although the sums overflow a float.
+    s, e = [1e308, 1e308], [1.5e308, 0.5e308]
+    assert_allclose(net_revenue_retention(s, e), 1.0, rtol=1e-15)
+    assert_allclose(gross_revenue_retention(s, e), 0.75, rtol=1e-15)
 
 
 def test_revenue_retention_errors():
@@ -301,8 +313,10 @@ def test_cohort_matrix_errors():
 # ---------------------------------------------------------------- Kaplan-Meier
 
 
-def test_kaplan_meier_issue_reference():
-    # Issue 3: survival 0.875, 0.75, 0.6, 0.45, 0.225 at t = 1..5.
+def test_kaplan_meier_hand_worked_reference():
+    # Product-limit estimate (Kaplan & Meier 1958) by hand: at risk 8, 7, 5, 4, 2 at
+    # t = 1..5 with one event each -> 7/8 = 0.875, ·6/7 = 0.75, ·4/5 = 0.6, ·3/4 = 0.45,
+    # ·1/2 = 0.225.
     # Interval at t = 1 by hand: S = 7/8, Greenwood Σ = 1/(8·7) = 1/56;
     # log S = -0.133531, V = (1/56)/0.133531² = 1.001471, √V = 1.000735;
     # log(-log S) = -2.013364; ± 1.959964·1.000735 = ± 1.961404;
@@ -441,9 +455,23 @@ def test_restricted_mean_monotone_and_bounded(rows, h1, h2):
     if hi > c.max_duration and not reached_zero:
         return
     a, b = restricted_mean_survival(c, lo), restricted_mean_survival(c, hi)
-    assert 0 < a.mean <= lo + 1e-12
+    # The area under S on [0, lo] lies in [0, lo]; it is 0 exactly when S drops to 0 at
+    # time 0 (every subject had its event at 0), and positive otherwise (S = 1 before the
+    # first event time, and S stays positive on a stretch after 0 when that time is 0).
+    s_after_zero = c.survival[0] if c.times.size and c.times[0] == 0 else 1.0
+    assert 0 <= a.mean <= lo + 1e-12
+    assert (a.mean > 0) == (s_after_zero > 0)
     assert a.mean <= b.mean + 1e-12
     assert a.standard_error >= 0
+
+
+def test_restricted_mean_is_zero_when_everyone_leaves_at_time_zero():
+    # One event at time 0: S(t) = 0 for all t >= 0, so the area under it is 0 for any
+    # horizon (the curve has reached 0, so a horizon past the data is allowed).
+    c = kaplan_meier([0.0], [True])
+    r = restricted_mean_survival(c, 5.0)
+    assert r.mean == 0.0
+    assert r.standard_error == 0.0
 
 
 def test_restricted_mean_errors():
@@ -555,6 +583,28 @@ def test_tenure_never_leaks_after_as_of(rows, cut1, cut2):
     assert all(later[i] >= d for i, d in zip(a.index.tolist(), a.durations.tolist(), strict=True))
 
 
+def test_tenure_spans_beyond_int64_nanoseconds():
+    # 1700-01-01 to 2200-01-01: 500 years, more than int64 nanoseconds hold (~292 years);
+    # the day count comes from the calendar of the standard library.
+    days = (dt.date(2200, 1, 1) - dt.date(1700, 1, 1)).days  # 182,622
+    t = tenure_from_dates(["1700-01-01"], [None], as_of="2200-01-01")
+    assert_allclose(t.durations, [days], rtol=1e-15)
+    assert t.events.tolist() == [False]
+    ended = np.array(["2250-06-01T12:00"], dtype="datetime64[ns]")
+    t = tenure_from_dates(["1690-01-01"], ended, as_of="2260-01-01", time_unit="h")
+    hours = (dt.datetime(2250, 6, 1, 12) - dt.datetime(1690, 1, 1)).total_seconds() / 3600
+    assert_allclose(t.durations, [hours], rtol=1e-15)
+    assert t.events.tolist() == [True]
+
+
+def test_tenure_ended_outside_the_datetime_range_is_refused():
+    # A datetime64 end in the year 1600 cannot be held in nanoseconds; it used to wrap around
+    # to a date in the future and count the relationship as running.
+    ended = np.array(["1600-01-01", "NaT"], dtype="datetime64[D]")
+    with pytest.raises(InputError, match="ended must lie"):
+        tenure_from_dates(["1700-01-01", "1700-01-01"], ended, as_of="2000-01-01")
+
+
 def test_tenure_errors():
     since = np.array(["2023-01-10", "2023-01-10"], dtype="datetime64[D]")
     with pytest.raises(InputError, match=r"ended must not be before since.*index 1"):
@@ -586,8 +636,9 @@ def test_retention_economics_reference():
     assert_allclose(res.cumulative_profit[-1], -ac + m * q * (1 - q**n) / (1 - q))
     assert_allclose(res.customers, 0.9 ** np.arange(1, 11))
     assert res.years.tolist() == list(range(1, 11))
-    # Limit: m·r/(1 + d - r) for m = 100, r = 0.8, d = 0.1 is 266.667 (issue 3,
-    # clv_margin_multiple with payments at period end); 400 years reach it.
+    # Limit: the geometric series m·q/(1 - q) with q = r/(1 + d) is m·r/(1 + d - r), for
+    # m = 100, r = 0.8, d = 0.1: 80/0.3 = 266.667 (Gupta & Lehmann 2003's margin multiple,
+    # payments at period end); 400 years reach it.
     long = retention_economics(0.2, years=400, margin=100, discount_rate=0.1)
     assert_allclose(long.cumulative_profit[-1], 800 / 3, rtol=1e-12)
     # 5% versus 10% churn over 10 years: 0.95^10 = 0.5987, 0.9^10 = 0.3487.
@@ -626,3 +677,16 @@ def test_retention_economics_errors():
         retention_economics(0.1, years=3, margin=10, discount_rate=-0.1)
     with pytest.raises(InputError, match="margin must be finite"):
         retention_economics(0.1, years=3, margin=math.nan)
+
+
+def test_retention_economics_bounds_and_extremes():
+    # A horizon beyond 100,000 years is refused at once instead of allocating gigabytes.
+    with pytest.raises(InputError, match="years must be <= 100000"):
+        retention_economics(0.1, years=10**9, margin=100)
+    # A huge discount rate: (1 + d)^t overflows; the discounted profits are 0 after year 1
+    # (100 · 0.9 / 1e300 = 9e-299 in year 1, then below the smallest float).
+    r = retention_economics(0.1, years=5, margin=100, discount_rate=1e300)
+    assert_allclose(r.profit[0], 9e-299, rtol=1e-14)
+    assert (r.profit[2:] == 0).all()
+    with pytest.raises(InputError, match="margin: the cumulative profit exceeds the largest"):
+        retention_economics(0.0, years=3, margin=1e308)

@@ -358,6 +358,29 @@ def test_uplift_from_table_reference():
         campaign_uplift(_campaign_table(), campaign="autumn")
 
 
+@pytest.mark.parametrize("window_days", [1e300, 10**30, 200_000.0])
+def test_uplift_window_longer_than_the_nanosecond_range(window_days):
+    # Any window of more than ~584 years (the whole datetime64[ns] range) catches every
+    # purchase after the first contact: t1, t2 and t4 of _campaign_table (t3 bought before).
+    r = campaign_uplift(_campaign_table(), campaign="spring", window_days=window_days)
+    assert (r.responders_treated, r.responders_control) == (3, 1)
+
+
+def test_uplift_window_across_the_whole_nanosecond_range():
+    # Contact in 1678 and purchase in 2261: 583 years apart, more than int64 nanoseconds
+    # hold (~292 years); a 600-year window (219,150 days) includes it, a 500-year one not.
+    ns = np.array(["1678-01-01", "2261-01-01", "1678-01-01"], dtype=NS)
+    t = InteractionTable.from_arrays(
+        ["a", "a", "c"],
+        ns,
+        kinds=["marketing", "purchase", "marketing"],
+        campaigns=np.array(["x", None, "x"], dtype=object),
+        in_control_group=[False, False, True],
+    )
+    assert campaign_uplift(t, window_days=600 * 365.25).responders_treated == 1
+    assert campaign_uplift(t, window_days=500 * 365.25).responders_treated == 0
+
+
 def test_uplift_from_table_errors():
     t = _campaign_table()
     with pytest.raises(InputError, match=r"campaign must be given .* 2 campaigns"):
@@ -391,7 +414,7 @@ def test_uplift_from_table_errors():
         (([True, False], [False, False]), {}, InputError, "at least one control customer"),
         (([True, False], [True, True]), {}, InputError, "at least one treated customer"),
         (([True, False], [True]), {}, InputError, "in_control_group must have the same length"),
-        (([1, 2], [True, False]), {}, InputError, "responded must hold booleans"),
+        (([1, 2], [True, False]), {}, InputError, "data must hold booleans"),
         (([True, False],), {}, InputTypeError, "in_control_group is required"),
         (([True, False], [True, False]), {"confidence": 95}, InputError, "confidence must be <"),
         (
@@ -400,7 +423,7 @@ def test_uplift_from_table_errors():
             InputError,
             "interval must be one of 'newcombe', 'wald'",
         ),
-        (([], []), {}, InputError, "responded must not be empty"),
+        (([], []), {}, InputError, "data must not be empty"),
     ],
 )
 def test_uplift_errors(args, kwargs, error, match):

@@ -33,7 +33,7 @@ from crmcore.metrics.satisfaction import (
 )
 from crmcore.table import InteractionTable
 
-# 50 promoters, 30 passives, 20 detractors (the issue's reference sample).
+# 50 promoters, 30 passives, 20 detractors (worked by hand in test_nps_hand_worked_values).
 SAMPLE = np.array([10] * 25 + [9] * 25 + [8] * 15 + [7] * 15 + [6] * 10 + [0] * 10)
 
 nps_answers = st.lists(st.integers(0, 10), min_size=1, max_size=60)
@@ -52,8 +52,9 @@ def wilson_by_quadratic(k, n, z):
 # ---------------------------------------------------------------- NPS reference values
 
 
-def test_nps_issue_reference_values():
-    # Issue 3: 50/30/20 → score 30, SE 7.8102, Wald [14.692, 45.308],
+def test_nps_hand_worked_values():
+    # By hand: p = 0.5, d = 0.2 -> score 100(p - d) = 30; SE = 100·√((p + d - (p - d)²)/n)
+    # = 100·√(0.61/100) = 7.8102; Wald 30 ± 1.959964·7.8102 = [14.692, 45.308],
     # adjusted Wald [14.051, 44.201] (Rocks 2016 adjustment, checked by hand:
     # p' = 50.75/103, d' = 20.75/103, SE' = √((p'+d'-(p'-d')²)/103)).
     r = nps(SAMPLE)
@@ -236,8 +237,9 @@ def test_nps_errors():
 # ---------------------------------------------------------------- CSAT
 
 
-def test_csat_issue_reference():
-    # Issue 3: 60 of 100 → 60 points, Wilson [50.20, 69.06].
+def test_csat_hand_worked_reference():
+    # 60 of 100 -> 60 points; Wilson (1927) score interval by hand, z = 1.959964:
+    # (p̂ + z²/2n ± z·√(p̂(1-p̂)/n + z²/4n²)) / (1 + z²/n) = [50.20, 69.06].
     answers = [5] * 35 + [4] * 25 + [3] * 20 + [2] * 10 + [1] * 10
     r = csat(answers)
     assert (r.score, r.n, r.k) == (60.0, 100, 60)
@@ -552,3 +554,36 @@ def test_complaint_rate_errors():
     )
     with pytest.raises(InputError, match="the table has no purchase rows"):
         complaint_rate(only_complaints)
+
+
+@pytest.mark.parametrize("scale", [1e308 / 2, 1e-300])
+def test_response_time_stats_near_the_float_limits(scale):
+    # [2, 2, 1] in any unit: median 2, p90 2 (type 7: h = 1.8 between two 2s), mean 5/3,
+    # max 2; the sum of the 1e308 values overflows a float, their mean does not.
+    s = response_time_stats(np.array([2.0, 2.0, 1.0]) * scale)
+    assert_allclose([s.median, s.p90, s.mean, s.max], np.array([2, 2, 5 / 3, 2]) * scale)
+
+
+def test_response_time_stats_long_durations_do_not_wrap():
+    # 10^6 and 2·10^6 days (~2,700 and ~5,500 years) exceed int64 nanoseconds (~292 years);
+    # the statistics are in days: median 1.5e6, p90 1e6 + 0.9·1e6, mean 1.5e6.
+    s = response_time_stats(np.array([10**6, 2 * 10**6], dtype="timedelta64[D]"), unit="D")
+    assert_allclose([s.median, s.p90, s.mean, s.max], [1.5e6, 1.9e6, 1.5e6, 2e6])
+    with pytest.raises(InputTypeError, match="response_times must be durations of a fixed length"):
+        response_time_stats(np.array([1], dtype="timedelta64[Y]"))
+
+
+def test_size_arguments_are_bounded():
+    with pytest.raises(InputError, match="n_resamples must be <= 1000000"):
+        nps([9, 10, 3], interval="bootstrap", rng=1, n_resamples=10**12)
+    with pytest.raises(InputError, match="scale must be <= 1000"):
+        csat([1, 2], scale=10**400)
+    with pytest.raises(InputError, match="scale must be <= 1000"):
+        acsi([8.0], scale=10**400)
+    with pytest.raises(InputError, match="scale must be <= 1000"):
+        ces([1, 2], scale=10**30)
+
+
+def test_ragged_lists_name_the_argument():
+    with pytest.raises(InputError, match="response_times must be a rectangular array"):
+        response_time_stats([[1.0, 2.0], [3.0]])

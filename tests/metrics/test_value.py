@@ -45,7 +45,9 @@ CLASS_RANK = {"A": 0, "B": 1, "C": 2}
 
 
 def brute_abc(values: list[int], a: Fraction, b: Fraction) -> tuple[list[str], list[Fraction]]:
-    """The rule of the issue, written out with exact fractions: O(n^2)."""
+    """The ABC rule written out with exact fractions, O(n^2): a customer's share is the share
+    of total value held by the customers worth at least as much; A up to ``a``, B up to
+    ``b``, C beyond."""
     total = sum(values)
     shares = [Fraction(sum(x for x in values if x >= xi), total) for xi in values]
     labels = ["A" if s <= a else "B" if s <= b else "C" for s in shares]
@@ -361,7 +363,7 @@ def test_spend_tiers_reference():
     spend = [2500, 2500, 600, 100, 2000, 500, 1999.99]
     freq = [3.0, 0.5, 1.0, 4.0, 2.0, 1.0, 5.0]
     expected = ["vip", "ordinary", "silver", "ordinary", "vip", "silver", "silver"]
-    assert spend_tiers(spend, freq, thresholds=TH).tolist() == expected
+    assert spend_tiers(spend, purchase_frequency=freq, thresholds=TH).tolist() == expected
 
 
 def test_spend_tiers_from_summary_uses_total_spend_and_purchases():
@@ -378,24 +380,42 @@ def test_spend_tiers_from_summary_uses_total_spend_and_purchases():
 def test_spend_tiers_monotone(rows, extra_spend, extra_freq):
     spend, freq = (np.array(c) for c in zip(*rows, strict=True))
     rank = {"ordinary": 0, "silver": 1, "vip": 2}
-    before = [rank[t] for t in spend_tiers(spend, freq, thresholds=TH)]
-    after = [rank[t] for t in spend_tiers(spend + extra_spend, freq + extra_freq, thresholds=TH)]
+    before = [rank[t] for t in spend_tiers(spend, purchase_frequency=freq, thresholds=TH)]
+    more = spend_tiers(spend + extra_spend, purchase_frequency=freq + extra_freq, thresholds=TH)
+    after = [rank[t] for t in more]
     assert all(b >= a for a, b in zip(before, after, strict=True))
 
 
 def test_spend_tiers_errors():
-    with pytest.raises(InputError, match="frequency must be non-negative"):
-        spend_tiers([1.0], [-1.0], thresholds=TH)
-    with pytest.raises(InputError, match="frequency must have the same length as total_spend"):
-        spend_tiers([1.0, 2.0], [1.0], thresholds=TH)
-    with pytest.raises(InputTypeError, match="frequency is required"):
+    with pytest.raises(InputError, match="purchase_frequency must be non-negative"):
+        spend_tiers([1.0], purchase_frequency=[-1.0], thresholds=TH)
+    with pytest.raises(InputError, match="purchase_frequency must have the same length as total"):
+        spend_tiers([1.0, 2.0], purchase_frequency=[1.0], thresholds=TH)
+    with pytest.raises(InputTypeError, match="purchase_frequency is required"):
         spend_tiers([1.0], thresholds=TH)
+    with pytest.raises(TypeError, match="positional"):
+        spend_tiers([1.0], [1.0], thresholds=TH)  # type: ignore[misc]
     with pytest.raises(InputTypeError, match="thresholds must be a SpendThresholds"):
-        spend_tiers([1.0], [1.0], thresholds={"vip": 1})  # type: ignore[arg-type]
+        spend_tiers([1.0], purchase_frequency=[1.0], thresholds={"vip": 1})  # type: ignore[arg-type]
     with pytest.raises(InputError, match="vip_frequency must be at least silver_frequency"):
         SpendThresholds(silver_spend=1, silver_frequency=3, vip_spend=2, vip_frequency=2)
     with pytest.raises(InputError, match=r"silver_spend must be >= 0\.0"):
         SpendThresholds(silver_spend=-1, silver_frequency=0, vip_spend=2, vip_frequency=2)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("silver_spend", None), ("vip_frequency", "2"), ("vip_spend", "abc")]
+)
+def test_spend_thresholds_refuse_none_and_strings(field: str, value: object) -> None:
+    kwargs: dict[str, object] = {
+        "silver_spend": 1,
+        "silver_frequency": 1,
+        "vip_spend": 2,
+        "vip_frequency": 2,
+    }
+    kwargs[field] = value
+    with pytest.raises(InputTypeError, match=f"{field} must be a real number"):
+        SpendThresholds(**kwargs)  # type: ignore[arg-type]
 
 
 # ----------------------------------------------------------------------------- pyramid
@@ -502,6 +522,19 @@ def test_value_matrix_errors():
         value_matrix([1], [1], split="mode")  # type: ignore[arg-type]
     with pytest.raises(InputError, match="current_value must be finite"):
         value_matrix([np.nan], [1])
+    with pytest.raises(InputError, match=r"got an array of shape \(3,\)"):
+        value_matrix([1], [1], split=np.array([1.0, 2.0, 3.0]))  # type: ignore[arg-type]
+
+
+def test_value_matrix_split_as_array_and_huge_values():
+    # A numpy pair works like a tuple: current split 15, potential split 50 (given).
+    m = value_matrix([10, 20], [90, 5], split=np.array([15.0, 50.0]))  # type: ignore[arg-type]
+    assert m.labels.tolist() == ["low_current_high_potential", "high_current_low_potential"]
+    # Median and mean of [1e308, 1.5e308] are 1.25e308 although their sum overflows.
+    big = [1e308, 1.5e308]
+    for split in ("median", "mean"):
+        m = value_matrix(big, big, split=split)
+        assert_allclose([m.current_split, m.potential_split], [1.25e308] * 2, rtol=1e-15)
 
 
 # ----------------------------------------------------------------------------- buyer types
@@ -711,8 +744,10 @@ def test_historical_value_errors():
 # ----------------------------------------------------------------------------- CLV multiple
 
 
-def test_clv_margin_multiple_issue_figures():
-    # Closed forms of the issue: 100 * 0.8 / (1.1 - 0.8) and 100 * 1.1 / (1.1 - 0.8).
+def test_clv_margin_multiple_closed_forms():
+    # Margin multiple (Gupta & Lehmann 2003), the sum of the geometric series m·(r/(1+d))^t:
+    # payments at period end m·r/(1 + d - r) = 100 * 0.8 / (1.1 - 0.8); at period start
+    # m·(1 + d)/(1 + d - r) = 100 * 1.1 / (1.1 - 0.8).
     assert_allclose(clv_margin_multiple(100.0, 0.8, 0.1), 800 / 3, rtol=1e-14)
     assert_allclose(clv_margin_multiple(100.0, 0.8, 0.1, timing="start"), 1100 / 3, rtol=1e-14)
     assert isinstance(clv_margin_multiple(100.0, 0.8, 0.1), float)
@@ -781,3 +816,52 @@ def test_clv_errors(kwargs, error, match):
     m, r, d = args.pop("margin"), args.pop("retention"), args.pop("discount_rate")
     with pytest.raises(error, match=match):
         clv_margin_multiple(m, r, d, **args)
+
+
+# ----------------------------------------------------------------------------- extreme scales
+
+# Shares do not depend on the unit: [2, 2, 1] (times any scale) holds 2/5, 2/5, 1/5 of the
+# total, whether the unit makes the values 1e308 (their sum overflows a float) or 1e-300.
+SCALES = [1e308 / 2, 1e-300]
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_shares_are_scale_free_near_the_float_limits(scale: float) -> None:
+    x = np.array([2.0, 2.0, 1.0]) * scale
+    c = lorenz_curve(x)
+    assert_allclose(c.value_share, [0.0, 0.2, 0.6, 1.0], rtol=1e-15)
+    # Gini of [1, 2, 2] by the population form sum_i (2i - n - 1) x_(i) / (n sum x):
+    # (-2·1 + 0·2 + 2·2) / (3·5) = 2/15.
+    assert_allclose(gini(x), 2 / 15, rtol=1e-15)
+    r = abc_classes(x)
+    assert r.labels.tolist() == ["A", "A", "C"]  # the two tied 2s share 4/5 = 0.8 <= 0.8
+    assert_allclose(r.class_shares, [0.8, 0.0, 0.2], rtol=1e-15)
+    # top 20% of 3 customers = 0.6 customer: 0.6 of a 2 -> 1.2 / 5 = 0.24
+    assert_allclose(pareto_share(x), 0.24, rtol=1e-14)
+
+
+def test_pyramid_near_the_float_limits() -> None:
+    # Shares as in test_shares_are_scale_free...: the band totals are representable here.
+    tiny = pyramid(np.array([2.0, 2.0, 1.0]) * 1e-300, bands=[("top", 0.5), ("rest", 0.5)])
+    # ranks 1 and 2 are tied (both 2): population share 2/3 > 0.5, so all fall in "rest"
+    assert tiny.counts.tolist() == [0, 3]
+    assert_allclose(tiny.totals, [0.0, 5e-300], rtol=1e-15)
+    big = pyramid([1e308, 1e307, 1e307, 1e307], bands=[("top", 0.25), ("rest", 0.75)])
+    assert_allclose(big.totals, [1e308, 3e307], rtol=1e-15)
+    assert_allclose(big.value_shares, [10 / 13, 3 / 13], rtol=1e-14)
+    with pytest.raises(InputError, match="values: the total of band 'rest' exceeds the largest"):
+        pyramid([1e308, 1e308, 1e308, 1e308], bands=[("top", 0.25), ("rest", 0.75)])
+
+
+def test_clv_margin_multiple_near_the_float_limits() -> None:
+    # 1e-300 · 0.8 / 0.3 (closed form as in test_clv_margin_multiple_closed_forms)
+    assert_allclose(clv_margin_multiple(1e-300, 0.8, 0.1), 1e-300 * 8 / 3, rtol=1e-14)
+    # 1e308 · 0.5 / 0.6 = 8.33e307 is representable although 1e308 / 0.6 is not
+    assert_allclose(clv_margin_multiple(1e308, 0.5, 0.1), 1e308 / 6 * 5, rtol=1e-14)
+    with pytest.raises(InputError, match="margin: the lifetime value exceeds the largest float"):
+        clv_margin_multiple(1e308, 0.8, 0.1)
+
+
+def test_clv_margin_multiple_ragged_margin():
+    with pytest.raises(InputError, match="margin must be a rectangular array"):
+        clv_margin_multiple([[1.0, 2.0], [3.0]], 0.5, 0.1)  # type: ignore[arg-type]

@@ -3,7 +3,8 @@
 Month over month (环比) and year over year (同比) change of any series of
 period figures; new, reactivated, repeating and lapsed customers between two
 periods; and revenue split into customers × orders per customer × spend per
-order with each factor's contribution to the change (CONCEPTS §4 and §6).
+order with each factor's contribution to the change, to tell whether
+growth came from more customers, more orders or larger orders.
 
 Periods are given as ``(start, end)`` pairs, the start included and the end
 excluded, or as a calendar label: ``"2024"`` (a year), ``"2024-03"`` (a
@@ -178,8 +179,9 @@ def _as_period(period: object, name: str) -> tuple[np.datetime64, np.datetime64]
                 f"{name} as a label must name a year, month or day ('2024', '2024-03', "
                 f"'2024-03-05'); got {period!r} (unit {unit!r}); pass a (start, end) pair instead"
             )
-        start = label.astype(_NS)
-        end = (label + 1).astype(_NS)  # one year, month or day later
+        # through as_timestamp: a label outside the nanosecond range is refused, not wrapped
+        start = v.as_timestamp(label, name)
+        end = v.as_timestamp(label + 1, name)  # one year, month or day later
         return start, end
     if isinstance(period, Sequence) and len(period) == 2:
         start = v.as_timestamp(period[0], f"{name}[0]")

@@ -23,6 +23,7 @@ from crmcore._tdist import normal_ppf
 from crmcore._typing import ArrayLike, BoolArray, DatetimeArray, FloatArray, IntArray
 from crmcore._validation import readonly as _ro
 from crmcore.errors import InputError, InputTypeError
+from crmcore.metrics._numeric import pow2_scale
 from crmcore.records import Relationship
 from crmcore.summary import PERIODS, CustomerSummary, period_index
 from crmcore.table import InteractionTable
@@ -49,6 +50,8 @@ __all__ = [
 CohortPeriod = Literal["h", "D", "W", "M", "Y"]
 TenureUnit = Literal["h", "D", "W"]
 _NS = "datetime64[ns]"
+#: Largest horizon of retention_economics, in years.
+_MAX_YEARS = 100_000
 _UNIT_NS = {"h": 3_600 * 10**9, "D": 86_400 * 10**9, "W": 7 * 86_400 * 10**9}
 
 
@@ -253,7 +256,10 @@ def _revenues(start_revenue: ArrayLike, end_revenue: ArrayLike) -> tuple[FloatAr
             "start_revenue must have a positive value: revenue retention of a base "
             "without revenue is undefined"
         )
-    return s, e
+    # Ratios do not depend on the unit: one exact power-of-two scale for both keeps
+    # the sums finite for revenues near the float maximum.
+    scale = max(pow2_scale(s), pow2_scale(e))
+    return s / scale, e / scale
 
 
 def net_revenue_retention(start_revenue: ArrayLike, end_revenue: ArrayLike) -> float:
@@ -1065,10 +1071,13 @@ def _optional_times(x: ArrayLike, name: str) -> DatetimeArray:
     if arr.ndim != 1:
         raise InputError(f"{name} must be 1-dimensional, got shape {arr.shape}")
     if arr.dtype.kind == "M":
-        return arr.astype(_NS)
-    if arr.dtype.kind != "O":
+        # NaT means "not ended"; every other value goes through the range check of
+        # as_datetime_array (a bare cast to nanoseconds would wrap e.g. the year 1600).
+        missing = np.isnat(arr)
+    elif arr.dtype.kind != "O":
         return v.as_datetime_array(arr, name)
-    missing = np.fromiter((_is_missing(e) for e in arr), dtype=np.bool_, count=arr.size)
+    else:
+        missing = np.fromiter((_is_missing(e) for e in arr), dtype=np.bool_, count=arr.size)
     if missing.all():
         return np.full(arr.size, np.datetime64("NaT", "ns"))
     # Fill the gaps with a present value so that positions in error messages
@@ -1083,6 +1092,22 @@ def _optional_times(x: ArrayLike, name: str) -> DatetimeArray:
 def _is_missing(value: object) -> bool:
     """None, NaN or NaT (the only values unequal to themselves)."""
     return value is None or bool(value != value)  # noqa: PLR0124
+
+
+def _span_ns(start: DatetimeArray, end: DatetimeArray) -> FloatArray:
+    """``end - start`` in nanoseconds as float64, also beyond the int64 range (~292 years).
+
+    The difference of two datetime64[ns] values can exceed int64 (the type spans
+    about 584 years); whole days and the nanoseconds within the day are
+    subtracted separately in int64 and combined in float64. (Private until a
+    shared span helper exists in crmcore._validation.)
+    """
+    day_ns = 86_400 * 10**9
+    s_days = start.astype("datetime64[D]").astype(np.int64)
+    e_days = end.astype("datetime64[D]").astype(np.int64)
+    s_rem = start.astype(np.int64) - s_days * day_ns  # in [0, day_ns)
+    e_rem = end.astype(np.int64) - e_days * day_ns
+    return np.asarray((e_days - s_days) * float(day_ns) + (e_rem - s_rem), dtype=np.float64)
 
 
 def _tenure(
@@ -1106,7 +1131,7 @@ def _tenure(
         )
     event = ~ongoing & (stop <= cut)
     end = np.where(event, stop, cut)
-    span = (end - start).astype(np.int64)
+    span = _span_ns(start, end)
     index = np.flatnonzero(keep).astype(np.int64)
     return Tenure(
         durations=_ro(span[keep] / _UNIT_NS[unit]),
@@ -1172,7 +1197,7 @@ def retention_economics(
     churn_rate : float
         Share of customers lost each year, in [0, 1].
     years : int
-        Horizon in years (at least 1).
+        Horizon in years (1 to 100,000).
     margin : float
         Yearly margin of a retained customer (may be negative).
     acquisition_cost : float
@@ -1226,18 +1251,27 @@ def retention_economics(
     crmcore.errors.InputError: churn_rate must be <= 1.0, got 1.5
     """
     churn = v.check_float(churn_rate, "churn_rate", low=0.0, high=1.0)
-    n_years = v.check_int(years, "years", low=1)
+    # One row per year: bounded so that a typo (years=10**9) fails fast instead of
+    # allocating gigabytes; the sums settle long before (q^t < 1e-16).
+    n_years = v.check_int(years, "years", low=1, high=_MAX_YEARS)
     m = v.check_float(margin, "margin")
     cost = v.check_float(acquisition_cost, "acquisition_cost", low=0.0)
     d = v.check_float(discount_rate, "discount_rate", low=0.0)
     t = np.arange(1, n_years + 1, dtype=np.int64)
     kept = (1.0 - churn) ** t
-    profit = m * kept / (1.0 + d) ** t
+    with np.errstate(over="ignore"):  # (1 + d)^t beyond the float range: profit 0
+        profit = m * kept / (1.0 + d) ** t
+        cumulative = np.cumsum(profit) - cost
+    if not np.isfinite(cumulative).all():
+        raise InputError(
+            f"margin: the cumulative profit exceeds the largest float "
+            f"({np.finfo(np.float64).max:.4g}); express the margin in a larger unit"
+        )
     return RetentionEconomics(
         years=_ro(t),
         customers=_ro(kept),
         profit=_ro(profit),
-        cumulative_profit=_ro(np.cumsum(profit) - cost),
+        cumulative_profit=_ro(cumulative),
         churn_rate=churn,
         margin=m,
         acquisition_cost=cost,

@@ -3,7 +3,8 @@
 :func:`co_purchase` counts pairs of products (or categories) in the same
 basket with their support, confidence and lift; :func:`campaign_uplift`
 compares the response rate of a campaign's targets with its held-out
-control group (CONCEPTS §6: the product and promotion analyses).
+control group. Together they cover the product analysis (what sells with
+what) and the promotion analysis (did the campaign add responses).
 """
 
 from __future__ import annotations
@@ -391,8 +392,13 @@ def _groups_from_table(
     p_cust = table.customer_codes[purchase]
     start = first_contact[p_cust]
     t = table.times[purchase].view(np.int64)
-    window = round(window_days * _DAY_NS)
-    inside = (start != never) & (t >= start) & (t - start < window)
+    # In unsigned arithmetic t - start (with t >= start) is exact even across the whole
+    # nanosecond range; a window beyond it (e.g. window_days=1e300) covers everything.
+    window_ns = window_days * _DAY_NS
+    window = np.uint64(2**64 - 1) if window_ns >= 2.0**64 else np.uint64(round(window_ns))
+    after = (start != never) & (t >= start)
+    elapsed = t.astype(np.uint64) - start.astype(np.uint64)  # wraps only where not `after`
+    inside = after & (elapsed < window)
     responded = np.bincount(p_cust[inside], minlength=n_c) > 0
     return responded[targeted], (n_control_rows > 0)[targeted]
 
@@ -494,9 +500,9 @@ def campaign_uplift(
             raise InputTypeError(
                 "in_control_group is required when data is an array of response flags"
             )
-        responded = v.as_bool_array(data, "responded")
+        responded = v.as_bool_array(data, "data")
         control = v.as_bool_array(in_control_group, "in_control_group")
-        v.check_same_length(("responded", responded), ("in_control_group", control))
+        v.check_same_length(("data", responded), ("in_control_group", control))
     n_c = int(control.sum())
     n_t = int(control.size - n_c)
     if n_c == 0:

@@ -22,6 +22,7 @@ from crmcore import _validation as v
 from crmcore._tdist import normal_ppf, normal_sf, t_ppf
 from crmcore._typing import ArrayLike, FloatArray, SeedLike
 from crmcore.errors import InputError, InputTypeError
+from crmcore.metrics._numeric import ndim_of, scaled_mean
 from crmcore.records import InteractionKind
 from crmcore.table import KIND_CODES, InteractionTable
 
@@ -76,6 +77,10 @@ def _wilson(k: int, n: int, confidence: float) -> tuple[float, float]:
     low = 0.0 if k == 0 else max(0.0, centre - half)
     high = 1.0 if k == n else min(1.0, centre + half)
     return low, high
+
+
+#: Largest answer scale of csat, ces and acsi (a 0-1000 slider is the finest in use).
+_MAX_SCALE = 1000
 
 
 def _check_count(x: object, name: str, *, low: int = 0) -> int:
@@ -203,7 +208,7 @@ def nps(
     rng : int or numpy.random.Generator, optional
         Required for ``interval="bootstrap"``; ignored otherwise.
     n_resamples : int
-        Bootstrap resamples (at least 100).
+        Bootstrap resamples (100 to 1,000,000).
 
     Returns
     -------
@@ -345,7 +350,8 @@ def nps_from_counts(
                 "numpy.random.Generator)"
             )
         generator = v.as_generator(rng, "rng")
-        resamples = v.check_int(n_resamples, "n_resamples", low=100)
+        # each resample is three counts: a million of them take 24 MB and well under a second
+        resamples = v.check_int(n_resamples, "n_resamples", low=100, high=1_000_000)
     score, se = _nps_score_se(n_p, n_d, n)
     if method == "wald":
         half = _z(level) * se
@@ -542,7 +548,7 @@ def csat(
     scores : array-like of int
         Answers on a 1..``scale`` scale (whole numbers).
     scale : int
-        Highest answer (at least 2); 5 for the common 5-point question.
+        Highest answer (2 to 1000); 5 for the common 5-point question.
     top_box : int
         How many of the highest answers count as satisfied (1 to
         ``scale - 1``); 2 (answers 4 and 5 on 5 points) is the usual CSAT.
@@ -585,7 +591,7 @@ def csat(
     ...
     crmcore.errors.InputError: scores must be at most 5; 1 of 2 values breaks this (at ...
     """
-    top = v.check_int(scale, "scale", low=2)
+    top = v.check_int(scale, "scale", low=2, high=_MAX_SCALE)
     boxes = v.check_int(top_box, "top_box", low=1, high=top - 1)
     answers = v.as_int_array(scores, "scores", low=1, high=top)
     k = int(np.count_nonzero(answers >= top - boxes + 1))
@@ -840,7 +846,7 @@ def ces(
     scores : array-like of int
         Answers on a 1..``scale`` scale (whole numbers).
     scale : int
-        Highest answer; 7 for the current CES 2.0 agreement question ("The
+        Highest answer (2 to 1000); 7 for the current CES 2.0 agreement question ("The
         company made it easy for me to handle my issue").
     direction : {"agreement", "effort"}
         ``"agreement"``: higher is better (CES 2.0). ``"effort"``: the
@@ -881,7 +887,7 @@ def ces(
     ...
     crmcore.errors.InputError: scores must hold at least 2 answers for a Student-t interval, got 1
     """
-    top = v.check_int(scale, "scale", low=2)
+    top = v.check_int(scale, "scale", low=2, high=_MAX_SCALE)
     way = v.check_choice(direction, "direction", ("agreement", "effort"))
     level = _check_confidence(confidence)
     answers = v.as_int_array(scores, "scores", low=1, high=top)
@@ -938,7 +944,7 @@ def acsi(item_means: ArrayLike, weights: ArrayLike | None = None, *, scale: int 
         satisfaction construct); normalised to sum to 1. Equal weights when
         omitted.
     scale : int
-        Highest rating; 10 for the ACSI questionnaire.
+        Highest rating (2 to 1000); 10 for the ACSI questionnaire.
 
     Returns
     -------
@@ -972,7 +978,7 @@ def acsi(item_means: ArrayLike, weights: ArrayLike | None = None, *, scale: int 
     ...
     crmcore.errors.InputError: item_means must be at most 10.0; 1 of 2 values breaks this ...
     """
-    top = v.check_int(scale, "scale", low=2)
+    top = v.check_int(scale, "scale", low=2, high=_MAX_SCALE)
     means = v.as_float_array(item_means, "item_means", low=1.0, high=float(top))
     if weights is None:
         w = np.full(means.size, 1.0 / means.size)
@@ -1063,7 +1069,7 @@ def response_time_stats(
     return ResponseTimeStats(
         median=float(q50),
         p90=float(q90),
-        mean=float(values.mean()),
+        mean=scaled_mean(values),
         max=float(values.max()),
         n=int(values.size),
         unit=chosen,
@@ -1080,6 +1086,8 @@ def _response_values(data: ArrayLike | InteractionTable, unit: str) -> FloatArra
         if known.size == 0:
             raise InputError(f"{name}: no row of the table has a known response time (all NaT)")
         return np.asarray(known.astype(np.int64) / _UNIT_NS[unit], dtype=np.float64)
+    if not (isinstance(data, str | bytes) or data is None):
+        ndim_of(data, name)  # ragged nested lists: an InputError naming the argument
     arr = None if isinstance(data, str | bytes) or data is None else np.asarray(data)
     if arr is not None and arr.dtype.kind == "O" and arr.size:
         first = arr.reshape(-1)[0]
@@ -1094,18 +1102,28 @@ def _response_values(data: ArrayLike | InteractionTable, unit: str) -> FloatArra
         raise InputError(f"{name} must be 1-dimensional, got shape {arr.shape}")
     if arr.size == 0:
         raise InputError(f"{name} must not be empty")
-    ns = arr.astype("timedelta64[ns]")
-    missing = np.isnat(ns)
+    missing = np.isnat(arr)
     if missing.any():
         raise InputError(
             f"{name} must not hold missing durations (NaT); drop unknown values first; "
-            + v.describe_violations(missing, (name, ns))
+            + v.describe_violations(missing, (name, arr))
         )
-    values = np.asarray(ns.astype(np.int64) / _UNIT_NS[unit], dtype=np.float64)
+    # Convert from the array's own unit in floating point: a cast to nanoseconds would
+    # wrap around for durations beyond about 292 years.
+    base, count = np.datetime_data(arr.dtype)
+    if base in ("Y", "M", "generic"):
+        raise InputTypeError(
+            f"{name} must be durations of a fixed length (weeks or finer), got {arr.dtype}: "
+            "years and months vary in length"
+        )
+    tick = np.timedelta64(1, base)  # type: ignore[call-overload]
+    ns_per_tick = float(tick / np.timedelta64(1, "ns")) * count
+    ticks = np.asarray(arr.astype(np.int64), dtype=np.float64)
+    values = ticks * ns_per_tick / _UNIT_NS[unit]
     negative = values < 0
     if negative.any():
         raise InputError(
-            f"{name} must be non-negative; " + v.describe_violations(negative, (name, ns))
+            f"{name} must be non-negative; " + v.describe_violations(negative, (name, arr))
         )
     return values
 

@@ -1,7 +1,8 @@
 """Customer value: tiers, concentration, value matrix, buyer types, lifetime value.
 
 ABC/Pareto tiers, Lorenz curve and Gini, spend tiers, the customer pyramid,
-the value matrix, buyer types and lifetime-value closed forms (CONCEPTS §3).
+the value matrix, buyer types and lifetime-value closed forms: how customer
+value is spread over the base, and who holds it.
 
 Every function takes numpy array-likes (lists, numpy arrays, pandas or polars
 columns); the ones that rank customers by value also take a
@@ -23,6 +24,7 @@ from crmcore import _validation as v
 from crmcore._typing import ArrayLike, BoolArray, FloatArray, IntArray
 from crmcore._validation import readonly as _ro
 from crmcore.errors import InputError, InputTypeError
+from crmcore.metrics._numeric import ndim_of, pow2_scale, scaled_mean
 from crmcore.records import InteractionKind
 from crmcore.summary import PERIODS, CustomerSummary, period_index
 from crmcore.table import KIND_CODES, PURCHASE_CODE, InteractionTable
@@ -66,6 +68,16 @@ def _value_column(
             raise InputError(f"{name} must not be empty (the summary has no customers)")
         return arr
     return v.as_float_array(values, name, nonnegative=nonnegative)
+
+
+def _scaled(x: FloatArray) -> tuple[FloatArray, float]:
+    """``x`` divided by a power of two near its largest magnitude, and that power.
+
+    Shares of value do not depend on the unit, and the scaled values (at most 2
+    in magnitude) sum without overflow even for values near the float maximum.
+    """
+    scale = pow2_scale(x)
+    return (x / scale if scale != 1.0 else x), scale
 
 
 def _positive_total(x: FloatArray, name: str) -> float:
@@ -277,7 +289,7 @@ def abc_classes(
     crmcore.errors.InputError: values must be non-negative; 1 of 2 values breaks this (at index ...
     """
     a, b = _check_cutoffs(cutoffs)
-    x = _value_column(values, "values", nonnegative=True)
+    x, _ = _scaled(_value_column(values, "values", nonnegative=True))
     total = _positive_total(x, "values")
     ascending, sorted_x = _sort_with_order(x)
     order, desc = ascending[::-1], sorted_x[::-1]  # largest first (views)
@@ -366,7 +378,7 @@ def lorenz_curve(values: ArrayLike | CustomerSummary) -> LorenzCurve:
     ...
     crmcore.errors.InputError: values must have a positive total, got 0.0 over 2 values; shares ...
     """
-    x = _value_column(values, "values", nonnegative=True)
+    x, _ = _scaled(_value_column(values, "values", nonnegative=True))
     _positive_total(x, "values")
     cum = np.empty(x.size + 1, dtype=np.float64)
     cum[0] = 0.0
@@ -425,7 +437,7 @@ def pareto_share(values: ArrayLike | CustomerSummary, *, top: float = 0.2) -> fl
     crmcore.errors.InputError: top must be <= 1.0, got 20.0
     """
     p = v.check_float(top, "top", low=0.0, high=1.0)
-    x = _value_column(values, "values", nonnegative=True)
+    x, _ = _scaled(_value_column(values, "values", nonnegative=True))
     total = _positive_total(x, "values")
     n = x.size
     h = p * n
@@ -492,7 +504,7 @@ def gini(values: ArrayLike | CustomerSummary) -> float:
     ...
     crmcore.errors.InputError: values must be finite (no NaN or infinity); 1 of 2 values breaks ...
     """
-    x = _value_column(values, "values", nonnegative=True)
+    x, _ = _scaled(_value_column(values, "values", nonnegative=True))
     total = _positive_total(x, "values")
     n = x.size
     weights = 2.0 * np.arange(1, n + 1, dtype=np.float64) - (n + 1)
@@ -527,16 +539,21 @@ class SpendThresholds:
     Traceback (most recent call last):
     ...
     crmcore.errors.InputError: vip_spend must be at least silver_spend; got vip_spend=100.0, ...
+    >>> SpendThresholds(silver_spend="500", silver_frequency=1, vip_spend=2000, vip_frequency=2)
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputTypeError: silver_spend must be a real number, got str '500'
     """
 
-    silver_spend: float = attrs.field(converter=float)
-    silver_frequency: float = attrs.field(converter=float)
-    vip_spend: float = attrs.field(converter=float)
-    vip_frequency: float = attrs.field(converter=float)
+    silver_spend: float
+    silver_frequency: float
+    vip_spend: float
+    vip_frequency: float
 
     def __attrs_post_init__(self) -> None:
         for name in ("silver_spend", "silver_frequency", "vip_spend", "vip_frequency"):
-            v.check_float(getattr(self, name), name, low=0.0)
+            # real numbers only (no None, no strings), stored as float
+            object.__setattr__(self, name, v.check_float(getattr(self, name), name, low=0.0))
         for kind in ("spend", "frequency"):
             lo, hi = getattr(self, f"silver_{kind}"), getattr(self, f"vip_{kind}")
             if hi < lo:
@@ -548,8 +565,8 @@ class SpendThresholds:
 
 def spend_tiers(
     total_spend: ArrayLike | CustomerSummary,
-    frequency: ArrayLike | None = None,
     *,
+    purchase_frequency: ArrayLike | None = None,
     thresholds: SpendThresholds,
 ) -> StrArray:
     """Consumption tiers: ordinary, silver or VIP by cumulative spend and steady frequency.
@@ -558,8 +575,10 @@ def spend_tiers(
     ----------
     total_spend : array-like or CustomerSummary
         Cumulative spend per customer (non-negative). A summary contributes
-        ``total_spend`` and, unless ``frequency`` is given, ``n_purchases``.
-    frequency : array-like, optional
+        ``total_spend`` and, unless ``purchase_frequency`` is given,
+        ``n_purchases`` (not its ``frequency``, the number of repeat
+        purchases of buy-till-you-die models).
+    purchase_frequency : array-like, keyword-only, optional
         Non-negative purchase frequency per customer in the unit of the
         thresholds (purchases per month, visits per quarter, ...). Required
         unless ``total_spend`` is a summary.
@@ -577,27 +596,28 @@ def spend_tiers(
     InputError
         On NaN, infinite or negative inputs, mismatched lengths or empty input.
     InputTypeError
-        When ``thresholds`` is not a :class:`SpendThresholds` or ``frequency``
-        is missing.
+        When ``thresholds`` is not a :class:`SpendThresholds` or
+        ``purchase_frequency`` is missing.
 
     Notes
     -----
-    VIP when ``spend >= vip_spend`` and ``frequency >= vip_frequency``;
-    otherwise silver when ``spend >= silver_spend`` and ``frequency >=
-    silver_frequency``; otherwise ordinary. Requiring both conditions keeps a
-    single large purchase from making a VIP: the tier rewards cumulative
-    spend that comes with steady buying. More spend or frequency never lowers
-    the tier.
+    VIP when ``spend >= vip_spend`` and ``purchase_frequency >=
+    vip_frequency``; otherwise silver when ``spend >= silver_spend`` and
+    ``purchase_frequency >= silver_frequency``; otherwise ordinary.
+    Requiring both conditions keeps a single large purchase from making a
+    VIP: the tier rewards cumulative spend that comes with steady buying.
+    More spend or frequency never lowers the tier.
 
     Examples
     --------
     >>> th = SpendThresholds(silver_spend=500, silver_frequency=1, vip_spend=2000, vip_frequency=2)
-    >>> spend_tiers([2500, 2500, 600, 100], [3.0, 0.5, 1.0, 4.0], thresholds=th).tolist()
+    >>> spend = [2500, 2500, 600, 100]
+    >>> spend_tiers(spend, purchase_frequency=[3.0, 0.5, 1.0, 4.0], thresholds=th).tolist()
     ['vip', 'ordinary', 'silver', 'ordinary']
-    >>> spend_tiers([100], [-1.0], thresholds=th)
+    >>> spend_tiers([100], purchase_frequency=[-1.0], thresholds=th)
     Traceback (most recent call last):
     ...
-    crmcore.errors.InputError: frequency must be non-negative; 1 of 1 values breaks this (at ...
+    crmcore.errors.InputError: purchase_frequency must be non-negative; 1 of 1 values ...
     """
     if not isinstance(thresholds, SpendThresholds):
         raise InputTypeError(
@@ -605,14 +625,21 @@ def spend_tiers(
         )
     if isinstance(total_spend, CustomerSummary):
         spend = np.asarray(total_spend.total_spend, dtype=np.float64)
-        freq_source: ArrayLike = total_spend.n_purchases if frequency is None else frequency
-        freq = v.as_float_array(freq_source, "frequency", nonnegative=True, allow_empty=True)
+        if purchase_frequency is None:
+            freq_source: ArrayLike = total_spend.n_purchases
+            freq_name = "total_spend.n_purchases"
+        else:
+            freq_source, freq_name = purchase_frequency, "purchase_frequency"
+        freq = v.as_float_array(freq_source, freq_name, nonnegative=True, allow_empty=True)
     else:
         spend = v.as_float_array(total_spend, "total_spend", nonnegative=True)
-        if frequency is None:
-            raise InputTypeError("frequency is required unless total_spend is a CustomerSummary")
-        freq = v.as_float_array(frequency, "frequency", nonnegative=True)
-    v.check_same_length(("total_spend", spend), ("frequency", freq))
+        if purchase_frequency is None:
+            raise InputTypeError(
+                "purchase_frequency is required unless total_spend is a CustomerSummary"
+            )
+        freq_name = "purchase_frequency"
+        freq = v.as_float_array(purchase_frequency, freq_name, nonnegative=True)
+    v.check_same_length(("total_spend", spend), (freq_name, freq))
     labels = np.full(spend.size, "ordinary", dtype="<U8")
     labels[(spend >= thresholds.silver_spend) & (freq >= thresholds.silver_frequency)] = "silver"
     labels[(spend >= thresholds.vip_spend) & (freq >= thresholds.vip_frequency)] = "vip"
@@ -745,7 +772,7 @@ def pyramid(
     crmcore.errors.InputError: bands fractions must sum to 1, got 0.6 from [0.3, 0.3]
     """
     names, fractions = _check_bands(bands)
-    x = _value_column(values, "values", nonnegative=False)
+    x, scale = _scaled(_value_column(values, "values", nonnegative=False))
     total = _positive_total(x, "values")
     n = x.size
     ascending, sorted_x = _sort_with_order(x)
@@ -761,13 +788,22 @@ def pyramid(
     codes[order] = codes_sorted
     labels = np.asarray(names)[codes]
     counts = np.bincount(codes, minlength=len(names)).astype(np.int64)
-    totals = np.bincount(codes, weights=x, minlength=len(names))
+    scaled_totals = np.bincount(codes, weights=x, minlength=len(names))
+    with np.errstate(over="ignore"):
+        totals = scaled_totals * scale
+    if not np.isfinite(totals).all():
+        first = int(np.flatnonzero(~np.isfinite(totals))[0])
+        raise InputError(
+            f"values: the total of band {names[first]!r} exceeds the largest float "
+            f"({np.finfo(np.float64).max:.4g}); express the values in a larger unit "
+            "(e.g. thousands)"
+        )
     return PyramidResult(
         labels=_ro(labels),
         band_names=names,
         counts=_ro(counts),
         totals=_ro(totals),
-        value_shares=_ro(totals / total),
+        value_shares=_ro(scaled_totals / total),
     )
 
 
@@ -803,14 +839,17 @@ class ValueMatrix:
 
 
 def _split_value(x: FloatArray, split: object, index: int) -> float:
-    if split == "median":
-        return float(np.median(x))
-    if split == "mean":
-        return float(np.mean(x))
-    if isinstance(split, Sequence) and not isinstance(split, str) and len(split) == 2:
+    if isinstance(split, str):
+        if split == "median":
+            scale = pow2_scale(x)  # the mean of the two middle values must not overflow
+            return float(np.median(x / scale)) * scale
+        if split == "mean":
+            return scaled_mean(x)
+    elif isinstance(split, Sequence | np.ndarray) and np.shape(split) == (2,):
         return v.check_float(split[index], f"split[{index}]")
+    shown = f"an array of shape {split.shape}" if isinstance(split, np.ndarray) else repr(split)
     raise InputError(
-        f"split must be 'median', 'mean' or a pair (current, potential) of numbers; got {split!r}"
+        f"split must be 'median', 'mean' or a pair (current, potential) of numbers; got {shown}"
     )
 
 
@@ -1415,8 +1454,16 @@ def clv_margin_multiple(
             partial = -np.expm1(n_pay * log_q)  # 1 - q^H (log(0) = -inf gives 1)
             geometric = np.where(one_minus_q > 0, partial / one_minus_q, float(n_pay))
     q = r / (1.0 + d)
-    value = m * q * geometric if timing == "end" else m * geometric
+    with np.errstate(over="ignore", invalid="ignore"):
+        value = m * (q * geometric) if timing == "end" else m * geometric
     out = np.asarray(value, dtype=np.float64)
+    if not np.isfinite(out).all():
+        bad = ~np.isfinite(out).reshape(-1)
+        raise InputError(
+            "margin: the lifetime value exceeds the largest float "
+            f"({np.finfo(np.float64).max:.4g}); express the margin in a larger unit; "
+            + v.describe_violations(bad, ("margin", m.reshape(-1)), ("retention", r.reshape(-1)))
+        )
     if scalar:
         return float(out)
     return out
@@ -1425,6 +1472,8 @@ def clv_margin_multiple(
 def _as_float_nd(
     x: ArrayLike, name: str, *, low: float | None = None, high: float | None = None
 ) -> FloatArray:
+    if not isinstance(x, str | bytes):
+        ndim_of(x, name)  # ragged nested lists: an InputError naming the argument
     arr = np.asarray(x) if not isinstance(x, str | bytes) else None
     if arr is None:
         raise InputTypeError(f"{name} must be a number or array of numbers, got a string {x!r}")

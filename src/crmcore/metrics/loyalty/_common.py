@@ -1,0 +1,46 @@
+"""Type aliases and helpers shared by the loyalty modules."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal, TypeAlias
+
+import numpy as np
+
+from crmcore import _validation as v
+from crmcore._periods import unit_factor
+from crmcore.errors import InputError
+from crmcore.summary import CustomerSummary, period_index
+
+TimeUnit: TypeAlias = Literal["h", "D", "W", "M", "Y"]
+#: Segment rules: segment name -> {dimension ("r", "f", "m") -> (lowest, highest) score}.
+SegmentRules: TypeAlias = Mapping[str, Mapping[str, tuple[int, int]]]
+ObjectArray: TypeAlias = np.ndarray[Any, np.dtype[np.object_]]
+StrArray: TypeAlias = np.ndarray[Any, np.dtype[np.str_]]
+
+
+#: One year in each time unit: 8760 hours, 365 days, 52 weeks, 12 months.
+_YEAR = {"h": 8760.0, "D": 365.0, "W": 52.0, "M": 12.0, "Y": 1.0}
+
+
+def _as_of_shift(summary: CustomerSummary, as_of: object) -> float:
+    """Time from the end of the summary's data to ``as_of``, in its time unit."""
+    if as_of is None:
+        return 0.0
+    end = (
+        summary.calibration_end if summary.calibration_end is not None else summary.observation_end
+    )
+    if end is None or not summary.period:
+        raise InputError(
+            "as_of needs a summary built by summarize() (this one has no observation_end, "
+            "e.g. from CustomerSummary.from_arrays); leave as_of=None to classify at the end "
+            "of its data"
+        )
+    ts = v.as_timestamp(as_of, "as_of")
+    gap = int(period_index(ts, summary.period)) - int(period_index(end, summary.period))
+    if gap < 0:
+        raise InputError(
+            f"as_of must not fall in a period before the end of the summary's data ({end}); "
+            f"got {ts}: the summary counts purchases made after as_of"
+        )
+    return gap * unit_factor(summary.period, summary.time_unit)
