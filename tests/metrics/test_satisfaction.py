@@ -577,10 +577,14 @@ def test_size_arguments_are_bounded():
     with pytest.raises(InputError, match="n_resamples must be <= 1000000"):
         nps([9, 10, 3], interval="bootstrap", rng=1, n_resamples=10**12)
     with pytest.raises(InputError, match="scale must be <= 1000"):
+        csat([1, 2], scale=10**6)
+    with pytest.raises(InputError, match="scale must fit in a 64-bit integer"):
         csat([1, 2], scale=10**400)
-    with pytest.raises(InputError, match="scale must be <= 1000"):
+    with pytest.raises(InputError, match="scale must"):
         acsi([8.0], scale=10**400)
     with pytest.raises(InputError, match="scale must be <= 1000"):
+        ces([1, 2], scale=10**6)
+    with pytest.raises(InputError, match="scale must fit in a 64-bit integer"):
         ces([1, 2], scale=10**30)
 
 

@@ -608,11 +608,19 @@ def test_bad_inputs_raise_crmcore_errors_naming_the_argument():
         bgbb.log_likelihood(p, [1, 0], [1, 0], 6, weights=[0, 0])
     assert bgbb.log_likelihood(p, [], [], 6) == 0.0
     # Integers beyond the float range (used to raise OverflowError).
-    with pytest.raises(InputError, match="alpha must be finite"):
+    with pytest.raises(
+        InputError,
+        match=r"alpha must (be( a)? finite|fit in a 64-bit)",
+    ):
         BgBbParams(alpha=10**400, beta=1.0, gamma=1.0, delta=1.0)
-    with pytest.raises(InputError, match="n_periods must hold numbers within the float range"):
+    with pytest.raises(
+        InputError,
+        match=r"n_periods must (be( a)? finite|fit in a 64-bit)",
+    ):
         bgbb.expected_purchases(p, [10**400])
-    with pytest.raises(InputError, match=r"n_periods must be at most 100000 .*\(401 digits\)"):
+    with pytest.raises(
+        InputError, match=r"n_periods must (be at most 100000|fit in a 64-bit integer)"
+    ):
         bgbb.probability_alive(p, [1], [1], 10**400)
     with pytest.raises(InputError, match="n_periods must be a rectangular array"):
         bgbb.expected_purchases(p, [[1, 2], [3]])

@@ -330,10 +330,22 @@ def test_convergence_messages_give_spend_advice_not_a_time_unit(monkeypatch):
 @pytest.mark.parametrize(
     ("call", "match"),
     [
-        (lambda: GammaGammaParams(p=10**400, q=1.0, v=1.0), "p must be finite"),
-        (lambda: gg.fit([10**400, 1], [10.0, 12.0]), "frequency must hold numbers within"),
-        (lambda: gg.fit([1, 2], [10**400, 12.0]), "monetary_value must hold numbers within"),
-        (lambda: gg.fit([1, 2], [10.0, 12.0], weights=[10**400, 1]), "weights must hold num"),
+        (
+            lambda: GammaGammaParams(p=10**400, q=1.0, v=1.0),
+            r"p must (be( a)? finite|fit in a 64-bit)",
+        ),
+        (
+            lambda: gg.fit([10**400, 1], [10.0, 12.0]),
+            r"frequency must (be( a)? finite|fit in a 64-bit)",
+        ),
+        (
+            lambda: gg.fit([1, 2], [10**400, 12.0]),
+            r"monetary_value must (be( a)? finite|fit in a 64-bit)",
+        ),
+        (
+            lambda: gg.fit([1, 2], [10.0, 12.0], weights=[10**400, 1]),
+            r"weights must (be( a)? finite|fit in a 64-bit)",
+        ),
     ],
 )
 def test_integers_beyond_the_float_range_raise_input_error(call, match):

@@ -651,21 +651,45 @@ def test_integers_beyond_the_float_range_raise_input_error():
     big = 10**400
     for name in ("r", "alpha", "s", "beta"):
         kw = {"r": 1.0, "alpha": 1.0, "s": 1.0, "beta": 1.0, name: big}
-        with pytest.raises(InputError, match=rf"^{name} must be finite"):
+        with pytest.raises(
+            InputError,
+            match=rf"^{name} must (be( a)? finite|fit in a 64-bit)",
+        ):
             ParetoNbdParams(**kw)
-    with pytest.raises(InputError, match=r"^t must be finite"):
+    with pytest.raises(
+        InputError,
+        match=r"^t must (be( a)? finite|fit in a 64-bit)",
+    ):
         pareto_nbd.expected_purchases(CDNOW, big)
-    with pytest.raises(InputError, match=r"^t must be finite"):
+    with pytest.raises(
+        InputError,
+        match=r"^t must (be( a)? finite|fit in a 64-bit)",
+    ):
         pareto_nbd.conditional_expected_purchases(CDNOW, big, [1], [1.0], [2.0])
-    with pytest.raises(InputError, match=r"^t must be finite"):
+    with pytest.raises(
+        InputError,
+        match=r"^t must (be( a)? finite|fit in a 64-bit)",
+    ):
         pareto_nbd.conditional_purchase_probability(CDNOW, big, [1], [1.0], [2.0])
-    with pytest.raises(InputError, match=r"^n must be finite"):
+    with pytest.raises(
+        InputError,
+        match=r"^n must (be( a)? finite|fit in a 64-bit)",
+    ):
         pareto_nbd.purchase_probability(CDNOW, [big], 1.0)
-    with pytest.raises(InputError, match=r"^frequency must be finite"):
+    with pytest.raises(
+        InputError,
+        match=r"^frequency must (be( a)? finite|fit in a 64-bit)",
+    ):
         pareto_nbd.probability_alive(CDNOW, [big], [1.0], [2.0])
-    with pytest.raises(InputError, match=r"^T must be finite"):
+    with pytest.raises(
+        InputError,
+        match=r"^T must (be( a)? finite|fit in a 64-bit)",
+    ):
         pareto_nbd.log_likelihood_per_customer(CDNOW, [1], [1.0], [big])
-    with pytest.raises(InputError, match=r"^recency must be finite"):
+    with pytest.raises(
+        InputError,
+        match=r"^recency must (be( a)? finite|fit in a 64-bit)",
+    ):
         pareto_nbd.fit([1], [big], [2.0])
 
 

@@ -407,14 +407,23 @@ def test_shapes():
 @pytest.mark.parametrize(
     ("call", "match"),
     [
-        (lambda: SbgParams(alpha=10**400, beta=1.0), "alpha must be finite"),
-        (lambda: sbg.fit([10**400, 1]), "alive must hold numbers within the float range"),
-        (lambda: sbg.survival(SbgParams(alpha=1, beta=1), [10**400]), "t must hold numbers"),
+        (
+            lambda: SbgParams(alpha=10**400, beta=1.0),
+            r"alpha must (be( a)? finite|fit in a 64-bit)",
+        ),
+        (
+            lambda: sbg.fit([10**400, 1]),
+            r"alive must (be( a)? finite|fit in a 64-bit)",
+        ),
+        (
+            lambda: sbg.survival(SbgParams(alpha=1, beta=1), [10**400]),
+            r"t must (be( a)? finite|fit in a 64-bit)",
+        ),
         (
             lambda: sbg.discounted_expected_residual_lifetime(
                 SbgParams(alpha=1, beta=1), 1, discount_rate=10**400
             ),
-            "discount_rate must be finite",
+            r"discount_rate must (be( a)? finite|fit in a 64-bit)",
         ),
         (lambda: sbg.survival(SbgParams(alpha=1, beta=1), [[1, 2], [3]]), "t must be a rect"),
         (lambda: sbg.retention_rate(SbgParams(alpha=1, beta=1), None), "t must be a whole"),

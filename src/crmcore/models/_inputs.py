@@ -302,6 +302,6 @@ def positive_param() -> Any:
     >>> ToyParams(k=10**400)
     Traceback (most recent call last):
     ...
-    crmcore.errors.InputError: k must be finite; got an integer beyond the float range
+    crmcore.errors.InputError: k must be a finite number within the float range ...
     """
     return attrs.field(converter=_to_float, validator=_check_positive)
