@@ -62,6 +62,7 @@ import os
 import pkgutil
 import re
 import signal
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping
@@ -1026,7 +1027,10 @@ def time_limit(seconds: float) -> Iterator[None]:
     waits without computing. POSIX only (a no-op elsewhere); the signals reach the main
     thread, where pytest runs the test.
     """
-    if not hasattr(signal, "setitimer"):
+    if (
+        not hasattr(signal, "setitimer")
+        or threading.current_thread() is not threading.main_thread()
+    ):
         yield
         return
 
