@@ -28,9 +28,11 @@ def public_modules() -> list[ModuleType]:
     import crmcore
 
     names = ["crmcore"]
-    for info in pkgutil.walk_packages(crmcore.__path__, "crmcore."):
-        if not any(part.startswith("_") for part in info.name.split(".")):
-            names.append(info.name)
+    names.extend(
+        info.name
+        for info in pkgutil.walk_packages(crmcore.__path__, "crmcore.")
+        if not any(part.startswith("_") for part in info.name.split("."))
+    )
     modules = []
     for name in sorted(names):
         try:
@@ -57,11 +59,10 @@ def _class_lines(qualname: str, cls: type) -> list[str]:
         bases = ", ".join(b.__name__ for b in cls.__bases__)
         return [f"{qualname} exception({bases})"]
     lines = [f"{qualname} class{_signature(cls)}"]
-    for name, member in sorted(vars(cls).items()):
+    for name, raw in sorted(vars(cls).items()):
         if name.startswith("_"):
             continue
-        if isinstance(member, staticmethod | classmethod):
-            member = member.__func__
+        member = raw.__func__ if isinstance(raw, staticmethod | classmethod) else raw
         if inspect.isfunction(member):
             lines.append(f"{qualname}.{name}{_signature(member)}")
         elif isinstance(member, property):
