@@ -567,9 +567,9 @@ OVERRIDES: dict[str, dict[str, Factory]] = {
         "vip_frequency": lambda w: 2.0,
     },
     "metrics.loyalty.RfmEdges": {
-        "recency": lambda w: np.array([10.0, 20.0]),
-        "frequency": lambda w: np.array([1.0, 3.0]),
-        "monetary": lambda w: np.array([20.0, 50.0]),
+        "time_since_last": lambda w: np.array([10.0, 20.0]),
+        "n_purchases": lambda w: np.array([1.0, 3.0]),
+        "total_spend": lambda w: np.array([20.0, 50.0]),
     },
     "metrics.value.value_matrix": {
         "current_value": lambda w: np.array([10.0, 50, 20, 70]),
