@@ -477,3 +477,11 @@ def test_readonly_unless_frozen_copies_only_what_someone_else_can_write() -> Non
     view.flags.writeable = False  # read-only, but the caller can still write through `caller`
     assert not np.shares_memory(readonly_unless_frozen(view), caller)
     assert readonly_unless_frozen([1, 2]).tolist() == [1, 2]
+
+
+def test_period_index_refuses_ragged_and_missing_times() -> None:
+    # A ragged list leaked numpy's "inhomogeneous shape" ValueError before.
+    with pytest.raises(InputError, match="times must be a flat sequence"):
+        period_index([[1, 2], [3]], "M")  # type: ignore[arg-type]
+    with pytest.raises(InputTypeError, match="times must be array-like, got None"):
+        period_index(None, "M")  # type: ignore[arg-type]
