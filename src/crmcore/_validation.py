@@ -810,3 +810,31 @@ def utc_naive(x: ArrayLike) -> ArrayLike:
     elif getattr(dtype, "time_zone", None) is not None:  # polars
         out = obj.dt.convert_time_zone("UTC").dt.replace_time_zone(None).to_numpy()
     return out
+
+
+_ARRAY_ANNOTATION = re.compile(r"\bndarray\b|Array\b")
+
+
+def _stored_array(x: Any) -> Any:
+    """Store a numpy array of an attrs field (see :func:`copy_array_fields`)."""
+    return readonly_unless_frozen(x) if isinstance(x, np.ndarray) else x
+
+
+def copy_array_fields(cls: type, fields: list[Any]) -> list[Any]:
+    """Give array fields a converter that keeps a read-only copy of a caller's array.
+
+    An attrs ``field_transformer``: every field annotated as an array
+    (``ndarray``, ``FloatArray``, ...) without a converter of its own gets one
+    that stores a numpy array through :func:`readonly_unless_frozen`: an array
+    crmcore built (read-only, owning its data) is kept as it is, a caller's
+    array is copied once. So a direct constructor call never aliases the
+    caller's data, and the ``from_arrays`` and ``summarize`` paths pay no
+    second copy. Values other than numpy arrays
+    (None, or what a later validation refuses) pass unchanged.
+    """
+    return [
+        f.evolve(converter=_stored_array)
+        if f.converter is None and _ARRAY_ANNOTATION.search(str(f.type))
+        else f
+        for f in fields
+    ]

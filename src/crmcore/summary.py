@@ -38,7 +38,7 @@ _NS = "datetime64[ns]"
 _NAT = np.datetime64("NaT", "ns")
 
 
-@attrs.frozen(kw_only=True, eq=False)
+@attrs.frozen(kw_only=True, eq=False, field_transformer=v.copy_array_fields)
 class CustomerSummary:
     """Per-customer purchase statistics, one row per customer sorted by id.
 
@@ -834,7 +834,7 @@ def _occasion_stats(
     return out
 
 
-@attrs.frozen(kw_only=True, eq=False)
+@attrs.frozen(kw_only=True, eq=False, field_transformer=v.copy_array_fields)
 class DiscreteSummary:
     """Discrete-time purchase histories of one cohort (the BG/BB model's data).
 
@@ -948,7 +948,7 @@ def summarize_discrete(
     )
 
 
-@attrs.frozen(kw_only=True, eq=False)
+@attrs.frozen(kw_only=True, eq=False, field_transformer=v.copy_array_fields)
 class CompressedHistories:
     """Weighted distinct histories (frequency, recency, T).
 
