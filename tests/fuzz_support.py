@@ -148,6 +148,23 @@ def _short(module: str) -> str:
     return module.removeprefix("crmcore.").removeprefix("crmcore")
 
 
+def _public_home(module: str) -> str:
+    """The public module a name is documented under: its group (see :attr:`Target.group`).
+
+    ``crmcore.metrics.loyalty.health.band`` is ``metrics.loyalty.band`` and
+    ``crmcore.simulate.base.customer_base`` is ``simulate.customer_base``: packages
+    re-export their submodules' names, and splitting a module must not rename test ids.
+    """
+    parts = _short(module).split(".")
+    n = 2 if parts[0] in ("metrics", "models") else 1
+    return ".".join(parts[:n])
+
+
+def _is_protocol(cls: type) -> bool:
+    """A ``typing.Protocol`` class: a static interface, neither constructed nor called."""
+    return bool(getattr(cls, "_is_protocol", False))
+
+
 def _public_objects() -> dict[int, tuple[str, Any]]:
     found: dict[int, tuple[str, Any]] = {}
     for mod in public_modules():
@@ -158,10 +175,11 @@ def _public_objects() -> dict[int, tuple[str, Any]]:
             if inspect.isclass(obj) and (
                 issubclass(obj, (BaseException, enum.Enum))
                 or not obj.__module__.startswith("crmcore")
+                or _is_protocol(obj)
             ):
                 continue
             home = obj.__module__ if not re.search(r"\._", obj.__module__) else mod.__name__
-            found[id(obj)] = (f"{_short(home)}.{obj.__qualname__}".lstrip("."), obj)
+            found[id(obj)] = (f"{_public_home(home)}.{obj.__qualname__}".lstrip("."), obj)
     return found
 
 
@@ -530,13 +548,14 @@ OVERRIDES: dict[str, dict[str, Factory]] = {
         "rules": lambda w: importlib.import_module("crmcore.metrics").RF_GRID,
     },
     "metrics.loyalty.rfm_segments": {
+        "scores": lambda w: None,
         "r": lambda w: np.array([5, 3, 1, 4]),
         "f": lambda w: np.array([4, 4, 2, 1]),
         "m": lambda w: np.array([3, 2, 1, 5]),
     },
     "metrics.value.spend_tiers": {
         "total_spend": lambda w: np.array([2500.0, 2500.0, 600.0, 100.0]),
-        "frequency": lambda w: np.array([3.0, 0.5, 1.0, 4.0]),
+        "purchase_frequency": lambda w: np.array([3.0, 0.5, 1.0, 4.0]),
         "thresholds": lambda w: importlib.import_module("crmcore.metrics").SpendThresholds(
             silver_spend=500, silver_frequency=1, vip_spend=2000, vip_frequency=2
         ),
@@ -548,9 +567,9 @@ OVERRIDES: dict[str, dict[str, Factory]] = {
         "vip_frequency": lambda w: 2.0,
     },
     "metrics.loyalty.RfmEdges": {
-        "recency": lambda w: np.array([10.0, 20.0]),
-        "frequency": lambda w: np.array([1.0, 3.0]),
-        "monetary": lambda w: np.array([20.0, 50.0]),
+        "time_since_last": lambda w: np.array([10.0, 20.0]),
+        "n_purchases": lambda w: np.array([1.0, 3.0]),
+        "total_spend": lambda w: np.array([20.0, 50.0]),
     },
     "metrics.value.value_matrix": {
         "current_value": lambda w: np.array([10.0, 50, 20, 70]),
@@ -577,7 +596,9 @@ OVERRIDES: dict[str, dict[str, Factory]] = {
         "as_of": lambda w: None,
         "tenure": lambda w: w.summary.T.copy(),
     },
-    "metrics.loyalty.loyalty_class": {"time_since_last": lambda w: None},
+    "metrics.loyalty.loyalty_class": {"as_of": lambda w: None},
+    # The array form (the summary form is a thin wrapper): every array gets array bad values.
+    "metrics.loyalty.rfm_scores": {"summary": lambda w: None, "as_of": lambda w: None},
     "models.bgbb.purchase_probability": {"n_periods": lambda w: 6},
     "models.bgbb.BgBbFit.purchase_probability": {"n_periods": lambda w: 6},
     "metrics.change.period_change": {"values": lambda w: np.array([10.0, 12.0, 9.0, 15.0])},
@@ -770,10 +791,17 @@ def baseline(target: Target) -> dict[str, Any]:
 
 
 def bind(target: Target) -> Callable[..., Any]:
-    """The callable to call with keyword arguments."""
-    if target.bound:
-        return getattr(receiver(target), target.method or "")
-    return target.func
+    """The callable to call with keyword arguments (positional-only ones passed by position)."""
+    func = getattr(receiver(target), target.method or "") if target.bound else target.func
+    positional = [p.name for p in target.parameters if p.kind is inspect.Parameter.POSITIONAL_ONLY]
+    if not positional:
+        return func
+
+    def call(**kwargs: Any) -> Any:
+        args = [kwargs.pop(name) for name in positional]
+        return func(*args, **kwargs)
+
+    return call
 
 
 # --------------------------------------------------------------------------- bad values

@@ -33,7 +33,7 @@ def test_every_public_callable_has_a_baseline() -> None:
     for target in fs.discover().values():
         try:
             fs.baseline_factories(target)
-        except fs.MissingBaseline as exc:
+        except fs.MissingBaselineError as exc:
             missing.append(str(exc))
     assert not missing, "public callables without a valid baseline call:\n" + "\n".join(missing)
 

@@ -16,7 +16,14 @@ import attrs
 import numpy as np
 import pytest
 
-from crmcore.summary import CompressedHistories, CustomerSummary, compress
+from crmcore.summary import (
+    CompressedHistories,
+    CustomerSummary,
+    DiscreteSummary,
+    compress,
+    summarize,
+    summarize_discrete,
+)
 from crmcore.table import InteractionTable
 from tests.support import require
 
@@ -263,3 +270,55 @@ def test_customer_summary_from_arrays_with_no_customers() -> None:
     summary = CustomerSummary.from_arrays([], [], [], customer_ids=ids)
     assert ids.flags.writeable
     assert not np.shares_memory(summary.customer_ids, ids)
+
+
+# Direct construction: the attrs constructors copy a caller's arrays too.
+
+
+def _built_by_crmcore() -> dict[type, Any]:
+    kinds = np.array([0, 0, 0, 0], dtype=np.int64)
+    table = InteractionTable.from_arrays(
+        TABLE_COLUMNS["customer_ids"], TIMES, **{**_table_kwargs(), "kinds": kinds}
+    )
+    return {
+        InteractionTable: table,
+        CustomerSummary: summarize(table, observation_end="2024-03-01", time_unit="D"),
+        DiscreteSummary: summarize_discrete(table, start="2024-01-01", period="D", n_periods=40),
+        CompressedHistories: compress(**HISTORY_COLUMNS),
+    }
+
+
+def _array_fields(obj: Any) -> dict[str, np.ndarray[Any, Any]]:
+    fields = {f.name: getattr(obj, f.name) for f in attrs.fields(type(obj))}
+    return {k: a for k, a in fields.items() if isinstance(a, np.ndarray)}
+
+
+@pytest.mark.parametrize(
+    "cls",
+    [InteractionTable, CustomerSummary, DiscreteSummary, CompressedHistories],
+    ids=lambda c: c.__name__,
+)
+def test_direct_constructor_copies_caller_arrays(cls: type) -> None:
+    made = _built_by_crmcore()[cls]
+    fields = {f.name: getattr(made, f.name) for f in attrs.fields(cls)}
+    arrays = _array_fields(made)
+    assert arrays, "no array field to check"
+    for name, own in arrays.items():
+        caller = own.copy()  # writeable, the caller's
+        before = caller.copy()
+        result = cls(**{**fields, name: caller})
+        stored = getattr(result, name)
+        assert not np.shares_memory(stored, caller), f"{name}: the result aliases the caller"
+        assert not stored.flags.writeable, f"{name}: stored array is writeable"
+        assert caller.flags.writeable, f"{name}: the caller's array was made read-only"
+        assert _same(caller, before), f"{name}: the caller's array was changed"
+        # A read-only view of the caller's memory is no protection: copied too.
+        view = caller[:]
+        view.flags.writeable = False
+        assert not np.shares_memory(getattr(cls(**{**fields, name: view}), name), caller), name
+
+    # What crmcore built is read-only and owns its data: stored as is, so the
+    # from_arrays / summarize / compress paths pay no second copy.
+    again = cls(**fields)
+    for name, own in arrays.items():
+        assert getattr(again, name) is own, name

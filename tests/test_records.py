@@ -1009,3 +1009,9 @@ def test_pseudonymize_ids_rejects(
 ) -> None:
     with pytest.raises(error, match=match):
         pseudonymize_ids(values, key)
+
+
+def test_pseudonymize_ids_refuses_ragged_lists() -> None:
+    # Leaked numpy's "inhomogeneous shape" ValueError before; ragged is a shape problem.
+    with pytest.raises(InputError, match="ids must be a flat sequence"):
+        pseudonymize_ids([[1, 2], [3]], "secret")  # type: ignore[list-item]

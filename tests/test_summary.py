@@ -647,3 +647,16 @@ def test_update_errors() -> None:
         CustomerSummary.from_arrays([1], [1.0], [2.0]).update(old, observation_end="2024-02-01")
     with pytest.raises(InputTypeError, match="new_table must be an InteractionTable"):
         s.update([1], observation_end="2024-02-01")  # type: ignore[arg-type]
+
+
+def test_summarize_discrete_bounds_n_periods_by_the_supported_dates() -> None:
+    # 10**18 periods tried to allocate a customers x periods matrix ("array is too big").
+    t = np.array(["2020-01-05", "2020-02-07"], dtype="datetime64[ns]")
+    table = InteractionTable.from_arrays(["a", "a"], t)
+    with pytest.raises(InputError, match="n_periods must end inside the supported dates"):
+        summarize_discrete(table, start="2020-01-01", period="M", n_periods=10**18)
+    # The last whole month that fits: 2020-01 + 2903 months = 2261-12 (12 * 242 - 1).
+    d = summarize_discrete(table, start="2020-01-01", period="M", n_periods=2903)
+    assert (d.frequency.tolist(), d.recency.tolist(), d.n_periods) == ([1], [1], 2903)
+    with pytest.raises(InputError, match="at most 2903 periods"):
+        summarize_discrete(table, start="2020-01-01", period="M", n_periods=2904)

@@ -269,3 +269,12 @@ def test_kind_mask() -> None:
     assert t.kind_mask("visit").tolist() == [True, False]
     with pytest.raises(InputError, match="kind must be one of"):
         t.kind_mask("gift")
+
+
+def test_from_arrays_takes_a_tz_aware_datetime_index() -> None:
+    # A DatetimeIndex has tz_convert itself (no .dt accessor): AttributeError before.
+    # 2024-01-03 00:00 in Berlin (CET, UTC+1) is 2024-01-02T23:00 UTC.
+    times = pd.DatetimeIndex(["2024-01-03 00:00", "2024-07-01 02:00"]).tz_localize("Europe/Berlin")
+    table = InteractionTable.from_arrays(["a", "b"], times)
+    expected = np.array(["2024-01-02T23:00", "2024-07-01T00:00"], dtype="datetime64[ns]")
+    assert_array_equal(table.times, expected)

@@ -24,6 +24,8 @@ from crmcore._validation import (
     as_timestamp,
     check_float,
     check_int,
+    ndim_of,
+    readonly_unless_frozen,
     span_between,
 )
 from crmcore.errors import InputError, InputTypeError
@@ -438,3 +440,48 @@ def test_concat_refuses_ids_of_another_kind() -> None:
     b = CustomerSummary.from_arrays([0], [0.0], [3.0], customer_ids=["1"])
     with pytest.raises(InputTypeError, match="customer_ids must be mutually comparable"):
         CustomerSummary.concat([a, b])
+
+
+# ---------------------------------------------------------------- helpers for the fuzz findings
+
+
+def test_ragged_lists_are_an_input_error_everywhere() -> None:
+    # One rule: a ragged nested list is a shape problem (InputError), whichever helper sees it.
+    ragged = [[1.0, 2.0], [3.0]]
+    with pytest.raises(InputError, match="x must be a rectangular array"):
+        ndim_of(ragged, "x")
+    with pytest.raises(InputError, match="x must be a flat sequence"):
+        as_float_array(ragged, "x")
+    assert ndim_of([[1, 2], [3, 4]], "x") == 2
+    assert ndim_of(3.0, "x") == 0
+
+
+def test_as_datetime_array_takes_tz_aware_pandas_index_series_and_array() -> None:
+    pd = pytest.importorskip("pandas")
+    # 2024-01-03 00:00 in Berlin (CET, UTC+1) is 2024-01-02T23:00 UTC.
+    idx = pd.DatetimeIndex(["2024-01-03 00:00"]).tz_localize("Europe/Berlin")
+    expected = np.array(["2024-01-02T23:00"], dtype="datetime64[ns]")
+    for column in (idx, pd.Series(idx), idx.array):
+        np.testing.assert_array_equal(as_datetime_array(column, "t"), expected)
+
+
+def test_readonly_unless_frozen_copies_only_what_someone_else_can_write() -> None:
+    mine = np.arange(3.0)
+    mine.flags.writeable = False
+    assert readonly_unless_frozen(mine) is mine  # read-only and owning its data: kept
+    caller = np.arange(3.0)
+    out = readonly_unless_frozen(caller)
+    assert not np.shares_memory(out, caller)
+    assert not out.flags.writeable
+    view = caller[:]
+    view.flags.writeable = False  # read-only, but the caller can still write through `caller`
+    assert not np.shares_memory(readonly_unless_frozen(view), caller)
+    assert readonly_unless_frozen([1, 2]).tolist() == [1, 2]
+
+
+def test_period_index_refuses_ragged_and_missing_times() -> None:
+    # A ragged list leaked numpy's "inhomogeneous shape" ValueError before.
+    with pytest.raises(InputError, match="times must be a flat sequence"):
+        period_index([[1, 2], [3]], "M")  # type: ignore[arg-type]
+    with pytest.raises(InputTypeError, match="times must be array-like, got None"):
+        period_index(None, "M")  # type: ignore[arg-type]

@@ -13,7 +13,7 @@ from typing import Any, Literal
 import numpy as np
 
 from ._typing import DatetimeArray, IntArray
-from ._validation import check_choice, describe_violations
+from ._validation import as_ndarray, check_choice, describe_violations
 from .errors import InputError, InputTypeError
 
 Period = Literal["h", "D", "W", "M", "Y"]
@@ -65,7 +65,7 @@ def period_index(times: DatetimeArray | np.datetime64, period: str) -> Any:
     crmcore.errors.InputError: period must be one of 'h', 'D', 'W', 'M', 'Y'; got 'month'
     """
     check_choice(period, "period", PERIODS)
-    arr = np.asarray(times)
+    arr = as_ndarray(times, "times")
     if arr.dtype.kind != "M":
         raise InputTypeError(f"times must hold numpy datetime64 values, got dtype {arr.dtype}")
     missing = np.isnat(arr)

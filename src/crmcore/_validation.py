@@ -498,16 +498,7 @@ def as_datetime_array(x: ArrayLike, name: str, *, allow_empty: bool = True) -> D
     converted to UTC. Mixing naive and aware values, NaT and non-time values
     are errors.
     """
-    dtype = getattr(x, "dtype", None)
-    # A timezone-aware pandas column: convert to UTC, then drop the zone.
-    if dtype is not None and getattr(dtype, "tz", None) is not None:
-        converted = cast(Any, x).dt.tz_convert("UTC").dt.tz_localize(None)
-        return as_datetime_array(converted.to_numpy(), name, allow_empty=allow_empty)
-    # A timezone-aware polars column: same.
-    if dtype is not None and getattr(dtype, "time_zone", None) is not None:
-        converted = cast(Any, x).dt.convert_time_zone("UTC").dt.replace_time_zone(None)
-        return as_datetime_array(converted.to_numpy(), name, allow_empty=allow_empty)
-    arr = _to_array(x, name)
+    arr = _to_array(utc_naive(x), name)
     if arr.ndim != 1:
         raise InputError(f"{name} must be 1-dimensional, got shape {arr.shape}")
     _check_size(arr, name, allow_empty)
@@ -766,3 +757,84 @@ def as_sequence_of(items: object, name: str, kind: type[_T], kind_name: str) -> 
                 f"{name} must hold {kind_name} objects; found {type(item).__name__} at index {i}"
             )
     return out
+
+
+def readonly_unless_frozen(arr: ArrayLike) -> np.ndarray[Any, Any]:
+    """Return ``arr`` itself when it is a read-only array that owns its data, else a read-only copy.
+
+    For attrs fields that take a caller's array: arrays crmcore built are marked
+    read-only and own their data, so storing them again costs no second copy,
+    while a caller's writeable array, or a read-only view of memory someone can
+    still write through, is copied (:func:`readonly_copy`).
+    """
+    if isinstance(arr, np.ndarray) and not arr.flags.writeable and arr.flags.owndata:
+        return arr
+    return readonly_copy(arr)
+
+
+def as_ndarray(x: ArrayLike, name: str) -> np.ndarray[Any, Any]:
+    """``numpy.asarray`` of an argument of any dtype, with crmcore's errors.
+
+    None and strings are an InputTypeError; ragged nested sequences (rows of
+    unequal length) are an InputError, like any other shape problem.
+    """
+    return _to_array(x, name)
+
+
+def ndim_of(x: ArrayLike, name: str) -> int:
+    """``numpy.ndim`` of an argument, refusing ragged nested sequences with an InputError."""
+    try:
+        return int(np.ndim(x))
+    except ValueError as exc:  # numpy: "inhomogeneous shape" of nested lists
+        raise InputError(
+            f"{name} must be a rectangular array; got nested sequences of unequal lengths "
+            f"(a ragged list): {exc}"
+        ) from exc
+
+
+def utc_naive(x: ArrayLike) -> ArrayLike:
+    """Return a timezone-aware pandas or polars column as naive UTC ``datetime64``; else ``x``.
+
+    Handles a pandas ``Series`` (methods on its ``.dt`` accessor), a
+    ``DatetimeIndex`` or ``DatetimeArray`` (methods on the object itself) and a
+    polars ``Series``. Anything else is returned unchanged.
+    """
+    obj: Any = x
+    dtype = getattr(obj, "dtype", None)
+    out: ArrayLike = x
+    if dtype is None:
+        return out
+    if getattr(dtype, "tz", None) is not None:  # pandas
+        utc = getattr(obj, "dt", obj).tz_convert("UTC")
+        out = getattr(utc, "dt", utc).tz_localize(None).to_numpy()
+    elif getattr(dtype, "time_zone", None) is not None:  # polars
+        out = obj.dt.convert_time_zone("UTC").dt.replace_time_zone(None).to_numpy()
+    return out
+
+
+_ARRAY_ANNOTATION = re.compile(r"\bndarray\b|Array\b")
+
+
+def _stored_array(x: Any) -> Any:
+    """Store a numpy array of an attrs field (see :func:`copy_array_fields`)."""
+    return readonly_unless_frozen(x) if isinstance(x, np.ndarray) else x
+
+
+def copy_array_fields(cls: type, fields: list[Any]) -> list[Any]:
+    """Give array fields a converter that keeps a read-only copy of a caller's array.
+
+    An attrs ``field_transformer``: every field annotated as an array
+    (``ndarray``, ``FloatArray``, ...) without a converter of its own gets one
+    that stores a numpy array through :func:`readonly_unless_frozen`: an array
+    crmcore built (read-only, owning its data) is kept as it is, a caller's
+    array is copied once. So a direct constructor call never aliases the
+    caller's data, and the ``from_arrays`` and ``summarize`` paths pay no
+    second copy. Values other than numpy arrays
+    (None, or what a later validation refuses) pass unchanged.
+    """
+    return [
+        f.evolve(converter=_stored_array)
+        if f.converter is None and _ARRAY_ANNOTATION.search(str(f.type))
+        else f
+        for f in fields
+    ]

@@ -1113,7 +1113,7 @@ def pseudonymize_ids(ids: ArrayLike, key: bytes | str) -> npt.NDArray[np.str_]:
     raw_key = _key_bytes(key)
     if isinstance(ids, str | bytes):
         raise InputTypeError("ids must be array-like; for a single id use pseudonymize")
-    arr = np.asarray(ids)
+    arr = v.as_ndarray(ids, "ids")
     if arr.ndim != 1:
         raise InputError(f"ids must be 1-dimensional, got shape {arr.shape}")
     if arr.dtype.kind == "U" and isinstance(ids, list | tuple):

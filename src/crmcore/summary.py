@@ -38,7 +38,7 @@ _NS = "datetime64[ns]"
 _NAT = np.datetime64("NaT", "ns")
 
 
-@attrs.frozen(kw_only=True, eq=False)
+@attrs.frozen(kw_only=True, eq=False, field_transformer=v.copy_array_fields)
 class CustomerSummary:
     """Per-customer purchase statistics, one row per customer sorted by id.
 
@@ -834,7 +834,7 @@ def _occasion_stats(
     return out
 
 
-@attrs.frozen(kw_only=True, eq=False)
+@attrs.frozen(kw_only=True, eq=False, field_transformer=v.copy_array_fields)
 class DiscreteSummary:
     """Discrete-time purchase histories of one cohort (the BG/BB model's data).
 
@@ -913,9 +913,16 @@ def summarize_discrete(
     if not isinstance(table, InteractionTable):
         raise InputTypeError(f"table must be an InteractionTable, got {type(table).__name__}")
     v.check_choice(period, "period", PERIODS)
-    n = v.check_int(n_periods, "n_periods", low=1)
     start_ts = v.as_timestamp(start, "start")
     s_idx = int(period_index(start_ts, period))
+    # The last opportunity must begin inside the supported date range (before 2262).
+    last_idx = int(period_index(np.datetime64("2261-12-31T23", "ns"), period))
+    n = v.check_int(n_periods, "n_periods", low=1)
+    if n > last_idx - s_idx:
+        raise InputError(
+            f"n_periods must end inside the supported dates (up to 2261-12-31): from start "
+            f"{start_ts} at most {last_idx - s_idx} periods of {period!r} fit, got {n}"
+        )
     n_c = table.n_customers
     purchase = table.kinds == PURCHASE_CODE
     codes = table.customer_codes[purchase]
@@ -926,9 +933,9 @@ def summarize_discrete(
     opp = p - s_idx
     inside = cohort[codes] & (opp >= 1) & (opp <= n)
     c_in, o_in = codes[inside], opp[inside]
-    occupied = np.zeros((n_c, n + 1), dtype=np.bool_)
-    occupied[c_in, o_in] = True
-    x = occupied[:, 1:].sum(axis=1).astype(np.int64)
+    # Distinct (customer, period) pairs, without an n_customers x n_periods matrix.
+    pairs = np.unique(c_in.astype(np.int64) * (n + 1) + o_in)
+    x = np.bincount(pairs // (n + 1), minlength=n_c).astype(np.int64)
     last = np.zeros(n_c, dtype=np.int64)
     np.maximum.at(last, c_in, o_in)
     return DiscreteSummary(
@@ -941,7 +948,7 @@ def summarize_discrete(
     )
 
 
-@attrs.frozen(kw_only=True, eq=False)
+@attrs.frozen(kw_only=True, eq=False, field_transformer=v.copy_array_fields)
 class CompressedHistories:
     """Weighted distinct histories (frequency, recency, T).
 

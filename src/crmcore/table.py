@@ -289,7 +289,7 @@ def _encode(
     return lookup[inverse.reshape(-1)]
 
 
-@attrs.frozen(kw_only=True, eq=False)
+@attrs.frozen(kw_only=True, eq=False, field_transformer=v.copy_array_fields)
 class InteractionTable:
     """A struct of read-only numpy arrays, one row per interaction.
 
@@ -424,7 +424,7 @@ class InteractionTable:
         used, new_codes = np.unique(codes, return_inverse=True)
         return InteractionTable(
             customer_ids=_ro(self.customer_ids[used]),
-            customer_codes=_ro(new_codes.astype(np.int64).reshape(-1)),
+            customer_codes=_ro(new_codes.reshape(-1).astype(np.int64)),
             **fields,
         )
 

@@ -375,3 +375,14 @@ def test_revenue_tree_errors():
         revenue_tree(t, "2023", ("2024-05-01", "2024-01-01"))
     with pytest.raises(InputTypeError, match="table must be an InteractionTable"):
         revenue_tree(None, "2023", "2024")  # type: ignore[arg-type]
+
+
+def test_revenue_tree_without_purchases_names_the_table() -> None:
+    # An empty table got a message naming only period_1 (the fuzz test's empty selection).
+    t = np.array(["2023-03-01", "2024-02-01"], dtype="datetime64[ns]")
+    table = InteractionTable.from_arrays(["a", "a"], t, amounts=[5.0, 6.0])
+    empty = table.select(np.zeros(2, dtype=bool))
+    with pytest.raises(
+        InputError, match=r"period_1 must hold purchases .* 0 purchase rows of table"
+    ):
+        revenue_tree(empty, "2023", "2024")

@@ -561,7 +561,10 @@ def test_rfm_summary_errors() -> None:
     s = make_summary()
     with pytest.raises(InputError, match="n_purchases must be left out"):
         rfm_scores(s, n_purchases=[1, 2, 3, 4])
-    with pytest.raises(InputTypeError, match="only a CustomerSummary positionally"):
+    with pytest.raises(
+        InputTypeError,
+        match=r"summary \(rfm_scores. only positional argument\) must be a CustomerSummary",
+    ):
         rfm_scores([1, 2, 3])  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="positional"):
         rfm_scores(s.recency, s.frequency, s.monetary_value)  # type: ignore[misc]
@@ -984,7 +987,7 @@ def test_validate_segment_rules_is_consistent_with_rfm_segments(
         (
             lambda: rfm_segments([1]),  # type: ignore[arg-type]
             InputTypeError,
-            "only an RfmScores positionally",
+            r"scores \(rfm_segments. only positional argument\) must be an RfmScores",
         ),
         (lambda: rfm_segments(r=[1], f=[1], unmatched=3), InputTypeError, "unmatched must be"),
         (
@@ -1243,7 +1246,7 @@ def test_ladder_errors() -> None:
         ladder_stage([1], [1.0], n_referrals=[-1])
     with pytest.raises(InputError, match="n_referrals must have one value per customer"):
         ladder_stage([1], [1.0], n_referrals=[1, 2])
-    with pytest.raises(InputTypeError, match="customers must hold Customer records"):
+    with pytest.raises(InputTypeError, match="customers must hold Customer objects"):
         ladder_inputs(["a"], ["a"], as_of="2024-01-01")  # type: ignore[list-item]
     with pytest.raises(InputError, match="customer_ids must be distinct; 1 repeats"):
         ladder_inputs([], [1, 1], as_of="2024-01-01")
@@ -1603,3 +1606,48 @@ def test_validate_segment_rules_bounds_the_cells() -> None:
 def test_ragged_lists_name_the_argument(call: object, name: str) -> None:
     with pytest.raises(InputError, match=f"{name} must be a rectangular array"):
         call()  # type: ignore[operator]
+
+
+# ---------------------------------------------------------------- found by the API fuzz test
+
+
+@pytest.mark.parametrize("bad", [None, "abc", object(), float("nan")])
+def test_ladder_inputs_refuses_non_sequence_customers(bad: object) -> None:
+    # Leaked "'NoneType' object is not iterable" before.
+    with pytest.raises(InputTypeError, match="customers must be a sequence of Customer"):
+        ladder_inputs(bad, [1, 2], as_of="2024-01-01")  # type: ignore[arg-type]
+
+
+def test_ladder_inputs_and_recommended_level_refuse_ragged_lists() -> None:
+    # Leaked numpy's "inhomogeneous shape" ValueError before; ragged is a shape problem.
+    with pytest.raises(InputError, match="customer_ids must be a flat sequence"):
+        ladder_inputs([], [[1, 2], [3]], as_of="2024-01-01")
+    with pytest.raises(InputError, match="margin must be a rectangular array"):
+        recommended_level(np.array([10.0, 20.0]), [[0.1, 0.2], [0.3]])
+
+
+@pytest.mark.parametrize("bad", [["a"], 1.5, object()])
+def test_rfm_positional_argument_errors_name_the_argument(bad: object) -> None:
+    with pytest.raises(InputTypeError, match=r"^summary \(rfm_scores"):
+        rfm_scores(bad)  # type: ignore[arg-type]
+    with pytest.raises(InputTypeError, match=r"^scores \(rfm_segments"):
+        rfm_segments(bad)  # type: ignore[arg-type]
+
+
+def test_rfm_edges_constructor_validates_and_copies() -> None:
+    tsl = np.array([10.0, 20.0])
+    edges = RfmEdges(time_since_last=tsl, n_purchases=[1, 3], total_spend=(20, 50))
+    tsl[0] = 99.0  # the caller's array is not aliased
+    assert edges.time_since_last.tolist() == [10.0, 20.0]
+    assert edges.n_purchases.dtype == np.float64
+    assert not edges.total_spend.flags.writeable
+    with pytest.raises(InputError, match="n_purchases must be finite"):
+        RfmEdges(time_since_last=[1.0], n_purchases=[np.nan], total_spend=[1.0])
+    with pytest.raises(InputError, match="total_spend cut points must be non-decreasing"):
+        RfmEdges(time_since_last=[1.0, 2.0], n_purchases=[1.0, 2.0], total_spend=[5.0, 1.0])
+    with pytest.raises(InputError, match="same length"):
+        RfmEdges(time_since_last=[1.0, 2.0], n_purchases=[1.0], total_spend=[5.0, 6.0])
+    with pytest.raises(InputError, match="time_since_last must be 1-dimensional"):
+        RfmEdges(time_since_last=np.nan, n_purchases=[1.0], total_spend=[5.0])
+    with pytest.raises(InputTypeError, match="time_since_last must be array-like"):
+        RfmEdges(time_since_last=None, n_purchases=[1.0], total_spend=[5.0])  # type: ignore[arg-type]

@@ -690,3 +690,26 @@ def test_retention_economics_bounds_and_extremes():
     assert (r.profit[2:] == 0).all()
     with pytest.raises(InputError, match="margin: the cumulative profit exceeds the largest"):
         retention_economics(0.0, years=3, margin=1e308)
+
+
+# ---------------------------------------------------------------- found by the API fuzz test
+
+
+@pytest.mark.parametrize("bad", [None, float("nan"), object()])
+def test_sequence_arguments_refuse_non_sequences(bad: object) -> None:
+    # Leaked "object is not iterable" TypeErrors before.
+    with pytest.raises(InputTypeError, match="relationships must be a sequence of Relationship"):
+        tenure_from_relationships(bad, as_of="2024-01-01")  # type: ignore[arg-type]
+    with pytest.raises(InputTypeError, match="parts must be a sequence of CohortMatrix"):
+        CohortMatrix.combine(bad)  # type: ignore[arg-type]
+
+
+def test_tenure_from_dates_takes_a_tz_aware_datetime_index() -> None:
+    pd = pytest.importorskip("pandas")
+    # Berlin is UTC+1 in January and UTC+2 in June (CET/CEST), so these are the
+    # UTC instants 2023-01-01T23:00 and 2023-06-01T22:00.
+    since = pd.DatetimeIndex(["2023-01-02 00:00", "2023-06-02 00:00"]).tz_localize("Europe/Berlin")
+    ended = pd.DatetimeIndex(["2023-01-12 00:00", "NaT"]).tz_localize("Europe/Berlin")
+    got = tenure_from_dates(since, ended, as_of="2023-06-11T22:00", time_unit="D")
+    assert got.durations.tolist() == [10.0, 10.0]
+    assert got.events.tolist() == [True, False]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import pytest
@@ -591,3 +592,24 @@ def test_size_arguments_are_bounded():
 def test_ragged_lists_name_the_argument():
     with pytest.raises(InputError, match="response_times must be a rectangular array"):
         response_time_stats([[1.0, 2.0], [3.0]])
+
+
+@pytest.mark.parametrize(
+    ("cls", "part"),
+    [
+        (NpsResult, nps([10, 3])),
+        (ProportionResult, csat([5, 1])),
+        (RateResult, first_contact_resolution_rate([True, False])),
+        (CesResult, ces([7, 2])),
+        (ComplaintRate, complaint_rate(1, n_customers=5, n_transactions=9)),
+    ],
+)
+@pytest.mark.parametrize("parts", [None, math.nan, object(), "abc"])
+def test_combine_refuses_a_non_sequence(cls: Any, part: Any, parts: Any) -> None:
+    # Found by the fuzz test: combine(None) / combine(nan) leaked "object is not iterable".
+    with pytest.raises(InputTypeError, match="parts must be a sequence of"):
+        cls.combine(parts)
+    with pytest.raises(InputTypeError, match="found NoneType at index 1"):
+        cls.combine([part, None])
+    with pytest.raises(InputError, match="at least one"):
+        cls.combine([])

@@ -361,3 +361,18 @@ def test_every_row_lies_in_the_observation_window(
     assert np.all((h.recency >= 0) & (h.recency <= h.T))
     assert np.all(h.frequency >= 0)
     assert t.n_customers == n
+
+
+@pytest.mark.parametrize(
+    ("fn", "params"),
+    [(bgnbd_histories, FOUR), (mbgnbd_histories, FOUR)],
+)
+@pytest.mark.parametrize("holdout", [1e300, 10**18])
+def test_huge_duration_holdout_is_named(fn: Callable[..., Any], params: Any, holdout: Any) -> None:
+    # The refusal blamed T and the rates only; the fuzz test wants the argument at fault named.
+    with pytest.raises(
+        InputError,
+        match=r"holdout purchase count .* length and time unit of "
+        r"duration_holdout",
+    ):
+        fn(**params, T=10.0, n_customers=5, duration_holdout=holdout, rng=1)

@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
+from crmcore import _validation as v
 from crmcore._typing import ArrayLike, FloatArray
-from crmcore.errors import InputError
 
 __all__ = ["ndim_of", "pow2_scale", "scaled_mean"]
 
@@ -39,10 +39,4 @@ def scaled_mean(x: FloatArray) -> float:
 
 def ndim_of(x: ArrayLike, name: str) -> int:
     """``numpy.ndim`` of an argument, refusing ragged nested lists with an InputError."""
-    try:
-        return int(np.ndim(x))
-    except ValueError as exc:  # numpy: "inhomogeneous shape" of nested lists
-        raise InputError(
-            f"{name} must be a rectangular array; got nested sequences of unequal lengths "
-            f"(a ragged list): {exc}"
-        ) from exc
+    return v.ndim_of(x, name)

@@ -424,7 +424,7 @@ def _period_totals(
     if n_orders == 0 or not revenue > 0:
         raise InputError(
             f"{name} must hold purchases with positive revenue to decompose it; got "
-            f"{n_orders} purchase rows and revenue {revenue!r} in [{start}, {end})"
+            f"{n_orders} purchase rows of table and revenue {revenue!r} in [{start}, {end})"
         )
     return revenue, n_customers, n_orders
 

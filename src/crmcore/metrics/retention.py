@@ -445,15 +445,11 @@ class CohortMatrix:
         >>> CohortMatrix.combine([a, b]).counts.tolist()
         [[2.0, 1.0], [1.0, nan]]
         """
-        items = list(parts)
+        items = v.as_sequence_of(parts, "parts", CohortMatrix, "CohortMatrix")
         if not items:
             raise InputError("parts must hold at least one CohortMatrix")
         first = items[0]
         for i, p in enumerate(items):
-            if not isinstance(p, CohortMatrix):
-                raise InputTypeError(
-                    f"parts must hold CohortMatrix objects; found {type(p).__name__} at index {i}"
-                )
             if p.period != first.period or p.as_of != first.as_of:
                 raise InputError(
                     "parts must share period and as_of; part 0 has "
@@ -1033,19 +1029,13 @@ def tenure_from_relationships(
     >>> tenure_from_relationships([("a", 1)], as_of="2023-03-01")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    crmcore.errors.InputTypeError: relationships must hold Relationship records; found tuple ...
+    crmcore.errors.InputTypeError: relationships must hold Relationship objects; found tuple ...
     """
     unit = v.check_choice(time_unit, "time_unit", tuple(_UNIT_NS))
     cut = v.as_timestamp(as_of, "as_of")
-    records = list(relationships)
+    records = v.as_sequence_of(relationships, "relationships", Relationship, "Relationship")
     if not records:
         raise InputError("relationships must not be empty")
-    for i, r in enumerate(records):
-        if not isinstance(r, Relationship):
-            raise InputTypeError(
-                "relationships must hold Relationship records; found "
-                f"{type(r).__name__} at index {i}"
-            )
     start = np.array([v.as_timestamp(r.since, "since") for r in records], dtype=_NS)
     stop = np.array(
         [
@@ -1060,14 +1050,7 @@ def tenure_from_relationships(
 
 def _optional_times(x: ArrayLike, name: str) -> DatetimeArray:
     """Datetimes where None, NaN or NaT mean "not ended"; returned as NaT."""
-    dtype = getattr(x, "dtype", None)
-    if dtype is not None and getattr(dtype, "tz", None) is not None:
-        obj: Any = x
-        x = obj.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
-    elif dtype is not None and getattr(dtype, "time_zone", None) is not None:
-        obj = x
-        x = obj.dt.convert_time_zone("UTC").dt.replace_time_zone(None).to_numpy()
-    arr = np.asarray(x)
+    arr = v.as_ndarray(v.utc_naive(x), name)
     if arr.ndim != 1:
         raise InputError(f"{name} must be 1-dimensional, got shape {arr.shape}")
     if arr.dtype.kind == "M":

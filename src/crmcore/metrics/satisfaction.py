@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Literal, TypeVar, cast
 
 import attrs
 import numpy as np
@@ -89,15 +89,13 @@ def _check_count(x: object, name: str, *, low: int = 0) -> int:
     return v.check_int(x, name, low=low)
 
 
-def _parts(parts: Sequence[Any], cls: type, name: str = "parts") -> list[Any]:
-    items = list(parts)
+_R = TypeVar("_R")
+
+
+def _parts(parts: object, cls: type[_R], name: str = "parts") -> list[_R]:
+    items = v.as_sequence_of(parts, name, cls, cls.__name__)
     if not items:
         raise InputError(f"{name} must hold at least one {cls.__name__}")
-    for i, item in enumerate(items):
-        if not isinstance(item, cls):
-            raise InputTypeError(
-                f"{name} must hold {cls.__name__} objects; found {type(item).__name__} at index {i}"
-            )
     return items
 
 
@@ -179,7 +177,7 @@ class NpsResult:
             sum(p.promoters for p in items),
             sum(p.passives for p in items),
             sum(p.detractors for p in items),
-            interval=first.interval_method if interval is None else interval,
+            interval=cast(NpsInterval, first.interval_method) if interval is None else interval,
             confidence=first.confidence if confidence is None else confidence,
             rng=rng,
             n_resamples=n_resamples,

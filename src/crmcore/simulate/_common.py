@@ -126,13 +126,14 @@ def _log_standard_gamma(rng: np.random.Generator, shape: FloatArray) -> FloatArr
     return out
 
 
-def _poisson(rng: np.random.Generator, mean: FloatArray, what: str) -> IntArray:
+def _poisson(rng: np.random.Generator, mean: FloatArray, what: str, span: str = "T") -> IntArray:
+    """Poisson counts; ``span`` names the argument whose length of time scales ``mean``."""
     if mean.size and not float(mean.max()) <= _MAX_POISSON_MEAN:
         i = int(np.argmax(~(mean <= _MAX_POISSON_MEAN)))
         raise InputError(
             f"the drawn purchase rates give an expected {what} count of {float(mean[i]):.3g} "
             f"for customer {i}, beyond what can be simulated ({_MAX_POISSON_MEAN:.0e}); check "
-            "the rate parameters (r, alpha) against the time unit of T"
+            f"the rate parameters (r, alpha) against the length and time unit of {span}"
         )
     return rng.poisson(mean).astype(np.int64)
 

@@ -46,7 +46,7 @@ def _bg_process(
     idx = np.flatnonzero(alive)
     if idx.size:
         remaining = deaths[idx] - n_events[idx]  # purchases left, the fatal one included
-        later = _poisson(rng, lam[idx] * holdout, "holdout purchase")
+        later = _poisson(rng, lam[idx] * holdout, "holdout purchase", "duration_holdout")
         dies_in = later >= remaining
         counts = np.where(dies_in, remaining, later)
         hold[idx] = counts.astype(np.int64)

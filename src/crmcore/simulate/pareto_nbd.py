@@ -37,7 +37,7 @@ def _pareto_process(
     recency[some] = active[some] * rng.beta(x[some], 1.0)
     alive = lifetime > T
     window = np.clip(lifetime - T, 0.0, holdout)
-    hold = _poisson(rng, lam * window, "holdout purchase")
+    hold = _poisson(rng, lam * window, "holdout purchase", "duration_holdout")
     return _Process(x, recency, alive, lam, None, mu, lifetime, hold)
 
 

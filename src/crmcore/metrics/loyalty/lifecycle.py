@@ -585,7 +585,7 @@ def referral_counts(customer_ids: ArrayLike, referred_by: ArrayLike | Sequence[o
 def _distinct_ids(customer_ids: ArrayLike, name: str) -> np.ndarray[Any, Any]:
     from crmcore.table import factorize_ids
 
-    ids = np.asarray(customer_ids)
+    ids = v.as_ndarray(customer_ids, name)
     if ids.ndim != 1:
         raise InputError(f"{name} must be 1-dimensional, got shape {ids.shape}")
     _, codes = factorize_ids(ids, name)
@@ -680,12 +680,7 @@ def ladder_inputs(
     crmcore.errors.InputError: customers' ids must be distinct; 1 repeats (at index 1)
     """
     ts = v.as_timestamp(as_of, "as_of")
-    records = list(customers)
-    for i, c in enumerate(records):
-        if not isinstance(c, Customer):
-            raise InputTypeError(
-                f"customers must hold Customer records; found {type(c).__name__} at index {i}"
-            )
+    records = v.as_sequence_of(customers, "customers", Customer, "Customer")
     ids = _distinct_ids(customer_ids, "customer_ids")
     if not records:
         return LadderInputs(
@@ -816,18 +811,20 @@ def recommended_level(
     """
     few, many = _check_cuts(customer_cuts, "customer_cuts")
     low, high = _check_cuts(margin_cuts, "margin_cuts")
-    scalar = ndim_of(n_customers, "n_customers") == 0 and ndim_of(margin, "margin") == 0
+    counts_ndim = ndim_of(n_customers, "n_customers")
+    margin_ndim = ndim_of(margin, "margin")
+    scalar = counts_ndim == 0 and margin_ndim == 0
     counts = v.as_float_array(
-        np.reshape(n_customers, -1) if np.ndim(n_customers) == 0 else n_customers,
+        np.reshape(n_customers, -1) if counts_ndim == 0 else n_customers,
         "n_customers",
-        ndim=max(np.ndim(n_customers), 1),
+        ndim=max(counts_ndim, 1),
         allow_empty=True,
         nonnegative=True,
     )
     margins = v.as_float_array(
-        np.reshape(margin, -1) if np.ndim(margin) == 0 else margin,
+        np.reshape(margin, -1) if margin_ndim == 0 else margin,
         "margin",
-        ndim=max(np.ndim(margin), 1),
+        ndim=max(margin_ndim, 1),
         allow_empty=True,
         high=1.0,
     )

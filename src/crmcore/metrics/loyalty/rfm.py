@@ -33,6 +33,18 @@ _SAMPLE_SIZE = 1 << 16
 # --------------------------------------------------------------------------- RFM
 
 
+def _time_since_last_edges(x: object) -> FloatArray:
+    return _edges(x, "time_since_last")
+
+
+def _n_purchases_edges(x: object) -> FloatArray:
+    return _edges(x, "n_purchases")
+
+
+def _total_spend_edges(x: object) -> FloatArray:
+    return _edges(x, "total_spend")
+
+
 @attrs.frozen(kw_only=True, eq=False)
 class RfmEdges:
     """Cut points of RFM scoring, ``bins - 1`` per dimension, ascending in value.
@@ -51,9 +63,29 @@ class RfmEdges:
         monetary value.
     """
 
-    time_since_last: FloatArray
-    n_purchases: FloatArray
-    total_spend: FloatArray
+    time_since_last: FloatArray = attrs.field(converter=_time_since_last_edges)
+    n_purchases: FloatArray = attrs.field(converter=_n_purchases_edges)
+    total_spend: FloatArray = attrs.field(converter=_total_spend_edges)
+
+    def __attrs_post_init__(self) -> None:
+        v.check_same_length(
+            ("time_since_last", self.time_since_last),
+            ("n_purchases", self.n_purchases),
+            ("total_spend", self.total_spend),
+        )
+
+
+def _edges(x: object, name: str) -> FloatArray:
+    """One dimension of :class:`RfmEdges`: at least one finite, non-decreasing cut point."""
+    edges = v.as_float_array(x, name)  # type: ignore[arg-type]
+    bad = np.zeros(edges.size, dtype=np.bool_)
+    bad[1:] = edges[1:] < edges[:-1]
+    if bad.any():
+        raise InputError(
+            f"{name} cut points must be non-decreasing; "
+            + v.describe_violations(bad, (name, edges))
+        )
+    return v.readonly_unless_frozen(edges)
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -278,8 +310,8 @@ def rfm_scores(
     if summary is not None:
         if not isinstance(summary, CustomerSummary):
             raise InputTypeError(
-                "rfm_scores takes only a CustomerSummary positionally, got "
-                f"{type(summary).__name__}; pass arrays by keyword: time_since_last=..., "
+                "summary (rfm_scores' only positional argument) must be a CustomerSummary, "
+                f"got {type(summary).__name__}; pass arrays by keyword: time_since_last=..., "
                 "n_purchases=..., total_spend=..."
             )
         passed = [name for name, arr in arrays.items() if arr is not None]

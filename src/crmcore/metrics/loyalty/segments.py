@@ -234,7 +234,7 @@ def rfm_segments(
     if scores is not None:
         if not isinstance(scores, RfmScores):
             raise InputTypeError(
-                "rfm_segments takes only an RfmScores positionally, got "
+                "scores (rfm_segments' only positional argument) must be an RfmScores, got "
                 f"{type(scores).__name__}; pass score arrays by keyword: r=..., f=..., m=..."
             )
         given = [name for name, arr in (("r", r), ("f", f), ("m", m)) if arr is not None]
