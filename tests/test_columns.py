@@ -19,6 +19,7 @@ import datetime as dt
 import importlib
 import inspect
 import pkgutil
+import warnings
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -27,11 +28,13 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from numpy.testing import assert_array_equal
 
 import crmcore
 from crmcore import CustomerSummary, InteractionTable, summarize, summarize_discrete
-from crmcore.errors import InputError
+from crmcore.errors import DataQualityWarning, InputError
 from crmcore.metrics import (
     abc_classes,
     buyer_type,
@@ -501,3 +504,40 @@ def test_hand_built_result_with_unequal_lengths_is_refused() -> None:
     )
     with pytest.raises(InputError, match=r"equal lengths; f has 1 entries, r has 2"):
         scores.columns()
+
+
+# --------------------------------------------------------------------------- property
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(-5, 5),  # customer id
+            st.integers(0, 400),  # day of the year
+            st.floats(0.0, 1e6, allow_nan=False),  # amount
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_frames_of_summary_and_scores_line_up_by_customer(
+    rows: list[tuple[int, int, float]],
+) -> None:
+    ids = np.array([r[0] for r in rows])
+    times = np.datetime64("2024-01-01", "ns") + np.array([r[1] for r in rows]) * np.timedelta64(
+        1, "D"
+    )
+    amounts = np.array([r[2] for r in rows])
+    table = InteractionTable.from_arrays(ids, times, amounts=amounts)
+    s = summarize(table, observation_end="2025-03-01")
+    frame = pd.DataFrame(s.columns())
+    # one row per distinct id, sorted (brute force over the input rows)
+    assert frame["customer_ids"].tolist() == sorted(set(ids.tolist()))
+    totals = {i: sum(r[2] for r in rows if r[0] == i) for i in set(ids.tolist())}
+    np.testing.assert_allclose(frame["total_spend"], [totals[i] for i in frame["customer_ids"]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)  # tied values collapse bins
+        scores = rfm_scores(s, bins=2, method="rank")
+    joined = frame.merge(pd.DataFrame(scores.columns()), on="customer_ids", validate="1:1")
+    assert len(joined) == len(s)
+    assert pl.DataFrame(scores.columns()).height == len(s)
