@@ -838,3 +838,43 @@ def copy_array_fields(cls: type, fields: list[Any]) -> list[Any]:
         else f
         for f in fields
     ]
+
+
+def result_columns(
+    result: object, *columns: str | tuple[str, object]
+) -> dict[str, np.ndarray[Any, Any]]:
+    """Return equal-length 1-d columns of a result, in the order given, for a data frame.
+
+    Each entry is the name of an array attribute of ``result`` or a pair
+    ``(column name, values)`` for a column that is not an attribute as it is
+    (per-group labels, a property). Entries whose value is None (optional
+    arrays a result does not hold) are left out. Arrays come back as read-only
+    views of the result's own arrays (a result never holds a caller's array),
+    anything else as a fresh read-only array, so that no column can change the
+    result. Lengths are checked: a result assembled by hand with arrays of
+    different lengths is refused rather than giving a frame that fails later.
+    """
+    out: dict[str, np.ndarray[Any, Any]] = {}
+    first: str | None = None
+    for entry in columns:
+        name, value = (entry, getattr(result, entry)) if isinstance(entry, str) else entry
+        if value is None:
+            continue
+        if isinstance(value, np.ndarray):
+            column = value.view()
+            column.flags.writeable = False
+        else:
+            column = readonly_copy(np.asarray(value))
+        if column.ndim != 1:
+            raise InputError(
+                f"{type(result).__name__}.{name} must be 1-d to be a column, "
+                f"got shape {column.shape}"
+            )
+        if first is not None and column.size != out[first].size:
+            raise InputError(
+                f"the columns of a {type(result).__name__} must have equal lengths; "
+                f"{name} has {column.size} entries, {first} has {out[first].size}"
+            )
+        first = name if first is None else first
+        out[name] = column
+    return out

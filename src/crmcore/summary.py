@@ -118,20 +118,52 @@ class CustomerSummary:
         return int(self.customer_ids.size)
 
     def columns(self) -> dict[str, np.ndarray[Any, Any]]:
-        """Return the per-customer arrays by name (``pandas.DataFrame(summary.columns())``).
+        """Return the per-customer arrays by name, customer ids first, ready for a data frame.
+
+        Every per-customer result of crmcore has this method: an ordered dict
+        of equal-length 1-d read-only arrays, so that
+        ``pandas.DataFrame(summary.columns())`` and
+        ``polars.DataFrame(summary.columns())`` give one row per customer.
+        The holdout arrays are included when the summary has them; the scalar
+        fields (``period``, ``time_unit``, ``observation_end``, ...) stay
+        attributes.
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``customer_ids``, ``frequency``, ``recency``, ``T``,
+            ``monetary_value``, ``n_purchases``, ``n_transactions``,
+            ``total_spend``, ``first_spend``, ``first_purchase``,
+            ``last_purchase``, ``time_since_last``, ``has_purchase`` and,
+            with a holdout, ``frequency_holdout`` and ``monetary_value_holdout``.
 
         Examples
         --------
         >>> s = CustomerSummary.from_arrays([1, 0], [3.0, 0.0], [5.0, 2.0])
-        >>> sorted(s.columns())[:3]
-        ['T', 'customer_ids', 'first_purchase']
+        >>> cols = s.columns()
+        >>> list(cols)[:4]
+        ['customer_ids', 'frequency', 'recency', 'T']
+        >>> cols["frequency"].tolist(), cols["frequency"].flags.writeable
+        ([1, 0], False)
         """
-        out: dict[str, np.ndarray[Any, Any]] = {}
-        for field in attrs.fields(CustomerSummary):
-            value = getattr(self, field.name)
-            if isinstance(value, np.ndarray) and value.ndim == 1:
-                out[field.name] = value
-        return out
+        return v.result_columns(
+            self,
+            "customer_ids",
+            "frequency",
+            "recency",
+            "T",
+            "monetary_value",
+            "n_purchases",
+            "n_transactions",
+            "total_spend",
+            "first_spend",
+            "first_purchase",
+            "last_purchase",
+            "time_since_last",
+            "has_purchase",
+            "frequency_holdout",
+            "monetary_value_holdout",
+        )
 
     def select(self, rows: BoolArray | IntArray) -> CustomerSummary:
         """Return the summary restricted to some customers (a mask or increasing indices).
@@ -864,6 +896,31 @@ class DiscreteSummary:
     def __len__(self) -> int:
         return int(self.customer_ids.size)
 
+    def columns(self) -> dict[str, np.ndarray[Any, Any]]:
+        """Return the per-customer arrays by name, customer ids first, ready for a data frame.
+
+        The same contract as :meth:`CustomerSummary.columns`: equal-length
+        1-d read-only arrays, one row per member of the cohort
+        (``pandas.DataFrame(d.columns())``). ``n_periods``, ``start`` and
+        ``period`` stay attributes.
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``customer_ids``, ``frequency`` and ``recency``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from crmcore import InteractionTable
+        >>> t = np.array(["2020-03-01", "2021-05-01", "2020-07-01"], dtype="datetime64[ns]")
+        >>> d = summarize_discrete(InteractionTable.from_arrays([1, 1, 2], t),
+        ...                        start="2020-01-01", period="Y", n_periods=3)
+        >>> {k: c.tolist() for k, c in d.columns().items()}
+        {'customer_ids': [1, 2], 'frequency': [1, 0], 'recency': [1, 0]}
+        """
+        return v.result_columns(self, "customer_ids", "frequency", "recency")
+
 
 def summarize_discrete(
     table: InteractionTable,
@@ -992,6 +1049,26 @@ class CompressedHistories:
             np.concatenate([p.T for p in items]),
             np.concatenate([p.weights for p in items]),
         )
+
+    def columns(self) -> dict[str, np.ndarray[Any, Any]]:
+        """Return the distinct histories by name, ready for a data frame.
+
+        The same contract as :meth:`CustomerSummary.columns`, with one row per
+        distinct history instead of one per customer (there are no customer
+        ids: ``weights`` counts the customers each row stands for).
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``frequency``, ``recency``, ``T`` and ``weights``.
+
+        Examples
+        --------
+        >>> c = compress([1, 0, 1], [2.0, 0.0, 2.0], [5.0, 5.0, 5.0])
+        >>> {k: col.tolist() for k, col in c.columns().items()}
+        {'frequency': [0.0, 1.0], 'recency': [0.0, 2.0], 'T': [5.0, 5.0], 'weights': [1.0, 2.0]}
+        """
+        return v.result_columns(self, "frequency", "recency", "T", "weights")
 
 
 def compress(

@@ -255,6 +255,30 @@ class CustomerFlow:
     revenue_repeating_2: float
     revenue_lapsed: float
 
+    def columns(self) -> dict[str, np.ndarray[Any, Any]]:
+        """Return the status of each customer by name, customer ids first, ready for a data frame.
+
+        The same contract as :meth:`crmcore.CustomerSummary.columns`:
+        equal-length 1-d read-only arrays, one row per customer of the table.
+        The counts and revenues stay attributes.
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``customer_ids`` and ``status``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from crmcore import InteractionTable
+        >>> t = np.array(["2024-01-05", "2024-02-05", "2024-02-07"], dtype="datetime64[ns]")
+        >>> table = InteractionTable.from_arrays(["a", "a", "b"], t, amounts=[1.0, 2.0, 3.0])
+        >>> flow = new_lapsed_repeating(table, "2024-01", "2024-02")
+        >>> {k: c.tolist() for k, c in flow.columns().items()}
+        {'customer_ids': ['a', 'b'], 'status': ['repeating', 'new']}
+        """
+        return v.result_columns(self, "customer_ids", "status")
+
 
 def new_lapsed_repeating(
     table: InteractionTable, period_1: object, period_2: object

@@ -909,6 +909,30 @@ class Tenure:
     time_unit: str
     as_of: np.datetime64
 
+    def columns(self) -> dict[str, np.ndarray[Any, Any]]:
+        """Return the per-relationship arrays by name, customer ids first, ready for a data frame.
+
+        The same contract as :meth:`crmcore.CustomerSummary.columns`:
+        equal-length 1-d read-only arrays, one row per relationship kept,
+        ``customer_ids`` first when the tenure was built from records.
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``customer_ids`` (from records only), ``durations``, ``events``
+            and ``index``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> since = np.array(["2023-01-01", "2023-06-01"], dtype="datetime64[D]")
+        >>> ended = np.array(["2023-03-02", "NaT"], dtype="datetime64[D]")
+        >>> tenure = tenure_from_dates(since, ended, as_of="2024-01-01")
+        >>> {k: c.tolist() for k, c in tenure.columns().items()}
+        {'durations': [60.0, 214.0], 'events': [True, False], 'index': [0, 1]}
+        """
+        return v.result_columns(self, "customer_ids", "durations", "events", "index")
+
 
 def tenure_from_dates(
     since: ArrayLike,

@@ -178,6 +178,9 @@ class AbcResult:
         Customers in A, B and C.
     class_shares : ndarray of float64
         Share of the total value held by A, B and C (sums to 1).
+    customer_ids : ndarray or None
+        The summary's customer ids when the values came from a
+        :class:`~crmcore.CustomerSummary`; None for plain values.
     """
 
     labels: StrArray
@@ -185,6 +188,48 @@ class AbcResult:
     cutoffs: tuple[float, float]
     class_counts: IntArray
     class_shares: FloatArray
+    customer_ids: np.ndarray[Any, Any] | None = None
+
+    def columns(self) -> dict[str, np.ndarray[Any, Any]]:
+        """Return the class of each customer by name, ready for a data frame.
+
+        The same contract as :meth:`crmcore.CustomerSummary.columns`:
+        equal-length 1-d read-only arrays, one row per customer in input
+        order (``pandas.DataFrame(result.columns())``), ``customer_ids`` first
+        when the values came from a summary. The per-class figures come out
+        through :meth:`class_columns`.
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``customer_ids`` (from a summary only), ``labels`` and ``shares``.
+
+        Examples
+        --------
+        >>> r = abc_classes([70.0, 20.0, 10.0])
+        >>> {k: c.tolist() for k, c in r.columns().items()}
+        {'labels': ['A', 'B', 'C'], 'shares': [0.7, 0.9, 1.0]}
+        """
+        return v.result_columns(self, "customer_ids", "labels", "shares")
+
+    def class_columns(self) -> dict[str, np.ndarray[Any, Any]]:
+        """Return the per-class figures, one row per class A, B, C, ready for a data frame.
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``class`` (``"A"``, ``"B"``, ``"C"``), ``class_counts`` and
+            ``class_shares``.
+
+        Examples
+        --------
+        >>> r = abc_classes([70.0, 20.0, 10.0])
+        >>> {k: c.tolist() for k, c in r.class_columns().items()}
+        {'class': ['A', 'B', 'C'], 'class_counts': [1, 1, 1], 'class_shares': [0.7, 0.2, 0.1]}
+        """
+        return v.result_columns(
+            self, ("class", np.array(["A", "B", "C"])), "class_counts", "class_shares"
+        )
 
 
 def _check_cutoffs(cutoffs: object) -> tuple[float, float]:
@@ -313,6 +358,7 @@ def abc_classes(
         cutoffs=(a, b),
         class_counts=_ro(counts),
         class_shares=_ro(sums / total),
+        customer_ids=values.customer_ids if isinstance(values, CustomerSummary) else None,
     )
 
 
@@ -672,6 +718,9 @@ class PyramidResult:
         Sum of the values per layer.
     value_shares : ndarray of float64
         ``totals`` over the total value.
+    customer_ids : ndarray or None
+        The summary's customer ids when the values came from a
+        :class:`~crmcore.CustomerSummary`; None for plain values.
     """
 
     labels: StrArray
@@ -679,6 +728,48 @@ class PyramidResult:
     counts: IntArray
     totals: FloatArray
     value_shares: FloatArray
+    customer_ids: np.ndarray[Any, Any] | None = None
+
+    def columns(self) -> dict[str, np.ndarray[Any, Any]]:
+        """Return the layer of each customer by name, ready for a data frame.
+
+        The same contract as :meth:`crmcore.CustomerSummary.columns`:
+        equal-length 1-d read-only arrays, one row per customer in input
+        order, ``customer_ids`` first when the values came from a summary.
+        The per-layer figures come out through :meth:`band_columns`.
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``customer_ids`` (from a summary only) and ``labels``.
+
+        Examples
+        --------
+        >>> r = pyramid([6.0, 1.0, 3.0, 2.0], bands=[("top", 0.5), ("rest", 0.5)])
+        >>> {k: c.tolist() for k, c in r.columns().items()}
+        {'labels': ['top', 'rest', 'top', 'rest']}
+        """
+        return v.result_columns(self, "customer_ids", "labels")
+
+    def band_columns(self) -> dict[str, np.ndarray[Any, Any]]:
+        """Return the per-layer figures, one row per layer (top first), ready for a data frame.
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``band_names``, ``counts``, ``totals`` and ``value_shares``.
+
+        Examples
+        --------
+        >>> r = pyramid([6.0, 1.0, 3.0, 2.0], bands=[("top", 0.5), ("rest", 0.5)])
+        >>> for name, column in r.band_columns().items():
+        ...     print(name, column.tolist())
+        band_names ['top', 'rest']
+        counts [2, 2]
+        totals [9.0, 3.0]
+        value_shares [0.75, 0.25]
+        """
+        return v.result_columns(self, "band_names", "counts", "totals", "value_shares")
 
 
 def _check_bands(bands: object) -> tuple[tuple[str, ...], FloatArray]:
@@ -804,6 +895,7 @@ def pyramid(
         counts=_ro(counts),
         totals=_ro(totals),
         value_shares=_ro(scaled_totals / total),
+        customer_ids=values.customer_ids if isinstance(values, CustomerSummary) else None,
     )
 
 
@@ -836,6 +928,43 @@ class ValueMatrix:
     current_split: float
     potential_split: float
     counts: IntArray
+
+    def columns(self) -> dict[str, np.ndarray[Any, Any]]:
+        """Return the quadrant of each customer by name, ready for a data frame.
+
+        The same contract as :meth:`crmcore.CustomerSummary.columns`:
+        equal-length 1-d read-only arrays, one row per customer in input
+        order (there are no ids: the inputs are plain arrays). The
+        per-quadrant counts come out through :meth:`quadrant_columns`.
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``labels``.
+
+        Examples
+        --------
+        >>> m = value_matrix([1.0, 5.0], [4.0, 2.0])
+        >>> m.columns()["labels"].tolist()
+        ['low_current_high_potential', 'high_current_low_potential']
+        """
+        return v.result_columns(self, "labels")
+
+    def quadrant_columns(self) -> dict[str, np.ndarray[Any, Any]]:
+        """Return the customers per quadrant, in the order of :data:`VALUE_QUADRANTS`.
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``quadrant`` and ``counts``.
+
+        Examples
+        --------
+        >>> m = value_matrix([1.0, 5.0], [4.0, 2.0])
+        >>> m.quadrant_columns()["counts"].tolist()
+        [0, 1, 1, 0]
+        """
+        return v.result_columns(self, ("quadrant", np.array(VALUE_QUADRANTS)), "counts")
 
 
 def _split_value(x: FloatArray, split: object, index: int) -> float:
@@ -982,6 +1111,40 @@ class BuyerTypes:
     n_launched_products: IntArray
     discount_share: FloatArray
     n_purchases: IntArray
+
+    def columns(self) -> dict[str, np.ndarray[Any, Any]]:
+        """Return the per-customer arrays by name, customer ids first, ready for a data frame.
+
+        The same contract as :meth:`crmcore.CustomerSummary.columns`:
+        equal-length 1-d read-only arrays, one row per customer of the table
+        (``pandas.DataFrame(types.columns())``).
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``customer_ids``, ``labels``, ``median_days_after_launch``,
+            ``n_launched_products``, ``discount_share`` and ``n_purchases``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from crmcore import InteractionTable
+        >>> t = np.array(["2024-01-02", "2024-03-01"], dtype="datetime64[ns]")
+        >>> table = InteractionTable.from_arrays([1, 2], t, products=["x", "x"],
+        ...                                      discounted=[False, True])
+        >>> types = buyer_type(table, launch_dates={"x": "2024-01-01"})
+        >>> list(types.columns())[:2], types.columns()["labels"].tolist()
+        (['customer_ids', 'labels'], ['lighthouse', 'profit_seeking'])
+        """
+        return v.result_columns(
+            self,
+            "customer_ids",
+            "labels",
+            "median_days_after_launch",
+            "n_launched_products",
+            "discount_share",
+            "n_purchases",
+        )
 
 
 def _launch_times(
@@ -1192,6 +1355,34 @@ class HistoricalValue:
     n_rows: IntArray
     rate: float
     period: str
+
+    def columns(self) -> dict[str, np.ndarray[Any, Any]]:
+        """Return the per-customer arrays by name, customer ids first, ready for a data frame.
+
+        The same contract as :meth:`crmcore.CustomerSummary.columns`:
+        equal-length 1-d read-only arrays, one row per customer of the table.
+        ``rate`` and ``period`` stay attributes.
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``customer_ids``, ``realised``, ``value`` and ``n_rows``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from crmcore import InteractionTable
+        >>> t = np.array(["2024-01-02", "2024-03-01"], dtype="datetime64[ns]")
+        >>> table = InteractionTable.from_arrays(["a", "b"], t, amounts=[10.0, 4.0])
+        >>> h = historical_value(table, as_of="2024-12-31", measure="amount")
+        >>> for name, column in h.columns().items():
+        ...     print(name, column.tolist())
+        customer_ids ['a', 'b']
+        realised [10.0, 4.0]
+        value [10.0, 4.0]
+        n_rows [1, 1]
+        """
+        return v.result_columns(self, "customer_ids", "realised", "value", "n_rows")
 
 
 def historical_value(

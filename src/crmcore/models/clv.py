@@ -184,6 +184,72 @@ class CustomerLifetimeValue:
     margin: float
     time_unit: str
 
+    def columns(self) -> dict[str, np.ndarray[Any, Any]]:
+        """Return the per-customer arrays by name, customer ids first, ready for a data frame.
+
+        The same contract as :meth:`crmcore.CustomerSummary.columns`:
+        equal-length 1-d read-only arrays, one row per customer of the
+        summary (``pandas.DataFrame(value.columns())``). The per-step arrays
+        come out through :meth:`step_columns`; the scalars stay attributes.
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``customer_ids``, ``clv``, ``expected_purchases`` and
+            ``expected_spend``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from crmcore import CustomerSummary
+        >>> from crmcore.models import bgnbd, gamma_gamma
+        >>> P = bgnbd.BgNbdParams(r=0.243, alpha=4.414, a=0.793, b=2.426)
+        >>> G = gamma_gamma.GammaGammaParams(p=6.25, q=3.74, v=15.44)
+        >>> purchases = bgnbd.BgNbdFit(params=P, standard_errors=P, covariance=np.eye(4),
+        ...     log_likelihood=0.0, n_customers=2.0, converged=True, n_iterations=1)
+        >>> spend = gamma_gamma.GammaGammaFit(params=G, standard_errors=G, covariance=np.eye(3),
+        ...     log_likelihood=0.0, n_customers=2.0, converged=True, n_iterations=1)
+        >>> s = CustomerSummary.from_arrays([2, 0], [30.43, 0.0], [38.86, 38.86],
+        ...     monetary_value=[22.35, 0.0], customer_ids=["ann", "bob"], time_unit="W")
+        >>> value = customer_lifetime_value(purchases, spend, s, horizon=52, step=4,
+        ...                                 discount_rate=0.002)
+        >>> cols = value.columns()
+        >>> list(cols)
+        ['customer_ids', 'clv', 'expected_purchases', 'expected_spend']
+        >>> cols["customer_ids"].tolist(), cols["clv"].round(2).tolist()
+        (['ann', 'bob'], [36.5, 8.42])
+        """
+        return v.result_columns(self, "customer_ids", "clv", "expected_purchases", "expected_spend")
+
+    def step_columns(self) -> dict[str, np.ndarray[Any, Any]]:
+        """Return the per-step arrays by name, one row per step of the horizon.
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``step_ends`` (in ``time_unit`` after the end of observation) and
+            ``discount_factors``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from crmcore import CustomerSummary
+        >>> from crmcore.models import bgnbd, gamma_gamma
+        >>> P = bgnbd.BgNbdParams(r=0.243, alpha=4.414, a=0.793, b=2.426)
+        >>> G = gamma_gamma.GammaGammaParams(p=6.25, q=3.74, v=15.44)
+        >>> purchases = bgnbd.BgNbdFit(params=P, standard_errors=P, covariance=np.eye(4),
+        ...     log_likelihood=0.0, n_customers=1.0, converged=True, n_iterations=1)
+        >>> spend = gamma_gamma.GammaGammaFit(params=G, standard_errors=G, covariance=np.eye(3),
+        ...     log_likelihood=0.0, n_customers=1.0, converged=True, n_iterations=1)
+        >>> s = CustomerSummary.from_arrays([2], [30.0], [38.0], monetary_value=[22.0])
+        >>> value = customer_lifetime_value(purchases, spend, s, horizon=10, step=4,
+        ...                                 discount_rate=0.1, discounting="continuous")
+        >>> steps = value.step_columns()
+        >>> steps["step_ends"].tolist(), steps["discount_factors"].round(4).tolist()
+        ([4.0, 8.0, 10.0], [0.6703, 0.4493, 0.3679])
+        """
+        return v.result_columns(self, "step_ends", "discount_factors")
+
 
 @attrs.frozen(kw_only=True, eq=False)
 class HoldoutComparison:

@@ -144,6 +144,42 @@ class SimulatedCustomerBase:
     def __len__(self) -> int:
         return int(self.customer_ids.size)
 
+    def columns(self) -> dict[str, np.ndarray[Any, Any]]:
+        """Return the per-customer arrays by name, customer ids first, ready for a data frame.
+
+        The same contract as :meth:`crmcore.CustomerSummary.columns`:
+        equal-length 1-d read-only arrays, one row per customer; the optional
+        per-customer arrays are included when the base has them. The latent
+        truth comes out through ``histories.columns()`` and
+        ``spend.columns()``, row by row in the same order.
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``customer_ids``, ``first_purchase`` and, where present,
+            ``region``, ``favourite_category``, ``preferred_channel``,
+            ``discount_propensity``, ``satisfaction`` and ``source``.
+
+        Examples
+        --------
+        >>> base = customer_base(3, start="2024-01-01", observation_end="2024-06-30", rng=1)
+        >>> list(base.columns()), base.columns()["customer_ids"].tolist()
+        (['customer_ids', 'first_purchase'], [1, 2, 3])
+        >>> list(base.histories.columns())[:3]
+        ['frequency', 'recency', 'T']
+        """
+        return val.result_columns(
+            self,
+            "customer_ids",
+            "first_purchase",
+            "region",
+            "favourite_category",
+            "preferred_channel",
+            "discount_propensity",
+            "satisfaction",
+            "source",
+        )
+
 
 def _draw_process(
     rng: np.random.Generator,

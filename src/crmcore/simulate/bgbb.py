@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 import numpy as np
 
@@ -51,6 +53,30 @@ class SimulatedDiscreteHistories:
 
     def __len__(self) -> int:
         return int(self.frequency.size)
+
+    def columns(self) -> dict[str, np.ndarray[Any, Any]]:
+        """Return the per-customer arrays by name, ready for a data frame.
+
+        The same contract as :meth:`crmcore.CustomerSummary.columns`:
+        equal-length 1-d read-only arrays, one row per customer (simulated
+        histories have no ids). ``n_periods`` and ``n_periods_holdout`` stay
+        attributes.
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``frequency``, ``recency``, ``alive``, ``p``, ``theta``,
+            ``lifetime`` and ``frequency_holdout``.
+
+        Examples
+        --------
+        >>> h = bgbb_histories(1.2, 0.75, 0.66, 2.78, n_customers=4, n_periods=6, rng=1)
+        >>> list(h.columns())
+        ['frequency', 'recency', 'alive', 'p', 'theta', 'lifetime', 'frequency_holdout']
+        """
+        return val.result_columns(
+            self, "frequency", "recency", "alive", "p", "theta", "lifetime", "frequency_holdout"
+        )
 
 
 def bgbb_histories(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import attrs
 import numpy as np
@@ -36,6 +37,27 @@ class SimulatedSpend:
 
     def __len__(self) -> int:
         return int(self.frequency.size)
+
+    def columns(self) -> dict[str, np.ndarray[Any, Any]]:
+        """Return the per-customer arrays by name, ready for a data frame.
+
+        The same contract as :meth:`crmcore.CustomerSummary.columns`:
+        equal-length 1-d read-only arrays, one row per customer (simulated
+        spend has no ids; in a :class:`SimulatedCustomerBase` row ``i`` is
+        ``customer_ids[i]``).
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``frequency``, ``monetary_value`` and ``nu``.
+
+        Examples
+        --------
+        >>> s = gamma_gamma_spend(6.25, 3.74, 15.44, frequency=[0, 2, 5], rng=1)
+        >>> list(s.columns()), s.columns()["monetary_value"][0]
+        (['frequency', 'monetary_value', 'nu'], np.float64(0.0))
+        """
+        return val.result_columns(self, "frequency", "monetary_value", "nu")
 
 
 def gamma_gamma_spend(

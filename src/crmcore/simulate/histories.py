@@ -73,6 +73,41 @@ class SimulatedHistories:
         """Number of customers."""
         return int(self.frequency.size)
 
+    def columns(self) -> dict[str, np.ndarray[Any, Any]]:
+        """Return the per-customer arrays by name, ready for a data frame.
+
+        The same contract as :meth:`crmcore.CustomerSummary.columns`:
+        equal-length 1-d read-only arrays, one row per customer (simulated
+        histories have no ids; in a :class:`SimulatedCustomerBase` row ``i``
+        is ``customer_ids[i]``). ``p`` or ``mu`` is included, whichever the
+        model has.
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``frequency``, ``recency``, ``T``, ``alive``, ``lam``, ``p`` or
+            ``mu``, ``dropout_time`` and ``frequency_holdout``.
+
+        Examples
+        --------
+        >>> from crmcore.simulate import bgnbd_histories
+        >>> h = bgnbd_histories(0.24, 4.4, 0.79, 2.4, n_customers=3, T=39.0, rng=1)
+        >>> list(h.columns())
+        ['frequency', 'recency', 'T', 'alive', 'lam', 'p', 'dropout_time', 'frequency_holdout']
+        """
+        return val.result_columns(
+            self,
+            "frequency",
+            "recency",
+            "T",
+            "alive",
+            "lam",
+            "p",
+            "mu",
+            "dropout_time",
+            "frequency_holdout",
+        )
+
 
 class _Process(NamedTuple):
     frequency: IntArray

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 import numpy as np
 
@@ -40,6 +42,49 @@ class SimulatedCohort:
     def survival(self) -> FloatArray:
         """Share of the cohort still active at the start of each period."""
         return np.asarray(self.alive / self.alive[0], dtype=np.float64)
+
+    def columns(self) -> dict[str, np.ndarray[Any, Any]]:
+        """Return the per-customer arrays by name, ready for a data frame.
+
+        The same contract as :meth:`crmcore.CustomerSummary.columns`:
+        equal-length 1-d read-only arrays, one row per member of the cohort
+        (simulated customers have no ids). The per-period counts come out
+        through :meth:`period_columns`.
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``lifetime`` and ``theta``.
+
+        Examples
+        --------
+        >>> c = sbg_cohort(0.7, 3.3, n_customers=5, n_periods=4, rng=1)
+        >>> list(c.columns()), len(c.columns()["theta"])
+        (['lifetime', 'theta'], 5)
+        """
+        return val.result_columns(self, "lifetime", "theta")
+
+    def period_columns(self) -> dict[str, np.ndarray[Any, Any]]:
+        """Return the per-period arrays by name, one row per period 0..n_periods.
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``period`` (0, 1, ...), ``alive`` and ``survival``.
+
+        Examples
+        --------
+        >>> c = sbg_cohort(0.7, 3.3, n_customers=5, n_periods=4, rng=1)
+        >>> cols = c.period_columns()
+        >>> cols["period"].tolist(), int(cols["alive"][0]), float(cols["survival"][0])
+        ([0, 1, 2, 3, 4], 5, 1.0)
+        """
+        return val.result_columns(
+            self,
+            ("period", np.arange(self.alive.size, dtype=np.int64)),
+            "alive",
+            ("survival", self.survival),
+        )
 
 
 def sbg_cohort(

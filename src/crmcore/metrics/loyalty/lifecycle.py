@@ -627,10 +627,39 @@ class LadderInputs:
         Member of the programme at the analysis date.
     n_referrals : ndarray of int64
         Customers acquired by the analysis date who name this one in ``referred_by``.
+    customer_ids : ndarray or None
+        The ids the arrays are aligned to (a copy of the ``customer_ids``
+        passed to :func:`ladder_inputs`).
     """
 
     member: BoolArray
     n_referrals: IntArray
+    customer_ids: np.ndarray[Any, Any] | None = None
+
+    def columns(self) -> dict[str, np.ndarray[Any, Any]]:
+        """Return the per-customer arrays by name, customer ids first, ready for a data frame.
+
+        The same contract as :meth:`crmcore.CustomerSummary.columns`:
+        equal-length 1-d read-only arrays, one row per id passed to
+        :func:`ladder_inputs`, in that order.
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``customer_ids``, ``member`` and ``n_referrals``.
+
+        Examples
+        --------
+        >>> import datetime as dt
+        >>> from crmcore.records import Customer
+        >>> day = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+        >>> base = [Customer(id=1, name="Ann", acquired=day, member_since=day),
+        ...         Customer(id=2, name="Ben", acquired=day, referred_by=1)]
+        >>> inputs = ladder_inputs(base, [2, 1], as_of="2024-02-01")
+        >>> {k: c.tolist() for k, c in inputs.columns().items()}
+        {'customer_ids': [2, 1], 'member': [False, True], 'n_referrals': [0, 1]}
+        """
+        return v.result_columns(self, "customer_ids", "member", "n_referrals")
 
 
 def ladder_inputs(
@@ -686,6 +715,7 @@ def ladder_inputs(
         return LadderInputs(
             member=_ro(np.zeros(ids.size, dtype=np.bool_)),
             n_referrals=_ro(np.zeros(ids.size, dtype=np.int64)),
+            customer_ids=v.readonly_copy(ids),
         )
     record_ids = _distinct_ids([c.id for c in records], "customers' ids")
     is_member = np.array(
@@ -707,6 +737,7 @@ def ladder_inputs(
     return LadderInputs(
         member=_ro(member_by_code[id_codes]),
         n_referrals=_ro(referral_counts(ids, referrers)),
+        customer_ids=v.readonly_copy(ids),
     )
 
 

@@ -105,6 +105,9 @@ class RfmScores:
     method : str
         ``"quantile"``, ``"rank"``, ``"explicit"`` (given cut points), or
         ``"mixed"`` when the dimensions were scored by different methods.
+    customer_ids : ndarray or None
+        The summary's customer ids when the scores were computed from a
+        :class:`~crmcore.CustomerSummary`; None for scores of plain arrays.
     """
 
     r: IntArray
@@ -113,9 +116,57 @@ class RfmScores:
     edges: RfmEdges
     bins: int
     method: str
+    customer_ids: np.ndarray[Any, Any] | None = None
 
     def __len__(self) -> int:
         return int(self.r.size)
+
+    def columns(self) -> dict[str, np.ndarray[Any, Any]]:
+        """Return the scores by name, customer ids first, ready for a data frame.
+
+        The same contract as :meth:`crmcore.CustomerSummary.columns`:
+        equal-length 1-d read-only arrays, one row per customer
+        (``pandas.DataFrame(scores.columns())``). ``customer_ids`` comes
+        first when the scores were computed from a summary. The cut points
+        come out through :meth:`edge_columns`.
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``customer_ids`` (from a summary only), ``r``, ``f`` and ``m``.
+
+        Examples
+        --------
+        >>> from crmcore import CustomerSummary
+        >>> s = CustomerSummary.from_arrays([0, 2, 5], [0.0, 4.0, 9.0], [10.0, 10.0, 10.0],
+        ...                                 monetary_value=[0.0, 3.0, 2.0],
+        ...                                 customer_ids=["a", "b", "c"])
+        >>> scores = rfm_scores(s, bins=3)
+        >>> {k: c.tolist() for k, c in scores.columns().items()}
+        {'customer_ids': ['a', 'b', 'c'], 'r': [1, 2, 3], 'f': [1, 2, 3], 'm': [1, 2, 3]}
+        """
+        return v.result_columns(self, "customer_ids", "r", "f", "m")
+
+    def edge_columns(self) -> dict[str, np.ndarray[Any, Any]]:
+        """Return the cut points by dimension, ``bins - 1`` rows, ready for a data frame.
+
+        Row ``k`` holds the cut point between score levels ``k + 1`` and
+        ``k + 2`` in value of each dimension (see :class:`RfmEdges`).
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``time_since_last``, ``n_purchases`` and ``total_spend``.
+
+        Examples
+        --------
+        >>> scores = rfm_scores(time_since_last=[1.0, 2.0, 3.0], n_purchases=[1, 2, 3],
+        ...                     total_spend=[5.0, 6.0, 7.0], bins=2)
+        >>> {k: c.tolist() for k, c in scores.edge_columns().items()}
+        {'time_since_last': [2.0], 'n_purchases': [2.0], 'total_spend': [6.0]}
+        """
+        e = self.edges
+        return v.result_columns(e, "time_since_last", "n_purchases", "total_spend")
 
 
 def rfm_scores(
@@ -378,6 +429,7 @@ def rfm_scores(
         edges=RfmEdges(**out_edges),
         bins=n_bins,
         method=method_name,
+        customer_ids=None if summary is None else summary.customer_ids,
     )
 
 
