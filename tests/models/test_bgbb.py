@@ -585,7 +585,7 @@ def test_histories_are_validated():
         bgbb.probability_alive(p, [0], [0], -1)
     with pytest.raises(InputTypeError, match="recency and n_periods are required"):
         bgbb.probability_alive(p, [1])
-    with pytest.raises(InputError, match="params must be BgBbParams"):
+    with pytest.raises(InputTypeError, match="params must be BgBbParams"):
         bgbb.probability_alive((1, 1, 1, 1), [1], [1], 2)
 
 
@@ -629,7 +629,7 @@ def test_bad_inputs_raise_crmcore_errors_naming_the_argument():
 
 
 def test_fit_rejects_bad_input():
-    with pytest.raises(InputError, match="initial must be BgBbParams"):
+    with pytest.raises(InputTypeError, match="initial must be BgBbParams"):
         bgbb.fit([1, 0], [1, 0], 6, initial=[1, 1, 1, 1])
     with pytest.raises(InputError, match="weights must be non-negative"):
         bgbb.fit([1, 0], [1, 0], 6, weights=[1, -1])

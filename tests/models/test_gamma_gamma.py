@@ -296,9 +296,9 @@ def test_errors():
         gg.log_likelihood(p, [-1], [3.0])
     with pytest.raises(InputError, match="weights must be non-negative"):
         gg.fit([1, 2], [3.0, 4.0], weights=[1.0, -2.0])
-    with pytest.raises(InputError, match="params must be GammaGammaParams"):
+    with pytest.raises(InputTypeError, match="params must be GammaGammaParams"):
         gg.expected_spend((1.0, 2.0, 3.0))
-    with pytest.raises(InputError, match="initial must be GammaGammaParams"):
+    with pytest.raises(InputTypeError, match="initial must be GammaGammaParams"):
         gg.fit([1, 2], [3.0, 4.0], initial=(1.0, 2.0, 3.0))
     with pytest.raises(InputTypeError, match="monetary_value is required"):
         gg.conditional_expected_spend(p, [1, 2])

@@ -12,18 +12,21 @@ arguments before any numerics:
   continuous-time models;
 * :func:`times` and :func:`counts_and_times` validate the times and counts of
   the predictions, scalars or arrays of any shape;
+* :func:`prepare_fit_data` validates and compresses the histories of a fit
+  or a log-likelihood;
 * :func:`positive_param` declares a field of a parameter class;
-* :func:`check_params` checks the type of a ``params`` argument.
+* :func:`check_params` checks the type of a ``params`` (or ``initial``)
+  argument.
 
-Python integers too large for a float (``10**400``) are reported as an
-:class:`~crmcore.errors.InputError` naming the argument, like infinity.
+Python integers beyond the float range or int64 are refused by
+:mod:`crmcore._validation` itself, with an InputError naming the argument.
+This module does not import :mod:`crmcore.models._mle` (the optimiser), so
+both can be imported by every model without a cycle.
 """
 
 from __future__ import annotations
 
-import contextlib
 import numbers
-from collections.abc import Iterator
 from typing import Any, TypeVar
 
 import attrs
@@ -32,8 +35,7 @@ import numpy as np
 from crmcore import _validation as v
 from crmcore._typing import ArrayLike, FloatArray
 from crmcore.errors import InputError, InputTypeError
-from crmcore.models._mle import prepare_histories
-from crmcore.summary import CompressedHistories, CustomerSummary
+from crmcore.summary import CompressedHistories, CustomerSummary, compress
 
 __all__ = [
     "check_params",
@@ -42,21 +44,11 @@ __all__ = [
     "histories",
     "positive_param",
     "prepare_fit_data",
-    "refuse_huge_ints",
     "summary_or_arrays",
     "times",
 ]
 
 S = TypeVar("S")
-
-
-@contextlib.contextmanager
-def _no_overflow(name: str) -> Iterator[None]:
-    """Report a Python int beyond the float range as an InputError naming ``name``."""
-    try:
-        yield
-    except OverflowError as exc:
-        raise InputError(f"{name} must be finite; got an integer beyond the float range") from exc
 
 
 def summary_or_arrays(
@@ -72,9 +64,8 @@ def summary_or_arrays(
     A summary together with ``recency`` or the third array, or arrays without
     them, is a wrong combination of arguments, like a call with a missing or
     an unexpected argument, for which Python raises TypeError: hence
-    :class:`~crmcore.errors.InputTypeError`, here as in the fits
-    (``_mle.prepare_histories``), so that fits and predictions raise the same
-    error for the same call.
+    :class:`~crmcore.errors.InputTypeError`, in the fits as in the
+    predictions, so that both raise the same error for the same call.
 
     Examples
     --------
@@ -109,7 +100,7 @@ def histories(
     >>> histories([1], [10**400], [2.0])
     Traceback (most recent call last):
     ...
-    crmcore.errors.InputError: recency must be finite; got an integer beyond the float range
+    crmcore.errors.InputError: recency must be finite numbers (within the float range, ...
     """
     s = summary_or_arrays(frequency, recency, T, summary_type=CustomerSummary, third_name="T")
     if s is not None:
@@ -118,8 +109,6 @@ def histories(
             np.asarray(s.recency, dtype=np.float64),
             np.asarray(s.T, dtype=np.float64),
         )
-    for name, value in (("frequency", frequency), ("recency", recency), ("T", T)):
-        refuse_huge_ints(value, name)
     return v.as_histories(frequency, recency, T, allow_empty=True)  # type: ignore[arg-type]
 
 
@@ -129,44 +118,62 @@ def prepare_fit_data(
     T: ArrayLike | None,
     weights: ArrayLike | None,
 ) -> CompressedHistories:
-    """Return :func:`crmcore.models._mle.prepare_histories`, huge integers refused.
+    """Validate (frequency, recency, T[, weights]) and compress them for a fit.
 
-    Integers beyond the float range raise InputError naming the argument.
+    ``frequency`` may be a :class:`~crmcore.CustomerSummary`; then ``recency``
+    and ``T`` must be None and the rows with ``has_purchase`` are used.
+
+    Parameters
+    ----------
+    frequency : array-like or CustomerSummary
+    recency, T : array-like or None
+    weights : array-like or None
+        Non-negative weight per customer (default 1).
+
+    Returns
+    -------
+    CompressedHistories
+        Distinct rows with their total weight; at least one row with
+        positive weight.
+
+    Raises
+    ------
+    InputError
+        On invalid histories, mismatched lengths, negative weights, or no
+        customer of positive weight.
+    InputTypeError
+        When a summary is given together with recency or T, or arrays without
+        them (see :func:`summary_or_arrays`).
 
     Examples
     --------
+    >>> c = prepare_fit_data([0, 1, 0], [0.0, 2.0, 0.0], [5.0, 5.0, 5.0], None)
+    >>> c.frequency.tolist(), c.weights.tolist()
+    ([0.0, 1.0], [2.0, 1.0])
     >>> prepare_fit_data([1], [1.0], [10**400], None)
     Traceback (most recent call last):
     ...
-    crmcore.errors.InputError: T must be finite; got an integer beyond the float range
+    crmcore.errors.InputError: T must be finite numbers (within the float range, ...
     """
-    for name, value in (("frequency", frequency), ("recency", recency), ("T", T)):
-        refuse_huge_ints(value, name)
-    refuse_huge_ints(weights, "weights")
-    return prepare_histories(frequency, recency, T, weights)
-
-
-def refuse_huge_ints(value: object, name: str) -> None:
-    """Raise InputError when a Python int in ``value`` does not fit a float.
-
-    The validators of :mod:`crmcore._validation` let the OverflowError of
-    ``float(10**400)`` escape; this check runs before them.
-    """
-    if isinstance(value, str | bytes) or value is None:
-        return
-    if isinstance(value, int):  # Python ints are unbounded; numpy's fit a float
-        with _no_overflow(name):
-            float(value)
-        return
-    try:
-        arr = np.asarray(value)
-    except (TypeError, ValueError, OverflowError):
-        return  # the validators report it
-    if arr.dtype.kind == "O":
-        for item in arr.reshape(-1).tolist():
-            if isinstance(item, int):
-                with _no_overflow(name):
-                    float(item)
+    s = summary_or_arrays(frequency, recency, T, summary_type=CustomerSummary, third_name="T")
+    if s is not None:
+        rows = s.has_purchase
+        w = None
+        if weights is not None:
+            w = v.as_float_array(weights, "weights", allow_empty=True, nonnegative=True)
+            if w.size != rows.size:
+                raise InputError(
+                    f"weights must have one value per summary row ({rows.size}), got {w.size}"
+                )
+            w = w[rows]
+        out = compress(s.frequency[rows], s.recency[rows], s.T[rows], w)
+    else:
+        out = compress(frequency, recency, T, weights)  # type: ignore[arg-type]
+    if len(out) == 0:
+        raise InputError(
+            "frequency must describe at least one customer (with positive weight); got none"
+        )
+    return out
 
 
 def check_time(t: object, name: str = "t") -> float:
@@ -181,7 +188,6 @@ def check_time(t: object, name: str = "t") -> float:
     ...
     crmcore.errors.InputError: t must be >= 0.0, got -1.0
     """
-    refuse_huge_ints(t, name)
     return v.check_float(t, name, low=0.0)
 
 
@@ -200,9 +206,8 @@ def times(t: ArrayLike, name: str) -> tuple[FloatArray, bool]:
     >>> times(10**400, "t")
     Traceback (most recent call last):
     ...
-    crmcore.errors.InputError: t must be finite; got an integer beyond the float range
+    crmcore.errors.InputError: t must be a finite number within the float range ...
     """
-    refuse_huge_ints(t, name)
     arr = np.asarray(t) if not isinstance(t, str | bytes) else t
     if np.ndim(arr) == 0:
         value = v.check_float(arr.item() if isinstance(arr, np.ndarray) else arr, name, low=0.0)
@@ -230,7 +235,6 @@ def counts_and_times(
     ...
     crmcore.errors.InputError: n and t must broadcast together; got shapes (2,) and (3,)
     """
-    refuse_huge_ints(n, n_name)
     n_arr = np.asarray(n) if not isinstance(n, str | bytes) else n
     n_scalar = np.ndim(n_arr) == 0
     nn = v.as_int_array(
@@ -254,43 +258,42 @@ def counts_and_times(
 
 
 def check_params(params: object, cls: type, name: str = "params") -> None:
-    """Raise InputError unless ``params`` is an instance of ``cls``.
-
-    (InputError, as every model has raised so far, although InputTypeError
-    would describe a wrong type better: a change for all models at once.)
+    """Raise InputTypeError unless ``params`` is an instance of ``cls``.
 
     Examples
     --------
     >>> check_params(None, int)
     Traceback (most recent call last):
     ...
-    crmcore.errors.InputError: params must be int, got NoneType
+    crmcore.errors.InputTypeError: params must be int, got NoneType
     """
     if not isinstance(params, cls):
-        raise InputError(f"{name} must be {cls.__name__}, got {type(params).__name__}")
+        raise InputTypeError(f"{name} must be {cls.__name__}, got {type(params).__name__}")
 
 
 def _to_float(value: object) -> object:
+    """Store real numbers (numpy scalars included) as float; leave the rest to the validator."""
     if isinstance(value, bool):
         return value  # refused by the validator
     if isinstance(value, numbers.Real):
         try:
             return float(value)
         except OverflowError:
-            return value  # the validator names the field
+            return value  # an integer beyond the float range: the validator names it
     return value
 
 
 def _check_positive(instance: object, attribute: attrs.Attribute[float], value: object) -> None:
-    with _no_overflow(attribute.name):
-        v.check_float(value, attribute.name, low=0.0, low_open=True)
+    v.check_float(value, attribute.name, low=0.0, low_open=True)
 
 
 def positive_param() -> Any:
     """Return an attrs field for a model parameter: a positive, finite float.
 
-    As ``_mle.positive_param``, and an integer beyond the float range is an
-    InputError naming the field rather than an OverflowError.
+    Numbers (numpy scalars included) are stored as ``float``; anything else
+    raises :class:`~crmcore.errors.InputTypeError`, and NaN, infinity, values
+    <= 0 and integers beyond the float range raise
+    :class:`~crmcore.errors.InputError`, naming the field.
 
     Examples
     --------
@@ -299,6 +302,10 @@ def positive_param() -> Any:
     ...     k: float = positive_param()
     >>> ToyParams(k=2).k
     2.0
+    >>> ToyParams(k=0.0)
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: k must be > 0.0, got 0.0
     >>> ToyParams(k=10**400)
     Traceback (most recent call last):
     ...

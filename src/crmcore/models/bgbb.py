@@ -21,7 +21,7 @@ Examples
 
 from __future__ import annotations
 
-from typing import Any, overload
+from typing import Any, cast, overload
 
 import attrs
 import numpy as np
@@ -29,9 +29,10 @@ from scipy import special as sc
 
 from crmcore import _validation as v
 from crmcore._typing import ArrayLike, FloatArray, IntArray
-from crmcore._validation import readonly as _ro
 from crmcore.errors import InputError, InputTypeError
-from crmcore.models._mle import MleResult, maximize_likelihood, positive_param
+from crmcore.models import _inputs as inp
+from crmcore.models._inputs import positive_param
+from crmcore.models._mle import MleResult, fit_fields, maximize_likelihood
 from crmcore.summary import CompressedHistories, DiscreteSummary, compress
 
 __all__ = [
@@ -256,18 +257,13 @@ def fit(
         raise InputError(
             "frequency must describe at least one customer (with positive weight); got none"
         )
-    if initial is not None and not isinstance(initial, BgBbParams):
-        raise InputError(f"initial must be BgBbParams, got {type(initial).__name__}")
+    if initial is not None:
+        inp.check_params(initial, BgBbParams, "initial")
     start = initial.as_array() if initial is not None else np.ones(4)
     res = _fit_compressed(data, start)
     return BgBbFit(
-        params=BgBbParams(**dict(zip(_NAMES, res.estimates, strict=True))),
-        standard_errors=BgBbParams(**dict(zip(_NAMES, res.standard_errors, strict=True))),
-        covariance=_ro(res.covariance),
-        log_likelihood=res.log_likelihood,
+        **fit_fields(res, BgBbParams),
         n_customers=data.n_customers,
-        converged=res.converged,
-        n_iterations=res.n_iterations,
     )
 
 
@@ -325,7 +321,7 @@ def log_likelihood(
     ...
     crmcore.errors.InputError: recency must not exceed n_periods; 1 of 1 customers breaks this ...
     """
-    _check_params(params)
+    inp.check_params(params, BgBbParams)
     x, tx, n, w = _histories(frequency, recency, n_periods, weights)
     data = compress(x, tx, n, w)
     if len(data) == 0:
@@ -377,7 +373,7 @@ def log_likelihood_per_customer(
     ...
     crmcore.errors.InputError: recency must be 0 where frequency is 0 (no repeat purchase); ...
     """
-    _check_params(params)
+    inp.check_params(params, BgBbParams)
     x, tx, n, _ = _histories(frequency, recency, n_periods, None)
     if x.size == 0:
         return np.zeros(0)
@@ -432,7 +428,7 @@ def expected_purchases(params: BgBbParams, n_periods: ArrayLike) -> Any:
     ...
     crmcore.errors.InputError: n_periods must hold whole numbers; 1 of 1 values breaks this ...
     """
-    _check_params(params)
+    inp.check_params(params, BgBbParams)
     n, scalar = _counts(n_periods, "n_periods", high=MAX_HORIZON)
     alpha, beta = params.alpha, params.beta
     flat = n.reshape(-1)
@@ -495,7 +491,7 @@ def conditional_expected_purchases(
     ...
     crmcore.errors.InputError: n_future must be >= 0, got -1
     """
-    _check_params(params)
+    inp.check_params(params, BgBbParams)
     n_star = v.check_int(n_future, "n_future", low=0, high=MAX_HORIZON)
     x, tx, n, _ = _histories(frequency, recency, n_periods, None)
     if x.size == 0:
@@ -562,7 +558,7 @@ def probability_alive(
     ...
     crmcore.errors.InputError: n_periods must have the same length as frequency; got 3 and 2
     """
-    _check_params(params)
+    inp.check_params(params, BgBbParams)
     x, tx, n, _ = _histories(frequency, recency, n_periods, None)
     if x.size == 0:
         return np.zeros(0)
@@ -617,7 +613,7 @@ def purchase_probability(params: BgBbParams, k: ArrayLike, n_periods: ArrayLike)
     ...
     crmcore.errors.InputError: k must be non-negative; 1 of 1 values breaks this ...
     """
-    _check_params(params)
+    inp.check_params(params, BgBbParams)
     kk, k_scalar = _counts(k, "k")
     nn, n_scalar = _counts(n_periods, "n_periods", high=MAX_PERIODS)
     try:
@@ -633,11 +629,6 @@ def purchase_probability(params: BgBbParams, k: ArrayLike, n_periods: ArrayLike)
 # --------------------------------------------------------------------------- input helpers
 
 
-def _check_params(params: object) -> None:
-    if not isinstance(params, BgBbParams):
-        raise InputError(f"params must be BgBbParams, got {type(params).__name__}")
-
-
 def _histories(
     frequency: ArrayLike | DiscreteSummary,
     recency: ArrayLike | None,
@@ -645,22 +636,15 @@ def _histories(
     weights: ArrayLike | None,
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray | None]:
     """Validate (x, t_x, n[, weights]) and return them as float arrays of one length."""
-    # A wrong combination of arguments is a TypeError (as Python's for a missing or an
-    # unexpected argument), here as in the other models (see _mle.prepare_histories).
-    if isinstance(frequency, DiscreteSummary):
-        if recency is not None or n_periods is not None:
-            raise InputTypeError(
-                "recency and n_periods must be left out when frequency is a DiscreteSummary"
-            )
-        s = frequency
+    s = inp.summary_or_arrays(
+        frequency, recency, n_periods, summary_type=DiscreteSummary, third_name="n_periods"
+    )
+    if s is not None:
         x_i: IntArray = np.asarray(s.frequency, dtype=np.int64)
         tx_i: IntArray = np.asarray(s.recency, dtype=np.int64)
         n_i: IntArray = np.full(x_i.size, s.n_periods, dtype=np.int64)
-    else:
-        if recency is None or n_periods is None:
-            raise InputTypeError(
-                "recency and n_periods are required unless frequency is a DiscreteSummary"
-            )
+    else:  # summary_or_arrays checked that all three are arrays
+        frequency, recency, n_periods = cast(tuple[ArrayLike, ...], (frequency, recency, n_periods))
         x_i = v.as_int_array(frequency, "frequency", allow_empty=True, nonnegative=True)
         tx_i = v.as_int_array(recency, "recency", allow_empty=True, nonnegative=True)
         v.check_same_length(("frequency", x_i), ("recency", tx_i))

@@ -44,7 +44,7 @@ from crmcore._periods import period_start, unit_factor
 from crmcore._typing import ArrayLike, DatetimeArray, FloatArray, IntArray
 from crmcore._validation import readonly as _ro
 from crmcore.errors import InputError, InputTypeError
-from crmcore.models._inputs import check_time, refuse_huge_ints
+from crmcore.models._inputs import check_time
 from crmcore.summary import PERIODS, CustomerSummary, period_index
 from crmcore.table import PURCHASE_CODE, InteractionTable
 
@@ -353,13 +353,6 @@ def customer_lifetime_value(
         purchase_fit, "purchase_fit", CumulativePurchaseFit, "conditional_expected_purchases_at"
     )
     _check_fit(spend_fit, "spend_fit", SpendFit, "conditional_expected_spend")
-    for name, arg in (
-        ("horizon", horizon),
-        ("step", step),
-        ("discount_rate", discount_rate),
-        ("margin", margin),
-    ):
-        refuse_huge_ints(arg, name)
     h = v.check_float(horizon, "horizon", low=0.0, low_open=True)
     st = v.check_float(step, "step", low=0.0, low_open=True)
     if st > h:

@@ -27,14 +27,10 @@ from scipy import special as sc
 
 from crmcore import _validation as v
 from crmcore._typing import ArrayLike, FloatArray
-from crmcore._validation import readonly as _ro
 from crmcore.errors import InputError, InputTypeError
-from crmcore.models._mle import (
-    Objective,
-    distinct_values,
-    maximize_likelihood,
-    positive_param,
-)
+from crmcore.models import _inputs as inp
+from crmcore.models._inputs import positive_param
+from crmcore.models._mle import Objective, distinct_values, fit_fields, maximize_likelihood
 from crmcore.summary import CustomerSummary
 
 __all__ = [
@@ -235,9 +231,8 @@ def fit(
     crmcore.errors.InputError: monetary_value must be positive where frequency > 0; ...
     """
     data = _spend_data(frequency, monetary_value, weights, compress=True)
-    if initial is not None and not isinstance(initial, GammaGammaParams):
-        raise InputError(f"initial must be GammaGammaParams, got {type(initial).__name__}")
     if initial is not None:
+        inp.check_params(initial, GammaGammaParams, "initial")
         start = initial.as_array()
     else:
         mean_m = float(np.average(data.monetary_value, weights=data.weights))
@@ -253,13 +248,8 @@ def fit(
         limit_hint=_LIMIT_HINT,
     )
     return GammaGammaFit(
-        params=GammaGammaParams(**dict(zip(_NAMES, res.estimates, strict=True))),
-        standard_errors=GammaGammaParams(**dict(zip(_NAMES, res.standard_errors, strict=True))),
-        covariance=_ro(res.covariance),
-        log_likelihood=res.log_likelihood,
+        **fit_fields(res, GammaGammaParams),
         n_customers=total_w,
-        converged=res.converged,
-        n_iterations=res.n_iterations,
     )
 
 
@@ -312,7 +302,7 @@ def log_likelihood(
     ...
     crmcore.errors.InputError: monetary_value must have the same length as frequency; got 2 and 1
     """
-    _check_params(params)
+    inp.check_params(params, GammaGammaParams)
     data = _spend_data(frequency, monetary_value, weights, compress=False)
     value, _ = _objective(data)(params.as_array())
     return float(value)
@@ -354,7 +344,7 @@ def log_likelihood_per_customer(
     ...
     crmcore.errors.InputError: monetary_value must be non-negative; ...
     """
-    _check_params(params)
+    inp.check_params(params, GammaGammaParams)
     x, m = _spend_arrays(frequency, monetary_value)
     out = np.zeros(x.size)
     rep = x > 0
@@ -410,7 +400,7 @@ def conditional_expected_spend(
     ...
     crmcore.errors.InputError: monetary_value must have the same length as frequency; got 2 and 1
     """
-    _check_params(params)
+    inp.check_params(params, GammaGammaParams)
     x, m = _spend_arrays(frequency, monetary_value)
     return _conditional_spend(params, x, m)
 
@@ -431,7 +421,7 @@ def expected_spend(params: GammaGammaParams) -> float:
 
     Raises
     ------
-    InputError
+    InputTypeError
         When ``params`` is not a GammaGammaParams.
 
     Examples
@@ -443,9 +433,9 @@ def expected_spend(params: GammaGammaParams) -> float:
     >>> expected_spend((6.25, 3.74, 15.44))
     Traceback (most recent call last):
     ...
-    crmcore.errors.InputError: params must be GammaGammaParams, got tuple
+    crmcore.errors.InputTypeError: params must be GammaGammaParams, got tuple
     """
-    _check_params(params)
+    inp.check_params(params, GammaGammaParams)
     if params.q <= 1.0:
         return float("inf")
     return params.p * params.v / (params.q - 1.0)
@@ -454,16 +444,11 @@ def expected_spend(params: GammaGammaParams) -> float:
 # --------------------------------------------------------------------------- helpers
 
 
-def _check_params(params: object) -> None:
-    if not isinstance(params, GammaGammaParams):
-        raise InputError(f"params must be GammaGammaParams, got {type(params).__name__}")
-
-
 def _spend_arrays(
     frequency: ArrayLike | CustomerSummary, monetary_value: ArrayLike | None
 ) -> tuple[FloatArray, FloatArray]:
     # A wrong combination of arguments is a TypeError (as Python's for a missing or an
-    # unexpected argument), here as in the purchase models (see _mle.prepare_histories).
+    # unexpected argument), here as in the purchase models (see _inputs.summary_or_arrays).
     if isinstance(frequency, CustomerSummary):
         if monetary_value is not None:
             raise InputTypeError("monetary_value must be left out when frequency is a summary")

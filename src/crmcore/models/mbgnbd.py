@@ -24,9 +24,9 @@ import attrs
 import numpy as np
 
 from crmcore._typing import ArrayLike, FloatArray
-from crmcore._validation import readonly as _ro
 from crmcore.models import _inputs as inp
 from crmcore.models._inputs import positive_param
+from crmcore.models._mle import fit_fields
 from crmcore.models.bgnbd import (
     _conditional_expectation,
     _conditional_purchase_probability,
@@ -113,7 +113,9 @@ class MbgNbdFit:
     n_customers : float
         Customers the fit used (the sum of the weights).
     converged : bool
-        Whether the optimiser reached a maximum (failure raises instead).
+        False when the fit came with a ConvergenceWarning because the data
+        barely identify some parameter (see :func:`fit`); a failed search
+        raises instead.
     n_iterations : int
         Optimiser iterations.
 
@@ -240,10 +242,17 @@ def fit(
     InputTypeError
         When ``frequency`` is a CustomerSummary and ``recency`` or ``T`` is
         given too, when arrays are given without ``recency`` and ``T``,
-        or on non-numeric input.
+        on non-numeric input, or when ``initial`` is not a MbgNbdParams.
     ConvergenceError
         When the optimiser fails or a parameter is not identified by the
         data; the message says what to try.
+
+    Warns
+    -----
+    ConvergenceWarning
+        When the data barely identify a parameter (a standard error above 10
+        times its estimate, or nearly collinear parameters); the fit is then
+        returned with ``converged=False``.
 
     See Also
     --------
@@ -284,13 +293,8 @@ def fit(
     start = initial.as_array() if initial is not None else _default_initial(data)
     res = _fit_compressed(data, start, _MBG, "MBG/NBD")
     return MbgNbdFit(
-        params=MbgNbdParams(**dict(zip(_NAMES, res.estimates, strict=True))),
-        standard_errors=MbgNbdParams(**dict(zip(_NAMES, res.standard_errors, strict=True))),
-        covariance=_ro(res.covariance),
-        log_likelihood=res.log_likelihood,
+        **fit_fields(res, MbgNbdParams),
         n_customers=data.n_customers,
-        converged=res.converged,
-        n_iterations=res.n_iterations,
     )
 
 
