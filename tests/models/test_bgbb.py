@@ -622,7 +622,7 @@ def test_bad_inputs_raise_crmcore_errors_naming_the_argument():
         InputError, match=r"n_periods must (be at most 100000|fit in a 64-bit integer)"
     ):
         bgbb.probability_alive(p, [1], [1], 10**400)
-    with pytest.raises(InputError, match="n_periods must be a rectangular array"):
+    with pytest.raises(InputError, match="n_periods must be a flat sequence"):
         bgbb.expected_purchases(p, [[1, 2], [3]])
     with pytest.raises(InputTypeError, match="k must be a whole number or an array of them"):
         bgbb.purchase_probability(p, None, 3)
@@ -661,3 +661,18 @@ def test_expected_purchases_finite_and_non_decreasing_up_to_the_horizon_bound(th
     got = bgbb.expected_purchases(_params(theta), nn)
     assert np.all(np.isfinite(got) & (got >= 0))
     assert np.all(np.diff(got) >= -4e-15 * got[1:])
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda n: bgbb.fit([0, 1], [0, 1], n),
+        lambda n: bgbb.probability_alive(DONATIONS, [0, 1], [0, 1], n),
+        lambda n: bgbb.log_likelihood(DONATIONS, [0, 1], [0, 1], n),
+        lambda n: bgbb.conditional_expected_purchases(DONATIONS, 3, [0, 1], [0, 1], n),
+    ],
+)
+def test_ragged_n_periods_raises_input_error_naming_it(call):
+    # Fuzz finding: a ragged n_periods leaked numpy's ValueError.
+    with pytest.raises(InputError, match="n_periods must be a flat sequence"):
+        call([[6, 6], [6]])

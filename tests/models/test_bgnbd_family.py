@@ -580,3 +580,12 @@ def test_conditional_purchase_probability_summary_fit_and_errors(model):
             m.conditional_purchase_probability(wrong, 1.0, s)
     with pytest.raises(InputTypeError, match="must be left out"):
         m.conditional_purchase_probability(p, 1.0, s, [1.0], [2.0])
+
+
+def test_ragged_n_raises_input_error_naming_n(model):
+    # Fuzz finding: a ragged list of counts leaked numpy's ValueError.
+    p = model.params((0.243, 4.414, 0.793, 2.426))
+    with pytest.raises(InputError, match="n must be a flat sequence"):
+        model.module.purchase_probability(p, [[1, 2], [3]], 39.0)
+    with pytest.raises(InputError, match="t must be a flat sequence"):
+        model.module.purchase_probability(p, 1, [[1.0, 2.0], [3.0]])

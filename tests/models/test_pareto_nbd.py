@@ -806,3 +806,10 @@ def test_conditional_purchase_probability_summary_fit_and_errors():
         pareto_nbd.conditional_purchase_probability((0.55, 10.58, 0.61, 11.67), 1.0, s)
     with pytest.raises(InputTypeError, match="must be left out"):
         pareto_nbd.conditional_purchase_probability(CDNOW, 1.0, s, [1.0], [2.0])
+
+
+def test_ragged_n_raises_input_error_naming_n():
+    # Fuzz finding: a ragged list of counts leaked numpy's ValueError.
+    p = ParetoNbdParams(r=0.55, alpha=10.58, s=0.61, beta=11.67)
+    with pytest.raises(InputError, match="n must be a flat sequence"):
+        pareto_nbd.purchase_probability(p, [[1, 2], [3]], 39.0)

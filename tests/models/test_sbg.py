@@ -425,7 +425,10 @@ def test_shapes():
             ),
             r"discount_rate must (be( a)? finite|fit in a 64-bit)",
         ),
-        (lambda: sbg.survival(SbgParams(alpha=1, beta=1), [[1, 2], [3]]), "t must be a rect"),
+        (
+            lambda: sbg.survival(SbgParams(alpha=1, beta=1), [[1, 2], [3]]),
+            "t must be a flat sequence",
+        ),
         (lambda: sbg.retention_rate(SbgParams(alpha=1, beta=1), None), "t must be a whole"),
     ],
 )

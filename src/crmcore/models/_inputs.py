@@ -33,11 +33,12 @@ import attrs
 import numpy as np
 
 from crmcore import _validation as v
-from crmcore._typing import ArrayLike, FloatArray
+from crmcore._typing import ArrayLike, FloatArray, IntArray
 from crmcore.errors import InputError, InputTypeError
 from crmcore.summary import CompressedHistories, CustomerSummary, compress
 
 __all__ = [
+    "as_any_array",
     "check_params",
     "check_time",
     "counts_and_times",
@@ -46,6 +47,7 @@ __all__ = [
     "prepare_fit_data",
     "summary_or_arrays",
     "times",
+    "whole_counts",
 ]
 
 S = TypeVar("S")
@@ -191,6 +193,60 @@ def check_time(t: object, name: str = "t") -> float:
     return v.check_float(t, name, low=0.0)
 
 
+def as_any_array(x: object, name: str) -> Any:
+    """Return ``np.asarray(x)`` (strings and None unchanged, for the validators to refuse).
+
+    Ragged nested sequences raise an InputError naming ``name``, not numpy's
+    ValueError.
+
+    Examples
+    --------
+    >>> as_any_array([[1, 2], [3]], "n")
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: n must be a flat sequence (or rows of equal length); got ragged ...
+    """
+    if x is None or isinstance(x, str | bytes):
+        return x
+    try:
+        return np.asarray(x)
+    except ValueError as exc:
+        raise InputError(
+            f"{name} must be a flat sequence (or rows of equal length); got ragged nested "
+            f"sequences: {exc}"
+        ) from None
+
+
+def whole_counts(values: object, name: str, *, low: int = 0) -> tuple[IntArray, bool]:
+    """Return whole numbers >= ``low`` of any shape as int64, and whether ``values`` was a scalar.
+
+    A scalar becomes an array of one element.
+
+    Examples
+    --------
+    >>> whole_counts(3, "n")
+    (array([3]), True)
+    >>> whole_counts([[0, 2]], "n")[0].shape
+    (1, 2)
+    >>> whole_counts(None, "n")
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputTypeError: n must be a whole number or an array of them, got None
+    """
+    if values is None:
+        raise InputTypeError(f"{name} must be a whole number or an array of them, got None")
+    arr = as_any_array(values, name)
+    scalar = np.ndim(arr) == 0
+    out = v.as_int_array(
+        np.atleast_1d(arr) if scalar else arr,
+        name,
+        ndim=max(1, np.ndim(arr)),
+        allow_empty=True,
+        low=low,
+    )
+    return out, bool(scalar)
+
+
 def times(t: ArrayLike, name: str) -> tuple[FloatArray, bool]:
     """Return ``t`` as a float array and whether it was a scalar.
 
@@ -208,7 +264,7 @@ def times(t: ArrayLike, name: str) -> tuple[FloatArray, bool]:
     ...
     crmcore.errors.InputError: t must be a finite number within the float range ...
     """
-    arr = np.asarray(t) if not isinstance(t, str | bytes) else t
+    arr = as_any_array(t, name)
     if np.ndim(arr) == 0:
         value = v.check_float(arr.item() if isinstance(arr, np.ndarray) else arr, name, low=0.0)
         return np.array([value]), True
@@ -235,22 +291,14 @@ def counts_and_times(
     ...
     crmcore.errors.InputError: n and t must broadcast together; got shapes (2,) and (3,)
     """
-    n_arr = np.asarray(n) if not isinstance(n, str | bytes) else n
-    n_scalar = np.ndim(n_arr) == 0
-    nn = v.as_int_array(
-        np.atleast_1d(n_arr) if n_scalar else n_arr,
-        n_name,
-        ndim=max(np.ndim(n_arr), 1),
-        allow_empty=True,
-        nonnegative=True,
-    )
+    nn, n_scalar = whole_counts(n, n_name)
     tt, t_scalar = times(t, t_name)
     try:
         nb, tb = np.broadcast_arrays(nn.astype(np.float64), tt[0] if t_scalar else tt)
     except ValueError as exc:
         raise InputError(
             f"{n_name} and {t_name} must broadcast together; got shapes "
-            f"{np.shape(n_arr)} and {tt.shape if not t_scalar else ()}"
+            f"{nn.shape if not n_scalar else ()} and {tt.shape if not t_scalar else ()}"
         ) from exc
     if n_scalar and t_scalar:
         return nb.reshape(1), tb.reshape(1), True

@@ -186,8 +186,11 @@ class _Counted:
     def in_log_space(self, u: FloatArray) -> tuple[float, FloatArray]:
         """Mean negative log-likelihood and its gradient in u = log(theta)."""
         theta = np.exp(u)
-        value, g = self.natural(theta)
-        gu = theta * g
+        # Overflow while the search probes extreme parameters (or huge weights) gives
+        # inf/NaN, which steers the search away below: not worth a RuntimeWarning.
+        with np.errstate(all="ignore"):
+            value, g = self.natural(theta)
+            gu = theta * g
         if not (np.isfinite(value) and np.all(np.isfinite(gu))):
             # Steer the line search away from points where the model breaks down.
             return 1e100, np.zeros_like(u)

@@ -29,7 +29,7 @@ from scipy import special as sc
 
 from crmcore import _validation as v
 from crmcore._typing import ArrayLike, FloatArray, IntArray
-from crmcore.errors import InputError, InputTypeError
+from crmcore.errors import InputError
 from crmcore.models import _inputs as inp
 from crmcore.models._inputs import positive_param
 from crmcore.models._mle import MleResult, fit_fields, maximize_likelihood
@@ -648,7 +648,9 @@ def _histories(
         x_i = v.as_int_array(frequency, "frequency", allow_empty=True, nonnegative=True)
         tx_i = v.as_int_array(recency, "recency", allow_empty=True, nonnegative=True)
         v.check_same_length(("frequency", x_i), ("recency", tx_i))
-        if np.ndim(n_periods) == 0 and not isinstance(n_periods, str):
+        if np.ndim(inp.as_any_array(n_periods, "n_periods")) == 0 and not isinstance(
+            n_periods, str
+        ):
             n_value = v.check_int(
                 n_periods.item() if isinstance(n_periods, np.generic) else n_periods,
                 "n_periods",
@@ -683,20 +685,7 @@ _ZERO_RULE = "recency must be 0 where frequency is 0 (no repeat purchase)"
 
 def _counts(values: ArrayLike, name: str, *, high: int | None = None) -> tuple[FloatArray, bool]:
     """Validate whole counts >= 0 (at most ``high``) of any shape; return floats and scalar-ness."""
-    if values is None:
-        raise InputTypeError(f"{name} must be a whole number or an array of them, got None")
-    try:
-        arr = np.asarray(values) if not isinstance(values, str) else values
-    except ValueError as exc:  # ragged nested lists
-        raise InputError(f"{name} must be a rectangular array of whole numbers: {exc}") from None
-    scalar = np.ndim(arr) == 0
-    out = v.as_int_array(
-        np.atleast_1d(arr) if scalar else arr,
-        name,
-        ndim=max(1, np.ndim(arr)),
-        allow_empty=not scalar,
-        nonnegative=True,
-    )
+    out, scalar = inp.whole_counts(values, name)
     if high is not None:
         _check_at_most(out, name, high)
     f = out.astype(np.float64)

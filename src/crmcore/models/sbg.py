@@ -29,7 +29,7 @@ from scipy import special as sc
 
 from crmcore import _validation as v
 from crmcore._typing import ArrayLike, FloatArray
-from crmcore.errors import ConvergenceError, InputError, InputTypeError
+from crmcore.errors import ConvergenceError, InputError
 from crmcore.models import _inputs as inp
 from crmcore.models._inputs import positive_param
 from crmcore.models._mle import fit_fields, maximize_likelihood
@@ -569,20 +569,7 @@ def _alive(alive: ArrayLike) -> FloatArray:
 
 
 def _periods(t: ArrayLike, name: str, *, low: int) -> tuple[FloatArray, bool]:
-    if t is None:
-        raise InputTypeError(f"{name} must be a whole number or an array of them, got None")
-    try:
-        arr = np.asarray(t) if not isinstance(t, str) else t
-    except ValueError as exc:  # ragged nested lists
-        raise InputError(f"{name} must be a rectangular array of whole numbers: {exc}") from None
-    scalar = np.ndim(arr) == 0
-    flat = v.as_int_array(
-        np.atleast_1d(arr) if scalar else arr,
-        name,
-        ndim=1 if scalar else np.ndim(arr),
-        allow_empty=True,
-        low=low,
-    )
+    flat, scalar = inp.whole_counts(t, name, low=low)
     return flat.astype(np.float64).reshape(() if scalar else flat.shape), scalar
 
 
