@@ -9,7 +9,10 @@ arguments before any numerics:
   discrete-time ones (``n_periods``) raise the same errors for the same
   mistakes;
 * :func:`histories` returns validated (x, t_x, T) arrays of the
-  continuous-time models;
+  continuous-time models; :func:`single_customer` and :func:`finish` let
+  every per-customer function take one customer as plain numbers and return
+  a float for it; :func:`horizon` gives each customer a forecast horizon
+  (one number for all, or one per customer);
 * :func:`times` and :func:`counts_and_times` validate the times and counts of
   the predictions, scalars or arrays of any shape;
 * :func:`prepare_fit_data` validates and compresses the histories of a fit
@@ -27,7 +30,7 @@ both can be imported by every model without a cycle.
 from __future__ import annotations
 
 import numbers
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar, cast
 
 import attrs
 import numpy as np
@@ -38,13 +41,18 @@ from crmcore.errors import InputError, InputTypeError
 from crmcore.summary import CompressedHistories, CustomerSummary, compress
 
 __all__ = [
+    "Histories",
     "as_any_array",
     "check_params",
     "check_time",
     "counts_and_times",
+    "finish",
     "histories",
+    "horizon",
+    "is_single",
     "positive_param",
     "prepare_fit_data",
+    "single_customer",
     "summary_or_arrays",
     "times",
     "whole_counts",
@@ -88,17 +96,85 @@ def summary_or_arrays(
     return None
 
 
+def is_single(value: object) -> bool:
+    """Return whether ``value`` is one number: a Python or numpy scalar, or a 0-d array.
+
+    Examples
+    --------
+    >>> is_single(2), is_single(np.float64(2.0)), is_single(np.array(2.0))
+    (True, True, True)
+    >>> is_single([2]), is_single("2"), is_single(None)
+    (False, False, False)
+    """
+    if isinstance(value, numbers.Number):  # Python and numpy scalars (the fast, common case)
+        return True
+    if value is None or isinstance(value, str | bytes):
+        return False
+    try:
+        return bool(np.ndim(cast(Any, value)) == 0)
+    except (ValueError, TypeError):  # ragged nested sequences: the validators report them
+        return False
+
+
+def single_customer(*values: object) -> tuple[tuple[Any, ...], bool]:
+    """Wrap ``values`` as one-element arrays when every one of them is a single number.
+
+    Returns the values (unchanged unless all are single) and whether they
+    were; pass that flag to :func:`finish`, which unwraps the result. This is
+    how every per-customer function accepts one customer as plain numbers.
+
+    Examples
+    --------
+    >>> single_customer(2, 30.43, np.array(38.86))
+    ((array([2]), array([30.43]), array([38.86])), True)
+    >>> single_customer(2, [30.43], 38.86)[1]
+    False
+    """
+    if values and all(is_single(x) for x in values):
+        return tuple(np.array([x]) for x in values), True
+    return values, False
+
+
+def finish(out: FloatArray, single: bool) -> Any:
+    """Return ``out`` as computed for one customer (a float, or a row) or for many (as is).
+
+    Examples
+    --------
+    >>> finish(np.array([0.5]), True), finish(np.array([[1.0, 2.0]]), True).tolist()
+    (0.5, [1.0, 2.0])
+    >>> finish(np.array([0.5]), False)
+    array([0.5])
+    """
+    if not single:
+        return out
+    return float(out[0]) if out.ndim == 1 else out[0]
+
+
+class Histories(NamedTuple):
+    """Validated histories of the continuous-time models, and whether they were one customer."""
+
+    x: FloatArray
+    tx: FloatArray
+    T: FloatArray
+    single: bool
+
+
 def histories(
     frequency: ArrayLike | CustomerSummary,
     recency: ArrayLike | None,
     T: ArrayLike | None,
-) -> tuple[FloatArray, FloatArray, FloatArray]:
+) -> Histories:
     """Return validated (x, t_x, T) float arrays, from arrays or from every row of a summary.
+
+    Three single numbers (Python scalars or 0-d arrays) are one customer:
+    arrays of one element and ``single=True`` (see :func:`finish`).
 
     Examples
     --------
-    >>> [a.tolist() for a in histories([2, 0], [3.0, 0.0], [5.0, 5.0])]
+    >>> [a.tolist() for a in histories([2, 0], [3.0, 0.0], [5.0, 5.0])[:3]]
     [[2.0, 0.0], [3.0, 0.0], [5.0, 5.0]]
+    >>> histories(2, 3.0, 5.0)
+    Histories(x=array([2.]), tx=array([3.]), T=array([5.]), single=True)
     >>> histories([1], [10**400], [2.0])
     Traceback (most recent call last):
     ...
@@ -106,12 +182,42 @@ def histories(
     """
     s = summary_or_arrays(frequency, recency, T, summary_type=CustomerSummary, third_name="T")
     if s is not None:
-        return (
+        return Histories(
             s.frequency.astype(np.float64),
             np.asarray(s.recency, dtype=np.float64),
             np.asarray(s.T, dtype=np.float64),
+            False,
         )
-    return v.as_histories(frequency, recency, T, allow_empty=True)  # type: ignore[arg-type]
+    (f, r, t), single = single_customer(frequency, recency, T)
+    x, tx, big_t = v.as_histories(f, r, t, allow_empty=True)
+    return Histories(x, tx, big_t, single)
+
+
+def horizon(t: object, n_customers: int, name: str = "t") -> FloatArray:
+    """Return forecast horizons (finite, >= 0), one per customer.
+
+    ``t`` is one number for every customer or a 1-d array with one value per
+    customer; the result has shape ``(n_customers,)`` (a read-only broadcast
+    view for a number).
+
+    Examples
+    --------
+    >>> horizon(39, 3).tolist(), horizon([1.0, 2.0], 2).tolist()
+    ([39.0, 39.0, 39.0], [1.0, 2.0])
+    >>> horizon([1.0, 2.0], 3)
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: t must be one number, or one value per customer (3); got shape (2,)
+    """
+    arr, single = times(t, name)  # type: ignore[arg-type]
+    if single:
+        return np.broadcast_to(arr, (n_customers,))
+    if arr.shape != (n_customers,):
+        raise InputError(
+            f"{name} must be one number, or one value per customer ({n_customers}); "
+            f"got shape {arr.shape}"
+        )
+    return arr
 
 
 def prepare_fit_data(

@@ -144,11 +144,11 @@ class BgBbFit:
 
     def conditional_expected_purchases(
         self,
-        n_future: int,
+        n_future: ArrayLike,
         frequency: ArrayLike | DiscreteSummary,
         recency: ArrayLike | None = None,
         n_periods: ArrayLike | None = None,
-    ) -> FloatArray:
+    ) -> Any:
         """Return :func:`conditional_expected_purchases` at the fitted parameters."""
         return conditional_expected_purchases(self.params, n_future, frequency, recency, n_periods)
 
@@ -157,7 +157,7 @@ class BgBbFit:
         frequency: ArrayLike | DiscreteSummary,
         recency: ArrayLike | None = None,
         n_periods: ArrayLike | None = None,
-    ) -> FloatArray:
+    ) -> Any:
         """Return :func:`probability_alive` at the fitted parameters."""
         return probability_alive(self.params, frequency, recency, n_periods)
 
@@ -170,7 +170,7 @@ class BgBbFit:
         frequency: ArrayLike | DiscreteSummary,
         recency: ArrayLike | None = None,
         n_periods: ArrayLike | None = None,
-    ) -> FloatArray:
+    ) -> Any:
         """Return :func:`log_likelihood_per_customer` at the fitted parameters."""
         return log_likelihood_per_customer(self.params, frequency, recency, n_periods)
 
@@ -251,7 +251,7 @@ def fit(
     ...
     crmcore.errors.InputError: recency must be at least frequency; 1 of 1 customers breaks this ...
     """
-    x, tx, n, w = _histories(frequency, recency, n_periods, weights)
+    x, tx, n, w, _ = _histories(frequency, recency, n_periods, weights)
     data = compress(x, tx, n, w)
     if len(data) == 0:
         raise InputError(
@@ -322,7 +322,7 @@ def log_likelihood(
     crmcore.errors.InputError: recency must not exceed n_periods; 1 of 1 customers breaks this ...
     """
     inp.check_params(params, BgBbParams)
-    x, tx, n, w = _histories(frequency, recency, n_periods, weights)
+    x, tx, n, w, _ = _histories(frequency, recency, n_periods, weights)
     data = compress(x, tx, n, w)
     if len(data) == 0:
         if x.size == 0:
@@ -340,17 +340,18 @@ def log_likelihood_per_customer(
     frequency: ArrayLike | DiscreteSummary,
     recency: ArrayLike | None = None,
     n_periods: ArrayLike | None = None,
-) -> FloatArray:
+) -> Any:
     """BG/BB log-likelihood of each customer's history.
 
     Parameters
     ----------
     params : BgBbParams
     frequency, recency, n_periods : array-like, or a DiscreteSummary as ``frequency``
+        Single numbers are one customer: the result is then a float.
 
     Returns
     -------
-    ndarray
+    float or ndarray
         log L_i, see :func:`log_likelihood`.
 
     Raises
@@ -374,11 +375,11 @@ def log_likelihood_per_customer(
     crmcore.errors.InputError: recency must be 0 where frequency is 0 (no repeat purchase); ...
     """
     inp.check_params(params, BgBbParams)
-    x, tx, n, _ = _histories(frequency, recency, n_periods, None)
+    x, tx, n, _, single = _histories(frequency, recency, n_periods, None)
     if x.size == 0:
         return np.zeros(0)
     log_l, _ = _row_likelihood(params.as_array(), x, tx, n)
-    return log_l
+    return inp.finish(log_l, single)
 
 
 @overload
@@ -443,23 +444,25 @@ def expected_purchases(params: BgBbParams, n_periods: ArrayLike) -> Any:
 
 def conditional_expected_purchases(
     params: BgBbParams,
-    n_future: int,
+    n_future: ArrayLike,
     frequency: ArrayLike | DiscreteSummary,
     recency: ArrayLike | None = None,
     n_periods: ArrayLike | None = None,
-) -> FloatArray:
+) -> Any:
     """Return the expected transactions in opportunities n+1 .. n+n_future per customer.
 
     Parameters
     ----------
     params : BgBbParams
-    n_future : int
-        Number of future opportunities (>= 0).
+    n_future : int or array-like of int
+        Number of future opportunities (>= 0): one number for every customer,
+        or one value per customer.
     frequency, recency, n_periods : array-like, or a DiscreteSummary as ``frequency``
+        Single numbers are one customer: the result is then a float.
 
     Returns
     -------
-    ndarray
+    float or ndarray
         One value per customer, >= 0 and non-decreasing in ``n_future``.
 
     Raises
@@ -489,15 +492,13 @@ def conditional_expected_purchases(
     >>> conditional_expected_purchases(p, -1, [6], [6], 6)
     Traceback (most recent call last):
     ...
-    crmcore.errors.InputError: n_future must be >= 0, got -1
+    crmcore.errors.InputError: n_future must be non-negative; 1 of 1 values breaks this ...
     """
     inp.check_params(params, BgBbParams)
-    n_star = v.check_int(n_future, "n_future", low=0, high=MAX_HORIZON)
-    x, tx, n, _ = _histories(frequency, recency, n_periods, None)
+    x, tx, n, _, single = _histories(frequency, recency, n_periods, None)
+    n_star = inp.horizon(_counts(n_future, "n_future", high=MAX_HORIZON)[0], x.size, "n_future")
     if x.size == 0:
         return np.zeros(0)
-    if n_star == 0:
-        return np.zeros(x.size)
     theta = params.as_array()
     log_l, _ = _row_likelihood(theta, x, tx, n)
     with np.errstate(all="ignore"):
@@ -508,9 +509,9 @@ def conditional_expected_purchases(
             + np.log(params.alpha + x)
             - np.log(params.alpha + params.beta + n)
         )
-        log_sum = _log_renewal_sum(theta, n, np.full(x.shape, float(n_star)))
-        out = np.exp(log_p + log_sum - log_l)
-    return np.asarray(out, dtype=np.float64)
+        log_sum = _log_renewal_sum(theta, n, n_star)
+        out = np.where(n_star > 0, np.exp(log_p + log_sum - log_l), 0.0)
+    return inp.finish(np.asarray(out, dtype=np.float64), single)
 
 
 def probability_alive(
@@ -518,17 +519,18 @@ def probability_alive(
     frequency: ArrayLike | DiscreteSummary,
     recency: ArrayLike | None = None,
     n_periods: ArrayLike | None = None,
-) -> FloatArray:
+) -> Any:
     """Probability that each customer is alive at opportunity n+1.
 
     Parameters
     ----------
     params : BgBbParams
     frequency, recency, n_periods : array-like, or a DiscreteSummary as ``frequency``
+        Single numbers are one customer: the result is then a float.
 
     Returns
     -------
-    ndarray
+    float or ndarray
         Values in [0, 1].
 
     Raises
@@ -559,14 +561,14 @@ def probability_alive(
     crmcore.errors.InputError: n_periods must have the same length as frequency; got 3 and 2
     """
     inp.check_params(params, BgBbParams)
-    x, tx, n, _ = _histories(frequency, recency, n_periods, None)
+    x, tx, n, _, single = _histories(frequency, recency, n_periods, None)
     if x.size == 0:
         return np.zeros(0)
     theta = params.as_array()
     log_l, _ = _row_likelihood(theta, x, tx, n)
     with np.errstate(all="ignore"):
         out = np.exp(_log_alive_through(theta, x, n, 1) - log_l)
-    return np.asarray(np.clip(out, 0.0, 1.0), dtype=np.float64)
+    return inp.finish(np.asarray(np.clip(out, 0.0, 1.0), dtype=np.float64), single)
 
 
 @overload
@@ -634,8 +636,13 @@ def _histories(
     recency: ArrayLike | None,
     n_periods: ArrayLike | None,
     weights: ArrayLike | None,
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray | None]:
-    """Validate (x, t_x, n[, weights]) and return them as float arrays of one length."""
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray | None, bool]:
+    """Validate (x, t_x, n[, weights]); return float arrays of one length and single-ness.
+
+    Single numbers for ``frequency``, ``recency`` and ``n_periods`` are one
+    customer (see :func:`crmcore.models._inputs.finish`).
+    """
+    single = False
     s = inp.summary_or_arrays(
         frequency, recency, n_periods, summary_type=DiscreteSummary, third_name="n_periods"
     )
@@ -644,9 +651,12 @@ def _histories(
         tx_i: IntArray = np.asarray(s.recency, dtype=np.int64)
         n_i: IntArray = np.full(x_i.size, s.n_periods, dtype=np.int64)
     else:  # summary_or_arrays checked that all three are arrays
-        frequency, recency, n_periods = cast(tuple[ArrayLike, ...], (frequency, recency, n_periods))
-        x_i = v.as_int_array(frequency, "frequency", allow_empty=True, nonnegative=True)
-        tx_i = v.as_int_array(recency, "recency", allow_empty=True, nonnegative=True)
+        f_in, r_in = cast(tuple[ArrayLike, ...], (frequency, recency))
+        if inp.is_single(n_periods):
+            (f_in, r_in), single = inp.single_customer(f_in, r_in)
+        n_periods = cast(ArrayLike, n_periods)
+        x_i = v.as_int_array(f_in, "frequency", allow_empty=True, nonnegative=True)
+        tx_i = v.as_int_array(r_in, "recency", allow_empty=True, nonnegative=True)
         v.check_same_length(("frequency", x_i), ("recency", tx_i))
         if np.ndim(inp.as_any_array(n_periods, "n_periods")) == 0 and not isinstance(
             n_periods, str
@@ -677,7 +687,7 @@ def _histories(
     if weights is not None:
         w = v.as_float_array(weights, "weights", allow_empty=True, nonnegative=True)
         v.check_same_length(("frequency", x_i), ("weights", w))
-    return x_i.astype(np.float64), tx_i.astype(np.float64), n_i.astype(np.float64), w
+    return x_i.astype(np.float64), tx_i.astype(np.float64), n_i.astype(np.float64), w, single
 
 
 _ZERO_RULE = "recency must be 0 where frequency is 0 (no repeat purchase)"

@@ -21,6 +21,8 @@ Examples
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 import numpy as np
 from scipy import special as sc
@@ -136,7 +138,7 @@ class GammaGammaFit:
 
     def conditional_expected_spend(
         self, frequency: ArrayLike | CustomerSummary, monetary_value: ArrayLike | None = None
-    ) -> FloatArray:
+    ) -> Any:
         """Return :func:`conditional_expected_spend` at the fitted parameters."""
         return conditional_expected_spend(self.params, frequency, monetary_value)
 
@@ -146,7 +148,7 @@ class GammaGammaFit:
 
     def log_likelihood_per_customer(
         self, frequency: ArrayLike | CustomerSummary, monetary_value: ArrayLike | None = None
-    ) -> FloatArray:
+    ) -> Any:
         """Return :func:`log_likelihood_per_customer` at the fitted parameters."""
         return log_likelihood_per_customer(self.params, frequency, monetary_value)
 
@@ -312,17 +314,18 @@ def log_likelihood_per_customer(
     params: GammaGammaParams,
     frequency: ArrayLike | CustomerSummary,
     monetary_value: ArrayLike | None = None,
-) -> FloatArray:
+) -> Any:
     """Gamma-Gamma log-density of each customer's mean spend.
 
     Parameters
     ----------
     params : GammaGammaParams
     frequency, monetary_value : array-like, or a CustomerSummary as ``frequency``
+        Single numbers are one customer: the result is then a float.
 
     Returns
     -------
-    ndarray
+    float or ndarray
         One value per row; 0 for rows with frequency 0 (no information).
 
     Raises
@@ -345,18 +348,18 @@ def log_likelihood_per_customer(
     crmcore.errors.InputError: monetary_value must be non-negative; ...
     """
     inp.check_params(params, GammaGammaParams)
-    x, m = _spend_arrays(frequency, monetary_value)
+    x, m, single = _spend_arrays(frequency, monetary_value)
     out = np.zeros(x.size)
     rep = x > 0
     out[rep] = _loglik_rows(params, x[rep], m[rep])
-    return out
+    return inp.finish(out, single)
 
 
 def conditional_expected_spend(
     params: GammaGammaParams,
     frequency: ArrayLike | CustomerSummary,
     monetary_value: ArrayLike | None = None,
-) -> FloatArray:
+) -> Any:
     """Return each customer's expected spend per transaction given her history.
 
     Parameters
@@ -365,10 +368,11 @@ def conditional_expected_spend(
     frequency, monetary_value : array-like, or a CustomerSummary as ``frequency``
         Customers with frequency 0 get the population mean
         :func:`expected_spend`.
+        Single numbers are one customer: the result is then a float.
 
     Returns
     -------
-    ndarray
+    float or ndarray
         ``inf`` where the posterior mean is infinite (p x + q <= 1).
 
     Raises
@@ -401,8 +405,8 @@ def conditional_expected_spend(
     crmcore.errors.InputError: monetary_value must have the same length as frequency; got 2 and 1
     """
     inp.check_params(params, GammaGammaParams)
-    x, m = _spend_arrays(frequency, monetary_value)
-    return _conditional_spend(params, x, m)
+    x, m, single = _spend_arrays(frequency, monetary_value)
+    return inp.finish(_conditional_spend(params, x, m), single)
 
 
 def expected_spend(params: GammaGammaParams) -> float:
@@ -446,7 +450,9 @@ def expected_spend(params: GammaGammaParams) -> float:
 
 def _spend_arrays(
     frequency: ArrayLike | CustomerSummary, monetary_value: ArrayLike | None
-) -> tuple[FloatArray, FloatArray]:
+) -> tuple[FloatArray, FloatArray, bool]:
+    """Return validated (x, m) and whether they were one customer's two numbers."""
+    single = False
     # A wrong combination of arguments is a TypeError (as Python's for a missing or an
     # unexpected argument), here as in the purchase models (see _inputs.summary_or_arrays).
     if isinstance(frequency, CustomerSummary):
@@ -457,10 +463,9 @@ def _spend_arrays(
     else:
         if monetary_value is None:
             raise InputTypeError("monetary_value is required unless frequency is a CustomerSummary")
-        x = v.as_int_array(frequency, "frequency", allow_empty=True, nonnegative=True).astype(
-            np.float64
-        )
-        m = v.as_float_array(monetary_value, "monetary_value", allow_empty=True, nonnegative=True)
+        (f_in, m_in), single = inp.single_customer(frequency, monetary_value)
+        x = v.as_int_array(f_in, "frequency", allow_empty=True, nonnegative=True).astype(np.float64)
+        m = v.as_float_array(m_in, "monetary_value", allow_empty=True, nonnegative=True)
         v.check_same_length(("frequency", x), ("monetary_value", m))
     bad = (x > 0) & (m <= 0)
     if bad.any():
@@ -470,7 +475,7 @@ def _spend_arrays(
                 "values", "customers"
             )
         )
-    return x, m
+    return x, m, single
 
 
 def _spend_data(
@@ -480,7 +485,7 @@ def _spend_data(
     *,
     compress: bool,
 ) -> _SpendData:
-    x, m = _spend_arrays(frequency, monetary_value)
+    x, m, _ = _spend_arrays(frequency, monetary_value)
     if weights is None:
         w = np.ones(x.size)
     else:
