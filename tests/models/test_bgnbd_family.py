@@ -410,7 +410,7 @@ def test_input_errors(model):
         m.expected_purchases(p, [1.0, -2.0])
     with pytest.raises(InputError, match="n and t must broadcast"):
         m.purchase_probability(p, [1, 2], [1.0, 2.0, 3.0])
-    with pytest.raises(InputError, match=f"params must be {cls}"):
+    with pytest.raises(InputTypeError, match=f"params must be {cls}"):
         m.probability_alive((1, 1, 1, 1), [1], [1.0], [2.0])
     with pytest.raises(InputTypeError, match="recency and T are required"):
         m.probability_alive(p, [1])
@@ -418,7 +418,7 @@ def test_input_errors(model):
         m.fit([1, 2], [1.0, 2.0], [3.0, 3.0], weights=[1.0, -1.0])
     with pytest.raises(InputError, match="at least one customer"):
         m.fit([1, 2], [1.0, 2.0], [3.0, 3.0], weights=[0.0, 0.0])
-    with pytest.raises(InputError, match=f"initial must be {cls}"):
+    with pytest.raises(InputTypeError, match=f"initial must be {cls}"):
         m.fit([1, 2], [1.0, 2.0], [3.0, 3.0], initial=(1, 1, 1, 1))
 
 
@@ -576,7 +576,16 @@ def test_conditional_purchase_probability_summary_fit_and_errors(model):
     with pytest.raises(InputError, match="recency must not exceed T"):
         m.conditional_purchase_probability(p, 1.0, [1], [3.0], [2.0])
     for wrong in (THETA_MC, other):
-        with pytest.raises(InputError, match=f"params must be {cls}"):
+        with pytest.raises(InputTypeError, match=f"params must be {cls}"):
             m.conditional_purchase_probability(wrong, 1.0, s)
     with pytest.raises(InputTypeError, match="must be left out"):
         m.conditional_purchase_probability(p, 1.0, s, [1.0], [2.0])
+
+
+def test_ragged_n_raises_input_error_naming_n(model):
+    # Fuzz finding: a ragged list of counts leaked numpy's ValueError.
+    p = model.params((0.243, 4.414, 0.793, 2.426))
+    with pytest.raises(InputError, match="n must be a flat sequence"):
+        model.module.purchase_probability(p, [[1, 2], [3]], 39.0)
+    with pytest.raises(InputError, match="t must be a flat sequence"):
+        model.module.purchase_probability(p, 1, [[1.0, 2.0], [3.0]])

@@ -482,3 +482,15 @@ def test_clv_mbgnbd_fast_path_equals_loop(gg_fit):
     by_hand = fit.conditional_expected_purchases(12.0, s)
     spend = gg_fit.conditional_expected_spend(s)
     assert_allclose(v.clv, spend * by_hand, rtol=1e-10)
+
+
+@pytest.mark.parametrize("k", [clv.MAX_FREQUENCY + 1, 10**18])
+def test_max_frequency_is_bounded(bg_fit, k):
+    # Fuzz finding: max_frequency=10**18 tried to allocate one group per frequency (EiB).
+    s = _summary(20)
+    with pytest.raises(InputError, match="max_frequency must be <= 1000"):
+        clv.frequency_histogram(bg_fit, s, max_frequency=k)
+    with pytest.raises(InputError, match="max_frequency must be <= 1000"):
+        clv.holdout_comparison(
+            bg_fit, s, np.zeros(len(s), dtype=int), duration=5.0, max_frequency=k
+        )

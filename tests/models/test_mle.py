@@ -12,12 +12,8 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
 from crmcore.errors import ConvergenceError, ConvergenceWarning, InputError, InputTypeError
-from crmcore.models._mle import (
-    distinct_values,
-    maximize_likelihood,
-    numerical_gradient,
-    prepare_histories,
-)
+from crmcore.models._inputs import prepare_fit_data
+from crmcore.models._mle import distinct_values, maximize_likelihood, numerical_gradient
 from crmcore.summary import CustomerSummary
 
 
@@ -223,21 +219,21 @@ def test_bad_initial_and_scale():
 
 def test_prepare_histories_summary_and_arrays():
     s = CustomerSummary.from_arrays([0, 2, 0], [0.0, 3.0, 0.0], [5.0, 5.0, 5.0])
-    c = prepare_histories(s, None, None, None)
+    c = prepare_fit_data(s, None, None, None)
     assert c.frequency.tolist() == [0.0, 2.0]
     assert c.weights.tolist() == [2.0, 1.0]
-    c2 = prepare_histories(s, None, None, [1.0, 0.0, 3.0])
+    c2 = prepare_fit_data(s, None, None, [1.0, 0.0, 3.0])
     assert c2.weights.tolist() == [4.0]
     with pytest.raises(InputTypeError, match="recency and T must be left out"):
-        prepare_histories(s, [0.0], None, None)
+        prepare_fit_data(s, [0.0], None, None)
     with pytest.raises(InputTypeError, match="recency and T are required"):
-        prepare_histories([1], None, None, None)
+        prepare_fit_data([1], None, None, None)
     with pytest.raises(InputError, match="at least one customer"):
-        prepare_histories([1], [1.0], [2.0], [0.0])
+        prepare_fit_data([1], [1.0], [2.0], [0.0])
     with pytest.raises(InputError, match="weights must have one value per summary row"):
-        prepare_histories(s, None, None, [1.0])
+        prepare_fit_data(s, None, None, [1.0])
     with pytest.raises(InputError, match="recency must not exceed T"):
-        prepare_histories([1], [3.0], [2.0], None)
+        prepare_fit_data([1], [3.0], [2.0], None)
 
 
 @given(st.lists(st.integers(0, 5), min_size=1, max_size=30))
@@ -264,7 +260,7 @@ def test_models_package_without_scipy_names_the_extra():
 # --- the same error for the same wrong call, in every model ------------------------------------
 # A summary together with the arrays it replaces (or arrays without their companions) is a wrong
 # combination of arguments: InputTypeError (a TypeError, as Python's for a missing or unexpected
-# argument), from the fits (prepare_histories) and from the predictions (the models' helpers).
+# argument), from the fits (prepare_fit_data) and from the predictions (the models' helpers).
 
 
 def _wrong_calls():

@@ -607,7 +607,7 @@ def test_params_are_validated():
 
 
 def test_functions_reject_bad_input():
-    with pytest.raises(InputError, match="params must be ParetoNbdParams"):
+    with pytest.raises(InputTypeError, match="params must be ParetoNbdParams"):
         pareto_nbd.probability_alive((1, 1, 1, 1), [1], [1.0], [2.0])
     with pytest.raises(InputError, match="recency must not exceed T"):
         pareto_nbd.log_likelihood(CDNOW, [1], [3.0], [2.0])
@@ -694,7 +694,7 @@ def test_integers_beyond_the_float_range_raise_input_error():
 
 
 def test_fit_rejects_bad_input():
-    with pytest.raises(InputError, match="initial must be ParetoNbdParams"):
+    with pytest.raises(InputTypeError, match="initial must be ParetoNbdParams"):
         pareto_nbd.fit([1, 0], [1.0, 0.0], [2.0, 2.0], initial=(1, 1, 1, 1))
     with pytest.raises(InputError, match="weights must be non-negative"):
         pareto_nbd.fit([1, 0], [1.0, 0.0], [2.0, 2.0], weights=[1, -1])
@@ -802,7 +802,14 @@ def test_conditional_purchase_probability_summary_fit_and_errors():
     assert pareto_nbd.conditional_purchase_probability(CDNOW, 5.0, [], [], []).shape == (0,)
     with pytest.raises(InputError, match=r"t must be >= 0\.0"):
         pareto_nbd.conditional_purchase_probability(CDNOW, -1.0, s)
-    with pytest.raises(InputError, match="params must be ParetoNbdParams"):
+    with pytest.raises(InputTypeError, match="params must be ParetoNbdParams"):
         pareto_nbd.conditional_purchase_probability((0.55, 10.58, 0.61, 11.67), 1.0, s)
     with pytest.raises(InputTypeError, match="must be left out"):
         pareto_nbd.conditional_purchase_probability(CDNOW, 1.0, s, [1.0], [2.0])
+
+
+def test_ragged_n_raises_input_error_naming_n():
+    # Fuzz finding: a ragged list of counts leaked numpy's ValueError.
+    p = ParetoNbdParams(r=0.55, alpha=10.58, s=0.61, beta=11.67)
+    with pytest.raises(InputError, match="n must be a flat sequence"):
+        pareto_nbd.purchase_probability(p, [[1, 2], [3]], 39.0)

@@ -366,9 +366,9 @@ def test_arguments_are_validated():
         sbg.discounted_expected_residual_lifetime(p, 1, discount_rate="0.1")
     with pytest.raises(InputError, match="n_renewals must be non-negative"):
         sbg.discounted_expected_residual_lifetime(p, -1, discount_rate=0.1)
-    with pytest.raises(InputError, match="params must be SbgParams"):
+    with pytest.raises(InputTypeError, match="params must be SbgParams"):
         sbg.survival((1.0, 2.0), 1)
-    with pytest.raises(InputError, match="initial must be SbgParams"):
+    with pytest.raises(InputTypeError, match="initial must be SbgParams"):
         sbg.fit(REGULAR, initial=(1.0, 1.0))
     with pytest.raises(InputError, match=r"beta must be > 0\.0"):
         SbgParams(alpha=1.0, beta=0.0)
@@ -425,7 +425,10 @@ def test_shapes():
             ),
             r"discount_rate must (be( a)? finite|fit in a 64-bit)",
         ),
-        (lambda: sbg.survival(SbgParams(alpha=1, beta=1), [[1, 2], [3]]), "t must be a rect"),
+        (
+            lambda: sbg.survival(SbgParams(alpha=1, beta=1), [[1, 2], [3]]),
+            "t must be a flat sequence",
+        ),
         (lambda: sbg.retention_rate(SbgParams(alpha=1, beta=1), None), "t must be a whole"),
     ],
 )

@@ -9,54 +9,56 @@ arguments before any numerics:
   discrete-time ones (``n_periods``) raise the same errors for the same
   mistakes;
 * :func:`histories` returns validated (x, t_x, T) arrays of the
-  continuous-time models;
+  continuous-time models; :func:`single_customer` and :func:`finish` let
+  every per-customer function take one customer as plain numbers and return
+  a float for it; :func:`horizon` gives each customer a forecast horizon
+  (one number for all, or one per customer);
 * :func:`times` and :func:`counts_and_times` validate the times and counts of
   the predictions, scalars or arrays of any shape;
+* :func:`prepare_fit_data` validates and compresses the histories of a fit
+  or a log-likelihood;
 * :func:`positive_param` declares a field of a parameter class;
-* :func:`check_params` checks the type of a ``params`` argument.
+* :func:`check_params` checks the type of a ``params`` (or ``initial``)
+  argument.
 
-Python integers too large for a float (``10**400``) are reported as an
-:class:`~crmcore.errors.InputError` naming the argument, like infinity.
+Python integers beyond the float range or int64 are refused by
+:mod:`crmcore._validation` itself, with an InputError naming the argument.
+This module does not import :mod:`crmcore.models._mle` (the optimiser), so
+both can be imported by every model without a cycle.
 """
 
 from __future__ import annotations
 
-import contextlib
 import numbers
-from collections.abc import Iterator
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar, cast
 
 import attrs
 import numpy as np
 
 from crmcore import _validation as v
-from crmcore._typing import ArrayLike, FloatArray
+from crmcore._typing import ArrayLike, FloatArray, IntArray
 from crmcore.errors import InputError, InputTypeError
-from crmcore.models._mle import prepare_histories
-from crmcore.summary import CompressedHistories, CustomerSummary
+from crmcore.summary import CompressedHistories, CustomerSummary, compress
 
 __all__ = [
+    "Histories",
+    "as_any_array",
     "check_params",
     "check_time",
     "counts_and_times",
+    "finish",
     "histories",
+    "horizon",
+    "is_single",
     "positive_param",
     "prepare_fit_data",
-    "refuse_huge_ints",
+    "single_customer",
     "summary_or_arrays",
     "times",
+    "whole_counts",
 ]
 
 S = TypeVar("S")
-
-
-@contextlib.contextmanager
-def _no_overflow(name: str) -> Iterator[None]:
-    """Report a Python int beyond the float range as an InputError naming ``name``."""
-    try:
-        yield
-    except OverflowError as exc:
-        raise InputError(f"{name} must be finite; got an integer beyond the float range") from exc
 
 
 def summary_or_arrays(
@@ -72,9 +74,8 @@ def summary_or_arrays(
     A summary together with ``recency`` or the third array, or arrays without
     them, is a wrong combination of arguments, like a call with a missing or
     an unexpected argument, for which Python raises TypeError: hence
-    :class:`~crmcore.errors.InputTypeError`, here as in the fits
-    (``_mle.prepare_histories``), so that fits and predictions raise the same
-    error for the same call.
+    :class:`~crmcore.errors.InputTypeError`, in the fits as in the
+    predictions, so that both raise the same error for the same call.
 
     Examples
     --------
@@ -95,32 +96,128 @@ def summary_or_arrays(
     return None
 
 
+def is_single(value: object) -> bool:
+    """Return whether ``value`` is one number: a Python or numpy scalar, or a 0-d array.
+
+    Examples
+    --------
+    >>> is_single(2), is_single(np.float64(2.0)), is_single(np.array(2.0))
+    (True, True, True)
+    >>> is_single([2]), is_single("2"), is_single(None)
+    (False, False, False)
+    """
+    if isinstance(value, numbers.Number):  # Python and numpy scalars (the fast, common case)
+        return True
+    if value is None or isinstance(value, str | bytes):
+        return False
+    try:
+        return bool(np.ndim(cast(Any, value)) == 0)
+    except (ValueError, TypeError):  # ragged nested sequences: the validators report them
+        return False
+
+
+def single_customer(*values: object) -> tuple[tuple[Any, ...], bool]:
+    """Wrap ``values`` as one-element arrays when every one of them is a single number.
+
+    Returns the values (unchanged unless all are single) and whether they
+    were; pass that flag to :func:`finish`, which unwraps the result. This is
+    how every per-customer function accepts one customer as plain numbers.
+
+    Examples
+    --------
+    >>> single_customer(2, 30.43, np.array(38.86))
+    ((array([2]), array([30.43]), array([38.86])), True)
+    >>> single_customer(2, [30.43], 38.86)[1]
+    False
+    """
+    if values and all(is_single(x) for x in values):
+        return tuple(np.array([x]) for x in values), True
+    return values, False
+
+
+def finish(out: FloatArray, single: bool) -> Any:
+    """Return ``out`` as computed for one customer (a float, or a row) or for many (as is).
+
+    Examples
+    --------
+    >>> finish(np.array([0.5]), True), finish(np.array([[1.0, 2.0]]), True).tolist()
+    (0.5, [1.0, 2.0])
+    >>> finish(np.array([0.5]), False)
+    array([0.5])
+    """
+    if not single:
+        return out
+    return float(out[0]) if out.ndim == 1 else out[0]
+
+
+class Histories(NamedTuple):
+    """Validated histories of the continuous-time models, and whether they were one customer."""
+
+    x: FloatArray
+    tx: FloatArray
+    T: FloatArray
+    single: bool
+
+
 def histories(
     frequency: ArrayLike | CustomerSummary,
     recency: ArrayLike | None,
     T: ArrayLike | None,
-) -> tuple[FloatArray, FloatArray, FloatArray]:
+) -> Histories:
     """Return validated (x, t_x, T) float arrays, from arrays or from every row of a summary.
+
+    Three single numbers (Python scalars or 0-d arrays) are one customer:
+    arrays of one element and ``single=True`` (see :func:`finish`).
 
     Examples
     --------
-    >>> [a.tolist() for a in histories([2, 0], [3.0, 0.0], [5.0, 5.0])]
+    >>> [a.tolist() for a in histories([2, 0], [3.0, 0.0], [5.0, 5.0])[:3]]
     [[2.0, 0.0], [3.0, 0.0], [5.0, 5.0]]
+    >>> histories(2, 3.0, 5.0)
+    Histories(x=array([2.]), tx=array([3.]), T=array([5.]), single=True)
     >>> histories([1], [10**400], [2.0])
     Traceback (most recent call last):
     ...
-    crmcore.errors.InputError: recency must be finite; got an integer beyond the float range
+    crmcore.errors.InputError: recency must be finite numbers (within the float range, ...
     """
     s = summary_or_arrays(frequency, recency, T, summary_type=CustomerSummary, third_name="T")
     if s is not None:
-        return (
+        return Histories(
             s.frequency.astype(np.float64),
             np.asarray(s.recency, dtype=np.float64),
             np.asarray(s.T, dtype=np.float64),
+            False,
         )
-    for name, value in (("frequency", frequency), ("recency", recency), ("T", T)):
-        refuse_huge_ints(value, name)
-    return v.as_histories(frequency, recency, T, allow_empty=True)  # type: ignore[arg-type]
+    (f, r, t), single = single_customer(frequency, recency, T)
+    x, tx, big_t = v.as_histories(f, r, t, allow_empty=True)
+    return Histories(x, tx, big_t, single)
+
+
+def horizon(t: object, n_customers: int, name: str = "t") -> FloatArray:
+    """Return forecast horizons (finite, >= 0), one per customer.
+
+    ``t`` is one number for every customer or a 1-d array with one value per
+    customer; the result has shape ``(n_customers,)`` (a read-only broadcast
+    view for a number).
+
+    Examples
+    --------
+    >>> horizon(39, 3).tolist(), horizon([1.0, 2.0], 2).tolist()
+    ([39.0, 39.0, 39.0], [1.0, 2.0])
+    >>> horizon([1.0, 2.0], 3)
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: t must be one number, or one value per customer (3); got shape (2,)
+    """
+    arr, single = times(t, name)  # type: ignore[arg-type]
+    if single:
+        return np.broadcast_to(arr, (n_customers,))
+    if arr.shape != (n_customers,):
+        raise InputError(
+            f"{name} must be one number, or one value per customer ({n_customers}); "
+            f"got shape {arr.shape}"
+        )
+    return arr
 
 
 def prepare_fit_data(
@@ -129,44 +226,62 @@ def prepare_fit_data(
     T: ArrayLike | None,
     weights: ArrayLike | None,
 ) -> CompressedHistories:
-    """Return :func:`crmcore.models._mle.prepare_histories`, huge integers refused.
+    """Validate (frequency, recency, T[, weights]) and compress them for a fit.
 
-    Integers beyond the float range raise InputError naming the argument.
+    ``frequency`` may be a :class:`~crmcore.CustomerSummary`; then ``recency``
+    and ``T`` must be None and the rows with ``has_purchase`` are used.
+
+    Parameters
+    ----------
+    frequency : array-like or CustomerSummary
+    recency, T : array-like or None
+    weights : array-like or None
+        Non-negative weight per customer (default 1).
+
+    Returns
+    -------
+    CompressedHistories
+        Distinct rows with their total weight; at least one row with
+        positive weight.
+
+    Raises
+    ------
+    InputError
+        On invalid histories, mismatched lengths, negative weights, or no
+        customer of positive weight.
+    InputTypeError
+        When a summary is given together with recency or T, or arrays without
+        them (see :func:`summary_or_arrays`).
 
     Examples
     --------
+    >>> c = prepare_fit_data([0, 1, 0], [0.0, 2.0, 0.0], [5.0, 5.0, 5.0], None)
+    >>> c.frequency.tolist(), c.weights.tolist()
+    ([0.0, 1.0], [2.0, 1.0])
     >>> prepare_fit_data([1], [1.0], [10**400], None)
     Traceback (most recent call last):
     ...
-    crmcore.errors.InputError: T must be finite; got an integer beyond the float range
+    crmcore.errors.InputError: T must be finite numbers (within the float range, ...
     """
-    for name, value in (("frequency", frequency), ("recency", recency), ("T", T)):
-        refuse_huge_ints(value, name)
-    refuse_huge_ints(weights, "weights")
-    return prepare_histories(frequency, recency, T, weights)
-
-
-def refuse_huge_ints(value: object, name: str) -> None:
-    """Raise InputError when a Python int in ``value`` does not fit a float.
-
-    The validators of :mod:`crmcore._validation` let the OverflowError of
-    ``float(10**400)`` escape; this check runs before them.
-    """
-    if isinstance(value, str | bytes) or value is None:
-        return
-    if isinstance(value, int):  # Python ints are unbounded; numpy's fit a float
-        with _no_overflow(name):
-            float(value)
-        return
-    try:
-        arr = np.asarray(value)
-    except (TypeError, ValueError, OverflowError):
-        return  # the validators report it
-    if arr.dtype.kind == "O":
-        for item in arr.reshape(-1).tolist():
-            if isinstance(item, int):
-                with _no_overflow(name):
-                    float(item)
+    s = summary_or_arrays(frequency, recency, T, summary_type=CustomerSummary, third_name="T")
+    if s is not None:
+        rows = s.has_purchase
+        w = None
+        if weights is not None:
+            w = v.as_float_array(weights, "weights", allow_empty=True, nonnegative=True)
+            if w.size != rows.size:
+                raise InputError(
+                    f"weights must have one value per summary row ({rows.size}), got {w.size}"
+                )
+            w = w[rows]
+        out = compress(s.frequency[rows], s.recency[rows], s.T[rows], w)
+    else:
+        out = compress(frequency, recency, T, weights)  # type: ignore[arg-type]
+    if len(out) == 0:
+        raise InputError(
+            "frequency must describe at least one customer (with positive weight); got none"
+        )
+    return out
 
 
 def check_time(t: object, name: str = "t") -> float:
@@ -181,8 +296,61 @@ def check_time(t: object, name: str = "t") -> float:
     ...
     crmcore.errors.InputError: t must be >= 0.0, got -1.0
     """
-    refuse_huge_ints(t, name)
     return v.check_float(t, name, low=0.0)
+
+
+def as_any_array(x: object, name: str) -> Any:
+    """Return ``np.asarray(x)`` (strings and None unchanged, for the validators to refuse).
+
+    Ragged nested sequences raise an InputError naming ``name``, not numpy's
+    ValueError.
+
+    Examples
+    --------
+    >>> as_any_array([[1, 2], [3]], "n")
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: n must be a flat sequence (or rows of equal length); got ragged ...
+    """
+    if x is None or isinstance(x, str | bytes):
+        return x
+    try:
+        return np.asarray(x)
+    except ValueError as exc:
+        raise InputError(
+            f"{name} must be a flat sequence (or rows of equal length); got ragged nested "
+            f"sequences: {exc}"
+        ) from None
+
+
+def whole_counts(values: object, name: str, *, low: int = 0) -> tuple[IntArray, bool]:
+    """Return whole numbers >= ``low`` of any shape as int64, and whether ``values`` was a scalar.
+
+    A scalar becomes an array of one element.
+
+    Examples
+    --------
+    >>> whole_counts(3, "n")
+    (array([3]), True)
+    >>> whole_counts([[0, 2]], "n")[0].shape
+    (1, 2)
+    >>> whole_counts(None, "n")
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputTypeError: n must be a whole number or an array of them, got None
+    """
+    if values is None:
+        raise InputTypeError(f"{name} must be a whole number or an array of them, got None")
+    arr = as_any_array(values, name)
+    scalar = np.ndim(arr) == 0
+    out = v.as_int_array(
+        np.atleast_1d(arr) if scalar else arr,
+        name,
+        ndim=max(1, np.ndim(arr)),
+        allow_empty=True,
+        low=low,
+    )
+    return out, bool(scalar)
 
 
 def times(t: ArrayLike, name: str) -> tuple[FloatArray, bool]:
@@ -200,10 +368,9 @@ def times(t: ArrayLike, name: str) -> tuple[FloatArray, bool]:
     >>> times(10**400, "t")
     Traceback (most recent call last):
     ...
-    crmcore.errors.InputError: t must be finite; got an integer beyond the float range
+    crmcore.errors.InputError: t must be a finite number within the float range ...
     """
-    refuse_huge_ints(t, name)
-    arr = np.asarray(t) if not isinstance(t, str | bytes) else t
+    arr = as_any_array(t, name)
     if np.ndim(arr) == 0:
         value = v.check_float(arr.item() if isinstance(arr, np.ndarray) else arr, name, low=0.0)
         return np.array([value]), True
@@ -230,23 +397,14 @@ def counts_and_times(
     ...
     crmcore.errors.InputError: n and t must broadcast together; got shapes (2,) and (3,)
     """
-    refuse_huge_ints(n, n_name)
-    n_arr = np.asarray(n) if not isinstance(n, str | bytes) else n
-    n_scalar = np.ndim(n_arr) == 0
-    nn = v.as_int_array(
-        np.atleast_1d(n_arr) if n_scalar else n_arr,
-        n_name,
-        ndim=max(np.ndim(n_arr), 1),
-        allow_empty=True,
-        nonnegative=True,
-    )
+    nn, n_scalar = whole_counts(n, n_name)
     tt, t_scalar = times(t, t_name)
     try:
         nb, tb = np.broadcast_arrays(nn.astype(np.float64), tt[0] if t_scalar else tt)
     except ValueError as exc:
         raise InputError(
             f"{n_name} and {t_name} must broadcast together; got shapes "
-            f"{np.shape(n_arr)} and {tt.shape if not t_scalar else ()}"
+            f"{nn.shape if not n_scalar else ()} and {tt.shape if not t_scalar else ()}"
         ) from exc
     if n_scalar and t_scalar:
         return nb.reshape(1), tb.reshape(1), True
@@ -254,43 +412,42 @@ def counts_and_times(
 
 
 def check_params(params: object, cls: type, name: str = "params") -> None:
-    """Raise InputError unless ``params`` is an instance of ``cls``.
-
-    (InputError, as every model has raised so far, although InputTypeError
-    would describe a wrong type better: a change for all models at once.)
+    """Raise InputTypeError unless ``params`` is an instance of ``cls``.
 
     Examples
     --------
     >>> check_params(None, int)
     Traceback (most recent call last):
     ...
-    crmcore.errors.InputError: params must be int, got NoneType
+    crmcore.errors.InputTypeError: params must be int, got NoneType
     """
     if not isinstance(params, cls):
-        raise InputError(f"{name} must be {cls.__name__}, got {type(params).__name__}")
+        raise InputTypeError(f"{name} must be {cls.__name__}, got {type(params).__name__}")
 
 
 def _to_float(value: object) -> object:
+    """Store real numbers (numpy scalars included) as float; leave the rest to the validator."""
     if isinstance(value, bool):
         return value  # refused by the validator
     if isinstance(value, numbers.Real):
         try:
             return float(value)
         except OverflowError:
-            return value  # the validator names the field
+            return value  # an integer beyond the float range: the validator names it
     return value
 
 
 def _check_positive(instance: object, attribute: attrs.Attribute[float], value: object) -> None:
-    with _no_overflow(attribute.name):
-        v.check_float(value, attribute.name, low=0.0, low_open=True)
+    v.check_float(value, attribute.name, low=0.0, low_open=True)
 
 
 def positive_param() -> Any:
     """Return an attrs field for a model parameter: a positive, finite float.
 
-    As ``_mle.positive_param``, and an integer beyond the float range is an
-    InputError naming the field rather than an OverflowError.
+    Numbers (numpy scalars included) are stored as ``float``; anything else
+    raises :class:`~crmcore.errors.InputTypeError`, and NaN, infinity, values
+    <= 0 and integers beyond the float range raise
+    :class:`~crmcore.errors.InputError`, naming the field.
 
     Examples
     --------
@@ -299,6 +456,10 @@ def positive_param() -> Any:
     ...     k: float = positive_param()
     >>> ToyParams(k=2).k
     2.0
+    >>> ToyParams(k=0.0)
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: k must be > 0.0, got 0.0
     >>> ToyParams(k=10**400)
     Traceback (most recent call last):
     ...

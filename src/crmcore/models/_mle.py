@@ -6,7 +6,7 @@ errors and the convergence diagnostics so that all models behave alike.
 
 How a model uses it
 -------------------
-1. Reduce the data to weighted distinct rows (:func:`prepare_histories` for
+1. Reduce the data to weighted distinct rows (``_inputs.prepare_fit_data`` for
    the (frequency, recency, T) models, or :func:`crmcore.compress` directly),
    so that the cost of one likelihood evaluation grows with the number of
    distinct histories, not with the number of customers.
@@ -34,7 +34,7 @@ What the driver does
   log-likelihood (observed information), by central differences of the
   gradient in ``u`` mapped to natural parameters (delta method). A fit costs
   a few dozen objective evaluations, the Hessian ``2 * len(theta)`` of them.
-* Parameter classes declare their fields with :func:`positive_param`;
+* Parameter classes declare their fields with ``_inputs.positive_param``;
   :func:`distinct_values` helps compute terms that depend on the frequency
   only once per distinct frequency.
 * Raises :class:`~crmcore.errors.ConvergenceError`, with advice, when the
@@ -53,7 +53,6 @@ What the driver does
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -64,8 +63,7 @@ import scipy.optimize
 
 from crmcore import _validation as v
 from crmcore._typing import ArrayLike, FloatArray, IntArray
-from crmcore.errors import ConvergenceError, ConvergenceWarning, InputError, InputTypeError
-from crmcore.summary import CompressedHistories, CustomerSummary, compress
+from crmcore.errors import ConvergenceError, ConvergenceWarning, InputError
 
 __all__ = [
     "LOG_BOUND",
@@ -74,10 +72,9 @@ __all__ = [
     "MleResult",
     "Objective",
     "distinct_values",
+    "fit_fields",
     "maximize_likelihood",
     "numerical_gradient",
-    "positive_param",
-    "prepare_histories",
 ]
 
 #: ``objective(theta) -> (total log-likelihood, d total / d theta)``.
@@ -189,8 +186,11 @@ class _Counted:
     def in_log_space(self, u: FloatArray) -> tuple[float, FloatArray]:
         """Mean negative log-likelihood and its gradient in u = log(theta)."""
         theta = np.exp(u)
-        value, g = self.natural(theta)
-        gu = theta * g
+        # Overflow while the search probes extreme parameters (or huge weights) gives
+        # inf/NaN, which steers the search away below: not worth a RuntimeWarning.
+        with np.errstate(all="ignore"):
+            value, g = self.natural(theta)
+            gu = theta * g
         if not (np.isfinite(value) and np.all(np.isfinite(gu))):
             # Steer the line search away from points where the model breaks down.
             return 1e100, np.zeros_like(u)
@@ -541,76 +541,6 @@ def _show(names: tuple[str, ...], theta: FloatArray) -> str:
     return "(" + ", ".join(f"{n}={t:.6g}" for n, t in zip(names, theta, strict=True)) + ")"
 
 
-def prepare_histories(
-    frequency: ArrayLike | CustomerSummary,
-    recency: ArrayLike | None,
-    T: ArrayLike | None,
-    weights: ArrayLike | None,
-) -> CompressedHistories:
-    """Validate (frequency, recency, T[, weights]) and compress them.
-
-    ``frequency`` may be a :class:`~crmcore.CustomerSummary`; then ``recency``
-    and ``T`` must be None and the rows with ``has_purchase`` are used.
-
-    Parameters
-    ----------
-    frequency : array-like or CustomerSummary
-    recency, T : array-like or None
-    weights : array-like or None
-        Non-negative weight per customer (default 1).
-
-    Returns
-    -------
-    CompressedHistories
-        Distinct rows with their total weight; at least one row with
-        positive weight.
-
-    Raises
-    ------
-    InputError
-        On invalid histories, mismatched lengths, negative weights, or no
-        customer of positive weight.
-    InputTypeError
-        When a summary is given together with recency or T.
-
-    Examples
-    --------
-    >>> c = prepare_histories([0, 1, 0], [0.0, 2.0, 0.0], [5.0, 5.0, 5.0], None)
-    >>> c.frequency.tolist(), c.weights.tolist()
-    ([0.0, 1.0], [2.0, 1.0])
-    """
-    # A wrong combination of arguments (a summary with recency/T, arrays without them) is
-    # a TypeError, as Python's own for a missing or unexpected argument; every model's
-    # predictions raise the same InputTypeError (bgnbd._histories, pareto_nbd._histories).
-    if isinstance(frequency, CustomerSummary):
-        if recency is not None or T is not None:
-            raise InputTypeError(
-                "recency and T must be left out when frequency is a CustomerSummary"
-            )
-        s = frequency
-        rows = s.has_purchase
-        x, tx, t = s.frequency[rows], s.recency[rows], s.T[rows]
-        if weights is not None:
-            w = v.as_float_array(weights, "weights", allow_empty=True, nonnegative=True)
-            if w.size != rows.size:
-                raise InputError(
-                    f"weights must have one value per summary row ({rows.size}), got {w.size}"
-                )
-            w = w[rows]
-        else:
-            w = None
-        out = compress(x, tx, t, w)
-    else:
-        if recency is None or T is None:
-            raise InputTypeError("recency and T are required unless frequency is a CustomerSummary")
-        out = compress(frequency, recency, T, weights)
-    if len(out) == 0:
-        raise InputError(
-            "frequency must describe at least one customer (with positive weight); got none"
-        )
-    return out
-
-
 def distinct_values(sorted_values: FloatArray) -> tuple[FloatArray, IntArray]:
     """Distinct values of a sorted array and each element's index into them.
 
@@ -633,41 +563,29 @@ def distinct_values(sorted_values: FloatArray) -> tuple[FloatArray, IntArray]:
     return sorted_values[new], idx
 
 
-def _real_to_float(value: object) -> object:
-    if isinstance(value, bool):
-        return value  # refused by the validator
-    if isinstance(value, numbers.Real):
-        try:
-            return float(value)
-        except OverflowError:
-            return value  # an integer beyond the float range: the validator names it
-    return value
+def fit_fields(res: MleResult, params_type: Callable[..., Any]) -> dict[str, Any]:
+    """Return the fields every model's fit result takes from an :class:`MleResult`.
 
-
-def _check_positive_param(
-    instance: object, attribute: attrs.Attribute[float], value: object
-) -> None:
-    v.check_float(value, attribute.name, low=0.0, low_open=True)
-
-
-def positive_param() -> Any:
-    """Return an attrs field for a model parameter: a positive, finite float.
-
-    Numbers (numpy scalars included) are stored as ``float``; anything else,
-    NaN, infinity and values <= 0 raise :class:`~crmcore.errors.InputTypeError`
-    or :class:`~crmcore.errors.InputError` naming the field.
+    ``params``, ``standard_errors`` (both as ``params_type``, built from the
+    parameter names), ``covariance`` (read-only), ``log_likelihood``,
+    ``converged`` and ``n_iterations``; the model adds ``n_customers``.
 
     Examples
     --------
-    >>> import attrs
-    >>> @attrs.frozen(kw_only=True)
-    ... class ToyParams:
-    ...     k: float = positive_param()
-    >>> ToyParams(k=2).k
-    2.0
-    >>> ToyParams(k=0.0)
-    Traceback (most recent call last):
-    ...
-    crmcore.errors.InputError: k must be > 0.0, got 0.0
+    >>> import numpy as np
+    >>> res = maximize_likelihood(lambda th: (float(-th[0] + np.log(th[0])), 1 / th - 1),
+    ...                           [2.0], names=("k",), model="toy", n_customers=1)
+    >>> f = fit_fields(res, dict)
+    >>> round(f["params"]["k"], 6), f["converged"], f["covariance"].flags.writeable
+    (1.0, True, False)
     """
-    return attrs.field(converter=_real_to_float, validator=_check_positive_param)
+    return {
+        "params": params_type(**dict(zip(res.names, res.estimates.tolist(), strict=True))),
+        "standard_errors": params_type(
+            **dict(zip(res.names, res.standard_errors.tolist(), strict=True))
+        ),
+        "covariance": v.readonly(np.array(res.covariance, dtype=np.float64)),
+        "log_likelihood": float(res.log_likelihood),
+        "converged": bool(res.converged),
+        "n_iterations": int(res.n_iterations),
+    }

@@ -21,7 +21,7 @@ Examples
 
 from __future__ import annotations
 
-from typing import Any, overload
+from typing import Any, cast, overload
 
 import attrs
 import numpy as np
@@ -29,9 +29,10 @@ from scipy import special as sc
 
 from crmcore import _validation as v
 from crmcore._typing import ArrayLike, FloatArray, IntArray
-from crmcore._validation import readonly as _ro
-from crmcore.errors import InputError, InputTypeError
-from crmcore.models._mle import MleResult, maximize_likelihood, positive_param
+from crmcore.errors import InputError
+from crmcore.models import _inputs as inp
+from crmcore.models._inputs import positive_param
+from crmcore.models._mle import MleResult, fit_fields, maximize_likelihood
 from crmcore.summary import CompressedHistories, DiscreteSummary, compress
 
 __all__ = [
@@ -143,11 +144,11 @@ class BgBbFit:
 
     def conditional_expected_purchases(
         self,
-        n_future: int,
+        n_future: ArrayLike,
         frequency: ArrayLike | DiscreteSummary,
         recency: ArrayLike | None = None,
         n_periods: ArrayLike | None = None,
-    ) -> FloatArray:
+    ) -> Any:
         """Return :func:`conditional_expected_purchases` at the fitted parameters."""
         return conditional_expected_purchases(self.params, n_future, frequency, recency, n_periods)
 
@@ -156,7 +157,7 @@ class BgBbFit:
         frequency: ArrayLike | DiscreteSummary,
         recency: ArrayLike | None = None,
         n_periods: ArrayLike | None = None,
-    ) -> FloatArray:
+    ) -> Any:
         """Return :func:`probability_alive` at the fitted parameters."""
         return probability_alive(self.params, frequency, recency, n_periods)
 
@@ -169,7 +170,7 @@ class BgBbFit:
         frequency: ArrayLike | DiscreteSummary,
         recency: ArrayLike | None = None,
         n_periods: ArrayLike | None = None,
-    ) -> FloatArray:
+    ) -> Any:
         """Return :func:`log_likelihood_per_customer` at the fitted parameters."""
         return log_likelihood_per_customer(self.params, frequency, recency, n_periods)
 
@@ -250,24 +251,19 @@ def fit(
     ...
     crmcore.errors.InputError: recency must be at least frequency; 1 of 1 customers breaks this ...
     """
-    x, tx, n, w = _histories(frequency, recency, n_periods, weights)
+    x, tx, n, w, _ = _histories(frequency, recency, n_periods, weights)
     data = compress(x, tx, n, w)
     if len(data) == 0:
         raise InputError(
             "frequency must describe at least one customer (with positive weight); got none"
         )
-    if initial is not None and not isinstance(initial, BgBbParams):
-        raise InputError(f"initial must be BgBbParams, got {type(initial).__name__}")
+    if initial is not None:
+        inp.check_params(initial, BgBbParams, "initial")
     start = initial.as_array() if initial is not None else np.ones(4)
     res = _fit_compressed(data, start)
     return BgBbFit(
-        params=BgBbParams(**dict(zip(_NAMES, res.estimates, strict=True))),
-        standard_errors=BgBbParams(**dict(zip(_NAMES, res.standard_errors, strict=True))),
-        covariance=_ro(res.covariance),
-        log_likelihood=res.log_likelihood,
+        **fit_fields(res, BgBbParams),
         n_customers=data.n_customers,
-        converged=res.converged,
-        n_iterations=res.n_iterations,
     )
 
 
@@ -325,8 +321,8 @@ def log_likelihood(
     ...
     crmcore.errors.InputError: recency must not exceed n_periods; 1 of 1 customers breaks this ...
     """
-    _check_params(params)
-    x, tx, n, w = _histories(frequency, recency, n_periods, weights)
+    inp.check_params(params, BgBbParams)
+    x, tx, n, w, _ = _histories(frequency, recency, n_periods, weights)
     data = compress(x, tx, n, w)
     if len(data) == 0:
         if x.size == 0:
@@ -344,17 +340,18 @@ def log_likelihood_per_customer(
     frequency: ArrayLike | DiscreteSummary,
     recency: ArrayLike | None = None,
     n_periods: ArrayLike | None = None,
-) -> FloatArray:
+) -> Any:
     """BG/BB log-likelihood of each customer's history.
 
     Parameters
     ----------
     params : BgBbParams
     frequency, recency, n_periods : array-like, or a DiscreteSummary as ``frequency``
+        Single numbers are one customer: the result is then a float.
 
     Returns
     -------
-    ndarray
+    float or ndarray
         log L_i, see :func:`log_likelihood`.
 
     Raises
@@ -377,12 +374,12 @@ def log_likelihood_per_customer(
     ...
     crmcore.errors.InputError: recency must be 0 where frequency is 0 (no repeat purchase); ...
     """
-    _check_params(params)
-    x, tx, n, _ = _histories(frequency, recency, n_periods, None)
+    inp.check_params(params, BgBbParams)
+    x, tx, n, _, single = _histories(frequency, recency, n_periods, None)
     if x.size == 0:
         return np.zeros(0)
     log_l, _ = _row_likelihood(params.as_array(), x, tx, n)
-    return log_l
+    return inp.finish(log_l, single)
 
 
 @overload
@@ -432,7 +429,7 @@ def expected_purchases(params: BgBbParams, n_periods: ArrayLike) -> Any:
     ...
     crmcore.errors.InputError: n_periods must hold whole numbers; 1 of 1 values breaks this ...
     """
-    _check_params(params)
+    inp.check_params(params, BgBbParams)
     n, scalar = _counts(n_periods, "n_periods", high=MAX_HORIZON)
     alpha, beta = params.alpha, params.beta
     flat = n.reshape(-1)
@@ -447,23 +444,25 @@ def expected_purchases(params: BgBbParams, n_periods: ArrayLike) -> Any:
 
 def conditional_expected_purchases(
     params: BgBbParams,
-    n_future: int,
+    n_future: ArrayLike,
     frequency: ArrayLike | DiscreteSummary,
     recency: ArrayLike | None = None,
     n_periods: ArrayLike | None = None,
-) -> FloatArray:
+) -> Any:
     """Return the expected transactions in opportunities n+1 .. n+n_future per customer.
 
     Parameters
     ----------
     params : BgBbParams
-    n_future : int
-        Number of future opportunities (>= 0).
+    n_future : int or array-like of int
+        Number of future opportunities (>= 0): one number for every customer,
+        or one value per customer.
     frequency, recency, n_periods : array-like, or a DiscreteSummary as ``frequency``
+        Single numbers are one customer: the result is then a float.
 
     Returns
     -------
-    ndarray
+    float or ndarray
         One value per customer, >= 0 and non-decreasing in ``n_future``.
 
     Raises
@@ -493,15 +492,13 @@ def conditional_expected_purchases(
     >>> conditional_expected_purchases(p, -1, [6], [6], 6)
     Traceback (most recent call last):
     ...
-    crmcore.errors.InputError: n_future must be >= 0, got -1
+    crmcore.errors.InputError: n_future must be non-negative; 1 of 1 values breaks this ...
     """
-    _check_params(params)
-    n_star = v.check_int(n_future, "n_future", low=0, high=MAX_HORIZON)
-    x, tx, n, _ = _histories(frequency, recency, n_periods, None)
+    inp.check_params(params, BgBbParams)
+    x, tx, n, _, single = _histories(frequency, recency, n_periods, None)
+    n_star = inp.horizon(_counts(n_future, "n_future", high=MAX_HORIZON)[0], x.size, "n_future")
     if x.size == 0:
         return np.zeros(0)
-    if n_star == 0:
-        return np.zeros(x.size)
     theta = params.as_array()
     log_l, _ = _row_likelihood(theta, x, tx, n)
     with np.errstate(all="ignore"):
@@ -512,9 +509,9 @@ def conditional_expected_purchases(
             + np.log(params.alpha + x)
             - np.log(params.alpha + params.beta + n)
         )
-        log_sum = _log_renewal_sum(theta, n, np.full(x.shape, float(n_star)))
-        out = np.exp(log_p + log_sum - log_l)
-    return np.asarray(out, dtype=np.float64)
+        log_sum = _log_renewal_sum(theta, n, n_star)
+        out = np.where(n_star > 0, np.exp(log_p + log_sum - log_l), 0.0)
+    return inp.finish(np.asarray(out, dtype=np.float64), single)
 
 
 def probability_alive(
@@ -522,17 +519,18 @@ def probability_alive(
     frequency: ArrayLike | DiscreteSummary,
     recency: ArrayLike | None = None,
     n_periods: ArrayLike | None = None,
-) -> FloatArray:
+) -> Any:
     """Probability that each customer is alive at opportunity n+1.
 
     Parameters
     ----------
     params : BgBbParams
     frequency, recency, n_periods : array-like, or a DiscreteSummary as ``frequency``
+        Single numbers are one customer: the result is then a float.
 
     Returns
     -------
-    ndarray
+    float or ndarray
         Values in [0, 1].
 
     Raises
@@ -562,15 +560,15 @@ def probability_alive(
     ...
     crmcore.errors.InputError: n_periods must have the same length as frequency; got 3 and 2
     """
-    _check_params(params)
-    x, tx, n, _ = _histories(frequency, recency, n_periods, None)
+    inp.check_params(params, BgBbParams)
+    x, tx, n, _, single = _histories(frequency, recency, n_periods, None)
     if x.size == 0:
         return np.zeros(0)
     theta = params.as_array()
     log_l, _ = _row_likelihood(theta, x, tx, n)
     with np.errstate(all="ignore"):
         out = np.exp(_log_alive_through(theta, x, n, 1) - log_l)
-    return np.asarray(np.clip(out, 0.0, 1.0), dtype=np.float64)
+    return inp.finish(np.asarray(np.clip(out, 0.0, 1.0), dtype=np.float64), single)
 
 
 @overload
@@ -617,7 +615,7 @@ def purchase_probability(params: BgBbParams, k: ArrayLike, n_periods: ArrayLike)
     ...
     crmcore.errors.InputError: k must be non-negative; 1 of 1 values breaks this ...
     """
-    _check_params(params)
+    inp.check_params(params, BgBbParams)
     kk, k_scalar = _counts(k, "k")
     nn, n_scalar = _counts(n_periods, "n_periods", high=MAX_PERIODS)
     try:
@@ -633,38 +631,36 @@ def purchase_probability(params: BgBbParams, k: ArrayLike, n_periods: ArrayLike)
 # --------------------------------------------------------------------------- input helpers
 
 
-def _check_params(params: object) -> None:
-    if not isinstance(params, BgBbParams):
-        raise InputError(f"params must be BgBbParams, got {type(params).__name__}")
-
-
 def _histories(
     frequency: ArrayLike | DiscreteSummary,
     recency: ArrayLike | None,
     n_periods: ArrayLike | None,
     weights: ArrayLike | None,
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray | None]:
-    """Validate (x, t_x, n[, weights]) and return them as float arrays of one length."""
-    # A wrong combination of arguments is a TypeError (as Python's for a missing or an
-    # unexpected argument), here as in the other models (see _mle.prepare_histories).
-    if isinstance(frequency, DiscreteSummary):
-        if recency is not None or n_periods is not None:
-            raise InputTypeError(
-                "recency and n_periods must be left out when frequency is a DiscreteSummary"
-            )
-        s = frequency
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray | None, bool]:
+    """Validate (x, t_x, n[, weights]); return float arrays of one length and single-ness.
+
+    Single numbers for ``frequency``, ``recency`` and ``n_periods`` are one
+    customer (see :func:`crmcore.models._inputs.finish`).
+    """
+    single = False
+    s = inp.summary_or_arrays(
+        frequency, recency, n_periods, summary_type=DiscreteSummary, third_name="n_periods"
+    )
+    if s is not None:
         x_i: IntArray = np.asarray(s.frequency, dtype=np.int64)
         tx_i: IntArray = np.asarray(s.recency, dtype=np.int64)
         n_i: IntArray = np.full(x_i.size, s.n_periods, dtype=np.int64)
-    else:
-        if recency is None or n_periods is None:
-            raise InputTypeError(
-                "recency and n_periods are required unless frequency is a DiscreteSummary"
-            )
-        x_i = v.as_int_array(frequency, "frequency", allow_empty=True, nonnegative=True)
-        tx_i = v.as_int_array(recency, "recency", allow_empty=True, nonnegative=True)
+    else:  # summary_or_arrays checked that all three are arrays
+        f_in, r_in = cast(tuple[ArrayLike, ...], (frequency, recency))
+        if inp.is_single(n_periods):
+            (f_in, r_in), single = inp.single_customer(f_in, r_in)
+        n_periods = cast(ArrayLike, n_periods)
+        x_i = v.as_int_array(f_in, "frequency", allow_empty=True, nonnegative=True)
+        tx_i = v.as_int_array(r_in, "recency", allow_empty=True, nonnegative=True)
         v.check_same_length(("frequency", x_i), ("recency", tx_i))
-        if np.ndim(n_periods) == 0 and not isinstance(n_periods, str):
+        if np.ndim(inp.as_any_array(n_periods, "n_periods")) == 0 and not isinstance(
+            n_periods, str
+        ):
             n_value = v.check_int(
                 n_periods.item() if isinstance(n_periods, np.generic) else n_periods,
                 "n_periods",
@@ -691,7 +687,7 @@ def _histories(
     if weights is not None:
         w = v.as_float_array(weights, "weights", allow_empty=True, nonnegative=True)
         v.check_same_length(("frequency", x_i), ("weights", w))
-    return x_i.astype(np.float64), tx_i.astype(np.float64), n_i.astype(np.float64), w
+    return x_i.astype(np.float64), tx_i.astype(np.float64), n_i.astype(np.float64), w, single
 
 
 _ZERO_RULE = "recency must be 0 where frequency is 0 (no repeat purchase)"
@@ -699,20 +695,7 @@ _ZERO_RULE = "recency must be 0 where frequency is 0 (no repeat purchase)"
 
 def _counts(values: ArrayLike, name: str, *, high: int | None = None) -> tuple[FloatArray, bool]:
     """Validate whole counts >= 0 (at most ``high``) of any shape; return floats and scalar-ness."""
-    if values is None:
-        raise InputTypeError(f"{name} must be a whole number or an array of them, got None")
-    try:
-        arr = np.asarray(values) if not isinstance(values, str) else values
-    except ValueError as exc:  # ragged nested lists
-        raise InputError(f"{name} must be a rectangular array of whole numbers: {exc}") from None
-    scalar = np.ndim(arr) == 0
-    out = v.as_int_array(
-        np.atleast_1d(arr) if scalar else arr,
-        name,
-        ndim=max(1, np.ndim(arr)),
-        allow_empty=not scalar,
-        nonnegative=True,
-    )
+    out, scalar = inp.whole_counts(values, name)
     if high is not None:
         _check_at_most(out, name, high)
     f = out.astype(np.float64)

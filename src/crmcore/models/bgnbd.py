@@ -30,7 +30,6 @@ import numpy as np
 from scipy import special as sc
 
 from crmcore._typing import ArrayLike, FloatArray
-from crmcore._validation import readonly as _ro
 from crmcore.errors import InputError
 from crmcore.models import _inputs as inp
 from crmcore.models._inputs import positive_param
@@ -38,6 +37,7 @@ from crmcore.models._mle import (
     MleResult,
     Objective,
     distinct_values,
+    fit_fields,
     maximize_likelihood,
 )
 from crmcore.summary import CompressedHistories, CustomerSummary
@@ -114,7 +114,9 @@ class BgNbdFit:
     n_customers : float
         Customers the fit used (the sum of the weights).
     converged : bool
-        Whether the optimiser reached a maximum (failure raises instead).
+        False when the fit came with a ConvergenceWarning because the data
+        barely identify some parameter (see :func:`fit`); a failed search
+        raises instead.
     n_iterations : int
         Optimiser iterations.
 
@@ -140,11 +142,11 @@ class BgNbdFit:
 
     def conditional_expected_purchases(
         self,
-        t: float,
+        t: ArrayLike,
         frequency: ArrayLike | CustomerSummary,
         recency: ArrayLike | None = None,
         T: ArrayLike | None = None,
-    ) -> FloatArray:
+    ) -> Any:
         """Return :func:`conditional_expected_purchases` at the fitted parameters."""
         return conditional_expected_purchases(self.params, t, frequency, recency, T)
 
@@ -154,7 +156,7 @@ class BgNbdFit:
         frequency: ArrayLike | CustomerSummary,
         recency: ArrayLike | None = None,
         T: ArrayLike | None = None,
-    ) -> FloatArray:
+    ) -> Any:
         """Return :func:`conditional_expected_purchases` at several horizons at once.
 
         Parameters
@@ -172,11 +174,11 @@ class BgNbdFit:
 
     def conditional_purchase_probability(
         self,
-        t: float,
+        t: ArrayLike,
         frequency: ArrayLike | CustomerSummary,
         recency: ArrayLike | None = None,
         T: ArrayLike | None = None,
-    ) -> FloatArray:
+    ) -> Any:
         """Return :func:`conditional_purchase_probability` at the fitted parameters."""
         return conditional_purchase_probability(self.params, t, frequency, recency, T)
 
@@ -185,7 +187,7 @@ class BgNbdFit:
         frequency: ArrayLike | CustomerSummary,
         recency: ArrayLike | None = None,
         T: ArrayLike | None = None,
-    ) -> FloatArray:
+    ) -> Any:
         """Return :func:`probability_alive` at the fitted parameters."""
         return probability_alive(self.params, frequency, recency, T)
 
@@ -198,7 +200,7 @@ class BgNbdFit:
         frequency: ArrayLike | CustomerSummary,
         recency: ArrayLike | None = None,
         T: ArrayLike | None = None,
-    ) -> FloatArray:
+    ) -> Any:
         """Return :func:`log_likelihood_per_customer` at the fitted parameters."""
         return log_likelihood_per_customer(self.params, frequency, recency, T)
 
@@ -241,10 +243,17 @@ def fit(
     InputTypeError
         When ``frequency`` is a CustomerSummary and ``recency`` or ``T`` is
         given too, when arrays are given without ``recency`` and ``T``,
-        or on non-numeric input.
+        on non-numeric input, or when ``initial`` is not a BgNbdParams.
     ConvergenceError
         When the optimiser fails or a parameter is not identified by the
         data; the message says what to try.
+
+    Warns
+    -----
+    ConvergenceWarning
+        When the data barely identify a parameter (a standard error above 10
+        times its estimate, or nearly collinear parameters); the fit is then
+        returned with ``converged=False``.
 
     See Also
     --------
@@ -285,13 +294,8 @@ def fit(
     start = initial.as_array() if initial is not None else _default_initial(data)
     res = _fit_compressed(data, start, _BG, "BG/NBD")
     return BgNbdFit(
-        params=BgNbdParams(**dict(zip(_NAMES, res.estimates, strict=True))),
-        standard_errors=BgNbdParams(**dict(zip(_NAMES, res.standard_errors, strict=True))),
-        covariance=_ro(res.covariance),
-        log_likelihood=res.log_likelihood,
+        **fit_fields(res, BgNbdParams),
         n_customers=data.n_customers,
-        converged=res.converged,
-        n_iterations=res.n_iterations,
     )
 
 
@@ -364,7 +368,7 @@ def log_likelihood_per_customer(
     frequency: ArrayLike | CustomerSummary,
     recency: ArrayLike | None = None,
     T: ArrayLike | None = None,
-) -> FloatArray:
+) -> Any:
     """BG/NBD log-likelihood of each customer's history.
 
     Parameters
@@ -373,10 +377,11 @@ def log_likelihood_per_customer(
     frequency, recency, T : array-like, or a CustomerSummary as ``frequency``
         With a summary, one value per summary row; rows without purchase
         have x = t_x = T = 0 and log-likelihood 0.
+        Single numbers are one customer: the result is then a float.
 
     Returns
     -------
-    ndarray
+    float or ndarray
         log L_i, see :func:`log_likelihood`.
 
     Raises
@@ -399,8 +404,8 @@ def log_likelihood_per_customer(
     crmcore.errors.InputError: recency must not exceed T; ...
     """
     inp.check_params(params, BgNbdParams)
-    x, tx, t = inp.histories(frequency, recency, T)
-    return _loglik_rows(params.as_array(), x, tx, t, _BG)
+    h = inp.histories(frequency, recency, T)
+    return inp.finish(_loglik_rows(params.as_array(), h.x, h.tx, h.T, _BG), h.single)
 
 
 @overload
@@ -455,26 +460,28 @@ def expected_purchases(params: BgNbdParams, t: ArrayLike) -> Any:
 
 def conditional_expected_purchases(
     params: BgNbdParams,
-    t: float,
+    t: ArrayLike,
     frequency: ArrayLike | CustomerSummary,
     recency: ArrayLike | None = None,
     T: ArrayLike | None = None,
-) -> FloatArray:
+) -> Any:
     """Return the expected purchases in (T, T + t] given each customer's history.
 
     Parameters
     ----------
     params : BgNbdParams
-    t : float
-        Length of the forecast period (>= 0).
+    t : float or array-like
+        Length of the forecast period (>= 0): one number for every customer,
+        or one value per customer.
     frequency, recency, T : array-like, or a CustomerSummary as ``frequency``
         Histories (x, t_x, T). With a summary every row is used; rows without
         purchase (x = t_x = T = 0) get the value of a customer who just made
         a first purchase.
+        Single numbers are one customer: the result is then a float.
 
     Returns
     -------
-    ndarray
+    float or ndarray
         One value per customer, >= 0 and non-decreasing in ``t``.
 
     Raises
@@ -500,40 +507,44 @@ def conditional_expected_purchases(
     >>> p = BgNbdParams(r=0.243, alpha=4.414, a=0.793, b=2.426)
     >>> conditional_expected_purchases(p, 39.0, [2, 0], [30.43, 0.0], [38.86, 38.86]).round(4)
     array([1.226 , 0.1951])
+    >>> conditional_expected_purchases(p, [39.0, 0.0], [2, 0], [30.43, 0.0], [38.86, 38.86])
+    array([1.226..., 0.   ...])
     >>> conditional_expected_purchases(p, 39.0, [2], [30.43], [38.86, 38.86])
     Traceback (most recent call last):
     ...
     crmcore.errors.InputError: T must have the same length as frequency; got 2 and 1
     """
     inp.check_params(params, BgNbdParams)
-    tt = inp.check_time(t)
-    x, tx, big_t = inp.histories(frequency, recency, T)
-    theta = params.as_array()
-    return _conditional_expectation(theta, np.array([tt]), (x, tx, big_t), _BG)[:, 0]
+    h = inp.histories(frequency, recency, T)
+    tt = inp.horizon(t, h.x.size)
+    out = _conditional_expectation_each(params.as_array(), tt, (h.x, h.tx, h.T), _BG)
+    return inp.finish(out, h.single)
 
 
 def conditional_purchase_probability(
     params: BgNbdParams,
-    t: float,
+    t: ArrayLike,
     frequency: ArrayLike | CustomerSummary,
     recency: ArrayLike | None = None,
     T: ArrayLike | None = None,
-) -> FloatArray:
+) -> Any:
     """Probability that each customer makes at least one purchase in (T, T + t].
 
     Parameters
     ----------
     params : BgNbdParams
-    t : float
-        Length of the forecast period (>= 0).
+    t : float or array-like
+        Length of the forecast period (>= 0): one number for every customer,
+        or one value per customer.
     frequency, recency, T : array-like, or a CustomerSummary as ``frequency``
         Histories (x, t_x, T). With a summary every row is used; rows without
         purchase (x = t_x = T = 0) get the value of a customer who just made
         a first purchase.
+        Single numbers are one customer: the result is then a float.
 
     Returns
     -------
-    ndarray
+    float or ndarray
         One value per customer in [0, P(alive)], 0 at ``t = 0`` and
         non-decreasing in ``t``.
 
@@ -584,9 +595,10 @@ def conditional_purchase_probability(
     crmcore.errors.InputError: t must be >= 0.0, got -1.0
     """
     inp.check_params(params, BgNbdParams)
-    tt = inp.check_time(t)
-    x, tx, big_t = inp.histories(frequency, recency, T)
-    return _conditional_purchase_probability(params.as_array(), tt, (x, tx, big_t), _BG)
+    h = inp.histories(frequency, recency, T)
+    tt = inp.horizon(t, h.x.size)
+    out = _conditional_purchase_probability(params.as_array(), tt, (h.x, h.tx, h.T), _BG)
+    return inp.finish(out, h.single)
 
 
 def probability_alive(
@@ -594,17 +606,18 @@ def probability_alive(
     frequency: ArrayLike | CustomerSummary,
     recency: ArrayLike | None = None,
     T: ArrayLike | None = None,
-) -> FloatArray:
+) -> Any:
     """Probability that each customer is still active at T.
 
     Parameters
     ----------
     params : BgNbdParams
     frequency, recency, T : array-like, or a CustomerSummary as ``frequency``
+        Single numbers are one customer: the result is then a float.
 
     Returns
     -------
-    ndarray
+    float or ndarray
         Values in [0, 1]; 1 for customers without repeat purchase (in the
         BG/NBD model nobody drops out before a repeat purchase).
 
@@ -633,14 +646,16 @@ def probability_alive(
     >>> p = BgNbdParams(r=0.243, alpha=4.414, a=0.793, b=2.426)
     >>> probability_alive(p, [1, 1], [1.0, 30.0], [38.0, 38.0]).round(4).tolist()
     [0.1915, 0.7023]
+    >>> round(probability_alive(p, 2, 30.43, 38.86), 4)  # one customer: a float
+    0.7266
     >>> probability_alive(p, [-1], [0.0], [3.0])
     Traceback (most recent call last):
     ...
     crmcore.errors.InputError: frequency must be non-negative; ...
     """
     inp.check_params(params, BgNbdParams)
-    x, tx, t = inp.histories(frequency, recency, T)
-    return _probability_alive(params.as_array(), x, tx, t, _BG)
+    h = inp.histories(frequency, recency, T)
+    return inp.finish(_probability_alive(params.as_array(), h.x, h.tx, h.T, _BG), h.single)
 
 
 @overload
@@ -712,13 +727,14 @@ def _expected_at(
     T: ArrayLike | None,
     *,
     shift: int,
-) -> FloatArray:
+) -> Any:
     """Return the matrix of the fits' ``conditional_expected_purchases_at`` (one pass)."""
     tt, _ = inp.times(t, "t")
     if tt.ndim != 1:
         raise InputError(f"t must be 1-dimensional, got shape {tt.shape}")
-    x, tx, big_t = inp.histories(frequency, recency, T)
-    return _conditional_expectation(params.as_array(), tt, (x, tx, big_t), shift)
+    h = inp.histories(frequency, recency, T)
+    out = _conditional_expectation(params.as_array(), tt, (h.x, h.tx, h.T), shift)
+    return inp.finish(out, h.single)
 
 
 # --------------------------------------------------------------------------- shared numerics
@@ -895,7 +911,7 @@ def _probability_alive(
 
 def _conditional_purchase_probability(
     theta: FloatArray,
-    t: float,
+    t: FloatArray,
     histories: tuple[FloatArray, FloatArray, FloatArray],
     shift: int,
 ) -> FloatArray:
@@ -954,6 +970,20 @@ def _conditional_expectation(
     u = (t[None, :] / (alpha + tk)[:, None]).reshape(-1)
     h = _expected_until_dropout(n, np.full(n.shape, a), beta, u).reshape(xk.size, n_t)
     return np.asarray(alive[:, None] * h[inverse], dtype=np.float64)
+
+
+def _conditional_expectation_each(
+    theta: FloatArray,
+    t: FloatArray,
+    histories: tuple[FloatArray, FloatArray, FloatArray],
+    shift: int,
+) -> FloatArray:
+    """Return the expected purchases in (T, T+t] of each customer, ``t`` one per customer."""
+    x, tx, big_t = histories
+    r, alpha, a, b = (float(q) for q in theta)
+    alive = _probability_alive(theta, x, tx, big_t, shift)
+    h = _expected_until_dropout(r + x, np.full(x.shape, a), b + x + shift, t / (alpha + big_t))
+    return np.asarray(alive * h, dtype=np.float64)
 
 
 def _pmf(theta: FloatArray, n: FloatArray, t: FloatArray, shift: int) -> FloatArray:

@@ -44,11 +44,12 @@ from crmcore._periods import period_start, unit_factor
 from crmcore._typing import ArrayLike, DatetimeArray, FloatArray, IntArray
 from crmcore._validation import readonly as _ro
 from crmcore.errors import InputError, InputTypeError
-from crmcore.models._inputs import check_time, refuse_huge_ints
+from crmcore.models._inputs import check_time
 from crmcore.summary import PERIODS, CustomerSummary, period_index
 from crmcore.table import PURCHASE_CODE, InteractionTable
 
 __all__ = [
+    "MAX_FREQUENCY",
     "MAX_STEPS",
     "CumulativePurchaseFit",
     "CustomerLifetimeValue",
@@ -128,6 +129,10 @@ class SpendFit(Protocol):
     ) -> FloatArray:
         """Return the expected spend per transaction."""
 
+
+#: Largest ``max_frequency`` of :func:`holdout_comparison` and
+#: :func:`frequency_histogram` (one group per frequency up to it).
+MAX_FREQUENCY = 1_000
 
 #: Most steps :func:`customer_lifetime_value` accepts (``horizon / step``); the
 #: forecast is a (customers x steps) matrix.
@@ -419,13 +424,6 @@ def customer_lifetime_value(
         purchase_fit, "purchase_fit", CumulativePurchaseFit, "conditional_expected_purchases_at"
     )
     _check_fit(spend_fit, "spend_fit", SpendFit, "conditional_expected_spend")
-    for name, arg in (
-        ("horizon", horizon),
-        ("step", step),
-        ("discount_rate", discount_rate),
-        ("margin", margin),
-    ):
-        refuse_huge_ints(arg, name)
     h = v.check_float(horizon, "horizon", low=0.0, low_open=True)
     st = v.check_float(step, "step", low=0.0, low_open=True)
     if st > h:
@@ -507,7 +505,7 @@ def holdout_comparison(
         ``duration_holdout``.
     max_frequency : int
         The last group collects calibration frequencies >= this (default 7,
-        as in Fader, Hardie & Lee 2005).
+        as in Fader, Hardie & Lee 2005); at most :data:`MAX_FREQUENCY`.
 
     Returns
     -------
@@ -517,8 +515,9 @@ def holdout_comparison(
     Raises
     ------
     InputError
-        When the holdout counts or duration are missing or invalid, or no
-        customer bought in the calibration period.
+        When the holdout counts or duration are missing or invalid, no
+        customer bought in the calibration period, or ``max_frequency`` is
+        below 1 or above :data:`MAX_FREQUENCY`.
     InputTypeError
         When ``fit`` is not a fitted continuous-time purchase model (see
         :class:`PurchaseFit`) or ``calibration`` not a CustomerSummary.
@@ -548,7 +547,7 @@ def holdout_comparison(
         raise InputTypeError(
             f"calibration must be a CustomerSummary, got {type(calibration).__name__}"
         )
-    k_max = v.check_int(max_frequency, "max_frequency", low=1)
+    k_max = v.check_int(max_frequency, "max_frequency", low=1, high=MAX_FREQUENCY)
     if holdout is None:
         if calibration.frequency_holdout is None:
             raise InputError(
@@ -612,7 +611,8 @@ def frequency_histogram(
     summary : CustomerSummary
         The histories the model was fitted to (buyers are used).
     max_frequency : int
-        The last bin collects frequencies >= this (default 7).
+        The last bin collects frequencies >= this (default 7); at most
+        :data:`MAX_FREQUENCY`.
 
     Returns
     -------
@@ -621,7 +621,8 @@ def frequency_histogram(
     Raises
     ------
     InputError
-        When no customer bought, or when a bin has expected count 0.
+        When no customer bought, when a bin has expected count 0, or when
+        ``max_frequency`` is below 1 or above :data:`MAX_FREQUENCY`.
     InputTypeError
         When ``fit`` is not a fitted continuous-time purchase model (see
         :class:`PurchaseFit`) or ``summary`` not a CustomerSummary.
@@ -652,7 +653,7 @@ def frequency_histogram(
     _check_fit(fit, "fit", PurchaseFit, "the methods of PurchaseFit (a continuous-time model)")
     if not isinstance(summary, CustomerSummary):
         raise InputTypeError(f"summary must be a CustomerSummary, got {type(summary).__name__}")
-    k_max = v.check_int(max_frequency, "max_frequency", low=1)
+    k_max = v.check_int(max_frequency, "max_frequency", low=1, high=MAX_FREQUENCY)
     buyers = np.asarray(summary.has_purchase)
     if not buyers.any():
         raise InputError("summary must hold at least one customer with a purchase")

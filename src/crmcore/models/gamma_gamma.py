@@ -21,20 +21,18 @@ Examples
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 import numpy as np
 from scipy import special as sc
 
 from crmcore import _validation as v
 from crmcore._typing import ArrayLike, FloatArray
-from crmcore._validation import readonly as _ro
 from crmcore.errors import InputError, InputTypeError
-from crmcore.models._mle import (
-    Objective,
-    distinct_values,
-    maximize_likelihood,
-    positive_param,
-)
+from crmcore.models import _inputs as inp
+from crmcore.models._inputs import positive_param
+from crmcore.models._mle import Objective, distinct_values, fit_fields, maximize_likelihood
 from crmcore.summary import CustomerSummary
 
 __all__ = [
@@ -140,7 +138,7 @@ class GammaGammaFit:
 
     def conditional_expected_spend(
         self, frequency: ArrayLike | CustomerSummary, monetary_value: ArrayLike | None = None
-    ) -> FloatArray:
+    ) -> Any:
         """Return :func:`conditional_expected_spend` at the fitted parameters."""
         return conditional_expected_spend(self.params, frequency, monetary_value)
 
@@ -150,7 +148,7 @@ class GammaGammaFit:
 
     def log_likelihood_per_customer(
         self, frequency: ArrayLike | CustomerSummary, monetary_value: ArrayLike | None = None
-    ) -> FloatArray:
+    ) -> Any:
         """Return :func:`log_likelihood_per_customer` at the fitted parameters."""
         return log_likelihood_per_customer(self.params, frequency, monetary_value)
 
@@ -235,9 +233,8 @@ def fit(
     crmcore.errors.InputError: monetary_value must be positive where frequency > 0; ...
     """
     data = _spend_data(frequency, monetary_value, weights, compress=True)
-    if initial is not None and not isinstance(initial, GammaGammaParams):
-        raise InputError(f"initial must be GammaGammaParams, got {type(initial).__name__}")
     if initial is not None:
+        inp.check_params(initial, GammaGammaParams, "initial")
         start = initial.as_array()
     else:
         mean_m = float(np.average(data.monetary_value, weights=data.weights))
@@ -253,13 +250,8 @@ def fit(
         limit_hint=_LIMIT_HINT,
     )
     return GammaGammaFit(
-        params=GammaGammaParams(**dict(zip(_NAMES, res.estimates, strict=True))),
-        standard_errors=GammaGammaParams(**dict(zip(_NAMES, res.standard_errors, strict=True))),
-        covariance=_ro(res.covariance),
-        log_likelihood=res.log_likelihood,
+        **fit_fields(res, GammaGammaParams),
         n_customers=total_w,
-        converged=res.converged,
-        n_iterations=res.n_iterations,
     )
 
 
@@ -312,7 +304,7 @@ def log_likelihood(
     ...
     crmcore.errors.InputError: monetary_value must have the same length as frequency; got 2 and 1
     """
-    _check_params(params)
+    inp.check_params(params, GammaGammaParams)
     data = _spend_data(frequency, monetary_value, weights, compress=False)
     value, _ = _objective(data)(params.as_array())
     return float(value)
@@ -322,17 +314,18 @@ def log_likelihood_per_customer(
     params: GammaGammaParams,
     frequency: ArrayLike | CustomerSummary,
     monetary_value: ArrayLike | None = None,
-) -> FloatArray:
+) -> Any:
     """Gamma-Gamma log-density of each customer's mean spend.
 
     Parameters
     ----------
     params : GammaGammaParams
     frequency, monetary_value : array-like, or a CustomerSummary as ``frequency``
+        Single numbers are one customer: the result is then a float.
 
     Returns
     -------
-    ndarray
+    float or ndarray
         One value per row; 0 for rows with frequency 0 (no information).
 
     Raises
@@ -354,19 +347,19 @@ def log_likelihood_per_customer(
     ...
     crmcore.errors.InputError: monetary_value must be non-negative; ...
     """
-    _check_params(params)
-    x, m = _spend_arrays(frequency, monetary_value)
+    inp.check_params(params, GammaGammaParams)
+    x, m, single = _spend_arrays(frequency, monetary_value)
     out = np.zeros(x.size)
     rep = x > 0
     out[rep] = _loglik_rows(params, x[rep], m[rep])
-    return out
+    return inp.finish(out, single)
 
 
 def conditional_expected_spend(
     params: GammaGammaParams,
     frequency: ArrayLike | CustomerSummary,
     monetary_value: ArrayLike | None = None,
-) -> FloatArray:
+) -> Any:
     """Return each customer's expected spend per transaction given her history.
 
     Parameters
@@ -375,10 +368,11 @@ def conditional_expected_spend(
     frequency, monetary_value : array-like, or a CustomerSummary as ``frequency``
         Customers with frequency 0 get the population mean
         :func:`expected_spend`.
+        Single numbers are one customer: the result is then a float.
 
     Returns
     -------
-    ndarray
+    float or ndarray
         ``inf`` where the posterior mean is infinite (p x + q <= 1).
 
     Raises
@@ -410,9 +404,9 @@ def conditional_expected_spend(
     ...
     crmcore.errors.InputError: monetary_value must have the same length as frequency; got 2 and 1
     """
-    _check_params(params)
-    x, m = _spend_arrays(frequency, monetary_value)
-    return _conditional_spend(params, x, m)
+    inp.check_params(params, GammaGammaParams)
+    x, m, single = _spend_arrays(frequency, monetary_value)
+    return inp.finish(_conditional_spend(params, x, m), single)
 
 
 def expected_spend(params: GammaGammaParams) -> float:
@@ -431,7 +425,7 @@ def expected_spend(params: GammaGammaParams) -> float:
 
     Raises
     ------
-    InputError
+    InputTypeError
         When ``params`` is not a GammaGammaParams.
 
     Examples
@@ -443,9 +437,9 @@ def expected_spend(params: GammaGammaParams) -> float:
     >>> expected_spend((6.25, 3.74, 15.44))
     Traceback (most recent call last):
     ...
-    crmcore.errors.InputError: params must be GammaGammaParams, got tuple
+    crmcore.errors.InputTypeError: params must be GammaGammaParams, got tuple
     """
-    _check_params(params)
+    inp.check_params(params, GammaGammaParams)
     if params.q <= 1.0:
         return float("inf")
     return params.p * params.v / (params.q - 1.0)
@@ -454,16 +448,13 @@ def expected_spend(params: GammaGammaParams) -> float:
 # --------------------------------------------------------------------------- helpers
 
 
-def _check_params(params: object) -> None:
-    if not isinstance(params, GammaGammaParams):
-        raise InputError(f"params must be GammaGammaParams, got {type(params).__name__}")
-
-
 def _spend_arrays(
     frequency: ArrayLike | CustomerSummary, monetary_value: ArrayLike | None
-) -> tuple[FloatArray, FloatArray]:
+) -> tuple[FloatArray, FloatArray, bool]:
+    """Return validated (x, m) and whether they were one customer's two numbers."""
+    single = False
     # A wrong combination of arguments is a TypeError (as Python's for a missing or an
-    # unexpected argument), here as in the purchase models (see _mle.prepare_histories).
+    # unexpected argument), here as in the purchase models (see _inputs.summary_or_arrays).
     if isinstance(frequency, CustomerSummary):
         if monetary_value is not None:
             raise InputTypeError("monetary_value must be left out when frequency is a summary")
@@ -472,10 +463,9 @@ def _spend_arrays(
     else:
         if monetary_value is None:
             raise InputTypeError("monetary_value is required unless frequency is a CustomerSummary")
-        x = v.as_int_array(frequency, "frequency", allow_empty=True, nonnegative=True).astype(
-            np.float64
-        )
-        m = v.as_float_array(monetary_value, "monetary_value", allow_empty=True, nonnegative=True)
+        (f_in, m_in), single = inp.single_customer(frequency, monetary_value)
+        x = v.as_int_array(f_in, "frequency", allow_empty=True, nonnegative=True).astype(np.float64)
+        m = v.as_float_array(m_in, "monetary_value", allow_empty=True, nonnegative=True)
         v.check_same_length(("frequency", x), ("monetary_value", m))
     bad = (x > 0) & (m <= 0)
     if bad.any():
@@ -485,7 +475,7 @@ def _spend_arrays(
                 "values", "customers"
             )
         )
-    return x, m
+    return x, m, single
 
 
 def _spend_data(
@@ -495,7 +485,7 @@ def _spend_data(
     *,
     compress: bool,
 ) -> _SpendData:
-    x, m = _spend_arrays(frequency, monetary_value)
+    x, m, _ = _spend_arrays(frequency, monetary_value)
     if weights is None:
         w = np.ones(x.size)
     else:

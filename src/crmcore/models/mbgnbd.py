@@ -24,11 +24,11 @@ import attrs
 import numpy as np
 
 from crmcore._typing import ArrayLike, FloatArray
-from crmcore._validation import readonly as _ro
 from crmcore.models import _inputs as inp
 from crmcore.models._inputs import positive_param
+from crmcore.models._mle import fit_fields
 from crmcore.models.bgnbd import (
-    _conditional_expectation,
+    _conditional_expectation_each,
     _conditional_purchase_probability,
     _default_initial,
     _expected_at,
@@ -113,7 +113,9 @@ class MbgNbdFit:
     n_customers : float
         Customers the fit used (the sum of the weights).
     converged : bool
-        Whether the optimiser reached a maximum (failure raises instead).
+        False when the fit came with a ConvergenceWarning because the data
+        barely identify some parameter (see :func:`fit`); a failed search
+        raises instead.
     n_iterations : int
         Optimiser iterations.
 
@@ -139,11 +141,11 @@ class MbgNbdFit:
 
     def conditional_expected_purchases(
         self,
-        t: float,
+        t: ArrayLike,
         frequency: ArrayLike | CustomerSummary,
         recency: ArrayLike | None = None,
         T: ArrayLike | None = None,
-    ) -> FloatArray:
+    ) -> Any:
         """Return :func:`conditional_expected_purchases` at the fitted parameters."""
         return conditional_expected_purchases(self.params, t, frequency, recency, T)
 
@@ -153,7 +155,7 @@ class MbgNbdFit:
         frequency: ArrayLike | CustomerSummary,
         recency: ArrayLike | None = None,
         T: ArrayLike | None = None,
-    ) -> FloatArray:
+    ) -> Any:
         """Return :func:`conditional_expected_purchases` at several horizons at once.
 
         Parameters
@@ -171,11 +173,11 @@ class MbgNbdFit:
 
     def conditional_purchase_probability(
         self,
-        t: float,
+        t: ArrayLike,
         frequency: ArrayLike | CustomerSummary,
         recency: ArrayLike | None = None,
         T: ArrayLike | None = None,
-    ) -> FloatArray:
+    ) -> Any:
         """Return :func:`conditional_purchase_probability` at the fitted parameters."""
         return conditional_purchase_probability(self.params, t, frequency, recency, T)
 
@@ -184,7 +186,7 @@ class MbgNbdFit:
         frequency: ArrayLike | CustomerSummary,
         recency: ArrayLike | None = None,
         T: ArrayLike | None = None,
-    ) -> FloatArray:
+    ) -> Any:
         """Return :func:`probability_alive` at the fitted parameters."""
         return probability_alive(self.params, frequency, recency, T)
 
@@ -197,7 +199,7 @@ class MbgNbdFit:
         frequency: ArrayLike | CustomerSummary,
         recency: ArrayLike | None = None,
         T: ArrayLike | None = None,
-    ) -> FloatArray:
+    ) -> Any:
         """Return :func:`log_likelihood_per_customer` at the fitted parameters."""
         return log_likelihood_per_customer(self.params, frequency, recency, T)
 
@@ -240,10 +242,17 @@ def fit(
     InputTypeError
         When ``frequency`` is a CustomerSummary and ``recency`` or ``T`` is
         given too, when arrays are given without ``recency`` and ``T``,
-        or on non-numeric input.
+        on non-numeric input, or when ``initial`` is not a MbgNbdParams.
     ConvergenceError
         When the optimiser fails or a parameter is not identified by the
         data; the message says what to try.
+
+    Warns
+    -----
+    ConvergenceWarning
+        When the data barely identify a parameter (a standard error above 10
+        times its estimate, or nearly collinear parameters); the fit is then
+        returned with ``converged=False``.
 
     See Also
     --------
@@ -284,13 +293,8 @@ def fit(
     start = initial.as_array() if initial is not None else _default_initial(data)
     res = _fit_compressed(data, start, _MBG, "MBG/NBD")
     return MbgNbdFit(
-        params=MbgNbdParams(**dict(zip(_NAMES, res.estimates, strict=True))),
-        standard_errors=MbgNbdParams(**dict(zip(_NAMES, res.standard_errors, strict=True))),
-        covariance=_ro(res.covariance),
-        log_likelihood=res.log_likelihood,
+        **fit_fields(res, MbgNbdParams),
         n_customers=data.n_customers,
-        converged=res.converged,
-        n_iterations=res.n_iterations,
     )
 
 
@@ -365,7 +369,7 @@ def log_likelihood_per_customer(
     frequency: ArrayLike | CustomerSummary,
     recency: ArrayLike | None = None,
     T: ArrayLike | None = None,
-) -> FloatArray:
+) -> Any:
     """MBG/NBD log-likelihood of each customer's history.
 
     Parameters
@@ -374,10 +378,11 @@ def log_likelihood_per_customer(
     frequency, recency, T : array-like, or a CustomerSummary as ``frequency``
         With a summary, one value per summary row; rows without purchase
         have x = t_x = T = 0 and log-likelihood 0.
+        Single numbers are one customer: the result is then a float.
 
     Returns
     -------
-    ndarray
+    float or ndarray
         log L_i, see :func:`log_likelihood`.
 
     Raises
@@ -400,8 +405,8 @@ def log_likelihood_per_customer(
     crmcore.errors.InputError: recency must not exceed T; ...
     """
     inp.check_params(params, MbgNbdParams)
-    x, tx, t = inp.histories(frequency, recency, T)
-    return _loglik_rows(params.as_array(), x, tx, t, _MBG)
+    h = inp.histories(frequency, recency, T)
+    return inp.finish(_loglik_rows(params.as_array(), h.x, h.tx, h.T, _MBG), h.single)
 
 
 @overload
@@ -457,26 +462,28 @@ def expected_purchases(params: MbgNbdParams, t: ArrayLike) -> Any:
 
 def conditional_expected_purchases(
     params: MbgNbdParams,
-    t: float,
+    t: ArrayLike,
     frequency: ArrayLike | CustomerSummary,
     recency: ArrayLike | None = None,
     T: ArrayLike | None = None,
-) -> FloatArray:
+) -> Any:
     """Return the expected purchases in (T, T + t] given each customer's history.
 
     Parameters
     ----------
     params : MbgNbdParams
-    t : float
-        Length of the forecast period (>= 0).
+    t : float or array-like
+        Length of the forecast period (>= 0): one number for every customer,
+        or one value per customer.
     frequency, recency, T : array-like, or a CustomerSummary as ``frequency``
         Histories (x, t_x, T). With a summary every row is used; rows without
         purchase (x = t_x = T = 0) get the value of a customer who just made
         a first purchase.
+        Single numbers are one customer: the result is then a float.
 
     Returns
     -------
-    ndarray
+    float or ndarray
         One value per customer, >= 0 and non-decreasing in ``t``.
 
     Raises
@@ -508,34 +515,36 @@ def conditional_expected_purchases(
     crmcore.errors.InputError: T must have the same length as frequency; got 2 and 1
     """
     inp.check_params(params, MbgNbdParams)
-    tt = inp.check_time(t)
-    x, tx, big_t = inp.histories(frequency, recency, T)
-    theta = params.as_array()
-    return _conditional_expectation(theta, np.array([tt]), (x, tx, big_t), _MBG)[:, 0]
+    h = inp.histories(frequency, recency, T)
+    tt = inp.horizon(t, h.x.size)
+    out = _conditional_expectation_each(params.as_array(), tt, (h.x, h.tx, h.T), _MBG)
+    return inp.finish(out, h.single)
 
 
 def conditional_purchase_probability(
     params: MbgNbdParams,
-    t: float,
+    t: ArrayLike,
     frequency: ArrayLike | CustomerSummary,
     recency: ArrayLike | None = None,
     T: ArrayLike | None = None,
-) -> FloatArray:
+) -> Any:
     """Probability that each customer makes at least one purchase in (T, T + t].
 
     Parameters
     ----------
     params : MbgNbdParams
-    t : float
-        Length of the forecast period (>= 0).
+    t : float or array-like
+        Length of the forecast period (>= 0): one number for every customer,
+        or one value per customer.
     frequency, recency, T : array-like, or a CustomerSummary as ``frequency``
         Histories (x, t_x, T). With a summary every row is used; rows without
         purchase (x = t_x = T = 0) get the value of a customer who just made
         a first purchase.
+        Single numbers are one customer: the result is then a float.
 
     Returns
     -------
-    ndarray
+    float or ndarray
         One value per customer in [0, P(alive)], 0 at ``t = 0`` and
         non-decreasing in ``t``.
 
@@ -585,9 +594,10 @@ def conditional_purchase_probability(
     crmcore.errors.InputError: T must have the same length as frequency; got 2 and 1
     """
     inp.check_params(params, MbgNbdParams)
-    tt = inp.check_time(t)
-    x, tx, big_t = inp.histories(frequency, recency, T)
-    return _conditional_purchase_probability(params.as_array(), tt, (x, tx, big_t), _MBG)
+    h = inp.histories(frequency, recency, T)
+    tt = inp.horizon(t, h.x.size)
+    out = _conditional_purchase_probability(params.as_array(), tt, (h.x, h.tx, h.T), _MBG)
+    return inp.finish(out, h.single)
 
 
 def probability_alive(
@@ -595,17 +605,18 @@ def probability_alive(
     frequency: ArrayLike | CustomerSummary,
     recency: ArrayLike | None = None,
     T: ArrayLike | None = None,
-) -> FloatArray:
+) -> Any:
     """Probability that each customer is still active at T.
 
     Parameters
     ----------
     params : MbgNbdParams
     frequency, recency, T : array-like, or a CustomerSummary as ``frequency``
+        Single numbers are one customer: the result is then a float.
 
     Returns
     -------
-    ndarray
+    float or ndarray
         Values in [0, 1], below 1 also for customers without repeat
         purchase (they may have dropped out right after the first).
 
@@ -641,8 +652,8 @@ def probability_alive(
     crmcore.errors.InputError: frequency must be non-negative; ...
     """
     inp.check_params(params, MbgNbdParams)
-    x, tx, t = inp.histories(frequency, recency, T)
-    return _probability_alive(params.as_array(), x, tx, t, _MBG)
+    h = inp.histories(frequency, recency, T)
+    return inp.finish(_probability_alive(params.as_array(), h.x, h.tx, h.T, _MBG), h.single)
 
 
 @overload

@@ -38,12 +38,11 @@ import numpy as np
 from scipy import special as sc
 
 from crmcore._typing import ArrayLike, FloatArray, IntArray
-from crmcore._validation import readonly as _ro
 from crmcore.errors import ConvergenceError, InputError
 from crmcore.models import _hyp2f1
 from crmcore.models import _inputs as inp
 from crmcore.models._inputs import positive_param
-from crmcore.models._mle import MleResult, maximize_likelihood
+from crmcore.models._mle import MleResult, fit_fields, maximize_likelihood
 from crmcore.summary import CompressedHistories, CustomerSummary
 
 __all__ = [
@@ -117,7 +116,9 @@ class ParetoNbdFit:
     n_customers : float
         Customers the fit used (the sum of the weights).
     converged : bool
-        Whether the optimiser reached a maximum (failure raises instead).
+        False when the fit came with a ConvergenceWarning because the data
+        barely identify some parameter (see :func:`fit`); a failed search
+        raises instead.
     n_iterations : int
         Optimiser iterations.
 
@@ -143,11 +144,11 @@ class ParetoNbdFit:
 
     def conditional_expected_purchases(
         self,
-        t: float,
+        t: ArrayLike,
         frequency: ArrayLike | CustomerSummary,
         recency: ArrayLike | None = None,
         T: ArrayLike | None = None,
-    ) -> FloatArray:
+    ) -> Any:
         """Return :func:`conditional_expected_purchases` at the fitted parameters."""
         return conditional_expected_purchases(self.params, t, frequency, recency, T)
 
@@ -157,7 +158,7 @@ class ParetoNbdFit:
         frequency: ArrayLike | CustomerSummary,
         recency: ArrayLike | None = None,
         T: ArrayLike | None = None,
-    ) -> FloatArray:
+    ) -> Any:
         """Return :func:`conditional_expected_purchases` at several horizons at once.
 
         Parameters
@@ -175,16 +176,17 @@ class ParetoNbdFit:
         tt, _ = inp.times(t, "t")
         if tt.ndim != 1:
             raise InputError(f"t must be 1-dimensional, got shape {tt.shape}")
-        x, tx, big_t = inp.histories(frequency, recency, T)
-        return _conditional_expectation(self.params.as_array(), tt, x, tx, big_t)
+        h = inp.histories(frequency, recency, T)
+        out = _conditional_expectation(self.params.as_array(), tt[None, :], h.x, h.tx, h.T)
+        return inp.finish(out, h.single)
 
     def conditional_purchase_probability(
         self,
-        t: float,
+        t: ArrayLike,
         frequency: ArrayLike | CustomerSummary,
         recency: ArrayLike | None = None,
         T: ArrayLike | None = None,
-    ) -> FloatArray:
+    ) -> Any:
         """Return :func:`conditional_purchase_probability` at the fitted parameters."""
         return conditional_purchase_probability(self.params, t, frequency, recency, T)
 
@@ -193,7 +195,7 @@ class ParetoNbdFit:
         frequency: ArrayLike | CustomerSummary,
         recency: ArrayLike | None = None,
         T: ArrayLike | None = None,
-    ) -> FloatArray:
+    ) -> Any:
         """Return :func:`probability_alive` at the fitted parameters."""
         return probability_alive(self.params, frequency, recency, T)
 
@@ -206,7 +208,7 @@ class ParetoNbdFit:
         frequency: ArrayLike | CustomerSummary,
         recency: ArrayLike | None = None,
         T: ArrayLike | None = None,
-    ) -> FloatArray:
+    ) -> Any:
         """Return :func:`log_likelihood_per_customer` at the fitted parameters."""
         return log_likelihood_per_customer(self.params, frequency, recency, T)
 
@@ -251,10 +253,17 @@ def fit(
     InputTypeError
         When ``frequency`` is a CustomerSummary and ``recency`` or ``T`` is
         given too, when arrays are given without ``recency`` and ``T``,
-        or on non-numeric input.
+        on non-numeric input, or when ``initial`` is not a ParetoNbdParams.
     ConvergenceError
         When the optimiser fails or a parameter is not identified by the
         data (e.g. nobody seems to drop out); the message says what to try.
+
+    Warns
+    -----
+    ConvergenceWarning
+        When the data barely identify a parameter (a standard error above 10
+        times its estimate, or nearly collinear parameters); the fit is then
+        returned with ``converged=False``.
 
     See Also
     --------
@@ -309,13 +318,8 @@ def fit(
         start = _default_initial(data)
     res = _fit_compressed(data, start)
     return ParetoNbdFit(
-        params=ParetoNbdParams(**dict(zip(_NAMES, res.estimates, strict=True))),
-        standard_errors=ParetoNbdParams(**dict(zip(_NAMES, res.standard_errors, strict=True))),
-        covariance=_ro(res.covariance),
-        log_likelihood=res.log_likelihood,
+        **fit_fields(res, ParetoNbdParams),
         n_customers=data.n_customers,
-        converged=res.converged,
-        n_iterations=res.n_iterations,
     )
 
 
@@ -409,7 +413,7 @@ def log_likelihood_per_customer(
     frequency: ArrayLike | CustomerSummary,
     recency: ArrayLike | None = None,
     T: ArrayLike | None = None,
-) -> FloatArray:
+) -> Any:
     """Pareto/NBD log-likelihood of each customer's history.
 
     Parameters
@@ -418,10 +422,11 @@ def log_likelihood_per_customer(
     frequency, recency, T : array-like, or a CustomerSummary as ``frequency``
         With a summary, one value per summary row; rows without purchase
         have x = t_x = T = 0 and log-likelihood 0.
+        Single numbers are one customer: the result is then a float.
 
     Returns
     -------
-    ndarray
+    float or ndarray
         log L_i, see :func:`log_likelihood`.
 
     Raises
@@ -444,12 +449,12 @@ def log_likelihood_per_customer(
     crmcore.errors.InputError: recency must not exceed T; ...
     """
     inp.check_params(params, ParetoNbdParams)
-    x, tx, t = inp.histories(frequency, recency, T)
-    if x.size == 0:
+    h = inp.histories(frequency, recency, T)
+    if h.x.size == 0:
         return np.zeros(0)
-    rows = _Rows(x, tx, t, merge=False)
+    rows = _Rows(h.x, h.tx, h.T, merge=False)
     terms = _row_terms(params.as_array(), rows, None)
-    return terms.log_likelihood
+    return inp.finish(terms.log_likelihood, h.single)
 
 
 @overload
@@ -504,26 +509,28 @@ def expected_purchases(params: ParetoNbdParams, t: ArrayLike) -> Any:
 
 def conditional_expected_purchases(
     params: ParetoNbdParams,
-    t: float,
+    t: ArrayLike,
     frequency: ArrayLike | CustomerSummary,
     recency: ArrayLike | None = None,
     T: ArrayLike | None = None,
-) -> FloatArray:
+) -> Any:
     """Return the expected purchases in (T, T + t] given each customer's history.
 
     Parameters
     ----------
     params : ParetoNbdParams
-    t : float
-        Length of the forecast period (>= 0).
+    t : float or array-like
+        Length of the forecast period (>= 0): one number for every customer,
+        or one value per customer.
     frequency, recency, T : array-like, or a CustomerSummary as ``frequency``
         Histories (x, t_x, T). With a summary every row is used; rows without
         purchase (x = t_x = T = 0) get the value of a customer who just made
         a first purchase.
+        Single numbers are one customer: the result is then a float.
 
     Returns
     -------
-    ndarray
+    float or ndarray
         One value per customer, >= 0 and non-decreasing in ``t``.
 
     Raises
@@ -553,33 +560,36 @@ def conditional_expected_purchases(
     crmcore.errors.InputError: T must have the same length as frequency; got 2 and 1
     """
     inp.check_params(params, ParetoNbdParams)
-    tt = inp.check_time(t)
-    x, tx, big_t = inp.histories(frequency, recency, T)
-    return _conditional_expectation(params.as_array(), np.array([tt]), x, tx, big_t)[:, 0]
+    h = inp.histories(frequency, recency, T)
+    tt = inp.horizon(t, h.x.size)
+    out = _conditional_expectation(params.as_array(), tt[:, None], h.x, h.tx, h.T)[:, 0]
+    return inp.finish(out, h.single)
 
 
 def conditional_purchase_probability(
     params: ParetoNbdParams,
-    t: float,
+    t: ArrayLike,
     frequency: ArrayLike | CustomerSummary,
     recency: ArrayLike | None = None,
     T: ArrayLike | None = None,
-) -> FloatArray:
+) -> Any:
     """Probability that each customer makes at least one purchase in (T, T + t].
 
     Parameters
     ----------
     params : ParetoNbdParams
-    t : float
-        Length of the forecast period (>= 0).
+    t : float or array-like
+        Length of the forecast period (>= 0): one number for every customer,
+        or one value per customer.
     frequency, recency, T : array-like, or a CustomerSummary as ``frequency``
         Histories (x, t_x, T). With a summary every row is used; rows without
         purchase (x = t_x = T = 0) get the value of a customer who just made
         a first purchase.
+        Single numbers are one customer: the result is then a float.
 
     Returns
     -------
-    ndarray
+    float or ndarray
         One value per customer in [0, P(alive)], 0 at ``t = 0`` and
         non-decreasing in ``t``.
 
@@ -633,8 +643,9 @@ def conditional_purchase_probability(
     crmcore.errors.InputError: t must be >= 0.0, got -1.0
     """
     inp.check_params(params, ParetoNbdParams)
-    tt = inp.check_time(t)
-    x, tx, big_t = inp.histories(frequency, recency, T)
+    h = inp.histories(frequency, recency, T)
+    x, tx, big_t = h.x, h.tx, h.T
+    tt = inp.horizon(t, x.size)
     if x.size == 0:
         return np.zeros(0)
     theta = params.as_array()
@@ -644,9 +655,9 @@ def conditional_purchase_probability(
     for s0 in range(0, x.size, 1024):  # rows x pieces x nodes, a thousand rows at a time
         sl = slice(s0, s0 + 1024)
         with np.errstate(all="ignore"):
-            log_buy = _log_purchase_given_alive(theta, tt, x[sl], big_t[sl])
+            log_buy = _log_purchase_given_alive(theta, tt[sl, None], x[sl], big_t[sl])
             out[sl] = np.minimum(np.exp(log_alive[sl] + log_buy), np.exp(log_alive[sl]))
-    return out
+    return inp.finish(out, h.single)
 
 
 def probability_alive(
@@ -654,17 +665,18 @@ def probability_alive(
     frequency: ArrayLike | CustomerSummary,
     recency: ArrayLike | None = None,
     T: ArrayLike | None = None,
-) -> FloatArray:
+) -> Any:
     """Probability that each customer is still active at T.
 
     Parameters
     ----------
     params : ParetoNbdParams
     frequency, recency, T : array-like, or a CustomerSummary as ``frequency``
+        Single numbers are one customer: the result is then a float.
 
     Returns
     -------
-    ndarray
+    float or ndarray
         Values in [0, 1]; 1 where t_x = T (the customer bought at T).
 
     Raises
@@ -699,10 +711,10 @@ def probability_alive(
     crmcore.errors.InputError: frequency must be non-negative; ...
     """
     inp.check_params(params, ParetoNbdParams)
-    x, tx, t = inp.histories(frequency, recency, T)
-    if x.size == 0:
+    h = inp.histories(frequency, recency, T)
+    if h.x.size == 0:
         return np.zeros(0)
-    return _probability_alive(params.as_array(), x, tx, t)
+    return inp.finish(_probability_alive(params.as_array(), h.x, h.tx, h.T), h.single)
 
 
 @overload
@@ -960,14 +972,19 @@ def _row_terms(theta: FloatArray, rows: _Rows, grad: FloatArray | None) -> _Term
 def _conditional_expectation(
     theta: FloatArray, t: FloatArray, x: FloatArray, tx: FloatArray, big_t: FloatArray
 ) -> FloatArray:
-    """Matrix (customers, len(t)) of E[Y(t) | x, t_x, T] (see the public function)."""
+    """Matrix of E[Y(t) | x, t_x, T] (see the public function).
+
+    ``t`` is 2-d: a row of horizons for every customer (shape (1, k), result
+    (customers, k)) or a column of one horizon per customer (shape
+    (customers, 1)).
+    """
     if x.size == 0:
-        return np.zeros((0, t.size))
+        return np.zeros((0, t.shape[1]))
     r, alpha, s, beta = (float(q) for q in theta)
     alive = _probability_alive(theta, x, tx, big_t)
     b_t = (beta + big_t)[:, None]
     with np.errstate(all="ignore"):
-        u = np.log1p(t[None, :] / b_t)
+        u = np.log1p(t / b_t)
         bracket = b_t * u * sc.exprel(-(s - 1.0) * u)
         out = (alive * (r + x) / (alpha + big_t))[:, None] * bracket
     return np.asarray(out, dtype=np.float64)
@@ -1044,7 +1061,7 @@ _N_PIECES = 28  # [0, σ], then [σ 8^(k-1), σ 8^k]: up to t/σ ~ 1e24
 
 
 def _log_purchase_given_alive(
-    theta: FloatArray, t: float, x: FloatArray, big_t: FloatArray
+    theta: FloatArray, t: FloatArray, x: FloatArray, big_t: FloatArray
 ) -> FloatArray:
     """Return log P(a purchase in (T, T+t] | alive at T); -inf at t = 0 (see the public function).
 

@@ -29,9 +29,10 @@ from scipy import special as sc
 
 from crmcore import _validation as v
 from crmcore._typing import ArrayLike, FloatArray
-from crmcore._validation import readonly as _ro
-from crmcore.errors import ConvergenceError, InputError, InputTypeError
-from crmcore.models._mle import maximize_likelihood, positive_param
+from crmcore.errors import ConvergenceError, InputError
+from crmcore.models import _inputs as inp
+from crmcore.models._inputs import positive_param
+from crmcore.models._mle import fit_fields, maximize_likelihood
 
 __all__ = [
     "SbgFit",
@@ -167,8 +168,9 @@ def fit(alive: ArrayLike, *, initial: SbgParams | None = None) -> SbgFit:
     ------
     InputError
         When ``alive`` is not a non-increasing series of non-negative numbers
-        with a positive first value, covers fewer than two periods, or
-        ``initial`` is not SbgParams.
+        with a positive first value, or covers fewer than two periods.
+    InputTypeError
+        When ``initial`` is not SbgParams.
     ConvergenceError
         When the optimiser fails or the parameters are not identified (nobody
         churns, or everybody churns in the first period).
@@ -208,8 +210,8 @@ def fit(alive: ArrayLike, *, initial: SbgParams | None = None) -> SbgFit:
     crmcore.errors.InputError: alive must not increase from one period to the next; ...
     """
     counts = _alive(alive)
-    if initial is not None and not isinstance(initial, SbgParams):
-        raise InputError(f"initial must be SbgParams, got {type(initial).__name__}")
+    if initial is not None:
+        inp.check_params(initial, SbgParams, "initial")
     if counts.size < 3:
         raise InputError(
             "alive must cover at least two periods (three counts) to fit the sBG model: one "
@@ -246,13 +248,8 @@ def fit(alive: ArrayLike, *, initial: SbgParams | None = None) -> SbgFit:
         ),
     )
     return SbgFit(
-        params=SbgParams(**dict(zip(_NAMES, res.estimates, strict=True))),
-        standard_errors=SbgParams(**dict(zip(_NAMES, res.standard_errors, strict=True))),
-        covariance=_ro(res.covariance),
-        log_likelihood=res.log_likelihood,
+        **fit_fields(res, SbgParams),
         n_customers=float(counts[0]),
-        converged=res.converged,
-        n_iterations=res.n_iterations,
     )
 
 
@@ -295,7 +292,7 @@ def log_likelihood(params: SbgParams, alive: ArrayLike) -> float:
     ...
     crmcore.errors.InputError: alive[0], the cohort size, must be positive; got 0.0
     """
-    _check_params(params)
+    inp.check_params(params, SbgParams)
     counts = _alive(alive)
     value, _ = _log_likelihood_and_gradient(params.as_array(), counts)
     return value
@@ -329,7 +326,7 @@ def log_likelihood_per_customer(params: SbgParams, alive: ArrayLike) -> FloatArr
     >>> log_likelihood_per_customer(SbgParams(alpha=1.0, beta=1.0), [10, 5, 3]).round(4).tolist()
     [-0.6931, -1.7918, -1.0986]
     """
-    _check_params(params)
+    inp.check_params(params, SbgParams)
     counts = _alive(alive)
     n = counts.size - 1
     log_s, log_p = _log_survival_and_churn(params.as_array(), n)
@@ -373,7 +370,7 @@ def survival(params: SbgParams, t: ArrayLike) -> Any:
     ...
     crmcore.errors.InputError: t must be non-negative; 1 of 1 values breaks this ...
     """
-    _check_params(params)
+    inp.check_params(params, SbgParams)
     tt, scalar = _periods(t, "t", low=0)
     flat = tt.reshape(-1)
     out = np.exp(_log_survival_at(params.as_array(), flat))
@@ -417,7 +414,7 @@ def retention_rate(params: SbgParams, t: ArrayLike) -> Any:
     ...
     crmcore.errors.InputError: t must be at least 1; 1 of 1 values breaks this ...
     """
-    _check_params(params)
+    inp.check_params(params, SbgParams)
     tt, scalar = _periods(t, "t", low=1)
     alpha, beta = params.alpha, params.beta
     out = (beta + tt - 1.0) / (alpha + beta + tt - 1.0)
@@ -441,7 +438,7 @@ def expected_lifetime(params: SbgParams) -> float:
 
     Raises
     ------
-    InputError
+    InputTypeError
         When ``params`` is not SbgParams.
 
     Notes
@@ -457,9 +454,9 @@ def expected_lifetime(params: SbgParams) -> float:
     >>> expected_lifetime((3.8, 15.2))
     Traceback (most recent call last):
     ...
-    crmcore.errors.InputError: params must be SbgParams, got tuple
+    crmcore.errors.InputTypeError: params must be SbgParams, got tuple
     """
-    _check_params(params)
+    inp.check_params(params, SbgParams)
     if params.alpha <= 1.0:
         return math.inf
     return (params.alpha + params.beta - 1.0) / (params.alpha - 1.0)
@@ -529,7 +526,7 @@ def discounted_expected_residual_lifetime(
     ...
     crmcore.errors.InputError: discount_rate must be >= 0.0, got -0.1
     """
-    _check_params(params)
+    inp.check_params(params, SbgParams)
     nr, scalar = _periods(n_renewals, "n_renewals", low=0)
     d = v.check_float(discount_rate, "discount_rate", low=0.0)
     alpha, beta = params.alpha, params.beta
@@ -544,11 +541,6 @@ def discounted_expected_residual_lifetime(
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _check_params(params: object) -> None:
-    if not isinstance(params, SbgParams):
-        raise InputError(f"params must be SbgParams, got {type(params).__name__}")
 
 
 def _pooled_churn(counts: FloatArray) -> float:
@@ -577,20 +569,7 @@ def _alive(alive: ArrayLike) -> FloatArray:
 
 
 def _periods(t: ArrayLike, name: str, *, low: int) -> tuple[FloatArray, bool]:
-    if t is None:
-        raise InputTypeError(f"{name} must be a whole number or an array of them, got None")
-    try:
-        arr = np.asarray(t) if not isinstance(t, str) else t
-    except ValueError as exc:  # ragged nested lists
-        raise InputError(f"{name} must be a rectangular array of whole numbers: {exc}") from None
-    scalar = np.ndim(arr) == 0
-    flat = v.as_int_array(
-        np.atleast_1d(arr) if scalar else arr,
-        name,
-        ndim=1 if scalar else np.ndim(arr),
-        allow_empty=True,
-        low=low,
-    )
+    flat, scalar = inp.whole_counts(t, name, low=low)
     return flat.astype(np.float64).reshape(() if scalar else flat.shape), scalar
 
 
