@@ -32,6 +32,7 @@ from scipy import special as sc
 from crmcore._typing import ArrayLike, FloatArray
 from crmcore.errors import InputError
 from crmcore.models import _inputs as inp
+from crmcore.models import _units
 from crmcore.models._inputs import positive_param
 from crmcore.models._mle import (
     MleResult,
@@ -119,6 +120,13 @@ class BgNbdFit:
         raises instead.
     n_iterations : int
         Optimiser iterations.
+    time_unit : {"h", "D", "W", "M", "Y"} or None
+        Time unit of the data the fit was made on (None: unknown, e.g. a fit
+        on arrays without ``time_unit=``). The rate parameters are in this
+        unit; the methods given a :class:`~crmcore.CustomerSummary` in another
+        unit convert its recency, T and the horizon ``t`` (in the summary's
+        unit) into this one first, and refuse units that do not convert
+        (days against months). Arrays are taken to be in this unit.
 
     Examples
     --------
@@ -135,6 +143,7 @@ class BgNbdFit:
     n_customers: float
     converged: bool
     n_iterations: int
+    time_unit: str | None = _units.unit_field()
 
     def expected_purchases(self, t: ArrayLike) -> Any:
         """Return :func:`expected_purchases` at the fitted parameters."""
@@ -148,7 +157,9 @@ class BgNbdFit:
         T: ArrayLike | None = None,
     ) -> Any:
         """Return :func:`conditional_expected_purchases` at the fitted parameters."""
-        return conditional_expected_purchases(self.params, t, frequency, recency, T)
+        return conditional_expected_purchases(
+            self.params, *_units.convert(self.time_unit, t, frequency), recency, T
+        )
 
     def conditional_expected_purchases_at(
         self,
@@ -170,7 +181,9 @@ class BgNbdFit:
         ndarray, shape (customers, len(t))
             Column k holds the expected purchases in (T, T + t[k]].
         """
-        return _expected_at(self.params, t, frequency, recency, T, shift=_BG)
+        return _expected_at(
+            self.params, *_units.convert(self.time_unit, t, frequency), recency, T, shift=_BG
+        )
 
     def conditional_purchase_probability(
         self,
@@ -180,7 +193,9 @@ class BgNbdFit:
         T: ArrayLike | None = None,
     ) -> Any:
         """Return :func:`conditional_purchase_probability` at the fitted parameters."""
-        return conditional_purchase_probability(self.params, t, frequency, recency, T)
+        return conditional_purchase_probability(
+            self.params, *_units.convert(self.time_unit, t, frequency), recency, T
+        )
 
     def probability_alive(
         self,
@@ -189,7 +204,9 @@ class BgNbdFit:
         T: ArrayLike | None = None,
     ) -> Any:
         """Return :func:`probability_alive` at the fitted parameters."""
-        return probability_alive(self.params, frequency, recency, T)
+        return probability_alive(
+            self.params, _units.in_fit_unit(self.time_unit, frequency)[0], recency, T
+        )
 
     def purchase_probability(self, n: ArrayLike, t: ArrayLike) -> Any:
         """Return :func:`purchase_probability` at the fitted parameters."""
@@ -202,7 +219,9 @@ class BgNbdFit:
         T: ArrayLike | None = None,
     ) -> Any:
         """Return :func:`log_likelihood_per_customer` at the fitted parameters."""
-        return log_likelihood_per_customer(self.params, frequency, recency, T)
+        return log_likelihood_per_customer(
+            self.params, _units.in_fit_unit(self.time_unit, frequency)[0], recency, T
+        )
 
 
 # --------------------------------------------------------------------------- public API
@@ -215,6 +234,7 @@ def fit(
     *,
     weights: ArrayLike | None = None,
     initial: BgNbdParams | None = None,
+    time_unit: str | None = None,
 ) -> BgNbdFit:
     """Fit the BG/NBD model by maximum likelihood.
 
@@ -230,6 +250,12 @@ def fit(
     initial : BgNbdParams, optional
         Starting point; by default r = 1, alpha = mean T / (mean x + 1),
         a = 1, b = 3.
+
+    time_unit : {"h", "D", "W", "M", "Y"}, optional
+        Time unit of ``recency`` and ``T`` when they are arrays (default:
+        unknown, recorded as None, and predictions on summaries are not
+        converted); with a summary its ``time_unit`` is used (an argument that
+        differs from it is an InputError). Recorded as ``fit.time_unit``.
 
     Returns
     -------
@@ -288,6 +314,7 @@ def fit(
     ...
     crmcore.errors.InputError: recency must not exceed T; 1 of 1 customers breaks this ...
     """
+    unit = _units.fit_unit(frequency, time_unit)
     data = inp.prepare_fit_data(frequency, recency, T, weights)
     if initial is not None:
         inp.check_params(initial, BgNbdParams, "initial")
@@ -296,6 +323,7 @@ def fit(
     return BgNbdFit(
         **fit_fields(res, BgNbdParams),
         n_customers=data.n_customers,
+        time_unit=unit,
     )
 
 

@@ -44,6 +44,7 @@ from crmcore._periods import period_start, unit_factor
 from crmcore._typing import ArrayLike, DatetimeArray, FloatArray, IntArray
 from crmcore._validation import readonly as _ro
 from crmcore.errors import InputError, InputTypeError
+from crmcore.models import _units
 from crmcore.models._inputs import check_time
 from crmcore.summary import PERIODS, CustomerSummary, period_index
 from crmcore.table import PURCHASE_CODE, InteractionTable
@@ -350,9 +351,10 @@ def customer_lifetime_value(
     *,
     horizon: float,
     step: float,
-    discount_rate: float,
+    discount_rate: float | None = None,
     margin: float = 1.0,
     discounting: Discounting = "discrete",
+    annual_discount_rate: float | None = None,
 ) -> CustomerLifetimeValue:
     """Return each customer's expected discounted margin over a horizon.
 
@@ -364,21 +366,32 @@ def customer_lifetime_value(
     spend_fit : GammaGammaFit or another fitted spend model
         Anything with ``conditional_expected_spend(frequency, monetary_value)``.
     summary : CustomerSummary
-        The customers' histories, in the time unit the purchase model was
-        fitted in.
+        The customers' histories. When the purchase fit records a time unit
+        (``fit.time_unit``) and the summary is in another one, recency, T and
+        the step ends are converted into the fit's unit (hours, days and
+        weeks among themselves, months and years among themselves; other
+        pairs raise InputError naming both units). A fit of unknown unit
+        (``time_unit=None``) is taken to be in the summary's unit.
     horizon : float
         Length of the forecast (> 0), in the summary's time unit.
     step : float
         Length of one step (0 < step <= horizon); the last step is shorter
         when ``horizon`` is not a multiple of ``step``.
-    discount_rate : float
-        Discount rate per one time unit (>= 0), e.g. 0.002 per week.
+    discount_rate : float, optional
+        Discount rate per one time unit of the summary (>= 0), e.g. 0.002 per
+        week. Give exactly one of ``discount_rate`` and ``annual_discount_rate``.
     margin : float
         Share of spend that is margin, in [0, 1] (default 1: value = spend).
     discounting : {"discrete", "continuous"}
         Factor at the end ``t_k`` of step k: ``(1 + discount_rate)^(-t_k)``
         (the same as ``(1 + d)^(-k)`` with the rate ``d`` per step) or
         ``exp(-discount_rate * t_k)``.
+    annual_discount_rate : float, optional
+        Discount rate per year (>= 0), converted to the summary's time unit
+        u as ``(1 + d_year)^(u/year) - 1`` for discrete discounting and
+        ``d_year * u/year`` for continuous discounting (the same factors at
+        every time), with a year of 12 months or 365.25 days. The result's
+        ``discount_rate`` holds the converted rate.
 
     Returns
     -------
@@ -388,8 +401,10 @@ def customer_lifetime_value(
     ------
     InputError
         On a non-positive horizon or step, a step longer than the horizon,
-        more than :data:`MAX_STEPS` (10,000) steps, a negative rate, or a
-        margin outside [0, 1].
+        more than :data:`MAX_STEPS` (10,000) steps, a negative rate, both or
+        neither of ``discount_rate`` and ``annual_discount_rate``, a margin
+        outside [0, 1], or a summary in a time unit that does not convert
+        into the purchase fit's.
     InputTypeError
         When ``purchase_fit`` or ``spend_fit`` is not a fitted model of the
         kind described above (e.g. None, parameters instead of a fit, or a
@@ -433,21 +448,33 @@ def customer_lifetime_value(
             f"horizon / step must be at most {MAX_STEPS} (MAX_STEPS); got horizon={h}, "
             f"step={st}, {h / st:.6g} steps; choose a longer step"
         )
-    rate = v.check_float(discount_rate, "discount_rate", low=0.0)
+    if (discount_rate is None) == (annual_discount_rate is None):
+        raise InputError(
+            "give exactly one of discount_rate (per time unit of the summary) and "
+            f"annual_discount_rate (per year); got discount_rate={discount_rate!r}, "
+            f"annual_discount_rate={annual_discount_rate!r}"
+        )
     m = v.check_float(margin, "margin", low=0.0, high=1.0)
     v.check_choice(discounting, "discounting", ("discrete", "continuous"))
     if not isinstance(summary, CustomerSummary):
         raise InputTypeError(f"summary must be a CustomerSummary, got {type(summary).__name__}")
+    if annual_discount_rate is not None:
+        yearly = v.check_float(annual_discount_rate, "annual_discount_rate", low=0.0)
+        rate = _units.per_unit_rate(yearly, summary.time_unit, discounting)
+    else:
+        rate = v.check_float(discount_rate, "discount_rate", low=0.0)
+    factor = _units.data_factor(getattr(purchase_fit, "time_unit", None), summary.time_unit)
     n_steps = max(1, math.ceil(h / st - 1e-9))
     ends = np.minimum(np.arange(1, n_steps + 1) * st, h)
     log_factor = np.log1p(rate) if discounting == "discrete" else rate
     factors = np.exp(-ends * log_factor)
     buyers = np.asarray(summary.has_purchase)
     x = summary.frequency[buyers].astype(np.float64)
-    tx = np.asarray(summary.recency[buyers], dtype=np.float64)
-    big_t = np.asarray(summary.T[buyers], dtype=np.float64)
+    tx = np.asarray(summary.recency[buyers], dtype=np.float64) * factor
+    big_t = np.asarray(summary.T[buyers], dtype=np.float64) * factor
     cumulative = np.asarray(
-        purchase_fit.conditional_expected_purchases_at(ends, x, tx, big_t), dtype=np.float64
+        purchase_fit.conditional_expected_purchases_at(ends * factor, x, tx, big_t),
+        dtype=np.float64,
     )
     increments = cumulative.copy()  # per-step purchases; np.diff(prepend=0) without its copies
     increments[:, 1:] -= cumulative[:, :-1]
@@ -704,9 +731,13 @@ def tracking(
     ----------
     fit : BgNbdFit, MbgNbdFit, ParetoNbdFit or another fitted purchase model
         A continuous-time model (see :class:`PurchaseFit`; its
-        ``expected_purchases(t)`` is used), fitted with the same ``period``
-        and ``time_unit``. Models of discrete purchase opportunities (BG/BB)
-        count opportunities, not calendar time, and are refused.
+        ``expected_purchases(t)`` is used), fitted with the same ``period``.
+        When the fit records a time unit (``fit.time_unit``) the model's
+        times are converted into it (hours, days and weeks among themselves,
+        months and years among themselves; other pairs raise InputError);
+        a fit of unknown unit is taken to be in ``time_unit``. Models of
+        discrete purchase opportunities (BG/BB) count opportunities, not
+        calendar time, and are refused.
     table : InteractionTable
         The interaction log; purchases up to ``observation_end`` count.
     observation_end : datetime, date, numpy.datetime64 or ISO string
@@ -764,7 +795,9 @@ def tracking(
         raise InputTypeError(f"table must be an InteractionTable, got {type(table).__name__}")
     v.check_choice(period, "period", PERIODS)
     v.check_choice(time_unit, "time_unit", PERIODS)
-    factor = unit_factor(period, time_unit)
+    unit_factor(period, time_unit)  # the reporting unit must hold whole periods
+    fit_unit = getattr(fit, "time_unit", None)
+    factor = unit_factor(period, time_unit) * _units.data_factor(fit_unit, time_unit)
     end_ts = v.as_timestamp(observation_end, "observation_end")
     end_p = int(period_index(end_ts, period))
     purchase = table.kinds == PURCHASE_CODE

@@ -25,6 +25,7 @@ import numpy as np
 
 from crmcore._typing import ArrayLike, FloatArray
 from crmcore.models import _inputs as inp
+from crmcore.models import _units
 from crmcore.models._inputs import positive_param
 from crmcore.models._mle import fit_fields
 from crmcore.models.bgnbd import (
@@ -118,6 +119,13 @@ class MbgNbdFit:
         raises instead.
     n_iterations : int
         Optimiser iterations.
+    time_unit : {"h", "D", "W", "M", "Y"} or None
+        Time unit of the data the fit was made on (None: unknown, e.g. a fit
+        on arrays without ``time_unit=``). The rate parameters are in this
+        unit; the methods given a :class:`~crmcore.CustomerSummary` in another
+        unit convert its recency, T and the horizon ``t`` (in the summary's
+        unit) into this one first, and refuse units that do not convert
+        (days against months). Arrays are taken to be in this unit.
 
     Examples
     --------
@@ -134,6 +142,7 @@ class MbgNbdFit:
     n_customers: float
     converged: bool
     n_iterations: int
+    time_unit: str | None = _units.unit_field()
 
     def expected_purchases(self, t: ArrayLike) -> Any:
         """Return :func:`expected_purchases` at the fitted parameters."""
@@ -147,7 +156,9 @@ class MbgNbdFit:
         T: ArrayLike | None = None,
     ) -> Any:
         """Return :func:`conditional_expected_purchases` at the fitted parameters."""
-        return conditional_expected_purchases(self.params, t, frequency, recency, T)
+        return conditional_expected_purchases(
+            self.params, *_units.convert(self.time_unit, t, frequency), recency, T
+        )
 
     def conditional_expected_purchases_at(
         self,
@@ -169,7 +180,9 @@ class MbgNbdFit:
         ndarray, shape (customers, len(t))
             Column k holds the expected purchases in (T, T + t[k]].
         """
-        return _expected_at(self.params, t, frequency, recency, T, shift=_MBG)
+        return _expected_at(
+            self.params, *_units.convert(self.time_unit, t, frequency), recency, T, shift=_MBG
+        )
 
     def conditional_purchase_probability(
         self,
@@ -179,7 +192,9 @@ class MbgNbdFit:
         T: ArrayLike | None = None,
     ) -> Any:
         """Return :func:`conditional_purchase_probability` at the fitted parameters."""
-        return conditional_purchase_probability(self.params, t, frequency, recency, T)
+        return conditional_purchase_probability(
+            self.params, *_units.convert(self.time_unit, t, frequency), recency, T
+        )
 
     def probability_alive(
         self,
@@ -188,7 +203,9 @@ class MbgNbdFit:
         T: ArrayLike | None = None,
     ) -> Any:
         """Return :func:`probability_alive` at the fitted parameters."""
-        return probability_alive(self.params, frequency, recency, T)
+        return probability_alive(
+            self.params, _units.in_fit_unit(self.time_unit, frequency)[0], recency, T
+        )
 
     def purchase_probability(self, n: ArrayLike, t: ArrayLike) -> Any:
         """Return :func:`purchase_probability` at the fitted parameters."""
@@ -201,7 +218,9 @@ class MbgNbdFit:
         T: ArrayLike | None = None,
     ) -> Any:
         """Return :func:`log_likelihood_per_customer` at the fitted parameters."""
-        return log_likelihood_per_customer(self.params, frequency, recency, T)
+        return log_likelihood_per_customer(
+            self.params, _units.in_fit_unit(self.time_unit, frequency)[0], recency, T
+        )
 
 
 # --------------------------------------------------------------------------- public API
@@ -214,6 +233,7 @@ def fit(
     *,
     weights: ArrayLike | None = None,
     initial: MbgNbdParams | None = None,
+    time_unit: str | None = None,
 ) -> MbgNbdFit:
     """Fit the MBG/NBD model by maximum likelihood.
 
@@ -229,6 +249,12 @@ def fit(
     initial : MbgNbdParams, optional
         Starting point; by default r = 1, alpha = mean T / (mean x + 1),
         a = 1, b = 3.
+
+    time_unit : {"h", "D", "W", "M", "Y"}, optional
+        Time unit of ``recency`` and ``T`` when they are arrays (default:
+        unknown, recorded as None, and predictions on summaries are not
+        converted); with a summary its ``time_unit`` is used (an argument that
+        differs from it is an InputError). Recorded as ``fit.time_unit``.
 
     Returns
     -------
@@ -287,6 +313,7 @@ def fit(
     ...
     crmcore.errors.InputError: recency must not exceed T; 1 of 1 customers breaks this ...
     """
+    unit = _units.fit_unit(frequency, time_unit)
     data = inp.prepare_fit_data(frequency, recency, T, weights)
     if initial is not None:
         inp.check_params(initial, MbgNbdParams, "initial")
@@ -295,6 +322,7 @@ def fit(
     return MbgNbdFit(
         **fit_fields(res, MbgNbdParams),
         n_customers=data.n_customers,
+        time_unit=unit,
     )
 
 

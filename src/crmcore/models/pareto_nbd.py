@@ -39,7 +39,7 @@ from scipy import special as sc
 
 from crmcore._typing import ArrayLike, FloatArray, IntArray
 from crmcore.errors import ConvergenceError, InputError
-from crmcore.models import _hyp2f1
+from crmcore.models import _hyp2f1, _units
 from crmcore.models import _inputs as inp
 from crmcore.models._inputs import positive_param
 from crmcore.models._mle import MleResult, fit_fields, maximize_likelihood
@@ -121,6 +121,13 @@ class ParetoNbdFit:
         raises instead.
     n_iterations : int
         Optimiser iterations.
+    time_unit : {"h", "D", "W", "M", "Y"} or None
+        Time unit of the data the fit was made on (None: unknown, e.g. a fit
+        on arrays without ``time_unit=``). The rate parameters are in this
+        unit; the methods given a :class:`~crmcore.CustomerSummary` in another
+        unit convert its recency, T and the horizon ``t`` (in the summary's
+        unit) into this one first, and refuse units that do not convert
+        (days against months). Arrays are taken to be in this unit.
 
     Examples
     --------
@@ -137,6 +144,7 @@ class ParetoNbdFit:
     n_customers: float
     converged: bool
     n_iterations: int
+    time_unit: str | None = _units.unit_field()
 
     def expected_purchases(self, t: ArrayLike) -> Any:
         """Return :func:`expected_purchases` at the fitted parameters."""
@@ -150,7 +158,9 @@ class ParetoNbdFit:
         T: ArrayLike | None = None,
     ) -> Any:
         """Return :func:`conditional_expected_purchases` at the fitted parameters."""
-        return conditional_expected_purchases(self.params, t, frequency, recency, T)
+        return conditional_expected_purchases(
+            self.params, *_units.convert(self.time_unit, t, frequency), recency, T
+        )
 
     def conditional_expected_purchases_at(
         self,
@@ -176,6 +186,8 @@ class ParetoNbdFit:
         tt, _ = inp.times(t, "t")
         if tt.ndim != 1:
             raise InputError(f"t must be 1-dimensional, got shape {tt.shape}")
+        frequency, factor = _units.in_fit_unit(self.time_unit, frequency)
+        tt = tt * factor
         h = inp.histories(frequency, recency, T)
         out = _conditional_expectation(self.params.as_array(), tt[None, :], h.x, h.tx, h.T)
         return inp.finish(out, h.single)
@@ -188,7 +200,9 @@ class ParetoNbdFit:
         T: ArrayLike | None = None,
     ) -> Any:
         """Return :func:`conditional_purchase_probability` at the fitted parameters."""
-        return conditional_purchase_probability(self.params, t, frequency, recency, T)
+        return conditional_purchase_probability(
+            self.params, *_units.convert(self.time_unit, t, frequency), recency, T
+        )
 
     def probability_alive(
         self,
@@ -197,7 +211,9 @@ class ParetoNbdFit:
         T: ArrayLike | None = None,
     ) -> Any:
         """Return :func:`probability_alive` at the fitted parameters."""
-        return probability_alive(self.params, frequency, recency, T)
+        return probability_alive(
+            self.params, _units.in_fit_unit(self.time_unit, frequency)[0], recency, T
+        )
 
     def purchase_probability(self, n: ArrayLike, t: ArrayLike) -> Any:
         """Return :func:`purchase_probability` at the fitted parameters."""
@@ -210,7 +226,9 @@ class ParetoNbdFit:
         T: ArrayLike | None = None,
     ) -> Any:
         """Return :func:`log_likelihood_per_customer` at the fitted parameters."""
-        return log_likelihood_per_customer(self.params, frequency, recency, T)
+        return log_likelihood_per_customer(
+            self.params, _units.in_fit_unit(self.time_unit, frequency)[0], recency, T
+        )
 
 
 # --------------------------------------------------------------------------- public API
@@ -223,6 +241,7 @@ def fit(
     *,
     weights: ArrayLike | None = None,
     initial: ParetoNbdParams | None = None,
+    time_unit: str | None = None,
 ) -> ParetoNbdFit:
     """Fit the Pareto/NBD model by maximum likelihood.
 
@@ -240,6 +259,12 @@ def fit(
         systematic sample of the distinct histories when there are many of
         them, and from r = s = 1, alpha = beta = mean T / (mean x + 1)
         otherwise.
+
+    time_unit : {"h", "D", "W", "M", "Y"}, optional
+        Time unit of ``recency`` and ``T`` when they are arrays (default:
+        unknown, recorded as None, and predictions on summaries are not
+        converted); with a summary its ``time_unit`` is used (an argument that
+        differs from it is an InputError). Recorded as ``fit.time_unit``.
 
     Returns
     -------
@@ -304,6 +329,7 @@ def fit(
     ...
     crmcore.errors.InputError: recency must not exceed T; 1 of 1 customers breaks this ...
     """
+    unit = _units.fit_unit(frequency, time_unit)
     data = inp.prepare_fit_data(frequency, recency, T, weights)
     if initial is not None:
         inp.check_params(initial, ParetoNbdParams, "initial")
@@ -320,6 +346,7 @@ def fit(
     return ParetoNbdFit(
         **fit_fields(res, ParetoNbdParams),
         n_customers=data.n_customers,
+        time_unit=unit,
     )
 
 
