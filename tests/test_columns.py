@@ -295,6 +295,13 @@ def build_clv() -> Built:
     return Built(value, 3, ["ann", "bob", "cy"], caller)
 
 
+def build_prediction() -> Built:
+    s, caller = _summary()
+    purchases, spend = _fits()
+    value = purchases.predict(s, 10.0, spend_fit=spend, discount_rate=0.01)
+    return Built(value, 3, ["ann", "bob", "cy"], caller)
+
+
 def build_customer_base() -> Built:
     base = customer_base(
         4, start="2024-01-01", observation_end="2024-06-30", catalog=CatalogOptions(), rng=2
@@ -337,6 +344,7 @@ BUILDERS: dict[str, list[Callable[[], Built]]] = {
     "CustomerFlow": [build_flow],
     "LadderInputs": [build_ladder_inputs],
     "CustomerLifetimeValue": [build_clv],
+    "CustomerPrediction": [build_prediction],
     "SimulatedCustomerBase": [build_customer_base],
     "SimulatedHistories": [build_histories],
     "SimulatedDiscreteHistories": [build_discrete_histories],

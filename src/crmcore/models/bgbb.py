@@ -49,8 +49,10 @@ from crmcore import _validation as v
 from crmcore._typing import ArrayLike, FloatArray, IntArray
 from crmcore.errors import InputError
 from crmcore.models import _inputs as inp
+from crmcore.models import _predict
 from crmcore.models._inputs import positive_param
 from crmcore.models._mle import MleResult, fit_fields, maximize_likelihood
+from crmcore.models._predict import CustomerPrediction
 from crmcore.summary import CompressedHistories, DiscreteSummary, compress
 
 __all__ = [
@@ -191,6 +193,16 @@ class BgBbFit:
     ) -> Any:
         """Return :func:`probability_alive` at the fitted parameters."""
         return probability_alive(self.params, frequency, recency, n_periods)
+
+    def predict(self, summary: DiscreteSummary, n_future: int) -> CustomerPrediction:
+        """Return every per-customer forecast over ``n_future`` opportunities at once.
+
+        P(alive at n+1), expected transactions and P(at least one
+        transaction) in the next ``n_future`` opportunities, as one
+        :class:`~crmcore.models.clv.CustomerPrediction` (see
+        :func:`crmcore.models.clv.predict`; no spend or CLV for BG/BB).
+        """
+        return _predict.predict(self, summary, n_future)
 
     def purchase_probability(self, k: ArrayLike, n_periods: ArrayLike) -> Any:
         """Return :func:`purchase_probability` at the fitted parameters."""

@@ -32,7 +32,7 @@ from scipy import special as sc
 from crmcore._typing import ArrayLike, FloatArray
 from crmcore.errors import InputError
 from crmcore.models import _inputs as inp
-from crmcore.models import _units
+from crmcore.models import _predict, _units
 from crmcore.models._inputs import positive_param
 from crmcore.models._mle import (
     MleResult,
@@ -41,6 +41,7 @@ from crmcore.models._mle import (
     fit_fields,
     maximize_likelihood,
 )
+from crmcore.models._predict import CustomerPrediction
 from crmcore.summary import CompressedHistories, CustomerSummary
 
 __all__ = [
@@ -206,6 +207,37 @@ class BgNbdFit:
         """Return :func:`probability_alive` at the fitted parameters."""
         return probability_alive(
             self.params, _units.in_fit_unit(self.time_unit, frequency)[0], recency, T
+        )
+
+    def predict(
+        self,
+        summary: CustomerSummary,
+        t: float,
+        *,
+        spend_fit: Any = None,
+        discount_rate: float | None = None,
+        annual_discount_rate: float | None = None,
+        discounting: str = "discrete",
+        margin: float = 1.0,
+        step: float | None = None,
+    ) -> CustomerPrediction:
+        """Return every per-customer forecast over ``t`` at once (see :func:`.clv.predict`).
+
+        P(alive), expected purchases, P(at least one purchase) and, with
+        ``spend_fit``, expected spend (and CLV with a discount rate), as one
+        :class:`~crmcore.models.clv.CustomerPrediction` whose ``columns()``
+        make a data frame.
+        """
+        return _predict.predict(
+            self,
+            summary,
+            t,
+            spend_fit=spend_fit,
+            discount_rate=discount_rate,
+            annual_discount_rate=annual_discount_rate,
+            discounting=discounting,
+            margin=margin,
+            step=step,
         )
 
     def purchase_probability(self, n: ArrayLike, t: ArrayLike) -> Any:

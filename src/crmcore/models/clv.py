@@ -46,6 +46,7 @@ from crmcore._validation import readonly as _ro
 from crmcore.errors import InputError, InputTypeError
 from crmcore.models import _units
 from crmcore.models._inputs import check_time
+from crmcore.models._predict import CustomerPrediction, predict
 from crmcore.summary import PERIODS, CustomerSummary, period_index
 from crmcore.table import PURCHASE_CODE, InteractionTable
 
@@ -54,6 +55,7 @@ __all__ = [
     "MAX_STEPS",
     "CumulativePurchaseFit",
     "CustomerLifetimeValue",
+    "CustomerPrediction",
     "FrequencyHistogram",
     "HoldoutComparison",
     "PurchaseFit",
@@ -62,6 +64,7 @@ __all__ = [
     "customer_lifetime_value",
     "frequency_histogram",
     "holdout_comparison",
+    "predict",
     "tracking",
 ]
 
