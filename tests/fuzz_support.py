@@ -713,6 +713,8 @@ OVERRIDES: dict[str, dict[str, Factory]] = {
     "simulate.sbg_cohort": {"alpha": lambda w: 1.0, "beta": lambda w: 2.0},
     "metrics.retention.SurvivalCurve.survival_at": {"t": lambda w: np.array([0.5, 2.0, 5.0])},
     "models.clv.tracking": {"table": lambda w: w.table},
+    "models.clv.predict": {"t": lambda w: 26.0},
+    "models.bgbb.BgBbFit.predict": {"summary": lambda w: w.discrete, "n_future": lambda w: 5},
 }
 for _model, _names in {
     "bgnbd": ("r", "alpha", "a", "b"),

@@ -168,10 +168,16 @@ def test_predict_errors(summaries):
         f.predict(weekly, 4, discount_rate=0.01)
     with pytest.raises(InputError, match="exactly one of discount_rate"):
         f.predict(weekly, 4, spend_fit=SPEND, discount_rate=0.01, annual_discount_rate=0.1)
+    with pytest.raises(InputError, match=r"t / step must be at most 10000"):
+        f.predict(weekly, 1e300, spend_fit=SPEND, discount_rate=0.01, step=4.0)
+    with pytest.raises(InputTypeError, match="purchase_fit must be a fitted purchase model"):
+        clv.predict(SPEND, weekly, 4.0)
     with pytest.raises(InputError, match="t must be >= 0"):
         f.predict(weekly, -1.0)
     with pytest.raises(InputTypeError, match="summary must be a CustomerSummary"):
         f.predict([1, 2], 4.0)
+    with pytest.raises(InputTypeError, match="summary must be a DiscreteSummary for a BG/BB"):
+        _fit(bgbb.BgBbFit, DONATIONS).predict(weekly, 4)
     with pytest.raises(InputTypeError, match="spend_fit must be a fitted model"):
         f.predict(weekly, 4.0, spend_fit=GG)
 

@@ -19,7 +19,7 @@ from crmcore._typing import FloatArray
 from crmcore.errors import InputError, InputTypeError
 from crmcore.summary import CustomerSummary, DiscreteSummary
 
-__all__ = ["CustomerPrediction", "predict"]
+__all__ = ["CustomerPrediction", "predict", "run"]
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -120,8 +120,8 @@ def predict(
         time unit than the fit's is converted (see the fits' ``time_unit``).
     t : float
         Horizon (>= 0), one number for every customer, in the summary's time
-        unit; for BG/BB a whole number of opportunities (``n_future`` in
-        messages, the name of :meth:`BgBbFit.predict <crmcore.models.bgbb.BgBbFit.predict>`).
+        unit; for BG/BB a whole number of opportunities (``n_future`` of
+        :meth:`BgBbFit.predict <crmcore.models.bgbb.BgBbFit.predict>`).
     spend_fit : GammaGammaFit, optional
         Adds ``expected_spend`` (not for BG/BB).
     discount_rate, annual_discount_rate : float, optional
@@ -171,24 +171,63 @@ def predict(
     ...
     crmcore.errors.InputError: t must be >= 0.0, got -1.0
     """
-    from crmcore.models import clv as _clv  # clv re-exports this module's names
+    return run(
+        purchase_fit,
+        summary,
+        t,
+        spend_fit=spend_fit,
+        discount_rate=discount_rate,
+        annual_discount_rate=annual_discount_rate,
+        discounting=discounting,
+        margin=margin,
+        step=step,
+    )
 
-    discrete = isinstance(summary, DiscreteSummary)
-    if not discrete and not isinstance(summary, CustomerSummary):
+
+def run(
+    purchase_fit: Any,
+    summary: CustomerSummary | DiscreteSummary,
+    t: float,
+    *,
+    spend_fit: Any = None,
+    discount_rate: float | None = None,
+    annual_discount_rate: float | None = None,
+    discounting: str = "discrete",
+    margin: float = 1.0,
+    step: float | None = None,
+    t_name: str = "t",
+) -> CustomerPrediction:
+    """Do :func:`predict`, naming the horizon ``t_name`` in messages (BG/BB: ``n_future``)."""
+    from crmcore.models import clv as _clv  # clv re-exports this module's names
+    from crmcore.models.bgbb import BgBbFit
+
+    needs = (
+        "probability_alive",
+        "conditional_expected_purchases",
+        "conditional_purchase_probability",
+    )
+    if not all(callable(getattr(purchase_fit, name, None)) for name in needs):
         raise InputTypeError(
-            f"summary must be a CustomerSummary (DiscreteSummary for BG/BB), "
-            f"got {type(summary).__name__}"
+            f"purchase_fit must be a fitted purchase model (with {', '.join(needs)}), "
+            f"got {type(purchase_fit).__name__}"
+        )
+    discrete = isinstance(purchase_fit, BgBbFit)
+    kind = DiscreteSummary if discrete else CustomerSummary
+    if not isinstance(summary, kind):
+        model = "a BG/BB fit" if discrete else "a continuous-time fit"
+        raise InputTypeError(
+            f"summary must be a {kind.__name__} for {model}, got {type(summary).__name__}"
         )
     discounted = discount_rate is not None or annual_discount_rate is not None
     if discrete:
-        horizon: float = float(v.check_int(t, "n_future", low=0))  # the BG/BB name
+        horizon: float = float(v.check_int(t, t_name, low=0))
         if spend_fit is not None or discounted:
             raise InputError(
                 "spend_fit and discount rates do not apply to a model of discrete "
                 "opportunities (BG/BB); leave them out"
             )
     else:
-        horizon = v.check_float(t, "t", low=0.0)
+        horizon = v.check_float(t, t_name, low=0.0)
         if discounted and spend_fit is None:
             raise InputError(
                 "discount_rate or annual_discount_rate needs spend_fit (CLV is spend times "
@@ -205,6 +244,12 @@ def predict(
         if discounted and horizon > 0:
             if step is None:
                 step = min(horizon, max(1.0, horizon / _clv.MAX_STEPS))
+            st = v.check_float(step, "step", low=0.0, low_open=True)
+            if horizon / st > _clv.MAX_STEPS * (1 + 1e-9):
+                raise InputError(
+                    f"{t_name} / step must be at most {_clv.MAX_STEPS} (clv.MAX_STEPS) for the "
+                    f"CLV; got {t_name}={horizon}, step={st}; choose a longer step"
+                )
             result = _clv.customer_lifetime_value(
                 purchase_fit,
                 spend_fit,

@@ -202,7 +202,7 @@ class BgBbFit:
         :class:`~crmcore.models.clv.CustomerPrediction` (see
         :func:`crmcore.models.clv.predict`; no spend or CLV for BG/BB).
         """
-        return _predict.predict(self, summary, n_future)
+        return _predict.run(self, summary, n_future, t_name="n_future")
 
     def purchase_probability(self, k: ArrayLike, n_periods: ArrayLike) -> Any:
         """Return :func:`purchase_probability` at the fitted parameters."""
