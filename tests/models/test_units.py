@@ -251,3 +251,18 @@ def test_property_days_summary_equals_weeks_summary(rows, model):
         rtol=1e-8,
         atol=1e-300,
     )
+
+
+def test_holdout_comparison_and_frequency_histogram_convert(log):
+    base = customer_base(300, start="2024-01-01", observation_end="2024-09-30", rng=8)
+    kw = {"observation_end": "2024-09-30", "calibration_end": "2024-06-30", "period": "D"}
+    weekly = summarize(base.table, time_unit="W", **kw)
+    daily = summarize(base.table, time_unit="D", **kw)
+    f = _fit(bgnbd, "BgNbdFit", BG, "W")
+    a = clv.holdout_comparison(f, weekly)
+    b = clv.holdout_comparison(f, daily)
+    assert_allclose(b.expected, a.expected, rtol=1e-10)
+    assert b.duration == pytest.approx(7 * a.duration)
+    h_w = clv.frequency_histogram(f, weekly)
+    h_d = clv.frequency_histogram(f, daily)
+    assert_allclose(h_d.expected, h_w.expected, rtol=1e-10)

@@ -600,9 +600,10 @@ def holdout_comparison(
     if not buyers.any():
         raise InputError("calibration must hold at least one customer with a purchase")
     x = calibration.frequency[buyers].astype(np.float64)
+    factor = _units.data_factor(getattr(fit, "time_unit", None), calibration.time_unit)
     expected = np.asarray(
         fit.conditional_expected_purchases(
-            dur, x, calibration.recency[buyers], calibration.T[buyers]
+            dur * factor, x, calibration.recency[buyers] * factor, calibration.T[buyers] * factor
         ),
         dtype=np.float64,
     )
@@ -689,6 +690,7 @@ def frequency_histogram(
         raise InputError("summary must hold at least one customer with a purchase")
     x = summary.frequency[buyers]
     t_values, t_count = np.unique(np.asarray(summary.T[buyers]), return_counts=True)
+    t_values = t_values * _units.data_factor(getattr(fit, "time_unit", None), summary.time_unit)
     n = np.arange(k_max)
     expected_head = np.array(
         [
