@@ -1268,7 +1268,7 @@ class TestRefunds:
         is_refund = np.isin(np.arange(len(t)), _rows_of_kind(base, InteractionKind.REFUND))
         sign = np.where(t.is_purchase, 1.0, np.where(is_refund, -1.0, 0.0))
         expected = np.bincount(t.customer_codes, weights=sign * t.amounts, minlength=t.n_customers)
-        hv = historical_value(t, as_of=END, measure="amount")
+        hv = historical_value(t, observation_end=END, measure="amount")
         assert_allclose(hv.realised, expected, atol=1e-9)
         assert np.all(t.amounts[_rows_of_kind(base, InteractionKind.REFUND)] > 0)
 

@@ -314,12 +314,12 @@ def test_rfm_from_summary_scores_buyers_and_zeros_non_buyers() -> None:
     assert_array_equal(ref.m, [2, 3, 1])
 
 
-def test_rfm_from_summary_at_as_of_equals_hand_computed_rfm_quantities() -> None:
+def test_rfm_from_summary_at_observation_end_equals_hand_computed_rfm_quantities() -> None:
     s = make_summary()
     # Hand-worked from the log of make_summary, analysis date 2024-04-30 (30 days after the
     # end of the data): a last bought 2024-03-21 -> 40 days, b 2024-03-31 -> 30 days,
     # c 2023-06-01 -> 304 + 30 = 334 days; purchases 3, 1, 2; total spend 60, 100, 10.
-    scores = rfm_scores(s, as_of="2024-04-30", bins=3)
+    scores = rfm_scores(s, observation_end="2024-04-30", bins=3)
     ref = rfm_scores(
         time_since_last=[40.0, 30.0, 334.0],
         n_purchases=[3, 1, 2],
@@ -345,12 +345,14 @@ def test_rfm_from_summary_at_as_of_equals_hand_computed_rfm_quantities() -> None
     assert btyd.r.tolist() != ref.r.tolist()
 
 
-def test_rfm_as_of_errors() -> None:
+def test_rfm_observation_end_errors() -> None:
     s = make_summary()
-    with pytest.raises(InputError, match="as_of must not fall in a period before"):
-        rfm_scores(s, as_of="2024-03-01")
-    with pytest.raises(InputError, match="as_of applies to a CustomerSummary only"):
-        rfm_scores(time_since_last=[1], n_purchases=[1], total_spend=[1.0], as_of="2024-03-01")
+    with pytest.raises(InputError, match="observation_end must not fall in a period before"):
+        rfm_scores(s, observation_end="2024-03-01")
+    with pytest.raises(InputError, match="observation_end applies to a CustomerSummary only"):
+        rfm_scores(
+            time_since_last=[1], n_purchases=[1], total_spend=[1.0], observation_end="2024-03-01"
+        )
     with pytest.raises(InputError, match="bins must be <= 1000"):
         rfm_scores(s, bins=10**9)
 
@@ -1024,15 +1026,17 @@ def test_loyalty_class_hand_cases_and_boundaries() -> None:
     assert loyalty_class([4, 4], [52.0, 53.0], time_unit="W").tolist() == ["loyal", "old"]
 
 
-def test_loyalty_class_from_summary_and_as_of() -> None:
+def test_loyalty_class_from_summary_and_observation_end() -> None:
     s = make_summary()
     # a: 3 occasions, 10 days ago; b: 1; c: 2; d: none. With loyal_min_purchases=3:
     assert loyalty_class(s, loyal_min_purchases=3).tolist() == ["loyal", "new", "old", "potential"]
     # as of 2025-03-27 (361 days after 2024-03-31) a's last purchase is 371 days back: not loyal
-    later = loyalty_class(s, as_of="2025-03-27", loyal_min_purchases=3)
+    later = loyalty_class(s, observation_end="2025-03-27", loyal_min_purchases=3)
     assert later.tolist() == ["old", "new", "old", "potential"]
     # as of 2025-03-20 (354 days later): 364 days <= 365, still loyal
-    assert loyalty_class(s, as_of="2025-03-20", loyal_min_purchases=3).tolist()[0] == "loyal"
+    assert (
+        loyalty_class(s, observation_end="2025-03-20", loyal_min_purchases=3).tolist()[0] == "loyal"
+    )
 
 
 @given(
@@ -1059,14 +1063,17 @@ def test_loyalty_class_is_monotone(n: list[int], data: st.DataObject) -> None:
         (lambda: loyalty_class([1], [np.nan]), r"time_since_last must be a non-negative.*index 0"),
         (lambda: loyalty_class([1, 2], [1.0]), "time_since_last must have the same length"),
         (lambda: loyalty_class([1]), "time_since_last is required"),
-        (lambda: loyalty_class([1], [1.0], as_of="2024-01-01"), "as_of applies to a Customer"),
+        (
+            lambda: loyalty_class([1], [1.0], observation_end="2024-01-01"),
+            "observation_end applies to a Customer",
+        ),
         (lambda: loyalty_class([1], [1.0], loyal_min_purchases=1), "loyal_min_purchases must"),
         (lambda: loyalty_class([1], [1.0], active_within=-1), "active_within must be >= 0"),
         (lambda: loyalty_class([1], [1.0], time_unit="Q"), "time_unit must be one of"),
         (lambda: loyalty_class(make_summary(), [1.0]), "time_since_last must be left out"),
         (
-            lambda: loyalty_class(make_summary(), as_of="2024-03-01"),
-            "as_of must not fall in a period before",
+            lambda: loyalty_class(make_summary(), observation_end="2024-03-01"),
+            "observation_end must not fall in a period before",
         ),
         (
             lambda: loyalty_class(make_summary(), time_unit="W"),
@@ -1079,13 +1086,13 @@ def test_loyalty_class_errors(call: object, match: str) -> None:
         call()  # type: ignore[operator]
 
 
-def test_as_of_needs_a_dated_summary() -> None:
+def test_observation_end_needs_a_dated_summary() -> None:
     from crmcore import CustomerSummary
 
     s = CustomerSummary.from_arrays([1, 0], [3.0, 0.0], [5.0, 2.0])
     assert loyalty_class(s, loyal_min_purchases=2).tolist() == ["loyal", "new"]
-    with pytest.raises(InputError, match="as_of needs a summary built by summarize"):
-        loyalty_class(s, as_of="2024-01-01")
+    with pytest.raises(InputError, match="observation_end needs a summary built by summarize"):
+        loyalty_class(s, observation_end="2024-01-01")
 
 
 # --------------------------------------------------------------- visit_level
@@ -1191,7 +1198,7 @@ def test_ladder_stage_from_summary_and_records() -> None:
         Customer(id="c", name="C", acquired=day),
         Customer(id="d", name="D", acquired=day, referred_by="c"),
     ]
-    inputs = ladder_inputs(base, s.customer_ids, as_of="2024-03-31")
+    inputs = ladder_inputs(base, s.customer_ids, observation_end="2024-03-31")
     assert inputs.member.tolist() == [False, True, False, False]
     assert inputs.n_referrals.tolist() == [0, 0, 1, 0]
     stages = ladder_stage(
@@ -1200,21 +1207,23 @@ def test_ladder_stage_from_summary_and_records() -> None:
     assert [x.value for x in stages] == ["loyal", "member", "advocate", "prospect"]
 
 
-def test_ladder_inputs_does_not_leak_after_as_of() -> None:
+def test_ladder_inputs_does_not_leak_after_observation_end() -> None:
     t0 = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
     t1 = dt.datetime(2024, 6, 1, tzinfo=dt.UTC)
     base = [
-        Customer(id=1, name="A", acquired=t0, member_since=t1),  # joins after as_of
-        Customer(id=2, name="B", acquired=t1, referred_by=1),  # acquired after as_of
+        Customer(id=1, name="A", acquired=t0, member_since=t1),  # joins after observation_end
+        Customer(id=2, name="B", acquired=t1, referred_by=1),  # acquired after observation_end
         Customer(id=3, name="C", acquired=t0, referred_by=1),
     ]
-    inputs = ladder_inputs(base, [3, 2, 1, 99], as_of=dt.datetime(2024, 3, 1, tzinfo=dt.UTC))
+    inputs = ladder_inputs(
+        base, [3, 2, 1, 99], observation_end=dt.datetime(2024, 3, 1, tzinfo=dt.UTC)
+    )
     assert inputs.member.tolist() == [False, False, False, False]
     assert inputs.n_referrals.tolist() == [0, 0, 1, 0]
-    later = ladder_inputs(base, [3, 2, 1, 99], as_of="2024-06-01")
+    later = ladder_inputs(base, [3, 2, 1, 99], observation_end="2024-06-01")
     assert later.member.tolist() == [False, False, True, False]
     assert later.n_referrals.tolist() == [0, 0, 2, 0]
-    empty = ladder_inputs([], [1, 2], as_of="2024-06-01")
+    empty = ladder_inputs([], [1, 2], observation_end="2024-06-01")
     assert empty.member.tolist() == [False, False]
 
 
@@ -1247,11 +1256,11 @@ def test_ladder_errors() -> None:
     with pytest.raises(InputError, match="n_referrals must have one value per customer"):
         ladder_stage([1], [1.0], n_referrals=[1, 2])
     with pytest.raises(InputTypeError, match="customers must hold Customer objects"):
-        ladder_inputs(["a"], ["a"], as_of="2024-01-01")  # type: ignore[list-item]
+        ladder_inputs(["a"], ["a"], observation_end="2024-01-01")  # type: ignore[list-item]
     with pytest.raises(InputError, match="customer_ids must be distinct; 1 repeats"):
-        ladder_inputs([], [1, 1], as_of="2024-01-01")
-    with pytest.raises(InputError, match="as_of must be an ISO date"):
-        ladder_inputs([], [1], as_of="yesterday")
+        ladder_inputs([], [1, 1], observation_end="2024-01-01")
+    with pytest.raises(InputError, match="observation_end must be an ISO date"):
+        ladder_inputs([], [1], observation_end="yesterday")
 
 
 # ------------------------------------------------------------ referral_counts
@@ -1615,13 +1624,13 @@ def test_ragged_lists_name_the_argument(call: object, name: str) -> None:
 def test_ladder_inputs_refuses_non_sequence_customers(bad: object) -> None:
     # Leaked "'NoneType' object is not iterable" before.
     with pytest.raises(InputTypeError, match="customers must be a sequence of Customer"):
-        ladder_inputs(bad, [1, 2], as_of="2024-01-01")  # type: ignore[arg-type]
+        ladder_inputs(bad, [1, 2], observation_end="2024-01-01")  # type: ignore[arg-type]
 
 
 def test_ladder_inputs_and_recommended_level_refuse_ragged_lists() -> None:
     # Leaked numpy's "inhomogeneous shape" ValueError before; ragged is a shape problem.
     with pytest.raises(InputError, match="customer_ids must be a flat sequence"):
-        ladder_inputs([], [[1, 2], [3]], as_of="2024-01-01")
+        ladder_inputs([], [[1, 2], [3]], observation_end="2024-01-01")
     with pytest.raises(InputError, match="margin must be a rectangular array"):
         recommended_level(np.array([10.0, 20.0]), [[0.1, 0.2], [0.3]])
 

@@ -22,7 +22,7 @@ from crmcore.metrics.loyalty._common import (
     ObjectArray,
     StrArray,
     TimeUnit,
-    _as_of_shift,
+    _observation_end_shift,
 )
 from crmcore.records import Customer, CustomerStatus, LadderStage, RelationshipLevel
 from crmcore.summary import CustomerSummary
@@ -65,7 +65,7 @@ def _activity(
     *,
     count_name: str,
     time_name: str,
-    as_of: object,
+    observation_end: object,
     time_unit: str | None,
 ) -> _Activity:
     """Purchase counts with time since last (or first) purchase, from a summary or arrays."""
@@ -80,16 +80,16 @@ def _activity(
                 f"time_unit must match the summary's time unit {s.time_unit!r} (or be left "
                 f"out); got {time_unit!r}"
             )
-        shift = _as_of_shift(s, as_of)
+        shift = _observation_end_shift(s, observation_end)
         has = np.asarray(s.has_purchase, dtype=np.bool_)
         n = np.where(has, np.asarray(s.n_purchases, dtype=np.int64), 0)
         since = np.where(has, np.asarray(s.time_since_last, dtype=np.float64) + shift, 0.0)
         tenure = np.where(has, np.asarray(s.T, dtype=np.float64) + shift, 0.0)
         return _Activity(n_purchases=n, since_last=since, tenure=tenure, time_unit=s.time_unit)
-    if as_of is not None:
+    if observation_end is not None:
         raise InputError(
-            "as_of applies to a CustomerSummary only; arrays are already measured at their "
-            "analysis date"
+            "observation_end applies to a CustomerSummary only; arrays are already measured "
+            "at their analysis date"
         )
     n = v.as_int_array(data, count_name, allow_empty=True, nonnegative=True)
     if times is None:
@@ -120,7 +120,7 @@ def loyalty_class(
     n_purchases: CustomerSummary | ArrayLike,
     time_since_last: ArrayLike | None = None,
     *,
-    as_of: object = None,
+    observation_end: object = None,
     time_unit: TimeUnit | None = None,
     loyal_min_purchases: int = 4,
     active_within: float | None = None,
@@ -135,7 +135,7 @@ def loyalty_class(
     time_since_last : array-like, optional
         With counts: time since each customer's last purchase (NaN allowed
         where the count is 0). Left out with a summary.
-    as_of : datetime, date, numpy.datetime64 or ISO string, optional
+    observation_end : datetime, date, numpy.datetime64 or ISO string, optional
         Analysis date, for a summary built by :func:`~crmcore.summarize`:
         time since the last purchase is measured up to the period holding it
         (no later than the summary's data; purchases after the summary's end
@@ -162,7 +162,7 @@ def loyalty_class(
     ------
     InputError
         On negative counts or times, missing time for a buyer, mismatched
-        lengths, bad thresholds, or ``as_of`` before the end of the summary.
+        lengths, bad thresholds, or ``observation_end`` before the end of the summary.
 
     Notes
     -----
@@ -188,7 +188,7 @@ def loyalty_class(
         time_since_last,
         count_name="n_purchases",
         time_name="time_since_last",
-        as_of=as_of,
+        observation_end=observation_end,
         time_unit=time_unit,
     )
     k = v.check_int(loyal_min_purchases, "loyal_min_purchases", low=2)
@@ -203,7 +203,7 @@ def visit_level(
     n_visits: CustomerSummary | ArrayLike,
     tenure: ArrayLike | None = None,
     *,
-    as_of: object = None,
+    observation_end: object = None,
     time_unit: TimeUnit | None = None,
     customer_min_visits: int = 2,
     regular_rate: float = 4.0,
@@ -221,7 +221,7 @@ def visit_level(
     tenure : array-like, optional
         With counts: time since each customer's first visit (NaN allowed where
         there is no visit). Left out with a summary.
-    as_of : optional
+    observation_end : optional
         Analysis date for a summary (see :func:`loyalty_class`).
     time_unit : {"h", "D", "W", "M", "Y"}, optional
         Unit of ``tenure`` and ``min_tenure``; a summary brings its own,
@@ -271,7 +271,7 @@ def visit_level(
         tenure,
         count_name="n_visits",
         time_name="tenure",
-        as_of=as_of,
+        observation_end=observation_end,
         time_unit=time_unit,
     )
     min_visits = v.check_int(customer_min_visits, "customer_min_visits", low=1)
@@ -316,7 +316,7 @@ def ladder_stage(
     promoter: ArrayLike | None = None,
     n_referrals: ArrayLike | None = None,
     qualified: ArrayLike | None = None,
-    as_of: object = None,
+    observation_end: object = None,
     time_unit: TimeUnit | None = None,
     loyal_min_purchases: int = 4,
     active_within: float | None = None,
@@ -342,7 +342,7 @@ def ladder_stage(
     qualified : array-like of bool, optional
         A non-buyer known to need the category and able to buy (a qualified
         lead).
-    as_of, time_unit
+    observation_end, time_unit
         As in :func:`loyalty_class`.
     loyal_min_purchases, active_within
         The loyal rung, as in :func:`loyalty_class` (default 4 occasions,
@@ -396,7 +396,7 @@ def ladder_stage(
         time_since_last,
         count_name="n_purchases",
         time_name="time_since_last",
-        as_of=as_of,
+        observation_end=observation_end,
         time_unit=time_unit,
     )
     n = act.n_purchases
@@ -441,7 +441,7 @@ def customer_status(
     churn_window: float | None = None,
     targeted: ArrayLike | None = None,
     prospects: ArrayLike | None = None,
-    as_of: object = None,
+    observation_end: object = None,
     time_unit: TimeUnit | None = None,
 ) -> ObjectArray:
     """Status of each person or organisation towards the company.
@@ -465,7 +465,7 @@ def customer_status(
         Non-buyers with a need for the category (leads, enquirers). Where
         given and False, a non-buyer who is not targeted is a non-customer.
         Default: every non-buyer is a prospect.
-    as_of, time_unit
+    observation_end, time_unit
         As in :func:`loyalty_class`.
 
     Returns
@@ -503,7 +503,7 @@ def customer_status(
         time_since_last,
         count_name="n_purchases",
         time_name="time_since_last",
-        as_of=as_of,
+        observation_end=observation_end,
         time_unit=time_unit,
     )
     n = act.n_purchases
@@ -655,7 +655,7 @@ class LadderInputs:
         >>> day = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
         >>> base = [Customer(id=1, name="Ann", acquired=day, member_since=day),
         ...         Customer(id=2, name="Ben", acquired=day, referred_by=1)]
-        >>> inputs = ladder_inputs(base, [2, 1], as_of="2024-02-01")
+        >>> inputs = ladder_inputs(base, [2, 1], observation_end="2024-02-01")
         >>> {k: c.tolist() for k, c in inputs.columns().items()}
         {'customer_ids': [2, 1], 'member': [False, True], 'n_referrals': [0, 1]}
         """
@@ -663,7 +663,7 @@ class LadderInputs:
 
 
 def ladder_inputs(
-    customers: Sequence[Customer], customer_ids: ArrayLike, *, as_of: object
+    customers: Sequence[Customer], customer_ids: ArrayLike, *, observation_end: object
 ) -> LadderInputs:
     """Read membership and referrals from customer records, aligned to ``customer_ids``.
 
@@ -675,10 +675,10 @@ def ladder_inputs(
     customer_ids : array-like
         The order to align to, e.g. ``summary.customer_ids``. Ids without a
         record get ``member=False``; their referrals are still counted.
-    as_of : datetime, date, numpy.datetime64 or ISO string
+    observation_end : datetime, date, numpy.datetime64 or ISO string
         Analysis date: membership counts from ``member_since`` on, and only
         customers acquired by this date count as referrals, so nothing after
-        ``as_of`` leaks in.
+        ``observation_end`` leaks in.
 
     Returns
     -------
@@ -700,15 +700,15 @@ def ladder_inputs(
     >>> base = [Customer(id=1, name="Ann", acquired=day, member_since=day),
     ...         Customer(id=2, name="Ben", acquired=day, referred_by=1),
     ...         Customer(id=3, name="Cy", acquired=day + dt.timedelta(days=90), referred_by=1)]
-    >>> inputs = ladder_inputs(base, [1, 2, 3], as_of="2024-02-01")
+    >>> inputs = ladder_inputs(base, [1, 2, 3], observation_end="2024-02-01")
     >>> inputs.member.tolist(), inputs.n_referrals.tolist()
     ([True, False, False], [1, 0, 0])
-    >>> ladder_inputs([base[0], base[0]], [1], as_of="2024-02-01")
+    >>> ladder_inputs([base[0], base[0]], [1], observation_end="2024-02-01")
     Traceback (most recent call last):
     ...
     crmcore.errors.InputError: customers' ids must be distinct; 1 repeats (at index 1)
     """
-    ts = v.as_timestamp(as_of, "as_of")
+    ts = v.as_timestamp(observation_end, "observation_end")
     records = v.as_sequence_of(customers, "customers", Customer, "Customer")
     ids = _distinct_ids(customer_ids, "customer_ids")
     if not records:
