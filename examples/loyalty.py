@@ -102,7 +102,7 @@ def main() -> None:
     stages = ladder_stage(summary, member=member, promoter=promoter)
     print(f"Loyalty ladder ({int(member.sum())} members, {int(promoter.sum())} promoters)")
     print(counts([s.value for s in stages], None))
-    status = customer_status(summary, churn_window=180)
+    status = customer_status(summary, active_within=180)
     print("Status with a 180-day churn window")
     print(counts([s.value for s in status], None))
 

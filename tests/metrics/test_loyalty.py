@@ -1309,13 +1309,13 @@ def test_customer_status_hand_cases() -> None:
         CustomerStatus.ACTUAL,  # a targeted buyer is still an actual customer
     ]
     assert (out == "lost").tolist() == [False, True, False, False, False, False, False]
-    assert customer_status([1], [100.0], churn_window=90).tolist() == [CustomerStatus.LOST]
+    assert customer_status([1], [100.0], active_within=90).tolist() == [CustomerStatus.LOST]
 
 
 def test_customer_status_from_summary() -> None:
     s = make_summary()
     # a 10 days, b 0, c 304 days, d no purchase (but in the log: potential)
-    out = customer_status(s, churn_window=180)
+    out = customer_status(s, active_within=180)
     assert [x.value for x in out] == ["actual", "actual", "lost", "potential"]
     out = customer_status(s, targeted=[False, False, False, True])
     assert [x.value for x in out] == ["actual", "actual", "actual", "target"]
@@ -1326,8 +1326,8 @@ def test_customer_status_wider_window_never_loses_more(data: st.DataObject, n: l
     since = data.draw(st.lists(st.floats(0, 1_000), min_size=len(n), max_size=len(n)))
     w1 = data.draw(st.floats(0, 1_000))
     w2 = w1 + data.draw(st.floats(0, 500))
-    narrow = customer_status(n, since, churn_window=w1)
-    wide = customer_status(n, since, churn_window=w2)
+    narrow = customer_status(n, since, active_within=w1)
+    wide = customer_status(n, since, active_within=w2)
     lost_narrow = narrow == CustomerStatus.LOST
     lost_wide = wide == CustomerStatus.LOST
     assert np.all(lost_narrow >= lost_wide)
@@ -1335,8 +1335,8 @@ def test_customer_status_wider_window_never_loses_more(data: st.DataObject, n: l
 
 
 def test_customer_status_errors() -> None:
-    with pytest.raises(InputError, match="churn_window must be >= 0"):
-        customer_status([1], [1.0], churn_window=-2)
+    with pytest.raises(InputError, match="active_within must be >= 0"):
+        customer_status([1], [1.0], active_within=-2)
     with pytest.raises(InputError, match=r"targeted must have one value per customer \(1\)"):
         customer_status([1], [1.0], targeted=[1, 0])
     with pytest.raises(InputError, match="prospects must hold booleans"):

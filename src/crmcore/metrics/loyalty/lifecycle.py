@@ -438,7 +438,7 @@ def customer_status(
     n_purchases: CustomerSummary | ArrayLike,
     time_since_last: ArrayLike | None = None,
     *,
-    churn_window: float | None = None,
+    active_within: float | None = None,
     targeted: ArrayLike | None = None,
     prospects: ArrayLike | None = None,
     observation_end: object = None,
@@ -455,9 +455,10 @@ def customer_status(
     time_since_last : array-like, optional
         With counts: time since the last purchase (NaN allowed without
         purchases). Left out with a summary.
-    churn_window : float, optional
-        A buyer whose last purchase is longer ago than this is lost. Default
-        one year in the time unit (365 days, 52 weeks, 12 months): the usual
+    active_within : float, optional
+        A buyer whose last purchase is at most this long ago is actual, longer
+        ago lost (the same threshold as in :func:`loyalty_class`). Default one
+        year in the time unit (365 days, 52 weeks, 12 months): the usual
         horizon after which a non-contractual customer is counted as churned.
     targeted : array-like of bool, optional
         Non-buyers the company has chosen to pursue (a campaign's target list).
@@ -481,7 +482,7 @@ def customer_status(
 
     Notes
     -----
-    Buyers: last purchase within ``churn_window`` -> actual, else lost.
+    Buyers: last purchase within ``active_within`` -> actual, else lost.
     Non-buyers: targeted -> target; else a prospect -> potential; else
     non-customer.
 
@@ -491,12 +492,12 @@ def customer_status(
     ...                      targeted=[0, 0, 1, 0, 0], prospects=[1, 1, 1, 1, 0])
     >>> [s.value for s in st]
     ['actual', 'lost', 'target', 'potential', 'non_customer']
-    >>> [s.value for s in customer_status([2, 2], [5.0, 7.0], churn_window=6, time_unit="M")]
+    >>> [s.value for s in customer_status([2, 2], [5.0, 7.0], active_within=6, time_unit="M")]
     ['actual', 'lost']
-    >>> customer_status([1], [2.0], churn_window=-1)
+    >>> customer_status([1], [2.0], active_within=-1)
     Traceback (most recent call last):
     ...
-    crmcore.errors.InputError: churn_window must be >= 0, got -1.0
+    crmcore.errors.InputError: active_within must be >= 0, got -1.0
     """
     act = _activity(
         n_purchases,
@@ -508,7 +509,7 @@ def customer_status(
     )
     n = act.n_purchases
     size = n.size
-    window = _window(churn_window, "churn_window", act.time_unit, 1.0)
+    window = _window(active_within, "active_within", act.time_unit, 1.0)
     is_target = _flags(targeted, "targeted", size)
     if prospects is None:
         is_prospect = np.ones(size, dtype=np.bool_)
