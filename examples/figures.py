@@ -279,7 +279,7 @@ def holdout_figure(fit: bgnbd.BgNbdFit, calibration: CustomerSummary) -> Figure:
         hc.frequency, [f"{s}\nn={n:,}" for s, n in zip(labels, hc.n_customers, strict=True)]
     )
     ax.set_xlabel("repeat purchases in the 52 calibration weeks (customers per group)")
-    ax.set_ylabel(f"purchases per customer\nin the {hc.duration:.0f}-week holdout")
+    ax.set_ylabel(f"purchases per customer\nin the {hc.duration_holdout:.0f}-week holdout")
     ax.set_title(
         f"Holdout check: {hc.actual_total:,.0f} purchases, {hc.expected_total:,.0f} expected"
     )

@@ -995,7 +995,7 @@ def acsi(item_means: ArrayLike, weights: ArrayLike | None = None, *, scale: int 
 
 @attrs.frozen(kw_only=True)
 class ResponseTimeStats:
-    """Summary of response times, in ``unit``.
+    """Summary of response times, in ``time_unit``.
 
     Attributes
     ----------
@@ -1004,7 +1004,7 @@ class ResponseTimeStats:
         mean and largest response time.
     n : int
         Number of response times.
-    unit : str
+    time_unit : str
         ``"s"``, ``"min"``, ``"h"`` or ``"D"``.
     """
 
@@ -1013,21 +1013,21 @@ class ResponseTimeStats:
     mean: float
     max: float
     n: int
-    unit: str
+    time_unit: str
 
 
 def response_time_stats(
-    response_times: ArrayLike | InteractionTable, *, unit: TimeUnit = "h"
+    response_times: ArrayLike | InteractionTable, *, time_unit: TimeUnit = "h"
 ) -> ResponseTimeStats:
     """Median, 90th percentile and mean of response times.
 
     Parameters
     ----------
     response_times : array-like of timedelta64 or float, or InteractionTable
-        Durations (``timedelta64``, or numbers already in ``unit``); or a table
+        Durations (``timedelta64``, or numbers already in ``time_unit``); or a table
         whose ``response_times`` column is used where it is known (NaT rows
         are skipped).
-    unit : {"s", "min", "h", "D"}
+    time_unit : {"s", "min", "h", "D"}
         Unit of the results (and of numeric input).
 
     Returns
@@ -1053,7 +1053,7 @@ def response_time_stats(
     --------
     >>> import numpy as np
     >>> times = np.array([30, 45, 60, 90, 240], dtype="timedelta64[m]")
-    >>> s = response_time_stats(times, unit="min")
+    >>> s = response_time_stats(times, time_unit="min")
     >>> s.median, s.p90, s.mean
     (60.0, 180.0, 93.0)
     >>> response_time_stats([1.0, -2.0])  # doctest: +ELLIPSIS
@@ -1061,7 +1061,7 @@ def response_time_stats(
     ...
     crmcore.errors.InputError: response_times must be non-negative; 1 of 2 values breaks ...
     """
-    chosen = v.check_choice(unit, "unit", tuple(_UNIT_NS))
+    chosen = v.check_choice(time_unit, "time_unit", tuple(_UNIT_NS))
     values = _response_values(response_times, chosen)
     q50, q90 = np.quantile(values, [0.5, 0.9])
     return ResponseTimeStats(
@@ -1070,7 +1070,7 @@ def response_time_stats(
         mean=scaled_mean(values),
         max=float(values.max()),
         n=int(values.size),
-        unit=chosen,
+        time_unit=chosen,
     )
 
 
