@@ -1008,7 +1008,7 @@ class TestErrors:
             bgnbd_histories(*BG, T=5.0, n_customers=0, rng=0)
         with pytest.raises(InputTypeError, match=r"n_customers must be an integer"):
             bgnbd_histories(*BG, T=5.0, n_customers=2.5, rng=0)  # type: ignore[arg-type]
-        with pytest.raises(InputError, match=r"n_customers is required"):
+        with pytest.raises(InputTypeError, match=r"n_customers is required"):
             bgnbd_histories(*BG, T=5.0, rng=0)
         with pytest.raises(InputError, match=r"n_customers must match the length of T"):
             bgnbd_histories(*BG, T=[1.0, 2.0], n_customers=3, rng=0)
@@ -1057,7 +1057,7 @@ class TestErrors:
             customer_base(3, time_unit="M", **kw)  # type: ignore[arg-type]
         with pytest.raises(InputError, match=r"model must be one of"):
             customer_base(3, model="bg", **kw)  # type: ignore[arg-type]
-        with pytest.raises(InputError, match=r"purchase is required for model='pareto_nbd'"):
+        with pytest.raises(InputTypeError, match=r"purchase is required for model='pareto_nbd'"):
             customer_base(3, model="pareto_nbd", **kw)
         with pytest.raises(InputError, match=r"purchase must hold 4 parameters \(r, alpha, a, b\)"):
             customer_base(3, purchase=(1.0, 2.0), **kw)

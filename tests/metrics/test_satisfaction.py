@@ -213,7 +213,7 @@ def test_nps_errors():
         nps(["10", "9"])
     with pytest.raises(InputError, match="interval must be one of"):
         nps([10], interval="exact")
-    with pytest.raises(InputError, match="rng is required for interval='bootstrap'"):
+    with pytest.raises(InputTypeError, match="rng is required for interval='bootstrap'"):
         nps([10, 3], interval="bootstrap")
     with pytest.raises(InputError, match="n_resamples must be >= 100"):
         nps([10, 3], interval="bootstrap", rng=1, n_resamples=5)
@@ -227,7 +227,7 @@ def test_nps_errors():
         NpsResult.combine([])
     with pytest.raises(InputTypeError, match="found int at index 1"):
         NpsResult.combine([nps([10]), 3])  # type: ignore[list-item]
-    with pytest.raises(InputError, match="rng is required"):
+    with pytest.raises(InputTypeError, match="rng is required"):
         NpsResult.combine([nps([10, 3], interval="bootstrap", rng=1)])
     with pytest.raises(InputError, match="both samples have a standard error of 0"):
         nps_difference([10, 10], [0, 0, 0])
@@ -553,7 +553,7 @@ def test_complaint_rate_pooled_equals_whole(parts):
 def test_complaint_rate_errors():
     with pytest.raises(InputError, match="n_customers must be >= 1"):
         complaint_rate(3, n_customers=0, n_transactions=5)
-    with pytest.raises(InputError, match="n_transactions is required"):
+    with pytest.raises(InputTypeError, match="n_transactions is required"):
         complaint_rate(3, n_customers=4)
     with pytest.raises(InputError, match="complaints must be >= 0"):
         complaint_rate(-1, n_customers=4, n_transactions=5)

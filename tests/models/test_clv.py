@@ -376,9 +376,9 @@ def test_holdout_comparison_brute_force(bg_fit):
 
 def test_holdout_comparison_errors(bg_fit):
     s = CustomerSummary.from_arrays([0, 1], [0.0, 1.0], [3.0, 3.0])
-    with pytest.raises(InputError, match="holdout is required"):
+    with pytest.raises(InputTypeError, match="holdout is required"):
         clv.holdout_comparison(bg_fit, s)
-    with pytest.raises(InputError, match="duration_holdout is required"):
+    with pytest.raises(InputTypeError, match="duration_holdout is required"):
         clv.holdout_comparison(bg_fit, s, [0, 1])
     with pytest.raises(InputError, match="holdout must have the same length"):
         clv.holdout_comparison(bg_fit, s, [0, 1, 2], duration_holdout=2.0)

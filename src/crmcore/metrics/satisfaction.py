@@ -217,10 +217,9 @@ def nps(
     ------
     InputError
         On no answers, an answer outside 0-10 or not a whole number (the
-        message names its index), NaN, an unknown interval method, a
-        bootstrap without ``rng``.
+        message names its index), NaN, or an unknown interval method.
     InputTypeError
-        On answers that are not numbers.
+        On answers that are not numbers, or a bootstrap without ``rng``.
 
     See Also
     --------
@@ -306,6 +305,8 @@ def nps_from_counts(
     ------
     InputError
         On negative counts, no answers at all, or a bad option.
+    InputTypeError
+        On a bootstrap without ``rng``.
 
     See Also
     --------
@@ -343,7 +344,7 @@ def nps_from_counts(
     generator = None
     if method == "bootstrap":
         if rng is None:
-            raise InputError(
+            raise InputTypeError(
                 "rng is required for interval='bootstrap' (pass an int seed or a "
                 "numpy.random.Generator)"
             )
@@ -1194,8 +1195,10 @@ def complaint_rate(
     Raises
     ------
     InputError
-        On negative counts, zero customers or transactions (undefined rates),
-        or a missing count.
+        On negative counts, or zero customers or transactions (undefined rates).
+    InputTypeError
+        When a count of complaints comes without ``n_customers`` or
+        ``n_transactions``.
 
     Notes
     -----
@@ -1228,7 +1231,7 @@ def complaint_rate(
         count = _check_count(complaints, "complaints")
         for label, value in (("n_customers", n_customers), ("n_transactions", n_transactions)):
             if value is None:
-                raise InputError(f"{label} is required when complaints is a count")
+                raise InputTypeError(f"{label} is required when complaints is a count")
     return _complaint_result(count, n_customers, n_transactions)
 
 

@@ -515,12 +515,14 @@ def holdout_comparison(
     Raises
     ------
     InputError
-        When the holdout counts or duration are missing or invalid, no
-        customer bought in the calibration period, or ``max_frequency`` is
-        below 1 or above :data:`MAX_FREQUENCY`.
+        When the holdout counts or duration are invalid, no customer bought in
+        the calibration period, or ``max_frequency`` is below 1 or above
+        :data:`MAX_FREQUENCY`.
     InputTypeError
         When ``fit`` is not a fitted continuous-time purchase model (see
-        :class:`PurchaseFit`) or ``calibration`` not a CustomerSummary.
+        :class:`PurchaseFit`), ``calibration`` not a CustomerSummary, or the
+        holdout counts or duration are missing from both the arguments and
+        the summary.
 
     Notes
     -----
@@ -540,7 +542,7 @@ def holdout_comparison(
     >>> holdout_comparison(f, s)
     Traceback (most recent call last):
     ...
-    crmcore.errors.InputError: frequency_holdout is required: the summary has no holdout period ...
+    crmcore.errors.InputTypeError: frequency_holdout is required: the summary has no holdout ...
     """
     _check_fit(fit, "fit", PurchaseFit, "the methods of PurchaseFit (a continuous-time model)")
     if not isinstance(calibration, CustomerSummary):
@@ -550,7 +552,7 @@ def holdout_comparison(
     k_max = v.check_int(max_frequency, "max_frequency", low=1, high=MAX_FREQUENCY)
     if frequency_holdout is None:
         if calibration.frequency_holdout is None:
-            raise InputError(
+            raise InputTypeError(
                 "frequency_holdout is required: the summary has no holdout period (summarize "
                 "with calibration_end=..., or pass frequency_holdout and duration_holdout)"
             )
@@ -562,7 +564,7 @@ def holdout_comparison(
         v.check_same_length(("calibration", calibration.frequency), ("frequency_holdout", y))
     if duration_holdout is None:
         if calibration.duration_holdout is None:
-            raise InputError("duration_holdout is required: the summary has no holdout period")
+            raise InputTypeError("duration_holdout is required: the summary has no holdout period")
         dur = float(calibration.duration_holdout)
     else:
         dur = check_time(duration_holdout, "duration_holdout")

@@ -74,7 +74,9 @@ def _activity(
     if isinstance(data, CustomerSummary):
         s = data
         if times is not None:
-            raise InputError(f"{time_name} must be left out when {count_name} is a CustomerSummary")
+            raise InputTypeError(
+                f"{time_name} must be left out when {count_name} is a CustomerSummary"
+            )
         if time_unit is not None and time_unit != s.time_unit:
             raise InputError(
                 f"time_unit must match the summary's time unit {s.time_unit!r} (or be left "
@@ -87,13 +89,13 @@ def _activity(
         tenure = np.where(has, np.asarray(s.T, dtype=np.float64) + shift, 0.0)
         return _Activity(n_purchases=n, since_last=since, tenure=tenure, time_unit=s.time_unit)
     if observation_end is not None:
-        raise InputError(
+        raise InputTypeError(
             "observation_end applies to a CustomerSummary only; arrays are already measured "
             "at their analysis date"
         )
     n = v.as_int_array(data, count_name, allow_empty=True, nonnegative=True)
     if times is None:
-        raise InputError(f"{time_name} is required unless {count_name} is a CustomerSummary")
+        raise InputTypeError(f"{time_name} is required unless {count_name} is a CustomerSummary")
     t = v.as_float_array(times, time_name, allow_empty=True, allow_nan=True)
     v.check_same_length((count_name, n), (time_name, t))
     buyer = n > 0
@@ -163,6 +165,9 @@ def loyalty_class(
     InputError
         On negative counts or times, missing time for a buyer, mismatched
         lengths, bad thresholds, or ``observation_end`` before the end of the summary.
+    InputTypeError
+        When ``time_since_last`` is missing with arrays, or given (like
+        ``observation_end`` with arrays) where the first argument excludes it.
 
     Notes
     -----
@@ -247,6 +252,8 @@ def visit_level(
     InputError
         On negative counts or tenures, mismatched lengths, or thresholds out
         of order (the rates must not decrease).
+    InputTypeError
+        As in :func:`loyalty_class`, on a missing or excluded companion argument.
 
     Notes
     -----
@@ -358,6 +365,8 @@ def ladder_stage(
     InputError
         On negative counts, mismatched lengths, non-boolean flags or bad
         thresholds.
+    InputTypeError
+        As in :func:`loyalty_class`, on a missing or excluded companion argument.
 
     See Also
     --------
@@ -479,6 +488,8 @@ def customer_status(
     ------
     InputError
         On negative counts or times, mismatched lengths or non-boolean masks.
+    InputTypeError
+        As in :func:`loyalty_class`, on a missing or excluded companion argument.
 
     Notes
     -----

@@ -238,13 +238,14 @@ def rfm_scores(
     InputError
         On empty, NaN or infinite input, negative time since last purchase or
         number of purchases, mismatched lengths, ``bins`` outside 2..1000,
-        a summary together with arrays, missing arrays, ``observation_end`` without a
-        summary built by :func:`~crmcore.summarize` or before its end, an
+        ``observation_end`` with a summary not built by
+        :func:`~crmcore.summarize` or before its end, an
         unknown method name, cut points of the wrong length or not ascending,
         a method mapping with unknown or missing keys, a method sequence not
         of length three, or a summary without any buyer.
     InputTypeError
-        On non-numeric input or a ``method`` of another type.
+        On non-numeric input, a ``method`` of another type, a summary together
+        with arrays, missing arrays, or ``observation_end`` with arrays.
 
     Warns
     -----
@@ -367,7 +368,7 @@ def rfm_scores(
             )
         passed = [name for name, arr in arrays.items() if arr is not None]
         if passed:
-            raise InputError(
+            raise InputTypeError(
                 f"{', '.join(passed)} must be left out when a CustomerSummary is given "
                 "(the RFM quantities are derived from it)"
             )
@@ -387,12 +388,12 @@ def rfm_scores(
     else:
         missing = [name for name, arr in arrays.items() if arr is None]
         if time_since_last is None or n_purchases is None or total_spend is None:
-            raise InputError(
+            raise InputTypeError(
                 f"{', '.join(missing)} required: pass a CustomerSummary, or all of "
                 "time_since_last, n_purchases and total_spend by keyword"
             )
         if observation_end is not None:
-            raise InputError(
+            raise InputTypeError(
                 "observation_end applies to a CustomerSummary only; arrays are already measured at "
                 "their analysis date"
             )
