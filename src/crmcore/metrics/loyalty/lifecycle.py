@@ -5,6 +5,7 @@ Also the inputs of the loyalty ladder (referral counts, :class:`LadderInputs`).
 
 from __future__ import annotations
 
+import enum
 import math
 from collections.abc import Sequence
 from typing import Any, overload
@@ -19,7 +20,6 @@ from crmcore.errors import InputError, InputTypeError
 from crmcore.metrics._numeric import ndim_of
 from crmcore.metrics.loyalty._common import (
     _YEAR,
-    ObjectArray,
     StrArray,
     TimeUnit,
     _observation_end_shift,
@@ -327,7 +327,7 @@ def ladder_stage(
     time_unit: TimeUnit | None = None,
     loyal_min_purchases: int = 4,
     active_within: float | None = None,
-) -> ObjectArray:
+) -> StrArray:
     """Place each customer on the loyalty ladder (prospect ... advocate).
 
     Parameters
@@ -357,8 +357,10 @@ def ladder_stage(
 
     Returns
     -------
-    ndarray of LadderStage (dtype object)
-        One :class:`~crmcore.LadderStage` per customer.
+    ndarray of str
+        One rung per customer: the value of a :class:`~crmcore.LadderStage`
+        (``"prospect"`` ... ``"advocate"``), so ``stage == LadderStage.LOYAL``
+        and ``LadderStage(stage[i])`` work.
 
     Raises
     ------
@@ -392,7 +394,7 @@ def ladder_stage(
     >>> stages = ladder_stage([0, 0, 1, 2, 5, 1, 3], [0, 0, 9, 9, 9, 9, 9],
     ...                       qualified=[0, 1, 0, 0, 0, 0, 0], member=[0, 0, 0, 0, 0, 1, 0],
     ...                       n_referrals=[0, 0, 0, 0, 0, 0, 2])
-    >>> [s.value for s in stages]
+    >>> stages.tolist()
     ['prospect', 'qualified_prospect', 'first_time_buyer', 'repeat_buyer', 'loyal', 'member',
      'advocate']
     >>> ladder_stage([1], [2.0], member=[2])  # doctest: +ELLIPSIS
@@ -433,14 +435,12 @@ def ladder_stage(
     code[(n >= k) & (act.since_last <= window)] = 4
     code[buyer & is_member] = 5
     code[buyer & advocacy] = 6
-    return _enum_array(stages)[code]
+    return _labels(stages)[code]
 
 
-def _enum_array(members: Sequence[Any]) -> ObjectArray:
-    out = np.empty(len(members), dtype=object)
-    for i, member in enumerate(members):
-        out[i] = member
-    return out
+def _labels(members: Sequence[enum.Enum]) -> StrArray:
+    """Return the values of enum members as a string array (one label per code)."""
+    return np.array([member.value for member in members], dtype=np.str_)
 
 
 def customer_status(
@@ -452,7 +452,7 @@ def customer_status(
     prospects: ArrayLike | None = None,
     observation_end: object = None,
     time_unit: TimeUnit | None = None,
-) -> ObjectArray:
+) -> StrArray:
     """Status of each person or organisation towards the company.
 
     Parameters
@@ -480,9 +480,10 @@ def customer_status(
 
     Returns
     -------
-    ndarray of CustomerStatus (dtype object)
-        One :class:`~crmcore.CustomerStatus` per row (a ``str`` enum, so
-        ``status == "lost"`` works).
+    ndarray of str
+        One status per row: the value of a :class:`~crmcore.CustomerStatus`
+        (``"non_customer"``, ``"potential"``, ``"target"``, ``"actual"``,
+        ``"lost"``), so ``status == CustomerStatus.LOST`` works.
 
     Raises
     ------
@@ -501,9 +502,9 @@ def customer_status(
     --------
     >>> st = customer_status([3, 1, 0, 0, 0], [20.0, 500.0, 0, 0, 0],
     ...                      targeted=[0, 0, 1, 0, 0], prospects=[1, 1, 1, 1, 0])
-    >>> [s.value for s in st]
+    >>> st.tolist()
     ['actual', 'lost', 'target', 'potential', 'non_customer']
-    >>> [s.value for s in customer_status([2, 2], [5.0, 7.0], active_within=6, time_unit="M")]
+    >>> customer_status([2, 2], [5.0, 7.0], active_within=6, time_unit="M").tolist()
     ['actual', 'lost']
     >>> customer_status([1], [2.0], active_within=-1)
     Traceback (most recent call last):
@@ -538,7 +539,7 @@ def customer_status(
     code[is_target] = 2
     code[buyer] = 3
     code[buyer & (act.since_last > window)] = 4
-    return _enum_array(order)[code]
+    return _labels(order)[code]
 
 
 def referral_counts(customer_ids: ArrayLike, referred_by: ArrayLike | Sequence[object]) -> IntArray:
@@ -783,7 +784,7 @@ def recommended_level(
     *,
     customer_cuts: tuple[float, float] = ...,
     margin_cuts: tuple[float, float] = ...,
-) -> ObjectArray: ...
+) -> StrArray: ...
 
 
 def recommended_level(
@@ -792,7 +793,7 @@ def recommended_level(
     *,
     customer_cuts: tuple[float, float] = (100, 10_000),
     margin_cuts: tuple[float, float] = (0.10, 0.30),
-) -> RelationshipLevel | ObjectArray:
+) -> RelationshipLevel | StrArray:
     r"""Kotler's recommended relationship level for a number of customers and a margin.
 
     Parameters
@@ -814,8 +815,9 @@ def recommended_level(
 
     Returns
     -------
-    RelationshipLevel or ndarray of RelationshipLevel (dtype object)
-        A single level for two scalars, else an array of the broadcast shape.
+    RelationshipLevel or ndarray of str
+        A single level for two scalars, else an array of the broadcast shape
+        holding the levels' values (``"basic"`` ... ``"partnership"``).
 
     Raises
     ------
@@ -845,7 +847,7 @@ def recommended_level(
     --------
     >>> recommended_level(50, 0.45)
     <RelationshipLevel.PARTNERSHIP: 'partnership'>
-    >>> [x.value for x in recommended_level([1e6, 5_000, 20], [0.05, 0.2, 0.05])]
+    >>> recommended_level([1e6, 5_000, 20], [0.05, 0.2, 0.05]).tolist()
     ['basic', 'accountable', 'accountable']
     >>> recommended_level(50, 25)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
@@ -880,9 +882,8 @@ def recommended_level(
         ) from exc
     size_class = np.where(counts <= few, 2, np.where(counts <= many, 1, 0))
     margin_class = np.where(margins < low, 0, np.where(margins < high, 1, 2))
-    levels = _enum_array(list(RelationshipLevel))[size_class + margin_class]
+    levels = _labels(list(RelationshipLevel))[size_class + margin_class]
     if scalar:
-        first: RelationshipLevel = levels.reshape(-1)[0]
-        return first
-    out: ObjectArray = levels
+        return RelationshipLevel(str(levels.reshape(-1)[0]))
+    out: StrArray = levels
     return out
