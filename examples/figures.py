@@ -215,7 +215,7 @@ def rfm_grid_figure(summary: CustomerSummary) -> Figure:
 
 
 def cohort_figure(table: InteractionTable) -> Figure:
-    matrix = cohort_matrix(table, as_of=OBSERVATION_END, period="M")
+    matrix = cohort_matrix(table, observation_end=OBSERVATION_END, period="M")
     rates = matrix.rates
     later = rates[:, 1:]
     top = float(np.nanmax(later))
@@ -279,7 +279,7 @@ def holdout_figure(fit: bgnbd.BgNbdFit, calibration: CustomerSummary) -> Figure:
         hc.frequency, [f"{s}\nn={n:,}" for s, n in zip(labels, hc.n_customers, strict=True)]
     )
     ax.set_xlabel("repeat purchases in the 52 calibration weeks (customers per group)")
-    ax.set_ylabel(f"purchases per customer\nin the {hc.duration:.0f}-week holdout")
+    ax.set_ylabel(f"purchases per customer\nin the {hc.duration_holdout:.0f}-week holdout")
     ax.set_title(
         f"Holdout check: {hc.actual_total:,.0f} purchases, {hc.expected_total:,.0f} expected"
     )
@@ -345,7 +345,7 @@ def lapse_dates(table: InteractionTable) -> tuple[np.ndarray, np.ndarray]:
 
 def kaplan_meier_figure(table: InteractionTable) -> Figure:
     since, ended = lapse_dates(table)
-    tenure = tenure_from_dates(since, ended, as_of=OBSERVATION_END, time_unit="D")
+    tenure = tenure_from_dates(since, ended, observation_end=OBSERVATION_END, time_unit="D")
     curve = kaplan_meier(tenure.durations, tenure.events)
     t = np.r_[0.0, curve.times, curve.max_duration]
     s = np.r_[1.0, curve.survival, curve.survival[-1]]

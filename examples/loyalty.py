@@ -101,10 +101,10 @@ def main() -> None:
     member = rng.random(n) < 0.10
     stages = ladder_stage(summary, member=member, promoter=promoter)
     print(f"Loyalty ladder ({int(member.sum())} members, {int(promoter.sum())} promoters)")
-    print(counts([s.value for s in stages], None))
-    status = customer_status(summary, churn_window=180)
+    print(counts(stages.tolist(), None))
+    status = customer_status(summary, active_within=180)
     print("Status with a 180-day churn window")
-    print(counts([s.value for s in status], None))
+    print(counts(status.tolist(), None))
 
     # --- relationship level and health -------------------------------------------------
     level = recommended_level(n, 0.22)

@@ -106,7 +106,7 @@ def main() -> None:
         f"  first-contact resolution {100 * fcr.rate:.1f}%  [{100 * low:.1f}, {100 * high:.1f}]"
         f"  of {fcr.n} contacts"
     )
-    times = response_time_stats(table, unit="h")
+    times = response_time_stats(table, time_unit="h")
     print(
         f"  response time: median {times.median:.1f} h, p90 {times.p90:.1f} h, "
         f"mean {times.mean:.1f} h"

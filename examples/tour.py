@@ -132,7 +132,7 @@ def show_value(summary: CustomerSummary) -> None:
 
 def show_cohorts(base: SimulatedCustomerBase) -> None:
     section("Cohort retention (share buying in month k after acquisition)")
-    matrix = cohort_matrix(base.table, as_of=OBSERVATION_END, period="M")
+    matrix = cohort_matrix(base.table, observation_end=OBSERVATION_END, period="M")
     months = 7
     print("  cohort    size " + "".join(f"{k:>6d}" for k in range(months)))
     for cohort, size, rates in zip(matrix.cohorts, matrix.sizes, matrix.rates, strict=True):

@@ -66,9 +66,9 @@ def main() -> None:
     print(f"Customers: {table.n_customers}, purchases: {int(purchases.sum())}, as of {AS_OF}")
 
     section("Realised value (margin, compounded at 8% a year)")
-    realised = historical_value(table, as_of=AS_OF, rate=0.08)
+    realised = historical_value(table, observation_end=AS_OF, rate=0.08)
     margin = realised.value
-    revenue = historical_value(table, as_of=AS_OF, measure="amount").realised
+    revenue = historical_value(table, observation_end=AS_OF, measure="amount").realised
     losing = margin < 0
     print(f"  total margin {margin.sum():,.0f}; {int(losing.sum())} customers cost money")
 

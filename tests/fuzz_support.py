@@ -371,7 +371,6 @@ POOL: dict[str, Factory] = {
     ),
     "summary": lambda w: w.summary,
     "calibration": lambda w: w.calibration,
-    "as_of": lambda w: w.END,
     "observation_end": lambda w: w.END,
     "start": lambda w: w.START,
     "values": lambda w: VALUES.copy(),
@@ -590,15 +589,15 @@ OVERRIDES: dict[str, dict[str, Factory]] = {
         "in_control_group": lambda w: np.array([False] * 70 + [True] * 80),
     },
     "metrics.retention.repeat_purchase_rate": {"purchases": lambda w: w.summary.n_purchases.copy()},
-    "metrics.loyalty.customer_status": {"as_of": lambda w: None},
-    "metrics.loyalty.ladder_stage": {"as_of": lambda w: None},
+    "metrics.loyalty.customer_status": {"observation_end": lambda w: None},
+    "metrics.loyalty.ladder_stage": {"observation_end": lambda w: None},
     "metrics.loyalty.visit_level": {
-        "as_of": lambda w: None,
+        "observation_end": lambda w: None,
         "tenure": lambda w: w.summary.T.copy(),
     },
-    "metrics.loyalty.loyalty_class": {"as_of": lambda w: None},
+    "metrics.loyalty.loyalty_class": {"observation_end": lambda w: None},
     # The array form (the summary form is a thin wrapper): every array gets array bad values.
-    "metrics.loyalty.rfm_scores": {"summary": lambda w: None, "as_of": lambda w: None},
+    "metrics.loyalty.rfm_scores": {"summary": lambda w: None, "observation_end": lambda w: None},
     "models.bgbb.purchase_probability": {"n_periods": lambda w: 6},
     "models.bgbb.BgBbFit.purchase_probability": {"n_periods": lambda w: 6},
     "metrics.change.period_change": {"values": lambda w: np.array([10.0, 12.0, 9.0, 15.0])},
@@ -633,7 +632,7 @@ OVERRIDES: dict[str, dict[str, Factory]] = {
     },
     "metrics.retention.CohortMatrix.combine": {
         "parts": lambda w: [
-            importlib.import_module("crmcore.metrics").cohort_matrix(w.table, as_of=w.END)
+            importlib.import_module("crmcore.metrics").cohort_matrix(w.table, observation_end=w.END)
         ],
     },
     "summary.CompressedHistories.combine": {
@@ -1106,7 +1105,7 @@ NONFINITE_BY_DESIGN: dict[str, frozenset[str]] = {
     "InteractionTable": frozenset(
         {"margins", "survey_scores", "survey_scale_min", "survey_scale_max"}
     ),
-    # NaN marks a cohort cell whose period has not begun by ``as_of`` (documented).
+    # NaN marks a cohort cell whose period has not begun by ``observation_end`` (documented).
     "CohortMatrix": frozenset({"counts", "rates", "column_means"}),
     # NaN where the customer bought no launched product (documented).
     "BuyerTypes": frozenset({"median_days_after_launch"}),

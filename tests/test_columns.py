@@ -247,14 +247,16 @@ def build_buyer_types() -> Built:
 
 def build_historical_value() -> Built:
     table, caller = _log()
-    h = historical_value(table, as_of="2024-12-31", rate=0.1)
+    h = historical_value(table, observation_end="2024-12-31", rate=0.1)
     return Built(h, 3, ["ann", "bob", "cy"], caller)
 
 
 def build_tenure_dates() -> Built:
     since = np.array(["2023-01-01", "2023-06-01", "2024-02-01"], dtype="datetime64[D]")
     ended = np.array(["2023-03-02", "2024-03-01", "NaT"], dtype="datetime64[D]")
-    return Built(tenure_from_dates(since, ended, as_of="2024-01-01"), 2, None, [since, ended])
+    return Built(
+        tenure_from_dates(since, ended, observation_end="2024-01-01"), 2, None, [since, ended]
+    )
 
 
 def build_tenure_records() -> Built:
@@ -269,7 +271,7 @@ def build_tenure_records() -> Built:
         )
         for cid, day in (("b", 1), ("a", 2))
     ]
-    return Built(tenure_from_relationships(rels, as_of="2023-03-01"), 2, ["b", "a"], [])
+    return Built(tenure_from_relationships(rels, observation_end="2023-03-01"), 2, ["b", "a"], [])
 
 
 def build_flow() -> Built:
@@ -285,7 +287,7 @@ def build_ladder_inputs() -> Built:
         Customer(id=2, name="Ben", acquired=day, referred_by=1),
     ]
     ids = np.array([2, 1, 7])
-    return Built(ladder_inputs(base, ids, as_of="2024-02-01"), 3, [2, 1, 7], [ids])
+    return Built(ladder_inputs(base, ids, observation_end="2024-02-01"), 3, [2, 1, 7], [ids])
 
 
 def build_clv() -> Built:

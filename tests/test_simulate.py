@@ -1008,7 +1008,7 @@ class TestErrors:
             bgnbd_histories(*BG, T=5.0, n_customers=0, rng=0)
         with pytest.raises(InputTypeError, match=r"n_customers must be an integer"):
             bgnbd_histories(*BG, T=5.0, n_customers=2.5, rng=0)  # type: ignore[arg-type]
-        with pytest.raises(InputError, match=r"n_customers is required"):
+        with pytest.raises(InputTypeError, match=r"n_customers is required"):
             bgnbd_histories(*BG, T=5.0, rng=0)
         with pytest.raises(InputError, match=r"n_customers must match the length of T"):
             bgnbd_histories(*BG, T=[1.0, 2.0], n_customers=3, rng=0)
@@ -1057,7 +1057,7 @@ class TestErrors:
             customer_base(3, time_unit="M", **kw)  # type: ignore[arg-type]
         with pytest.raises(InputError, match=r"model must be one of"):
             customer_base(3, model="bg", **kw)  # type: ignore[arg-type]
-        with pytest.raises(InputError, match=r"purchase is required for model='pareto_nbd'"):
+        with pytest.raises(InputTypeError, match=r"purchase is required for model='pareto_nbd'"):
             customer_base(3, model="pareto_nbd", **kw)
         with pytest.raises(InputError, match=r"purchase must hold 4 parameters \(r, alpha, a, b\)"):
             customer_base(3, purchase=(1.0, 2.0), **kw)
@@ -1268,7 +1268,7 @@ class TestRefunds:
         is_refund = np.isin(np.arange(len(t)), _rows_of_kind(base, InteractionKind.REFUND))
         sign = np.where(t.is_purchase, 1.0, np.where(is_refund, -1.0, 0.0))
         expected = np.bincount(t.customer_codes, weights=sign * t.amounts, minlength=t.n_customers)
-        hv = historical_value(t, as_of=END, measure="amount")
+        hv = historical_value(t, observation_end=END, measure="amount")
         assert_allclose(hv.realised, expected, atol=1e-9)
         assert np.all(t.amounts[_rows_of_kind(base, InteractionKind.REFUND)] > 0)
 

@@ -208,7 +208,11 @@ def test_from_arrays_converts_aware_datetimes_and_rejects_mixtures() -> None:
         ),
         ({"kinds": [0, 9, 1]}, InputError, "kinds codes must lie in"),
         ({"channels": ["online", "fax", "store"]}, InputError, "channels has an unknown value"),
-        ({"survey_scores": [3.0, np.nan, np.nan]}, InputError, "needs survey_scale_min"),
+        (
+            {"survey_scores": [3.0, np.nan, np.nan]},
+            InputTypeError,
+            "needs survey_scale_min",
+        ),
         (
             {
                 "survey_scores": [11.0, np.nan, np.nan],

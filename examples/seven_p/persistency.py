@@ -36,7 +36,7 @@ def main() -> None:
     print(f"Persistency: {summary.n_customers} customers acquired in 2023, observed to {AS_OF}")
 
     section("Cohort retention: % of the cohort buying k months after the first purchase")
-    cohorts = cohort_matrix(table, as_of=AS_OF, period="M")
+    cohorts = cohort_matrix(table, observation_end=AS_OF, period="M")
     print("  cohort    size" + "".join(f"{f'+{k}':>7}" for k in OFFSETS))
     for month, size, rates in zip(cohorts.cohorts, cohorts.sizes, cohorts.rates, strict=True):
         cells = "".join(f"{100 * rates[k]:7.1f}".replace("nan", "  -") for k in OFFSETS)
@@ -51,7 +51,7 @@ def main() -> None:
 
     section(f"Time to lapse (Kaplan-Meier; lapsed = no purchase for {LAPSE_DAYS} days)")
     lapse = summary.last_purchase + np.timedelta64(LAPSE_DAYS, "D")
-    tenure = tenure_from_dates(summary.first_purchase, lapse, as_of=AS_OF, time_unit="D")
+    tenure = tenure_from_dates(summary.first_purchase, lapse, observation_end=AS_OF, time_unit="D")
     curve = kaplan_meier(tenure.durations, tenure.events)
     print(f"  {int(tenure.events.sum())} lapsed, {int((~tenure.events).sum())} censored")
     print("   days   not lapsed   95% interval   followed longer")

@@ -26,15 +26,19 @@ def main() -> None:
     assert table.margins is not None
     assert table.discounted is not None
     codes = table.customer_codes
-    revenue = historical_value(table, as_of=AS_OF, measure="amount", refunds="ignore").realised
-    net_revenue = historical_value(table, as_of=AS_OF, measure="amount").realised
+    revenue = historical_value(
+        table, observation_end=AS_OF, measure="amount", refunds="ignore"
+    ).realised
+    net_revenue = historical_value(table, observation_end=AS_OF, measure="amount").realised
     refunded = revenue - net_revenue
     # Margin of the purchases before refunds. A refund gives back the margin of the item
     # returned, with its sign (returning an item sold at a loss gives the loss back), while
     # historical_value subtracts the absolute value of a refund's margin; so the margin of
     # the refunds is summed here, like the cost to serve (historical_value counts purchases
     # and refunds only).
-    sold = historical_value(table, as_of=AS_OF, measure="margin", refunds="ignore").realised
+    sold = historical_value(
+        table, observation_end=AS_OF, measure="margin", refunds="ignore"
+    ).realised
     refunds = table.kinds == REFUND
     given_back = np.bincount(codes[refunds], weights=table.margins[refunds], minlength=n)
     goods = sold - given_back

@@ -437,6 +437,10 @@ class CustomerSummary:
             ``total_spend`` and ``first_spend`` that disagree,
             ``n_transactions`` below ``frequency + 1``, duplicate ids,
             mismatched lengths.
+        InputTypeError
+            When the holdout columns (``frequency_holdout``,
+            ``monetary_value_holdout``, ``duration_holdout``) are not given
+            together.
 
         Examples
         --------
@@ -486,7 +490,7 @@ class CustomerSummary:
         holdout = (frequency_holdout, monetary_value_holdout, duration_holdout)
         if any(h is not None for h in holdout):
             if any(h is None for h in holdout):
-                raise InputError(
+                raise InputTypeError(
                     "frequency_holdout, monetary_value_holdout and duration_holdout go together"
                 )
             fh = v.as_int_array(

@@ -493,7 +493,9 @@ class InteractionTable:
             amounts, missing times, mixed naive and aware times, unknown kinds
             or channels, survey scores outside their scale.
         InputTypeError
-            On values of the wrong type (text where numbers belong).
+            On values of the wrong type (text where numbers belong), or
+            ``survey_scores`` without ``survey_scale_min`` and
+            ``survey_scale_max``.
 
         Examples
         --------
@@ -688,7 +690,7 @@ def _survey_columns(
 ) -> dict[str, FloatArray]:
     s = _column_float(scores, "survey_scores", n, allow_nan=True)
     if low is None or high is None:
-        raise InputError(
+        raise InputTypeError(
             "survey_scores needs survey_scale_min and survey_scale_max (the answer scale of "
             "each row, e.g. 0 and 10 for a recommendation question)"
         )

@@ -182,9 +182,9 @@ def _table(ids, days, kinds=None):
     return InteractionTable.from_arrays(ids, times, kinds=kinds)
 
 
-def brute_force_cohorts(ids, times, kinds, as_of):
+def brute_force_cohorts(ids, times, kinds, observation_end):
     """Reference: dicts and loops over customers, months as (year, month) tuples."""
-    cut = as_of.astype("datetime64[ns]")
+    cut = observation_end.astype("datetime64[ns]")
     months = defaultdict(set)
     for cid, t, k in zip(ids, times, kinds, strict=True):
         if k == "purchase" and t <= cut:
@@ -214,7 +214,7 @@ def test_cohort_matrix_hand_example():
     # Customers 1 (Jan, Feb, Mar), 2 (Jan), 3 (Feb, Mar); as of 31 March.
     # Jan cohort {1, 2}: active 2, 1, 1; Feb cohort {3}: 1, 1, not yet observable.
     table = _table([1, 2, 1, 3, 3, 1], [2, 19, 41, 32, 68, 74])
-    m = cohort_matrix(table, as_of="2024-03-31")
+    m = cohort_matrix(table, observation_end="2024-03-31")
     assert_array_equal(m.cohorts, np.array(["2024-01-01", "2024-02-01"], dtype="datetime64[ns]"))
     assert m.sizes.tolist() == [2, 1]
     assert_array_equal(m.counts, [[2, 1, 1], [1, 1, np.nan]])
@@ -233,15 +233,15 @@ def test_cohort_matrix_ignores_other_kinds_and_later_rows():
         [2, 40, 45, 200, 10, 50],
         kinds=["purchase", "purchase", "purchase", "purchase", "complaint", "support"],
     )
-    a = cohort_matrix(base, as_of="2024-03-01")
-    b = cohort_matrix(noisy, as_of="2024-03-01")
+    a = cohort_matrix(base, observation_end="2024-03-01")
+    b = cohort_matrix(noisy, observation_end="2024-03-01")
     assert_array_equal(a.counts, b.counts)
     assert_array_equal(a.sizes, b.sizes)
 
 
 def test_cohort_matrix_weekly_labels_start_on_monday():
     # 2024-01-01 is a Monday; day 7 (8 January) starts the next week.
-    m = cohort_matrix(_table([1, 2], [3, 7]), as_of="2024-01-10", period="W")
+    m = cohort_matrix(_table([1, 2], [3, 7]), observation_end="2024-01-10", period="W")
     assert_array_equal(m.cohorts, np.array(["2024-01-01", "2024-01-08"], dtype="datetime64[ns]"))
     assert m.counts.shape == (2, 2)
 
@@ -260,12 +260,12 @@ def test_cohort_matrix_matches_brute_force(rows, cut_day):
     ids = [r[0] for r in rows]
     times = np.datetime64("2024-01-01", "ns") + np.array([r[1] for r in rows]) * DAY
     kinds = [r[2] for r in rows]
-    as_of = np.datetime64("2024-01-01", "ns") + cut_day * DAY
-    if not any(k == "purchase" and t <= as_of for t, k in zip(times, kinds, strict=True)):
+    observation_end = np.datetime64("2024-01-01", "ns") + cut_day * DAY
+    if not any(k == "purchase" and t <= observation_end for t, k in zip(times, kinds, strict=True)):
         return
     table = InteractionTable.from_arrays(ids, times, kinds=kinds)
-    m = cohort_matrix(table, as_of=as_of)
-    cohorts, sizes, counts, means = brute_force_cohorts(ids, times, kinds, as_of)
+    m = cohort_matrix(table, observation_end=observation_end)
+    cohorts, sizes, counts, means = brute_force_cohorts(ids, times, kinds, observation_end)
     got = [(d.year * 12 + d.month - 1) for d in m.cohorts.astype("datetime64[D]").tolist()]
     assert got == cohorts
     assert m.sizes.tolist() == sizes.tolist()
@@ -280,13 +280,13 @@ def test_cohort_matrix_pooled_equals_whole(rows, side):
     ids = np.array([r[0] for r in rows])
     days = [r[1] for r in rows]
     table = _table(ids, days)
-    as_of = "2025-03-01"
-    whole = cohort_matrix(table, as_of=as_of)
+    observation_end = "2025-03-01"
+    whole = cohort_matrix(table, observation_end=observation_end)
     parts = []
     for flag in (True, False):
         mask = np.array([side[i] == flag for i in ids])
         if mask.any():
-            parts.append(cohort_matrix(table.select(mask), as_of=as_of))
+            parts.append(cohort_matrix(table.select(mask), observation_end=observation_end))
     pooled = CohortMatrix.combine(parts)
     assert_array_equal(pooled.cohorts, whole.cohorts)
     assert_array_equal(pooled.sizes, whole.sizes)
@@ -296,15 +296,15 @@ def test_cohort_matrix_pooled_equals_whole(rows, side):
 
 def test_cohort_matrix_errors():
     table = _table([1], [10])
-    with pytest.raises(InputError, match="table has no purchase at or before as_of"):
-        cohort_matrix(table, as_of="2023-12-31")
+    with pytest.raises(InputError, match="table has no purchase at or before observation_end"):
+        cohort_matrix(table, observation_end="2023-12-31")
     with pytest.raises(InputError, match="period must be one of"):
-        cohort_matrix(table, as_of="2024-12-31", period="Q")
+        cohort_matrix(table, observation_end="2024-12-31", period="Q")
     with pytest.raises(InputTypeError, match="table must be an InteractionTable"):
-        cohort_matrix([1, 2], as_of="2024-12-31")  # type: ignore[arg-type]
-    a = cohort_matrix(table, as_of="2024-12-31")
-    b = cohort_matrix(table, as_of="2024-11-30")
-    with pytest.raises(InputError, match="parts must share period and as_of"):
+        cohort_matrix([1, 2], observation_end="2024-12-31")  # type: ignore[arg-type]
+    a = cohort_matrix(table, observation_end="2024-12-31")
+    b = cohort_matrix(table, observation_end="2024-11-30")
+    with pytest.raises(InputError, match="parts must share period and observation_end"):
         CohortMatrix.combine([a, b])
     with pytest.raises(InputError, match="parts must hold at least one CohortMatrix"):
         CohortMatrix.combine([])
@@ -504,26 +504,26 @@ def _rel(cid, since, ended=None):
 def test_tenure_from_relationships_reference():
     cet = dt.timezone(dt.timedelta(hours=1))
     rels = [
-        # Ended before as_of: an event after 30 days.
+        # Ended before observation_end: an event after 30 days.
         _rel("a", dt.datetime(2023, 1, 1, tzinfo=UTC), dt.datetime(2023, 1, 31, tzinfo=UTC)),
-        # Still running: censored at as_of after 59 days.
+        # Still running: censored at observation_end after 59 days.
         _rel("b", dt.datetime(2023, 1, 1, tzinfo=UTC)),
-        # Ends after as_of: censored at as_of (the end must not leak).
+        # Ends after observation_end: censored at observation_end (the end must not leak).
         _rel("c", dt.datetime(2023, 2, 1, tzinfo=UTC), dt.datetime(2023, 6, 1, tzinfo=UTC)),
-        # Begins after as_of: left out.
+        # Begins after observation_end: left out.
         _rel("d", dt.datetime(2023, 4, 1, tzinfo=UTC)),
         # Aware in another zone: 2023-01-02 00:00+01:00 is 2023-01-01 23:00 UTC,
         # ends 2023-01-03 23:00 UTC → 2 days.
         _rel("e", dt.datetime(2023, 1, 2, tzinfo=cet), dt.datetime(2023, 1, 4, tzinfo=cet)),
     ]
-    t = tenure_from_relationships(rels, as_of="2023-03-01")
+    t = tenure_from_relationships(rels, observation_end="2023-03-01")
     assert t.customer_ids.tolist() == ["a", "b", "c", "e"]
     assert t.index.tolist() == [0, 1, 2, 4]
     assert_allclose(t.durations, [30, 59, 28, 2])
     assert t.events.tolist() == [True, False, False, True]
-    weeks = tenure_from_relationships(rels, as_of="2023-03-01", time_unit="W")
+    weeks = tenure_from_relationships(rels, observation_end="2023-03-01", time_unit="W")
     assert_allclose(weeks.durations, np.array([30, 59, 28, 2]) / 7)
-    hours = tenure_from_relationships(rels[:1], as_of="2023-03-01", time_unit="h")
+    hours = tenure_from_relationships(rels[:1], observation_end="2023-03-01", time_unit="h")
     assert_allclose(hours.durations, [720])
 
 
@@ -531,22 +531,22 @@ def test_tenure_from_dates_accepts_none_nat_and_pandas():
     pd = pytest.importorskip("pandas")
     since = pd.Series(pd.to_datetime(["2023-01-01", "2023-01-10"], utc=True))
     ended = pd.Series(pd.to_datetime(["2023-01-05", None], utc=True))
-    t = tenure_from_dates(since, ended, as_of="2023-01-20")
+    t = tenure_from_dates(since, ended, observation_end="2023-01-20")
     assert_allclose(t.durations, [4, 10])
     assert t.events.tolist() == [True, False]
     objects = np.array([dt.datetime(2023, 1, 3, tzinfo=UTC), None], dtype=object)
-    t2 = tenure_from_dates(since, objects, as_of="2023-01-20")
+    t2 = tenure_from_dates(since, objects, observation_end="2023-01-20")
     assert_allclose(t2.durations, [2, 10])
-    none = tenure_from_dates(since, [None, None], as_of="2023-01-20")
+    none = tenure_from_dates(since, [None, None], observation_end="2023-01-20")
     assert none.events.tolist() == [False, False]
 
 
 def test_tenure_feeds_kaplan_meier():
     since = np.array(["2023-01-01"] * 4, dtype="datetime64[D]")
     ended = np.array(["2023-01-11", "2023-01-21", "NaT", "2023-02-11"], dtype="datetime64[D]")
-    t = tenure_from_dates(since, ended, as_of="2023-02-01")
+    t = tenure_from_dates(since, ended, observation_end="2023-02-01")
     c = kaplan_meier(t.durations, t.events)
-    # Events at 10 and 20 days; 31 days censored twice (one end after as_of).
+    # Events at 10 and 20 days; 31 days censored twice (one end after observation_end).
     assert_allclose(c.times, [10, 20])
     assert_allclose(c.survival, [0.75, 0.5])
 
@@ -559,7 +559,7 @@ day_offsets = st.lists(
 
 
 @given(day_offsets, st.integers(0, 400), st.integers(0, 400))
-def test_tenure_never_leaks_after_as_of(rows, cut1, cut2):
+def test_tenure_never_leaks_after_observation_end(rows, cut1, cut2):
     base = np.datetime64("2023-01-01", "ns")
     since = np.array([base + s * DAY for s, _ in rows])
     ended = np.array(
@@ -568,16 +568,16 @@ def test_tenure_never_leaks_after_as_of(rows, cut1, cut2):
     early, late = sorted((cut1, cut2))
     if not any(s <= early for s, _ in rows):
         return
-    a = tenure_from_dates(since, ended, as_of=base + early * DAY)
+    a = tenure_from_dates(since, ended, observation_end=base + early * DAY)
     assert (a.durations >= 0).all()
     assert (a.durations <= early).all()
-    # Changing anything after as_of (ends, relationships starting later) changes nothing.
+    # Changing anything after observation_end (ends, relationships starting later) changes nothing.
     moved = np.where(np.isnat(ended) | (ended > base + early * DAY), base + 999 * DAY, ended)
-    b = tenure_from_dates(since, moved, as_of=base + early * DAY)
+    b = tenure_from_dates(since, moved, observation_end=base + early * DAY)
     assert_array_equal(a.durations, b.durations)
     assert_array_equal(a.events, b.events)
-    # A later as_of keeps every row and never shortens a duration.
-    c = tenure_from_dates(since, ended, as_of=base + late * DAY)
+    # A later observation_end keeps every row and never shortens a duration.
+    c = tenure_from_dates(since, ended, observation_end=base + late * DAY)
     assert set(a.index.tolist()) <= set(c.index.tolist())
     later = dict(zip(c.index.tolist(), c.durations.tolist(), strict=True))
     assert all(later[i] >= d for i, d in zip(a.index.tolist(), a.durations.tolist(), strict=True))
@@ -587,11 +587,11 @@ def test_tenure_spans_beyond_int64_nanoseconds():
     # 1700-01-01 to 2200-01-01: 500 years, more than int64 nanoseconds hold (~292 years);
     # the day count comes from the calendar of the standard library.
     days = (dt.date(2200, 1, 1) - dt.date(1700, 1, 1)).days  # 182,622
-    t = tenure_from_dates(["1700-01-01"], [None], as_of="2200-01-01")
+    t = tenure_from_dates(["1700-01-01"], [None], observation_end="2200-01-01")
     assert_allclose(t.durations, [days], rtol=1e-15)
     assert t.events.tolist() == [False]
     ended = np.array(["2250-06-01T12:00"], dtype="datetime64[ns]")
-    t = tenure_from_dates(["1690-01-01"], ended, as_of="2260-01-01", time_unit="h")
+    t = tenure_from_dates(["1690-01-01"], ended, observation_end="2260-01-01", time_unit="h")
     hours = (dt.datetime(2250, 6, 1, 12) - dt.datetime(1690, 1, 1)).total_seconds() / 3600
     assert_allclose(t.durations, [hours], rtol=1e-15)
     assert t.events.tolist() == [True]
@@ -602,27 +602,31 @@ def test_tenure_ended_outside_the_datetime_range_is_refused():
     # to a date in the future and count the relationship as running.
     ended = np.array(["1600-01-01", "NaT"], dtype="datetime64[D]")
     with pytest.raises(InputError, match="ended must lie"):
-        tenure_from_dates(["1700-01-01", "1700-01-01"], ended, as_of="2000-01-01")
+        tenure_from_dates(["1700-01-01", "1700-01-01"], ended, observation_end="2000-01-01")
 
 
 def test_tenure_errors():
     since = np.array(["2023-01-10", "2023-01-10"], dtype="datetime64[D]")
     with pytest.raises(InputError, match=r"ended must not be before since.*index 1"):
         tenure_from_dates(
-            since, np.array(["NaT", "2023-01-01"], dtype="datetime64[D]"), as_of="2023-02-01"
+            since,
+            np.array(["NaT", "2023-01-01"], dtype="datetime64[D]"),
+            observation_end="2023-02-01",
         )
-    with pytest.raises(InputError, match="every relationship begins after as_of"):
-        tenure_from_dates(since, [None, None], as_of="2023-01-01")
+    with pytest.raises(InputError, match="every relationship begins after observation_end"):
+        tenure_from_dates(since, [None, None], observation_end="2023-01-01")
     with pytest.raises(InputError, match="ended must have the same length as since"):
-        tenure_from_dates(since, [None], as_of="2023-02-01")
+        tenure_from_dates(since, [None], observation_end="2023-02-01")
     with pytest.raises(InputError, match="since must not hold missing times"):
-        tenure_from_dates(np.array(["NaT"], dtype="datetime64[D]"), [None], as_of="2023-02-01")
+        tenure_from_dates(
+            np.array(["NaT"], dtype="datetime64[D]"), [None], observation_end="2023-02-01"
+        )
     with pytest.raises(InputError, match="time_unit must be one of"):
-        tenure_from_dates(since, [None, None], as_of="2023-02-01", time_unit="M")
+        tenure_from_dates(since, [None, None], observation_end="2023-02-01", time_unit="M")
     with pytest.raises(InputError, match="relationships must not be empty"):
-        tenure_from_relationships([], as_of="2023-02-01")
+        tenure_from_relationships([], observation_end="2023-02-01")
     with pytest.raises(InputTypeError, match="found tuple at index 0"):
-        tenure_from_relationships([("a", 1)], as_of="2023-02-01")  # type: ignore[list-item]
+        tenure_from_relationships([("a", 1)], observation_end="2023-02-01")  # type: ignore[list-item]
 
 
 # ---------------------------------------------------------------- retention economics
@@ -699,7 +703,7 @@ def test_retention_economics_bounds_and_extremes():
 def test_sequence_arguments_refuse_non_sequences(bad: object) -> None:
     # Leaked "object is not iterable" TypeErrors before.
     with pytest.raises(InputTypeError, match="relationships must be a sequence of Relationship"):
-        tenure_from_relationships(bad, as_of="2024-01-01")  # type: ignore[arg-type]
+        tenure_from_relationships(bad, observation_end="2024-01-01")  # type: ignore[arg-type]
     with pytest.raises(InputTypeError, match="parts must be a sequence of CohortMatrix"):
         CohortMatrix.combine(bad)  # type: ignore[arg-type]
 
@@ -710,6 +714,6 @@ def test_tenure_from_dates_takes_a_tz_aware_datetime_index() -> None:
     # UTC instants 2023-01-01T23:00 and 2023-06-01T22:00.
     since = pd.DatetimeIndex(["2023-01-02 00:00", "2023-06-02 00:00"]).tz_localize("Europe/Berlin")
     ended = pd.DatetimeIndex(["2023-01-12 00:00", "NaT"]).tz_localize("Europe/Berlin")
-    got = tenure_from_dates(since, ended, as_of="2023-06-11T22:00", time_unit="D")
+    got = tenure_from_dates(since, ended, observation_end="2023-06-11T22:00", time_unit="D")
     assert got.durations.tolist() == [10.0, 10.0]
     assert got.events.tolist() == [True, False]

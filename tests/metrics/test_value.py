@@ -689,20 +689,22 @@ def _margin_table():
 
 def test_historical_value_reference():
     t = _margin_table()
-    hv = historical_value(t, as_of="2024-12-31")
-    # a: 20 + 10; b: 16 - |-6| (refund subtracted); the 2025 purchase is after as_of; c has only
-    # a complaint (its unknown margin is not counted).
+    hv = historical_value(t, observation_end="2024-12-31")
+    # a: 20 + 10; b: 16 - |-6| (refund subtracted); the 2025 purchase is after observation_end;
+    # c has only a complaint (its unknown margin is not counted).
     assert_allclose(hv.realised, [30.0, 10.0, 0.0])
     assert hv.n_rows.tolist() == [2, 2, 0]
     assert_allclose(hv.value, hv.realised)
     # Yearly compounding at 10%: the 2022 margin is two calendar years back: 20 * 1.1**2 + 10.
-    assert_allclose(historical_value(t, as_of="2024-12-31", rate=0.1).value, [34.2, 10.0, 0.0])
+    assert_allclose(
+        historical_value(t, observation_end="2024-12-31", rate=0.1).value, [34.2, 10.0, 0.0]
+    )
     # Monthly compounding at 1%: 2022-06 -> 2024-12 is 30 months, 2024-03 -> 9, 2024-05 -> 7,
     # 2024-06 -> 6.
-    monthly = historical_value(t, as_of="2024-12-31", rate=0.01, period="M").value
+    monthly = historical_value(t, observation_end="2024-12-31", rate=0.01, period="M").value
     assert_allclose(monthly[:2], [20 * 1.01**30 + 10 * 1.01**9, 16 * 1.01**7 - 6 * 1.01**6])
     # Revenue instead of margin, refunds ignored.
-    amounts = historical_value(t, as_of="2024-12-31", measure="amount", refunds="ignore")
+    amounts = historical_value(t, observation_end="2024-12-31", measure="amount", refunds="ignore")
     assert_allclose(amounts.realised, [150.0, 80.0, 0.0])
 
 
@@ -711,8 +713,8 @@ def test_historical_value_properties(rate, rnd):
     t = _margin_table()
     perm = list(range(len(t)))
     rnd.shuffle(perm)
-    a = historical_value(t, as_of="2025-03-01", rate=rate)
-    b = historical_value(t.select(np.array(perm)), as_of="2025-03-01", rate=rate)
+    a = historical_value(t, observation_end="2025-03-01", rate=rate)
+    b = historical_value(t.select(np.array(perm)), observation_end="2025-03-01", rate=rate)
     assert_allclose(a.value, b.value)
     # Pooled equals whole: customer values add up to the sum over rows.
     assert_allclose(a.realised.sum(), 20 + 10 + 16 - 6 + 500)
@@ -723,12 +725,12 @@ def test_historical_value_properties(rate, rnd):
 def test_historical_value_errors():
     t = _margin_table()
     with pytest.raises(InputError, match=r"rate must be > -1\.0"):
-        historical_value(t, as_of="2024-12-31", rate=-1.0)
+        historical_value(t, observation_end="2024-12-31", rate=-1.0)
     with pytest.raises(InputError, match="measure must be one of 'margin', 'amount'"):
-        historical_value(t, as_of="2024-12-31", measure="profit")  # type: ignore[arg-type]
+        historical_value(t, observation_end="2024-12-31", measure="profit")  # type: ignore[arg-type]
     no_margin = InteractionTable.from_arrays([1], np.array(["2024-01-01"], "datetime64[ns]"))
     with pytest.raises(InputError, match="table must have a margins column"):
-        historical_value(no_margin, as_of="2024-12-31")
+        historical_value(no_margin, observation_end="2024-12-31")
     unknown = InteractionTable.from_arrays(
         [1, 1],
         np.array(["2024-01-01", "2024-02-01"], "datetime64[ns]"),
@@ -736,9 +738,9 @@ def test_historical_value_errors():
         margins=[1.0, np.nan],
     )
     with pytest.raises(InputError, match=r"margins must be known.*index 1"):
-        historical_value(unknown, as_of="2024-12-31")
-    with pytest.raises(InputError, match="as_of must be an ISO date"):
-        historical_value(t, as_of="yesterday")
+        historical_value(unknown, observation_end="2024-12-31")
+    with pytest.raises(InputError, match="observation_end must be an ISO date"):
+        historical_value(t, observation_end="yesterday")
 
 
 # ----------------------------------------------------------------------------- CLV multiple

@@ -286,7 +286,7 @@ def test_model_checks_refuse_what_is_not_a_purchase_fit(bg_fit):
     s = CustomerSummary.from_arrays([0, 1], [0.0, 30.0], [39.0, 39.0])
     for not_a_fit in (None, "bgnbd", bg_fit.params, _bgbb_fit()):
         with pytest.raises(InputTypeError, match=r"^fit must be a fitted model with"):
-            clv.holdout_comparison(not_a_fit, s, [0, 1], duration=39.0)
+            clv.holdout_comparison(not_a_fit, s, [0, 1], duration_holdout=39.0)
         with pytest.raises(InputTypeError, match=r"^fit must be a fitted model with"):
             clv.frequency_histogram(not_a_fit, s, max_frequency=1)
 
@@ -303,9 +303,9 @@ def test_integers_beyond_the_float_range_raise_input_error(bg_fit, gg_fit):
             clv.customer_lifetime_value(bg_fit, gg_fit, s, **bad)
     with pytest.raises(
         InputError,
-        match=r"^duration must (be( a)? finite|fit in a 64-bit)",
+        match=r"^duration_holdout must (be( a)? finite|fit in a 64-bit)",
     ):
-        clv.holdout_comparison(bg_fit, s, [0] * len(s), duration=10**400)
+        clv.holdout_comparison(bg_fit, s, [0] * len(s), duration_holdout=10**400)
 
 
 def test_clv_step_count_is_bounded(bg_fit, gg_fit):
@@ -366,26 +366,26 @@ def test_holdout_comparison_brute_force(bg_fit):
             assert_allclose(hc.actual[k], actual, rtol=1e-12)
             assert_allclose(hc.expected[k], expected, rtol=1e-10)
     assert_allclose(hc.actual_total, s.frequency_holdout[buyers].sum())
-    assert hc.duration == s.duration_holdout
+    assert hc.duration_holdout == s.duration_holdout
     # explicit holdout counts and duration give the same
     again = clv.holdout_comparison(
-        bg_fit, s, s.frequency_holdout, duration=s.duration_holdout, max_frequency=7
+        bg_fit, s, s.frequency_holdout, duration_holdout=s.duration_holdout, max_frequency=7
     )
     assert_allclose(again.expected, hc.expected)
 
 
 def test_holdout_comparison_errors(bg_fit):
     s = CustomerSummary.from_arrays([0, 1], [0.0, 1.0], [3.0, 3.0])
-    with pytest.raises(InputError, match="holdout is required"):
+    with pytest.raises(InputTypeError, match="holdout is required"):
         clv.holdout_comparison(bg_fit, s)
-    with pytest.raises(InputError, match="duration is required"):
+    with pytest.raises(InputTypeError, match="duration_holdout is required"):
         clv.holdout_comparison(bg_fit, s, [0, 1])
     with pytest.raises(InputError, match="holdout must have the same length"):
-        clv.holdout_comparison(bg_fit, s, [0, 1, 2], duration=2.0)
+        clv.holdout_comparison(bg_fit, s, [0, 1, 2], duration_holdout=2.0)
     with pytest.raises(InputError, match="holdout must be non-negative"):
-        clv.holdout_comparison(bg_fit, s, [0, -1], duration=2.0)
+        clv.holdout_comparison(bg_fit, s, [0, -1], duration_holdout=2.0)
     with pytest.raises(InputTypeError, match="calibration must be a CustomerSummary"):
-        clv.holdout_comparison(bg_fit, [0, 1], [0, 1], duration=2.0)
+        clv.holdout_comparison(bg_fit, [0, 1], [0, 1], duration_holdout=2.0)
 
 
 # --------------------------------------------------------------------------- frequency histogram
@@ -492,5 +492,5 @@ def test_max_frequency_is_bounded(bg_fit, k):
         clv.frequency_histogram(bg_fit, s, max_frequency=k)
     with pytest.raises(InputError, match="max_frequency must be <= 1000"):
         clv.holdout_comparison(
-            bg_fit, s, np.zeros(len(s), dtype=int), duration=5.0, max_frequency=k
+            bg_fit, s, np.zeros(len(s), dtype=int), duration_holdout=5.0, max_frequency=k
         )

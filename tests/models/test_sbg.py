@@ -163,13 +163,13 @@ def test_survival_matches_mpmath(alpha, beta, t, expected):
     assert_allclose(got, expected, rtol=1e-10)
 
 
-def test_retention_rate_closed_form_and_ratio_of_survivals():
+def test_implied_retention_rate_closed_form_and_ratio_of_survivals():
     p = SbgParams(alpha=0.704, beta=1.182)
     t = np.arange(1, 30)
     s = sbg.survival(p, np.arange(0, 30))
-    assert_allclose(sbg.retention_rate(p, t), s[1:] / s[:-1], rtol=1e-13)
+    assert_allclose(sbg.implied_retention_rate(p, t), s[1:] / s[:-1], rtol=1e-13)
     # r(1) = 1 - α/(α+β): one minus the mean churn probability
-    assert_allclose(sbg.retention_rate(p, 1), 1.182 / (0.704 + 1.182), rtol=1e-15)
+    assert_allclose(sbg.implied_retention_rate(p, 1), 1.182 / (0.704 + 1.182), rtol=1e-15)
 
 
 def test_expected_lifetime_closed_form_and_infinite_case():
@@ -290,9 +290,9 @@ def test_survival_is_a_decreasing_probability(ab, t):
 
 
 @given(ab=_ab, t=st.integers(1, 10_000))
-def test_retention_rate_rises_over_time(ab, t):
+def test_implied_retention_rate_rises_over_time(ab, t):
     p = SbgParams(alpha=ab[0], beta=ab[1])
-    r = sbg.retention_rate(p, [t, t + 1])
+    r = sbg.implied_retention_rate(p, [t, t + 1])
     assert 0 < r[0] <= r[1] < 1
 
 
@@ -357,7 +357,7 @@ def test_arguments_are_validated():
     with pytest.raises(InputError, match="t must be non-negative"):
         sbg.survival(p, [1, -1])
     with pytest.raises(InputError, match="t must be at least 1"):
-        sbg.retention_rate(p, 0)
+        sbg.implied_retention_rate(p, 0)
     with pytest.raises(InputError, match="t must hold whole numbers"):
         sbg.survival(p, 1.5)
     with pytest.raises(InputError, match=r"discount_rate must be >= 0\.0"):
@@ -391,10 +391,10 @@ def test_shapes():
     assert isinstance(sbg.survival(p, 3), float)
     assert sbg.survival(p, [[0, 1], [2, 3]]).shape == (2, 2)
     assert sbg.survival(p, []).shape == (0,)
-    assert sbg.retention_rate(p, [1, 2, 3]).shape == (3,)
+    assert sbg.implied_retention_rate(p, [1, 2, 3]).shape == (3,)
     f = sbg.fit(REGULAR)
     assert f.survival(3) == sbg.survival(f.params, 3)
-    assert f.retention_rate(3) == sbg.retention_rate(f.params, 3)
+    assert f.implied_retention_rate(3) == sbg.implied_retention_rate(f.params, 3)
     assert f.expected_lifetime() == sbg.expected_lifetime(f.params)
     assert f.discounted_expected_residual_lifetime(2, discount_rate=0.1) == (
         sbg.discounted_expected_residual_lifetime(f.params, 2, discount_rate=0.1)
@@ -429,7 +429,7 @@ def test_shapes():
             lambda: sbg.survival(SbgParams(alpha=1, beta=1), [[1, 2], [3]]),
             "t must be a flat sequence",
         ),
-        (lambda: sbg.retention_rate(SbgParams(alpha=1, beta=1), None), "t must be a whole"),
+        (lambda: sbg.implied_retention_rate(SbgParams(alpha=1, beta=1), None), "t must be a whole"),
     ],
 )
 def test_oversized_ragged_or_missing_arguments_raise_crmcore_errors(call, match):
@@ -446,7 +446,7 @@ def test_extreme_parameters_and_horizons_are_finite_without_warnings():
             s = sbg.survival(p, [0, 1, 10**5, 10**5 + 1, 10**15])
             assert np.all(np.isfinite(s) & (s >= 0) & (s <= 1)), (alpha, beta)
             assert np.all(np.diff(s) <= 0)
-            r = sbg.retention_rate(p, [1, 10**15])
+            r = sbg.implied_retention_rate(p, [1, 10**15])
             assert np.all(np.isfinite(r))
             d = sbg.discounted_expected_residual_lifetime(p, [0, 10**9], discount_rate=0.1)
             assert np.all(np.isfinite(d) & (d > 0)), (alpha, beta)

@@ -386,7 +386,7 @@ class CohortMatrix:
         ``counts[i, k]``: customers of cohort ``i`` with a purchase in its
         ``k``-th period after acquisition (``k = 0`` is the acquisition period,
         so ``counts[:, 0] == sizes``). NaN where that period has not begun by
-        ``as_of``. Whole numbers elsewhere.
+        ``observation_end``. Whole numbers elsewhere.
     rates : ndarray of float64, shape (n_cohorts, n_offsets)
         ``counts / sizes``, NaN where not observable.
     column_means : ndarray of float64, shape (n_offsets,)
@@ -394,7 +394,7 @@ class CohortMatrix:
         observe it: ``Σ counts / Σ sizes`` over those cohorts.
     period : str
         The calendar period of rows and columns.
-    as_of : numpy.datetime64
+    observation_end : numpy.datetime64
         End of observation.
     """
 
@@ -404,11 +404,11 @@ class CohortMatrix:
     rates: FloatArray
     column_means: FloatArray
     period: str
-    as_of: np.datetime64
+    observation_end: np.datetime64
 
     @property
     def observable(self) -> BoolArray:
-        """Mask of the cells that have begun by ``as_of``."""
+        """Mask of the cells that have begun by ``observation_end``."""
         return ~np.isnan(self.counts)
 
     @property
@@ -423,7 +423,7 @@ class CohortMatrix:
         Parameters
         ----------
         parts : sequence of CohortMatrix
-            Built with the same ``period`` and ``as_of`` on disjoint customers.
+            Built with the same ``period`` and ``observation_end`` on disjoint customers.
 
         Returns
         -------
@@ -433,15 +433,16 @@ class CohortMatrix:
         Raises
         ------
         InputError
-            On no parts, or parts with different ``period`` or ``as_of``.
+            On no parts, or parts with different ``period`` or ``observation_end``.
 
         Examples
         --------
         >>> import numpy as np
         >>> from crmcore import InteractionTable
         >>> t = np.array(["2024-01-05", "2024-02-05", "2024-02-07"], dtype="datetime64[D]")
-        >>> a = cohort_matrix(InteractionTable.from_arrays([1, 1, 2], t), as_of="2024-02-29")
-        >>> b = cohort_matrix(InteractionTable.from_arrays([3], t[:1]), as_of="2024-02-29")
+        >>> end = "2024-02-29"
+        >>> a = cohort_matrix(InteractionTable.from_arrays([1, 1, 2], t), observation_end=end)
+        >>> b = cohort_matrix(InteractionTable.from_arrays([3], t[:1]), observation_end=end)
         >>> CohortMatrix.combine([a, b]).counts.tolist()
         [[2.0, 1.0], [1.0, nan]]
         """
@@ -450,15 +451,16 @@ class CohortMatrix:
             raise InputError("parts must hold at least one CohortMatrix")
         first = items[0]
         for i, p in enumerate(items):
-            if p.period != first.period or p.as_of != first.as_of:
+            if p.period != first.period or p.observation_end != first.observation_end:
                 raise InputError(
-                    "parts must share period and as_of; part 0 has "
-                    f"period={first.period!r}, as_of={first.as_of}, part {i} has "
-                    f"period={p.period!r}, as_of={p.as_of}"
+                    "parts must share period and observation_end; part 0 has "
+                    f"period={first.period!r}, observation_end={first.observation_end}, "
+                    f"part {i} has "
+                    f"period={p.period!r}, observation_end={p.observation_end}"
                 )
         cohort_idx = [period_index(p.cohorts, first.period) for p in items]
         labels = np.unique(np.concatenate(cohort_idx))
-        last = int(period_index(first.as_of, first.period))
+        last = int(period_index(first.observation_end, first.period))
         n_off = last - int(labels[0]) + 1
         sizes = np.zeros(labels.size, dtype=np.int64)
         counts = np.zeros((labels.size, n_off), dtype=np.float64)
@@ -468,7 +470,12 @@ class CohortMatrix:
             width = p.counts.shape[1]
             counts[rows, :width] += np.nan_to_num(p.counts, nan=0.0)
         return _cohort_result(
-            labels, sizes, counts, last=last, period=first.period, as_of=first.as_of
+            labels,
+            sizes,
+            counts,
+            last=last,
+            period=first.period,
+            observation_end=first.observation_end,
         )
 
 
@@ -479,7 +486,7 @@ def _cohort_result(
     *,
     last: int,
     period: str,
-    as_of: np.datetime64,
+    observation_end: np.datetime64,
 ) -> CohortMatrix:
     n_off = counts.shape[1]
     observable = np.arange(n_off)[None, :] <= (last - labels)[:, None]
@@ -495,20 +502,20 @@ def _cohort_result(
         rates=_ro(rates),
         column_means=_ro(kept / base),
         period=period,
-        as_of=as_of,
+        observation_end=observation_end,
     )
 
 
 def cohort_matrix(
-    table: InteractionTable, *, as_of: object, period: CohortPeriod = "M"
+    table: InteractionTable, *, observation_end: object, period: CohortPeriod = "M"
 ) -> CohortMatrix:
     """Cohort retention matrix: acquisition period × periods since acquisition.
 
     Parameters
     ----------
     table : InteractionTable
-        The interaction log; only purchase rows at or before ``as_of`` are used.
-    as_of : datetime, date, numpy.datetime64 or ISO string
+        The interaction log; only purchase rows at or before ``observation_end`` are used.
+    observation_end : datetime, date, numpy.datetime64 or ISO string
         End of observation; the period holding it is the last column reached
         (and may be partial). Nothing later is read.
     period : {"h", "D", "W", "M", "Y"}
@@ -523,7 +530,7 @@ def cohort_matrix(
     Raises
     ------
     InputError
-        When no purchase lies at or before ``as_of``, or on a bad period.
+        When no purchase lies at or before ``observation_end``, or on a bad period.
     InputTypeError
         When ``table`` is not an :class:`~crmcore.InteractionTable`.
 
@@ -536,7 +543,7 @@ def cohort_matrix(
     A customer belongs to the cohort of the period of its first purchase and
     counts as active in offset ``k`` when it has at least one purchase in the
     ``k``-th period after that one. Cell ``(i, k)`` is observable when its
-    period has begun by ``as_of``; its rate is
+    period has begun by ``observation_end``; its rate is
     ``active(i, k)/size(i)``. Column means weight each observable cohort by
     its size. One sort of the distinct (customer, period) keys; no loop over
     customers.
@@ -548,23 +555,23 @@ def cohort_matrix(
     >>> times = np.array(["2024-01-03", "2024-01-20", "2024-02-11", "2024-02-02",
     ...                   "2024-03-09", "2024-03-15"], dtype="datetime64[D]")
     >>> table = InteractionTable.from_arrays([1, 2, 1, 3, 3, 1], times)
-    >>> m = cohort_matrix(table, as_of="2024-03-31")
+    >>> m = cohort_matrix(table, observation_end="2024-03-31")
     >>> m.sizes.tolist(), m.rates.tolist()
     ([2, 1], [[1.0, 0.5, 0.5], [1.0, 1.0, nan]])
     >>> m.column_means.round(4).tolist()
     [1.0, 0.6667, 0.5]
-    >>> cohort_matrix(table, as_of="2023-12-31")  # doctest: +ELLIPSIS
+    >>> cohort_matrix(table, observation_end="2023-12-31")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    crmcore.errors.InputError: table has no purchase at or before as_of ...
+    crmcore.errors.InputError: table has no purchase at or before observation_end ...
     """
     if not isinstance(table, InteractionTable):
         raise InputTypeError(f"table must be an InteractionTable, got {type(table).__name__}")
-    cut = v.as_timestamp(as_of, "as_of")
+    cut = v.as_timestamp(observation_end, "observation_end")
     chosen = v.check_choice(period, "period", PERIODS)
     use = table.is_purchase & (table.times <= cut)
     if not use.any():
-        raise InputError(f"table has no purchase at or before as_of ({cut})")
+        raise InputError(f"table has no purchase at or before observation_end ({cut})")
     if use.all():
         codes, times = table.customer_codes, table.times
     else:
@@ -593,7 +600,7 @@ def cohort_matrix(
     flat = np.bincount(rows * n_off + offset, minlength=labels.size * n_off)
     counts = flat.reshape(labels.size, n_off).astype(np.float64)
     sizes = np.bincount(row_of_customer, minlength=labels.size).astype(np.int64)
-    return _cohort_result(labels, sizes, counts, last=last, period=chosen, as_of=cut)
+    return _cohort_result(labels, sizes, counts, last=last, period=chosen, observation_end=cut)
 
 
 # ---------------------------------------------------------------- Kaplan-Meier
@@ -887,18 +894,18 @@ class Tenure:
     Attributes
     ----------
     durations : ndarray of float64
-        Time from ``since`` to ``ended`` (an event) or to ``as_of`` (censored),
+        Time from ``since`` to ``ended`` (an event) or to ``observation_end`` (censored),
         in ``time_unit``.
     events : ndarray of bool
-        True where the relationship ended at or before ``as_of``.
+        True where the relationship ended at or before ``observation_end``.
     index : ndarray of int64
         Position in the input of each row kept (relationships that began after
-        ``as_of`` are left out).
+        ``observation_end`` are left out).
     customer_ids : ndarray or None
         Customer id of each row kept (from records; None for plain dates).
     time_unit : str
         ``"h"``, ``"D"`` or ``"W"``.
-    as_of : numpy.datetime64
+    observation_end : numpy.datetime64
         End of observation.
     """
 
@@ -907,7 +914,7 @@ class Tenure:
     index: IntArray
     customer_ids: np.ndarray[Any, Any] | None
     time_unit: str
-    as_of: np.datetime64
+    observation_end: np.datetime64
 
     def columns(self) -> dict[str, np.ndarray[Any, Any]]:
         """Return the per-relationship arrays by name, customer ids first, ready for a data frame.
@@ -927,7 +934,7 @@ class Tenure:
         >>> import numpy as np
         >>> since = np.array(["2023-01-01", "2023-06-01"], dtype="datetime64[D]")
         >>> ended = np.array(["2023-03-02", "NaT"], dtype="datetime64[D]")
-        >>> tenure = tenure_from_dates(since, ended, as_of="2024-01-01")
+        >>> tenure = tenure_from_dates(since, ended, observation_end="2024-01-01")
         >>> {k: c.tolist() for k, c in tenure.columns().items()}
         {'durations': [60.0, 214.0], 'events': [True, False], 'index': [0, 1]}
         """
@@ -938,10 +945,10 @@ def tenure_from_dates(
     since: ArrayLike,
     ended: ArrayLike,
     *,
-    as_of: object,
+    observation_end: object,
     time_unit: TenureUnit = "D",
 ) -> Tenure:
-    """Build (duration, event) pairs from start and end dates, censored at ``as_of``.
+    """Build (duration, event) pairs from start and end dates, censored at ``observation_end``.
 
     Parameters
     ----------
@@ -950,9 +957,9 @@ def tenure_from_dates(
         numpy datetime64 and naive values are taken as UTC).
     ended : array-like of datetime
         End of each relationship; None or NaT while it lasts.
-    as_of : datetime, date, numpy.datetime64 or ISO string
+    observation_end : datetime, date, numpy.datetime64 or ISO string
         End of observation. An end after it is treated as unknown: the row is
-        censored at ``as_of``. Relationships that begin after it are left out.
+        censored at ``observation_end``. Relationships that begin after it are left out.
     time_unit : {"h", "D", "W"}
         Unit of the durations (fixed-length units only).
 
@@ -964,7 +971,7 @@ def tenure_from_dates(
     ------
     InputError
         On no rows, NaT in ``since``, an end before its start, mismatched
-        lengths, or when every relationship begins after ``as_of``.
+        lengths, or when every relationship begins after ``observation_end``.
 
     See Also
     --------
@@ -972,25 +979,25 @@ def tenure_from_dates(
 
     Notes
     -----
-    ``event = ended <= as_of``; ``duration = min(ended, as_of) - since``.
-    Nothing after ``as_of`` enters, so the result is what an analyst on
-    ``as_of`` could have known.
+    ``event = ended <= observation_end``; ``duration = min(ended, observation_end) - since``.
+    Nothing after ``observation_end`` enters, so the result is what an analyst on
+    ``observation_end`` could have known.
 
     Examples
     --------
     >>> import numpy as np
     >>> since = np.array(["2023-01-01", "2023-06-01", "2024-02-01"], dtype="datetime64[D]")
     >>> ended = np.array(["2023-03-02", "2024-03-01", "NaT"], dtype="datetime64[D]")
-    >>> tenure = tenure_from_dates(since, ended, as_of="2024-01-01")
+    >>> tenure = tenure_from_dates(since, ended, observation_end="2024-01-01")
     >>> tenure.durations.tolist(), tenure.events.tolist(), tenure.index.tolist()
     ([60.0, 214.0], [True, False], [0, 1])
-    >>> tenure_from_dates(since, ended[::-1], as_of="2024-01-01")  # doctest: +ELLIPSIS
+    >>> tenure_from_dates(since, ended[::-1], observation_end="2024-01-01")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     crmcore.errors.InputError: ended must not be before since; ...
     """
     unit = v.check_choice(time_unit, "time_unit", tuple(_UNIT_NS))
-    cut = v.as_timestamp(as_of, "as_of")
+    cut = v.as_timestamp(observation_end, "observation_end")
     start = v.as_datetime_array(since, "since", allow_empty=False)
     stop = _optional_times(ended, "ended")
     v.check_same_length(("since", start), ("ended", stop))
@@ -1000,7 +1007,7 @@ def tenure_from_dates(
 def tenure_from_relationships(
     relationships: Iterable[Relationship],
     *,
-    as_of: object,
+    observation_end: object,
     time_unit: TenureUnit = "D",
 ) -> Tenure:
     """Build (duration, event) pairs from :class:`~crmcore.Relationship` records.
@@ -1009,7 +1016,7 @@ def tenure_from_relationships(
     ----------
     relationships : iterable of Relationship
         One record per relationship; ``since`` and ``ended`` are used.
-    as_of : datetime, date, numpy.datetime64 or ISO string
+    observation_end : datetime, date, numpy.datetime64 or ISO string
         End of observation (see :func:`tenure_from_dates`).
     time_unit : {"h", "D", "W"}
         Unit of the durations.
@@ -1022,7 +1029,7 @@ def tenure_from_relationships(
     Raises
     ------
     InputError
-        On no records, or when every relationship begins after ``as_of``.
+        On no records, or when every relationship begins after ``observation_end``.
     InputTypeError
         On an element that is not a Relationship.
 
@@ -1032,8 +1039,8 @@ def tenure_from_relationships(
 
     Notes
     -----
-    An end after ``as_of`` is censored at ``as_of``; a relationship that
-    begins after ``as_of`` is left out, so nothing after ``as_of`` leaks.
+    An end after ``observation_end`` is censored at ``observation_end``; a relationship that
+    begins after ``observation_end`` is left out, so nothing after ``observation_end`` leaks.
 
     Examples
     --------
@@ -1047,16 +1054,16 @@ def tenure_from_relationships(
     ...     Relationship(customer_id="b", stage="member", level="basic", status="actual",
     ...                  since=dt.datetime(2023, 1, 1, tzinfo=utc)),
     ... ]
-    >>> tenure = tenure_from_relationships(rels, as_of="2023-03-01")
+    >>> tenure = tenure_from_relationships(rels, observation_end="2023-03-01")
     >>> tenure.durations.tolist(), tenure.events.tolist(), tenure.customer_ids.tolist()
     ([30.0, 59.0], [True, False], ['a', 'b'])
-    >>> tenure_from_relationships([("a", 1)], as_of="2023-03-01")  # doctest: +ELLIPSIS
+    >>> tenure_from_relationships([("a", 1)], observation_end="2023-03-01")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     crmcore.errors.InputTypeError: relationships must hold Relationship objects; found tuple ...
     """
     unit = v.check_choice(time_unit, "time_unit", tuple(_UNIT_NS))
-    cut = v.as_timestamp(as_of, "as_of")
+    cut = v.as_timestamp(observation_end, "observation_end")
     records = v.as_sequence_of(relationships, "relationships", Relationship, "Relationship")
     if not records:
         raise InputError("relationships must not be empty")
@@ -1134,7 +1141,7 @@ def _tenure(
     keep = start <= cut
     if not keep.any():
         raise InputError(
-            f"since: every relationship begins after as_of ({cut}); nothing is observable"
+            f"since: every relationship begins after observation_end ({cut}); nothing is observable"
         )
     event = ~ongoing & (stop <= cut)
     end = np.where(event, stop, cut)
@@ -1146,7 +1153,7 @@ def _tenure(
         index=_ro(index),
         customer_ids=None if ids is None else _ro(ids[keep]),
         time_unit=unit,
-        as_of=cut,
+        observation_end=cut,
     )
 
 

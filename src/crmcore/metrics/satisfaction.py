@@ -217,10 +217,9 @@ def nps(
     ------
     InputError
         On no answers, an answer outside 0-10 or not a whole number (the
-        message names its index), NaN, an unknown interval method, a
-        bootstrap without ``rng``.
+        message names its index), NaN, or an unknown interval method.
     InputTypeError
-        On answers that are not numbers.
+        On answers that are not numbers, or a bootstrap without ``rng``.
 
     See Also
     --------
@@ -306,6 +305,8 @@ def nps_from_counts(
     ------
     InputError
         On negative counts, no answers at all, or a bad option.
+    InputTypeError
+        On a bootstrap without ``rng``.
 
     See Also
     --------
@@ -343,7 +344,7 @@ def nps_from_counts(
     generator = None
     if method == "bootstrap":
         if rng is None:
-            raise InputError(
+            raise InputTypeError(
                 "rng is required for interval='bootstrap' (pass an int seed or a "
                 "numpy.random.Generator)"
             )
@@ -995,7 +996,7 @@ def acsi(item_means: ArrayLike, weights: ArrayLike | None = None, *, scale: int 
 
 @attrs.frozen(kw_only=True)
 class ResponseTimeStats:
-    """Summary of response times, in ``unit``.
+    """Summary of response times, in ``time_unit``.
 
     Attributes
     ----------
@@ -1004,7 +1005,7 @@ class ResponseTimeStats:
         mean and largest response time.
     n : int
         Number of response times.
-    unit : str
+    time_unit : str
         ``"s"``, ``"min"``, ``"h"`` or ``"D"``.
     """
 
@@ -1013,21 +1014,21 @@ class ResponseTimeStats:
     mean: float
     max: float
     n: int
-    unit: str
+    time_unit: str
 
 
 def response_time_stats(
-    response_times: ArrayLike | InteractionTable, *, unit: TimeUnit = "h"
+    response_times: ArrayLike | InteractionTable, *, time_unit: TimeUnit = "h"
 ) -> ResponseTimeStats:
     """Median, 90th percentile and mean of response times.
 
     Parameters
     ----------
     response_times : array-like of timedelta64 or float, or InteractionTable
-        Durations (``timedelta64``, or numbers already in ``unit``); or a table
+        Durations (``timedelta64``, or numbers already in ``time_unit``); or a table
         whose ``response_times`` column is used where it is known (NaT rows
         are skipped).
-    unit : {"s", "min", "h", "D"}
+    time_unit : {"s", "min", "h", "D"}
         Unit of the results (and of numeric input).
 
     Returns
@@ -1053,7 +1054,7 @@ def response_time_stats(
     --------
     >>> import numpy as np
     >>> times = np.array([30, 45, 60, 90, 240], dtype="timedelta64[m]")
-    >>> s = response_time_stats(times, unit="min")
+    >>> s = response_time_stats(times, time_unit="min")
     >>> s.median, s.p90, s.mean
     (60.0, 180.0, 93.0)
     >>> response_time_stats([1.0, -2.0])  # doctest: +ELLIPSIS
@@ -1061,7 +1062,7 @@ def response_time_stats(
     ...
     crmcore.errors.InputError: response_times must be non-negative; 1 of 2 values breaks ...
     """
-    chosen = v.check_choice(unit, "unit", tuple(_UNIT_NS))
+    chosen = v.check_choice(time_unit, "time_unit", tuple(_UNIT_NS))
     values = _response_values(response_times, chosen)
     q50, q90 = np.quantile(values, [0.5, 0.9])
     return ResponseTimeStats(
@@ -1070,7 +1071,7 @@ def response_time_stats(
         mean=scaled_mean(values),
         max=float(values.max()),
         n=int(values.size),
-        unit=chosen,
+        time_unit=chosen,
     )
 
 
@@ -1194,8 +1195,10 @@ def complaint_rate(
     Raises
     ------
     InputError
-        On negative counts, zero customers or transactions (undefined rates),
-        or a missing count.
+        On negative counts, or zero customers or transactions (undefined rates).
+    InputTypeError
+        When a count of complaints comes without ``n_customers`` or
+        ``n_transactions``.
 
     Notes
     -----
@@ -1228,7 +1231,7 @@ def complaint_rate(
         count = _check_count(complaints, "complaints")
         for label, value in (("n_customers", n_customers), ("n_transactions", n_transactions)):
             if value is None:
-                raise InputError(f"{label} is required when complaints is a count")
+                raise InputTypeError(f"{label} is required when complaints is a count")
     return _complaint_result(count, n_customers, n_transactions)
 
 

@@ -1337,9 +1337,9 @@ class HistoricalValue:
     customer_ids : ndarray
         The table's customers (sorted ids).
     realised : ndarray of float64
-        Sum of the measure over the customer's rows up to ``as_of``.
+        Sum of the measure over the customer's rows up to ``observation_end``.
     value : ndarray of float64
-        The same sum with each row compounded to ``as_of`` at ``rate`` per
+        The same sum with each row compounded to ``observation_end`` at ``rate`` per
         period (equal to ``realised`` when ``rate`` is 0).
     n_rows : ndarray of int64
         Rows counted per customer (purchases and, if subtracted, refunds).
@@ -1374,7 +1374,7 @@ class HistoricalValue:
         >>> from crmcore import InteractionTable
         >>> t = np.array(["2024-01-02", "2024-03-01"], dtype="datetime64[ns]")
         >>> table = InteractionTable.from_arrays(["a", "b"], t, amounts=[10.0, 4.0])
-        >>> h = historical_value(table, as_of="2024-12-31", measure="amount")
+        >>> h = historical_value(table, observation_end="2024-12-31", measure="amount")
         >>> for name, column in h.columns().items():
         ...     print(name, column.tolist())
         customer_ids ['a', 'b']
@@ -1388,7 +1388,7 @@ class HistoricalValue:
 def historical_value(
     table: InteractionTable,
     *,
-    as_of: object,
+    observation_end: object,
     measure: Literal["margin", "amount"] = "margin",
     rate: float = 0.0,
     period: Literal["h", "D", "W", "M", "Y"] = "Y",
@@ -1400,13 +1400,13 @@ def historical_value(
     ----------
     table : InteractionTable
         The interaction log.
-    as_of : datetime, date, numpy.datetime64 or ISO string
+    observation_end : datetime, date, numpy.datetime64 or ISO string
         The analysis date; rows after it are ignored.
     measure : {"margin", "amount"}, default "margin"
         Sum the rows' margins (the table needs a ``margins`` column, known on
         every counted row) or their amounts (revenue).
     rate : float, default 0
-        Rate per ``period`` at which past value is compounded to ``as_of``
+        Rate per ``period`` at which past value is compounded to ``observation_end``
         (the firm's cost of capital: a margin earned years ago is worth more
         today). Greater than -1.
     period : {"h", "D", "W", "M", "Y"}, default "Y"
@@ -1436,8 +1436,8 @@ def historical_value(
     with :math:`m_j` the row's margin (or amount), :math:`s_j` +1 for a
     purchase and -1 for a subtracted refund, and :math:`k_j` the number of
     whole calendar periods from the row's period to the period holding
-    ``as_of`` (discrete compounding per completed period; rows in the period
-    of ``as_of`` are not compounded).
+    ``observation_end`` (discrete compounding per completed period; rows in the period
+    of ``observation_end`` are not compounded).
 
     References
     ----------
@@ -1451,12 +1451,12 @@ def historical_value(
     >>> t = np.array(["2022-06-01", "2024-03-01", "2024-05-01"], dtype="datetime64[ns]")
     >>> table = InteractionTable.from_arrays(["a", "a", "b"], t, amounts=[100, 50, 80],
     ...                                      margins=[20.0, 10.0, 16.0])
-    >>> hv = historical_value(table, as_of="2024-12-31", rate=0.1)
+    >>> hv = historical_value(table, observation_end="2024-12-31", rate=0.1)
     >>> hv.realised.tolist()
     [30.0, 16.0]
     >>> [round(x, 6) for x in hv.value.tolist()]
     [34.2, 16.0]
-    >>> historical_value(table, as_of="2024-12-31", rate=-1.0)
+    >>> historical_value(table, observation_end="2024-12-31", rate=-1.0)
     Traceback (most recent call last):
     ...
     crmcore.errors.InputError: rate must be > -1.0, got -1.0
@@ -1467,7 +1467,7 @@ def historical_value(
     v.check_choice(period, "period", PERIODS)
     v.check_choice(refunds, "refunds", ("subtract", "ignore"))
     r = v.check_float(rate, "rate", low=-1.0, low_open=True)
-    end = v.as_timestamp(as_of, "as_of")
+    end = v.as_timestamp(observation_end, "observation_end")
     is_purchase = table.kinds == PURCHASE_CODE
     if refunds == "subtract":
         is_refund = table.kinds == KIND_CODES[InteractionKind.REFUND]
@@ -1484,7 +1484,8 @@ def historical_value(
         unknown = rows & np.isnan(source)
         if unknown.any():
             raise InputError(
-                "margins must be known on every purchase (and subtracted refund) up to as_of; "
+                "margins must be known on every purchase (and subtracted refund) up to "
+                "observation_end; "
                 + v.describe_violations(unknown, ("margins", source))
                 + "; fill them or pass measure='amount'"
             )

@@ -277,7 +277,7 @@ class HoldoutComparison:
         Mean conditional expectation of each group.
     actual_total, expected_total : float
         Holdout purchases of all customers.
-    duration : float
+    duration_holdout : float
         Length of the holdout period (in the summary's time unit).
     """
 
@@ -287,7 +287,7 @@ class HoldoutComparison:
     expected: FloatArray
     actual_total: float
     expected_total: float
-    duration: float
+    duration_holdout: float
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -513,9 +513,9 @@ def customer_lifetime_value(
 def holdout_comparison(
     fit: PurchaseFit,
     calibration: CustomerSummary,
-    holdout: ArrayLike | None = None,
+    frequency_holdout: ArrayLike | None = None,
     *,
-    duration: float | None = None,
+    duration_holdout: float | None = None,
     max_frequency: int = 7,
 ) -> HoldoutComparison:
     """Compare actual and expected holdout purchases by calibration frequency.
@@ -527,10 +527,10 @@ def holdout_comparison(
     calibration : CustomerSummary
         Calibration-period histories, e.g. from
         ``summarize(table, observation_end=..., calibration_end=...)``.
-    holdout : array-like of int, optional
+    frequency_holdout : array-like of int, optional
         Purchases of each summary row in the holdout period; default the
         summary's ``frequency_holdout``.
-    duration : float, optional
+    duration_holdout : float, optional
         Length of the holdout period; default the summary's
         ``duration_holdout``.
     max_frequency : int
@@ -545,16 +545,18 @@ def holdout_comparison(
     Raises
     ------
     InputError
-        When the holdout counts or duration are missing or invalid, no
-        customer bought in the calibration period, or ``max_frequency`` is
-        below 1 or above :data:`MAX_FREQUENCY`.
+        When the holdout counts or duration are invalid, no customer bought in
+        the calibration period, or ``max_frequency`` is below 1 or above
+        :data:`MAX_FREQUENCY`.
     InputTypeError
         When ``fit`` is not a fitted continuous-time purchase model (see
-        :class:`PurchaseFit`) or ``calibration`` not a CustomerSummary.
+        :class:`PurchaseFit`), ``calibration`` not a CustomerSummary, or the
+        holdout counts or duration are missing from both the arguments and
+        the summary.
 
     Notes
     -----
-    The expected value of a group is the mean of ``E[Y(duration) | x, t_x,
+    The expected value of a group is the mean of ``E[Y(duration_holdout) | x, t_x,
     T]`` over its customers, the conditional expectation of the model.
 
     Examples
@@ -564,13 +566,13 @@ def holdout_comparison(
     >>> f = bgnbd.fit([0, 1, 1, 2, 2, 3, 5, 7], [0, 2, 30, 10, 35, 20, 36, 38], [39] * 8,
     ...               weights=[600, 80, 60, 40, 50, 30, 25, 15])
     >>> s = CustomerSummary.from_arrays([0, 1, 2, 7], [0.0, 30.0, 35.0, 38.0], [39.0] * 4)
-    >>> hc = holdout_comparison(f, s, [0, 1, 0, 6], duration=39.0, max_frequency=2)
+    >>> hc = holdout_comparison(f, s, [0, 1, 0, 6], duration_holdout=39.0, max_frequency=2)
     >>> hc.frequency.tolist(), hc.actual.tolist()
     ([0, 1, 2], [0.0, 1.0, 3.0])
     >>> holdout_comparison(f, s)
     Traceback (most recent call last):
     ...
-    crmcore.errors.InputError: holdout is required: the summary has no holdout period ...
+    crmcore.errors.InputTypeError: frequency_holdout is required: the summary has no holdout ...
     """
     _check_fit(fit, "fit", PurchaseFit, "the methods of PurchaseFit (a continuous-time model)")
     if not isinstance(calibration, CustomerSummary):
@@ -578,24 +580,24 @@ def holdout_comparison(
             f"calibration must be a CustomerSummary, got {type(calibration).__name__}"
         )
     k_max = v.check_int(max_frequency, "max_frequency", low=1, high=MAX_FREQUENCY)
-    if holdout is None:
+    if frequency_holdout is None:
         if calibration.frequency_holdout is None:
-            raise InputError(
-                "holdout is required: the summary has no holdout period (summarize with "
-                "calibration_end=..., or pass holdout and duration)"
+            raise InputTypeError(
+                "frequency_holdout is required: the summary has no holdout period (summarize "
+                "with calibration_end=..., or pass frequency_holdout and duration_holdout)"
             )
         y = np.asarray(calibration.frequency_holdout, dtype=np.float64)
     else:
-        y = v.as_int_array(holdout, "holdout", allow_empty=True, nonnegative=True).astype(
-            np.float64
-        )
-        v.check_same_length(("calibration", calibration.frequency), ("holdout", y))
-    if duration is None:
+        y = v.as_int_array(
+            frequency_holdout, "frequency_holdout", allow_empty=True, nonnegative=True
+        ).astype(np.float64)
+        v.check_same_length(("calibration", calibration.frequency), ("frequency_holdout", y))
+    if duration_holdout is None:
         if calibration.duration_holdout is None:
-            raise InputError("duration is required: the summary has no holdout period")
+            raise InputTypeError("duration_holdout is required: the summary has no holdout period")
         dur = float(calibration.duration_holdout)
     else:
-        dur = check_time(duration, "duration")
+        dur = check_time(duration_holdout, "duration_holdout")
     buyers = np.asarray(calibration.has_purchase)
     if not buyers.any():
         raise InputError("calibration must hold at least one customer with a purchase")
@@ -622,7 +624,7 @@ def holdout_comparison(
         expected=_ro(mean_e),
         actual_total=float(actual.sum()),
         expected_total=float(expected.sum()),
-        duration=dur,
+        duration_holdout=dur,
     )
 
 

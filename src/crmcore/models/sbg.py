@@ -40,9 +40,9 @@ __all__ = [
     "discounted_expected_residual_lifetime",
     "expected_lifetime",
     "fit",
+    "implied_retention_rate",
     "log_likelihood",
     "log_likelihood_per_customer",
-    "retention_rate",
     "survival",
 ]
 
@@ -124,9 +124,9 @@ class SbgFit:
         """Return :func:`survival` at the fitted parameters."""
         return survival(self.params, t)
 
-    def retention_rate(self, t: ArrayLike) -> Any:
-        """Return :func:`retention_rate` at the fitted parameters."""
-        return retention_rate(self.params, t)
+    def implied_retention_rate(self, t: ArrayLike) -> Any:
+        """Return :func:`implied_retention_rate` at the fitted parameters."""
+        return implied_retention_rate(self.params, t)
 
     def expected_lifetime(self) -> float:
         """Return :func:`expected_lifetime` at the fitted parameters."""
@@ -378,11 +378,14 @@ def survival(params: SbgParams, t: ArrayLike) -> Any:
 
 
 @overload
-def retention_rate(params: SbgParams, t: int) -> float: ...
+def implied_retention_rate(params: SbgParams, t: int) -> float: ...
 @overload
-def retention_rate(params: SbgParams, t: ArrayLike) -> FloatArray: ...
-def retention_rate(params: SbgParams, t: ArrayLike) -> Any:
-    """Return the retention rate r(t) = S(t) / S(t-1) of a cohort in period t.
+def implied_retention_rate(params: SbgParams, t: ArrayLike) -> FloatArray: ...
+def implied_retention_rate(params: SbgParams, t: ArrayLike) -> Any:
+    """Return the model-implied retention rate r(t) = S(t) / S(t-1) of a cohort in period t.
+
+    The observed share of customers retained between two dates is
+    :func:`crmcore.metrics.retention_rate`.
 
     Parameters
     ----------
@@ -407,9 +410,9 @@ def retention_rate(params: SbgParams, t: ArrayLike) -> Any:
 
     Examples
     --------
-    >>> retention_rate(SbgParams(alpha=0.704, beta=1.182), [1, 2, 7]).round(4).tolist()
+    >>> implied_retention_rate(SbgParams(alpha=0.704, beta=1.182), [1, 2, 7]).round(4).tolist()
     [0.6267, 0.7561, 0.9107]
-    >>> retention_rate(SbgParams(alpha=0.704, beta=1.182), 0)
+    >>> implied_retention_rate(SbgParams(alpha=0.704, beta=1.182), 0)
     Traceback (most recent call last):
     ...
     crmcore.errors.InputError: t must be at least 1; 1 of 1 values breaks this ...

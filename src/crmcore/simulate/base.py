@@ -338,12 +338,11 @@ def customer_base(
         On non-positive parameters or counts, counts or durations beyond their
         bounds (above), dates outside the range of datetime64[ns], an
         observation end before the end of the acquisition window or more than
-        100 years after the start, a campaign sent after it, a missing
-        ``purchase`` for MBG/NBD or Pareto/NBD, or source shares that are
-        negative, name an unknown source or do not sum to 1.
+        100 years after the start, a campaign sent after it, or source shares
+        that are negative, name an unknown source or do not sum to 1.
     InputTypeError
         On arguments of the wrong type (a bad ``rng``, options of the wrong
-        class).
+        class), or a missing ``purchase`` for MBG/NBD or Pareto/NBD.
 
     See Also
     --------
@@ -433,7 +432,7 @@ def customer_base(
     names4 = ("r", "alpha", "s", "beta") if model == "pareto_nbd" else ("r", "alpha", "a", "b")
     if purchase is None:
         if model != "bgnbd":
-            raise InputError(
+            raise InputTypeError(
                 f"purchase is required for model={model!r}: give its parameters "
                 f"({', '.join(names4)}) in time unit {time_unit!r}"
             )

@@ -106,10 +106,10 @@ def bgnbd_histories(
     ------
     InputError
         On a parameter that is not positive, a negative T, ``n_customers`` out
-        of range or missing, or a negative seed.
+        of range, or a negative seed.
     InputTypeError
-        On a non-numeric parameter or an ``rng`` that is neither an int nor a
-        Generator.
+        On a non-numeric parameter, an ``rng`` that is neither an int nor a
+        Generator, or a single T without ``n_customers``.
 
     See Also
     --------

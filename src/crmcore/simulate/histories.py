@@ -10,7 +10,7 @@ import numpy as np
 from crmcore import _validation as val
 from crmcore._typing import BoolArray, FloatArray, IntArray
 from crmcore._validation import readonly as _ro
-from crmcore.errors import InputError
+from crmcore.errors import InputError, InputTypeError
 
 from ._common import _MAX_CUSTOMERS
 
@@ -124,7 +124,7 @@ def _as_durations(T: object, n_customers: object) -> FloatArray:
     if np.ndim(cast(Any, T)) == 0 and not isinstance(T, np.ndarray | list | tuple):
         t = val.check_float(T, "T", low=0.0)
         if n_customers is None:
-            raise InputError("n_customers is required when T is a single number")
+            raise InputTypeError("n_customers is required when T is a single number")
         n = val.check_int(n_customers, "n_customers", low=1, high=_MAX_CUSTOMERS)
         return np.full(n, t)
     arr = val.as_float_array(cast(Any, T), "T", nonnegative=True)

@@ -50,10 +50,11 @@ def mbgnbd_histories(
     Raises
     ------
     InputError
-        On a parameter that is not positive, a negative T or a missing or
-        non-positive ``n_customers``.
+        On a parameter that is not positive, a negative T or a non-positive
+        ``n_customers``.
     InputTypeError
-        On a non-numeric parameter or a bad ``rng``.
+        On a non-numeric parameter, a bad ``rng``, or a single T without
+        ``n_customers``.
 
     See Also
     --------
@@ -83,7 +84,7 @@ def mbgnbd_histories(
     >>> mbgnbd_histories(0.25, 4.0, 0.8, 2.5, T=52.0, rng=3)
     Traceback (most recent call last):
     ...
-    crmcore.errors.InputError: n_customers is required when T is a single number
+    crmcore.errors.InputTypeError: n_customers is required when T is a single number
     """
     params = _check_params((r, alpha, a, b), ("r", "alpha", "a", "b"))
     t = _as_durations(T, n_customers)

@@ -79,10 +79,11 @@ def pareto_nbd_histories(
     Raises
     ------
     InputError
-        On a parameter that is not positive, a negative T or a missing or
-        non-positive ``n_customers``.
+        On a parameter that is not positive, a negative T or a non-positive
+        ``n_customers``.
     InputTypeError
-        On a non-numeric parameter or a bad ``rng``.
+        On a non-numeric parameter, a bad ``rng``, or a single T without
+        ``n_customers``.
 
     Notes
     -----

@@ -23,24 +23,24 @@ StrArray: TypeAlias = np.ndarray[Any, np.dtype[np.str_]]
 _YEAR = {"h": 8760.0, "D": 365.0, "W": 52.0, "M": 12.0, "Y": 1.0}
 
 
-def _as_of_shift(summary: CustomerSummary, as_of: object) -> float:
-    """Time from the end of the summary's data to ``as_of``, in its time unit."""
-    if as_of is None:
+def _observation_end_shift(summary: CustomerSummary, observation_end: object) -> float:
+    """Time from the end of the summary's data to ``observation_end``, in its time unit."""
+    if observation_end is None:
         return 0.0
     end = (
         summary.calibration_end if summary.calibration_end is not None else summary.observation_end
     )
     if end is None or not summary.period:
         raise InputError(
-            "as_of needs a summary built by summarize() (this one has no observation_end, "
-            "e.g. from CustomerSummary.from_arrays); leave as_of=None to classify at the end "
-            "of its data"
+            "observation_end needs a summary built by summarize() (this one has no dates, "
+            "e.g. from CustomerSummary.from_arrays); leave observation_end=None to classify "
+            "at the end of its data"
         )
-    ts = v.as_timestamp(as_of, "as_of")
+    ts = v.as_timestamp(observation_end, "observation_end")
     gap = int(period_index(ts, summary.period)) - int(period_index(end, summary.period))
     if gap < 0:
         raise InputError(
-            f"as_of must not fall in a period before the end of the summary's data ({end}); "
-            f"got {ts}: the summary counts purchases made after as_of"
+            "observation_end must not fall in a period before the end of the summary's data "
+            f"({end}); got {ts}: the summary counts purchases made after observation_end"
         )
     return gap * unit_factor(summary.period, summary.time_unit)

@@ -5,6 +5,7 @@ Also the inputs of the loyalty ladder (referral counts, :class:`LadderInputs`).
 
 from __future__ import annotations
 
+import enum
 import math
 from collections.abc import Sequence
 from typing import Any, overload
@@ -19,10 +20,9 @@ from crmcore.errors import InputError, InputTypeError
 from crmcore.metrics._numeric import ndim_of
 from crmcore.metrics.loyalty._common import (
     _YEAR,
-    ObjectArray,
     StrArray,
     TimeUnit,
-    _as_of_shift,
+    _observation_end_shift,
 )
 from crmcore.records import Customer, CustomerStatus, LadderStage, RelationshipLevel
 from crmcore.summary import CustomerSummary
@@ -65,7 +65,7 @@ def _activity(
     *,
     count_name: str,
     time_name: str,
-    as_of: object,
+    observation_end: object,
     time_unit: str | None,
 ) -> _Activity:
     """Purchase counts with time since last (or first) purchase, from a summary or arrays."""
@@ -74,26 +74,28 @@ def _activity(
     if isinstance(data, CustomerSummary):
         s = data
         if times is not None:
-            raise InputError(f"{time_name} must be left out when {count_name} is a CustomerSummary")
+            raise InputTypeError(
+                f"{time_name} must be left out when {count_name} is a CustomerSummary"
+            )
         if time_unit is not None and time_unit != s.time_unit:
             raise InputError(
                 f"time_unit must match the summary's time unit {s.time_unit!r} (or be left "
                 f"out); got {time_unit!r}"
             )
-        shift = _as_of_shift(s, as_of)
+        shift = _observation_end_shift(s, observation_end)
         has = np.asarray(s.has_purchase, dtype=np.bool_)
         n = np.where(has, np.asarray(s.n_purchases, dtype=np.int64), 0)
         since = np.where(has, np.asarray(s.time_since_last, dtype=np.float64) + shift, 0.0)
         tenure = np.where(has, np.asarray(s.T, dtype=np.float64) + shift, 0.0)
         return _Activity(n_purchases=n, since_last=since, tenure=tenure, time_unit=s.time_unit)
-    if as_of is not None:
-        raise InputError(
-            "as_of applies to a CustomerSummary only; arrays are already measured at their "
-            "analysis date"
+    if observation_end is not None:
+        raise InputTypeError(
+            "observation_end applies to a CustomerSummary only; arrays are already measured "
+            "at their analysis date"
         )
     n = v.as_int_array(data, count_name, allow_empty=True, nonnegative=True)
     if times is None:
-        raise InputError(f"{time_name} is required unless {count_name} is a CustomerSummary")
+        raise InputTypeError(f"{time_name} is required unless {count_name} is a CustomerSummary")
     t = v.as_float_array(times, time_name, allow_empty=True, allow_nan=True)
     v.check_same_length((count_name, n), (time_name, t))
     buyer = n > 0
@@ -120,7 +122,7 @@ def loyalty_class(
     n_purchases: CustomerSummary | ArrayLike,
     time_since_last: ArrayLike | None = None,
     *,
-    as_of: object = None,
+    observation_end: object = None,
     time_unit: TimeUnit | None = None,
     loyal_min_purchases: int = 4,
     active_within: float | None = None,
@@ -135,7 +137,7 @@ def loyalty_class(
     time_since_last : array-like, optional
         With counts: time since each customer's last purchase (NaN allowed
         where the count is 0). Left out with a summary.
-    as_of : datetime, date, numpy.datetime64 or ISO string, optional
+    observation_end : datetime, date, numpy.datetime64 or ISO string, optional
         Analysis date, for a summary built by :func:`~crmcore.summarize`:
         time since the last purchase is measured up to the period holding it
         (no later than the summary's data; purchases after the summary's end
@@ -162,7 +164,10 @@ def loyalty_class(
     ------
     InputError
         On negative counts or times, missing time for a buyer, mismatched
-        lengths, bad thresholds, or ``as_of`` before the end of the summary.
+        lengths, bad thresholds, or ``observation_end`` before the end of the summary.
+    InputTypeError
+        When ``time_since_last`` is missing with arrays, or given (like
+        ``observation_end`` with arrays) where the first argument excludes it.
 
     Notes
     -----
@@ -188,7 +193,7 @@ def loyalty_class(
         time_since_last,
         count_name="n_purchases",
         time_name="time_since_last",
-        as_of=as_of,
+        observation_end=observation_end,
         time_unit=time_unit,
     )
     k = v.check_int(loyal_min_purchases, "loyal_min_purchases", low=2)
@@ -203,7 +208,7 @@ def visit_level(
     n_visits: CustomerSummary | ArrayLike,
     tenure: ArrayLike | None = None,
     *,
-    as_of: object = None,
+    observation_end: object = None,
     time_unit: TimeUnit | None = None,
     customer_min_visits: int = 2,
     regular_rate: float = 4.0,
@@ -221,7 +226,7 @@ def visit_level(
     tenure : array-like, optional
         With counts: time since each customer's first visit (NaN allowed where
         there is no visit). Left out with a summary.
-    as_of : optional
+    observation_end : optional
         Analysis date for a summary (see :func:`loyalty_class`).
     time_unit : {"h", "D", "W", "M", "Y"}, optional
         Unit of ``tenure`` and ``min_tenure``; a summary brings its own,
@@ -247,6 +252,8 @@ def visit_level(
     InputError
         On negative counts or tenures, mismatched lengths, or thresholds out
         of order (the rates must not decrease).
+    InputTypeError
+        As in :func:`loyalty_class`, on a missing or excluded companion argument.
 
     Notes
     -----
@@ -271,7 +278,7 @@ def visit_level(
         tenure,
         count_name="n_visits",
         time_name="tenure",
-        as_of=as_of,
+        observation_end=observation_end,
         time_unit=time_unit,
     )
     min_visits = v.check_int(customer_min_visits, "customer_min_visits", low=1)
@@ -316,11 +323,11 @@ def ladder_stage(
     promoter: ArrayLike | None = None,
     n_referrals: ArrayLike | None = None,
     qualified: ArrayLike | None = None,
-    as_of: object = None,
+    observation_end: object = None,
     time_unit: TimeUnit | None = None,
     loyal_min_purchases: int = 4,
     active_within: float | None = None,
-) -> ObjectArray:
+) -> StrArray:
     """Place each customer on the loyalty ladder (prospect ... advocate).
 
     Parameters
@@ -342,7 +349,7 @@ def ladder_stage(
     qualified : array-like of bool, optional
         A non-buyer known to need the category and able to buy (a qualified
         lead).
-    as_of, time_unit
+    observation_end, time_unit
         As in :func:`loyalty_class`.
     loyal_min_purchases, active_within
         The loyal rung, as in :func:`loyalty_class` (default 4 occasions,
@@ -350,14 +357,18 @@ def ladder_stage(
 
     Returns
     -------
-    ndarray of LadderStage (dtype object)
-        One :class:`~crmcore.LadderStage` per customer.
+    ndarray of str
+        One rung per customer: the value of a :class:`~crmcore.LadderStage`
+        (``"prospect"`` ... ``"advocate"``), so ``stage == LadderStage.LOYAL``
+        and ``LadderStage(stage[i])`` work.
 
     Raises
     ------
     InputError
         On negative counts, mismatched lengths, non-boolean flags or bad
         thresholds.
+    InputTypeError
+        As in :func:`loyalty_class`, on a missing or excluded companion argument.
 
     See Also
     --------
@@ -383,7 +394,7 @@ def ladder_stage(
     >>> stages = ladder_stage([0, 0, 1, 2, 5, 1, 3], [0, 0, 9, 9, 9, 9, 9],
     ...                       qualified=[0, 1, 0, 0, 0, 0, 0], member=[0, 0, 0, 0, 0, 1, 0],
     ...                       n_referrals=[0, 0, 0, 0, 0, 0, 2])
-    >>> [s.value for s in stages]
+    >>> stages.tolist()
     ['prospect', 'qualified_prospect', 'first_time_buyer', 'repeat_buyer', 'loyal', 'member',
      'advocate']
     >>> ladder_stage([1], [2.0], member=[2])  # doctest: +ELLIPSIS
@@ -396,7 +407,7 @@ def ladder_stage(
         time_since_last,
         count_name="n_purchases",
         time_name="time_since_last",
-        as_of=as_of,
+        observation_end=observation_end,
         time_unit=time_unit,
     )
     n = act.n_purchases
@@ -424,26 +435,24 @@ def ladder_stage(
     code[(n >= k) & (act.since_last <= window)] = 4
     code[buyer & is_member] = 5
     code[buyer & advocacy] = 6
-    return _enum_array(stages)[code]
+    return _labels(stages)[code]
 
 
-def _enum_array(members: Sequence[Any]) -> ObjectArray:
-    out = np.empty(len(members), dtype=object)
-    for i, member in enumerate(members):
-        out[i] = member
-    return out
+def _labels(members: Sequence[enum.Enum]) -> StrArray:
+    """Return the values of enum members as a string array (one label per code)."""
+    return np.array([member.value for member in members], dtype=np.str_)
 
 
 def customer_status(
     n_purchases: CustomerSummary | ArrayLike,
     time_since_last: ArrayLike | None = None,
     *,
-    churn_window: float | None = None,
+    active_within: float | None = None,
     targeted: ArrayLike | None = None,
     prospects: ArrayLike | None = None,
-    as_of: object = None,
+    observation_end: object = None,
     time_unit: TimeUnit | None = None,
-) -> ObjectArray:
+) -> StrArray:
     """Status of each person or organisation towards the company.
 
     Parameters
@@ -455,9 +464,10 @@ def customer_status(
     time_since_last : array-like, optional
         With counts: time since the last purchase (NaN allowed without
         purchases). Left out with a summary.
-    churn_window : float, optional
-        A buyer whose last purchase is longer ago than this is lost. Default
-        one year in the time unit (365 days, 52 weeks, 12 months): the usual
+    active_within : float, optional
+        A buyer whose last purchase is at most this long ago is actual, longer
+        ago lost (the same threshold as in :func:`loyalty_class`). Default one
+        year in the time unit (365 days, 52 weeks, 12 months): the usual
         horizon after which a non-contractual customer is counted as churned.
     targeted : array-like of bool, optional
         Non-buyers the company has chosen to pursue (a campaign's target list).
@@ -465,23 +475,26 @@ def customer_status(
         Non-buyers with a need for the category (leads, enquirers). Where
         given and False, a non-buyer who is not targeted is a non-customer.
         Default: every non-buyer is a prospect.
-    as_of, time_unit
+    observation_end, time_unit
         As in :func:`loyalty_class`.
 
     Returns
     -------
-    ndarray of CustomerStatus (dtype object)
-        One :class:`~crmcore.CustomerStatus` per row (a ``str`` enum, so
-        ``status == "lost"`` works).
+    ndarray of str
+        One status per row: the value of a :class:`~crmcore.CustomerStatus`
+        (``"non_customer"``, ``"potential"``, ``"target"``, ``"actual"``,
+        ``"lost"``), so ``status == CustomerStatus.LOST`` works.
 
     Raises
     ------
     InputError
         On negative counts or times, mismatched lengths or non-boolean masks.
+    InputTypeError
+        As in :func:`loyalty_class`, on a missing or excluded companion argument.
 
     Notes
     -----
-    Buyers: last purchase within ``churn_window`` -> actual, else lost.
+    Buyers: last purchase within ``active_within`` -> actual, else lost.
     Non-buyers: targeted -> target; else a prospect -> potential; else
     non-customer.
 
@@ -489,26 +502,26 @@ def customer_status(
     --------
     >>> st = customer_status([3, 1, 0, 0, 0], [20.0, 500.0, 0, 0, 0],
     ...                      targeted=[0, 0, 1, 0, 0], prospects=[1, 1, 1, 1, 0])
-    >>> [s.value for s in st]
+    >>> st.tolist()
     ['actual', 'lost', 'target', 'potential', 'non_customer']
-    >>> [s.value for s in customer_status([2, 2], [5.0, 7.0], churn_window=6, time_unit="M")]
+    >>> customer_status([2, 2], [5.0, 7.0], active_within=6, time_unit="M").tolist()
     ['actual', 'lost']
-    >>> customer_status([1], [2.0], churn_window=-1)
+    >>> customer_status([1], [2.0], active_within=-1)
     Traceback (most recent call last):
     ...
-    crmcore.errors.InputError: churn_window must be >= 0, got -1.0
+    crmcore.errors.InputError: active_within must be >= 0, got -1.0
     """
     act = _activity(
         n_purchases,
         time_since_last,
         count_name="n_purchases",
         time_name="time_since_last",
-        as_of=as_of,
+        observation_end=observation_end,
         time_unit=time_unit,
     )
     n = act.n_purchases
     size = n.size
-    window = _window(churn_window, "churn_window", act.time_unit, 1.0)
+    window = _window(active_within, "active_within", act.time_unit, 1.0)
     is_target = _flags(targeted, "targeted", size)
     if prospects is None:
         is_prospect = np.ones(size, dtype=np.bool_)
@@ -526,7 +539,7 @@ def customer_status(
     code[is_target] = 2
     code[buyer] = 3
     code[buyer & (act.since_last > window)] = 4
-    return _enum_array(order)[code]
+    return _labels(order)[code]
 
 
 def referral_counts(customer_ids: ArrayLike, referred_by: ArrayLike | Sequence[object]) -> IntArray:
@@ -655,7 +668,7 @@ class LadderInputs:
         >>> day = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
         >>> base = [Customer(id=1, name="Ann", acquired=day, member_since=day),
         ...         Customer(id=2, name="Ben", acquired=day, referred_by=1)]
-        >>> inputs = ladder_inputs(base, [2, 1], as_of="2024-02-01")
+        >>> inputs = ladder_inputs(base, [2, 1], observation_end="2024-02-01")
         >>> {k: c.tolist() for k, c in inputs.columns().items()}
         {'customer_ids': [2, 1], 'member': [False, True], 'n_referrals': [0, 1]}
         """
@@ -663,7 +676,7 @@ class LadderInputs:
 
 
 def ladder_inputs(
-    customers: Sequence[Customer], customer_ids: ArrayLike, *, as_of: object
+    customers: Sequence[Customer], customer_ids: ArrayLike, *, observation_end: object
 ) -> LadderInputs:
     """Read membership and referrals from customer records, aligned to ``customer_ids``.
 
@@ -675,10 +688,10 @@ def ladder_inputs(
     customer_ids : array-like
         The order to align to, e.g. ``summary.customer_ids``. Ids without a
         record get ``member=False``; their referrals are still counted.
-    as_of : datetime, date, numpy.datetime64 or ISO string
+    observation_end : datetime, date, numpy.datetime64 or ISO string
         Analysis date: membership counts from ``member_since`` on, and only
         customers acquired by this date count as referrals, so nothing after
-        ``as_of`` leaks in.
+        ``observation_end`` leaks in.
 
     Returns
     -------
@@ -700,15 +713,15 @@ def ladder_inputs(
     >>> base = [Customer(id=1, name="Ann", acquired=day, member_since=day),
     ...         Customer(id=2, name="Ben", acquired=day, referred_by=1),
     ...         Customer(id=3, name="Cy", acquired=day + dt.timedelta(days=90), referred_by=1)]
-    >>> inputs = ladder_inputs(base, [1, 2, 3], as_of="2024-02-01")
+    >>> inputs = ladder_inputs(base, [1, 2, 3], observation_end="2024-02-01")
     >>> inputs.member.tolist(), inputs.n_referrals.tolist()
     ([True, False, False], [1, 0, 0])
-    >>> ladder_inputs([base[0], base[0]], [1], as_of="2024-02-01")
+    >>> ladder_inputs([base[0], base[0]], [1], observation_end="2024-02-01")
     Traceback (most recent call last):
     ...
     crmcore.errors.InputError: customers' ids must be distinct; 1 repeats (at index 1)
     """
-    ts = v.as_timestamp(as_of, "as_of")
+    ts = v.as_timestamp(observation_end, "observation_end")
     records = v.as_sequence_of(customers, "customers", Customer, "Customer")
     ids = _distinct_ids(customer_ids, "customer_ids")
     if not records:
@@ -771,7 +784,7 @@ def recommended_level(
     *,
     customer_cuts: tuple[float, float] = ...,
     margin_cuts: tuple[float, float] = ...,
-) -> ObjectArray: ...
+) -> StrArray: ...
 
 
 def recommended_level(
@@ -780,7 +793,7 @@ def recommended_level(
     *,
     customer_cuts: tuple[float, float] = (100, 10_000),
     margin_cuts: tuple[float, float] = (0.10, 0.30),
-) -> RelationshipLevel | ObjectArray:
+) -> RelationshipLevel | StrArray:
     r"""Kotler's recommended relationship level for a number of customers and a margin.
 
     Parameters
@@ -802,8 +815,9 @@ def recommended_level(
 
     Returns
     -------
-    RelationshipLevel or ndarray of RelationshipLevel (dtype object)
-        A single level for two scalars, else an array of the broadcast shape.
+    RelationshipLevel or ndarray of str
+        A single level for two scalars, else an array of the broadcast shape
+        holding the levels' values (``"basic"`` ... ``"partnership"``).
 
     Raises
     ------
@@ -833,7 +847,7 @@ def recommended_level(
     --------
     >>> recommended_level(50, 0.45)
     <RelationshipLevel.PARTNERSHIP: 'partnership'>
-    >>> [x.value for x in recommended_level([1e6, 5_000, 20], [0.05, 0.2, 0.05])]
+    >>> recommended_level([1e6, 5_000, 20], [0.05, 0.2, 0.05]).tolist()
     ['basic', 'accountable', 'accountable']
     >>> recommended_level(50, 25)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
@@ -868,9 +882,8 @@ def recommended_level(
         ) from exc
     size_class = np.where(counts <= few, 2, np.where(counts <= many, 1, 0))
     margin_class = np.where(margins < low, 0, np.where(margins < high, 1, 2))
-    levels = _enum_array(list(RelationshipLevel))[size_class + margin_class]
+    levels = _labels(list(RelationshipLevel))[size_class + margin_class]
     if scalar:
-        first: RelationshipLevel = levels.reshape(-1)[0]
-        return first
-    out: ObjectArray = levels
+        return RelationshipLevel(str(levels.reshape(-1)[0]))
+    out: StrArray = levels
     return out

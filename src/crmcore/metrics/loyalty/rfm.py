@@ -14,7 +14,7 @@ from crmcore import _validation as v
 from crmcore._typing import ArrayLike, BoolArray, FloatArray, IntArray
 from crmcore._validation import readonly as _ro
 from crmcore.errors import DataQualityWarning, InputError, InputTypeError
-from crmcore.metrics.loyalty._common import _as_of_shift
+from crmcore.metrics.loyalty._common import _observation_end_shift
 from crmcore.summary import CustomerSummary
 
 __all__ = ["RfmEdges", "RfmScores", "rfm_scores"]
@@ -176,7 +176,7 @@ def rfm_scores(
     time_since_last: ArrayLike | None = None,
     n_purchases: ArrayLike | None = None,
     total_spend: ArrayLike | None = None,
-    as_of: object = None,
+    observation_end: object = None,
     bins: int = 5,
     method: RfmMethod
     | RfmEdges
@@ -191,7 +191,7 @@ def rfm_scores(
         A summary from which the three RFM quantities are derived at the
         analysis date: time since the last purchase ``T - recency`` (the
         summary's ``time_since_last``, plus the time from the end of its data
-        to ``as_of``), ``n_purchases`` and ``total_spend``. Note that the
+        to ``observation_end``), ``n_purchases`` and ``total_spend``. Note that the
         summary's own ``recency``, ``frequency`` and ``monetary_value`` are
         the buy-till-you-die quantities (first-to-last time, repeat purchases,
         mean repeat spend), not the RFM ones. Leave out to pass the three
@@ -205,10 +205,10 @@ def rfm_scores(
     total_spend : array-like, keyword-only
         Total spend (what RFM calls monetary value; any finite value, refunds
         may make it negative).
-    as_of : datetime, date, numpy.datetime64 or ISO string, optional
+    observation_end : datetime, date, numpy.datetime64 or ISO string, optional
         Analysis date, with a summary built by :func:`~crmcore.summarize`
         only: time since the last purchase is measured up to the period
-        holding ``as_of`` (not before the end of the summary's data). Default:
+        holding ``observation_end`` (not before the end of the summary's data). Default:
         the end of the summary's data.
     bins : int, default 5
         Number of score levels (at least 2); 5 gives the classic quintile scores.
@@ -238,13 +238,14 @@ def rfm_scores(
     InputError
         On empty, NaN or infinite input, negative time since last purchase or
         number of purchases, mismatched lengths, ``bins`` outside 2..1000,
-        a summary together with arrays, missing arrays, ``as_of`` without a
-        summary built by :func:`~crmcore.summarize` or before its end, an
+        ``observation_end`` with a summary not built by
+        :func:`~crmcore.summarize` or before its end, an
         unknown method name, cut points of the wrong length or not ascending,
         a method mapping with unknown or missing keys, a method sequence not
         of length three, or a summary without any buyer.
     InputTypeError
-        On non-numeric input or a ``method`` of another type.
+        On non-numeric input, a ``method`` of another type, a summary together
+        with arrays, missing arrays, or ``observation_end`` with arrays.
 
     Warns
     -----
@@ -367,11 +368,11 @@ def rfm_scores(
             )
         passed = [name for name, arr in arrays.items() if arr is not None]
         if passed:
-            raise InputError(
+            raise InputTypeError(
                 f"{', '.join(passed)} must be left out when a CustomerSummary is given "
                 "(the RFM quantities are derived from it)"
             )
-        shift = _as_of_shift(summary, as_of)
+        shift = _observation_end_shift(summary, observation_end)
         buyers = np.asarray(summary.has_purchase, dtype=np.bool_)
         if not buyers.any():
             raise InputError(
@@ -380,20 +381,20 @@ def rfm_scores(
             )
         # Time since the last purchase at the analysis date: the summary's
         # time_since_last (T - recency, kept exact by the summary) plus the time
-        # from the end of its data to as_of.
+        # from the end of its data to observation_end.
         rec = np.asarray(summary.time_since_last, dtype=np.float64)[buyers] + shift
         freq = np.asarray(summary.n_purchases, dtype=np.float64)[buyers]
         mon = np.asarray(summary.total_spend, dtype=np.float64)[buyers]
     else:
         missing = [name for name, arr in arrays.items() if arr is None]
         if time_since_last is None or n_purchases is None or total_spend is None:
-            raise InputError(
+            raise InputTypeError(
                 f"{', '.join(missing)} required: pass a CustomerSummary, or all of "
                 "time_since_last, n_purchases and total_spend by keyword"
             )
-        if as_of is not None:
-            raise InputError(
-                "as_of applies to a CustomerSummary only; arrays are already measured at "
+        if observation_end is not None:
+            raise InputTypeError(
+                "observation_end applies to a CustomerSummary only; arrays are already measured at "
                 "their analysis date"
             )
         rec = v.as_float_array(time_since_last, "time_since_last", nonnegative=True)

@@ -198,10 +198,11 @@ def rfm_segments(
     Raises
     ------
     InputError
-        On malformed rules, negative or non-integer scores, mismatched
-        lengths, or rules using ``"m"`` without ``m``.
+        On malformed rules, negative or non-integer scores, or mismatched
+        lengths.
     InputTypeError
-        On rules that are not mappings of ranges.
+        On rules that are not mappings of ranges, rules using ``"m"`` without
+        ``m``, scores together with ``r``/``f``/``m``, or neither.
 
     Notes
     -----
@@ -229,7 +230,7 @@ def rfm_segments(
     >>> rfm_segments(r=[5, 4], f=[4, 4], rules=RFM_CUBE)
     Traceback (most recent call last):
     ...
-    crmcore.errors.InputError: m is required: rule 'important_value' uses the monetary score
+    crmcore.errors.InputTypeError: m is required: rule 'important_value' uses the monetary score
     """
     if scores is not None:
         if not isinstance(scores, RfmScores):
@@ -239,13 +240,13 @@ def rfm_segments(
             )
         given = [name for name, arr in (("r", r), ("f", f), ("m", m)) if arr is not None]
         if given:
-            raise InputError(
+            raise InputTypeError(
                 f"{', '.join(given)} must be left out when an RfmScores is given "
                 "(its r, f and m are used)"
             )
         r, f, m = scores.r, scores.f, scores.m
     if r is None or f is None:
-        raise InputError("r and f are required unless an RfmScores is given")
+        raise InputTypeError("r and f are required unless an RfmScores is given")
     if not isinstance(unmatched, str):
         raise InputTypeError(f"unmatched must be a string, got {type(unmatched).__name__}")
     parsed = _check_rules(rules)
@@ -257,7 +258,7 @@ def rfm_segments(
     if "m" in dims:
         if m is None:
             first = next(name for name, spec in parsed if "m" in spec)
-            raise InputError(f"m is required: rule {first!r} uses the monetary score")
+            raise InputTypeError(f"m is required: rule {first!r} uses the monetary score")
         by_dim["m"] = v.as_int_array(m, "m", allow_empty=True, nonnegative=True)
     elif m is not None:
         by_dim["m"] = v.as_int_array(m, "m", allow_empty=True, nonnegative=True)
