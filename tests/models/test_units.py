@@ -262,7 +262,7 @@ def test_holdout_comparison_and_frequency_histogram_convert(log):
     a = clv.holdout_comparison(f, weekly)
     b = clv.holdout_comparison(f, daily)
     assert_allclose(b.expected, a.expected, rtol=1e-10)
-    assert b.duration == pytest.approx(7 * a.duration)
+    assert b.duration_holdout == pytest.approx(7 * a.duration_holdout)
     h_w = clv.frequency_histogram(f, weekly)
     h_d = clv.frequency_histogram(f, daily)
     assert_allclose(h_d.expected, h_w.expected, rtol=1e-10)
