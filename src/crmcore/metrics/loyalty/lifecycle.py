@@ -17,7 +17,7 @@ from crmcore import _validation as v
 from crmcore._typing import ArrayLike, BoolArray, FloatArray, IntArray
 from crmcore._validation import readonly as _ro
 from crmcore.errors import InputError, InputTypeError
-from crmcore.metrics._numeric import ndim_of
+from crmcore.metrics._numeric import finish_labels, ndim_of, single_customer
 from crmcore.metrics.loyalty._common import (
     _YEAR,
     StrArray,
@@ -112,10 +112,45 @@ def _activity(
     return _Activity(n_purchases=n, since_last=clean, tenure=clean, time_unit=time_unit or "D")
 
 
+def _customers(*named: tuple[str, Any]) -> tuple[tuple[Any, ...], bool]:
+    """Per-customer arguments as arrays, and whether they were one customer's single values.
+
+    A summary as first argument is many customers (its companions are then
+    checked by :func:`_activity` and :func:`_flags`).
+    """
+    if isinstance(named[0][1], CustomerSummary):
+        return tuple(x for _, x in named), False
+    return single_customer(*named)
+
+
 def _window(value: float | None, name: str, unit: str, default_years: float) -> float:
     if value is None:
         return default_years * _YEAR[unit]
     return v.check_float(value, name, low=0)
+
+
+@overload
+def loyalty_class(
+    n_purchases: int,
+    time_since_last: float,
+    *,
+    observation_end: object = None,
+    time_unit: TimeUnit | None = None,
+    loyal_min_purchases: int = 4,
+    active_within: float | None = None,
+) -> str: ...
+
+
+@overload
+def loyalty_class(
+    n_purchases: CustomerSummary | ArrayLike,
+    time_since_last: ArrayLike | None = None,
+    *,
+    observation_end: object = None,
+    time_unit: TimeUnit | None = None,
+    loyal_min_purchases: int = 4,
+    active_within: float | None = None,
+) -> StrArray: ...
 
 
 def loyalty_class(
@@ -126,7 +161,7 @@ def loyalty_class(
     time_unit: TimeUnit | None = None,
     loyal_min_purchases: int = 4,
     active_within: float | None = None,
-) -> StrArray:
+) -> str | StrArray:
     """Classify customers as potential, new, old (repeat) or loyal.
 
     Parameters
@@ -155,16 +190,21 @@ def loyalty_class(
 
     Returns
     -------
-    ndarray of str
+    str or ndarray of str
         ``"potential"`` (no purchase yet), ``"new"`` (exactly one purchase
         occasion), ``"old"`` (repeat buyer, not loyal) or ``"loyal"``; the
         order of :data:`LOYALTY_CLASSES`.
+        For one customer given as single values (Python or numpy scalars,
+        0-d arrays), the label as a Python ``str``.
 
     Raises
     ------
     InputError
         On negative counts or times, missing time for a buyer, mismatched
-        lengths, bad thresholds, or ``observation_end`` before the end of the summary.
+        lengths, bad thresholds, ``observation_end`` before the end of the summary,
+        or a mix of single values and arrays among the per-customer arguments
+        (one customer takes single values only, several customers arrays
+        only: a single value is not broadcast).
     InputTypeError
         When ``time_since_last`` is missing with arrays, or given (like
         ``observation_end`` with arrays) where the first argument excludes it.
@@ -181,6 +221,8 @@ def loyalty_class(
     --------
     >>> loyalty_class([0, 1, 3, 6, 6], [float("nan"), 400, 10, 20, 500]).tolist()
     ['potential', 'new', 'old', 'loyal', 'old']
+    >>> loyalty_class(6, 20.0)  # one customer: a str
+    'loyal'
     >>> loyalty_class([2, 5], [3.0, 2.0], time_unit="M", loyal_min_purchases=5).tolist()
     ['old', 'loyal']
     >>> loyalty_class([1, 2], [-1.0, 3.0])  # doctest: +ELLIPSIS
@@ -188,6 +230,9 @@ def loyalty_class(
     ...
     crmcore.errors.InputError: time_since_last must be a non-negative number where ...
     """
+    (n_purchases, time_since_last), single = _customers(
+        ("n_purchases", n_purchases), ("time_since_last", time_since_last)
+    )
     act = _activity(
         n_purchases,
         time_since_last,
@@ -201,7 +246,37 @@ def loyalty_class(
     n = act.n_purchases
     code = np.where(n == 0, 0, np.where(n == 1, 1, 2))
     code[(n >= k) & (act.since_last <= window)] = 3
-    return np.array(LOYALTY_CLASSES)[code]
+    return finish_labels(np.array(LOYALTY_CLASSES)[code], single)
+
+
+@overload
+def visit_level(
+    n_visits: int,
+    tenure: float,
+    *,
+    observation_end: object = None,
+    time_unit: TimeUnit | None = None,
+    customer_min_visits: int = 2,
+    regular_rate: float = 4.0,
+    premium_rate: float = 12.0,
+    devotee_rate: float = 52.0,
+    min_tenure: float | None = None,
+) -> str: ...
+
+
+@overload
+def visit_level(
+    n_visits: CustomerSummary | ArrayLike,
+    tenure: ArrayLike | None = None,
+    *,
+    observation_end: object = None,
+    time_unit: TimeUnit | None = None,
+    customer_min_visits: int = 2,
+    regular_rate: float = 4.0,
+    premium_rate: float = 12.0,
+    devotee_rate: float = 52.0,
+    min_tenure: float | None = None,
+) -> StrArray: ...
 
 
 def visit_level(
@@ -215,7 +290,7 @@ def visit_level(
     premium_rate: float = 12.0,
     devotee_rate: float = 52.0,
     min_tenure: float | None = None,
-) -> StrArray:
+) -> str | StrArray:
     """Classify customers into the five visit levels passer-by ... devotee.
 
     Parameters
@@ -243,15 +318,18 @@ def visit_level(
 
     Returns
     -------
-    ndarray of str
+    str or ndarray of str
         ``"passer_by"``, ``"customer"``, ``"regular"``, ``"premium"`` or
         ``"devotee"``, the order of :data:`VISIT_LEVELS`.
+        For one customer given as single values (Python or numpy scalars,
+        0-d arrays), the label as a Python ``str``.
 
     Raises
     ------
     InputError
         On negative counts or tenures, mismatched lengths, or thresholds out
-        of order (the rates must not decrease).
+        of order (the rates must not decrease), or a mix of single values and
+        arrays (as in :func:`loyalty_class`).
     InputTypeError
         As in :func:`loyalty_class`, on a missing or excluded companion argument.
 
@@ -266,6 +344,8 @@ def visit_level(
     --------
     >>> visit_level([1, 3, 6, 20, 120], [10, 300, 360, 365, 700]).tolist()
     ['passer_by', 'customer', 'regular', 'premium', 'devotee']
+    >>> visit_level(20, 365.0)  # one customer: a str
+    'premium'
     >>> visit_level([5], [1.0], time_unit="Y", regular_rate=6).tolist()
     ['customer']
     >>> visit_level([2], [30.0], regular_rate=20, premium_rate=10)
@@ -273,6 +353,7 @@ def visit_level(
     ...
     crmcore.errors.InputError: premium_rate must be >= regular_rate (20.0), got 10.0
     """
+    (n_visits, tenure), single = _customers(("n_visits", n_visits), ("tenure", tenure))
     act = _activity(
         n_visits,
         tenure,
@@ -303,7 +384,7 @@ def visit_level(
     code[seasoned & (rate >= r1)] = 2
     code[seasoned & (rate >= r2)] = 3
     code[seasoned & (rate >= r3)] = 4
-    return np.array(VISIT_LEVELS)[code]
+    return finish_labels(np.array(VISIT_LEVELS)[code], single)
 
 
 def _flags(x: ArrayLike | None, name: str, n: int) -> BoolArray:
@@ -313,6 +394,38 @@ def _flags(x: ArrayLike | None, name: str, n: int) -> BoolArray:
     if out.size != n:
         raise InputError(f"{name} must have one value per customer ({n}), got {out.size}")
     return out
+
+
+@overload
+def ladder_stage(
+    n_purchases: int,
+    time_since_last: float,
+    *,
+    member: ArrayLike | None = None,
+    promoter: ArrayLike | None = None,
+    n_referrals: ArrayLike | None = None,
+    qualified: ArrayLike | None = None,
+    observation_end: object = None,
+    time_unit: TimeUnit | None = None,
+    loyal_min_purchases: int = 4,
+    active_within: float | None = None,
+) -> str: ...
+
+
+@overload
+def ladder_stage(
+    n_purchases: CustomerSummary | ArrayLike,
+    time_since_last: ArrayLike | None = None,
+    *,
+    member: ArrayLike | None = None,
+    promoter: ArrayLike | None = None,
+    n_referrals: ArrayLike | None = None,
+    qualified: ArrayLike | None = None,
+    observation_end: object = None,
+    time_unit: TimeUnit | None = None,
+    loyal_min_purchases: int = 4,
+    active_within: float | None = None,
+) -> StrArray: ...
 
 
 def ladder_stage(
@@ -327,7 +440,7 @@ def ladder_stage(
     time_unit: TimeUnit | None = None,
     loyal_min_purchases: int = 4,
     active_within: float | None = None,
-) -> StrArray:
+) -> str | StrArray:
     """Place each customer on the loyalty ladder (prospect ... advocate).
 
     Parameters
@@ -357,16 +470,19 @@ def ladder_stage(
 
     Returns
     -------
-    ndarray of str
+    str or ndarray of str
         One rung per customer: the value of a :class:`~crmcore.LadderStage`
         (``"prospect"`` ... ``"advocate"``), so ``stage == LadderStage.LOYAL``
         and ``LadderStage(stage[i])`` work.
+        For one customer given as single values (Python or numpy scalars,
+        0-d arrays), the label as a Python ``str``.
 
     Raises
     ------
     InputError
-        On negative counts, mismatched lengths, non-boolean flags or bad
-        thresholds.
+        On negative counts, mismatched lengths, non-boolean flags, bad
+        thresholds, or a mix of single values and arrays among ``n_purchases``,
+        ``time_since_last`` and the flags (as in :func:`loyalty_class`).
     InputTypeError
         As in :func:`loyalty_class`, on a missing or excluded companion argument.
 
@@ -397,11 +513,21 @@ def ladder_stage(
     >>> stages.tolist()
     ['prospect', 'qualified_prospect', 'first_time_buyer', 'repeat_buyer', 'loyal', 'member',
      'advocate']
+    >>> ladder_stage(3, 9.0, n_referrals=2)  # one customer: a str
+    'advocate'
     >>> ladder_stage([1], [2.0], member=[2])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     crmcore.errors.InputError: member must hold booleans (or 0/1); 1 of 1 values breaks this ...
     """
+    (n_purchases, time_since_last, member, promoter, n_referrals, qualified), single = _customers(
+        ("n_purchases", n_purchases),
+        ("time_since_last", time_since_last),
+        ("member", member),
+        ("promoter", promoter),
+        ("n_referrals", n_referrals),
+        ("qualified", qualified),
+    )
     act = _activity(
         n_purchases,
         time_since_last,
@@ -435,12 +561,38 @@ def ladder_stage(
     code[(n >= k) & (act.since_last <= window)] = 4
     code[buyer & is_member] = 5
     code[buyer & advocacy] = 6
-    return _labels(stages)[code]
+    return finish_labels(_labels(stages)[code], single)
 
 
 def _labels(members: Sequence[enum.Enum]) -> StrArray:
     """Return the values of enum members as a string array (one label per code)."""
     return np.array([member.value for member in members], dtype=np.str_)
+
+
+@overload
+def customer_status(
+    n_purchases: int,
+    time_since_last: float,
+    *,
+    active_within: float | None = None,
+    targeted: ArrayLike | None = None,
+    prospects: ArrayLike | None = None,
+    observation_end: object = None,
+    time_unit: TimeUnit | None = None,
+) -> str: ...
+
+
+@overload
+def customer_status(
+    n_purchases: CustomerSummary | ArrayLike,
+    time_since_last: ArrayLike | None = None,
+    *,
+    active_within: float | None = None,
+    targeted: ArrayLike | None = None,
+    prospects: ArrayLike | None = None,
+    observation_end: object = None,
+    time_unit: TimeUnit | None = None,
+) -> StrArray: ...
 
 
 def customer_status(
@@ -452,7 +604,7 @@ def customer_status(
     prospects: ArrayLike | None = None,
     observation_end: object = None,
     time_unit: TimeUnit | None = None,
-) -> StrArray:
+) -> str | StrArray:
     """Status of each person or organisation towards the company.
 
     Parameters
@@ -480,15 +632,19 @@ def customer_status(
 
     Returns
     -------
-    ndarray of str
+    str or ndarray of str
         One status per row: the value of a :class:`~crmcore.CustomerStatus`
         (``"non_customer"``, ``"potential"``, ``"target"``, ``"actual"``,
         ``"lost"``), so ``status == CustomerStatus.LOST`` works.
+        For one customer given as single values (Python or numpy scalars,
+        0-d arrays), the label as a Python ``str``.
 
     Raises
     ------
     InputError
-        On negative counts or times, mismatched lengths or non-boolean masks.
+        On negative counts or times, mismatched lengths, non-boolean masks, or
+        a mix of single values and arrays among ``n_purchases``,
+        ``time_since_last`` and the masks (as in :func:`loyalty_class`).
     InputTypeError
         As in :func:`loyalty_class`, on a missing or excluded companion argument.
 
@@ -504,6 +660,12 @@ def customer_status(
     ...                      targeted=[0, 0, 1, 0, 0], prospects=[1, 1, 1, 1, 0])
     >>> st.tolist()
     ['actual', 'lost', 'target', 'potential', 'non_customer']
+    >>> customer_status(0, float("nan"), targeted=True)  # one customer: a str
+    'target'
+    >>> customer_status(3, [20.0, 500.0])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: n_purchases and time_since_last must all be single values ...
     >>> customer_status([2, 2], [5.0, 7.0], active_within=6, time_unit="M").tolist()
     ['actual', 'lost']
     >>> customer_status([1], [2.0], active_within=-1)
@@ -511,6 +673,12 @@ def customer_status(
     ...
     crmcore.errors.InputError: active_within must be >= 0, got -1.0
     """
+    (n_purchases, time_since_last, targeted, prospects), single = _customers(
+        ("n_purchases", n_purchases),
+        ("time_since_last", time_since_last),
+        ("targeted", targeted),
+        ("prospects", prospects),
+    )
     act = _activity(
         n_purchases,
         time_since_last,
@@ -539,7 +707,7 @@ def customer_status(
     code[is_target] = 2
     code[buyer] = 3
     code[buyer & (act.since_last > window)] = 4
-    return _labels(order)[code]
+    return finish_labels(_labels(order)[code], single)
 
 
 def referral_counts(customer_ids: ArrayLike, referred_by: ArrayLike | Sequence[object]) -> IntArray:
