@@ -14,7 +14,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from crmcore.errors import InputError
-from crmcore.metrics.loyalty import customer_status, ladder_stage, loyalty_class, visit_level
+from crmcore.metrics.loyalty import (
+    band,
+    customer_status,
+    health_score,
+    ladder_stage,
+    loyalty_class,
+    visit_level,
+)
+from crmcore.metrics.value import SpendThresholds, spend_tiers
 
 counts = st.integers(min_value=0, max_value=500)
 times = st.floats(min_value=0.0, max_value=5000.0)
@@ -124,3 +132,59 @@ def test_mixed_single_and_array_raises(call: object, match: str) -> None:
 def test_single_customer_still_validated() -> None:
     with pytest.raises(InputError, match="time_since_last must be a non-negative number"):
         loyalty_class(2, -1.0)
+
+
+# ------------------------------------------------------------ band, health score, spend tiers
+
+scores = st.floats(min_value=-1e6, max_value=1e6)
+EDGES = [40.0, 70.0]
+LABELS = ["red", "amber", "green"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("closed", ["left", "right"])
+@given(x=scores)
+def test_band_single_matches_array(kind: str, closed: str, x: float) -> None:
+    one = band(_as(kind, x), EDGES, LABELS, closed=closed)  # type: ignore[call-overload,arg-type]
+    assert type(one) is str
+    assert one == band([x, 0.0], EDGES, LABELS, closed=closed)[0]  # type: ignore[arg-type]
+
+
+def test_band_single_examples() -> None:
+    # edges read as "at least" with closed="left": 70 is green, 40 amber; right-closed: 40 red
+    assert band(70, EDGES, LABELS) == "green"
+    assert band(np.array(40.0), EDGES, LABELS, closed="right") == "red"
+    with pytest.raises(InputError, match="scores must be finite"):
+        band(float("nan"), EDGES, LABELS)
+
+
+measures = st.lists(st.floats(min_value=0.0, max_value=100.0), min_size=3, max_size=3)
+
+
+@given(row=measures)
+def test_health_score_one_customer_is_a_python_float(row: list[float]) -> None:
+    w = [20.0, 15.0, 22.0]
+    one = health_score(row, w)
+    assert type(one) is float
+    many = health_score([row, [50.0, 50.0, 50.0]], w)
+    assert one == many[0]  # type: ignore[index]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@given(spend=st.floats(min_value=0.0, max_value=1e6), freq=st.floats(min_value=0.0, max_value=10.0))
+def test_spend_tiers_single_matches_array(kind: str, spend: float, freq: float) -> None:
+    th = SpendThresholds(silver_spend=500, silver_frequency=1, vip_spend=2000, vip_frequency=2)
+    one = spend_tiers(_as(kind, spend), purchase_frequency=_as(kind, freq), thresholds=th)  # type: ignore[call-overload]
+    assert type(one) is str
+    many = spend_tiers([spend, 0.0], purchase_frequency=[freq, 0.0], thresholds=th)
+    assert one == many[0]
+
+
+def test_spend_tiers_single_examples() -> None:
+    # the rule in the docstring: 600 spend and 1 purchase a month reach silver, not VIP
+    th = SpendThresholds(silver_spend=500, silver_frequency=1, vip_spend=2000, vip_frequency=2)
+    assert spend_tiers(600.0, purchase_frequency=1, thresholds=th) == "silver"
+    with pytest.raises(InputError, match="single values for total_spend and arrays for purchase"):
+        spend_tiers(600.0, purchase_frequency=[1.0, 2.0], thresholds=th)
+    with pytest.raises(InputError, match="single values for purchase_frequency and arrays for"):
+        spend_tiers([600.0], purchase_frequency=1.0, thresholds=th)

@@ -24,7 +24,7 @@ from crmcore import _validation as v
 from crmcore._typing import ArrayLike, BoolArray, FloatArray, IntArray
 from crmcore._validation import readonly as _ro
 from crmcore.errors import InputError, InputTypeError
-from crmcore.metrics._numeric import ndim_of, pow2_scale, scaled_mean
+from crmcore.metrics._numeric import ndim_of, pow2_scale, scaled_mean, single_customer
 from crmcore.records import InteractionKind
 from crmcore.summary import PERIODS, CustomerSummary, period_index
 from crmcore.table import KIND_CODES, PURCHASE_CODE, InteractionTable
@@ -609,12 +609,30 @@ class SpendThresholds:
                 )
 
 
+@overload
+def spend_tiers(
+    total_spend: float,
+    *,
+    purchase_frequency: float,
+    thresholds: SpendThresholds,
+) -> str: ...
+
+
+@overload
 def spend_tiers(
     total_spend: ArrayLike | CustomerSummary,
     *,
     purchase_frequency: ArrayLike | None = None,
     thresholds: SpendThresholds,
-) -> StrArray:
+) -> StrArray: ...
+
+
+def spend_tiers(
+    total_spend: ArrayLike | CustomerSummary,
+    *,
+    purchase_frequency: ArrayLike | None = None,
+    thresholds: SpendThresholds,
+) -> str | StrArray:
     """Consumption tiers: ordinary, silver or VIP by cumulative spend and steady frequency.
 
     Parameters
@@ -634,13 +652,17 @@ def spend_tiers(
 
     Returns
     -------
-    ndarray of str
-        ``"vip"``, ``"silver"`` or ``"ordinary"`` per customer.
+    str or ndarray of str
+        ``"vip"``, ``"silver"`` or ``"ordinary"`` per customer; for one
+        customer given as single values (Python or numpy scalars, 0-d
+        arrays), the tier as a Python ``str``.
 
     Raises
     ------
     InputError
-        On NaN, infinite or negative inputs, mismatched lengths or empty input.
+        On NaN, infinite or negative inputs, mismatched lengths, empty input,
+        or a single value with an array (one customer takes single values
+        only, several customers arrays only: a single value is not broadcast).
     InputTypeError
         When ``thresholds`` is not a :class:`SpendThresholds` or
         ``purchase_frequency`` is missing.
@@ -660,6 +682,8 @@ def spend_tiers(
     >>> spend = [2500, 2500, 600, 100]
     >>> spend_tiers(spend, purchase_frequency=[3.0, 0.5, 1.0, 4.0], thresholds=th).tolist()
     ['vip', 'ordinary', 'silver', 'ordinary']
+    >>> spend_tiers(600.0, purchase_frequency=1.0, thresholds=th)  # one customer: a str
+    'silver'
     >>> spend_tiers([100], purchase_frequency=[-1.0], thresholds=th)
     Traceback (most recent call last):
     ...
@@ -669,6 +693,7 @@ def spend_tiers(
         raise InputTypeError(
             f"thresholds must be a SpendThresholds, got {type(thresholds).__name__}"
         )
+    single = False
     if isinstance(total_spend, CustomerSummary):
         spend = np.asarray(total_spend.total_spend, dtype=np.float64)
         if purchase_frequency is None:
@@ -678,7 +703,10 @@ def spend_tiers(
             freq_source, freq_name = purchase_frequency, "purchase_frequency"
         freq = v.as_float_array(freq_source, freq_name, nonnegative=True, allow_empty=True)
     else:
-        spend = v.as_float_array(total_spend, "total_spend", nonnegative=True)
+        (spend_in, purchase_frequency), single = single_customer(
+            ("total_spend", total_spend), ("purchase_frequency", purchase_frequency)
+        )
+        spend = v.as_float_array(spend_in, "total_spend", nonnegative=True)
         if purchase_frequency is None:
             raise InputTypeError(
                 "purchase_frequency is required unless total_spend is a CustomerSummary"
@@ -689,6 +717,8 @@ def spend_tiers(
     labels = np.full(spend.size, "ordinary", dtype="<U8")
     labels[(spend >= thresholds.silver_spend) & (freq >= thresholds.silver_frequency)] = "silver"
     labels[(spend >= thresholds.vip_spend) & (freq >= thresholds.vip_frequency)] = "vip"
+    if single:
+        return str(labels[0])
     return _ro(labels)
 
 

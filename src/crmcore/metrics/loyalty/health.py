@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, overload
 
 import numpy as np
 
 from crmcore import _validation as v
 from crmcore._typing import ArrayLike, FloatArray
 from crmcore.errors import InputError, InputTypeError
-from crmcore.metrics._numeric import ndim_of, pow2_scale
+from crmcore.metrics._numeric import finish_labels, is_single, ndim_of, pow2_scale
 from crmcore.metrics.loyalty._common import StrArray
 
 __all__ = ["band", "health_score"]
@@ -61,7 +61,7 @@ def health_score(
 
     Examples
     --------
-    >>> round(health_score([47, 59, 21], [20, 15, 22]), 2)  # 2287 / 57
+    >>> round(health_score([47, 59, 21], [20, 15, 22]), 2)  # one customer: a float, 2287 / 57
     40.12
     >>> health_score([[80, float("nan")], [50, 100]], [1, 3]).tolist()
     [80.0, 87.5]
@@ -97,9 +97,11 @@ def health_score(
             + v.describe_violations(bad, ("measures", x2.reshape(-1)))
         )
     filled = np.where(present, x2, 0.0)
-    total = filled @ w
+    # Row sums, not a matrix product: BLAS may sum a row differently depending on how many
+    # rows there are, and a customer's score must not depend on who else is in the call.
+    total = (filled * w).sum(axis=1)
     if missing == "renormalize":
-        denom = present @ w
+        denom = np.where(present, w, 0.0).sum(axis=1)
         empty = denom <= 0
         if empty.any():
             first = int(np.flatnonzero(empty)[0])
@@ -110,10 +112,30 @@ def health_score(
             )
     else:
         denom = np.full(total.shape, w.sum())
-    score = np.clip(total / denom, 0.0, 100.0)
+    score: FloatArray = np.clip(total / denom, 0.0, 100.0)
     if ndim == 1:
         return float(score[0])
     return score
+
+
+@overload
+def band(
+    scores: float,
+    edges: ArrayLike,
+    labels: Sequence[str],
+    *,
+    closed: Literal["left", "right"] = "left",
+) -> str: ...
+
+
+@overload
+def band(
+    scores: ArrayLike,
+    edges: ArrayLike,
+    labels: Sequence[str],
+    *,
+    closed: Literal["left", "right"] = "left",
+) -> StrArray: ...
 
 
 def band(
@@ -122,7 +144,7 @@ def band(
     labels: Sequence[str],
     *,
     closed: Literal["left", "right"] = "left",
-) -> StrArray:
+) -> str | StrArray:
     """Label scores by bands between edges (e.g. red / amber / green health).
 
     Parameters
@@ -140,8 +162,9 @@ def band(
 
     Returns
     -------
-    ndarray of str
-        One label per score, the shape of ``scores``.
+    str or ndarray of str
+        One label per score, the shape of ``scores``; for a single score (a
+        Python or numpy scalar, or a 0-d array) the label as a Python ``str``.
 
     Raises
     ------
@@ -153,6 +176,8 @@ def band(
     --------
     >>> band([12.0, 40.0, 69.9, 70.0], [40, 70], ["red", "amber", "green"]).tolist()
     ['red', 'amber', 'amber', 'green']
+    >>> band(70.0, [40, 70], ["red", "amber", "green"])  # one score: a str
+    'green'
     >>> band([40.0], [40, 70], ["red", "amber", "green"], closed="right").tolist()
     ['red']
     >>> band([50.0], [70, 40], ["red", "amber", "green"])  # doctest: +ELLIPSIS
@@ -161,6 +186,9 @@ def band(
     crmcore.errors.InputError: edges must be strictly increasing; 1 of 2 values breaks this ...
     """
     v.check_choice(closed, "closed", ("left", "right"))
+    single = is_single(scores)
+    if single:
+        scores = np.array([scores])
     ndim = ndim_of(scores, "scores")
     x = v.as_float_array(scores, "scores", ndim=ndim, allow_empty=True)
     e = v.as_float_array(edges, "edges")
@@ -182,4 +210,4 @@ def band(
         raise InputError(f"labels must hold len(edges) + 1 = {e.size + 1} labels, got {len(names)}")
     side: Literal["left", "right"] = "right" if closed == "left" else "left"
     idx = np.searchsorted(e, x, side=side)
-    return np.asarray(np.array(names)[idx])
+    return finish_labels(np.asarray(np.array(names)[idx]), single)
