@@ -945,12 +945,12 @@ def _log_odds_dead(
     """log(P(dead)/P(alive)); -inf where dropout is impossible (x + shift = 0)."""
     r, alpha, a, b = (float(q) for q in theta)
     with np.errstate(all="ignore"):
-        bx1 = b + x + shift - 1
-        d = (
-            np.log(a)
-            - np.log(np.maximum(bx1, 1e-300))
-            + (r + x) * (np.log(alpha + big_t) - np.log(alpha + tx))
-        )
+        # (r + x) log((α + T)/(α + t_x)) as one log1p of a non-negative ratio
+        d = (big_t - tx) / (alpha + tx)
+        np.log1p(d, out=d)
+        d *= r + x
+        d -= np.log(np.maximum(b + x + (shift - 1), 1e-300))
+        d += np.log(a)
     return np.where(x + shift > 0, d, -np.inf)
 
 
@@ -966,7 +966,16 @@ def _log_probability_alive(
 def _probability_alive(
     theta: FloatArray, x: FloatArray, tx: FloatArray, big_t: FloatArray, shift: int
 ) -> FloatArray:
-    return np.exp(_log_probability_alive(theta, x, tx, big_t, shift))
+    """P(alive) = 1 / (1 + e^d) for the log-odds of death d, as the stable logistic.
+
+    With e = exp(-|d|) in (0, 1]: 1/(1 + e) for d <= 0 and e/(1 + e) for d > 0,
+    accurate to a few ulps everywhere (one exp instead of the softplus' exp, log1p
+    and exp); it underflows to 0 only where exp(-d) does.
+    """
+    d = _log_odds_dead(theta, x, tx, big_t, shift)
+    with np.errstate(all="ignore"):
+        e = np.exp(-np.abs(d))
+        return np.asarray(np.where(d > 0, e, 1.0) / (1.0 + e), dtype=np.float64)
 
 
 def _conditional_purchase_probability(
@@ -985,7 +994,10 @@ def _conditional_purchase_probability(
     log_alive = _log_probability_alive(theta, x, tx, big_t, shift)
     with np.errstate(all="ignore"):
         log_buy = np.log(-np.expm1(-(r + x) * np.log1p(t / (alpha + big_t))))  # -inf at t = 0
-        out = np.minimum(np.exp(log_alive + log_buy), np.exp(log_alive))
+        # capped by P(alive) exactly as probability_alive computes it
+        out = np.minimum(
+            np.exp(log_alive + log_buy), _probability_alive(theta, x, tx, big_t, shift)
+        )
     return np.asarray(out, dtype=np.float64)
 
 
