@@ -954,15 +954,6 @@ def _log_odds_dead(
     return np.where(x + shift > 0, d, -np.inf)
 
 
-def _log_probability_alive(
-    theta: FloatArray, x: FloatArray, tx: FloatArray, big_t: FloatArray, shift: int
-) -> FloatArray:
-    """Log P(alive) = -softplus(log-odds of death), in (-inf, 0]."""
-    d = _log_odds_dead(theta, x, tx, big_t, shift)
-    with np.errstate(all="ignore"):
-        return np.asarray(-np.logaddexp(0.0, d), dtype=np.float64)
-
-
 def _probability_alive(
     theta: FloatArray, x: FloatArray, tx: FloatArray, big_t: FloatArray, shift: int
 ) -> FloatArray:
@@ -972,7 +963,11 @@ def _probability_alive(
     accurate to a few ulps everywhere (one exp instead of the softplus' exp, log1p
     and exp); it underflows to 0 only where exp(-d) does.
     """
-    d = _log_odds_dead(theta, x, tx, big_t, shift)
+    return _alive_from_log_odds(_log_odds_dead(theta, x, tx, big_t, shift))
+
+
+def _alive_from_log_odds(d: FloatArray) -> FloatArray:
+    """1 / (1 + e^d), the stable logistic (see :func:`_probability_alive`)."""
     with np.errstate(all="ignore"):
         e = np.exp(-np.abs(d))
         return np.asarray(np.where(d > 0, e, 1.0) / (1.0 + e), dtype=np.float64)
@@ -986,18 +981,18 @@ def _conditional_purchase_probability(
 ) -> FloatArray:
     """P(alive) * (1 - ((α+T)/(α+T+t))^(r+x)), in log space (see the public function).
 
-    Both factors come from the same log P(alive) as :func:`_probability_alive`,
-    so the result never exceeds P(alive), also where that underflows to 0.
+    Both factors come from the same log-odds of death as :func:`_probability_alive`,
+    and the product is capped by that P(alive), so the result never exceeds it,
+    also where it underflows to 0.
     """
     x, tx, big_t = histories
     r, alpha = float(theta[0]), float(theta[1])
-    log_alive = _log_probability_alive(theta, x, tx, big_t, shift)
+    d = _log_odds_dead(theta, x, tx, big_t, shift)  # computed once for both factors
     with np.errstate(all="ignore"):
+        log_alive = -np.logaddexp(0.0, d)
         log_buy = np.log(-np.expm1(-(r + x) * np.log1p(t / (alpha + big_t))))  # -inf at t = 0
         # capped by P(alive) exactly as probability_alive computes it
-        out = np.minimum(
-            np.exp(log_alive + log_buy), _probability_alive(theta, x, tx, big_t, shift)
-        )
+        out = np.minimum(np.exp(log_alive + log_buy), _alive_from_log_odds(d))
     return np.asarray(out, dtype=np.float64)
 
 
