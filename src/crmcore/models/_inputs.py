@@ -29,6 +29,7 @@ both can be imported by every model without a cycle.
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any, NamedTuple, TypeVar, cast
 
@@ -50,6 +51,8 @@ __all__ = [
     "histories",
     "horizon",
     "is_single",
+    "one_customer",
+    "one_time",
     "positive_param",
     "prepare_fit_data",
     "single_customer",
@@ -148,6 +151,96 @@ def finish(out: FloatArray, single: bool) -> Any:
     if not single:
         return out
     return float(out[0]) if out.ndim == 1 else out[0]
+
+
+# Types whose values convert to float64 exactly as numpy's conversion of an array of them does.
+_PLAIN_FLOAT = (float, np.float64, np.float32, np.float16)
+_PLAIN_INT = (int, np.int64, np.int32, np.int16, np.int8, np.uint64, np.uint32, np.uint16, np.uint8)
+_INT64_BOUND = 2**63
+
+
+def _plain(value: object) -> float | int | None:
+    """Return a number as a Python float or int when it is a plain one, else None.
+
+    Plain: a Python or numpy float or integer (not bool), or a 0-d array of one.
+    Everything else (bools, decimals, strings, other arrays...) is left to the
+    array path.
+    """
+    tp = type(value)
+    if tp is float or tp is int:
+        return cast("float | int", value)
+    if tp in _PLAIN_FLOAT:
+        return float(cast(Any, value))
+    if tp in _PLAIN_INT:
+        return int(cast(Any, value))
+    if tp is np.ndarray and cast(Any, value).ndim == 0:
+        return _plain(cast(Any, value)[()])
+    return None
+
+
+def _whole(x: float | int | None) -> float | None:
+    """Return a count >= 0 that fits in int64 as a float (0.0 for -0.0), else None."""
+    if x is None:
+        return None
+    if type(x) is int:
+        return float(x) if 0 <= x < _INT64_BOUND else None
+    xf = float(x)
+    return xf + 0.0 if xf.is_integer() and 0.0 <= xf < 2.0**63 else None
+
+
+def one_customer(
+    frequency: object, recency: object, T: object
+) -> tuple[float, float, float] | None:
+    """Return (x, t_x, T) as floats when they are one valid customer given as plain numbers.
+
+    This is the boundary check of the scalar fast path: it accepts exactly
+    the plain numbers (Python or numpy ints and floats, 0-d arrays of them)
+    that :func:`histories` accepts as one customer, with the same values.
+    Anything else, a summary, arrays, other types, and every value that
+    breaks a rule, gives None: the caller then takes the array path, whose
+    validators raise the errors, so a bad customer raises the same error as
+    a single number as it does inside an array.
+
+    Examples
+    --------
+    >>> one_customer(2, 30.43, np.float64(38.86))
+    (2.0, 30.43, 38.86)
+    >>> one_customer(2, 40.0, 38.86) is None  # recency > T: histories() raises
+    True
+    """
+    xf = _whole(_plain(frequency))
+    tx = _plain(recency)
+    big_t = _plain(T)
+    if xf is None or tx is None or big_t is None:
+        return None
+    try:
+        txf = float(tx)
+        tf = float(big_t)
+    except OverflowError:  # an int beyond the float range
+        return None
+    # 0 <= t_x <= T < inf (also refuses NaN), and t_x = 0 without repeat purchase
+    ok = 0.0 <= txf <= tf < math.inf and (xf > 0.0 or txf == 0.0)
+    return (xf, txf, tf) if ok else None
+
+
+def one_time(t: object) -> float | None:
+    """Return a valid horizon (finite, >= 0) given as a plain number as a float, else None.
+
+    None sends the caller to the array path (see :func:`one_customer`).
+
+    Examples
+    --------
+    >>> one_time(39), one_time(np.array(1.5)), one_time(-1.0), one_time([1.0])
+    (39.0, 1.5, None, None)
+    """
+    value = _plain(t)
+    if value is None:
+        return None
+    try:
+        out = float(value)
+    except OverflowError:
+        return None
+    return out if 0.0 <= out < math.inf else None
 
 
 class Histories(NamedTuple):

@@ -23,6 +23,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 from typing import Any, overload
 
 import attrs
@@ -575,6 +576,9 @@ def conditional_expected_purchases(
     crmcore.errors.InputError: T must have the same length as frequency; got 2 and 1
     """
     inp.check_params(params, BgNbdParams)
+    one = inp.one_customer(frequency, recency, T)
+    if one is not None and (t1 := inp.one_time(t)) is not None:  # the scalar fast path
+        return _conditional_expectation_one(params, t1, one, _BG)
     h = inp.histories(frequency, recency, T)
     tt = inp.horizon(t, h.x.size)
     out = _conditional_expectation_each(params.as_array(), tt, (h.x, h.tx, h.T), _BG)
@@ -655,6 +659,9 @@ def conditional_purchase_probability(
     crmcore.errors.InputError: t must be >= 0.0, got -1.0
     """
     inp.check_params(params, BgNbdParams)
+    one = inp.one_customer(frequency, recency, T)
+    if one is not None and (t1 := inp.one_time(t)) is not None:  # the scalar fast path
+        return _conditional_purchase_probability_one(params, t1, one, _BG)
     h = inp.histories(frequency, recency, T)
     tt = inp.horizon(t, h.x.size)
     out = _conditional_purchase_probability(params.as_array(), tt, (h.x, h.tx, h.T), _BG)
@@ -714,6 +721,9 @@ def probability_alive(
     crmcore.errors.InputError: frequency must be non-negative; ...
     """
     inp.check_params(params, BgNbdParams)
+    one = inp.one_customer(frequency, recency, T)
+    if one is not None:  # the scalar fast path
+        return _probability_alive_one(params, one, _BG)
     h = inp.histories(frequency, recency, T)
     return inp.finish(_probability_alive(params.as_array(), h.x, h.tx, h.T, _BG), h.single)
 
@@ -1188,3 +1198,124 @@ def _quadrature(n: FloatArray, a: FloatArray, beta: FloatArray, u: FloatArray) -
         above = np.where(hi == y1, g1 * sc.betainc(bi, ai, np.exp(log_q[:, -1:])), 0.0)[:, 0]
         out[sl] = total + below + above
     return out
+
+
+# --------------------------------------------------------------------------- one customer
+#
+# The scalar fast path: one customer given as plain numbers (see
+# ``inp.one_customer``) is scored with ``math`` and scalar scipy calls, by the
+# same formulas, in the same order of operations and with the same choice of
+# regime as the array functions above, so that both agree to a few ulps. A
+# step the scalar code does not follow (an overflow in ``math``, a regime
+# that is rare and slow anyway) hands the customer to the array function.
+
+_ARITH = (OverflowError, ValueError, ZeroDivisionError)
+
+
+def _one(value: float) -> FloatArray:
+    return np.array([value], dtype=np.float64)
+
+
+def _log_odds_dead_one(params: Any, x: float, tx: float, big_t: float, shift: int) -> float:
+    """Scalar :func:`_log_odds_dead`."""
+    if x + shift <= 0:
+        return -math.inf
+    try:
+        d: float = math.log1p((big_t - tx) / (params.alpha + tx)) * (params.r + x)
+        d -= math.log(max(params.b + x + (shift - 1), 1e-300))
+        return d + math.log(params.a)
+    except _ARITH:
+        theta = params.as_array()
+        return float(_log_odds_dead(theta, _one(x), _one(tx), _one(big_t), shift)[0])
+
+
+def _alive_from_log_odds_one(d: float) -> float:
+    """Scalar :func:`_alive_from_log_odds`."""
+    e = math.exp(-abs(d))
+    return (e if d > 0 else 1.0) / (1.0 + e)
+
+
+def _probability_alive_one(params: Any, one: tuple[float, float, float], shift: int) -> float:
+    """Scalar :func:`_probability_alive` of the customer ``one`` = (x, t_x, T)."""
+    x, tx, big_t = one
+    return _alive_from_log_odds_one(_log_odds_dead_one(params, x, tx, big_t, shift))
+
+
+def _log1p_exp_neg(d: float) -> float:
+    """log(1 + e^d) as numpy's ``logaddexp(0, d)`` computes it."""
+    if d == 0.0:
+        return _LN2
+    if d < 0:
+        return math.log1p(math.exp(d))
+    return d + math.log1p(math.exp(-d))
+
+
+_LN2 = math.log(2.0)
+
+
+def _conditional_purchase_probability_one(
+    params: Any, t: float, one: tuple[float, float, float], shift: int
+) -> float:
+    """Scalar :func:`_conditional_purchase_probability` of the customer ``one`` = (x, t_x, T)."""
+    x, tx, big_t = one
+    d = _log_odds_dead_one(params, x, tx, big_t, shift)
+    try:
+        log_alive = -_log1p_exp_neg(d)
+        buy = -math.expm1(-(params.r + x) * math.log1p(t / (params.alpha + big_t)))
+        log_buy = math.log(buy) if buy > 0 else -math.inf
+        return min(math.exp(log_alive + log_buy), _alive_from_log_odds_one(d))
+    except _ARITH:
+        theta = params.as_array()
+        hist = (_one(x), _one(tx), _one(big_t))
+        return float(_conditional_purchase_probability(theta, _one(t), hist, shift)[0])
+
+
+def _conditional_expectation_one(
+    params: Any, t: float, one: tuple[float, float, float], shift: int
+) -> float:
+    """Scalar :func:`_conditional_expectation_each` of the customer ``one`` = (x, t_x, T)."""
+    x, _, big_t = one
+    alive = _probability_alive_one(params, one, shift)
+    h = _expected_until_dropout_one(
+        params.r + x, params.a, params.b + x + shift, t / (params.alpha + big_t)
+    )
+    return alive * h
+
+
+def _expected_until_dropout_one(n: float, a: float, beta: float, u: float) -> float:
+    """Scalar :func:`_expected_until_dropout`, regime for regime."""
+    if not u > 0:
+        return 0.0
+    if u <= _SERIES_LIMIT and n * u <= _SERIES_LIMIT:
+        return _series_one(n, a, beta, u)
+    val = _euler_core_one(n, a, beta, u) if abs(a - 1.0) >= 1e-5 else None
+    if val is None:  # a next to 1 (interpolated), or a step math does not take
+        return float(_expected_until_dropout(_one(n), _one(a), _one(beta), _one(u))[0])
+    if not math.isfinite(val) or val <= 0 or val > n * u * (1 + 1e-10):
+        with np.errstate(all="ignore"):  # as in _expected_until_dropout
+            return float(_quadrature(_one(n), _one(a), _one(beta), _one(u))[0])
+    return val
+
+
+def _series_one(n: float, a: float, beta: float, u: float) -> float:
+    term = n * u
+    total = term
+    for k in range(1, 60):
+        term = term * (-(n + k) * u / (k + 1) * (a + k - 1) / (a + beta + k - 1))
+        total = total + term
+        if abs(term) <= 1e-17 * abs(total):
+            break
+    return total
+
+
+def _euler_core_one(n: float, a: float, beta: float, u: float) -> float | None:
+    c = a + beta - 1.0
+    z = u / (1.0 + u)
+    f: float = float(sc.hyp2f1(c - n, a - 1.0, c, z))
+    if f == 0.0 or not math.isfinite(f):
+        return None
+    try:
+        phi = math.copysign(1.0, f) * math.exp((1.0 - a) * math.log1p(u) + math.log(abs(f)))
+        return c * (1.0 - phi) / (a - 1.0)
+    except _ARITH:
+        return None

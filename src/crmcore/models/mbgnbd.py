@@ -31,7 +31,9 @@ from crmcore.models._mle import fit_fields
 from crmcore.models._predict import CustomerPrediction
 from crmcore.models.bgnbd import (
     _conditional_expectation_each,
+    _conditional_expectation_one,
     _conditional_purchase_probability,
+    _conditional_purchase_probability_one,
     _default_initial,
     _expected_at,
     _fit_compressed,
@@ -39,6 +41,7 @@ from crmcore.models.bgnbd import (
     _objective,
     _pmf,
     _probability_alive,
+    _probability_alive_one,
     _unconditional_expectation,
 )
 from crmcore.summary import CustomerSummary
@@ -575,6 +578,9 @@ def conditional_expected_purchases(
     crmcore.errors.InputError: T must have the same length as frequency; got 2 and 1
     """
     inp.check_params(params, MbgNbdParams)
+    one = inp.one_customer(frequency, recency, T)
+    if one is not None and (t1 := inp.one_time(t)) is not None:  # the scalar fast path
+        return _conditional_expectation_one(params, t1, one, _MBG)
     h = inp.histories(frequency, recency, T)
     tt = inp.horizon(t, h.x.size)
     out = _conditional_expectation_each(params.as_array(), tt, (h.x, h.tx, h.T), _MBG)
@@ -654,6 +660,9 @@ def conditional_purchase_probability(
     crmcore.errors.InputError: T must have the same length as frequency; got 2 and 1
     """
     inp.check_params(params, MbgNbdParams)
+    one = inp.one_customer(frequency, recency, T)
+    if one is not None and (t1 := inp.one_time(t)) is not None:  # the scalar fast path
+        return _conditional_purchase_probability_one(params, t1, one, _MBG)
     h = inp.histories(frequency, recency, T)
     tt = inp.horizon(t, h.x.size)
     out = _conditional_purchase_probability(params.as_array(), tt, (h.x, h.tx, h.T), _MBG)
@@ -712,6 +721,9 @@ def probability_alive(
     crmcore.errors.InputError: frequency must be non-negative; ...
     """
     inp.check_params(params, MbgNbdParams)
+    one = inp.one_customer(frequency, recency, T)
+    if one is not None:  # the scalar fast path
+        return _probability_alive_one(params, one, _MBG)
     h = inp.histories(frequency, recency, T)
     return inp.finish(_probability_alive(params.as_array(), h.x, h.tx, h.T, _MBG), h.single)
 
