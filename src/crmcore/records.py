@@ -118,31 +118,59 @@ class CustomerSource(enum.StrEnum):
     """Public: government, associations, media."""
 
 
-class _OrderedEnum(enum.Enum):
-    """An enum whose members compare by their declaration order."""
+class _OrderedEnum(enum.StrEnum):
+    """A str-valued enum whose members compare by their declaration order.
+
+    A member equals its value (``LadderStage.MEMBER == "member"``), so that it
+    compares with the str arrays of the category results
+    (``stage == LadderStage.MEMBER`` gives a mask); it hashes like its value
+    to keep dicts and sets consistent with that equality. The order ``< <= >
+    >=`` holds between members of the same enum only and follows the rungs;
+    against anything else, a plain str included (whose order would be
+    alphabetical), it raises InputTypeError (a TypeError).
+    """
+
+    __hash__ = str.__hash__
 
     def _rank(self) -> int:
         return list(type(self)).index(self)
 
+    def _other_rank(self, other: object, op: str) -> int:
+        if type(other) is type(self):
+            return other._rank()
+        cls = type(self).__name__
+        hint = f"; compare members, e.g. {cls}(value) {op} {cls}.{self.name}"
+        raise InputTypeError(
+            f"'{op}' is not supported between {cls} and {type(other).__name__}"
+            f" (the order of {cls} is that of its rungs){hint if isinstance(other, str) else ''}"
+        )
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """Compare with numpy arrays: == and != by value; the order raises InputTypeError.
+
+        numpy would otherwise compare a str array with a member as plain
+        strings, in alphabetical order, not in the order of the rungs.
+        """
+        if ufunc.__name__ in {"equal", "not_equal"} and method == "__call__":
+            plain = [x.value if isinstance(x, _OrderedEnum) else x for x in inputs]
+            return getattr(ufunc, method)(*plain, **kwargs)
+        cls = type(self).__name__
+        raise InputTypeError(
+            f"numpy's {ufunc.__name__} is not supported with a {cls} (only == and != are; "
+            f"the order of {cls} is that of its rungs): convert the values with {cls}(value)"
+        )
+
     def __lt__(self, other: object) -> bool:
-        if type(other) is not type(self):
-            return NotImplemented
-        return self._rank() < other._rank()
+        return self._rank() < self._other_rank(other, "<")
 
     def __le__(self, other: object) -> bool:
-        if type(other) is not type(self):
-            return NotImplemented
-        return self._rank() <= other._rank()
+        return self._rank() <= self._other_rank(other, "<=")
 
     def __gt__(self, other: object) -> bool:
-        if type(other) is not type(self):
-            return NotImplemented
-        return self._rank() > other._rank()
+        return self._rank() > self._other_rank(other, ">")
 
     def __ge__(self, other: object) -> bool:
-        if type(other) is not type(self):
-            return NotImplemented
-        return self._rank() >= other._rank()
+        return self._rank() >= self._other_rank(other, ">=")
 
 
 class LadderStage(_OrderedEnum):
@@ -152,6 +180,17 @@ class LadderStage(_OrderedEnum):
     --------
     >>> LadderStage.REPEAT_BUYER < LadderStage.ADVOCATE
     True
+
+    A stage equals its value, also inside the str arrays of the category
+    results; the order holds between stages only:
+
+    >>> import numpy as np
+    >>> np.array(["member", "loyal"]) == LadderStage.MEMBER
+    array([ True, False])
+    >>> "loyal" < LadderStage.MEMBER
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputTypeError: '>' is not supported between LadderStage and str ...
     """
 
     PROSPECT = "prospect"
