@@ -59,3 +59,10 @@ def test_order_follows_the_rungs_not_the_alphabet(cls):
 def test_order_against_strings_fails_loudly(compare):
     with pytest.raises(InputTypeError, match="order of LadderStage is that of its rungs"):
         compare()
+
+
+def test_object_arrays_of_members_compare_in_rung_order():
+    # rungs: prospect < ... < loyal < member < advocate (declaration order, Raphel's ladder)
+    stages = np.array([LadderStage(s) for s in ["member", "loyal", "prospect"]], dtype=object)
+    np.testing.assert_array_equal(stages >= LadderStage.LOYAL, [True, True, False])
+    np.testing.assert_array_equal(LadderStage.LOYAL < stages, [True, False, False])  # noqa: SIM300

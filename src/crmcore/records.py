@@ -149,11 +149,19 @@ class _OrderedEnum(enum.StrEnum):
         """Compare with numpy arrays: == and != by value; the order raises InputTypeError.
 
         numpy would otherwise compare a str array with a member as plain
-        strings, in alphabetical order, not in the order of the rungs.
+        strings, in alphabetical order, not in the order of the rungs. Object
+        arrays (of members) compare element by element, in the rung order.
         """
         if ufunc.__name__ in {"equal", "not_equal"} and method == "__call__":
             plain = [x.value if isinstance(x, _OrderedEnum) else x for x in inputs]
             return getattr(ufunc, method)(*plain, **kwargs)
+        if all(
+            isinstance(x, _OrderedEnum) or (isinstance(x, np.ndarray) and x.dtype.kind == "O")
+            for x in inputs
+        ):
+            # object arrays (of members): element by element, with the operators above
+            boxed = [np.array(x, dtype=object) for x in inputs]
+            return getattr(ufunc, method)(*boxed, **kwargs)
         cls = type(self).__name__
         raise InputTypeError(
             f"numpy's {ufunc.__name__} is not supported with a {cls} (only == and != are; "
@@ -161,15 +169,23 @@ class _OrderedEnum(enum.StrEnum):
         )
 
     def __lt__(self, other: object) -> bool:
+        if isinstance(other, np.ndarray):
+            return NotImplemented  # numpy's reflected operator calls __array_ufunc__
         return self._rank() < self._other_rank(other, "<")
 
     def __le__(self, other: object) -> bool:
+        if isinstance(other, np.ndarray):
+            return NotImplemented  # numpy's reflected operator calls __array_ufunc__
         return self._rank() <= self._other_rank(other, "<=")
 
     def __gt__(self, other: object) -> bool:
+        if isinstance(other, np.ndarray):
+            return NotImplemented  # numpy's reflected operator calls __array_ufunc__
         return self._rank() > self._other_rank(other, ">")
 
     def __ge__(self, other: object) -> bool:
+        if isinstance(other, np.ndarray):
+            return NotImplemented  # numpy's reflected operator calls __array_ufunc__
         return self._rank() >= self._other_rank(other, ">=")
 
 
