@@ -3,8 +3,9 @@
 Run with ``python benchmarks/bench_single.py``. Prints the best time per call,
 in microseconds, of the BG/NBD and MBG/NBD per-customer predictions for one
 customer (x = 2, t_x = 30.43, T = 38.86, horizon t = 39), through a fit and
-through the module functions. The figure is the best of several rounds of
-many calls, the one least disturbed by other work on a shared machine.
+through the module functions, and of the Pareto/NBD P(alive). The figure is
+the best of several rounds of many calls, the one least disturbed by other
+work on a shared machine.
 """
 
 from __future__ import annotations
@@ -15,14 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from crmcore.models import bgnbd, mbgnbd
+from crmcore.models import bgnbd, mbgnbd, pareto_nbd
 
 ROUNDS = 7
 CALLS = 2000
 
 
-def per_call(label: str, func: Callable[[], Any]) -> None:
-    best = min(timeit.repeat(func, number=CALLS, repeat=ROUNDS)) / CALLS
+def per_call(label: str, func: Callable[[], Any], calls: int = CALLS) -> None:
+    best = min(timeit.repeat(func, number=calls, repeat=ROUNDS)) / calls
     print(f"{label:<60s} {best * 1e6:8.1f} us")
 
 
@@ -64,6 +65,12 @@ def main() -> None:
     per_call(
         "MBG/NBD conditional_expected_purchases(t=39)",
         lambda: mbgnbd.conditional_expected_purchases(mp, 39, 2, 30.43, 38.86),
+    )
+    pp = pareto_nbd.ParetoNbdParams(r=0.55, alpha=10.58, s=0.61, beta=11.67)  # CDNOW
+    per_call(
+        "Pareto/NBD probability_alive (scalar validation only)",
+        lambda: pareto_nbd.probability_alive(pp, 2, 30.43, 38.86),
+        calls=200,
     )
 
 

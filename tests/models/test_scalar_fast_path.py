@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
 from crmcore.errors import CrmError
-from crmcore.models import _inputs, bgnbd, mbgnbd
+from crmcore.models import _inputs, bgnbd, mbgnbd, pareto_nbd
 
 MODULES = {bgnbd: bgnbd.BgNbdParams, mbgnbd: mbgnbd.MbgNbdParams}
 CDNOW = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}  # FHL (2005), CDNOW
@@ -162,3 +162,28 @@ def test_a_bad_scalar_raises_what_it_raises_inside_an_array(module, bad):
             call(module, p, t, ([x], [tx], [big_t]))
         with pytest.raises(type(in_array.value), match=f"^{re.escape(str(in_array.value))}$"):
             call(module, p, t, (x, tx, big_t))
+
+
+PNBD = pareto_nbd.ParetoNbdParams(r=0.55, alpha=10.58, s=0.61, beta=11.67)  # FHL (2005), CDNOW
+
+
+@pytest.mark.parametrize(
+    "customer",
+    [(2, 30.43, 38.86), (np.int64(2), np.array(30.43), np.float32(38.5)), (0, 0.0, 0.0)],
+)
+def test_pareto_nbd_probability_alive_validates_one_customer_without_arrays(monkeypatch, customer):
+    x, tx, big_t = customer
+    expected = pareto_nbd.probability_alive(PNBD, [int(x)], [float(tx)], [float(big_t)])[0]
+    _histories_forbidden(monkeypatch)
+    got = pareto_nbd.probability_alive(PNBD, x, tx, big_t)
+    assert type(got) is float
+    assert got == expected  # same numerics on the same one-element arrays
+
+
+@pytest.mark.parametrize("bad", [b[:3] for b in BAD if type(b[3]) is float and b[3] == 1.0])
+def test_pareto_nbd_bad_scalar_raises_what_it_raises_inside_an_array(bad):
+    x, tx, big_t = bad
+    with pytest.raises(CrmError) as in_array:
+        pareto_nbd.probability_alive(PNBD, [x], [tx], [big_t])
+    with pytest.raises(type(in_array.value), match=f"^{re.escape(str(in_array.value))}$"):
+        pareto_nbd.probability_alive(PNBD, x, tx, big_t)

@@ -770,6 +770,10 @@ def probability_alive(
     crmcore.errors.InputError: frequency must be non-negative; ...
     """
     inp.check_params(params, ParetoNbdParams)
+    one = inp.one_customer(frequency, recency, T)
+    if one is not None:  # one customer as plain numbers: validated without arrays
+        x, tx, big_t = (np.array([value]) for value in one)
+        return float(_probability_alive(params.as_array(), x, tx, big_t)[0])
     h = inp.histories(frequency, recency, T)
     if h.x.size == 0:
         return np.zeros(0)
