@@ -57,8 +57,8 @@ CDNOW_OBSERVATION_END = np.datetime64("1998-06-30", "D")
 
 _EPOCH = np.datetime64("1997-01-01", "D")  # day 0 of the stored CDNOW logs
 
-# Fader & Hardie (2007), "How to project customer retention", Table 1: percent of
-# the 1,000 customers of each segment still active at the start of years 0-12.
+# Fader & Hardie (2007), "How to project customer retention": percent (times 10) of the
+# 1,000 customers of each segment still active at the start of years 0-12.
 _SURVIVORS: dict[str, tuple[int, ...]] = {
     "regular": (1000, 631, 468, 382, 326, 289, 262, 241, 223, 207, 194, 183, 173),
     "high_end": (1000, 869, 743, 653, 593, 551, 517, 491, 468, 445, 427, 409, 394),
@@ -325,7 +325,8 @@ def retention_survivors(segment: Literal["regular", "high_end"]) -> IntArray:
 
     Notes
     -----
-    Source: typed from Table 1 of the paper (percentages, times 10). No file
+    Source and licence: the figures printed in the paper (the percentage of
+    each segment still active, times 10), typed in; cite the paper. No file
     is read.
 
     References
