@@ -93,6 +93,7 @@ CONSTRUCTOR_NOT_PUBLIC = {
 
 PUBLIC_MODULES = (
     "crmcore",
+    "crmcore.datasets",
     "crmcore.metrics",
     "crmcore.simulate",
     "crmcore.summary",
@@ -448,6 +449,7 @@ MODULE_POOL: dict[str, dict[str, Factory]] = {
         n_renewals=lambda w: np.array([1, 2, 5]),
         discount_rate=lambda w: 0.1,
     ),
+    "datasets": {"segment": lambda w: "regular"},
     "models.clv": {
         "purchase_fit": lambda w: w.fits["bgnbd"],
         "spend_fit": lambda w: w.fits["gamma_gamma"],

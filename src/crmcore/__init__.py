@@ -82,7 +82,16 @@ __all__ = [
 # Subpackages reachable as attributes without importing them by hand
 # (``crmcore.models.bgnbd`` after a plain ``import crmcore``). They load on first
 # access, so ``import crmcore`` itself never imports scipy.
-_SUBMODULES = ("metrics", "models", "simulate", "summary", "table", "records", "errors")
+_SUBMODULES = (
+    "datasets",
+    "errors",
+    "metrics",
+    "models",
+    "records",
+    "simulate",
+    "summary",
+    "table",
+)
 
 
 def __getattr__(name: str) -> ModuleType:

@@ -7,7 +7,8 @@ functions exactly as printed); the exact identity that the likelihoods of all
 simulator written here; parameter recovery on draws from
 :mod:`crmcore.simulate`. The published estimates for the 1995 donations cohort
 (alpha = 1.204, beta = 0.750, gamma = 0.657, delta = 2.783, LL = -33,225.6) are
-checked outside the test suite: the data set may not be copied here.
+reproduced on the shipped data set (:func:`crmcore.datasets.donations`) in
+tests/models/test_published.py; here they serve as a realistic parameter point.
 """
 
 from __future__ import annotations

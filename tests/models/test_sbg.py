@@ -1,10 +1,12 @@
 """Tests of the shifted-beta-geometric model (crmcore.models.sbg).
 
-Reference values: the survivor table and estimates published by Fader & Hardie
-(2007); the model's beta-function formulas and Fader & Hardie (2010)'s
-hypergeometric DERL evaluated with mpmath at 40 digits (``_mp_*`` below);
-Monte Carlo draws from an independent numpy simulator written here; parameter
-recovery on cohorts drawn with :func:`crmcore.simulate.sbg_cohort`.
+Reference values: the survivor table of Fader & Hardie (2007) (shipped as
+:func:`crmcore.datasets.retention_survivors`; the published estimates are
+checked in tests/models/test_published.py); the model's beta-function
+formulas and Fader & Hardie (2010)'s hypergeometric DERL evaluated with mpmath
+at 40 digits (``_mp_*`` below); Monte Carlo draws from an independent numpy
+simulator written here; parameter recovery on cohorts drawn with
+:func:`crmcore.simulate.sbg_cohort`.
 """
 
 from __future__ import annotations
@@ -18,21 +20,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
+from crmcore.datasets import retention_survivors
 from crmcore.errors import ConvergenceError, ConvergenceWarning, InputError, InputTypeError
 from crmcore.models import sbg
-from crmcore.models.sbg import SbgFit, SbgParams
+from crmcore.models.sbg import SbgParams
 from crmcore.simulate import sbg_cohort
 
-# Fader, P. S., & Hardie, B. G. S. (2007). How to project customer retention.
-# Journal of Interactive Marketing, 21(1), 76-90: customers of the "high end" and
-# "regular" segments (Berry & Linoff's data) still active at the start of years
-# 0-7, the years the model is fitted on, and years 8-12, on which the paper
-# judges its projections. Published estimates: high end alpha = 0.668,
-# beta = 3.806; regular alpha = 0.704, beta = 1.182.
-HIGH_END = [1000, 869, 743, 653, 593, 551, 517, 491]
-HIGH_END_LATER = [468, 445, 427, 409, 394]
-REGULAR = [1000, 631, 468, 382, 326, 289, 262, 241]
-REGULAR_LATER = [223, 207, 194, 183, 173]
+# Fader & Hardie (2007): customers of the "high end" and "regular" segments still
+# active at the start of years 0-7, the years the model is fitted on (published
+# estimates: high end alpha = 0.668, beta = 3.806; regular alpha = 0.704, beta = 1.182).
+HIGH_END = retention_survivors("high_end")[:8].tolist()
+REGULAR = retention_survivors("regular")[:8].tolist()
 
 # --------------------------------------------------------------------------- independent references
 #   S(t) = B(α, β+t)/B(α, β),  P(T=t) = B(α+1, β+t-1)/B(α, β)          (FH 2007, eqs. 2-3)
@@ -90,34 +88,6 @@ SURVIVAL_CASES = [
     (1e4, 1e-4, 3, 1.999700000003e-16),
     (2.0, 3.0, 10**7, 1.199999160000444e-13),
 ]
-
-
-# --------------------------------------------------------------------------- published results
-
-
-@pytest.mark.parametrize(
-    ("alive", "alpha", "beta"), [(HIGH_END, 0.668, 3.806), (REGULAR, 0.704, 1.182)]
-)
-def test_fit_reproduces_published_estimates(alive, alpha, beta):
-    f = sbg.fit(alive)
-    assert isinstance(f, SbgFit)
-    assert_allclose([f.params.alpha, f.params.beta], [alpha, beta], atol=5e-4)
-    assert f.n_customers == 1000.0
-    assert f.converged
-    assert np.all(f.standard_errors.as_array() > 0)
-    assert_allclose(f.log_likelihood, sbg.log_likelihood(f.params, alive), rtol=1e-12)
-
-
-@pytest.mark.parametrize(
-    ("alive", "later", "tolerance"),
-    [(HIGH_END, HIGH_END_LATER, 0.05), (REGULAR, REGULAR_LATER, 0.03)],
-)
-def test_projection_tracks_the_later_years(alive, later, tolerance):
-    # Fitted on years 0-7, the sBG projection of years 8-12 stays within a few
-    # percent of what happened (the point of Fader & Hardie 2007).
-    f = sbg.fit(alive)
-    projected = 1000 * f.survival(np.arange(8, 13))
-    assert np.all(np.abs(projected / np.array(later) - 1) < tolerance)
 
 
 # --------------------------------------------------------------------------- reference values
