@@ -275,6 +275,7 @@ def test_fit_on_the_published_cohorts_is_a_maximum(alive):
 # --------------------------------------------------------------------------- Monte Carlo, recovery
 
 
+@pytest.mark.slow
 def test_survival_and_derl_match_monte_carlo():
     alpha, beta, c = 0.8, 2.0, 1.6
     p = BdwParams(alpha=alpha, beta=beta, c=c)
@@ -295,6 +296,7 @@ def test_survival_and_derl_match_monte_carlo():
     assert abs(discounted.mean() - derl) < 4 * se
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("truth", [(0.7, 1.2, 0.6), (2.0, 5.0, 1.5)])
 def test_parameter_recovery(truth):
     # Cohorts of 50,000 drawn by the simulator above; each fit sees 9 survivor counts.
@@ -316,6 +318,7 @@ def test_parameter_recovery(truth):
     assert np.all(np.abs(mean - truth) < 3 * se / np.sqrt(len(est)) + 0.05 * np.array(truth))
 
 
+@pytest.mark.slow
 def test_several_cohorts_of_different_lengths_fit_together():
     # Four cohorts acquired one period apart, observed to the same date: the
     # likelihood adds up, and the estimates recover the common parameters.
