@@ -36,6 +36,11 @@ Spend and value:
   model, holdout comparison, tracking and the frequency histogram (same
   paper).
 
+Model selection:
+
+- :mod:`crmcore.models.selection`: the likelihood-ratio test between nested
+  fits (every fit result also has ``aic()`` and ``bic()``).
+
 Every fit goes through one maximum-likelihood driver
 (``crmcore.models._mle``). This is the only part of crmcore that needs scipy:
 install it with ``pip install crmcore[models]``.
@@ -73,6 +78,7 @@ _MODEL_MODULES = (
     "mbgnbd",
     "pareto_nbd",
     "sbg",
+    "selection",
 )
 
 
