@@ -12,7 +12,10 @@ draws, as PNG files:
 - ``holdout.png``: actual vs expected holdout purchases by calibration frequency;
 - ``tracking.png``: weekly repeat purchases, actual vs expected;
 - ``kaplan_meier.png``: time to lapse (180 days without a purchase);
-- ``nps_over_time.png``: NPS by month with 95% intervals.
+- ``nps_over_time.png``: NPS by month with 95% intervals;
+- ``retention_models.png``: sBG vs BdW survival curves fitted on years 0-7 of
+  the regular and high-end segments of Fader & Hardie (2007), with the actual
+  survivors of years 0-12 (published data, not the simulated base).
 
 The BG/NBD model is fitted on 52 calibration weeks (2024-01-01 to 2024-12-29)
 and checked on the 26 weeks after them. Both periods end on a Sunday, so every
@@ -53,7 +56,7 @@ from crmcore.metrics import (
     rfm_segments,
     tenure_from_dates,
 )
-from crmcore.models import bgnbd, clv
+from crmcore.models import bdw, bgnbd, clv, sbg
 from crmcore.simulate import SimulatedCustomerBase, SurveyOptions, customer_base
 from crmcore.table import KIND_CODES
 
@@ -67,6 +70,14 @@ LAPSE_DAYS = 180
 #: Half of the customers bought once, so quintile cut points would coincide.
 FREQUENCY_EDGES = (1.0, 2.0, 4.0, 7.0)
 P_ALIVE_T = 52.0  # weeks
+
+# Fader & Hardie (2007), "How to project customer retention": customers of 1,000 still
+# active at the start of years 0-12 (Berry & Linoff's data); the models see years 0-7.
+SEGMENTS = {
+    "high end": [1000, 869, 743, 653, 593, 551, 517, 491, 468, 445, 427, 409, 394],
+    "regular": [1000, 631, 468, 382, 326, 289, 262, 241, 223, 207, 194, 183, 173],
+}
+CALIBRATION_YEARS = 7
 
 DEFAULT_FOLDER = Path(__file__).resolve().parents[1] / "docs" / "_static" / "figures"
 FIGSIZE = (7.0, 4.5)  # inches
@@ -424,6 +435,41 @@ def nps_figure(table: InteractionTable) -> Figure:
     return fig
 
 
+def retention_models_figure() -> Figure:
+    fig = new_figure()
+    ax = fig.add_subplot()
+    years = np.arange(len(SEGMENTS["regular"]))
+    grid = np.arange(0, years[-1] + 1)
+    for name, alive in SEGMENTS.items():
+        counts = np.asarray(alive, dtype=float)
+        calibration = counts[: CALIBRATION_YEARS + 1]
+        s_fit, b_fit = sbg.fit(calibration), bdw.fit(calibration)
+        ax.plot(years, counts / counts[0], "o", color="black", markersize=4, zorder=3)
+        ax.plot(grid, s_fit.survival(grid), "--", color=ACTUAL, linewidth=1.6)
+        ax.plot(grid, b_fit.survival(grid), "-", color=EXPECTED, linewidth=1.6)
+        ax.annotate(
+            f"{name}: BdW c = {b_fit.params.c:.2f}",
+            xy=(10.0, b_fit.survival(10)),
+            xytext=(0, 22),
+            textcoords="offset points",
+            ha="center",
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0},
+        )
+    ax.axvline(CALIBRATION_YEARS + 0.5, color="grey", linestyle=":", linewidth=1)
+    ax.text(CALIBRATION_YEARS + 0.6, 0.95, "projection", color="grey", va="top")
+    ax.plot([], [], "o", color="black", markersize=4, label="actual")
+    ax.plot([], [], "--", color=ACTUAL, label="sBG (Fader & Hardie 2007)")
+    ax.plot([], [], "-", color=EXPECTED, label="BdW (Fader et al. 2018)")
+    ax.set(xlim=(0, years[-1] + 0.3), ylim=(0, 1.02))
+    percent_axis(ax.yaxis)
+    ax.grid(alpha=0.3)
+    ax.set_xlabel("year")
+    ax.set_ylabel("customers still active (%)")
+    ax.set_title(f"Survival fitted on years 0-{CALIBRATION_YEARS}, projected to year {years[-1]}")
+    ax.legend(loc="lower left")
+    return fig
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -474,6 +520,7 @@ def main(argv: list[str] | None = None) -> None:
         "tracking.png": lambda: tracking_figure(fit, table),
         "kaplan_meier.png": lambda: kaplan_meier_figure(table),
         "nps_over_time.png": lambda: nps_figure(table),
+        "retention_models.png": retention_models_figure,
     }
     with matplotlib.rc_context(STYLE):
         for name, draw in figures.items():

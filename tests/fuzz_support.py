@@ -300,7 +300,7 @@ class World:
 
     @functools.cached_property
     def fits(self) -> dict[str, Any]:
-        from crmcore.models import bgbb, bgnbd, gamma_gamma, mbgnbd, pareto_nbd, sbg
+        from crmcore.models import bdw, bgbb, bgnbd, gamma_gamma, mbgnbd, pareto_nbd, sbg
 
         h = self.histories
         with warnings.catch_warnings():
@@ -312,6 +312,7 @@ class World:
                 "bgbb": bgbb.fit(**self.discrete_histories),
                 "gamma_gamma": gamma_gamma.fit(**self.spend),
                 "sbg": sbg.fit(self.ALIVE),
+                "bdw": bdw.fit(self.ALIVE),
             }
 
     @functools.cached_property
@@ -450,6 +451,21 @@ MODULE_POOL: dict[str, dict[str, Factory]] = {
         discount_rate=lambda w: 0.1,
     ),
     "datasets": {"segment": lambda w: "regular"},
+    "models.bdw": _model_pool(
+        "bdw",
+        alive=lambda w: W.ALIVE.copy(),
+        t=lambda w: np.array([1, 2, 5]),
+        n_renewals=lambda w: np.array([1, 2, 5]),
+        discount_rate=lambda w: 0.1,
+    ),
+    "models.selection": {
+        "restricted": lambda w: w.fits["sbg"],
+        "full": lambda w: w.fits["bdw"],
+        "statistic": lambda w: 3.84,
+        "df": lambda w: 1,
+        "p_value": lambda w: 0.05,
+        "nesting": lambda w: "c = 1",
+    },
     "models.clv": {
         "purchase_fit": lambda w: w.fits["bgnbd"],
         "spend_fit": lambda w: w.fits["gamma_gamma"],
@@ -724,6 +740,7 @@ for _model, _names in {
     "bgbb": ("alpha", "beta", "gamma", "delta"),
     "gamma_gamma": ("p", "q", "v"),
     "sbg": ("alpha", "beta"),
+    "bdw": ("alpha", "beta", "c"),
 }.items():
     _cls = {
         "bgnbd": "BgNbd",
@@ -732,6 +749,7 @@ for _model, _names in {
         "bgbb": "BgBb",
         "gamma_gamma": "GammaGamma",
         "sbg": "Sbg",
+        "bdw": "Bdw",
     }[_model]
     OVERRIDES[f"models.{_model}.{_cls}Params"] = {
         n: (lambda w, m=_model, n=n: float(getattr(w.fits[m].params, n))) for n in _names
@@ -1120,8 +1138,9 @@ NONFINITE_BY_DESIGN: dict[str, frozenset[str]] = {
 }
 """Fields of result classes where NaN is part of the documented contract (by class name)."""
 
-INFINITE_BY_DESIGN = frozenset({"models.sbg.expected_lifetime"})
-"""Callables whose float result may be +inf (sBG: the mean lifetime diverges for alpha <= 1)."""
+INFINITE_BY_DESIGN = frozenset({"models.sbg.expected_lifetime", "models.bdw.expected_lifetime"})
+"""Callables whose float result may be +inf (the mean lifetime diverges for sBG alpha <= 1,
+for BdW c * alpha <= 1)."""
 
 
 def nonfinite_paths(obj: Any, path: str = "result", _depth: int = 0) -> Iterator[str]:

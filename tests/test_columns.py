@@ -84,6 +84,7 @@ NOT_PER_CUSTOMER = {
     "BgBbFit": "a fitted model (parameters, covariance)",
     "GammaGammaFit": "a fitted model (parameters, covariance)",
     "SbgFit": "a fitted model (parameters, covariance)",
+    "BdwFit": "a fitted model (parameters, covariance)",
 }
 
 

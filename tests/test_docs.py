@@ -47,7 +47,17 @@ FIGURE = re.compile(r"^```\{(?:figure|image)\}\s+(\S+)", re.M)
 MD_IMAGE = re.compile(r"!\[[^\]]*\]\(([^)\s]+)\)")
 PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 
-MODEL_MODULES = ["bgbb", "bgnbd", "clv", "gamma_gamma", "mbgnbd", "pareto_nbd", "sbg"]
+MODEL_MODULES = [
+    "bdw",
+    "bgbb",
+    "bgnbd",
+    "clv",
+    "gamma_gamma",
+    "mbgnbd",
+    "pareto_nbd",
+    "sbg",
+    "selection",
+]
 # Pages whose code blocks are fragments of larger scripts (they need a cluster).
 NOT_RUNNABLE = {"cluster.md"}
 

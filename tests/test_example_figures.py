@@ -30,6 +30,7 @@ FIGURES = (
     "tracking.png",
     "kaplan_meier.png",
     "nps_over_time.png",
+    "retention_models.png",
 )
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -41,6 +41,10 @@ SHARED_ACROSS_MODELS = frozenset(
         "conditional_purchase_probability",
         "probability_alive",
         "purchase_probability",
+        "survival",
+        "implied_retention_rate",
+        "expected_lifetime",
+        "discounted_expected_residual_lifetime",
     }
 )
 

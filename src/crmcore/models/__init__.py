@@ -22,7 +22,10 @@ Non-contractual, discrete time (data: summarize_discrete):
 Contractual (data: customers alive per period):
 
 - :mod:`crmcore.models.sbg`: shifted-beta-geometric, Fader & Hardie (2007),
-  "How to project customer retention", Journal of Interactive Marketing 21(1).
+  "How to project customer retention", Journal of Interactive Marketing 21(1);
+- :mod:`crmcore.models.bdw`: beta-discrete-Weibull, the sBG model with
+  duration dependence, Fader, Hardie, Liu, Davin & Steenburgh (2018), "How to
+  project customer retention" revisited, Journal of Interactive Marketing 43.
 
 Spend and value:
 
@@ -32,6 +35,11 @@ Spend and value:
 - :mod:`crmcore.models.clv`: lifetime value from a purchase and a spend
   model, holdout comparison, tracking and the frequency histogram (same
   paper).
+
+Model selection:
+
+- :mod:`crmcore.models.selection`: the likelihood-ratio test between nested
+  fits (every fit result also has ``aic()`` and ``bic()``).
 
 Every fit goes through one maximum-likelihood driver
 (``crmcore.models._mle``). This is the only part of crmcore that needs scipy:
@@ -61,7 +69,17 @@ __all__: list[str] = []
 
 # The model modules load on first access, so ``crmcore.models.bgnbd`` works after
 # ``import crmcore.models`` (or a plain ``import crmcore``) without importing each by hand.
-_MODEL_MODULES = ("bgbb", "bgnbd", "clv", "gamma_gamma", "mbgnbd", "pareto_nbd", "sbg")
+_MODEL_MODULES = (
+    "bdw",
+    "bgbb",
+    "bgnbd",
+    "clv",
+    "gamma_gamma",
+    "mbgnbd",
+    "pareto_nbd",
+    "sbg",
+    "selection",
+)
 
 
 def __getattr__(name: str) -> ModuleType:

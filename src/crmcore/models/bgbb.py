@@ -217,6 +217,27 @@ class BgBbFit:
         """Return :func:`log_likelihood_per_customer` at the fitted parameters."""
         return log_likelihood_per_customer(self.params, frequency, recency, n_periods)
 
+    # information criteria; crmcore.models.selection.likelihood_ratio_test compares nested fits
+
+    def aic(self) -> float:
+        """Return Akaike's information criterion ``-2 log_likelihood + 2 k``.
+
+        k is the number of parameters (``params.as_array().size``). Lower is
+        better among models fitted to the same data.
+        """
+        k = self.params.as_array().size
+        return float(2.0 * k - 2.0 * self.log_likelihood)
+
+    def bic(self) -> float:
+        """Return the Bayesian information criterion ``-2 log_likelihood + k ln n``.
+
+        n = ``n_customers``, the customers the fit used (the sum of the weights), each
+        customer's history being one independent observation of the likelihood (Schwarz
+        1978: n counts the independent observations).
+        """
+        k = self.params.as_array().size
+        return float(k * np.log(self.n_customers) - 2.0 * self.log_likelihood)
+
 
 # --------------------------------------------------------------------------- public API
 
