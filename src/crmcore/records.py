@@ -677,10 +677,16 @@ class Interaction:
         Where it happened.
     amount : float, optional
         Money involved; finite. Required for purchases and refunds; a purchase
-        must not be negative (record money returned as a refund). The sign of
-        a refund is left to the caller's convention.
+        must not be negative (record money returned as a refund). A refund's
+        amount is the money returned; metrics use its absolute value, so
+        either sign may be stored.
     margin : float, optional
-        Contribution margin; finite, may be negative.
+        Contribution margin; finite, may be negative. On a refund it is *the
+        margin given back, signed as it was recorded at the sale*: refunding
+        in full a sale whose margin was 12 stores 12, one whose margin was -5
+        (sold at a loss) stores -5. :func:`crmcore.metrics.historical_value`
+        subtracts it as stored, so a refund of a loss-making sale raises the
+        customer's value back.
     product, category, region, campaign : str, optional
         Labels for sales breakdowns and campaign analysis.
     in_control_group : bool, default False

@@ -314,7 +314,9 @@ class InteractionTable:
     channels : ndarray of int8 or None
         Code of the :class:`~crmcore.Channel` (its position in the enum), -1 unknown.
     margins : ndarray of float64 or None
-        Margin of the row; NaN where unknown.
+        Margin of the row; NaN where unknown. On a refund row, the margin given
+        back, signed as recorded at the sale (a refund of a sale made at a
+        loss has a negative margin); see :class:`~crmcore.Interaction`.
     products, categories, regions, campaigns : ndarray or None
         Labels per row (any dtype the caller passed; None where unknown).
     in_control_group, discounted : ndarray of bool or None
@@ -469,7 +471,8 @@ class InteractionTable:
         channels : array-like, optional
             :class:`~crmcore.Channel` members or their string values.
         margins : array-like, optional
-            Finite margins (may be negative: a customer can cost money).
+            Finite margins (may be negative: a customer can cost money). A
+            refund row holds the margin given back, signed as at the sale.
         products, categories, regions, campaigns : array-like, optional
             Labels per row.
         in_control_group, discounted : array-like of bool, optional
