@@ -19,7 +19,7 @@ LAYERS: list[set[str]] = [
     {"records"},
     {"table"},
     {"summary"},
-    {"simulate", "metrics"},
+    {"simulate", "metrics", "privacy"},
     {"models"},
     {"__init__"},
 ]

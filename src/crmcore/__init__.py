@@ -20,8 +20,10 @@ from .errors import (
     InputError,
     InputTypeError,
 )
+from .privacy import filter_by_consent
 from .records import (
     Channel,
+    Consent,
     Customer,
     CustomerId,
     CustomerSource,
@@ -29,8 +31,10 @@ from .records import (
     Interaction,
     InteractionKind,
     LadderStage,
+    PartyKind,
     Relationship,
     RelationshipLevel,
+    SourceClass,
     pseudonymize,
     pseudonymize_ids,
 )
@@ -52,6 +56,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 __all__ = [
     "Channel",
     "CompressedHistories",
+    "Consent",
     "ConvergenceError",
     "ConvergenceWarning",
     "CrmError",
@@ -69,10 +74,13 @@ __all__ = [
     "InteractionKind",
     "InteractionTable",
     "LadderStage",
+    "PartyKind",
     "Relationship",
     "RelationshipLevel",
+    "SourceClass",
     "__version__",
     "compress",
+    "filter_by_consent",
     "pseudonymize",
     "pseudonymize_ids",
     "summarize",
@@ -82,7 +90,16 @@ __all__ = [
 # Subpackages reachable as attributes without importing them by hand
 # (``crmcore.models.bgnbd`` after a plain ``import crmcore``). They load on first
 # access, so ``import crmcore`` itself never imports scipy.
-_SUBMODULES = ("metrics", "models", "simulate", "summary", "table", "records", "errors")
+_SUBMODULES = (
+    "metrics",
+    "models",
+    "simulate",
+    "summary",
+    "table",
+    "records",
+    "errors",
+    "privacy",
+)
 
 
 def __getattr__(name: str) -> ModuleType:
