@@ -218,3 +218,27 @@ def test_order_codes_properties(rows, rnd) -> None:
     for a in range(len(rows)):
         for b in range(len(rows)):
             assert (shuffled[a] == shuffled[b]) == (codes[perm[a]] == codes[perm[b]])
+
+
+def test_simulated_surveys_carry_their_question() -> None:
+    from crmcore.simulate import SurveyOptions, customer_base
+
+    base = customer_base(
+        200,
+        start="2024-01-01",
+        observation_end="2024-12-31",
+        surveys=SurveyOptions(response_rate=0.5, questions=("nps", "csat", "ces")),
+        rng=3,
+    )
+    t = base.table
+    assert t.survey_questions is not None
+    assert t.survey_scores is not None
+    assert t.survey_scale_max is not None
+    answered = ~np.isnan(t.survey_scores)
+    # Each label sits on the answers of its scale (nps 0-10, csat 1-5, ces 1-7), nowhere else.
+    for question, top in (("nps", 10), ("csat", 5), ("ces", 7)):
+        rows = t.survey_questions == question
+        assert (rows == (answered & (t.survey_scale_max == top))).all()
+    assert (t.survey_questions[~answered] == "").all()
+    by_scale = t.survey_scores[answered & (t.survey_scale_max == 10)]
+    assert nps(t).score == nps(by_scale).score
