@@ -445,10 +445,14 @@ class InteractionTable:
                 _, codes = factorize_ids(self.order_ids[known], "order_ids")
                 value[known] = codes
                 unlabelled = ~known
-        keys = np.stack([cust, unlabelled.astype(np.int64), value], axis=1)
         if n == 0:
             return np.empty(0, dtype=np.int64)
-        _, inverse = np.unique(keys, axis=0, return_inverse=True)
+        # One int64 key per row ordered as (customer, unlabelled, value): the values are
+        # replaced by their dense ranks (below n), so the key stays below 2 n**2.
+        _, rank = np.unique(value, return_inverse=True)
+        n_values = int(rank.max()) + 1
+        second = unlabelled.astype(np.int64) * n_values + rank.reshape(-1)
+        _, inverse = np.unique(cust * (2 * n_values) + second, return_inverse=True)
         return _ro(inverse.reshape(-1).astype(np.int64, copy=False))
 
     def pseudonymize(self, key: bytes | str) -> InteractionTable:
