@@ -354,6 +354,25 @@ class World:
         ]
 
 
+def _consents(self: World) -> list[Any]:
+    from crmcore.records import Consent
+
+    utc = dt.UTC
+    ids = self.table.customer_ids[:6].tolist()
+    return [
+        Consent(
+            customer_id=cid,
+            purpose="analytics" if i % 3 else "marketing",
+            given_at=dt.datetime(2024, 1, 1, tzinfo=utc),
+            withdrawn_at=dt.datetime(2024, 8, 1, tzinfo=utc) if i % 2 else None,
+        )
+        for i, cid in enumerate(ids)
+    ]
+
+
+World.consents = _consents  # type: ignore[attr-defined]
+
+
 @functools.cache
 def world() -> World:
     return World()
@@ -725,6 +744,21 @@ OVERRIDES: dict[str, dict[str, Factory]] = {
         "since": lambda w: dt.datetime(2023, 1, 1, tzinfo=dt.UTC),
     },
     "records.Relationship.from_dict": {"d": lambda w: w.relationships()[0].to_dict()},
+    "records.Consent": {
+        "customer_id": lambda w: 1,
+        "purpose": lambda w: "analytics",
+        "given_at": lambda w: dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
+    },
+    "records.Consent.from_dict": {"d": lambda w: w.consents()[0].to_dict()},
+    "records.Consent.covers": {
+        "purpose": lambda w: "analytics",
+        "when": lambda w: dt.datetime(2024, 3, 1, tzinfo=dt.UTC),
+    },
+    "privacy.filter_by_consent": {
+        "data": lambda w: w.table,
+        "consents": lambda w: w.consents(),
+        "purposes": lambda w: "analytics",
+    },
     "simulate.customer_base": {"n_customers": lambda w: 10},
     "simulate.bgbb_histories": {"alpha": lambda w: 1.2, "beta": lambda w: 0.75},
     "simulate.sbg_cohort": {"alpha": lambda w: 1.0, "beta": lambda w: 2.0},
@@ -767,6 +801,8 @@ def receiver(target: Target) -> Any:
         return w.table
     if cls == "SurvivalCurve":
         return w.survival_curve
+    if cls == "Consent":
+        return w.consents()[1]  # type: ignore[attr-defined]
     if cls.endswith("Fit"):
         module = target.owner.__module__.rsplit(".", 1)[-1]
         return w.fits[module]

@@ -19,7 +19,7 @@ LAYERS: list[set[str]] = [
     {"records"},
     {"table"},
     {"summary"},
-    {"simulate", "metrics", "datasets"},
+    {"simulate", "metrics", "datasets", "privacy"},
     {"models"},
     {"__init__"},
 ]

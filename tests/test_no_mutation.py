@@ -121,6 +121,8 @@ TABLE_COLUMNS: dict[str, np.ndarray[Any, Any]] = {
     "survey_scale_max": np.array([np.nan, 10.0, np.nan, 10.0]),
     "resolved_at_first_contact": np.array([-1, 1, 0, -1], dtype=np.int64),
     "response_times": np.array([1, 2, 3, 4], dtype="timedelta64[s]").astype("timedelta64[ns]"),
+    "survey_questions": np.array(["", "nps", "", "nps"], dtype=object),
+    "order_ids": np.array(["o1", "o2", "o1", ""], dtype=object),
 }
 _SURVEY = ("survey_scores", "survey_scale_min", "survey_scale_max")
 

@@ -1174,9 +1174,9 @@ class TestSources:
         assert_array_equal(base.region, with_sources.region)
 
     @given(
-        weights=st.lists(st.integers(0, 5), min_size=len(CustomerSource), max_size=6).filter(
-            lambda w: sum(w) > 0
-        ),
+        weights=st.lists(
+            st.integers(0, 5), min_size=len(CustomerSource), max_size=len(CustomerSource)
+        ).filter(lambda w: sum(w) > 0),
         seed=seeds,
     )
     def test_only_sources_with_a_share_appear(self, weights: list[int], seed: int) -> None:

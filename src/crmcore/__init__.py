@@ -20,8 +20,10 @@ from .errors import (
     InputError,
     InputTypeError,
 )
+from .privacy import filter_by_consent
 from .records import (
     Channel,
+    Consent,
     Customer,
     CustomerId,
     CustomerSource,
@@ -29,8 +31,10 @@ from .records import (
     Interaction,
     InteractionKind,
     LadderStage,
+    PartyKind,
     Relationship,
     RelationshipLevel,
+    SourceClass,
     pseudonymize,
     pseudonymize_ids,
 )
@@ -52,6 +56,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 __all__ = [
     "Channel",
     "CompressedHistories",
+    "Consent",
     "ConvergenceError",
     "ConvergenceWarning",
     "CrmError",
@@ -69,10 +74,13 @@ __all__ = [
     "InteractionKind",
     "InteractionTable",
     "LadderStage",
+    "PartyKind",
     "Relationship",
     "RelationshipLevel",
+    "SourceClass",
     "__version__",
     "compress",
+    "filter_by_consent",
     "pseudonymize",
     "pseudonymize_ids",
     "summarize",
@@ -87,6 +95,7 @@ _SUBMODULES = (
     "errors",
     "metrics",
     "models",
+    "privacy",
     "records",
     "simulate",
     "summary",

@@ -21,7 +21,7 @@ from ._periods import unit_factor as _unit_factor
 from ._typing import ArrayLike, BoolArray, DatetimeArray, FloatArray, IntArray
 from ._validation import readonly as _ro
 from .errors import InputError, InputTypeError
-from .table import PURCHASE_CODE, InteractionTable, factorize_ids
+from .table import PURCHASE_CODE, InteractionTable, _pseudonyms, factorize_ids
 
 __all__ = [
     "PERIODS",
@@ -181,6 +181,49 @@ class CustomerSummary:
         index = v.as_row_selection(rows, len(self), "rows", increasing=True)
         changes: dict[str, Any] = {name: _ro(col[index]) for name, col in self.columns().items()}
         return attrs.evolve(self, **changes)
+
+    def pseudonymize(self, key: bytes | str) -> CustomerSummary:
+        """Return the summary with every customer id replaced by its keyed hash.
+
+        Parameters
+        ----------
+        key : bytes or str
+            The secret key of :func:`crmcore.pseudonymize` (not empty). The
+            same key gives the same pseudonyms as
+            :meth:`crmcore.InteractionTable.pseudonymize`, so a pseudonymised
+            table and summary still join.
+
+        Returns
+        -------
+        CustomerSummary
+            The same customers, rows re-sorted by pseudonym (a summary's rows
+            are sorted by id); every per-customer column moves with its row.
+            The mapping from ids to pseudonyms is not stored in the result.
+
+        Raises
+        ------
+        InputError
+            If the key is empty.
+        InputTypeError
+            If the key is not bytes or str, or the ids are not integers or
+            strings.
+
+        Examples
+        --------
+        >>> s = CustomerSummary.from_arrays([1, 0], [3.0, 0.0], [5.0, 2.0], customer_ids=[7, 8])
+        >>> hidden = s.pseudonymize("secret")
+        >>> sorted(hidden.frequency.tolist()), len(hidden.customer_ids[0])
+        ([0, 1], 64)
+        >>> s.pseudonymize(42)  # type: ignore[arg-type]
+        Traceback (most recent call last):
+        ...
+        crmcore.errors.InputTypeError: key must be bytes or str, got int
+        """
+        hidden, order = _pseudonyms(self.customer_ids, key)
+        changes: dict[str, Any] = {
+            name: _ro(col[order]) for name, col in self.columns().items() if name != "customer_ids"
+        }
+        return attrs.evolve(self, customer_ids=_ro(hidden[order]), **changes)
 
     def update(self, new_table: InteractionTable, *, observation_end: object) -> CustomerSummary:
         """Fold a later batch of interactions into this summary.

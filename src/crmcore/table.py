@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +14,7 @@ from . import _validation as v
 from ._typing import ArrayLike, BoolArray, DatetimeArray, FloatArray, IntArray
 from ._validation import readonly as _ro
 from .errors import InputError, InputTypeError
-from .records import Channel, InteractionKind
+from .records import Channel, InteractionKind, pseudonymize_ids
 
 if TYPE_CHECKING:
     from .records import Interaction
@@ -314,7 +315,9 @@ class InteractionTable:
     channels : ndarray of int8 or None
         Code of the :class:`~crmcore.Channel` (its position in the enum), -1 unknown.
     margins : ndarray of float64 or None
-        Margin of the row; NaN where unknown.
+        Margin of the row; NaN where unknown. On a refund row, the margin given
+        back, signed as recorded at the sale (a refund of a sale made at a
+        loss has a negative margin); see :class:`~crmcore.Interaction`.
     products, categories, regions, campaigns : ndarray or None
         Labels per row (any dtype the caller passed; None where unknown).
     in_control_group, discounted : ndarray of bool or None
@@ -327,6 +330,14 @@ class InteractionTable:
         1 resolved, 0 not resolved, -1 unknown or not a support contact.
     response_times : ndarray of timedelta64[ns] or None
         Time to respond, NaT where unknown.
+    survey_questions : ndarray or None
+        The question a survey row's score answers (``"nps"``, ``"csat"``,
+        ``"ces"``, ...); None (or NaN, or ``""``) where unknown. The
+        satisfaction functions read a table's answers by this label.
+    order_ids : ndarray or None
+        The order of a row (any labels; None, NaN or ``""`` where unknown).
+        Without it, an order is the purchase rows of a customer with one
+        timestamp; see :meth:`order_codes`.
 
     Examples
     --------
@@ -360,6 +371,8 @@ class InteractionTable:
     survey_scale_max: FloatArray | None = None
     resolved_at_first_contact: np.ndarray[Any, np.dtype[np.int8]] | None = None
     response_times: np.ndarray[Any, np.dtype[np.timedelta64]] | None = None
+    survey_questions: np.ndarray[Any, Any] | None = None
+    order_ids: np.ndarray[Any, Any] | None = None
 
     def __len__(self) -> int:
         return int(self.customer_codes.size)
@@ -392,6 +405,116 @@ class InteractionTable:
             allowed = ", ".join(k.value for k in InteractionKind)
             raise InputError(f"kind must be one of {allowed}; got {kind!r}") from exc
         return np.asarray(self.kinds == KIND_CODES[member], dtype=np.bool_)
+
+    def order_codes(self) -> IntArray:
+        """Return the order of every row as a dense code (0 .. number of orders - 1).
+
+        Two rows belong to one order when they have the same customer and the
+        same order id. Where the table has no ``order_ids`` column, or a row's
+        order id is unknown, an order is the rows of a customer with one
+        timestamp. Count orders over some rows (the purchases, say) with
+        ``np.unique(table.order_codes()[rows]).size``.
+
+        Returns
+        -------
+        ndarray of int64
+            One code per row; codes follow the sort order of (customer, order
+            id) with the timestamp-defined orders of a customer after its
+            labelled ones.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> t = np.array(["2024-01-01T10", "2024-01-01T10", "2024-01-01T12", "2024-01-02"],
+        ...              dtype="datetime64[ns]")
+        >>> table = InteractionTable.from_arrays([1, 1, 1, 2], t, amounts=[3.0, 2.0, 4.0, 5.0])
+        >>> table.order_codes().tolist()
+        [0, 0, 1, 2]
+        >>> labelled = InteractionTable.from_arrays(
+        ...     [1, 1, 1, 2], t, amounts=[3.0, 2.0, 4.0, 5.0], order_ids=["A", "B", "B", None])
+        >>> labelled.order_codes().tolist()
+        [0, 1, 1, 2]
+        """
+        n = len(self)
+        cust = self.customer_codes
+        unlabelled = np.ones(n, dtype=np.bool_)
+        value = self.times.view(np.int64).copy()
+        if self.order_ids is not None:
+            known = ~_missing_labels(self.order_ids)
+            if known.any():
+                _, codes = factorize_ids(self.order_ids[known], "order_ids")
+                value[known] = codes
+                unlabelled = ~known
+        if n == 0:
+            return np.empty(0, dtype=np.int64)
+        # One int64 key per row ordered as (customer, unlabelled, value): the values are
+        # replaced by their dense ranks (below n), so the key stays below 2 n**2.
+        _, rank = np.unique(value, return_inverse=True)
+        n_values = int(rank.max()) + 1
+        second = unlabelled.astype(np.int64) * n_values + rank.reshape(-1)
+        _, inverse = np.unique(cust * (2 * n_values) + second, return_inverse=True)
+        return _ro(inverse.reshape(-1).astype(np.int64, copy=False))
+
+    def pseudonymize(self, key: bytes | str) -> InteractionTable:
+        """Return the table with every customer id replaced by its keyed hash.
+
+        Parameters
+        ----------
+        key : bytes or str
+            The secret key of :func:`crmcore.pseudonymize` (not empty). The
+            same key gives the same pseudonyms, so tables and summaries
+            pseudonymised separately still join; keep it out of the data.
+
+        Returns
+        -------
+        InteractionTable
+            The same rows in the same order; ``customer_ids`` holds the
+            pseudonyms (``<U64`` hex digests) sorted, ``customer_codes``
+            points into them. The mapping from ids to pseudonyms is not
+            stored anywhere in the result.
+
+        Raises
+        ------
+        InputError
+            If the key is empty.
+        InputTypeError
+            If the key is not bytes or str, or the ids are not integers or
+            strings.
+
+        See Also
+        --------
+        crmcore.pseudonymize_ids : the hash of each id.
+        crmcore.CustomerSummary.pseudonymize : the same for a summary.
+
+        Notes
+        -----
+        Only the customer ids are replaced: every other column, and so every
+        metric computed per customer or over the whole table, is unchanged up
+        to the renaming (and re-sorting) of the customers.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> t = np.array(["2024-01-01", "2024-01-02", "2024-01-03"], dtype="datetime64[ns]")
+        >>> table = InteractionTable.from_arrays([7, 8, 7], t, amounts=[1.0, 2.0, 3.0])
+        >>> hidden = table.pseudonymize("secret")
+        >>> hidden.row_customer_ids()[0] == hidden.row_customer_ids()[2], len(hidden)
+        (True, 3)
+        >>> 7 in hidden.customer_ids.tolist()
+        False
+        >>> table.pseudonymize(b"")
+        Traceback (most recent call last):
+        ...
+        crmcore.errors.InputError: key must not be empty
+        """
+        hidden, order = _pseudonyms(self.customer_ids, key)
+        rank = np.empty(order.size, dtype=np.int64)
+        rank[order] = np.arange(order.size, dtype=np.int64)
+        return attrs.evolve(
+            self,
+            customer_ids=_ro(hidden[order]),
+            customer_codes=_ro(rank[self.customer_codes]),
+        )
 
     def row_customer_ids(self) -> np.ndarray[Any, Any]:
         """Return the customer id of every row (``customer_ids[customer_codes]``)."""
@@ -449,6 +572,8 @@ class InteractionTable:
         survey_scale_max: ArrayLike | None = None,
         resolved_at_first_contact: ArrayLike | None = None,
         response_times: ArrayLike | None = None,
+        survey_questions: ArrayLike | None = None,
+        order_ids: ArrayLike | None = None,
     ) -> InteractionTable:
         """Build a table from columns.
 
@@ -469,7 +594,8 @@ class InteractionTable:
         channels : array-like, optional
             :class:`~crmcore.Channel` members or their string values.
         margins : array-like, optional
-            Finite margins (may be negative: a customer can cost money).
+            Finite margins (may be negative: a customer can cost money). A
+            refund row holds the margin given back, signed as at the sale.
         products, categories, regions, campaigns : array-like, optional
             Labels per row.
         in_control_group, discounted : array-like of bool, optional
@@ -481,6 +607,12 @@ class InteractionTable:
             1/True, 0/False, or -1 (unknown).
         response_times : array-like of timedelta64, optional
             Non-negative durations, NaT where unknown.
+        survey_questions : array-like, optional
+            The question each survey answer replies to (``"nps"``, ``"csat"``,
+            ...; None where there is no answer). Needs ``survey_scores``.
+        order_ids : array-like, optional
+            The order of each row (None where unknown); rows of one customer
+            with the same order id form one order.
 
         Returns
         -------
@@ -493,9 +625,10 @@ class InteractionTable:
             amounts, missing times, mixed naive and aware times, unknown kinds
             or channels, survey scores outside their scale.
         InputTypeError
-            On values of the wrong type (text where numbers belong), or
+            On values of the wrong type (text where numbers belong),
             ``survey_scores`` without ``survey_scale_min`` and
-            ``survey_scale_max``.
+            ``survey_scale_max``, or ``survey_questions`` without
+            ``survey_scores``.
 
         Examples
         --------
@@ -532,11 +665,18 @@ class InteractionTable:
             optional["channels"] = _encode(channels, "channels", _CHANNELS, n)
         if margins is not None:
             optional["margins"] = _column_float(margins, "margins", n, allow_nan=True)
+        if survey_questions is not None and survey_scores is None:
+            raise InputTypeError(
+                "survey_questions labels survey answers: it needs survey_scores (with "
+                "survey_scale_min and survey_scale_max)"
+            )
         for label, col in (
             ("products", products),
             ("categories", categories),
             ("regions", regions),
             ("campaigns", campaigns),
+            ("survey_questions", survey_questions),
+            ("order_ids", order_ids),
         ):
             if col is not None:
                 arr = np.asarray(col)
@@ -614,6 +754,8 @@ class InteractionTable:
             ("category", "categories"),
             ("region", "regions"),
             ("campaign", "campaigns"),
+            ("survey_question", "survey_questions"),
+            ("order_id", "order_ids"),
         ):
             if any_set(rec_name):
                 kwargs[tab_name] = np.array(col(rec_name), dtype=object)
@@ -644,6 +786,38 @@ class InteractionTable:
         if channels is not None:
             table = attrs.evolve(table, channels=_ro(channels))
         return table
+
+
+def _missing_labels(labels: np.ndarray[Any, Any]) -> BoolArray:
+    """Mask of unknown labels: None, NaN or the empty string."""
+    kind = labels.dtype.kind
+    if kind == "f":
+        return np.asarray(np.isnan(labels), dtype=np.bool_)
+    if kind in "US":
+        return np.asarray(labels == labels.dtype.type(), dtype=np.bool_)
+    if kind == "O":
+        return np.fromiter(
+            (
+                x is None
+                or (isinstance(x, float) and math.isnan(x))
+                or (isinstance(x, str) and not x)
+                for x in labels
+            ),
+            dtype=np.bool_,
+            count=labels.size,
+        )
+    return np.zeros(labels.size, dtype=np.bool_)
+
+
+def _pseudonyms(
+    ids: np.ndarray[Any, Any], key: bytes | str
+) -> tuple[np.ndarray[Any, Any], IntArray]:
+    """Pseudonyms of distinct ids, and the order that sorts them."""
+    hidden = pseudonymize_ids(ids, key)
+    order = np.argsort(hidden, kind="stable")
+    if hidden.size > 1 and (hidden[order][1:] == hidden[order][:-1]).any():  # pragma: no cover
+        raise InputError("two customer ids share a pseudonym (an HMAC collision)")
+    return hidden, order.astype(np.int64)
 
 
 def _id_column(ids: list[Any]) -> np.ndarray[Any, Any]:

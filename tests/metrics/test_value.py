@@ -683,14 +683,15 @@ def _margin_table():
         times,
         kinds=["purchase", "purchase", "purchase", "refund", "purchase", "complaint"],
         amounts=[100.0, 50.0, 80.0, 30.0, 999.0, 0.0],
-        margins=[20.0, 10.0, 16.0, -6.0, 500.0, np.nan],
+        margins=[20.0, 10.0, 16.0, 6.0, 500.0, np.nan],
     )
 
 
 def test_historical_value_reference():
     t = _margin_table()
     hv = historical_value(t, observation_end="2024-12-31")
-    # a: 20 + 10; b: 16 - |-6| (refund subtracted); the 2025 purchase is after observation_end;
+    # a: 20 + 10; b: 16 - 6 (the refund gives back 30/80 of the sale's margin 16, i.e. 6);
+    # the 2025 purchase is after observation_end;
     # c has only a complaint (its unknown margin is not counted).
     assert_allclose(hv.realised, [30.0, 10.0, 0.0])
     assert hv.n_rows.tolist() == [2, 2, 0]
@@ -706,6 +707,62 @@ def test_historical_value_reference():
     # Revenue instead of margin, refunds ignored.
     amounts = historical_value(t, observation_end="2024-12-31", measure="amount", refunds="ignore")
     assert_allclose(amounts.realised, [150.0, 80.0, 0.0])
+
+
+def test_historical_value_refund_of_a_loss_making_sale():
+    """Refund margins are the margin given back, signed as at the sale.
+
+    The practice counts loss-making customers (甚至会造成企业的亏损); when goods sold at a loss
+    come back, the loss is undone. Hand-worked: sale margin -5, full refund margin -5:
+    -5 - (-5) = 0; a half refund gives back -2.5: -5 - (-2.5) = -2.5; a profitable customer
+    (sale 12, refund of a third gives back 4) keeps 12 - 4 = 8.
+    """
+    times = np.array(
+        ["2024-01-05", "2024-01-20", "2024-02-01", "2024-02-03", "2024-03-01", "2024-03-09"],
+        dtype="datetime64[ns]",
+    )
+    t = InteractionTable.from_arrays(
+        ["full", "full", "half", "half", "gain", "gain"],
+        times,
+        kinds=["purchase", "refund"] * 3,
+        amounts=[40.0, 40.0, 40.0, 20.0, 60.0, 20.0],
+        margins=[-5.0, -5.0, -5.0, -2.5, 12.0, 4.0],
+    )
+    hv = historical_value(t, observation_end="2024-12-31")
+    assert hv.customer_ids.tolist() == ["full", "gain", "half"]
+    assert_allclose(hv.realised, [0.0, 8.0, -2.5], rtol=0, atol=0)
+    # The refund raises the value of the loss-making customers above the sale alone.
+    before = historical_value(t, observation_end="2024-12-31", refunds="ignore")
+    assert_allclose(before.realised, [-5.0, 12.0, -5.0], rtol=0, atol=0)
+    # Amounts stay money returned, whatever sign was stored: 40 - 40, 60 - 20, 40 - 20.
+    signed = InteractionTable.from_arrays(
+        ["full", "full", "half", "half", "gain", "gain"],
+        times,
+        kinds=["purchase", "refund"] * 3,
+        amounts=[40.0, -40.0, 40.0, 20.0, 60.0, -20.0],
+    )
+    amounts = historical_value(signed, observation_end="2024-12-31", measure="amount")
+    assert_allclose(amounts.realised, [0.0, 40.0, 20.0], rtol=0, atol=0)
+
+
+@given(
+    st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=8),
+    st.floats(0.0, 1.0),
+)
+def test_historical_value_full_refunds_cancel(margins, fraction):
+    """A refund of a share of every sale leaves (1 - share) of the margin, whatever its sign."""
+    n = len(margins)
+    m = np.array(margins)
+    times = np.arange(2 * n).astype("datetime64[D]").astype("datetime64[ns]")
+    t = InteractionTable.from_arrays(
+        np.zeros(2 * n, dtype=np.int64),
+        times,
+        kinds=["purchase"] * n + ["refund"] * n,
+        amounts=np.ones(2 * n),
+        margins=np.concatenate([m, fraction * m]),
+    )
+    hv = historical_value(t, observation_end="2030-01-01")
+    assert_allclose(hv.realised, [(1 - fraction) * m.sum()], atol=1e-6 * (1 + np.abs(m).sum()))
 
 
 @given(st.floats(0, 0.5), st.randoms(use_true_random=False))

@@ -93,7 +93,13 @@ def test_full_base_draws_as_the_reference(
         assert_same_draws(name, got, reference[name])
     # Every column of the table is pinned.
     present = {f for f in _table_fields(base) if getattr(base.table, f) is not None}
-    assert present - {"customer_ids"} == set(FULL_FIELDS["table"])
+    assert present - {"customer_ids", "survey_questions"} == set(FULL_FIELDS["table"])
+    # The question labels are no draw of their own: each follows from the pinned scale
+    # (0-10 nps, 1-5 csat, 1-7 ces), and rows without an answer carry none.
+    top = reference["full.table.survey_scale_max"]
+    names = {10.0: "nps", 5.0: "csat", 7.0: "ces"}
+    want = np.array([names.get(float(x), "") for x in top])
+    assert_array_equal(base.table.survey_questions, want)
     # The options draw from their own streams: the purchase process is the plain one.
     for name, got in arrays(base, PLAIN_FIELDS, "plain").items():
         if name.startswith("plain.table."):

@@ -442,7 +442,10 @@ def _period_totals(
     table: InteractionTable, start: np.datetime64, end: np.datetime64, name: str
 ) -> tuple[float, int, int]:
     rows = _purchase_rows_in(table, start, end)
-    n_orders = int(rows.sum())
+    if table.order_ids is None:
+        n_orders = int(rows.sum())
+    else:
+        n_orders = int(np.unique(table.order_codes()[rows]).size)
     revenue = float(table.amounts[rows].sum())
     n_customers = int(np.count_nonzero(np.bincount(table.customer_codes[rows])))
     if n_orders == 0 or not revenue > 0:
@@ -485,8 +488,10 @@ def revenue_tree(table: InteractionTable, period_1: object, period_2: object) ->
 
     .. math:: R = C \times \frac{O}{C} \times \frac{R}{O},
 
-    with :math:`C` the distinct buyers and :math:`O` the orders (purchase
-    rows). The change is split with the logarithmic mean Divisia index
+    with :math:`C` the distinct buyers and :math:`O` the orders: the
+    purchase rows, or, when the table has ``order_ids``, the distinct orders
+    among them (:meth:`~crmcore.InteractionTable.order_codes`). The change
+    is split with the logarithmic mean Divisia index
     (LMDI-I): with :math:`L(a, b) = (b - a)/(\ln b - \ln a)` (and
     :math:`L(a, a) = a`), factor :math:`k` contributes
 

@@ -100,6 +100,9 @@ def _basket_ids(table: InteractionTable, rows: IntArray, basket: str, period: st
     cust = table.customer_codes[rows]
     if basket == "customer":
         return cust
+    if basket == "order" and table.order_ids is not None:
+        _, ids = np.unique(table.order_codes()[rows], return_inverse=True)
+        return ids.reshape(-1).astype(np.int64, copy=False)
     times = table.times[rows]
     slot = times.view(np.int64) if basket == "order" else period_index(times, period)
     lo, hi = int(slot.min()), int(slot.max())
@@ -160,8 +163,10 @@ def co_purchase(
     by : {"products", "categories"}, default "products"
         Which label column defines an item.
     basket : {"order", "occasion", "customer"}, default "occasion"
-        What "together" means: ``"order"``, purchase rows of one customer with
-        the same timestamp; ``"occasion"``, rows of one customer in the same
+        What "together" means: ``"order"``, purchase rows of one order (one
+        customer and order id, see :meth:`~crmcore.InteractionTable.order_codes`;
+        without order ids, one customer and timestamp); ``"occasion"``, rows
+        of one customer in the same
         calendar ``period`` (UTC), e.g. one shopping day; ``"customer"``,
         everything a customer ever bought (cross-selling across time).
     period : {"h", "D", "W", "M", "Y"}, default "D"

@@ -24,7 +24,7 @@ from crmcore._typing import ArrayLike, FloatArray, SeedLike
 from crmcore.errors import InputError, InputTypeError
 from crmcore.metrics._numeric import ndim_of, scaled_mean
 from crmcore.records import InteractionKind
-from crmcore.table import KIND_CODES, InteractionTable
+from crmcore.table import KIND_CODES, InteractionTable, _missing_labels
 
 __all__ = [
     "CesResult",
@@ -54,6 +54,60 @@ _UNIT_NS = {"s": 1e9, "min": 60e9, "h": 3600e9, "D": 86400e9}
 
 
 # ---------------------------------------------------------------- shared helpers
+
+
+def _survey_answers(
+    table: InteractionTable, question: object, scale: tuple[float, float]
+) -> FloatArray:
+    """Return the answers of ``table`` to ``question``, checked to lie on ``scale``.
+
+    Every answered row (a row with a survey score) must carry a question label:
+    without labels, or with some rows labelled and some not, a 1-10 CSAT could
+    be read as a 0-10 recommendation answer, so the table is refused.
+    """
+    if not isinstance(question, str):
+        raise InputTypeError(
+            f"question must be a str (a label of survey_questions), got {type(question).__name__}"
+        )
+    if not question:
+        raise InputError("question must not be an empty string")
+    scores = table.survey_scores
+    if scores is None or table.survey_scale_min is None or table.survey_scale_max is None:
+        raise InputError(
+            "scores: the table has no survey_scores column; build it with survey_scores=... "
+            "or pass the answers directly"
+        )
+    answered = ~np.isnan(scores)
+    labels = table.survey_questions
+    if labels is None:
+        raise InputError(
+            f"scores: the table's survey answers carry no question label, so the answers to "
+            f"{question!r} cannot be told from others (a 1-10 CSAT would pass for a 0-10 "
+            "recommendation score); build the table with survey_questions=... or pass the "
+            "answers directly"
+        )
+    unlabelled = answered & _missing_labels(labels)
+    if unlabelled.any():
+        raise InputError(
+            "scores: the table mixes labelled and unlabelled survey answers, so the answers to "
+            f"{question!r} cannot be told from others; label every answer in survey_questions; "
+            + v.describe_violations(unlabelled, ("survey_scores", scores))
+        )
+    chosen = answered & np.asarray(labels == question, dtype=np.bool_)
+    if not chosen.any():
+        present = sorted({str(x) for x in labels[answered].tolist()})
+        raise InputError(
+            f"scores: the table holds no answer to the question {question!r}; "
+            f"questions found: {', '.join(repr(q) for q in present) or 'none'}"
+        )
+    low, high = table.survey_scale_min, table.survey_scale_max
+    off = chosen & ((low != scale[0]) | (high != scale[1]))
+    if off.any():
+        raise InputError(
+            f"scores: the answers to {question!r} must be on the scale {scale[0]:g}-{scale[1]:g}; "
+            + v.describe_violations(off, ("survey_scale_min", low), ("survey_scale_max", high))
+        )
+    return scores[chosen]
 
 
 def _check_confidence(confidence: object) -> float:
@@ -185,8 +239,9 @@ class NpsResult:
 
 
 def nps(
-    scores: ArrayLike,
+    scores: ArrayLike | InteractionTable,
     *,
+    question: str = "nps",
     interval: NpsInterval = "wald",
     confidence: float = 0.95,
     rng: SeedLike = None,
@@ -196,9 +251,13 @@ def nps(
 
     Parameters
     ----------
-    scores : array-like of int
+    scores : array-like of int or InteractionTable
         One answer per respondent, whole numbers from 0 to 10 (floats holding
-        whole numbers are accepted).
+        whole numbers are accepted); or a table whose answers to ``question``
+        are taken (see :func:`csat` for the rules).
+    question : str, default "nps"
+        With a table: the label, in ``survey_questions``, of the
+        recommendation question. Ignored for an array.
     interval : {"wald", "adjusted_wald", "bootstrap"}
         How the confidence interval is formed (see Notes).
     confidence : float
@@ -265,6 +324,8 @@ def nps(
     ...
     crmcore.errors.InputError: scores must hold whole numbers; 1 of 3 values breaks this ...
     """
+    if isinstance(scores, InteractionTable):
+        scores = _survey_answers(scores, question, (0.0, 10.0))
     answers = v.as_int_array(scores, "scores", low=0, high=10)
     counts = np.bincount(answers, minlength=11)
     return nps_from_counts(
@@ -538,14 +599,27 @@ class ProportionResult:
 
 
 def csat(
-    scores: ArrayLike, *, scale: int = 5, top_box: int = 2, confidence: float = 0.95
+    scores: ArrayLike | InteractionTable,
+    *,
+    question: str = "csat",
+    scale: int = 5,
+    top_box: int = 2,
+    confidence: float = 0.95,
 ) -> ProportionResult:
     """Compute CSAT, the share of answers in the top boxes, in points.
 
     Parameters
     ----------
-    scores : array-like of int
-        Answers on a 1..``scale`` scale (whole numbers).
+    scores : array-like of int or InteractionTable
+        Answers on a 1..``scale`` scale (whole numbers); or a table, whose
+        answers labelled ``question`` in ``survey_questions`` are taken. Each
+        answered row of the table must carry a label (a table without labels,
+        or mixing labelled and unlabelled answers, is refused: a 1-10
+        satisfaction rating must never pass for another question's answer),
+        and the chosen rows must be on the scale 1..``scale``.
+    question : str, default "csat"
+        With a table: the label of the satisfaction question. Ignored for an
+        array.
     scale : int
         Highest answer (2 to 1000); 5 for the common 5-point question.
     top_box : int
@@ -589,9 +663,23 @@ def csat(
     Traceback (most recent call last):
     ...
     crmcore.errors.InputError: scores must be at most 5; 1 of 2 values breaks this (at ...
+
+    From a table, by the question label of each answer:
+
+    >>> import numpy as np
+    >>> from crmcore import InteractionTable
+    >>> t = np.array(["2024-01-01", "2024-01-02", "2024-01-03"], dtype="datetime64[ns]")
+    >>> table = InteractionTable.from_arrays(
+    ...     [1, 2, 3], t, kinds=["survey"] * 3, survey_scores=[5, 9, 2],
+    ...     survey_scale_min=[1, 0, 1], survey_scale_max=[5, 10, 5],
+    ...     survey_questions=["csat", "nps", "csat"])
+    >>> csat(table).k, csat(table).n, nps(table).n
+    (1, 2, 1)
     """
     top = v.check_int(scale, "scale", low=2, high=_MAX_SCALE)
     boxes = v.check_int(top_box, "top_box", low=1, high=top - 1)
+    if isinstance(scores, InteractionTable):
+        scores = _survey_answers(scores, question, (1.0, float(top)))
     answers = v.as_int_array(scores, "scores", low=1, high=top)
     k = int(np.count_nonzero(answers >= top - boxes + 1))
     return csat_from_counts(k, int(answers.size), confidence=confidence)
@@ -832,8 +920,9 @@ class CesResult:
 
 
 def ces(
-    scores: ArrayLike,
+    scores: ArrayLike | InteractionTable,
     *,
+    question: str = "ces",
     scale: int = 7,
     direction: CesDirection = "agreement",
     confidence: float = 0.95,
@@ -842,8 +931,11 @@ def ces(
 
     Parameters
     ----------
-    scores : array-like of int
-        Answers on a 1..``scale`` scale (whole numbers).
+    scores : array-like of int or InteractionTable
+        Answers on a 1..``scale`` scale (whole numbers); or a table whose
+        answers to ``question`` are taken (see :func:`csat` for the rules).
+    question : str, default "ces"
+        With a table: the label of the effort question. Ignored for an array.
     scale : int
         Highest answer (2 to 1000); 7 for the current CES 2.0 agreement question ("The
         company made it easy for me to handle my issue").
@@ -889,6 +981,8 @@ def ces(
     top = v.check_int(scale, "scale", low=2, high=_MAX_SCALE)
     way = v.check_choice(direction, "direction", ("agreement", "effort"))
     level = _check_confidence(confidence)
+    if isinstance(scores, InteractionTable):
+        scores = _survey_answers(scores, question, (1.0, float(top)))
     answers = v.as_int_array(scores, "scores", low=1, high=top)
     n = int(answers.size)
     if n < 2:

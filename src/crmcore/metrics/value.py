@@ -1442,8 +1442,13 @@ def historical_value(
     period : {"h", "D", "W", "M", "Y"}, default "Y"
         The compounding period (calendar periods in UTC).
     refunds : {"subtract", "ignore"}, default "subtract"
-        Whether refund rows reduce the value. The absolute value of a refund's
-        amount (or margin) is subtracted, whatever sign the caller stored.
+        Whether refund rows reduce the value. With ``measure="amount"`` the
+        absolute value of a refund's amount (the money returned) is subtracted,
+        whatever sign the caller stored. With ``measure="margin"`` a refund's
+        margin is *the margin given back, signed as it was recorded at the
+        sale* (see :class:`~crmcore.Interaction`), and it is subtracted as
+        stored: refunding a profitable sale lowers the value, refunding a sale
+        made at a loss (negative margin) raises it back.
 
     Returns
     -------
@@ -1463,8 +1468,9 @@ def historical_value(
     .. math:: HV_i = \sum_{\text{rows } j \text{ of } i,\ t_j \le \text{as\_of}}
               s_j\, m_j\, (1 + \text{rate})^{k_j},
 
-    with :math:`m_j` the row's margin (or amount), :math:`s_j` +1 for a
-    purchase and -1 for a subtracted refund, and :math:`k_j` the number of
+    with :math:`m_j` the row's margin (or amount; the absolute amount for a
+    refund), :math:`s_j` +1 for a purchase and -1 for a subtracted refund, and
+    :math:`k_j` the number of
     whole calendar periods from the row's period to the period holding
     ``observation_end`` (discrete compounding per completed period; rows in the period
     of ``observation_end`` are not compounded).
@@ -1486,6 +1492,15 @@ def historical_value(
     [30.0, 16.0]
     >>> [round(x, 6) for x in hv.value.tolist()]
     [34.2, 16.0]
+
+    A refund gives back the margin of its sale, with the sale's sign: taking
+    back goods sold at a loss of 5 removes that loss.
+
+    >>> t2 = np.array(["2024-01-05", "2024-01-20"], dtype="datetime64[ns]")
+    >>> lossy = InteractionTable.from_arrays(["c", "c"], t2, kinds=["purchase", "refund"],
+    ...                                      amounts=[40.0, 40.0], margins=[-5.0, -5.0])
+    >>> historical_value(lossy, observation_end="2024-12-31").realised.tolist()
+    [0.0]
     >>> historical_value(table, observation_end="2024-12-31", rate=-1.0)
     Traceback (most recent call last):
     ...
@@ -1522,7 +1537,10 @@ def historical_value(
     else:
         source = table.amounts
     idx = np.flatnonzero(rows)
-    amount = np.where(is_refund[idx], -np.abs(source[idx]), source[idx])
+    # Refund margins are the margin given back, signed as at the sale: subtracted as stored.
+    # Refund amounts are money returned, whichever sign the caller stored.
+    given_back = source[idx] if measure == "margin" else np.abs(source[idx])
+    amount = np.where(is_refund[idx], -given_back, source[idx])
     cust = table.customer_codes[idx]
     n_c = table.n_customers
     realised = np.bincount(cust, weights=amount, minlength=n_c)

@@ -114,6 +114,9 @@ class _Blocks:
             extra["survey_scores"] = gather("survey_scores", np.nan, np.float64)
             extra["survey_scale_min"] = gather("survey_scale_min", np.nan, np.float64)
             extra["survey_scale_max"] = gather("survey_scale_max", np.nan, np.float64)
+            labels["survey_questions"] = _labels(
+                tuple(_SCALES), gather("survey_question", -1, np.int16)
+            )
         if support is not None:
             extra["resolved_at_first_contact"] = gather("resolved_at_first_contact", -1, np.int8)
             extra["response_times"] = gather(
@@ -357,10 +360,12 @@ def _add_surveys(
     question = rng.integers(0, len(options.questions), who.size)
     low, high = lows[question], highs[question]
     score = low + rng.binomial((high - low).astype(np.int64), satisfaction[who])
+    label = np.array([tuple(_SCALES).index(q) for q in options.questions], dtype=np.int16)
     blocks.add(
         who,
         when,
         _SURVEY,
+        survey_question=label[question],
         survey_scores=score,
         survey_scale_min=low,
         survey_scale_max=high,

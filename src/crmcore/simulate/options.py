@@ -30,7 +30,9 @@ class SurveyOptions:
     the purchase (answers falling after the end of observation are dropped).
     The question is drawn uniformly from ``questions``: ``"nps"`` (likelihood to
     recommend, 0-10), ``"csat"`` (satisfaction, 1-5) or ``"ces"`` (ease, 1-7,
-    higher is easier). Each customer has a latent satisfaction
+    higher is easier), and its label goes into the table's
+    ``survey_questions``, so ``nps(table)`` and ``csat(table)`` find their
+    answers. Each customer has a latent satisfaction
     ``s ~ Beta(*satisfaction)``; an answer on the scale ``low..high`` is
     ``low + Binomial(high - low, s)``, so the truth is known: for instance the
     expected answer is ``low + (high - low) * a / (a + b)``.
