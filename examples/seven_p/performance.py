@@ -27,7 +27,7 @@ def show(result: SalesBreakdown, *, top: int | None = None) -> None:
     for i in range(len(labels) if top is None else min(top, len(labels))):
         print(
             f"  {labels[i]:<{width}}  {result.revenue[i]:11,.2f}  {result.revenue_shares[i]:6.1%}"
-            f"  {result.n_customers[i]:9d}  {result.n_orders[i]:9d}  {result.n_items[i]:9d}"
+            f"  {result.n_customers[i]:9d}  {result.n_purchases[i]:9d}  {result.n_items[i]:9d}"
             f"  {result.margin_rates[i]:6.1%}"
         )
 

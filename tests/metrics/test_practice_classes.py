@@ -620,7 +620,7 @@ def test_sales_breakdown_matches_a_brute_force_count(by: str) -> None:
         assert b.margin is not None
         assert b.margin[k] == pytest.approx(g["mar"], rel=1e-9)
         assert b.n_customers[k] == len(g["cust"])  # type: ignore[arg-type]
-        assert b.n_orders[k] == len(g["ord"])  # type: ignore[arg-type]
+        assert b.n_purchases[k] == len(g["ord"])  # type: ignore[arg-type]
         assert b.n_items[k] == g["n"]
         assert b.revenue_shares[k] == pytest.approx(g["rev"] / total, rel=1e-12)  # type: ignore[operator]
     assert (np.diff(b.revenue) <= 0).all()  # largest revenue first
@@ -641,7 +641,7 @@ def test_sales_breakdown_without_margins_and_errors() -> None:
         "revenue",
         "revenue_shares",
         "n_customers",
-        "n_orders",
+        "n_purchases",
         "n_items",
     ]
     with pytest.raises(InputError, match="by must be one of"):
@@ -670,7 +670,7 @@ def test_sales_breakdown_order_invariance() -> None:
     a, b = sales_breakdown(t, "category"), sales_breakdown(shuffled, "category")
     assert a.labels.tolist() == b.labels.tolist()
     np.testing.assert_allclose(a.revenue, b.revenue, rtol=1e-12)
-    assert a.n_orders.tolist() == b.n_orders.tolist()
+    assert a.n_purchases.tolist() == b.n_purchases.tolist()
 
 
 def test_names_of_all_tier_and_migration_labels_are_distinct() -> None:

@@ -583,9 +583,9 @@ class SalesBreakdown:
         ``margin / revenue`` per group; NaN where a group's revenue is 0.
     n_customers : ndarray of int64
         Distinct customers who bought in the group.
-    n_orders : ndarray of int64
-        Distinct orders (a customer's purchase rows with one timestamp) with
-        at least one row in the group.
+    n_purchases : ndarray of int64
+        Purchase occasions (orders: a customer's purchase rows with one
+        timestamp) with at least one row in the group.
     n_items : ndarray of int64
         Purchase rows (items) in the group.
     """
@@ -597,7 +597,7 @@ class SalesBreakdown:
     margin: FloatArray | None
     margin_rates: FloatArray | None
     n_customers: IntArray
-    n_orders: IntArray
+    n_purchases: IntArray
     n_items: IntArray
 
     def group_columns(self) -> dict[str, np.ndarray[Any, Any]]:
@@ -608,7 +608,7 @@ class SalesBreakdown:
         dict of str to ndarray
             The dimension's name (``by``) holding the labels, then
             ``revenue``, ``revenue_shares``, ``margin`` and ``margin_rates``
-            (when the table has margins), ``n_customers``, ``n_orders`` and
+            (when the table has margins), ``n_customers``, ``n_purchases`` and
             ``n_items``.
 
         Examples
@@ -619,7 +619,7 @@ class SalesBreakdown:
         ...     [1, 1, 2], np.array(["2024-01-02", "2024-01-02", "2024-02-01"], "datetime64[ns]"),
         ...     amounts=[10.0, 30.0, 20.0], categories=["tea", "cups", "tea"])
         >>> list(sales_breakdown(t, "category").group_columns())
-        ['category', 'revenue', 'revenue_shares', 'n_customers', 'n_orders', 'n_items']
+        ['category', 'revenue', 'revenue_shares', 'n_customers', 'n_purchases', 'n_items']
         """
         return v.result_columns(
             self,
@@ -629,7 +629,7 @@ class SalesBreakdown:
             "margin",
             "margin_rates",
             "n_customers",
-            "n_orders",
+            "n_purchases",
             "n_items",
         )
 
@@ -674,9 +674,10 @@ def sales_breakdown(table: InteractionTable, by: str) -> SalesBreakdown:
 
     Notes
     -----
-    An order is the purchase rows of one customer with one timestamp. An
-    order or a customer spanning several groups counts once in each, so
-    ``n_orders`` and ``n_customers`` do not add up to the table's totals;
+    An order (a purchase occasion, counted in ``n_purchases``) is the
+    purchase rows of one customer with one timestamp. An order or a customer
+    spanning several groups counts once in each, so
+    ``n_purchases`` and ``n_customers`` do not add up to the table's totals;
     revenue, margin and items do. Purchase rows without a value in the
     column (None, ``""``, an unknown channel) form the group ``""``.
 
@@ -692,7 +693,7 @@ def sales_breakdown(table: InteractionTable, by: str) -> SalesBreakdown:
     >>> b = sales_breakdown(t, "region")
     >>> b.labels.tolist(), b.revenue.tolist(), b.revenue_shares.tolist()
     (['north', 'south'], [80.0, 20.0], [0.8, 0.2])
-    >>> b.margin_rates.tolist(), b.n_customers.tolist(), b.n_orders.tolist(), b.n_items.tolist()
+    >>> b.margin_rates.tolist(), b.n_customers.tolist(), b.n_purchases.tolist(), b.n_items.tolist()
     ([0.25, 0.4], [2, 1], [2, 1], [3, 1])
     >>> sales_breakdown(t, "category")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
@@ -734,7 +735,7 @@ def sales_breakdown(table: InteractionTable, by: str) -> SalesBreakdown:
     customers = table.customer_codes[buy]
     times = table.times[buy].view(np.int64)
     n_customers = _distinct_per_group(group, customers, n_groups=n_groups)
-    n_orders = _distinct_per_group(group, customers, times, n_groups=n_groups)
+    n_purchases = _distinct_per_group(group, customers, times, n_groups=n_groups)
     n_items = np.bincount(group, minlength=n_groups).astype(np.int64)
     order = np.lexsort((labels, -revenue))
     return SalesBreakdown(
@@ -745,6 +746,6 @@ def sales_breakdown(table: InteractionTable, by: str) -> SalesBreakdown:
         margin=None if margin is None else _ro(margin[order]),
         margin_rates=None if rates is None else _ro(rates[order]),
         n_customers=_ro(n_customers[order]),
-        n_orders=_ro(n_orders[order]),
+        n_purchases=_ro(n_purchases[order]),
         n_items=_ro(n_items[order]),
     )
