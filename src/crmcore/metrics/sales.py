@@ -12,7 +12,9 @@ with what) and the promotion analysis (did the campaign add responses).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from statistics import NormalDist
+from types import MappingProxyType
 from typing import Any, Literal
 
 import attrs
@@ -551,12 +553,14 @@ def campaign_uplift(
 # --------------------------------------------------------------------------- breakdown
 
 #: Dimensions of :func:`sales_breakdown` and the table column each one reads.
-BREAKDOWN_DIMENSIONS: dict[str, str] = {
-    "category": "categories",
-    "product": "products",
-    "channel": "channels",
-    "region": "regions",
-}
+BREAKDOWN_DIMENSIONS: Mapping[str, str] = MappingProxyType(
+    {
+        "category": "categories",
+        "product": "products",
+        "channel": "channels",
+        "region": "regions",
+    }
+)
 
 
 @attrs.frozen(kw_only=True, eq=False)

@@ -293,6 +293,7 @@ def abc_classes(
 
     See Also
     --------
+    value_tiers : VIP / key / ordinary by rank, losses allowed.
     pareto_share : the share of value held by a top fraction of customers.
     lorenz_curve, gini : the whole concentration curve and its summary.
 
@@ -316,7 +317,8 @@ def abc_classes(
     value 0 have cumulative share 1 and are C (B when ``b == 1``). Negative
     values are refused: a cumulative share is not monotone once values can
     be negative, so the classes would not be defined; clip losses to 0 first
-    (``numpy.clip(margin, 0, None)``) or tier loss-making customers apart.
+    (``numpy.clip(margin, 0, None)``) or use :func:`value_tiers`, which
+    keeps loss-making customers and flags them.
 
     The work is one sort of 64-bit keys (the value's bits with the row index
     in the lowest bits, cheaper than ``argsort``), a cumulative sum, and a
@@ -519,6 +521,7 @@ def value_tiers(
     See Also
     --------
     abc_classes : classes by cumulative share of value (ABC analysis).
+    pyramid : layers by share of customers with tied customers kept together.
     class_value_share : the share of value each tier (or any class) brings.
 
     Notes
