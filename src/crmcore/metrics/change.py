@@ -713,9 +713,11 @@ def segment_migration(
         if arr.ndim != 1:
             raise InputError(f"{name} must be 1-dimensional, got shape {arr.shape}")
     if classes is None:
-        both = np.concatenate((raw_before.astype(object), raw_after.astype(object)))
-        names, codes = class_codes(both, "classes_before and classes_after", None)
-        code_b, code_a = codes[: raw_before.size], codes[raw_before.size :]
+        names_b, code_b = class_codes(raw_before, "classes_before", None)
+        names_a, code_a = class_codes(raw_after, "classes_after", None)
+        names = np.union1d(names_b, names_a).astype(np.str_)
+        code_b = np.searchsorted(names, names_b)[code_b].astype(np.int64)
+        code_a = np.searchsorted(names, names_a)[code_a].astype(np.int64)
     else:
         names, code_b = class_codes(raw_before, "classes_before", classes)
         _, code_a = class_codes(raw_after, "classes_after", classes)

@@ -28,7 +28,7 @@ from crmcore.errors import InputError, InputTypeError
 from crmcore.metrics._numeric import ndim_of, pow2_scale, scaled_mean, single_customer
 from crmcore.records import InteractionKind
 from crmcore.summary import PERIODS, CustomerSummary, period_index
-from crmcore.table import KIND_CODES, PURCHASE_CODE, InteractionTable
+from crmcore.table import KIND_CODES, PURCHASE_CODE, InteractionTable, factorize_ids
 
 __all__ = [
     "CUSTOMER_PYRAMID",
@@ -689,7 +689,11 @@ def class_codes(
     if arr.dtype.kind not in "USOiub":
         raise InputTypeError(f"{name} must hold labels (str, int or bool), got dtype {arr.dtype}")
     try:
-        uniques, codes = _factorize_labels(arr)
+        if arr.dtype.kind in "iu" or (arr.dtype.kind == "U" and not (arr == "").any()):
+            # no missing label possible: the fast factorisation of ids (sorted uniques)
+            uniques, codes = factorize_ids(arr, name)
+        else:
+            uniques, codes = _factorize_labels(arr)
     except InputTypeError as exc:
         raise InputTypeError(
             f"{name} must hold mutually comparable labels (all strings or all numbers)"

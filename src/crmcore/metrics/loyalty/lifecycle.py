@@ -960,9 +960,9 @@ def _distinct_ids(customer_ids: ArrayLike, name: str) -> np.ndarray[Any, Any]:
     ids = v.as_ndarray(customer_ids, name)
     if ids.ndim != 1:
         raise InputError(f"{name} must be 1-dimensional, got shape {ids.shape}")
-    _, codes = factorize_ids(ids, name)
-    _, first_seen = np.unique(codes, return_index=True)
-    if first_seen.size != ids.size:
+    uniques, codes = factorize_ids(ids, name)
+    if uniques.size != ids.size:  # some id repeats: find the first repetition
+        _, first_seen = np.unique(codes, return_index=True)
         repeat = np.ones(ids.size, dtype=np.bool_)
         repeat[first_seen] = False
         dup = int(np.flatnonzero(repeat)[0])
