@@ -627,12 +627,29 @@ OVERRIDES: dict[str, dict[str, Factory]] = {
     },
     "metrics.retention.repeat_purchase_rate": {"purchases": lambda w: w.summary.n_purchases.copy()},
     "metrics.loyalty.customer_status": {"observation_end": lambda w: None},
-    "metrics.loyalty.ladder_stage": {"observation_end": lambda w: None},
+    "metrics.loyalty.ladder_stage": {
+        "observation_end": lambda w: None,
+        "tenure": lambda w: w.summary.T.copy(),
+    },
     "metrics.loyalty.visit_level": {
         "observation_end": lambda w: None,
         "tenure": lambda w: w.summary.T.copy(),
     },
-    "metrics.loyalty.loyalty_class": {"observation_end": lambda w: None},
+    "metrics.loyalty.loyalty_class": {
+        "observation_end": lambda w: None,
+        "tenure": lambda w: w.summary.T.copy(),
+    },
+    "metrics.value.class_value_share": {
+        "labels": lambda w: np.array(["vip", "key", "ordinary", "key", "ordinary"] * 2),
+    },
+    "metrics.value.ClassValueShare.share_of": {"label": lambda w: "key"},
+    "metrics.change.segment_migration": {
+        "classes_before": lambda w: np.array(["loyal", "old", "new", "new"]),
+        "classes_after": lambda w: np.array(["loyal", "loyal", "old", "new"]),
+        "customer_ids_before": lambda w: np.array([1, 2, 3, 4]),
+        "customer_ids_after": lambda w: np.array([1, 2, 3, 5]),
+    },
+    "metrics.sales.sales_breakdown": {"by": lambda w: "category"},
     # The array form (the summary form is a thin wrapper): every array gets array bad values.
     "metrics.loyalty.rfm_scores": {"summary": lambda w: None, "observation_end": lambda w: None},
     "models.bgbb.purchase_probability": {"n_periods": lambda w: 6},
@@ -803,6 +820,10 @@ def receiver(target: Target) -> Any:
         return w.survival_curve
     if cls == "Consent":
         return w.consents()[1]  # type: ignore[attr-defined]
+    if cls == "ClassValueShare":
+        return importlib.import_module("crmcore.metrics").class_value_share(
+            ["vip", "key", "ordinary", "key", "ordinary"] * 2, VALUES
+        )
     if cls.endswith("Fit"):
         module = target.owner.__module__.rsplit(".", 1)[-1]
         return w.fits[module]

@@ -46,6 +46,7 @@ from crmcore.metrics import (
     tenure_from_dates,
     tenure_from_relationships,
     value_matrix,
+    value_tiers,
 )
 from crmcore.metrics.loyalty.rfm import RfmEdges, RfmScores
 from crmcore.models import bgnbd, gamma_gamma
@@ -85,6 +86,9 @@ NOT_PER_CUSTOMER = {
     "GammaGammaFit": "a fitted model (parameters, covariance)",
     "SbgFit": "a fitted model (parameters, covariance)",
     "BdwFit": "a fitted model (parameters, covariance)",
+    "ClassValueShare": "one row per class (class_columns gives them)",
+    "SegmentMigration": "a class x class matrix (cell_columns gives it in long format)",
+    "SalesBreakdown": "one row per category, product, channel or region (group_columns)",
 }
 
 
@@ -225,6 +229,16 @@ def build_abc_values() -> Built:
     return Built(abc_classes(values), 4, None, [values])
 
 
+def build_value_tiers_summary() -> Built:
+    s, caller = _summary()
+    return Built(value_tiers(s), 3, ["ann", "bob", "cy"], caller)
+
+
+def build_value_tiers_values() -> Built:
+    values = np.array([70.0, -20.0, 10.0, 0.0])
+    return Built(value_tiers(values), 4, None, [values])
+
+
 def build_pyramid() -> Built:
     values = np.array([6.0, 1.0, 3.0, 2.0])
     return Built(pyramid(values, bands=[("top", 0.5), ("rest", 0.5)]), 4, None, [values])
@@ -339,6 +353,7 @@ BUILDERS: dict[str, list[Callable[[], Built]]] = {
     "CompressedHistories": [build_compressed],
     "RfmScores": [build_rfm_summary, build_rfm_arrays],
     "AbcResult": [build_abc_summary, build_abc_values],
+    "ValueTiers": [build_value_tiers_summary, build_value_tiers_values],
     "PyramidResult": [build_pyramid, build_pyramid_summary],
     "ValueMatrix": [build_value_matrix],
     "BuyerTypes": [build_buyer_types],

@@ -192,10 +192,30 @@ def test_persistency_figures(reports, base):
     assert row(cohorts, "2023-01")[0] == len(january)
     back_in_feb = sum(any(x.year == 2023 and x.month == 2 for x in d) for d in january)
     assert row(cohorts, "2023-01")[1] == pytest.approx(100 * back_in_feb / len(january), abs=0.051)
-    # Loyal: 4+ purchase days, the last within 365 days of the end of observation.
+    # Loyal: 4+ purchase days, the last within 365 days of the end of observation, the
+    # first at least 365 days before it.
     end = dt.date(2024, 12, 31)
-    loyal = sum(len(d) >= 4 and (end - max(d)).days <= 365 for d in days.values())
+    loyal = sum(
+        len(d) >= 4 and (end - max(d)).days <= 365 and (end - min(d)).days >= 365
+        for d in days.values()
+    )
     assert row(block(out, "Loyalty classes"), "loyal")[0] == loyal
+    # The loyal customers' share of all sales, by summing their purchases.
+    spend: dict[int, float] = defaultdict(float)
+    rows, ids = purchase_rows(base)
+    for i in rows:
+        spend[int(ids[i])] += float(base.table.amounts[i])
+    loyal_ids = {
+        c
+        for c, d in days.items()
+        if len(d) >= 4 and (end - max(d)).days <= 365 and (end - min(d)).days >= 365
+    }
+    share = sum(v for c, v in spend.items() if c in loyal_ids) / sum(spend.values())
+    assert f"loyal customers bring {100 * share:.1f}% of all sales" in out
+    # Migration: the rows of the end-2023 classes sum to the customers who had bought by then.
+    moves = block(out, "Class migration")
+    bought_2023 = sum(min(d) <= dt.date(2023, 12, 31) for d in days.values())
+    assert sum(sum(row(moves, name)) for name in ("new", "old")) == bought_2023
 
 
 # --------------------------------------------------------------------------- profitability
@@ -257,6 +277,17 @@ def test_performance_figures(reports, base):
     regions = block(out, "By region")
     for name, value in by_region.items():
         assert row(regions, name)[0] == pytest.approx(value, abs=0.006)
+    # Customers and orders per region, counted from the rows (an order: one customer's
+    # purchase rows with one timestamp).
+    _, ids = purchase_rows(base)
+    buyers: dict[str, set[int]] = defaultdict(set)
+    region_orders: dict[str, set[tuple[int, Any]]] = defaultdict(set)
+    for i in rows:
+        buyers[str(table.regions[i])].add(int(ids[i]))
+        region_orders[str(table.regions[i])].add((int(ids[i]), table.times[i]))
+    for name in by_region:
+        figures = row(regions, name)
+        assert figures[2:4] == [len(buyers[name]), len(region_orders[name])]
     monthly = block(out, "Monthly revenue")
     for month in ("2024-01", "2024-06", "2024-12"):
         current, mom, yoy = row(monthly, month)

@@ -1,10 +1,11 @@
 """Performance (7P): sales by product, channel and region, and period over period.
 
-On the shared simulated base (see ``_base.py``) this prints revenue, items sold
-and margin rate by product category (and the five best-selling products), by
-sales channel and by region, then the monthly revenue of 2024 with its change
-month over month and year over year (crmcore.metrics.period_change), and the
-two years' totals.
+On the shared simulated base (see ``_base.py``) this prints revenue, its share,
+buying customers, orders, items sold and margin rate by product category (and
+the five best-selling products), by sales channel and by region
+(crmcore.metrics.sales_breakdown), then the monthly revenue of 2024 with its
+change month over month and year over year (crmcore.metrics.period_change),
+and the two years' totals.
 
 Run it with ``python examples/seven_p/performance.py``.
 """
@@ -12,37 +13,29 @@ Run it with ``python examples/seven_p/performance.py``.
 from __future__ import annotations
 
 import numpy as np
-from _base import AS_OF, PURCHASE, START, channel_names, load, section
+from _base import AS_OF, PURCHASE, START, load, section
 
-from crmcore.metrics import period_change
+from crmcore.metrics import SalesBreakdown, period_change, sales_breakdown
 
 
-def breakdown(
-    title: str, labels: np.ndarray, amounts: np.ndarray, margins: np.ndarray, *, total: float
-) -> None:
-    """Print revenue, share of ``total``, items sold and margin rate per label, largest first."""
-    names, codes = np.unique(labels, return_inverse=True)
-    revenue = np.bincount(codes, weights=amounts)
-    margin = np.bincount(codes, weights=margins)
-    count = np.bincount(codes)
-    width = max(len(title), *(len(str(x)) for x in names))
-    print(f"  {title:<{width}}      revenue   share      items  margin")
-    for i in np.argsort(-revenue, kind="stable"):
+def show(result: SalesBreakdown, *, top: int | None = None) -> None:
+    """Print one line per group of a sales breakdown, largest revenue first."""
+    assert result.margin_rates is not None
+    labels = [str(x) or "(unknown)" for x in result.labels.tolist()]
+    width = max(len(result.by), *(len(x) for x in labels))
+    print(f"  {result.by:<{width}}      revenue   share  customers     orders      items  margin")
+    for i in range(len(labels) if top is None else min(top, len(labels))):
         print(
-            f"  {names[i]!s:<{width}}  {revenue[i]:11,.2f}  {revenue[i] / total:6.1%}"
-            f"  {count[i]:9d}  {margin[i] / revenue[i]:6.1%}"
+            f"  {labels[i]:<{width}}  {result.revenue[i]:11,.2f}  {result.revenue_shares[i]:6.1%}"
+            f"  {result.n_customers[i]:9d}  {result.n_purchases[i]:9d}  {result.n_items[i]:9d}"
+            f"  {result.margin_rates[i]:6.1%}"
         )
 
 
 def main() -> None:
     table = load().table
-    assert table.products is not None
-    assert table.categories is not None
-    assert table.regions is not None
-    assert table.channels is not None
-    assert table.margins is not None
     buy = table.kinds == PURCHASE
-    amounts, margins = table.amounts[buy], table.margins[buy]
+    amounts = table.amounts[buy]
     # An order is a customer's purchase rows (items) with one timestamp.
     n_orders = np.unique(
         np.stack([table.customer_codes[buy], table.times[buy].view(np.int64)]), axis=1
@@ -55,17 +48,13 @@ def main() -> None:
     print(f"  total revenue {total:,.2f}, mean order {total / n_orders:.2f} (before refunds)")
 
     section("By product category")
-    breakdown("category", table.categories[buy], amounts, margins, total=total)
+    show(sales_breakdown(table, "category"))
     section("Best-selling products")
-    products = table.products[buy]
-    names, codes = np.unique(products, return_inverse=True)
-    top = np.argsort(-np.bincount(codes, weights=amounts), kind="stable")[:5]
-    keep = np.isin(products, names[top])
-    breakdown("product", products[keep], amounts[keep], margins[keep], total=total)
+    show(sales_breakdown(table, "product"), top=5)
     section("By channel")
-    breakdown("channel", channel_names(table.channels[buy]), amounts, margins, total=total)
+    show(sales_breakdown(table, "channel"))
     section("By region")
-    breakdown("region", table.regions[buy], amounts, margins, total=total)
+    show(sales_breakdown(table, "region"))
 
     section("Monthly revenue, month over month and year over year")
     first = np.datetime64(START, "M")

@@ -6,8 +6,9 @@ their refunds (a refund row carries the margin of the returned item), minus the
 cost to serve their support contacts and complaints (each row carries that cost
 as a negative margin). The script prints the totals (revenue before and after
 refunds), the customers whose net margin is negative and why, ABC tiers on the
-net margin (losses counted as 0), the share of the top 20% and the Gini
-coefficient.
+net margin (losses counted as 0), the value tiers VIP / key / ordinary on the
+net margin with losses kept (crmcore.metrics.value_tiers and
+class_value_share), the share of the top 20% and the Gini coefficient.
 
 Run it with ``python examples/seven_p/profitability.py``.
 """
@@ -17,7 +18,15 @@ from __future__ import annotations
 import numpy as np
 from _base import AS_OF, PURCHASE, REFUND, SUPPORT_KINDS, load, section
 
-from crmcore.metrics import abc_classes, gini, historical_value, pareto_share
+from crmcore.metrics import (
+    VALUE_TIERS,
+    abc_classes,
+    class_value_share,
+    gini,
+    historical_value,
+    pareto_share,
+    value_tiers,
+)
 
 
 def main() -> None:
@@ -97,6 +106,17 @@ def main() -> None:
         mean = net[abc.labels == tier].mean()
         print(f"  {tier:>4}  {count:9d}  {count / n:6.1%}  {share:10.1%}  {mean:12.2f}")
     print(f"  (tier C includes the {int(losing.sum())} customers who cost money)")
+
+    section("Value tiers on net margin (VIP 1%, key 4%, ordinary the rest; losses kept)")
+    tiers = value_tiers(net)
+    worth = class_value_share(tiers.labels, net, classes=VALUE_TIERS)
+    print("  tier      customers   share   of net margin   loss-making")
+    for k, tier in enumerate(VALUE_TIERS):
+        in_tier = tiers.labels == tier
+        print(
+            f"  {tier:<8}  {worth.n_customers[k]:9d}  {worth.customer_shares[k]:6.1%}"
+            f"  {worth.value_shares[k]:14.1%}  {int(tiers.loss_making[in_tier].sum()):12d}"
+        )
 
     section("Concentration")
     print(f"  top 20% of customers earn {pareto_share(earned, top=0.2):.1%} of the margin earned")

@@ -1016,26 +1016,37 @@ def test_loyalty_class_hand_cases_and_boundaries() -> None:
     # rules: 0 -> potential; >= 4 occasions and last <= 365 days -> loyal; >= 2 -> old; 1 -> new
     n = [0, 1, 1, 2, 4, 4, 3, 9]
     since = [np.nan, 0.0, 900.0, 5.0, 365.0, 366.0, 1.0, 0.0]
-    out = loyalty_class(n, since)
+    out = loyalty_class(n, since, min_tenure=0)
     assert out.tolist() == ["potential", "new", "new", "old", "loyal", "old", "old", "loyal"]
     assert set(out.tolist()) <= set(LOYALTY_CLASSES)
     # thresholds are keyword arguments
-    assert loyalty_class([3], [1.0], loyal_min_purchases=3).tolist() == ["loyal"]
-    assert loyalty_class([4], [10.0], active_within=5).tolist() == ["old"]
+    assert loyalty_class([3], [1.0], loyal_min_purchases=3, min_tenure=0).tolist() == ["loyal"]
+    assert loyalty_class([4], [10.0], active_within=5, min_tenure=0).tolist() == ["old"]
     # a year in weeks is 52
-    assert loyalty_class([4, 4], [52.0, 53.0], time_unit="W").tolist() == ["loyal", "old"]
+    assert loyalty_class([4, 4], [52.0, 53.0], time_unit="W", min_tenure=0).tolist() == [
+        "loyal",
+        "old",
+    ]
 
 
 def test_loyalty_class_from_summary_and_observation_end() -> None:
     s = make_summary()
     # a: 3 occasions, 10 days ago; b: 1; c: 2; d: none. With loyal_min_purchases=3:
-    assert loyalty_class(s, loyal_min_purchases=3).tolist() == ["loyal", "new", "old", "potential"]
+    assert loyalty_class(s, loyal_min_purchases=3, min_tenure=0).tolist() == [
+        "loyal",
+        "new",
+        "old",
+        "potential",
+    ]
     # as of 2025-03-27 (361 days after 2024-03-31) a's last purchase is 371 days back: not loyal
-    later = loyalty_class(s, observation_end="2025-03-27", loyal_min_purchases=3)
+    later = loyalty_class(s, observation_end="2025-03-27", loyal_min_purchases=3, min_tenure=0)
     assert later.tolist() == ["old", "new", "old", "potential"]
     # as of 2025-03-20 (354 days later): 364 days <= 365, still loyal
     assert (
-        loyalty_class(s, observation_end="2025-03-20", loyal_min_purchases=3).tolist()[0] == "loyal"
+        loyalty_class(
+            s, observation_end="2025-03-20", loyal_min_purchases=3, min_tenure=0
+        ).tolist()[0]
+        == "loyal"
     )
 
 
@@ -1046,14 +1057,14 @@ def test_loyalty_class_from_summary_and_observation_end() -> None:
 def test_loyalty_class_is_monotone(n: list[int], data: st.DataObject) -> None:
     since = data.draw(st.lists(st.floats(0, 800), min_size=len(n), max_size=len(n)))
     rank = {c: i for i, c in enumerate(LOYALTY_CLASSES)}
-    base = [rank[c] for c in loyalty_class(n, since).tolist()]
-    more = [rank[c] for c in loyalty_class([k + 1 for k in n], since).tolist()]
-    recent = [rank[c] for c in loyalty_class(n, [t / 2 for t in since]).tolist()]
+    base = [rank[c] for c in loyalty_class(n, since, min_tenure=0).tolist()]
+    more = [rank[c] for c in loyalty_class([k + 1 for k in n], since, min_tenure=0).tolist()]
+    recent = [rank[c] for c in loyalty_class(n, [t / 2 for t in since], min_tenure=0).tolist()]
     assert all(b <= m for b, m in zip(base, more, strict=True))
     assert all(b <= r for b, r in zip(base, recent, strict=True))
     perm = data.draw(st.permutations(range(len(n))))
-    permuted = loyalty_class([n[i] for i in perm], [since[i] for i in perm]).tolist()
-    assert permuted == [loyalty_class(n, since).tolist()[i] for i in perm]
+    permuted = loyalty_class([n[i] for i in perm], [since[i] for i in perm], min_tenure=0).tolist()
+    assert permuted == [loyalty_class(n, since, min_tenure=0).tolist()[i] for i in perm]
 
 
 @pytest.mark.parametrize(
@@ -1093,7 +1104,7 @@ def test_observation_end_needs_a_dated_summary() -> None:
     from crmcore import CustomerSummary
 
     s = CustomerSummary.from_arrays([1, 0], [3.0, 0.0], [5.0, 2.0])
-    assert loyalty_class(s, loyal_min_purchases=2).tolist() == ["loyal", "new"]
+    assert loyalty_class(s, loyal_min_purchases=2, min_tenure=0).tolist() == ["loyal", "new"]
     with pytest.raises(InputError, match="observation_end needs a summary built by summarize"):
         loyalty_class(s, observation_end="2024-01-01")
 
@@ -1176,6 +1187,7 @@ def test_ladder_stage_hand_cases_and_precedence() -> None:
         promoter=[0, 0, 1, 0, 0, 0, 0, 0, 1, 0],
         member=[0, 0, 0, 0, 0, 0, 0, 1, 0, 1],
         n_referrals=[0, 0, 0, 0, 0, 0, 0, 0, 0, 3],
+        min_tenure=0,
     )
     assert stages.dtype.kind == "U"  # labels are strings, the values of LadderStage
     assert [LadderStage(x) for x in stages] == [
@@ -1186,9 +1198,9 @@ def test_ladder_stage_hand_cases_and_precedence() -> None:
         LadderStage.REPEAT_BUYER,
         LadderStage.LOYAL,
         LadderStage.REPEAT_BUYER,  # 5 purchases but the last 900 days ago: not loyal
-        LadderStage.MEMBER,
-        LadderStage.ADVOCATE,
-        LadderStage.ADVOCATE,  # member and referrer: the higher rung
+        LadderStage.FIRST_TIME_BUYER,  # a one-time buyer who joined is not a member
+        LadderStage.FIRST_TIME_BUYER,  # a one-time promoter is not an advocate
+        LadderStage.ADVOCATE,  # loyal, member and referrer: every rung below holds
     ]
 
 
@@ -1205,9 +1217,15 @@ def test_ladder_stage_from_summary_and_records() -> None:
     assert inputs.member.tolist() == [False, True, False, False]
     assert inputs.n_referrals.tolist() == [0, 0, 1, 0]
     stages = ladder_stage(
-        s, member=inputs.member, n_referrals=inputs.n_referrals, loyal_min_purchases=3
+        s,
+        member=inputs.member,
+        n_referrals=inputs.n_referrals,
+        loyal_min_purchases=3,
+        min_tenure=0,
     )
-    assert stages.tolist() == ["loyal", "member", "advocate", "prospect"]
+    # b (one purchase, member) and c (two purchases, referrer) climb no higher than their
+    # purchases allow
+    assert stages.tolist() == ["loyal", "first_time_buyer", "repeat_buyer", "prospect"]
 
 
 def test_ladder_inputs_does_not_leak_after_observation_end() -> None:
@@ -1239,13 +1257,13 @@ def test_ladder_stage_never_drops_when_a_flag_is_added(data: st.DataObject, n: l
         for name in ("member", "promoter", "qualified")
     }
     refs = data.draw(st.lists(st.integers(0, 3), min_size=size, max_size=size))
-    base = ladder_stage(n, since, n_referrals=refs, **flags)  # type: ignore[arg-type]
+    base = ladder_stage(n, since, n_referrals=refs, min_tenure=0, **flags)  # type: ignore[arg-type]
     for name in flags:
         more = dict(flags)
         more[name] = [True] * size
-        raised = ladder_stage(n, since, n_referrals=refs, **more)  # type: ignore[arg-type]
+        raised = ladder_stage(n, since, n_referrals=refs, min_tenure=0, **more)  # type: ignore[arg-type]
         assert all(LadderStage(b) <= LadderStage(r) for b, r in zip(base, raised, strict=True))
-    bought = ladder_stage([k + 1 for k in n], since, n_referrals=refs, **flags)  # type: ignore[arg-type]
+    bought = ladder_stage([k + 1 for k in n], since, n_referrals=refs, min_tenure=0, **flags)  # type: ignore[arg-type]
     assert all(LadderStage(b) <= LadderStage(r) for b, r in zip(base, bought, strict=True))
 
 

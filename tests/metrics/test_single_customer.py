@@ -44,9 +44,9 @@ KINDS = ["python", "numpy", "0d"]
 @pytest.mark.parametrize("kind", KINDS)
 @given(n=counts, t=times)
 def test_loyalty_class_single_matches_array(kind: str, n: int, t: float) -> None:
-    one = loyalty_class(_as(kind, n), _as(kind, t))  # type: ignore[call-overload]
+    one = loyalty_class(_as(kind, n), _as(kind, t), min_tenure=0)  # type: ignore[call-overload]
     assert type(one) is str
-    assert one == loyalty_class([n, 0], [t, 0.0])[0]
+    assert one == loyalty_class([n, 0], [t, 0.0], min_tenure=0)[0]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -76,6 +76,7 @@ def test_ladder_stage_single_matches_array(
         promoter=_as(kind, promoter),
         n_referrals=_as(kind, refs),
         qualified=_as(kind, qualified),
+        min_tenure=0,
     )
     assert type(one) is str
     many = ladder_stage(
@@ -85,6 +86,7 @@ def test_ladder_stage_single_matches_array(
         promoter=[promoter, False],
         n_referrals=[refs, 0],
         qualified=[qualified, False],
+        min_tenure=0,
     )
     assert one == many[0]
 
@@ -103,12 +105,13 @@ def test_customer_status_single_matches_array(
 
 
 def test_single_customer_examples() -> None:
-    # hand-worked from the rules in the docstrings: 6 occasions, last 20 days ago -> loyal;
-    # 20 visits in 365 days -> 20 per year, premium (>= 12, < 52)
-    assert loyalty_class(6, 20.0) == "loyal"
-    assert loyalty_class(0, math.nan) == "potential"
+    # hand-worked from the rules in the docstrings: 6 occasions, last 20 days ago, first 400
+    # days ago -> loyal; 20 visits in 365 days -> 20 per year, premium (>= 12, < 52)
+    assert loyalty_class(6, 20.0, 400.0) == "loyal"
+    assert loyalty_class(0, math.nan, math.nan) == "potential"
     assert visit_level(20, 365.0) == "premium"
-    assert ladder_stage(3, 9.0, n_referrals=2) == "advocate"
+    # loyal (4 occasions over 400 days) and a referrer; no programme data: member rung skipped
+    assert ladder_stage(4, 9.0, 400.0, n_referrals=2) == "advocate"
     assert customer_status(1, 500.0) == "lost"
 
 

@@ -4,7 +4,9 @@ Month over month (环比) and year over year (同比) change of any series of
 period figures; new, reactivated, repeating and lapsed customers between two
 periods; and revenue split into customers × orders per customer × spend per
 order with each factor's contribution to the change, to tell whether
-growth came from more customers, more orders or larger orders.
+growth came from more customers, more orders or larger orders; and the
+migration of customers between classes (segments, loyalty classes, value
+tiers) from one snapshot to the next.
 
 Periods are given as ``(start, end)`` pairs, the start included and the end
 excluded, or as a calendar label: ``"2024"`` (a year), ``"2024-03"`` (a
@@ -29,12 +31,16 @@ from crmcore.table import PURCHASE_CODE, InteractionTable
 
 __all__ = [
     "CUSTOMER_FLOW_STATUSES",
+    "MIGRATION_LOST",
+    "MIGRATION_NEW",
     "CustomerFlow",
     "PeriodChange",
     "RevenueTree",
+    "SegmentMigration",
     "new_lapsed_repeating",
     "period_change",
     "revenue_tree",
+    "segment_migration",
 ]
 
 _NS = "datetime64[ns]"
@@ -562,4 +568,203 @@ def revenue_tree(table: InteractionTable, period_1: object, period_2: object) ->
         contribution_customers=weight * log_c,
         contribution_orders_per_customer=weight * log_opc,
         contribution_spend_per_order=weight * (log_r - log_o),
+    )
+
+
+# --------------------------------------------------------------------------- migration
+
+#: Row label of :func:`segment_migration` for customers only in the later snapshot.
+MIGRATION_NEW = "(new)"
+#: Column label of :func:`segment_migration` for customers only in the earlier snapshot.
+MIGRATION_LOST = "(lost)"
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class SegmentMigration:
+    """Customers moving between classes from one snapshot to the next (:func:`segment_migration`).
+
+    Attributes
+    ----------
+    classes : ndarray of str
+        The classes, in the order of the rows and columns.
+    row_labels : ndarray of str
+        ``classes`` then :data:`MIGRATION_NEW` (customers only in the later
+        snapshot): the class *before*.
+    column_labels : ndarray of str
+        ``classes`` then :data:`MIGRATION_LOST` (customers only in the
+        earlier snapshot): the class *after*.
+    counts : ndarray of int64, shape (k + 1, k + 1)
+        ``counts[i, j]``: customers in row class ``i`` before and column class
+        ``j`` after. The corner ``(new, lost)`` is always 0.
+    row_shares : ndarray of float64, shape (k + 1, k + 1)
+        Each row of ``counts`` over its sum: where the customers of a class
+        went. A row without customers holds zeros.
+    n_before : int
+        Customers in the earlier snapshot (the sum of the first ``k`` rows).
+    n_after : int
+        Customers in the later snapshot (the sum of the first ``k`` columns).
+    """
+
+    classes: np.ndarray[Any, np.dtype[np.str_]]
+    row_labels: np.ndarray[Any, np.dtype[np.str_]]
+    column_labels: np.ndarray[Any, np.dtype[np.str_]]
+    counts: np.ndarray[Any, np.dtype[np.int64]]
+    row_shares: FloatArray
+    n_before: int
+    n_after: int
+
+    def cell_columns(self) -> dict[str, np.ndarray[Any, Any]]:
+        """Return the matrix in long format, one row per (before, after) cell, for a data frame.
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``before``, ``after``, ``count`` and ``row_share``, row-major
+            (all cells of the first row class first).
+
+        Examples
+        --------
+        >>> m = segment_migration(["a", "b"], ["b", "b"])
+        >>> cells = m.cell_columns()
+        >>> moved = cells["count"] > 0
+        >>> cells["before"][moved].tolist(), cells["after"][moved].tolist()
+        (['a', 'b'], ['b', 'b'])
+        """
+        k1 = self.row_labels.size
+        return v.result_columns(
+            self,
+            ("before", np.repeat(self.row_labels, k1)),
+            ("after", np.tile(self.column_labels, k1)),
+            ("count", self.counts.reshape(-1)),
+            ("row_share", self.row_shares.reshape(-1)),
+        )
+
+
+def segment_migration(
+    classes_before: ArrayLike,
+    classes_after: ArrayLike,
+    *,
+    customer_ids_before: ArrayLike | None = None,
+    customer_ids_after: ArrayLike | None = None,
+    classes: Sequence[str] | None = None,
+) -> SegmentMigration:
+    """Transition matrix of customers between classes of two snapshots (变动情况).
+
+    Parameters
+    ----------
+    classes_before, classes_after : array-like
+        One class per customer at the earlier and at the later snapshot: RFM
+        segments, loyalty classes, value tiers, ladder stages or any labels
+        (str, int or bool; compared as ``str``).
+    customer_ids_before, customer_ids_after : array-like, optional
+        The customer of each label (distinct ids within a snapshot), e.g. the
+        ``customer_ids`` of the two summaries. Customers only in the later
+        snapshot are new, customers only in the earlier one lost. Leave both
+        out when the two label arrays are aligned row by row (same
+        customers, same order; then nobody is new or lost).
+    classes : sequence of str, optional
+        The classes and their order (e.g. :data:`~crmcore.metrics.LOYALTY_CLASSES`);
+        must hold every label. Default: the distinct labels of both
+        snapshots, sorted.
+
+    Returns
+    -------
+    SegmentMigration
+        Counts and row shares of the ``(k + 1) x (k + 1)`` matrix, class
+        before by class after, with a row for new and a column for lost
+        customers.
+
+    Raises
+    ------
+    InputError
+        On missing labels, labels outside ``classes``, repeated ids, lengths
+        that do not match their ids (or each other without ids), a class
+        named like the new/lost markers, or only one of the two id arrays.
+    InputTypeError
+        On labels that are not str, int or bool, or ids that cannot be
+        ordered.
+
+    Notes
+    -----
+    The result does not depend on the order of the customers. Each row of
+    the first ``k`` sums to the customers of that class before, so the first
+    ``k`` rows sum to ``n_before``; the last row counts the new customers
+    by their class after. Counting is one ``bincount`` over joint codes,
+    with no Python loop over customers.
+
+    Examples
+    --------
+    >>> m = segment_migration(
+    ...     ["loyal", "old", "new", "new"], ["loyal", "loyal", "old", "new"],
+    ...     customer_ids_before=[1, 2, 3, 4], customer_ids_after=[1, 2, 3, 5],
+    ...     classes=["new", "old", "loyal"])
+    >>> m.row_labels.tolist(), m.column_labels.tolist()
+    (['new', 'old', 'loyal', '(new)'], ['new', 'old', 'loyal', '(lost)'])
+    >>> m.counts.tolist()
+    [[0, 1, 0, 1], [0, 0, 1, 0], [0, 0, 1, 0], [1, 0, 0, 0]]
+    >>> m.row_shares[0].tolist()
+    [0.0, 0.5, 0.0, 0.5]
+    >>> segment_migration(["a", "b"], ["a"])
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: classes_before and classes_after must have the same length ...
+    """
+    from crmcore.metrics.loyalty.lifecycle import _distinct_ids, _joint_codes
+    from crmcore.metrics.value import class_codes
+
+    raw_before = v.as_ndarray(classes_before, "classes_before")
+    raw_after = v.as_ndarray(classes_after, "classes_after")
+    for name, arr in (("classes_before", raw_before), ("classes_after", raw_after)):
+        if arr.ndim != 1:
+            raise InputError(f"{name} must be 1-dimensional, got shape {arr.shape}")
+    if classes is None:
+        names_b, code_b = class_codes(raw_before, "classes_before", None)
+        names_a, code_a = class_codes(raw_after, "classes_after", None)
+        names = np.union1d(names_b, names_a).astype(np.str_)
+        code_b = np.searchsorted(names, names_b)[code_b].astype(np.int64)
+        code_a = np.searchsorted(names, names_a)[code_a].astype(np.int64)
+    else:
+        names, code_b = class_codes(raw_before, "classes_before", classes)
+        _, code_a = class_codes(raw_after, "classes_after", classes)
+    for marker in (MIGRATION_NEW, MIGRATION_LOST):
+        if marker in names.tolist():
+            raise InputError(f"classes must not hold the label {marker!r} (it marks a row/column)")
+    k = names.size
+    if (customer_ids_before is None) != (customer_ids_after is None):
+        raise InputError(
+            "customer_ids_before and customer_ids_after must be given together (or both left "
+            "out for labels aligned row by row)"
+        )
+    if customer_ids_before is None or customer_ids_after is None:
+        if code_b.size != code_a.size:
+            raise InputError(
+                "classes_before and classes_after must have the same length without customer "
+                f"ids (rows aligned); got {code_b.size} and {code_a.size}: pass "
+                "customer_ids_before and customer_ids_after"
+            )
+        row = code_b
+        col = code_a
+    else:
+        ids_b = _distinct_ids(customer_ids_before, "customer_ids_before")
+        ids_a = _distinct_ids(customer_ids_after, "customer_ids_after")
+        v.check_same_length(("classes_before", code_b), ("customer_ids_before", ids_b))
+        v.check_same_length(("classes_after", code_a), ("customer_ids_after", ids_a))
+        n_u, where_b, where_a = _joint_codes(
+            ids_b, ids_a, "customer_ids_before and customer_ids_after"
+        )
+        row = np.full(n_u, k, dtype=np.int64)
+        col = np.full(n_u, k, dtype=np.int64)
+        row[where_b] = code_b
+        col[where_a] = code_a
+    counts = np.bincount(row * (k + 1) + col, minlength=(k + 1) ** 2).reshape(k + 1, k + 1)
+    sums = counts.sum(axis=1, keepdims=True)
+    shares = counts / np.maximum(sums, 1)
+    return SegmentMigration(
+        classes=_ro(names),
+        row_labels=_ro(np.append(names, MIGRATION_NEW)),
+        column_labels=_ro(np.append(names, MIGRATION_LOST)),
+        counts=_ro(counts.astype(np.int64)),
+        row_shares=_ro(shares),
+        n_before=int(code_b.size),
+        n_after=int(code_a.size),
     )

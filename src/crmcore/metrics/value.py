@@ -1,6 +1,7 @@
 """Customer value: tiers, concentration, value matrix, buyer types, lifetime value.
 
-ABC/Pareto tiers, Lorenz curve and Gini, spend tiers, the customer pyramid,
+ABC/Pareto classes, the value tiers VIP / key / ordinary, the value share of
+any classes, Lorenz curve and Gini, spend tiers, the customer pyramid,
 the value matrix, buyer types and lifetime-value closed forms: how customer
 value is spread over the base, and who holds it.
 
@@ -27,20 +28,24 @@ from crmcore.errors import InputError, InputTypeError
 from crmcore.metrics._numeric import ndim_of, pow2_scale, scaled_mean, single_customer
 from crmcore.records import InteractionKind
 from crmcore.summary import PERIODS, CustomerSummary, period_index
-from crmcore.table import KIND_CODES, PURCHASE_CODE, InteractionTable
+from crmcore.table import KIND_CODES, PURCHASE_CODE, InteractionTable, factorize_ids
 
 __all__ = [
     "CUSTOMER_PYRAMID",
     "VALUE_QUADRANTS",
+    "VALUE_TIERS",
     "AbcResult",
     "BuyerTypes",
+    "ClassValueShare",
     "HistoricalValue",
     "LorenzCurve",
     "PyramidResult",
     "SpendThresholds",
     "ValueMatrix",
+    "ValueTiers",
     "abc_classes",
     "buyer_type",
+    "class_value_share",
     "clv_margin_multiple",
     "gini",
     "historical_value",
@@ -49,6 +54,7 @@ __all__ = [
     "pyramid",
     "spend_tiers",
     "value_matrix",
+    "value_tiers",
 ]
 
 StrArray = np.ndarray[Any, np.dtype[np.str_]]
@@ -252,6 +258,15 @@ def abc_classes(
 ) -> AbcResult:
     r"""Split customers into classes A, B and C by cumulative share of value (80/20 analysis).
 
+    **Tie rule.** Customers with equal values always share a class, and a
+    class is closed by the cumulative *value* share, not by a number of
+    customers. So a class can be empty and A is not necessarily the smallest
+    class: ``[400, 300, 200] + [100] * 7`` gives A 3, B 0, C 7 (the tie
+    group of 100s crosses both cutoffs at once), and ``[50] * 10 + [5] * 10``
+    leaves A empty (the ten 50s together hold 10/11 of the value, more than
+    0.8). For tiers by *rank* of customers, with a fixed number of customers
+    per tier and losses allowed, use :func:`value_tiers`.
+
     Parameters
     ----------
     values : array-like or CustomerSummary
@@ -278,6 +293,7 @@ def abc_classes(
 
     See Also
     --------
+    value_tiers : VIP / key / ordinary by rank, losses allowed.
     pareto_share : the share of value held by a top fraction of customers.
     lorenz_curve, gini : the whole concentration curve and its summary.
 
@@ -301,7 +317,8 @@ def abc_classes(
     value 0 have cumulative share 1 and are C (B when ``b == 1``). Negative
     values are refused: a cumulative share is not monotone once values can
     be negative, so the classes would not be defined; clip losses to 0 first
-    (``numpy.clip(margin, 0, None)``) or tier loss-making customers apart.
+    (``numpy.clip(margin, 0, None)``) or use :func:`value_tiers`, which
+    keeps loss-making customers and flags them.
 
     The work is one sort of 64-bit keys (the value's bits with the row index
     in the lowest bits, cheaper than ``argsort``), a cumulative sum, and a
@@ -328,6 +345,10 @@ def abc_classes(
 
     >>> abc_classes([40, 20, 40]).labels.tolist()
     ['A', 'C', 'A']
+    >>> abc_classes([400, 300, 200] + [100] * 7).class_counts.tolist()
+    [3, 0, 7]
+    >>> abc_classes([50] * 10 + [5] * 10).class_counts.tolist()
+    [0, 10, 10]
     >>> abc_classes([10.0, -2.0])
     Traceback (most recent call last):
     ...
@@ -359,6 +380,431 @@ def abc_classes(
         class_counts=_ro(counts),
         class_shares=_ro(sums / total),
         customer_ids=values.customer_ids if isinstance(values, CustomerSummary) else None,
+    )
+
+
+#: Value tiers of :func:`value_tiers`, from the most valuable customers to the many.
+VALUE_TIERS: tuple[str, ...] = ("vip", "key", "ordinary")
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class ValueTiers:
+    """Value tiers VIP / key / ordinary by rank of customer value (see :func:`value_tiers`).
+
+    Attributes
+    ----------
+    labels : ndarray of str
+        ``"vip"``, ``"key"`` or ``"ordinary"`` per customer, in input order.
+    ranks : ndarray of int64
+        Rank of each customer by value, 1 for the largest; tied values are
+        ranked in input order (the earlier customer first).
+    loss_making : ndarray of bool
+        Customers with a negative value (they cost more than they bring).
+    customer_shares : (float, float)
+        The shares of customers aimed at for the VIP and the key tier.
+    tier_counts : ndarray of int64
+        Customers in the VIP, key and ordinary tier.
+    tier_values : ndarray of float64
+        Sum of the values in each tier (losses included, so the ordinary
+        tier's sum can be negative).
+    customer_ids : ndarray or None
+        The summary's customer ids when the values came from a
+        :class:`~crmcore.CustomerSummary`; None for plain values.
+    """
+
+    labels: StrArray
+    ranks: IntArray
+    loss_making: BoolArray
+    customer_shares: tuple[float, float]
+    tier_counts: IntArray
+    tier_values: FloatArray
+    customer_ids: np.ndarray[Any, Any] | None = None
+
+    def columns(self) -> dict[str, np.ndarray[Any, Any]]:
+        """Return the tier of each customer by name, ready for a data frame.
+
+        The same contract as :meth:`crmcore.CustomerSummary.columns`: one row
+        per customer in input order, ``customer_ids`` first when the values
+        came from a summary. The per-tier figures come out through
+        :meth:`tier_columns`.
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``customer_ids`` (from a summary only), ``labels``, ``ranks`` and
+            ``loss_making``.
+
+        Examples
+        --------
+        >>> r = value_tiers([5.0, 90.0, -3.0], customer_shares=(0.3, 0.3))
+        >>> for name, column in r.columns().items():
+        ...     print(name, column.tolist())
+        labels ['key', 'vip', 'ordinary']
+        ranks [2, 1, 3]
+        loss_making [False, False, True]
+        """
+        return v.result_columns(self, "customer_ids", "labels", "ranks", "loss_making")
+
+    def tier_columns(self) -> dict[str, np.ndarray[Any, Any]]:
+        """Return the per-tier figures, one row per tier VIP, key, ordinary.
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``tier``, ``tier_counts`` and ``tier_values``.
+
+        Examples
+        --------
+        >>> r = value_tiers([5.0, 90.0, -3.0], customer_shares=(0.3, 0.3))
+        >>> for name, column in r.tier_columns().items():
+        ...     print(name, column.tolist())
+        tier ['vip', 'key', 'ordinary']
+        tier_counts [1, 1, 1]
+        tier_values [90.0, 5.0, -3.0]
+        """
+        return v.result_columns(self, ("tier", np.array(VALUE_TIERS)), "tier_counts", "tier_values")
+
+
+def _check_customer_shares(shares: object) -> tuple[float, float]:
+    if not isinstance(shares, Sequence) or isinstance(shares, str) or len(shares) != 2:
+        raise InputTypeError(f"customer_shares must be a pair of shares (vip, key), got {shares!r}")
+    vip = v.check_float(shares[0], "customer_shares[0]", low=0, low_open=True)
+    key = v.check_float(shares[1], "customer_shares[1]", low=0)
+    if vip + key > 1 + _REL_TOL:
+        raise InputError(
+            "customer_shares must add up to at most 1 (shares of customers, not percent); "
+            f"got ({vip!r}, {key!r})"
+        )
+    return vip, key
+
+
+def _quota(share: float, n: int) -> int:
+    """Return ``ceil(share * n)``, the top ``share`` of ``n`` customers, blind to rounding noise."""
+    return min(n, math.ceil(round(share * n, 9)))
+
+
+def value_tiers(
+    values: ArrayLike | CustomerSummary,
+    *,
+    customer_shares: tuple[float, float] = (0.01, 0.04),
+) -> ValueTiers:
+    """Tier customers into VIP, key and ordinary (贵宾型 / 重要型 / 普通型) by rank of value.
+
+    Parameters
+    ----------
+    values : array-like or CustomerSummary
+        Value per customer (margin, profit, spend, CLV); negative values
+        (loss-making customers) are allowed. A summary contributes its
+        ``total_spend``.
+    customer_shares : (float, float), default (0.01, 0.04)
+        Shares of *customers* in the VIP tier and in the key tier; the rest
+        are ordinary. ``0 < vip`` and ``vip + key <= 1``. The practice
+        describes VIP customers as the fewest (数量最少) who bring the most
+        value, key customers as the next layer, ordinary customers as the
+        many, some of whom even cause a loss (甚至会造成企业的亏损); it fixes
+        the order, not the numbers. The default 1% / 4% / 95% is the split
+        usually quoted with this three-tier scheme; pass your own shares.
+
+    Returns
+    -------
+    ValueTiers
+        Per customer (input order) the tier, the rank and whether the
+        customer is loss-making; per tier the count and the sum of values.
+
+    Raises
+    ------
+    InputError
+        On empty input, NaN or infinite values, or shares out of range.
+    InputTypeError
+        On non-numeric values or shares that are not a pair of numbers.
+
+    See Also
+    --------
+    abc_classes : classes by cumulative share of value (ABC analysis).
+    pyramid : layers by share of customers with tied customers kept together.
+    class_value_share : the share of value each tier (or any class) brings.
+
+    Notes
+    -----
+    Customers are ranked by value, largest first; **ties are ranked in input
+    order** (for a summary, whose rows are in sorted id order: the smaller
+    id first), so the tiers hold exactly the planned numbers of customers
+    and the result is deterministic. The VIP tier takes the first
+    ``ceil(vip * n)`` ranks, the key tier the next ``ceil(key * n)`` (so a
+    tier with a positive share is never empty: 10 customers give 1 VIP and
+    1 key customer with the default shares), everyone else is ordinary. A
+    customer whose value is zero or negative is ordinary whatever its rank
+    (a customer who brings nothing is not among those who bring the most),
+    so the VIP and key tiers can fall short of their quota. Loss-making
+    customers (value < 0) are flagged in ``loss_making``. A larger value
+    never gets a worse tier.
+
+    Compared with :func:`abc_classes`, which closes classes by cumulative
+    value share and keeps tied customers together (so class sizes follow the
+    value curve and a class can be empty), these tiers are sized by *number*
+    of customers, the way a service programme is planned (how many customers
+    get a key account manager).
+
+    Examples
+    --------
+    >>> r = value_tiers([120.0, 3.0, -8.0, 40.0, 3.0], customer_shares=(0.2, 0.2))
+    >>> r.labels.tolist()
+    ['vip', 'ordinary', 'ordinary', 'key', 'ordinary']
+    >>> r.loss_making.tolist()
+    [False, False, True, False, False]
+    >>> r.tier_counts.tolist(), r.tier_values.tolist()
+    ([1, 1, 3], [120.0, 40.0, -2.0])
+
+    With the default shares, 200 customers give 2 VIP and 8 key customers:
+
+    >>> value_tiers(range(200)).tier_counts.tolist()
+    [2, 8, 190]
+    >>> value_tiers([1.0, 2.0], customer_shares=(0.6, 0.6))
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: customer_shares must add up to at most 1 (shares of customers, ...
+    """
+    vip, key = _check_customer_shares(customer_shares)
+    x = _value_column(values, "values", nonnegative=False)
+    n = x.size
+    order = np.argsort(-x, kind="stable")  # largest first, ties in input order
+    ranks = np.empty(n, dtype=np.int64)
+    ranks[order] = np.arange(1, n + 1, dtype=np.int64)
+    code = np.full(n, 2, dtype=np.int64)
+    n_vip = _quota(vip, n)
+    code[ranks <= min(n, n_vip + _quota(key, n))] = 1
+    code[ranks <= n_vip] = 0
+    code[x <= 0] = 2
+    scaled, scale = _scaled(x)
+    sums = np.bincount(code, weights=scaled, minlength=3) * scale
+    return ValueTiers(
+        labels=_ro(np.array(VALUE_TIERS)[code]),
+        ranks=_ro(ranks),
+        loss_making=_ro(x < 0),
+        customer_shares=(vip, key),
+        tier_counts=_ro(np.bincount(code, minlength=3).astype(np.int64)),
+        tier_values=_ro(sums),
+        customer_ids=values.customer_ids if isinstance(values, CustomerSummary) else None,
+    )
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class ClassValueShare:
+    """Customers and value per class (see :func:`class_value_share`).
+
+    Attributes
+    ----------
+    classes : ndarray of str
+        The classes, in the order given to :func:`class_value_share` (sorted
+        when none was given).
+    n_customers : ndarray of int64
+        Customers per class.
+    customer_shares : ndarray of float64
+        Share of all customers in each class.
+    values : ndarray of float64
+        Sum of the values (revenue, margin) of each class.
+    value_shares : ndarray of float64
+        Each class's sum over the total of all values (sums to 1).
+    """
+
+    classes: StrArray
+    n_customers: IntArray
+    customer_shares: FloatArray
+    values: FloatArray
+    value_shares: FloatArray
+
+    def share_of(self, label: str) -> float:
+        """Return the value share of one class.
+
+        Parameters
+        ----------
+        label : str
+            One of :attr:`classes`.
+
+        Returns
+        -------
+        float
+            That class's share of the total value.
+
+        Raises
+        ------
+        InputError
+            When ``label`` is not one of the classes.
+
+        Examples
+        --------
+        >>> class_value_share(["loyal", "new", "loyal"], [50.0, 30.0, 20.0]).share_of("loyal")
+        0.7
+        >>> class_value_share(["a"], [1.0]).share_of("b")
+        Traceback (most recent call last):
+        ...
+        crmcore.errors.InputError: label must be one of the classes ['a'], got 'b'
+        """
+        hit = np.flatnonzero(self.classes == label) if isinstance(label, str) else []
+        if len(hit) == 0:
+            raise InputError(
+                f"label must be one of the classes {self.classes.tolist()}, got {label!r}"
+            )
+        return float(self.value_shares[hit[0]])
+
+    def class_columns(self) -> dict[str, np.ndarray[Any, Any]]:
+        """Return the per-class figures, one row per class, ready for a data frame.
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``class``, ``n_customers``, ``customer_shares``, ``values`` and
+            ``value_shares``.
+
+        Examples
+        --------
+        >>> r = class_value_share(["b", "a", "b"], [1.0, 2.0, 1.0])
+        >>> {k: c.tolist() for k, c in r.class_columns().items()}["value_shares"]
+        [0.5, 0.5]
+        """
+        return v.result_columns(
+            self,
+            ("class", self.classes),
+            "n_customers",
+            "customer_shares",
+            "values",
+            "value_shares",
+        )
+
+
+def class_codes(
+    labels: ArrayLike, name: str, classes: Sequence[str] | None
+) -> tuple[StrArray, IntArray]:
+    """Class names (as str) and each row's code for any labelling (shared with migration).
+
+    Labels may be strings, integers or booleans; they are compared as their
+    ``str``. With ``classes``, every label must be one of them and the codes
+    follow that order; without, the classes are the distinct labels, sorted.
+    """
+    arr = v.as_ndarray(labels, name)
+    if arr.ndim != 1:
+        raise InputError(f"{name} must be 1-dimensional, got shape {arr.shape}")
+    if arr.size == 0:
+        arr = arr.astype(np.str_)
+    if arr.dtype.kind not in "USOiub":
+        raise InputTypeError(f"{name} must hold labels (str, int or bool), got dtype {arr.dtype}")
+    try:
+        if arr.dtype.kind in "iu" or (arr.dtype.kind == "U" and not (arr == "").any()):
+            # no missing label possible: the fast factorisation of ids (sorted uniques)
+            uniques, codes = factorize_ids(arr, name)
+        else:
+            uniques, codes = _factorize_labels(arr)
+    except InputTypeError as exc:
+        raise InputTypeError(
+            f"{name} must hold mutually comparable labels (all strings or all numbers)"
+        ) from exc
+    missing = codes < 0
+    if missing.any():
+        first = int(np.flatnonzero(missing)[0])
+        raise InputError(
+            f'{name} must not hold missing labels (None, NaN, ""); '
+            f"{int(missing.sum())} of {arr.size} are missing (first at index {first})"
+        )
+    names = np.array([str(u) for u in uniques.tolist()], dtype=np.str_)
+    if np.unique(names).size != names.size:
+        raise InputTypeError(f'{name} must not mix labels that read alike (1 and "1")')
+    if classes is None:
+        return names, codes
+    if isinstance(classes, str) or not isinstance(classes, Sequence):
+        raise InputTypeError(f"classes must be a sequence of str, got {classes!r}")
+    wanted = [str(c) if isinstance(c, str) else None for c in classes]
+    if None in wanted:
+        raise InputTypeError(f"classes must hold str only, got {list(classes)!r}")
+    given = np.array(wanted, dtype=np.str_)
+    if np.unique(given).size != given.size:
+        raise InputError(f"classes must be distinct, got {list(classes)!r}")
+    order = np.argsort(given, kind="stable")
+    pos = np.searchsorted(given[order], names)
+    pos = np.minimum(pos, max(given.size - 1, 0))
+    found = given.size > 0
+    known = (given[order][pos] == names) if found else np.zeros(names.size, dtype=np.bool_)
+    if not known.all():
+        raise InputError(
+            f"{name} holds labels that are not in classes: "
+            f"{names[~known][:5].tolist()} (classes: {given.tolist()})"
+        )
+    remap = order[pos]
+    return given, remap[codes].astype(np.int64)
+
+
+def class_value_share(
+    labels: ArrayLike,
+    values: ArrayLike,
+    *,
+    classes: Sequence[str] | None = None,
+) -> ClassValueShare:
+    """Share of customers and of value (revenue, margin) held by each class, for any labelling.
+
+    Parameters
+    ----------
+    labels : array-like
+        One class per customer: loyalty classes, RFM segments, value tiers,
+        ABC classes or any labels (str, int or bool; compared as ``str``).
+    values : array-like of float
+        Value per customer (revenue, margin; negative values allowed), the
+        same length as ``labels``.
+    classes : sequence of str, optional
+        The classes and their order, e.g. :data:`~crmcore.metrics.LOYALTY_CLASSES`;
+        classes without customers get zeros. Default: the distinct labels,
+        sorted.
+
+    Returns
+    -------
+    ClassValueShare
+        Per class: customers, their share, the sum of values and its share.
+
+    Raises
+    ------
+    InputError
+        On empty or mismatched inputs, missing labels, labels outside
+        ``classes``, NaN or infinite values, or a total value that is not
+        positive (shares of a zero or negative total have no meaning).
+    InputTypeError
+        On values that are not numbers or classes that are not strings.
+
+    Notes
+    -----
+    The practice's check that loyal customers usually bring 60-70% of sales
+    (忠诚客户通常贡献60%-70%的销售额) is
+    ``class_value_share(loyalty_class(summary), summary.total_spend).share_of("loyal")``.
+    With margins, a class of loss-making customers has a negative share and
+    the other classes' shares add up to more than 1.
+
+    Examples
+    --------
+    >>> r = class_value_share(["loyal", "new", "old", "loyal"], [500.0, 40.0, 160.0, 300.0],
+    ...                       classes=["potential", "new", "old", "loyal"])
+    >>> r.n_customers.tolist(), r.value_shares.tolist()
+    ([0, 1, 1, 2], [0.0, 0.04, 0.16, 0.8])
+    >>> class_value_share(["a", "b"], [1.0, -1.0])
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: values must have a positive total, got 0.0 over 2 values; ...
+    """
+    names, codes = class_codes(labels, "labels", classes)
+    x = v.as_float_array(values, "values")
+    v.check_same_length(("labels", codes), ("values", x))
+    scaled, scale = _scaled(x)
+    total = float(scaled.sum())
+    if not total > 0:
+        raise InputError(
+            f"values must have a positive total, got {total * scale!r} over {x.size} values; "
+            "shares of a zero or negative total have no meaning"
+        )
+    k = names.size
+    counts = np.bincount(codes, minlength=k).astype(np.int64)
+    sums = np.bincount(codes, weights=scaled, minlength=k)
+    return ClassValueShare(
+        classes=_ro(names),
+        n_customers=_ro(counts),
+        customer_shares=_ro(counts / x.size),
+        values=_ro(sums * scale),
+        value_shares=_ro(sums / total),
     )
 
 

@@ -55,8 +55,9 @@ class _Activity:
 
     n_purchases: IntArray
     since_last: FloatArray  # time since the last purchase (0 without purchase)
-    tenure: FloatArray  # time since the first purchase (0 without purchase)
+    tenure: FloatArray  # time since the first purchase (0 without purchase, NaN if unknown)
     time_unit: str
+    tenure_known: bool = True
 
 
 def _activity(
@@ -67,8 +68,15 @@ def _activity(
     time_name: str,
     observation_end: object,
     time_unit: str | None,
+    tenure: ArrayLike | None = None,
 ) -> _Activity:
-    """Purchase counts with time since last (or first) purchase, from a summary or arrays."""
+    """Purchase counts with time since last (or first) purchase, from a summary or arrays.
+
+    With arrays, ``tenure`` (time since the first purchase) is checked against
+    ``times`` (time since the last one) when given; when left out the tenure
+    is the ``times`` column itself (``visit_level`` passes tenure there) for
+    visit levels, or NaN (unknown) when ``times`` is a time since last.
+    """
     if time_unit is not None:
         v.check_choice(time_unit, "time_unit", tuple(_YEAR))
     if isinstance(data, CustomerSummary):
@@ -76,6 +84,10 @@ def _activity(
         if times is not None:
             raise InputTypeError(
                 f"{time_name} must be left out when {count_name} is a CustomerSummary"
+            )
+        if tenure is not None:
+            raise InputTypeError(
+                f"tenure must be left out when {count_name} is a CustomerSummary (its T is used)"
             )
         if time_unit is not None and time_unit != s.time_unit:
             raise InputError(
@@ -109,7 +121,31 @@ def _activity(
             )
         )
     clean = np.where(buyer, t, 0.0)
-    return _Activity(n_purchases=n, since_last=clean, tenure=clean, time_unit=time_unit or "D")
+    if time_name == "tenure":
+        first = clean
+    elif tenure is None:
+        first = np.where(buyer, np.nan, 0.0)
+    else:
+        ten = v.as_float_array(tenure, "tenure", allow_empty=True, allow_nan=True)
+        v.check_same_length((count_name, n), ("tenure", ten))
+        bad = buyer & ~(ten >= clean)  # NaN, negative, or first purchase after the last
+        if bad.any():
+            raise InputError(
+                f"tenure must be a number >= {time_name} where {count_name} > 0 (the first "
+                "purchase comes no later than the last; NaN is allowed only without "
+                "purchases); "
+                + v.describe_violations(
+                    bad, (count_name, n), (time_name, t), ("tenure", ten)
+                ).replace("values", "customers")
+            )
+        first = np.where(buyer, ten, 0.0)
+    return _Activity(
+        n_purchases=n,
+        since_last=clean,
+        tenure=first,
+        time_unit=time_unit or "D",
+        tenure_known=time_name == "tenure" or tenure is not None,
+    )
 
 
 def _customers(*named: tuple[str, Any]) -> tuple[tuple[Any, ...], bool]:
@@ -129,15 +165,57 @@ def _window(value: float | None, name: str, unit: str, default_years: float) -> 
     return v.check_float(value, name, low=0)
 
 
+def _loyal_mask(
+    act: _Activity,
+    *,
+    loyal_min_purchases: object,
+    active_within: float | None,
+    min_tenure: float | None,
+    satisfied: ArrayLike | None,
+    n_referrals: IntArray | None,
+) -> BoolArray:
+    """Return the mask of the customers meeting the loyal conditions of loyalty_class."""
+    k = v.check_int(loyal_min_purchases, "loyal_min_purchases", low=2)
+    window = _window(active_within, "active_within", act.time_unit, 1.0)
+    least = _window(min_tenure, "min_tenure", act.time_unit, 1.0)
+    n = act.n_purchases
+    if least > 0 and not act.tenure_known:
+        raise InputTypeError(
+            "tenure (time since the first purchase) is required with arrays to check the "
+            f"loyal rule's min_tenure ({least:g} {act.time_unit}); pass tenure, or "
+            "min_tenure=0 to drop the tenure condition"
+        )
+    loyal = (n >= k) & (act.since_last <= window) & ((act.tenure >= least) | (least == 0))
+    if satisfied is not None:
+        attitude = _flags(satisfied, "satisfied", n.size)
+        if n_referrals is not None:
+            attitude = attitude | (n_referrals > 0)
+        loyal &= attitude
+    return loyal
+
+
+def _referrals(n_referrals: ArrayLike | None, size: int) -> IntArray | None:
+    if n_referrals is None:
+        return None
+    refs = v.as_int_array(n_referrals, "n_referrals", allow_empty=True, nonnegative=True)
+    if refs.size != size:
+        raise InputError(f"n_referrals must have one value per customer ({size}), got {refs.size}")
+    return refs
+
+
 @overload
 def loyalty_class(
     n_purchases: int,
     time_since_last: float,
+    tenure: float | None = None,
     *,
     observation_end: object = None,
     time_unit: TimeUnit | None = None,
     loyal_min_purchases: int = 4,
     active_within: float | None = None,
+    min_tenure: float | None = None,
+    satisfied: ArrayLike | None = None,
+    n_referrals: ArrayLike | None = None,
 ) -> str: ...
 
 
@@ -145,41 +223,58 @@ def loyalty_class(
 def loyalty_class(
     n_purchases: CustomerSummary | ArrayLike,
     time_since_last: ArrayLike | None = None,
+    tenure: ArrayLike | None = None,
     *,
     observation_end: object = None,
     time_unit: TimeUnit | None = None,
     loyal_min_purchases: int = 4,
     active_within: float | None = None,
+    min_tenure: float | None = None,
+    satisfied: ArrayLike | None = None,
+    n_referrals: ArrayLike | None = None,
 ) -> StrArray: ...
 
 
 def loyalty_class(
     n_purchases: CustomerSummary | ArrayLike,
     time_since_last: ArrayLike | None = None,
+    tenure: ArrayLike | None = None,
     *,
     observation_end: object = None,
     time_unit: TimeUnit | None = None,
     loyal_min_purchases: int = 4,
     active_within: float | None = None,
+    min_tenure: float | None = None,
+    satisfied: ArrayLike | None = None,
+    n_referrals: ArrayLike | None = None,
 ) -> str | StrArray:
     """Classify customers as potential, new, old (repeat) or loyal.
+
+    Loyal customers, in the practice's words, buy over a long time and
+    repeatedly (长期、重复地): a loyal customer needs repeat purchases, a
+    recent one, *and* a first purchase long enough ago.
 
     Parameters
     ----------
     n_purchases : CustomerSummary or array-like of int
         The number of purchase occasions per customer, or a summary (its
-        ``n_purchases``, ``time_since_last`` and ``has_purchase`` are used).
+        ``n_purchases``, ``time_since_last``, ``T`` and ``has_purchase`` are
+        used).
     time_since_last : array-like, optional
         With counts: time since each customer's last purchase (NaN allowed
         where the count is 0). Left out with a summary.
+    tenure : array-like, optional
+        With counts: time since each customer's first purchase (at least
+        ``time_since_last``; NaN allowed where the count is 0). Required with
+        arrays unless ``min_tenure=0``. Left out with a summary (its ``T``).
     observation_end : datetime, date, numpy.datetime64 or ISO string, optional
         Analysis date, for a summary built by :func:`~crmcore.summarize`:
-        time since the last purchase is measured up to the period holding it
-        (no later than the summary's data; purchases after the summary's end
-        are unknown to it). Default: the summary's end of observation.
+        times are measured up to the period holding it (no later than the
+        summary's data; purchases after the summary's end are unknown to
+        it). Default: the summary's end of observation.
     time_unit : {"h", "D", "W", "M", "Y"}, optional
-        Unit of ``time_since_last`` and ``active_within``; a summary brings its
-        own, arrays default to days.
+        Unit of the times, ``active_within`` and ``min_tenure``; a summary
+        brings its own, arrays default to days.
     loyal_min_purchases : int, default 4
         Purchase occasions needed to count as loyal: three repeat purchases
         after the first show a habit rather than a trial.
@@ -187,6 +282,18 @@ def loyalty_class(
         A loyal customer's last purchase is at most this long ago. Default one
         year (365 days, 52 weeks, 12 months, 8760 hours): a year covers
         seasonal and annual buyers.
+    min_tenure : float, optional
+        A loyal customer's first purchase is at least this long ago (the
+        "long time" of 长期). Default one year, in the time unit: repeat
+        buying across a whole year's seasons, not one burst of purchases.
+        0 drops the condition.
+    satisfied : array-like of bool, optional
+        Where given, the attitude side of loyalty: satisfied with us (a top
+        answer on a satisfaction survey, or a promoter). Customers not asked
+        should be passed as True (no evidence against them).
+    n_referrals : array-like of int, optional
+        Customers each one has referred (:func:`referral_counts`); counts
+        only together with ``satisfied`` (see Notes).
 
     Returns
     -------
@@ -200,38 +307,67 @@ def loyalty_class(
     Raises
     ------
     InputError
-        On negative counts or times, missing time for a buyer, mismatched
-        lengths, bad thresholds, ``observation_end`` before the end of the summary,
-        or a mix of single values and arrays among the per-customer arguments
+        On negative counts or times, a tenure shorter than the time since
+        the last purchase, missing time for a buyer, mismatched lengths, bad
+        thresholds, ``observation_end`` before the end of the summary, or a
+        mix of single values and arrays among the per-customer arguments
         (one customer takes single values only, several customers arrays
         only: a single value is not broadcast).
     InputTypeError
-        When ``time_since_last`` is missing with arrays, or given (like
-        ``observation_end`` with arrays) where the first argument excludes it.
+        When ``time_since_last`` is missing with arrays, ``tenure`` is
+        missing with arrays while ``min_tenure`` is positive, or either is
+        given (like ``observation_end`` with arrays) where the first argument
+        excludes it.
 
     Notes
     -----
-    Rules, first match wins: no purchase -> potential; at least
-    ``loyal_min_purchases`` occasions and last purchase within
-    ``active_within`` -> loyal; at least two occasions -> old; one occasion
-    -> new (however long ago: combine with :func:`customer_status` to tell
-    lapsed one-time buyers).
+    Rules, first match wins: no purchase -> potential; loyal conditions met
+    -> loyal; at least two occasions -> old; one occasion -> new (however
+    long ago: combine with :func:`customer_status` to tell lapsed one-time
+    buyers). The loyal conditions:
+
+    - at least ``loyal_min_purchases`` occasions (repeatedly, 重复地);
+    - the last one within ``active_within`` (still buying);
+    - the first one at least ``min_tenure`` ago (over a long time, 长期);
+    - where ``satisfied`` is given: satisfied, or (where ``n_referrals`` is
+      given too) referred at least one customer. A frequent buyer who is
+      neither is held by habit or lack of choice, the "spurious loyalty" of
+      Dick and Basu (1994), and stays old. Referrals alone never demote
+      anyone: most loyal customers refer nobody.
+
+    References
+    ----------
+    Dick, A. S., & Basu, K. (1994). Customer loyalty: toward an integrated
+    conceptual framework. *Journal of the Academy of Marketing Science*,
+    22(2), 99-113.
 
     Examples
     --------
-    >>> loyalty_class([0, 1, 3, 6, 6], [float("nan"), 400, 10, 20, 500]).tolist()
-    ['potential', 'new', 'old', 'loyal', 'old']
-    >>> loyalty_class(6, 20.0)  # one customer: a str
+    >>> loyalty_class([0, 1, 3, 6, 6, 6], [float("nan"), 400, 10, 20, 500, 20],
+    ...               [float("nan"), 400, 600, 700, 900, 100]).tolist()
+    ['potential', 'new', 'old', 'loyal', 'old', 'old']
+
+    The last customer bought 6 times, the last 20 days ago, but started only
+    100 days ago: not yet a long time. Satisfaction, where given, counts:
+
+    >>> loyalty_class([6, 6], [20.0, 20.0], [700.0, 700.0], satisfied=[True, False]).tolist()
+    ['loyal', 'old']
+    >>> loyalty_class(6, 20.0, 700.0)  # one customer: a str
     'loyal'
-    >>> loyalty_class([2, 5], [3.0, 2.0], time_unit="M", loyal_min_purchases=5).tolist()
+    >>> loyalty_class([2, 5], [3.0, 2.0], time_unit="M", loyal_min_purchases=5,
+    ...               min_tenure=0).tolist()
     ['old', 'loyal']
-    >>> loyalty_class([1, 2], [-1.0, 3.0])  # doctest: +ELLIPSIS
+    >>> loyalty_class([1, 2], [-1.0, 3.0], [1.0, 3.0])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     crmcore.errors.InputError: time_since_last must be a non-negative number where ...
     """
-    (n_purchases, time_since_last), single = _customers(
-        ("n_purchases", n_purchases), ("time_since_last", time_since_last)
+    (n_purchases, time_since_last, tenure, satisfied, n_referrals), single = _customers(
+        ("n_purchases", n_purchases),
+        ("time_since_last", time_since_last),
+        ("tenure", tenure),
+        ("satisfied", satisfied),
+        ("n_referrals", n_referrals),
     )
     act = _activity(
         n_purchases,
@@ -240,12 +376,19 @@ def loyalty_class(
         time_name="time_since_last",
         observation_end=observation_end,
         time_unit=time_unit,
+        tenure=tenure,
     )
-    k = v.check_int(loyal_min_purchases, "loyal_min_purchases", low=2)
-    window = _window(active_within, "active_within", act.time_unit, 1.0)
     n = act.n_purchases
+    loyal = _loyal_mask(
+        act,
+        loyal_min_purchases=loyal_min_purchases,
+        active_within=active_within,
+        min_tenure=min_tenure,
+        satisfied=satisfied,
+        n_referrals=_referrals(n_referrals, n.size),
+    )
     code = np.where(n == 0, 0, np.where(n == 1, 1, 2))
-    code[(n >= k) & (act.since_last <= window)] = 3
+    code[loyal] = 3
     return finish_labels(np.array(LOYALTY_CLASSES)[code], single)
 
 
@@ -400,15 +543,18 @@ def _flags(x: ArrayLike | None, name: str, n: int) -> BoolArray:
 def ladder_stage(
     n_purchases: int,
     time_since_last: float,
+    tenure: float | None = None,
     *,
     member: ArrayLike | None = None,
     promoter: ArrayLike | None = None,
     n_referrals: ArrayLike | None = None,
     qualified: ArrayLike | None = None,
+    satisfied: ArrayLike | None = None,
     observation_end: object = None,
     time_unit: TimeUnit | None = None,
     loyal_min_purchases: int = 4,
     active_within: float | None = None,
+    min_tenure: float | None = None,
 ) -> str: ...
 
 
@@ -416,44 +562,61 @@ def ladder_stage(
 def ladder_stage(
     n_purchases: CustomerSummary | ArrayLike,
     time_since_last: ArrayLike | None = None,
+    tenure: ArrayLike | None = None,
     *,
     member: ArrayLike | None = None,
     promoter: ArrayLike | None = None,
     n_referrals: ArrayLike | None = None,
     qualified: ArrayLike | None = None,
+    satisfied: ArrayLike | None = None,
     observation_end: object = None,
     time_unit: TimeUnit | None = None,
     loyal_min_purchases: int = 4,
     active_within: float | None = None,
+    min_tenure: float | None = None,
 ) -> StrArray: ...
 
 
 def ladder_stage(
     n_purchases: CustomerSummary | ArrayLike,
     time_since_last: ArrayLike | None = None,
+    tenure: ArrayLike | None = None,
     *,
     member: ArrayLike | None = None,
     promoter: ArrayLike | None = None,
     n_referrals: ArrayLike | None = None,
     qualified: ArrayLike | None = None,
+    satisfied: ArrayLike | None = None,
     observation_end: object = None,
     time_unit: TimeUnit | None = None,
     loyal_min_purchases: int = 4,
     active_within: float | None = None,
+    min_tenure: float | None = None,
 ) -> str | StrArray:
-    """Place each customer on the loyalty ladder (prospect ... advocate).
+    """Place each customer on the loyalty ladder (prospect ... advocate), rung by rung.
+
+    The ladder 预期客户 → 合格预期 → 首次购买 → 重复购买 → 忠诚 → 会员 → 拥护者
+    (prospect, qualified prospect, first-time buyer, repeat buyer, loyal,
+    member, advocate) is climbed one rung at a time: a customer stands on a
+    rung only when the conditions of that rung *and of every rung below it*
+    hold.
 
     Parameters
     ----------
     n_purchases : CustomerSummary or array-like of int
-        Purchase occasions per customer, or a summary (its ``n_purchases``
-        and ``time_since_last``).
+        Purchase occasions per customer, or a summary (its ``n_purchases``,
+        ``time_since_last`` and ``T``).
     time_since_last : array-like, optional
         With counts: time since the last purchase (NaN allowed without
         purchases). Left out with a summary.
+    tenure : array-like, optional
+        With counts: time since the first purchase, for the loyal rung (as
+        in :func:`loyalty_class`). Left out with a summary.
     member : array-like of bool, optional
         Member of the loyalty programme at the analysis date (from
-        ``Customer.member_since``: set and not after the date).
+        ``Customer.member_since``: set and not after the date). Left out
+        when there is no programme: the member rung is then skipped (see
+        Notes).
     promoter : array-like of bool, optional
         Gave a promoter answer (9-10 on the NPS question).
     n_referrals : array-like of int, optional
@@ -462,11 +625,13 @@ def ladder_stage(
     qualified : array-like of bool, optional
         A non-buyer known to need the category and able to buy (a qualified
         lead).
+    satisfied : array-like of bool, optional
+        For the loyal rung, as in :func:`loyalty_class`.
     observation_end, time_unit
         As in :func:`loyalty_class`.
-    loyal_min_purchases, active_within
+    loyal_min_purchases, active_within, min_tenure
         The loyal rung, as in :func:`loyalty_class` (default 4 occasions,
-        the last within one year).
+        the last within one year, the first at least one year ago).
 
     Returns
     -------
@@ -481,10 +646,11 @@ def ladder_stage(
     ------
     InputError
         On negative counts, mismatched lengths, non-boolean flags, bad
-        thresholds, or a mix of single values and arrays among ``n_purchases``,
-        ``time_since_last`` and the flags (as in :func:`loyalty_class`).
+        thresholds, or a mix of single values and arrays among the
+        per-customer arguments (as in :func:`loyalty_class`).
     InputTypeError
-        As in :func:`loyalty_class`, on a missing or excluded companion argument.
+        As in :func:`loyalty_class`, on a missing or excluded companion
+        argument (``tenure`` is required with arrays unless ``min_tenure=0``).
 
     See Also
     --------
@@ -493,40 +659,59 @@ def ladder_stage(
 
     Notes
     -----
-    Each customer stands on the highest rung whose condition holds:
+    The conditions of the rungs, each one required on top of all below:
 
-    - advocate: has bought, and is a promoter or referred at least one customer;
-    - member: has bought and is a programme member;
-    - loyal: as loyal in :func:`loyalty_class` (purchase data cannot show
-      that a customer buys the category only from us; frequent, recent
-      repeat purchase is the observable stand-in);
-    - repeat buyer: two or more purchase occasions; first-time buyer: one;
-    - qualified prospect: no purchase, but qualified, a member, a promoter or
-      a referrer (has shown interest);
-    - prospect: everyone else.
+    - qualified prospect: has not bought yet, and is qualified, a member, a
+      promoter or a referrer (has shown interest);
+    - first-time buyer: has bought (one occasion);
+    - repeat buyer: two or more occasions;
+    - loyal: the loyal conditions of :func:`loyalty_class` (purchase data
+      cannot show that a customer buys the category only from us; frequent,
+      long-standing, recent repeat purchase is the observable stand-in);
+    - member: a programme member;
+    - advocate: a promoter, or referred at least one customer.
+
+    So a one-time buyer who referred a friend is a first-time buyer, not an
+    advocate, and a one-time buyer who joined the programme is not a
+    member: each stays on the highest rung up to which *every* condition
+    holds. A buyer stands on the buyers' rungs whatever the qualified flag
+    says (buying shows the need). The one place the climb skips a rung is
+    the member rung when ``member`` is left out: without a programme (or
+    without membership data) nobody can be a member, and advocates then
+    need the loyal rung below them only.
 
     Examples
     --------
-    >>> stages = ladder_stage([0, 0, 1, 2, 5, 1, 3], [0, 0, 9, 9, 9, 9, 9],
-    ...                       qualified=[0, 1, 0, 0, 0, 0, 0], member=[0, 0, 0, 0, 0, 1, 0],
+    >>> stages = ladder_stage([0, 0, 1, 2, 5, 5, 5], [0, 0, 9, 9, 9, 9, 9],
+    ...                       [0, 0, 9, 400, 400, 400, 400],
+    ...                       qualified=[0, 1, 0, 0, 0, 0, 0], member=[0, 0, 0, 0, 0, 1, 1],
     ...                       n_referrals=[0, 0, 0, 0, 0, 0, 2])
     >>> stages.tolist()
     ['prospect', 'qualified_prospect', 'first_time_buyer', 'repeat_buyer', 'loyal', 'member',
      'advocate']
-    >>> ladder_stage(3, 9.0, n_referrals=2)  # one customer: a str
-    'advocate'
-    >>> ladder_stage([1], [2.0], member=[2])  # doctest: +ELLIPSIS
+
+    Rung by rung: a one-time buyer who referred a friend and joined the
+    programme is still a first-time buyer.
+
+    >>> ladder_stage(1, 900.0, 900.0, member=True, n_referrals=1)
+    'first_time_buyer'
+    >>> ladder_stage([1], [2.0], [2.0], member=[2])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     crmcore.errors.InputError: member must hold booleans (or 0/1); 1 of 1 values breaks this ...
     """
-    (n_purchases, time_since_last, member, promoter, n_referrals, qualified), single = _customers(
+    named, single = _customers(
         ("n_purchases", n_purchases),
         ("time_since_last", time_since_last),
+        ("tenure", tenure),
         ("member", member),
         ("promoter", promoter),
         ("n_referrals", n_referrals),
         ("qualified", qualified),
+        ("satisfied", satisfied),
+    )
+    (n_purchases, time_since_last, tenure, member, promoter, n_referrals, qualified, satisfied) = (
+        named
     )
     act = _activity(
         n_purchases,
@@ -535,32 +720,38 @@ def ladder_stage(
         time_name="time_since_last",
         observation_end=observation_end,
         time_unit=time_unit,
+        tenure=tenure,
     )
     n = act.n_purchases
     size = n.size
     is_member = _flags(member, "member", size)
     is_promoter = _flags(promoter, "promoter", size)
     is_qualified = _flags(qualified, "qualified", size)
-    if n_referrals is None:
-        refs = np.zeros(size, dtype=np.int64)
-    else:
-        refs = v.as_int_array(n_referrals, "n_referrals", allow_empty=True, nonnegative=True)
-        if refs.size != size:
-            raise InputError(
-                f"n_referrals must have one value per customer ({size}), got {refs.size}"
-            )
-    k = v.check_int(loyal_min_purchases, "loyal_min_purchases", low=2)
-    window = _window(active_within, "active_within", act.time_unit, 1.0)
-    advocacy = is_promoter | (refs > 0)
+    refs = _referrals(n_referrals, size)
+    loyal = _loyal_mask(
+        act,
+        loyal_min_purchases=loyal_min_purchases,
+        active_within=active_within,
+        min_tenure=min_tenure,
+        satisfied=satisfied,
+        n_referrals=refs,
+    )
+    advocacy = is_promoter if refs is None else is_promoter | (refs > 0)
     buyer = n > 0
     stages = list(LadderStage)
+    # Each rung's mask is the one below it and the rung's own condition.
+    repeat = n >= 2
+    loyal &= repeat
+    member_rung = loyal & is_member if member is not None else loyal
+    advocate = member_rung & advocacy
     code = np.zeros(size, dtype=np.int64)
     code[~buyer & (is_qualified | is_member | advocacy)] = 1
-    code[n == 1] = 2
-    code[n >= 2] = 3
-    code[(n >= k) & (act.since_last <= window)] = 4
-    code[buyer & is_member] = 5
-    code[buyer & advocacy] = 6
+    code[buyer] = 2
+    code[repeat] = 3
+    code[loyal] = 4
+    if member is not None:
+        code[member_rung] = 5
+    code[advocate] = 6
     return finish_labels(_labels(stages)[code], single)
 
 
@@ -769,9 +960,9 @@ def _distinct_ids(customer_ids: ArrayLike, name: str) -> np.ndarray[Any, Any]:
     ids = v.as_ndarray(customer_ids, name)
     if ids.ndim != 1:
         raise InputError(f"{name} must be 1-dimensional, got shape {ids.shape}")
-    _, codes = factorize_ids(ids, name)
-    _, first_seen = np.unique(codes, return_index=True)
-    if first_seen.size != ids.size:
+    uniques, codes = factorize_ids(ids, name)
+    if uniques.size != ids.size:  # some id repeats: find the first repetition
+        _, first_seen = np.unique(codes, return_index=True)
         repeat = np.ones(ids.size, dtype=np.bool_)
         repeat[first_seen] = False
         dup = int(np.flatnonzero(repeat)[0])
