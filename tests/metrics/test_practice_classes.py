@@ -677,3 +677,19 @@ def test_names_of_all_tier_and_migration_labels_are_distinct() -> None:
     labels = [*VALUE_TIERS, MIGRATION_NEW, MIGRATION_LOST]
     assert len(set(labels)) == len(labels)
     assert not set(itertools.chain(VALUE_TIERS)) & set(LOYALTY_CLASSES)
+
+
+def test_sales_breakdown_counts_orders_by_order_id() -> None:
+    """Two orders of one customer placed at the same moment are two orders once the table
+    carries order ids; without ids they are one (the rows of one customer and timestamp).
+    Hand-worked: customer 1 buys orders A and B at 10:00 (three rows), customer 2 one row."""
+    times = np.array(
+        ["2024-01-01T10", "2024-01-01T10", "2024-01-01T10", "2024-01-02"], "datetime64[ns]"
+    )
+    kwargs = {"amounts": [3.0, 2.0, 4.0, 5.0], "regions": ["north"] * 4}
+    with_ids = InteractionTable.from_arrays(
+        [1, 1, 1, 2], times, order_ids=["A", "B", "B", "C"], **kwargs
+    )
+    without = InteractionTable.from_arrays([1, 1, 1, 2], times, **kwargs)
+    assert sales_breakdown(with_ids, "region").n_purchases.tolist() == [3]
+    assert sales_breakdown(without, "region").n_purchases.tolist() == [2]

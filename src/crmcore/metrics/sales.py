@@ -684,7 +684,9 @@ def sales_breakdown(table: InteractionTable, by: str) -> SalesBreakdown:
     Notes
     -----
     An order (a purchase occasion, counted in ``n_purchases``) is the
-    purchase rows of one customer with one timestamp. An order or a customer
+    purchase rows of one customer with one order id, or, where the table has
+    no order ids (or a row's is unknown), with one timestamp
+    (:meth:`crmcore.InteractionTable.order_codes`). An order or a customer
     spanning several groups counts once in each, so
     ``n_purchases`` and ``n_customers`` do not add up to the table's totals;
     revenue, margin and items do. Purchase rows without a value in the
@@ -742,9 +744,8 @@ def sales_breakdown(table: InteractionTable, by: str) -> SalesBreakdown:
         with np.errstate(divide="ignore", invalid="ignore"):
             rates = np.where(revenue != 0, margin / np.where(revenue != 0, revenue, 1.0), np.nan)
     customers = table.customer_codes[buy]
-    times = table.times[buy].view(np.int64)
     n_customers = _distinct_per_group(group, customers, n_groups=n_groups)
-    n_purchases = _distinct_per_group(group, customers, times, n_groups=n_groups)
+    n_purchases = _distinct_per_group(group, table.order_codes()[buy], n_groups=n_groups)
     n_items = np.bincount(group, minlength=n_groups).astype(np.int64)
     order = np.lexsort((labels, -revenue))
     return SalesBreakdown(
