@@ -26,9 +26,12 @@ def test_members_equal_their_values_in_str_arrays(cls):
 
 
 def test_ladder_stage_result_compares_with_a_stage():
-    # n_purchases 0, 1, 3 and a member with 3 purchases: prospect, first-time buyer,
-    # repeat buyer (not loyal: no recent purchase window met), member (Raphel's ladder)
-    stage = ladder_stage([0, 1, 3, 3], [0.0, 1.0, 900.0, 900.0], member=[0, 0, 0, 1])
+    # n_purchases 0, 1, 3 and a loyal member (6 purchases, last 5 days ago, first 800 days
+    # ago): prospect, first-time buyer, repeat buyer (not loyal: no recent purchase), member
+    # (Raphel's ladder, climbed rung by rung)
+    stage = ladder_stage(
+        [0, 1, 3, 6], [0.0, 1.0, 900.0, 5.0], [0.0, 1.0, 900.0, 800.0], member=[0, 0, 0, 1]
+    )
     np.testing.assert_array_equal(stage == LadderStage.MEMBER, [False, False, False, True])
 
 
