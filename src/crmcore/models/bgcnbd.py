@@ -1165,6 +1165,20 @@ def _phase_sum(
     return log_total, mean_h, mean_j
 
 
+def _row_sum(m: FloatArray) -> FloatArray:
+    """Sum of the rows of a (k, n) matrix, added in order.
+
+    ``m.sum(axis=0)`` sums a single column pairwise and several columns row
+    by row, so one customer's value could differ in the last digit from its
+    column in a batch; adding the rows one by one gives every column the
+    same order.
+    """
+    out = m[0].copy()
+    for row in m[1:]:
+        out += row
+    return np.asarray(out, dtype=np.float64)
+
+
 def _phase_log_terms(big_r: FloatArray, y: FloatArray, k: int) -> FloatArray:
     """Matrix (k, n) of log t_j, -inf where y = 0 and j > 0."""
     out = np.zeros((k, big_r.size))
@@ -1183,12 +1197,12 @@ def _phase_sum_log(
     top = lt.max(axis=0)
     with np.errstate(invalid="ignore"):
         wts = np.exp(lt - top)
-    s = wts.sum(axis=0)
+    s = _row_sum(wts)
     hs = np.zeros_like(lt)
     for j in range(1, k):
         hs[j] = hs[j - 1] + 1.0 / (big_r + (j - 1))
     js = np.arange(k, dtype=np.float64)[:, None]
-    return top + np.log(s), (wts * hs).sum(axis=0) / s, (wts * js).sum(axis=0) / s
+    return top + np.log(s), _row_sum(wts * hs) / s, _row_sum(wts * js) / s
 
 
 def _dead_log_weight(
@@ -1359,7 +1373,7 @@ def _objective(data: CompressedHistories, k: int, shift: int) -> Objective:
 # --------------------------------------------------------------------------- predictions
 
 _CHUNK = 1 << 17  # customer rows per block of the (customers x k) series
-_MAX_TERMS = 2_000_000  # steps of the series before giving up (a horizon beyond reason)
+_MAX_TERMS = 100_000  # steps of the series before giving up (a horizon beyond reason)
 
 
 def _posterior_phases(
@@ -1372,7 +1386,7 @@ def _posterior_phases(
         lt = _phase_log_terms(r + k * x, y, k)
         lt -= lt.max(axis=0)
         wts = np.exp(lt)
-    return np.asarray(wts / wts.sum(axis=0), dtype=np.float64)
+    return np.asarray(wts / _row_sum(wts), dtype=np.float64)
 
 
 def _renewal_series(
@@ -1384,9 +1398,11 @@ def _renewal_series(
     term; each step subtracts the k negative binomial probabilities of
     n, ..., n+k-1 (carried from one to the next by their ratio
     z (i+R)/(i+1), from log-gamma functions where they underflowed). A row
-    stops once that ratio is below 2^(-1/k) (the tail then at least halves
-    per term, so the rest of the series is below the last term) and the last
-    term is below 1e-16 of its sum.
+    stops when the rest of its series, bounded by a geometric series of ratio
+    q^k (q = z max(1, (n+R)/(n+1)) < 1 past the mode of the count), is below
+    1e-16 of its sum. More than 100,000 terms (the expected number of
+    purchases of a customer who never dropped out, over k, beyond that) raise
+    a ConvergenceError rather than run on.
     """
     n_rows = big_r.size
     out = np.zeros(n_rows)
@@ -1403,14 +1419,23 @@ def _renewal_series(
         s = np.zeros(n_rows)
         p = np.exp(sc.gammaln(rr + n) - lg_r - sc.gammaln(n + 1.0) + rr * log1mz + n * logz)
         m = 1
-        half_k = 0.5 ** (1.0 / k)
         while act.size:
             s += rho * tail
-            # past the point where the probability ratio z (i+R)/(i+1) is below 2^(-1/k), the
-            # tail shrinks at least by half per term, so the rest is below the last term
+            # Past the mode, P(NB = i+1)/P(NB = i) = z (i+R)/(i+1) <= q < 1 for every later i,
+            # so the tail shrinks by q^k per term at least and the rest of the series is
+            # below last q^k / (1 - q^k); the bound is evaluated on the rows whose last term
+            # is already small.
             last = rho * tail
-            done = (tail <= 0.0) | ((zz * (n + rr) <= half_k * (n + 1.0)) & (last <= 1e-16 * s))
-            # rows stay until a good share is done: a done row only adds terms below its bound
+            done = (tail <= 0.0) | (last <= 1e-16 * s)
+            cand = np.flatnonzero(done & (tail > 0.0))
+            if cand.size:
+                q = zz[cand] * np.maximum(1.0, (n[cand] + rr[cand]) / (n[cand] + 1.0))
+                qk = q**k
+                rest = np.where(qk < 1.0, last[cand] * qk / (1.0 - qk), np.inf)
+                done[cand] = rest <= 1e-16 * s[cand]
+            # Rows stay until a good share is done; a done row's sum is frozen (rho = 0), so
+            # that each row's value does not depend on the other rows of the call.
+            rho[done] = 0.0
             if np.count_nonzero(done) * 8 >= act.size:
                 out[act[done]] = s[done]
                 keep = ~done
@@ -1419,9 +1444,10 @@ def _renewal_series(
                 )
                 if not act.size:
                     break
-            # P(NB = n) carried by its ratio; recomputed where it underflowed (far below the
-            # mode, where the tail is still about 1)
-            lost = (p == 0.0) & (tail > 0.0)
+            # P(NB = n) carried by its ratio; recomputed from log-gamma functions where it is
+            # tiny (far below the mode it underflows, and a subnormal number carries too
+            # few digits on), and every 64 terms against the drift of the products
+            lost = (p < 1e-200) & (tail > 0.0) if m % 64 else tail > 0.0
             if lost.any():
                 i = np.flatnonzero(lost)
                 p[i] = np.exp(
@@ -1431,6 +1457,10 @@ def _renewal_series(
                     + rr[i] * log1mz[i]
                     + n[i] * logz[i]
                 )
+                # past the mode the tail is at most P(NB = n) / (1 - q): this bound replaces
+                # the rounding residue the subtractions leave where the tail is exhausted
+                q = zz[i] * np.maximum(1.0, (n[i] + rr[i]) / (n[i] + 1.0))
+                tail[i] = np.where(q < 1.0, np.minimum(tail[i], p[i] / (1.0 - q)), tail[i])
             drop = p.copy()
             for i_ in range(1, k + 1):
                 p *= zz * (n + (i_ - 1) + rr) / (n + i_)
@@ -1503,7 +1533,7 @@ def _purchase_probability_each(
             z = hs / (alpha + ts + hs)
             js = np.arange(k, dtype=np.float64)[:, None]
             first = sc.betainc(k - js, r + k * xs[None, :] + js, z[None, :])
-            out[sl] = (wts * first).sum(axis=0)
+            out[sl] = _row_sum(wts * first)
     return np.asarray(np.minimum(alive * out, alive), dtype=np.float64)
 
 
