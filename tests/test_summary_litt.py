@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict
 
@@ -36,7 +37,7 @@ def brute_litt(
         seq = sorted(ps)
         out[c] = math.fsum(
             math.log((q - p) * period_hours / unit_hours)
-            for p, q in zip(seq, seq[1:], strict=False)
+            for p, q in itertools.pairwise(seq)
         )
     return out
 
