@@ -84,6 +84,8 @@ NOT_PER_CUSTOMER = {
     "BgBbFit": "a fitted model (parameters, covariance)",
     "GammaGammaFit": "a fitted model (parameters, covariance)",
     "SbgFit": "a fitted model (parameters, covariance)",
+    "BgCnbdFit": "a fitted model (parameters, covariance, log-likelihood per k)",
+    "MbgCnbdFit": "a fitted model (parameters, covariance, log-likelihood per k)",
 }
 
 

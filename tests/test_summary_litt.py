@@ -36,8 +36,7 @@ def brute_litt(
     for c, ps in periods.items():
         seq = sorted(ps)
         out[c] = math.fsum(
-            math.log((q - p) * period_hours / unit_hours)
-            for p, q in itertools.pairwise(seq)
+            math.log((q - p) * period_hours / unit_hours) for p, q in itertools.pairwise(seq)
         )
     return out
 

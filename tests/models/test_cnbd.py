@@ -441,3 +441,8 @@ def test_errors(m):
         mod.log_likelihood(p, s_, litt=[0.1])
     with pytest.raises(InputError, match="t must be >= 0"):
         mod.conditional_expected_purchases(p, -1.0, [1], [2.0], [4.0])
+    # a horizon whose series would run beyond 100,000 terms is refused at once
+    with pytest.raises(InputError, match="t is too long for these histories"):
+        mod.conditional_expected_purchases(p, 1e12, [1], [2.0], [4.0])
+    with pytest.raises(InputError, match="t is too long for these histories"):
+        mod.expected_purchases(p, 1e300)

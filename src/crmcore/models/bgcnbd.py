@@ -1409,6 +1409,19 @@ def _renewal_series(
     if n_rows == 0:
         return out
     with np.errstate(all="ignore"):
+        # terms to expect: the mean count R z/(1-z) and some standard deviations, over k,
+        # plus the geometric tail (about 40/(1-z) events)
+        need = (big_r * z + 8.0 * np.sqrt(big_r * z + 1.0) + 40.0) / ((1.0 - z) * k)
+    worst = float(np.max(need))
+    if not worst <= _MAX_TERMS:
+        i = int(np.argmax(np.where(np.isnan(need), np.inf, need)))
+        raise InputError(
+            f"t is too long for these histories: the expected purchases need about {worst:.3g} "
+            f"terms of their series (more than {_MAX_TERMS}), first where the horizon is "
+            f"{z[i] / max(1.0 - z[i], 1e-300):.3g} times alpha + T and the frequency implies "
+            f"{big_r[i]:.3g} purchase events so far; shorten t"
+        )
+    with np.errstate(all="ignore"):
         act = np.arange(n_rows)
         rr, zz, bb = big_r.copy(), z.copy(), bp.copy()
         n = first.astype(np.float64).copy()
