@@ -1414,12 +1414,12 @@ def _renewal_series(
         need = (big_r * z + 8.0 * np.sqrt(big_r * z + 1.0) + 40.0) / ((1.0 - z) * k)
     worst = float(np.max(need))
     if not worst <= _MAX_TERMS:
-        i = int(np.argmax(np.where(np.isnan(need), np.inf, need)))
+        at = int(np.argmax(np.where(np.isnan(need), np.inf, need)))
         raise InputError(
             f"t is too long for these histories: the expected purchases need about {worst:.3g} "
             f"terms of their series (more than {_MAX_TERMS}), first where the horizon is "
-            f"{z[i] / max(1.0 - z[i], 1e-300):.3g} times alpha + T and the frequency implies "
-            f"{big_r[i]:.3g} purchase events so far; shorten t"
+            f"{z[at] / max(1.0 - z[at], 1e-300):.3g} times alpha + T and the frequency implies "
+            f"{big_r[at]:.3g} purchase events so far; shorten t"
         )
     with np.errstate(all="ignore"):
         act = np.arange(n_rows)
