@@ -1124,20 +1124,21 @@ _BIG = 1e9  # R y beyond which the phase sum is computed in log space (overflow 
 
 
 def _phase_sum(
-    big_r: FloatArray, y: FloatArray, k: int, *, grad: bool
+    big_r: FloatArray, y: FloatArray, k: int, *, grad: bool, linear: bool = False
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Return log S(R, y), and with ``grad`` the means of H_j = sum_{i<j} 1/(R+i) and of j.
 
     The terms t_j = (R)_j y^j / j! are built by the recurrence
     t_j = t_{j-1} (R + j - 1) y / j from t_0 = 1; rows with R y > 1e9, whose
-    terms could overflow for large k, are redone in log space.
+    terms could overflow for large k, are redone in log space. With
+    ``linear`` S itself is returned (``inf`` where it overflows), saving a log.
     """
     n = big_r.size
     total = np.ones(n)
     mean_h = np.zeros(n)
     mean_j = np.zeros(n)
     if k == 1:
-        return total * 0.0, mean_h, mean_j
+        return (total if linear else total * 0.0), mean_h, mean_j
     with np.errstate(all="ignore"):
         term = np.ones(n)
         h = np.zeros(n)
@@ -1152,14 +1153,14 @@ def _phase_sum(
                 mean_j += j * term
             rj += 1.0
         big = big_r * y > _BIG
-        log_total = np.log(total)
+        log_total = total if linear else np.log(total)
         if grad:
             mean_h /= total
             mean_j /= total
         if big.any():
             i = np.flatnonzero(big)
             lt, mh, mj = _phase_sum_log(big_r[i], y[i], k)
-            log_total[i] = lt
+            log_total[i] = np.exp(lt) if linear else lt
             mean_h[i] = mh
             mean_j[i] = mj
     return log_total, mean_h, mean_j
@@ -1337,17 +1338,24 @@ def _objective(data: CompressedHistories, k: int, shift: int) -> Objective:
             ltx = log_tx(alpha)
             inv_t = 1.0 / (alpha + t2)
             big_r = kx2 + r
-            log_s, mean_h, mean_j = _phase_sum(big_r, gap2 * inv_t, k, grad=True)
+            y = gap2 * inv_t
+            alive_s, mean_h, mean_j = _phase_sum(big_r, y, k, grad=True, linear=True)
             diff = lt - ltx  # >= 0
-            d = big_r * diff
-            d += log_c[idx2]
-            d -= log_s  # log-odds of the dropout term against the alive term
-            e = np.exp(-np.abs(d))
-            om = np.where(d > 0, 1.0, e)
-            om /= 1.0 + e  # weight of the dropout term
-            mix = np.log1p(e)
-            mix += np.maximum(d, 0.0)
-            mix += log_s
+            log_dead = big_r * diff
+            log_dead += log_c[idx2]
+            # log(S + D) and the weight D / (S + D) of the dropout term with one exp and one
+            # log; where S or D overflows, as log S + softplus(log D - log S)
+            dead = np.exp(log_dead)
+            both = alive_s + dead
+            mix = np.log(both)
+            om = dead / both
+            off = np.flatnonzero(~np.isfinite(both))
+            if off.size:
+                log_s, _, _ = _phase_sum(big_r[off], y[off], k, grad=False)
+                d = log_dead[off] - log_s
+                e = np.exp(-np.abs(d))
+                om[off] = np.where(d > 0, 1.0, e) / (1.0 + e)
+                mix[off] = log_s + np.log1p(e) + np.maximum(d, 0.0)
             mix -= big_r * lt
             total += _dot(w2, mix)
             one_m = 1.0 - om
