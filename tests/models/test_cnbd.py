@@ -446,3 +446,23 @@ def test_errors(m):
         mod.conditional_expected_purchases(p, 1e12, [1], [2.0], [4.0])
     with pytest.raises(InputError, match="t is too long for these histories"):
         mod.expected_purchases(p, 1e300)
+
+
+@pytest.mark.parametrize("m", MODELS, ids=IDS)
+def test_repeated_histories_give_the_same_digits_as_alone(m):
+    # Large calls evaluate each distinct (x, t_x, T, t) once; every row must equal the value
+    # computed for it in a small call (below the size where rows are merged).
+    mod, cls, _, _, _, sim = m
+    h = sim(*TRUE, 3, T=np.floor(np.linspace(5.0, 60.0, 6000)), n_customers=None, rng=33)
+    x, tx, T = h.frequency, np.floor(h.recency), h.T
+    p = params_of(cls, 3)
+    t = np.where(np.arange(x.size) % 2 == 0, 10.0, 20.0)
+    big_e = mod.conditional_expected_purchases(p, t, x, tx, T)
+    big_b = mod.conditional_purchase_probability(p, t, x, tx, T)
+    rows = np.arange(0, x.size, 7)
+    assert np.array_equal(
+        big_e[rows], mod.conditional_expected_purchases(p, t[rows], x[rows], tx[rows], T[rows])
+    )
+    assert np.array_equal(
+        big_b[rows], mod.conditional_purchase_probability(p, t[rows], x[rows], tx[rows], T[rows])
+    )

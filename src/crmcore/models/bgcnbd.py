@@ -1500,16 +1500,54 @@ def _renewal_series(
     return out
 
 
+def _on_distinct(
+    func: Any, t: FloatArray, histories: tuple[FloatArray, FloatArray, FloatArray]
+) -> FloatArray | None:
+    """Evaluate ``func(t, histories)`` once per distinct (x, t_x, T, t) and spread it back.
+
+    Summaries of real logs (whole days, few distinct horizons) repeat histories
+    a lot; every row's value depends on that row alone, so this changes no
+    digit. None when there are few rows or few repeats (then evaluate directly).
+    """
+    x, tx, big_t = histories
+    if x.size < 4096:
+        return None
+    cols = (x, tx, big_t, np.asarray(t, dtype=np.float64))
+    order = np.lexsort(cols[::-1])
+    new = np.zeros(x.size, dtype=np.bool_)
+    new[0] = True
+    for c in cols:
+        cs = c[order]
+        new[1:] |= cs[1:] != cs[:-1]
+    firsts = order[new]
+    if firsts.size * 4 > 3 * x.size:
+        return None
+    inverse = np.empty(x.size, dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    vals = func(cols[3][firsts], (x[firsts], tx[firsts], big_t[firsts]))
+    return np.asarray(vals[inverse], dtype=np.float64)
+
+
 def _conditional_expectation(
     theta: FloatArray,
     k: int,
     t: FloatArray,
     histories: tuple[FloatArray, FloatArray, FloatArray],
     shift: int,
+    *,
+    distinct: bool = True,
 ) -> FloatArray:
     x, tx, big_t = histories
     if k == 1:
         return np.asarray(_conditional_expectation_each(theta, t, histories, shift))
+    if distinct:
+        out_d = _on_distinct(
+            lambda tt, hh: _conditional_expectation(theta, k, tt, hh, shift, distinct=False),
+            t,
+            histories,
+        )
+        if out_d is not None:
+            return out_d
     r, alpha, a, b = (float(q) for q in theta)
     alive = _alive_from_log_odds(_log_odds_dead(theta, k, x, tx, big_t, shift=shift))
     out = np.zeros(x.size)
@@ -1539,8 +1577,18 @@ def _purchase_probability_each(
     t: FloatArray,
     histories: tuple[FloatArray, FloatArray, FloatArray],
     shift: int,
+    *,
+    distinct: bool = True,
 ) -> FloatArray:
     x, tx, big_t = histories
+    if distinct and k > 1:
+        out_d = _on_distinct(
+            lambda tt, hh: _purchase_probability_each(theta, k, tt, hh, shift, distinct=False),
+            t,
+            histories,
+        )
+        if out_d is not None:
+            return out_d
     r, alpha = float(theta[0]), float(theta[1])
     d = _log_odds_dead(theta, k, x, tx, big_t, shift=shift)
     alive = _alive_from_log_odds(d)
