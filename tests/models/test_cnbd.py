@@ -218,6 +218,7 @@ def test_unconditional_and_pmf_against_mpmath(m, k):
 # --------------------------------------------------------------------------- Monte Carlo
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("m", MODELS, ids=IDS)
 def test_predictions_match_the_simulator(m):
     mod, cls, _, _, _, sim = m
@@ -254,6 +255,7 @@ def test_predictions_match_the_simulator(m):
 # --------------------------------------------------------------------------- fitting
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("m", MODELS, ids=IDS)
 def test_recovers_k3_histories(m):
     mod, _, _, _, _, sim = m
