@@ -281,6 +281,20 @@ class World:
         return {"frequency": h.frequency, "recency": h.recency, "T": h.T}
 
     @functools.cached_property
+    def cnbd_histories(self) -> dict[str, np.ndarray]:
+        from crmcore import simulate as sim
+
+        h = sim.bgcnbd_histories(2.0, 8.0, 0.8, 2.5, 2, T=39.0, n_customers=300, rng=3)
+        return {"frequency": h.frequency, "recency": h.recency, "T": h.T, "litt": h.litt}
+
+    @functools.cached_property
+    def mcnbd_histories(self) -> dict[str, np.ndarray]:
+        from crmcore import simulate as sim
+
+        h = sim.mbgcnbd_histories(2.0, 8.0, 0.8, 2.5, 2, T=39.0, n_customers=300, rng=3)
+        return {"frequency": h.frequency, "recency": h.recency, "T": h.T, "litt": h.litt}
+
+    @functools.cached_property
     def discrete_histories(self) -> dict[str, np.ndarray]:
         from crmcore import simulate as sim
 
@@ -300,14 +314,30 @@ class World:
 
     @functools.cached_property
     def fits(self) -> dict[str, Any]:
-        from crmcore.models import bdw, bgbb, bgnbd, gamma_gamma, mbgnbd, pareto_nbd, sbg
+        from crmcore.models import (
+            bdw,
+            bgbb,
+            bgcnbd,
+            bgnbd,
+            gamma_gamma,
+            mbgcnbd,
+            mbgnbd,
+            pareto_nbd,
+            sbg,
+        )
 
         h = self.histories
+        c = self.cnbd_histories
+        mc = self.mcnbd_histories
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", CrmWarning)
             return {
                 "bgnbd": bgnbd.fit(h["frequency"], h["recency"], h["T"]),
                 "mbgnbd": mbgnbd.fit(h["frequency"], h["recency"], h["T"]),
+                "bgcnbd": bgcnbd.fit(c["frequency"], c["recency"], c["T"], litt=c["litt"], k=2),
+                "mbgcnbd": mbgcnbd.fit(
+                    mc["frequency"], mc["recency"], mc["T"], litt=mc["litt"], k=2
+                ),
                 "pareto_nbd": pareto_nbd.fit(h["frequency"], h["recency"], h["T"]),
                 "bgbb": bgbb.fit(**self.discrete_histories),
                 "gamma_gamma": gamma_gamma.fit(**self.spend),
@@ -436,6 +466,19 @@ _CONTINUOUS: dict[str, Factory] = {
 }
 
 
+def _cnbd(source: str) -> dict[str, Factory]:
+    return {
+        **{
+            k: (lambda w, k=k: getattr(w, source)[k].copy())
+            for k in ("frequency", "recency", "T", "litt")
+        },
+        "t": lambda w: 10.0,
+        "n": lambda w: np.array([0, 1, 2]),
+        "weights": lambda w: np.ones(300),
+        "k": lambda w: 2,
+    }
+
+
 def _model_pool(module: str, **extra: Factory) -> dict[str, Factory]:
     return {"params": lambda w: w.fits[module].params, "fit": lambda w: w.fits[module], **extra}
 
@@ -445,6 +488,8 @@ MODULE_POOL: dict[str, dict[str, Factory]] = {
     "models.bgnbd": _model_pool("bgnbd", **_CONTINUOUS),
     "models.mbgnbd": _model_pool("mbgnbd", **_CONTINUOUS),
     "models.pareto_nbd": _model_pool("pareto_nbd", **_CONTINUOUS),
+    "models.bgcnbd": _model_pool("bgcnbd", **_cnbd("cnbd_histories")),
+    "models.mbgcnbd": _model_pool("mbgcnbd", **_cnbd("mcnbd_histories")),
     "models.bgbb": _model_pool(
         "bgbb",
         **{
@@ -507,6 +552,7 @@ MODULE_POOL: dict[str, dict[str, Factory]] = {
         "p": lambda w: 6.25,
         "q": lambda w: 3.74,
         "v": lambda w: 15.44,
+        "k": lambda w: 2,
         "frequency": lambda w: np.array([1, 2, 3, 1]),
         "observation_end": lambda w: "2024-06-30",
         "name": lambda w: "spring",
@@ -787,6 +833,8 @@ OVERRIDES: dict[str, dict[str, Factory]] = {
 for _model, _names in {
     "bgnbd": ("r", "alpha", "a", "b"),
     "mbgnbd": ("r", "alpha", "a", "b"),
+    "bgcnbd": ("r", "alpha", "a", "b"),
+    "mbgcnbd": ("r", "alpha", "a", "b"),
     "pareto_nbd": ("r", "alpha", "s", "beta"),
     "bgbb": ("alpha", "beta", "gamma", "delta"),
     "gamma_gamma": ("p", "q", "v"),
@@ -796,6 +844,8 @@ for _model, _names in {
     _cls = {
         "bgnbd": "BgNbd",
         "mbgnbd": "MbgNbd",
+        "bgcnbd": "BgCnbd",
+        "mbgcnbd": "MbgCnbd",
         "pareto_nbd": "ParetoNbd",
         "bgbb": "BgBb",
         "gamma_gamma": "GammaGamma",
@@ -805,6 +855,8 @@ for _model, _names in {
     OVERRIDES[f"models.{_model}.{_cls}Params"] = {
         n: (lambda w, m=_model, n=n: float(getattr(w.fits[m].params, n))) for n in _names
     }
+    if _model.endswith("cnbd"):
+        OVERRIDES[f"models.{_model}.{_cls}Params"]["k"] = lambda w: 2
 
 
 def receiver(target: Target) -> Any:

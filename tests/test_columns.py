@@ -89,6 +89,8 @@ NOT_PER_CUSTOMER = {
     "ClassValueShare": "one row per class (class_columns gives them)",
     "SegmentMigration": "a class x class matrix (cell_columns gives it in long format)",
     "SalesBreakdown": "one row per category, product, channel or region (group_columns)",
+    "BgCnbdFit": "a fitted model (parameters, covariance, log-likelihood per k)",
+    "MbgCnbdFit": "a fitted model (parameters, covariance, log-likelihood per k)",
 }
 
 

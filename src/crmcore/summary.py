@@ -86,6 +86,16 @@ class CustomerSummary:
         Mean spend of the holdout occasions (0 where there are none).
     duration_holdout : float or None
         Length of the holdout period in ``time_unit``.
+    litt : ndarray of float64 or None
+        Sum over the repeat purchase occasions of the log of the time since
+        the previous occasion, in ``time_unit`` (the statistic of the
+        Erlang-k models, :mod:`crmcore.models.bgcnbd`); 0 where frequency is
+        0. :func:`summarize` computes it from the periods of the distinct
+        occasions (purchases in one period merge first, so no gap is 0: every
+        gap is a whole number of periods times the period length in
+        ``time_unit``); :meth:`from_arrays` keeps it when given, else None.
+        It is read with the period resolution: with ``period="W"`` the gaps
+        are whole weeks.
     """
 
     customer_ids: np.ndarray[Any, Any]
@@ -108,6 +118,7 @@ class CustomerSummary:
     frequency_holdout: IntArray | None = None
     monetary_value_holdout: FloatArray | None = None
     duration_holdout: float | None = None
+    litt: FloatArray | None = None
 
     def __len__(self) -> int:
         return int(self.customer_ids.size)
@@ -135,7 +146,8 @@ class CustomerSummary:
             ``monetary_value``, ``n_purchases``, ``n_transactions``,
             ``total_spend``, ``first_spend``, ``first_purchase``,
             ``last_purchase``, ``time_since_last``, ``has_purchase`` and,
-            with a holdout, ``frequency_holdout`` and ``monetary_value_holdout``.
+            with a holdout, ``frequency_holdout`` and ``monetary_value_holdout``,
+            and ``litt`` when the summary has it.
 
         Examples
         --------
@@ -163,6 +175,7 @@ class CustomerSummary:
             "has_purchase",
             "frequency_holdout",
             "monetary_value_holdout",
+            "litt",
         )
 
     def select(self, rows: BoolArray | IntArray) -> CustomerSummary:
@@ -300,7 +313,9 @@ class CustomerSummary:
         keep = purchase & (pidx <= end_idx)
         new_codes = new_table.customer_codes[keep]
         n_new = new_table.n_customers
-        new = _occasion_stats(new_codes, pidx[keep], new_table.amounts[keep], n_new, end_idx)
+        new = _occasion_stats(
+            new_codes, pidx[keep], new_table.amounts[keep], n_new, end_idx, factor=factor
+        )
         # align old and new customers on the union of their ids
         ids = _join_ids(
             [self.customer_ids, new_table.customer_ids],
@@ -343,6 +358,13 @@ class CustomerSummary:
             ),
             "n_rows": spread(self.n_transactions, old_pos) + spread(new["n_rows"], new_pos),
         }
+        if self.litt is not None:
+            # the new occasions' own gaps, plus the gap from the old last occasion to the
+            # first new one unless that one merges into it
+            joins = has_old & has_new & ~overlap
+            link = np.zeros(n_all)
+            link[joins] = np.log((first_new[joins] - last_old[joins]) * factor)
+            stats["litt"] = spread(self.litt, old_pos) + spread(new["litt"], new_pos) + link
         columns: dict[str, Any] = {
             k: _ro(np.array(col))
             for k, col in _columns(uniques, stats, end_idx, factor, period).items()
@@ -383,6 +405,12 @@ class CustomerSummary:
                     )
             if (first.frequency_holdout is None) != (s.frequency_holdout is None):
                 raise InputError("summaries must all have a holdout part, or none")
+            if (first.litt is None) != (s.litt is None):
+                raise InputError(
+                    f"summaries must all have litt, or none; summary 0 has "
+                    f"{'none' if first.litt is None else 'litt'}, summary {i} has "
+                    f"{'none' if s.litt is None else 'litt'}"
+                )
         cols: dict[str, np.ndarray[Any, Any]] = {}
         for name in first.columns():
             if name == "customer_ids":
@@ -426,6 +454,7 @@ class CustomerSummary:
         frequency_holdout: ArrayLike | None = None,
         monetary_value_holdout: ArrayLike | None = None,
         duration_holdout: float | None = None,
+        litt: ArrayLike | None = None,
     ) -> CustomerSummary:
         """Build a summary from statistics computed elsewhere (SQL, Spark, ...).
 
@@ -461,6 +490,12 @@ class CustomerSummary:
             already be in this unit.
         frequency_holdout, monetary_value_holdout, duration_holdout : optional
             Holdout statistics, all three or none.
+        litt : array-like, optional
+            Sum of the logs of the times between consecutive purchase
+            occasions (the first one from the first purchase), in
+            ``time_unit``: finite, 0 where frequency is 0, and at most
+            ``frequency * log(recency / frequency)`` (the logs of gaps that
+            add up to the recency). Default None (not known).
 
         Returns
         -------
@@ -479,7 +514,7 @@ class CustomerSummary:
             below the repeat spend ``monetary_value * frequency``,
             ``total_spend`` and ``first_spend`` that disagree,
             ``n_transactions`` below ``frequency + 1``, duplicate ids,
-            mismatched lengths.
+            mismatched lengths, a ``litt`` that breaks its rules.
         InputTypeError
             When the holdout columns (``frequency_holdout``,
             ``monetary_value_holdout``, ``duration_holdout``) are not given
@@ -520,6 +555,7 @@ class CustomerSummary:
         # checked in input order, so that messages give the caller's row index
         total, first = _spend_columns(x, m, total_spend, first_spend)
         n_rows = _transaction_counts(x, n_transactions)
+        lt = None if litt is None else _check_litt(x, tx, litt)
         if customer_ids is None:
             ids: np.ndarray[Any, Any] = np.arange(n, dtype=np.int64)
         else:
@@ -528,6 +564,7 @@ class CustomerSummary:
             order = np.argsort(codes, kind="stable")
             x, tx, t, m = x[order], tx[order], t[order], m[order]
             total, first, n_rows = total[order], first[order], n_rows[order]
+            lt = None if lt is None else lt[order]
         xi = x.astype(np.int64)
         fields: dict[str, Any] = {}
         holdout = (frequency_holdout, monetary_value_holdout, duration_holdout)
@@ -577,6 +614,7 @@ class CustomerSummary:
             has_purchase=_ro(np.ones(n, dtype=np.bool_)),
             period="",
             time_unit=time_unit,
+            litt=None if lt is None else own(lt),
             **fields,
         )
 
@@ -789,7 +827,7 @@ def summarize(
         codes, p, amounts = table.customer_codes, pidx, table.amounts
     else:
         codes, p, amounts = table.customer_codes[keep], pidx[keep], table.amounts[keep]
-    stats = _occasion_stats(codes, p, amounts, n_c, cal_idx)
+    stats = _occasion_stats(codes, p, amounts, n_c, cal_idx, factor=factor)
     columns = _columns(table.customer_ids, stats, cal_idx, factor, period)
     if cal_ts is not None:
         hold = p > cal_idx
@@ -837,11 +875,55 @@ def _columns(
         "last_purchase": np.where(has, _period_start(last_p, period), _NAT),
         "time_since_last": np.where(has, (ref_idx - last_p) * factor, 0.0).astype(np.float64),
         "has_purchase": has,
+        **({"litt": np.where(has, stats["litt"], 0.0)} if "litt" in stats else {}),
     }
 
 
+def _check_litt(x: FloatArray, tx: FloatArray, litt: ArrayLike, name: str = "litt") -> FloatArray:
+    """Return ``litt`` validated against the histories (x, t_x): finite, 0 for x = 0, within bound.
+
+    The logs of x positive gaps adding up to t_x sum to at most
+    ``x log(t_x / x)`` (Jensen's inequality); a larger value means gaps in
+    another time unit than t_x, or a statistic computed differently.
+
+    Examples
+    --------
+    >>> _check_litt(np.array([2.0]), np.array([4.0]), [1.0]).tolist()
+    [1.0]
+    >>> _check_litt(np.array([2.0]), np.array([4.0]), [2.0])
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: litt must not exceed frequency * log(recency / frequency) ...
+    """
+    lt = v.as_float_array(litt, name, allow_empty=True)
+    v.check_same_length(("frequency", x), (name, lt))
+    zero_x = (x == 0) & (lt != 0)
+    if zero_x.any():
+        raise InputError(
+            f"{name} must be 0 where frequency is 0 (no gap between purchases); "
+            + v.describe_violations(zero_x, (name, lt), ("frequency", x))
+        )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bound = np.where(x > 0, x * np.log(tx / np.maximum(x, 1.0)), 0.0)
+    over = (x > 0) & ~(lt <= bound + 1e-9 * (1.0 + np.abs(bound)))
+    if over.any():
+        raise InputError(
+            f"{name} must not exceed frequency * log(recency / frequency) (the logs of gaps "
+            "that add up to the recency, in the same time unit; a recency of 0 with repeat "
+            "purchases leaves no room); "
+            + v.describe_violations(over, (name, lt), ("frequency", x), ("recency", tx))
+        )
+    return lt
+
+
 def _occasion_stats(
-    codes: IntArray, p: IntArray, amounts: FloatArray, n_c: int, cal_idx: int
+    codes: IntArray,
+    p: IntArray,
+    amounts: FloatArray,
+    n_c: int,
+    cal_idx: int,
+    *,
+    factor: float,
 ) -> dict[str, Any]:
     """Per customer: occasions, first/last period, spend, first-occasion spend.
 
@@ -858,6 +940,7 @@ def _occasion_stats(
         "spend": np.zeros(n_c),
         "first_spend": np.zeros(n_c),
         "n_rows": zeros_i.copy(),
+        "litt": np.zeros(n_c),
     }
     if codes.size == 0:
         return out
@@ -906,6 +989,10 @@ def _occasion_stats(
         ends[:-1] = starts[1:]
         out["first"][uc[starts]] = up[starts]
         out["last"][uc[ends]] = up[ends]
+        # log of the gaps between consecutive distinct occasions of a customer (>= 1 period)
+        later = ~starts[1:]
+        gaps = (up[1:] - up[:-1])[later]
+        out["litt"] = np.bincount(uc[1:][later], weights=np.log(gaps * factor), minlength=n_c)
     out["n_rows"] = np.bincount(codes, minlength=n_c).astype(np.int64)
     out["spend"] = np.bincount(codes, weights=amounts, minlength=n_c)
     is_first = p == out["first"][codes]

@@ -10,6 +10,10 @@ Non-contractual, continuous time (data: frequency, recency, T):
   "Counting your customers" the easy way, Marketing Science 24(2);
 - :mod:`crmcore.models.mbgnbd`: MBG/NBD, Batislam, Denizel & Filiztekin
   (2007), International Journal of Research in Marketing 24(3);
+- :mod:`crmcore.models.bgcnbd`, :mod:`crmcore.models.mbgcnbd`: BG/CNBD-k and
+  MBG/CNBD-k, Platzer & Reutterer (2016), "Ticking away the moments: timing
+  regularity helps to better predict customer activity", Marketing Science
+  35(5): Erlang-k times between purchases (data: also ``litt``);
 - :mod:`crmcore.models.pareto_nbd`: Pareto/NBD, Schmittlein, Morrison &
   Colombo (1987), Management Science 33(1), with the likelihood of Fader &
   Hardie (2005), "A note on deriving the Pareto/NBD model".
@@ -72,9 +76,11 @@ __all__: list[str] = []
 _MODEL_MODULES = (
     "bdw",
     "bgbb",
+    "bgcnbd",
     "bgnbd",
     "clv",
     "gamma_gamma",
+    "mbgcnbd",
     "mbgnbd",
     "pareto_nbd",
     "sbg",

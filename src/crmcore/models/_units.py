@@ -135,6 +135,10 @@ def in_fit_unit(fit_time_unit: str | None, frequency: Any) -> tuple[Any, float]:
         T=v.readonly(frequency.T * factor),
         time_since_last=v.readonly(frequency.time_since_last * factor),
         time_unit=fit_time_unit,
+        # every gap scales by factor: the sum of x log-gaps moves by x log(factor)
+        litt=None
+        if frequency.litt is None
+        else v.readonly(frequency.litt + frequency.frequency * np.log(factor)),
     )
     return converted, factor
 

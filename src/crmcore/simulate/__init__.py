@@ -7,6 +7,8 @@ compared with the truth:
 - :func:`bgnbd_histories`, :func:`mbgnbd_histories`, :func:`pareto_nbd_histories`
   draw continuous-time purchase histories (frequency, recency, T) of the BG/NBD,
   MBG/NBD and Pareto/NBD models, with the latent rates of every customer;
+- :func:`bgcnbd_histories`, :func:`mbgcnbd_histories` draw the same with
+  Erlang-k times between purchases (BG/CNBD-k, MBG/CNBD-k), with ``litt``;
 - :func:`bgbb_histories` draws discrete-time histories of the BG/BB model;
 - :func:`sbg_cohort` draws a contractual cohort of the shifted-beta-geometric model;
 - :func:`gamma_gamma_spend` draws mean spend per customer from the Gamma-Gamma model;
@@ -23,7 +25,7 @@ events comes first and the event times are drawn as uniform order statistics,
 which has exactly the distribution of the event-by-event process.
 
 The package is split along these lines: one module per model
-(``bgnbd``, ``mbgnbd``, ``pareto_nbd``, ``bgbb``, ``sbg``, ``gamma_gamma``),
+(``bgnbd``, ``mbgnbd``, ``cnbd``, ``pareto_nbd``, ``bgbb``, ``sbg``, ``gamma_gamma``),
 the customer base (``base``) with its ``options``; every public name is
 imported here, and ``crmcore.simulate.<name>`` is the place to import it from.
 
@@ -40,6 +42,7 @@ from __future__ import annotations
 from .base import CDNOW_BGNBD_WEEKLY, CDNOW_GAMMA_GAMMA, SimulatedCustomerBase, customer_base
 from .bgbb import SimulatedDiscreteHistories, bgbb_histories
 from .bgnbd import bgnbd_histories
+from .cnbd import bgcnbd_histories, mbgcnbd_histories
 from .gamma_gamma import SimulatedSpend, gamma_gamma_spend
 from .histories import SimulatedHistories
 from .mbgnbd import mbgnbd_histories
@@ -67,9 +70,11 @@ __all__ = [
     "SupportOptions",
     "SurveyOptions",
     "bgbb_histories",
+    "bgcnbd_histories",
     "bgnbd_histories",
     "customer_base",
     "gamma_gamma_spend",
+    "mbgcnbd_histories",
     "mbgnbd_histories",
     "pareto_nbd_histories",
     "sbg_cohort",

@@ -49,8 +49,13 @@ class SimulatedHistories:
         (zeros when ``duration_holdout`` is 0).
     duration_holdout : float
         Length of the holdout period.
-    model : {"bgnbd", "mbgnbd", "pareto_nbd"}
+    model : {"bgnbd", "mbgnbd", "pareto_nbd", "bgcnbd", "mbgcnbd"}
         The generating model.
+    litt : ndarray of float64 or None
+        Sum of the logs of the times between consecutive purchases in (0, T]
+        (the first from time 0; 0 when x = 0), drawn by the Erlang-k models
+        (:func:`bgcnbd_histories`, :func:`mbgcnbd_histories`); None for the
+        others.
     """
 
     frequency: IntArray
@@ -64,6 +69,7 @@ class SimulatedHistories:
     frequency_holdout: IntArray
     duration_holdout: float
     model: str
+    litt: FloatArray | None = None
 
     def __len__(self) -> int:
         return int(self.frequency.size)
@@ -86,7 +92,8 @@ class SimulatedHistories:
         -------
         dict of str to ndarray
             ``frequency``, ``recency``, ``T``, ``alive``, ``lam``, ``p`` or
-            ``mu``, ``dropout_time`` and ``frequency_holdout``.
+            ``mu``, ``dropout_time``, ``frequency_holdout`` and, for the
+            Erlang-k models, ``litt``.
 
         Examples
         --------
@@ -106,6 +113,7 @@ class SimulatedHistories:
             "mu",
             "dropout_time",
             "frequency_holdout",
+            "litt",
         )
 
 
@@ -137,7 +145,13 @@ def _as_durations(T: object, n_customers: object) -> FloatArray:
     return arr.copy()
 
 
-def _histories(model: str, proc: _Process, T: FloatArray, holdout: float) -> SimulatedHistories:
+def _histories(
+    model: str,
+    proc: _Process,
+    T: FloatArray,
+    holdout: float,
+    litt: FloatArray | None = None,
+) -> SimulatedHistories:
     """Build the public result of one purchase model's draws (every array read-only)."""
     return SimulatedHistories(
         frequency=_ro(proc.frequency),
@@ -151,4 +165,5 @@ def _histories(model: str, proc: _Process, T: FloatArray, holdout: float) -> Sim
         frequency_holdout=_ro(proc.frequency_holdout),
         duration_holdout=holdout,
         model=model,
+        litt=None if litt is None else _ro(litt),
     )
