@@ -12,7 +12,10 @@ Non-contractual, continuous time (data: frequency, recency, T):
   (2007), International Journal of Research in Marketing 24(3);
 - :mod:`crmcore.models.pareto_nbd`: Pareto/NBD, Schmittlein, Morrison &
   Colombo (1987), Management Science 33(1), with the likelihood of Fader &
-  Hardie (2005), "A note on deriving the Pareto/NBD model".
+  Hardie (2005), "A note on deriving the Pareto/NBD model";
+- :mod:`crmcore.models.ggomnbd`: GGompertz/NBD, Bemmaor & Glady (2012),
+  "Modeling purchasing behavior with sudden 'death'", Management Science
+  58(5), with the conditional expectation as corrected by Adler (2022).
 
 Non-contractual, discrete time (data: summarize_discrete):
 
@@ -61,7 +64,16 @@ __all__: list[str] = []
 
 # The model modules load on first access, so ``crmcore.models.bgnbd`` works after
 # ``import crmcore.models`` (or a plain ``import crmcore``) without importing each by hand.
-_MODEL_MODULES = ("bgbb", "bgnbd", "clv", "gamma_gamma", "mbgnbd", "pareto_nbd", "sbg")
+_MODEL_MODULES = (
+    "bgbb",
+    "bgnbd",
+    "clv",
+    "gamma_gamma",
+    "ggomnbd",
+    "mbgnbd",
+    "pareto_nbd",
+    "sbg",
+)
 
 
 def __getattr__(name: str) -> ModuleType:
