@@ -830,7 +830,7 @@ def purchase_probability(params: GGompertzNbdParams, n: ArrayLike, t: ArrayLike)
 
     ``NB(n; r, q) = Γ(r+n)/(Γ(r) n!) q^r (1-q)^n``. The integrand
     ``τ^n (α+τ)^-(r+n) f(τ)`` peaks inside (0, t) for large n; the
-    quadrature marches from the mode ``nα/r`` of the negative binomial term
+    quadrature marches from the largest of its values on a logarithmic grid
     towards both ends (see :func:`log_likelihood`).
 
     Examples
@@ -1134,15 +1134,16 @@ def _pmf(theta: FloatArray, n: FloatArray, t: FloatArray) -> FloatArray:
     return np.asarray(np.clip(out, 0.0, 1.0), dtype=np.float64)
 
 
+_PMF_GRID = np.append(10.0 ** np.linspace(-15.0, 0.0, 61)[:-1], 1.0)
+
+
 def _log_pmf_integral(theta: FloatArray, n: FloatArray, t: FloatArray) -> FloatArray:
     """Return log ∫_0^t τ^n (α+τ)^-(r+n) e^(bτ - (s+1) G(τ)) dτ.
 
-    The march starts at min(nα/r, t), the mode of the negative binomial term,
-    and runs to both ends.
+    The march starts at the largest value of the integrand on a logarithmic
+    grid of (0, t] and runs to both ends.
     """
     r, alpha, b, s, beta = (float(q) for q in theta)
-    g0 = float(num.g_log(b, beta, np.zeros(1))[0])
-    mode = np.minimum(n * alpha / r, t)
 
     def log_f(rows: IntArray, u: FloatArray, want: bool) -> tuple[FloatArray, Any]:
         nn = n[rows][:, None]
@@ -1154,17 +1155,21 @@ def _log_pmf_integral(theta: FloatArray, n: FloatArray, t: FloatArray) -> FloatA
         )
         return phi, None
 
-    def scale(rows: IntArray, u: FloatArray) -> FloatArray:
-        nn = n[rows]
-        out = np.minimum(
-            num.power_scale(alpha, r + nn, u),
-            num.gompertz_scale(b, beta, s + 1.0, u, numerator=1.0),
-        )
-        return np.minimum(out, np.where(nn > 0, num.power_scale(0.0, nn, u), np.inf))
-
     def slope(rows: IntArray, u: FloatArray) -> FloatArray:
         nn = n[rows]
         return nn - (r + nn) * u / (alpha + u)  # d log NB / d log τ
+
+    def scale(rows: IntArray, u: FloatArray) -> FloatArray:
+        # τ^n (α+τ)^-(r+n): REACH times the distance to 0, RATE e-folds of the
+        # product (its log-derivative is k/τ, k below) and a change of RATE in
+        # that log-derivative over the piece
+        nn = n[rows]
+        k = np.abs(slope(rows, u))
+        curve = np.abs((r + nn) / (alpha + u) ** 2 - np.where(nn > 0, nn / (u * u), 0.0))
+        out = np.minimum(num.REACH * (alpha + u), num.RATE * u / k)
+        out = np.where(nn > 0, np.minimum(out, num.REACH * u), out)
+        out = np.minimum(out, np.sqrt(num.RATE / curve))
+        return np.minimum(out, num.gompertz_scale(b, beta, s + 1.0, u, numerator=1.0))
 
     def tail_right(rows: IntArray, u: FloatArray, phi: FloatArray) -> FloatArray:
         k = slope(rows, u)
@@ -1173,20 +1178,27 @@ def _log_pmf_integral(theta: FloatArray, n: FloatArray, t: FloatArray) -> FloatA
         ok = (k <= 0) & ((s + 1.0) * q > 1.0)
         t_k = np.where(k < -1.0, np.log(u) - np.log(np.where(k < -1, -k - 1.0, 1.0)), np.inf)
         t_d = np.where(kd > 0, -np.log(np.where(kd > 0, kd, 1.0)), np.inf)
-        return np.where(ok, phi + np.minimum(t_k, t_d), np.inf)
+        bound = np.where(ok, phi + np.minimum(t_k, t_d), np.inf)
+        # past the peak the integrand keeps falling: the rest is below its value times t - u
+        falling = k / u + b - (s + 1.0) * b * q < 0
+        return np.minimum(bound, np.where(falling, phi + np.log(t[rows] - u), np.inf))
 
     def scale_left(rows: IntArray, u: FloatArray) -> FloatArray:
         return scale(rows, u) / 3.0  # pieces run towards the singularities
 
     def tail_left(rows: IntArray, u: FloatArray, phi: FloatArray) -> FloatArray:
-        k = slope(rows, u)
-        bound = phi + np.log(u) - np.log1p(np.maximum(k, 0.0))
-        bound = bound + (s + 1.0) * np.maximum(num.g_log(b, beta, u) - g0, 0.0)
-        return np.where(k >= 0, bound, np.inf)
+        # past the peak the integrand falls towards 0: the rest is below u times its value
+        q = np.exp(np.minimum(b * u - num.g_log(b, beta, u), 700.0))
+        rising = slope(rows, u) / u + b - (s + 1.0) * b * q > 0
+        return np.where(rising, phi + np.log(u), np.inf)
 
     with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
-        right, _ = num.march(mode, t, 1.0, log_f=log_f, scale=scale, log_tail=tail_right)
+        # start at the largest of the integrand's values on a logarithmic grid of (0, t]
+        grid = t[:, None] * _PMF_GRID[None, :]
+        phi, _ = log_f(np.arange(n.size), grid, False)
+        start = grid[np.arange(n.size), np.argmax(phi, axis=1)]
+        right, _ = num.march(start, t, 1.0, log_f=log_f, scale=scale, log_tail=tail_right)
         left, _ = num.march(
-            mode, np.zeros(n.size), -1.0, log_f=log_f, scale=scale_left, log_tail=tail_left
+            start, np.zeros(n.size), -1.0, log_f=log_f, scale=scale_left, log_tail=tail_left
         )
         return np.asarray(np.logaddexp(left, right), dtype=np.float64)
