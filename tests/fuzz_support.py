@@ -280,6 +280,16 @@ class World:
         return {"frequency": h.frequency, "recency": h.recency, "T": h.T}
 
     @functools.cached_property
+    def ggomnbd_histories(self) -> dict[str, np.ndarray]:
+        """GGompertz/NBD histories that identify its five parameters (3,000 customers, 52 weeks)."""
+        rng = np.random.default_rng(1)
+        lam, eta = rng.gamma(0.8, 1 / 8.0, 3000), rng.gamma(0.5, 1 / 2.0, 3000)
+        end = np.minimum(np.log1p(rng.exponential(size=3000) / eta) / 0.1, 52.0)
+        x = rng.poisson(lam * end)
+        tx = end * rng.beta(np.maximum(x, 1), 1.0) * (x > 0)
+        return {"frequency": x, "recency": tx, "T": np.full(3000, 52.0)}
+
+    @functools.cached_property
     def discrete_histories(self) -> dict[str, np.ndarray]:
         from crmcore import simulate as sim
 
@@ -299,15 +309,17 @@ class World:
 
     @functools.cached_property
     def fits(self) -> dict[str, Any]:
-        from crmcore.models import bgbb, bgnbd, gamma_gamma, mbgnbd, pareto_nbd, sbg
+        from crmcore.models import bgbb, bgnbd, gamma_gamma, ggomnbd, mbgnbd, pareto_nbd, sbg
 
         h = self.histories
+        g = self.ggomnbd_histories
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", CrmWarning)
             return {
                 "bgnbd": bgnbd.fit(h["frequency"], h["recency"], h["T"]),
                 "mbgnbd": mbgnbd.fit(h["frequency"], h["recency"], h["T"]),
                 "pareto_nbd": pareto_nbd.fit(h["frequency"], h["recency"], h["T"]),
+                "ggomnbd": ggomnbd.fit(g["frequency"], g["recency"], g["T"], time_unit="W"),
                 "bgbb": bgbb.fit(**self.discrete_histories),
                 "gamma_gamma": gamma_gamma.fit(**self.spend),
                 "sbg": sbg.fit(self.ALIVE),
@@ -424,6 +436,16 @@ MODULE_POOL: dict[str, dict[str, Factory]] = {
     "models.bgnbd": _model_pool("bgnbd", **_CONTINUOUS),
     "models.mbgnbd": _model_pool("mbgnbd", **_CONTINUOUS),
     "models.pareto_nbd": _model_pool("pareto_nbd", **_CONTINUOUS),
+    "models.ggomnbd": _model_pool(
+        "ggomnbd",
+        **{
+            k: (lambda w, k=k: w.ggomnbd_histories[k].copy()) for k in ("frequency", "recency", "T")
+        },
+        t=lambda w: 10.0,
+        n=lambda w: np.array([0, 1, 2]),
+        weights=lambda w: np.ones(3000),
+        discount_rate=lambda w: 0.01,
+    ),
     "models.bgbb": _model_pool(
         "bgbb",
         **{
@@ -714,11 +736,14 @@ OVERRIDES: dict[str, dict[str, Factory]] = {
     "models.clv.tracking": {"table": lambda w: w.table},
     "models.clv.predict": {"t": lambda w: 26.0},
     "models.bgbb.BgBbFit.predict": {"summary": lambda w: w.discrete, "n_future": lambda w: 5},
+    # the module's discount_rate (for DERT) is CLV's optional one in predict
+    "models.ggomnbd.GGompertzNbdFit.predict": {"discount_rate": lambda w: None},
 }
 for _model, _names in {
     "bgnbd": ("r", "alpha", "a", "b"),
     "mbgnbd": ("r", "alpha", "a", "b"),
     "pareto_nbd": ("r", "alpha", "s", "beta"),
+    "ggomnbd": ("r", "alpha", "b", "s", "beta"),
     "bgbb": ("alpha", "beta", "gamma", "delta"),
     "gamma_gamma": ("p", "q", "v"),
     "sbg": ("alpha", "beta"),
@@ -727,6 +752,7 @@ for _model, _names in {
         "bgnbd": "BgNbd",
         "mbgnbd": "MbgNbd",
         "pareto_nbd": "ParetoNbd",
+        "ggomnbd": "GGompertzNbd",
         "bgbb": "BgBb",
         "gamma_gamma": "GammaGamma",
         "sbg": "Sbg",

@@ -151,7 +151,9 @@ def march(
         log_sum[active] = new
         hi = np.where(length >= left, end[active], u[:, -1])
         pos[active] = hi
-        done = hi == end[active]
+        # at the end, or pieces below the spacing of floats (frequencies near 1e18: the
+        # integrand falls by e^-RATE within one ulp; the first piece already holds its mass)
+        done = (hi == end[active]) | (hi == p)
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             done |= log_tail(active, hi, phi[:, -1]) < new - STOP
         active = active[~done]

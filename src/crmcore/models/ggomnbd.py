@@ -1011,11 +1011,17 @@ def _log_death_integral(
         falling = (s + 1.0) * q > 1.0  # the death density decreases from u on
         kd = b * ((s + 1.0) * np.minimum(q, 1.0) - 1.0)
         pr = p[rows]
-        t_d = np.where(kd > 0, -np.log(np.where(kd > 0, kd, 1.0)), np.inf)
+        t_d = np.where(falling & (kd > 0), -np.log(np.where(kd > 0, kd, 1.0)), np.inf)
+        # the power alone bounds the rest once the death density is replaced by its
+        # largest value beyond u (at its peak, log((β-1)/s)/b, when β - 1 > s)
+        peak = np.maximum(u, np.log(max(beta - 1.0, s) / s) / b)
+        rise = (b * peak - (s + 1.0) * num.g_log(b, beta, peak)) - (
+            b * u - (s + 1.0) * num.g_log(b, beta, u)
+        )
         t_p = np.where(
             pr > 1.0, np.log(alpha + u) - np.log(np.where(pr > 1, pr - 1.0, 1.0)), np.inf
         )
-        return np.where(falling, phi + np.minimum(t_d, t_p), np.inf)
+        return np.asarray(phi + np.minimum(t_d, t_p + np.maximum(rise, 0.0)), dtype=np.float64)
 
     with np.errstate(divide="ignore", over="ignore", under="ignore"):
         return num.march(
@@ -1135,6 +1141,7 @@ def _pmf(theta: FloatArray, n: FloatArray, t: FloatArray) -> FloatArray:
 
 
 _PMF_GRID = np.append(10.0 ** np.linspace(-15.0, 0.0, 61)[:-1], 1.0)
+_SCALE_GRID = 10.0 ** np.linspace(-10.0, 10.0, 81)
 
 
 def _log_pmf_integral(theta: FloatArray, n: FloatArray, t: FloatArray) -> FloatArray:
@@ -1193,8 +1200,16 @@ def _log_pmf_integral(theta: FloatArray, n: FloatArray, t: FloatArray) -> FloatA
         return np.where(rising, phi + np.log(u), np.inf)
 
     with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
-        # start at the largest of the integrand's values on a logarithmic grid of (0, t]
-        grid = t[:, None] * _PMF_GRID[None, :]
+        # start at the largest of the integrand's values on logarithmic grids of
+        # (0, t] and around the scales α and 1/b
+        grid = np.concatenate(
+            [
+                t[:, None] * _PMF_GRID[None, :],
+                np.minimum(alpha * _SCALE_GRID, t[:, None]),
+                np.minimum(_SCALE_GRID / b, t[:, None]),
+            ],
+            axis=1,
+        )
         phi, _ = log_f(np.arange(n.size), grid, False)
         start = grid[np.arange(n.size), np.argmax(phi, axis=1)]
         right, _ = num.march(start, t, 1.0, log_f=log_f, scale=scale, log_tail=tail_right)
