@@ -41,6 +41,7 @@ REACH = 2.0  # a piece spans at most this many distances to a singularity
 RATE = 3.0  # ... and at most this many e-folds of a factor
 STOP = 40.0  # stop when the rest is below e^-STOP of the sum so far
 MAX_STEPS = 20_000
+CHUNK = 4096  # rows marched together
 
 LogF = Callable[[IntArray, FloatArray, bool], tuple[FloatArray, Any]]
 Weighted = Callable[[Any, FloatArray], FloatArray]
@@ -124,37 +125,41 @@ def march(
     pos = start.astype(np.float64, copy=True)
     active = np.flatnonzero(pos != end)
     share = np.append(_SHARE, 1.0)  # the end of each piece is evaluated too (for the tail)
-    for _ in range(MAX_STEPS):
-        if active.size == 0:
-            break
-        p = pos[active]
-        left = np.abs(end[active] - p)
-        length = np.minimum(scale(active, p), left)
-        length = np.where(length > 0, length, left)  # never stall
-        u = p[:, None] + direction * length[:, None] * share[None, :]
-        phi, aux = log_f(active, u, n_grad > 0)
-        body = phi[:, :-1]
-        top = body.max(axis=1)
-        top = np.where(np.isfinite(top), top, 0.0)
-        with np.errstate(divide="ignore", under="ignore"):
-            wts = np.exp(body - top[:, None]) * _HALF_W
-            total = wts.sum(axis=1)
-            piece = top + np.log(total * length)
-        old = log_sum[active]
-        new = np.logaddexp(old, piece)
-        if grad is not None and weighted is not None:
-            with np.errstate(invalid="ignore", divide="ignore", under="ignore"):
-                mean = weighted(aux, wts) / total
-                keep = np.where(np.isfinite(old), np.exp(old - new), 0.0)
-                take = np.where(np.isfinite(piece), np.exp(piece - new), 0.0)
-            grad[:, active] = grad[:, active] * keep + np.nan_to_num(mean) * take
-        log_sum[active] = new
-        hi = np.where(length >= left, end[active], u[:, -1])
-        pos[active] = hi
-        # at the end, or pieces below the spacing of floats (frequencies near 1e18: the
-        # integrand falls by e^-RATE within one ulp; the first piece already holds its mass)
-        done = (hi == end[active]) | (hi == p)
-        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            done |= log_tail(active, hi, phi[:, -1]) < new - STOP
-        active = active[~done]
+    # rows in chunks that keep the (rows x nodes) arrays in the processor cache
+    everyone = active
+    for c0 in range(0, everyone.size, CHUNK):
+        active = everyone[c0 : c0 + CHUNK]
+        for _ in range(MAX_STEPS):
+            if active.size == 0:
+                break
+            p = pos[active]
+            left = np.abs(end[active] - p)
+            length = np.minimum(scale(active, p), left)
+            length = np.where(length > 0, length, left)  # never stall
+            u = p[:, None] + direction * length[:, None] * share[None, :]
+            phi, aux = log_f(active, u, n_grad > 0)
+            body = phi[:, :-1]
+            top = body.max(axis=1)
+            top = np.where(np.isfinite(top), top, 0.0)
+            with np.errstate(divide="ignore", under="ignore"):
+                wts = np.exp(body - top[:, None]) * _HALF_W
+                total = wts.sum(axis=1)
+                piece = top + np.log(total * length)
+            old = log_sum[active]
+            new = np.logaddexp(old, piece)
+            if grad is not None and weighted is not None:
+                with np.errstate(invalid="ignore", divide="ignore", under="ignore"):
+                    mean = weighted(aux, wts) / total
+                    keep = np.where(np.isfinite(old), np.exp(old - new), 0.0)
+                    take = np.where(np.isfinite(piece), np.exp(piece - new), 0.0)
+                grad[:, active] = grad[:, active] * keep + np.nan_to_num(mean) * take
+            log_sum[active] = new
+            hi = np.where(length >= left, end[active], u[:, -1])
+            pos[active] = hi
+            # at the end, or pieces below the spacing of floats (frequencies near 1e18: the
+            # integrand falls by e^-RATE within one ulp; the first piece already holds its mass)
+            done = (hi == end[active]) | (hi == p)
+            with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+                done |= log_tail(active, hi, phi[:, -1]) < new - STOP
+            active = active[~done]
     return log_sum, grad
