@@ -370,7 +370,7 @@ histories = st.tuples(st.integers(0, 200), st.floats(0.0, 1.0), st.floats(0.01, 
 )
 
 
-@settings(deadline=None, max_examples=60)
+@settings(deadline=None)
 @given(
     theta=st.tuples(positive, positive, st.floats(1e-4, 2.0), positive, positive),
     h=histories,
@@ -396,7 +396,7 @@ def test_bounds_and_monotonicity(theta, h, t1, dt):
         assert 0.0 <= e1 <= ggomnbd.expected_purchases(p, t1 + dt) * (1 + 1e-12)
 
 
-@settings(deadline=None, max_examples=30)
+@settings(deadline=None)
 @given(
     theta=st.tuples(positive, positive, st.floats(1e-4, 2.0), positive, positive), data=st.data()
 )
@@ -414,7 +414,7 @@ def test_log_likelihood_is_order_invariant(theta, data):
     )
 
 
-@settings(deadline=None, max_examples=30)
+@settings(deadline=None)
 @given(
     theta=st.tuples(positive, positive, st.floats(1e-4, 2.0), positive, positive),
     x=st.integers(1, 50),
