@@ -293,6 +293,14 @@ class World:
 
         h = sim.mbgcnbd_histories(2.0, 8.0, 0.8, 2.5, 2, T=39.0, n_customers=300, rng=3)
         return {"frequency": h.frequency, "recency": h.recency, "T": h.T, "litt": h.litt}
+    def ggomnbd_histories(self) -> dict[str, np.ndarray]:
+        """GGompertz/NBD histories that identify its five parameters (3,000 customers, 52 weeks)."""
+        rng = np.random.default_rng(1)
+        lam, eta = rng.gamma(0.8, 1 / 8.0, 3000), rng.gamma(0.5, 1 / 2.0, 3000)
+        end = np.minimum(np.log1p(rng.exponential(size=3000) / eta) / 0.1, 52.0)
+        x = rng.poisson(lam * end)
+        tx = end * rng.beta(np.maximum(x, 1), 1.0) * (x > 0)
+        return {"frequency": x, "recency": tx, "T": np.full(3000, 52.0)}
 
     @functools.cached_property
     def discrete_histories(self) -> dict[str, np.ndarray]:
@@ -320,6 +328,7 @@ class World:
             bgcnbd,
             bgnbd,
             gamma_gamma,
+            ggomnbd,
             mbgcnbd,
             mbgnbd,
             pareto_nbd,
@@ -329,6 +338,7 @@ class World:
         h = self.histories
         c = self.cnbd_histories
         mc = self.mcnbd_histories
+        g = self.ggomnbd_histories
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", CrmWarning)
             return {
@@ -339,6 +349,7 @@ class World:
                     mc["frequency"], mc["recency"], mc["T"], litt=mc["litt"], k=2
                 ),
                 "pareto_nbd": pareto_nbd.fit(h["frequency"], h["recency"], h["T"]),
+                "ggomnbd": ggomnbd.fit(g["frequency"], g["recency"], g["T"], time_unit="W"),
                 "bgbb": bgbb.fit(**self.discrete_histories),
                 "gamma_gamma": gamma_gamma.fit(**self.spend),
                 "sbg": sbg.fit(self.ALIVE),
@@ -488,8 +499,23 @@ MODULE_POOL: dict[str, dict[str, Factory]] = {
     "models.bgnbd": _model_pool("bgnbd", **_CONTINUOUS),
     "models.mbgnbd": _model_pool("mbgnbd", **_CONTINUOUS),
     "models.pareto_nbd": _model_pool("pareto_nbd", **_CONTINUOUS),
-    "models.bgcnbd": _model_pool("bgcnbd", **_cnbd("cnbd_histories")),
-    "models.mbgcnbd": _model_pool("mbgcnbd", **_cnbd("mcnbd_histories")),
+        from crmcore.models import (
+            bdw,
+            bgbb,
+            bgcnbd,
+            bgnbd,
+            gamma_gamma,
+            ggomnbd,
+            mbgcnbd,
+            mbgnbd,
+            pareto_nbd,
+            sbg,
+        )
+
+        h = self.histories
+        c = self.cnbd_histories
+        mc = self.mcnbd_histories
+        g = self.ggomnbd_histories
     "models.bgbb": _model_pool(
         "bgbb",
         **{
@@ -829,6 +855,8 @@ OVERRIDES: dict[str, dict[str, Factory]] = {
     "models.clv.tracking": {"table": lambda w: w.table},
     "models.clv.predict": {"t": lambda w: 26.0},
     "models.bgbb.BgBbFit.predict": {"summary": lambda w: w.discrete, "n_future": lambda w: 5},
+    # the module's discount_rate (for DERT) is CLV's optional one in predict
+    "models.ggomnbd.GGompertzNbdFit.predict": {"discount_rate": lambda w: None},
 }
 for _model, _names in {
     "bgnbd": ("r", "alpha", "a", "b"),
@@ -836,6 +864,7 @@ for _model, _names in {
     "bgcnbd": ("r", "alpha", "a", "b"),
     "mbgcnbd": ("r", "alpha", "a", "b"),
     "pareto_nbd": ("r", "alpha", "s", "beta"),
+    "ggomnbd": ("r", "alpha", "b", "s", "beta"),
     "bgbb": ("alpha", "beta", "gamma", "delta"),
     "gamma_gamma": ("p", "q", "v"),
     "sbg": ("alpha", "beta"),
@@ -847,6 +876,7 @@ for _model, _names in {
         "bgcnbd": "BgCnbd",
         "mbgcnbd": "MbgCnbd",
         "pareto_nbd": "ParetoNbd",
+        "ggomnbd": "GGompertzNbd",
         "bgbb": "BgBb",
         "gamma_gamma": "GammaGamma",
         "sbg": "Sbg",

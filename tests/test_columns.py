@@ -82,6 +82,7 @@ NOT_PER_CUSTOMER = {
     "BgNbdFit": "a fitted model (parameters, covariance)",
     "MbgNbdFit": "a fitted model (parameters, covariance)",
     "ParetoNbdFit": "a fitted model (parameters, covariance)",
+    "GGompertzNbdFit": "a fitted model (parameters, covariance)",
     "BgBbFit": "a fitted model (parameters, covariance)",
     "GammaGammaFit": "a fitted model (parameters, covariance)",
     "SbgFit": "a fitted model (parameters, covariance)",

@@ -16,7 +16,10 @@ Non-contractual, continuous time (data: frequency, recency, T):
   35(5): Erlang-k times between purchases (data: also ``litt``);
 - :mod:`crmcore.models.pareto_nbd`: Pareto/NBD, Schmittlein, Morrison &
   Colombo (1987), Management Science 33(1), with the likelihood of Fader &
-  Hardie (2005), "A note on deriving the Pareto/NBD model".
+  Hardie (2005), "A note on deriving the Pareto/NBD model";
+- :mod:`crmcore.models.ggomnbd`: GGompertz/NBD, Bemmaor & Glady (2012),
+  "Modeling purchasing behavior with sudden 'death'", Management Science
+  58(5), with the conditional expectation as corrected by Adler (2022).
 
 Non-contractual, discrete time (data: summarize_discrete):
 
@@ -80,6 +83,7 @@ _MODEL_MODULES = (
     "bgnbd",
     "clv",
     "gamma_gamma",
+    "ggomnbd",
     "mbgcnbd",
     "mbgnbd",
     "pareto_nbd",

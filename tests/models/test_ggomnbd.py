@@ -1,0 +1,488 @@
+"""Tests of the GGompertz/NBD model (crmcore.models.ggomnbd).
+
+Reference values: the model's integrals as printed by Bemmaor & Glady (2012)
+(likelihood, eq. 6) and the conditional expectation as corrected by Adler
+(2022), evaluated with mpmath's quadrature at 30 digits by the ``_mp_*``
+functions below; the Pareto/NBD limit b -> 0 with beta/b fixed against
+:mod:`crmcore.models.pareto_nbd`; Monte Carlo draws from the small numpy
+simulator ``_simulate`` written here (gamma purchase rate, gamma η, Gompertz
+death time by inversion, Poisson purchases). The published CDNOW estimates are
+checked outside the test suite (the data set may not be copied here).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import mpmath as mp
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose
+
+from crmcore.errors import CrmWarning, InputError, InputTypeError
+from crmcore.models import ggomnbd, pareto_nbd
+from crmcore.models.ggomnbd import GGompertzNbdParams
+from crmcore.summary import CustomerSummary
+
+PAPER = GGompertzNbdParams(r=0.553, alpha=10.578, b=0.0002, s=0.603, beta=0.0026)  # Table 2
+NAMES = ("r", "alpha", "b", "s", "beta")
+
+
+def _params(theta: tuple[float, ...]) -> GGompertzNbdParams:
+    return GGompertzNbdParams(**dict(zip(NAMES, theta, strict=True)))
+
+
+def _simulate(theta, T, rng, holdout=0.0):
+    """Draw (x, t_x, T, alive at T, holdout purchases) from the model, independently of crmcore."""
+    r, alpha, b, s, beta = theta
+    gen = np.random.default_rng(rng)
+    T = np.asarray(T, dtype=float)
+    n = T.size
+    lam = gen.gamma(r, 1.0 / alpha, n)
+    eta = gen.gamma(s, 1.0 / beta, n)
+    death = np.log1p(gen.exponential(size=n) / eta) / b  # P(τ > t | η) = exp(-η (e^(bt) - 1))
+    end = np.minimum(death, T)
+    x = gen.poisson(lam * end)
+    tx = np.where(x > 0, end * gen.beta(np.maximum(x, 1), 1.0), 0.0)
+    later = gen.poisson(lam * np.clip(death - T, 0.0, holdout))
+    return x, tx, T, death > T, later
+
+
+# --------------------------------------------------------------------------- mpmath references
+# S(τ) = (β/(β + e^(bτ) - 1))^s,  f(τ) = -S'(τ) = s b β^s e^(bτ) (β + e^(bτ) - 1)^-(s+1)
+# L = Γ(r+x) α^r / Γ(r) [ (α+T)^-(r+x) S(T) + ∫_{t_x}^T (α+τ)^-(r+x) f(τ) dτ ]   (B&G eq. 6)
+# E[Y(t)|..] = P(alive) (r+x)/(α+T) ∫_0^t S(T+u)/S(T) du                       (Adler 2022)
+
+mp.mp.dps = 30
+
+
+def _mp_surv(th, tau):
+    _r, _al, b, s, be = th
+    return (be / (be + mp.expm1(b * tau))) ** s
+
+
+def _mp_death(th, tau):
+    _r, _al, b, s, be = th
+    return s * b * be**s * mp.exp(b * tau) / (be + mp.expm1(b * tau)) ** (s + 1)
+
+
+def _mp_cuts(lo, hi, scales):
+    pts = {mp.mpf(lo), mp.mpf(hi)}
+    for sc_ in scales:
+        for k in (0.01, 0.1, 1, 10, 100):
+            if lo < lo + sc_ * k < hi:
+                pts.add(lo + sc_ * k)
+    return sorted(pts)
+
+
+def _mp_ll(theta, x, tx, T):
+    th = [mp.mpf(q) for q in theta]
+    r, al, b, _s, _be = th
+    x, tx, T = mp.mpf(x), mp.mpf(tx), mp.mpf(T)
+    a1 = (al + T) ** (-(r + x)) * _mp_surv(th, T)
+    i = 0
+    if tx < T:
+        cuts = _mp_cuts(tx, T, [(al + tx) / (r + x), 1 / b])
+        i = mp.quad(lambda u: (al + u) ** (-(r + x)) * _mp_death(th, u), cuts)
+    c = mp.loggamma(r + x) - mp.loggamma(r) + r * mp.log(al)
+    return c + mp.log(a1 + i), a1 / (a1 + i)
+
+
+def _mp_conditional(theta, t, x, tx, T, *, kind="mean", delta=0):
+    th = [mp.mpf(q) for q in theta]
+    r, al, b, _s, be = th
+    x, tx, T = mp.mpf(x), mp.mpf(tx), mp.mpf(T)
+    alive = _mp_ll(theta, x, tx, T)[1]
+    a = al + T
+
+    def f(u):
+        v = _mp_surv(th, T + u) / _mp_surv(th, T) * mp.exp(-delta * u)
+        return v * (1 + u / a) ** (-(r + x + 1)) if kind == "buy" else v
+
+    end = mp.mpf(10) ** 5 if t == "inf" else mp.mpf(t)
+    cuts = _mp_cuts(0, end, [a / (r + x + 1), 1 / b, be / b])
+    return alive * (r + x) / a * mp.quad(f, [*cuts, mp.inf] if t == "inf" else cuts)
+
+
+def _mp_pmf(theta, n, t):
+    th = [mp.mpf(q) for q in theta]
+    r, al, _b, _s, _be = th
+    n, t = mp.mpf(n), mp.mpf(t)
+
+    def nb(tau):
+        lc = mp.loggamma(r + n) - mp.loggamma(r) - mp.loggamma(n + 1)
+        return mp.exp(lc) * (al / (al + tau)) ** r * (tau / (al + tau)) ** n
+
+    mode = min(n * al / r, t)
+    cuts = sorted({mp.mpf(0), t} | {q for q in (mode / 2, mode, 2 * mode, al) if 0 < q < t})
+    return nb(t) * _mp_surv(th, t) + mp.quad(lambda u: nb(u) * _mp_death(th, u), cuts)
+
+
+THETAS = [
+    (0.553, 10.578, 0.0002, 0.603, 0.0026),  # CDNOW, Table 2 (β < 1, near the Pareto limit)
+    (1.2, 3.0, 0.5, 2.0, 40.0),  # β > 1: the death density peaks inside
+    (0.3, 50.0, 0.05, 5.0, 3.0),
+    (0.75, 7.6, 0.0174, 2000.0, 950.0),  # near the pure-Gompertz ridge (s, β large)
+    (0.5, 10.0, 0.01, 0.01, 100.0),
+]
+HISTORIES = [(0, 0.0, 40.0), (3, 10.0, 40.0), (30, 39.0, 40.0)]
+
+
+@pytest.mark.parametrize("theta", THETAS)
+def test_log_likelihood_and_probability_alive_match_mpmath(theta):
+    p = _params(theta)
+    for x, tx, T in HISTORIES:
+        ll, alive = _mp_ll(theta, x, tx, T)
+        assert_allclose(ggomnbd.log_likelihood_per_customer(p, x, tx, T), float(ll), rtol=1e-11)
+        assert_allclose(ggomnbd.probability_alive(p, x, tx, T), float(alive), rtol=1e-10)
+
+
+@pytest.mark.parametrize("theta", THETAS[:3])
+def test_conditional_forecasts_match_mpmath(theta):
+    p = _params(theta)
+    for x, tx, T in HISTORIES:
+        ce = ggomnbd.conditional_expected_purchases(p, 20.0, x, tx, T)
+        buy = ggomnbd.conditional_purchase_probability(p, 20.0, x, tx, T)
+        dert = ggomnbd.discounted_expected_residual_transactions(p, x, tx, T, discount_rate=0.01)
+        assert_allclose(ce, float(_mp_conditional(theta, 20, x, tx, T)), rtol=1e-9)
+        assert_allclose(buy, float(_mp_conditional(theta, 20, x, tx, T, kind="buy")), rtol=1e-9)
+        if x == 3:  # the infinite integral is slow in mpmath: one history
+            ref = _mp_conditional(theta, "inf", x, tx, T, delta=mp.mpf("0.01"))
+            assert_allclose(dert, float(ref), rtol=1e-9)
+
+
+@pytest.mark.parametrize("theta", THETAS[:3])
+def test_unconditional_predictions_match_mpmath(theta):
+    p = _params(theta)
+    r, al, b, s, be = (mp.mpf(q) for q in theta)
+    th = (r, al, b, s, be)
+    expected = r / al * mp.quad(lambda u: _mp_surv(th, u), _mp_cuts(0, 30, [1 / b, be / b]))
+    assert_allclose(ggomnbd.expected_purchases(p, 30.0), float(expected), rtol=1e-10)
+    got = ggomnbd.purchase_probability(p, [0, 1, 5, 40], 30.0)
+    assert_allclose(got, [float(_mp_pmf(theta, n, 30.0)) for n in (0, 1, 5, 40)], rtol=1e-10)
+
+
+def test_pinned_values_at_the_published_cdnow_estimates():
+    # mpmath at the Table 2 estimates (computed by _mp_ll/_mp_conditional above, 30 digits)
+    ll, alive = _mp_ll(PAPER.as_array(), 2, 30.43, 38.86)
+    assert_allclose(float(ll), -9.506196051968175, rtol=1e-14)  # pins the reference itself
+    assert_allclose(ggomnbd.log_likelihood_per_customer(PAPER, 2, 30.43, 38.86), float(ll))
+    assert_allclose(ggomnbd.probability_alive(PAPER, 2, 30.43, 38.86), float(alive), rtol=1e-12)
+
+
+def test_zero_observation_time_has_likelihood_one_and_alive():
+    assert ggomnbd.log_likelihood_per_customer(PAPER, 0, 0.0, 0.0) == 0.0
+    assert ggomnbd.probability_alive(PAPER, 0, 0.0, 0.0) == 1.0
+    assert ggomnbd.probability_alive(PAPER, 4, 30.0, 30.0) == 1.0
+
+
+def test_analytic_gradient_matches_central_differences():
+    x, tx, T, _, _ = _simulate((0.8, 8.0, 0.1, 0.5, 2.0), np.full(300, 52.0), rng=5)
+    data = ggomnbd.inp.prepare_fit_data(x, tx, T, None)
+    objective = ggomnbd._Objective(data)
+    for theta in (np.array(THETAS[1]), np.array(THETAS[0]), np.array([0.8, 8.0, 0.1, 0.5, 2.0])):
+        _, grad = objective(theta)
+        for i in range(5):
+            h = theta[i] * 1e-6
+            e = np.zeros(5)
+            e[i] = h
+            num = (objective(theta + e)[0] - objective(theta - e)[0]) / (2 * h)
+            assert_allclose(grad[i], num, rtol=1e-5, atol=1e-6 * abs(theta[i]) ** -1)
+
+
+# --------------------------------------------------------------------------- Pareto/NBD limit
+
+
+@pytest.mark.parametrize("b", [1e-7, 1e-9])
+def test_small_b_approaches_the_pareto_nbd(b):
+    # S(τ) = (β/(β + e^(bτ) - 1))^s -> (β_P/(β_P + τ))^s with β_P = β/b as b -> 0
+    pp = pareto_nbd.ParetoNbdParams(r=0.55, alpha=10.58, s=0.61, beta=11.67)
+    gp = GGompertzNbdParams(r=0.55, alpha=10.58, b=b, s=0.61, beta=11.67 * b)
+    x, tx, T = np.array([0, 2, 7, 1]), np.array([0.0, 30.43, 38.0, 1.0]), np.full(4, 38.86)
+    tol = 1e3 * b * 40  # the first-order difference is of order b T
+    for name, args in [
+        ("log_likelihood_per_customer", (x, tx, T)),
+        ("probability_alive", (x, tx, T)),
+        ("conditional_expected_purchases", (39.0, x, tx, T)),
+        ("conditional_purchase_probability", (39.0, x, tx, T)),
+        ("expected_purchases", (np.array([1.0, 39.0, 78.0]),)),
+        ("purchase_probability", (np.arange(6), 39.0)),
+    ]:
+        got = getattr(ggomnbd, name)(gp, *args)
+        want = getattr(pareto_nbd, name)(pp, *args)
+        assert_allclose(got, want, rtol=tol, err_msg=name)
+
+
+# --------------------------------------------------------------------------- Monte Carlo
+
+
+def test_forecasts_match_monte_carlo():
+    theta = (0.8, 6.0, 0.08, 0.7, 1.5)
+    p = _params(theta)
+    n = 40_000
+    x, tx, T, alive, later = _simulate(theta, np.full(n, 40.0), rng=11, holdout=20.0)
+    # P(alive | history) averages to the share alive; the conditional forecasts to the holdout
+    pa = ggomnbd.probability_alive(p, x, tx, T)
+    assert abs(pa.mean() - alive.mean()) < 4 * np.sqrt(alive.mean() * (1 - alive.mean()) / n)
+    ce = ggomnbd.conditional_expected_purchases(p, 20.0, x, tx, T)
+    assert abs(ce.mean() - later.mean()) < 4 * later.std() / np.sqrt(n)
+    buy = ggomnbd.conditional_purchase_probability(p, 20.0, x, tx, T)
+    share = (later > 0).mean()
+    assert abs(buy.mean() - share) < 4 * np.sqrt(share * (1 - share) / n)
+    # by frequency group too: the customers with x = 0 and with x >= 5
+    for group in (x == 0, x >= 5):
+        m = int(group.sum())
+        assert abs(pa[group].mean() - alive[group].mean()) < 4 * 0.5 / np.sqrt(m)
+        assert abs(ce[group].mean() - later[group].mean()) < 4 * later[group].std() / np.sqrt(m)
+    # the counts of new customers over (0, 40]
+    pmf = ggomnbd.purchase_probability(p, np.arange(6), 40.0)
+    freq = np.bincount(x, minlength=6)[:6] / n
+    assert_allclose(pmf, freq, atol=4 * np.sqrt(0.25 / n))
+    assert abs(ggomnbd.expected_purchases(p, 40.0) - x.mean()) < 4 * x.std() / np.sqrt(n)
+
+
+def test_dert_is_the_discounted_sum_of_conditional_increments():
+    # DERT = ∫ e^(-δu) dE[Y(u)]: a fine Riemann-Stieltjes sum of conditional expectations
+    p = _params(THETAS[1])
+    delta = 0.05
+    grid = np.linspace(0.0, 600.0, 60_001)
+    n = grid.size
+    ce = ggomnbd.conditional_expected_purchases(
+        p, grid, np.full(n, 3), np.full(n, 10.0), np.full(n, 40.0)
+    )
+    mid = np.exp(-delta * (grid[1:] + grid[:-1]) / 2)
+    total = float(mid @ np.diff(ce))
+    got = ggomnbd.discounted_expected_residual_transactions(p, 3, 10.0, 40.0, discount_rate=delta)
+    assert_allclose(got, total, rtol=1e-6)
+
+
+def test_pmf_sums_to_one_and_gives_the_mean():
+    for theta in THETAS[:3]:
+        p = _params(theta)
+        pmf = ggomnbd.purchase_probability(p, np.arange(3000), 30.0)
+        assert_allclose(pmf.sum(), 1.0, atol=1e-9)
+        assert_allclose(pmf @ np.arange(3000), ggomnbd.expected_purchases(p, 30.0), rtol=1e-8)
+
+
+# --------------------------------------------------------------------------- fitting
+
+
+def test_parameter_recovery_within_three_standard_errors():
+    theta = (0.8, 8.0, 0.1, 0.5, 2.0)
+    x, tx, T, _, _ = _simulate(theta, np.full(6000, 52.0), rng=21)
+    f = ggomnbd.fit(x, tx, T)
+    assert f.converged
+    z = (f.params.as_array() - np.array(theta)) / f.standard_errors.as_array()
+    assert np.all(np.abs(z) < 3), z
+    assert_allclose(f.log_likelihood, ggomnbd.log_likelihood(f.params, x, tx, T))
+
+
+def test_fit_accepts_a_summary_weights_and_methods_delegate():
+    x, tx, T, _, _ = _simulate((0.8, 8.0, 0.1, 0.5, 2.0), np.full(3000, 52.0), rng=1)
+    s = CustomerSummary.from_arrays(x, tx, T, time_unit="W")
+    f = ggomnbd.fit(s)
+    assert f.time_unit == "W"
+    assert f.n_customers == 3000.0
+    p = f.params
+    assert_allclose(f.probability_alive(s), ggomnbd.probability_alive(p, x, tx, T))
+    assert_allclose(
+        f.conditional_expected_purchases(10.0, s),
+        ggomnbd.conditional_expected_purchases(p, 10.0, x, tx, T),
+    )
+    assert_allclose(
+        f.discounted_expected_residual_transactions(s, discount_rate=0.01),
+        ggomnbd.discounted_expected_residual_transactions(p, x, tx, T, discount_rate=0.01),
+    )
+    pred = f.predict(s, 10.0)
+    assert_allclose(pred.probability_of_purchase, f.conditional_purchase_probability(10.0, s))
+    # a summary in days: times and rates converted into weeks
+    days = CustomerSummary.from_arrays(x, tx * 7, T * 7, time_unit="D")
+    assert_allclose(
+        f.conditional_expected_purchases(70.0, days), f.conditional_expected_purchases(10.0, s)
+    )
+    assert_allclose(
+        f.discounted_expected_residual_transactions(days, discount_rate=0.01 / 7),
+        f.discounted_expected_residual_transactions(s, discount_rate=0.01),
+    )
+
+
+def test_time_unit_rescales_alpha_and_b_only():
+    x, tx, T = np.array([0, 2, 5]), np.array([0.0, 10.0, 30.0]), np.full(3, 40.0)
+    p = _params(THETAS[1])
+    q = GGompertzNbdParams(r=p.r, alpha=p.alpha * 7, b=p.b / 7, s=p.s, beta=p.beta)
+    assert_allclose(
+        ggomnbd.probability_alive(q, x, tx * 7, T * 7), ggomnbd.probability_alive(p, x, tx, T)
+    )
+    assert_allclose(
+        ggomnbd.log_likelihood_per_customer(q, x, tx * 7, T * 7),
+        ggomnbd.log_likelihood_per_customer(p, x, tx, T) - x * np.log(7),
+    )
+
+
+# --------------------------------------------------------------------------- stress
+
+
+def test_extreme_inputs_are_finite_without_warnings():
+    x = np.array([0, 1, 10_000, 10_000, 500])
+    tx = np.array([0.0, 1e-9, 0.001, 99.999, 50.0])
+    T = np.array([1e-9, 1e4, 100.0, 100.0, 1e3])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for theta in [
+            (1e-4, 1e-4, 1e-4, 1e-4, 1e-4),
+            (1e4, 1e4, 1e-4, 1e4, 1e4),
+            (0.5, 10.0, 10.0, 0.01, 1e4),
+            (1e-4, 1e4, 1.0, 1e4, 1e-4),
+            (2.0, 1.0, 1e-12, 0.5, 1e-11),
+        ]:
+            p = _params(theta)
+            ll = ggomnbd.log_likelihood_per_customer(p, x, tx, T)
+            pa = ggomnbd.probability_alive(p, x, tx, T)
+            ce = ggomnbd.conditional_expected_purchases(p, 52.0, x, tx, T)
+            buy = ggomnbd.conditional_purchase_probability(p, 52.0, x, tx, T)
+            dert = ggomnbd.discounted_expected_residual_transactions(p, x, tx, T, discount_rate=0.1)
+            pmf = ggomnbd.purchase_probability(p, [0, 10, 1000], [1e-9, 52.0, 1e4])
+            for arr in (ll, pa, ce, buy, dert, pmf):
+                assert np.all(np.isfinite(arr)), (theta, arr)
+            assert np.all((pa >= 0) & (pa <= 1))
+            assert np.all(buy <= pa)
+
+
+def test_log_likelihood_matches_mpmath_for_a_huge_frequency():
+    theta = (0.5, 10.0, 0.05, 1.0, 3.0)
+    ll, alive = _mp_ll(theta, 10_000, 20.0, 52.0)
+    p = _params(theta)
+    assert_allclose(
+        ggomnbd.log_likelihood_per_customer(p, 10_000, 20.0, 52.0), float(ll), rtol=1e-12
+    )
+    assert_allclose(
+        ggomnbd.probability_alive(p, 10_000, 20.0, 52.0), float(alive), rtol=1e-8, atol=1e-300
+    )
+
+
+# --------------------------------------------------------------------------- properties
+
+positive = st.floats(1e-3, 1e3)
+histories = st.tuples(st.integers(0, 200), st.floats(0.0, 1.0), st.floats(0.01, 200.0)).map(
+    lambda h: (h[0], 0.0 if h[0] == 0 else h[1] * h[2], h[2])
+)
+
+
+@settings(deadline=None)
+@given(
+    theta=st.tuples(positive, positive, st.floats(1e-4, 2.0), positive, positive),
+    h=histories,
+    t1=st.floats(0.0, 100.0),
+    dt=st.floats(0.0, 100.0),
+)
+def test_bounds_and_monotonicity(theta, h, t1, dt):
+    p = _params(theta)
+    x, tx, T = h
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pa = ggomnbd.probability_alive(p, x, tx, T)
+        assert 0.0 <= pa <= 1.0
+        assert np.isfinite(ggomnbd.log_likelihood_per_customer(p, x, tx, T))
+        c1 = ggomnbd.conditional_expected_purchases(p, t1, x, tx, T)
+        c2 = ggomnbd.conditional_expected_purchases(p, t1 + dt, x, tx, T)
+        assert 0.0 <= c1 <= c2 * (1 + 1e-12)
+        b1 = ggomnbd.conditional_purchase_probability(p, t1, x, tx, T)
+        b2 = ggomnbd.conditional_purchase_probability(p, t1 + dt, x, tx, T)
+        assert 0.0 <= b1 <= b2 * (1 + 1e-12) + 1e-300
+        assert b2 <= pa * (1 + 1e-12)
+        e1 = ggomnbd.expected_purchases(p, t1)
+        assert 0.0 <= e1 <= ggomnbd.expected_purchases(p, t1 + dt) * (1 + 1e-12)
+
+
+@settings(deadline=None)
+@given(
+    theta=st.tuples(positive, positive, st.floats(1e-4, 2.0), positive, positive), data=st.data()
+)
+def test_log_likelihood_is_order_invariant(theta, data):
+    rows = data.draw(st.lists(histories, min_size=2, max_size=8))
+    x, tx, T = (np.array(c, dtype=float) for c in zip(*rows, strict=True))
+    order = data.draw(st.permutations(range(len(rows))))
+    p = _params(theta)
+    a = ggomnbd.log_likelihood(p, x, tx, T)
+    b = ggomnbd.log_likelihood(p, x[order], tx[order], T[order])
+    assert_allclose(a, b, rtol=1e-12)
+    per = ggomnbd.log_likelihood_per_customer(p, x, tx, T)
+    assert_allclose(
+        ggomnbd.log_likelihood_per_customer(p, x[order], tx[order], T[order]), per[order]
+    )
+
+
+@settings(deadline=None)
+@given(
+    theta=st.tuples(positive, positive, st.floats(1e-4, 2.0), positive, positive),
+    x=st.integers(1, 50),
+    T=st.floats(1.0, 100.0),
+)
+def test_probability_alive_grows_with_recency(theta, x, T):
+    p = _params(theta)
+    tx = np.linspace(0.0, T, 9)
+    pa = ggomnbd.probability_alive(p, np.full(9, x), tx, np.full(9, T))
+    assert np.all(np.diff(pa) >= -1e-12)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def test_params_are_validated():
+    with pytest.raises(InputError, match="b must be > 0"):
+        GGompertzNbdParams(r=1.0, alpha=1.0, b=0.0, s=1.0, beta=1.0)
+    with pytest.raises(InputError, match="beta must be"):
+        GGompertzNbdParams(r=1.0, alpha=1.0, b=1.0, s=1.0, beta=float("nan"))
+    with pytest.raises(InputTypeError, match="params must be GGompertzNbdParams"):
+        ggomnbd.probability_alive(
+            pareto_nbd.ParetoNbdParams(r=1, alpha=1, s=1, beta=1), 1, 1.0, 2.0
+        )
+
+
+def test_functions_reject_bad_input():
+    with pytest.raises(InputError, match="recency must not exceed T"):
+        ggomnbd.log_likelihood(PAPER, [1], [5.0], [4.0])
+    with pytest.raises(InputError, match="t must be >= 0"):
+        ggomnbd.conditional_expected_purchases(PAPER, -1.0, 1, 1.0, 2.0)
+    with pytest.raises(InputError, match="discount_rate must be > 0"):
+        ggomnbd.discounted_expected_residual_transactions(PAPER, 1, 1.0, 2.0, discount_rate=-0.1)
+    with pytest.raises(InputError, match="n must hold whole numbers"):
+        ggomnbd.purchase_probability(PAPER, 1.5, 3.0)
+    with pytest.raises(InputTypeError, match="recency and T are required"):
+        ggomnbd.probability_alive(PAPER, [1])
+    with pytest.raises(InputTypeError, match="initial must be GGompertzNbdParams"):
+        ggomnbd.fit([1, 2], [1.0, 2.0], [3.0, 3.0], initial=1.0)
+    with pytest.raises(InputError, match="T must have the same length"):
+        ggomnbd.conditional_purchase_probability(PAPER, 1.0, [1], [1.0], [2.0, 2.0])
+
+
+def test_empty_input_and_single_customer():
+    empty = np.zeros(0)
+    assert ggomnbd.probability_alive(PAPER, empty, empty, empty).shape == (0,)
+    assert ggomnbd.conditional_expected_purchases(PAPER, 1.0, empty, empty, empty).shape == (0,)
+    assert ggomnbd.discounted_expected_residual_transactions(
+        PAPER, empty, empty, empty, discount_rate=0.1
+    ).shape == (0,)
+    one = ggomnbd.conditional_expected_purchases(PAPER, 10.0, 2, 30.43, 38.86)
+    assert isinstance(one, float)
+    many = ggomnbd.conditional_expected_purchases(
+        PAPER, [10.0, 20.0], [2, 2], [30.43, 30.43], [38.86, 38.86]
+    )
+    assert many[0] == one
+    assert many[1] > one
+    assert isinstance(ggomnbd.purchase_probability(PAPER, 1, 2.0), float)
+    assert isinstance(ggomnbd.expected_purchases(PAPER, 2.0), float)
+
+
+def test_fit_is_at_least_as_likely_as_the_nested_pareto_nbd():
+    # the Pareto/NBD is the limit b -> 0 of the model: its maximum bounds the GGompertz/NBD one
+    from crmcore.simulate import pareto_nbd_histories
+
+    h = pareto_nbd_histories(0.55, 10.58, 0.61, 11.67, T=39.0, n_customers=2000, rng=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CrmWarning)
+        f = ggomnbd.fit(h.frequency, h.recency, h.T)
+        limit = pareto_nbd.fit(h.frequency, h.recency, h.T)
+    assert f.log_likelihood >= limit.log_likelihood - 1e-6
