@@ -1,0 +1,1198 @@
+"""Time-invariant covariates of the BG/NBD, MBG/NBD and Pareto/NBD models.
+
+Each customer i has a row ``z_i`` of purchase covariates and a row ``w_i``
+of dropout covariates (either may be absent). They move the customer's
+parameters, in the parameterisation of CLVTools (Meierer et al.) so that
+coefficients compare one to one:
+
+* Pareto/NBD: ``α_i = α exp(-γ_p·z_i)``, ``β_i = β exp(-γ_d·w_i)``;
+* BG/NBD and MBG/NBD: ``α_i = α exp(-γ_p·z_i)``,
+  ``a_i = a exp(γ_d·w_i)``, ``b_i = b exp(γ_d·w_i)``.
+
+``r`` (and ``s``) are shared by all customers. Since the mean purchase rate
+is ``r / α_i``, a positive purchase coefficient means *more* purchases;
+a positive Pareto/NBD dropout coefficient means a higher mean dropout rate
+``s / β_i`` (shorter lifetimes). In BG/NBD and MBG/NBD the dropout
+coefficient scales a and b together, which leaves the mean dropout
+probability ``a / (a + b)`` unchanged and makes the distribution of p more
+concentrated around it as γ_d·w_i grows (CLVTools' choice, followed here).
+The likelihood of customer i is that of the plain model at the customer's
+parameters, so with all covariates 0 the fit is the plain model's.
+
+The fit runs through the shared driver (:mod:`crmcore.models._mle`), which
+optimises log-parameters: the coefficients are passed to it as
+``exp(γ)``, so that its log scale is the coefficients themselves. Its
+covariance, on that scale (log r, log α, log a, log b, γ_p, γ_d; Pareto/NBD
+log r, log α, log s, log β, γ_p, γ_d), is the covariance these fit results
+hold.
+
+References
+----------
+Fader, P. S., & Hardie, B. G. S. (2007). Incorporating time-invariant
+covariates into the Pareto/NBD and BG/NBD models.
+http://brucehardie.com/notes/019/
+
+Meierer, P., Näf, J., Bachmann, P., & Asenova, E. (2023). CLVTools: customer
+lifetime value tools (R package), "Static covariates" in its documentation.
+https://www.clvtools.com/
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import warnings
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple
+
+import attrs
+import numpy as np
+from scipy import special as sc
+
+from crmcore import _validation as v
+from crmcore._typing import ArrayLike, FloatArray
+from crmcore.errors import ConvergenceError, ConvergenceWarning, InputError, InputTypeError
+from crmcore.models import _hyp2f1, _units
+from crmcore.models import _inputs as inp
+from crmcore.models._mle import MleResult, maximize_likelihood
+from crmcore.summary import CustomerSummary
+
+__all__ = [
+    "BgNbdCovariateFit",
+    "Covariates",
+    "MbgNbdCovariateFit",
+    "ParetoNbdCovariateFit",
+    "covariate_matrix",
+    "fit_bgnbd",
+    "fit_mbgnbd",
+    "fit_pareto",
+]
+
+#: A covariate matrix (customers x k) or a mapping name -> column.
+Covariates = ArrayLike | Mapping[str, ArrayLike]
+
+_SAMPLE_ROWS = 50_000  # customers above which a fit to a sample gives the start
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def covariate_matrix(value: object, name: str, n_rows: int) -> tuple[FloatArray, tuple[str, ...]]:
+    """Return the covariates as a float (n_rows, k) array and their names.
+
+    ``value`` is a 2-d array (one row per customer; names ``z0``, ``z1``,
+    ...), a 1-d array (one covariate) or a mapping name -> column.
+
+    Examples
+    --------
+    >>> m, names = covariate_matrix({"age": [1.0, 2.0], "vip": [0, 1]}, "purchase_covariates", 2)
+    >>> m.tolist(), names
+    ([[1.0, 0.0], [2.0, 1.0]], ('age', 'vip'))
+    >>> covariate_matrix([[1.0], [2.0]], "dropout_covariates", 3)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: dropout_covariates must have one row per customer (3); ...
+    """
+    if isinstance(value, Mapping):
+        if len(value) == 0:
+            raise InputError(f"{name} must name at least one covariate; got an empty mapping")
+        names = []
+        cols = []
+        for key, col in value.items():
+            if not isinstance(key, str):
+                raise InputTypeError(
+                    f"{name} must map covariate names (str) to columns; got key {key!r}"
+                )
+            arr = v.as_float_array(col, f"{name}[{key!r}]", allow_empty=True)
+            if arr.size != n_rows:
+                raise InputError(
+                    f"{name}[{key!r}] must have one value per customer ({n_rows}); got {arr.size}"
+                )
+            names.append(key)
+            cols.append(arr)
+        return v.readonly(np.stack(cols, axis=1)), tuple(names)
+    arr = v.as_ndarray(value, name)  # type: ignore[arg-type]
+    if arr.ndim == 1:
+        mat = v.as_float_array(arr, name, allow_empty=True).reshape(-1, 1)
+    elif arr.ndim == 2:
+        mat = v.as_float_array(arr, name, ndim=2, allow_empty=True)
+    else:
+        raise InputError(
+            f"{name} must be 2-dimensional (customers x covariates), got shape {arr.shape}"
+        )
+    if mat.shape[0] != n_rows:
+        raise InputError(f"{name} must have one row per customer ({n_rows}); got shape {mat.shape}")
+    if mat.shape[1] == 0:
+        raise InputError(f"{name} must have at least one column; got shape {mat.shape}")
+    return v.readonly(np.array(mat, dtype=np.float64)), tuple(f"z{j}" for j in range(mat.shape[1]))
+
+
+def _matrix_for(
+    value: object, name: str, n_rows: int, expected: tuple[str, ...]
+) -> FloatArray | None:
+    """Covariates of a prediction, checked against the fit's names (None when it has none)."""
+    kind = name.split("_", maxsplit=1)[0]
+    if not expected:
+        if value is not None:
+            raise InputError(f"{name} must be left out: the fit has no {kind} covariates")
+        return None
+    if value is None:
+        raise InputError(
+            f"{name} is missing: the fit has {len(expected)} {kind} covariates "
+            f"({', '.join(expected)}); pass one row per customer"
+        )
+    mat, names = covariate_matrix(value, name, n_rows)
+    if isinstance(value, Mapping):
+        if set(names) != set(expected):
+            missing = [n for n in expected if n not in names]
+            extra = [n for n in names if n not in expected]
+            raise InputError(
+                f"{name} must name the fit's covariates ({', '.join(expected)}); "
+                f"missing {missing}, unknown {extra}"
+            )
+        mat = mat[:, [names.index(n) for n in expected]]
+    elif mat.shape[1] != len(expected):
+        raise InputError(
+            f"{name} must have {len(expected)} columns ({', '.join(expected)}); "
+            f"got shape {mat.shape}"
+        )
+    return mat
+
+
+class _Data(NamedTuple):
+    x: FloatArray
+    tx: FloatArray
+    T: FloatArray
+    w: FloatArray
+    zp: FloatArray  # (n, kp), kp may be 0
+    zd: FloatArray
+    names_p: tuple[str, ...]
+    names_d: tuple[str, ...]
+
+
+def _fit_data(
+    frequency: ArrayLike | CustomerSummary,
+    recency: ArrayLike | None,
+    T: ArrayLike | None,
+    *,
+    weights: ArrayLike | None,
+    covariates: tuple[object, object],
+) -> _Data:
+    """Return validated histories and covariates (customers with purchases, positive weight)."""
+    h = inp.histories(frequency, recency, T)
+    n = h.x.size
+    keep = np.ones(n, dtype=np.bool_)
+    if isinstance(frequency, CustomerSummary):
+        keep = np.asarray(frequency.has_purchase, dtype=np.bool_)
+    w = np.ones(n)
+    if weights is not None:
+        w = v.as_float_array(weights, "weights", allow_empty=True, nonnegative=True)
+        if w.size != n:
+            raise InputError(f"weights must have one value per customer ({n}), got {w.size}")
+    keep &= w > 0
+    mats = []
+    names: list[tuple[str, ...]] = []
+    for value, name in zip(covariates, ("purchase_covariates", "dropout_covariates"), strict=True):
+        if value is None:
+            mats.append(np.zeros((n, 0)))
+            names.append(())
+        else:
+            m, nm = covariate_matrix(value, name, n)
+            _check_varies(m[keep], nm, name)
+            mats.append(m)
+            names.append(nm)
+    if not keep.any():
+        raise InputError(
+            "frequency must describe at least one customer (with positive weight); got none"
+        )
+    sel = np.flatnonzero(keep) if not keep.all() else slice(None)
+    return _Data(
+        h.x[sel],
+        h.tx[sel],
+        h.T[sel],
+        w[sel],
+        np.ascontiguousarray(mats[0][sel]),
+        np.ascontiguousarray(mats[1][sel]),
+        names[0],
+        names[1],
+    )
+
+
+def _check_varies(mat: FloatArray, names: tuple[str, ...], name: str) -> None:
+    """Refuse a covariate that is constant over the fitted customers (not identified)."""
+    if mat.shape[0] == 0:
+        return
+    flat = np.all(mat == mat[:1], axis=0)
+    if flat.any():
+        j = int(np.flatnonzero(flat)[0])
+        raise InputError(
+            f"{name} column {names[j]!r} must vary across the customers of the fit; it is "
+            f"{mat[0, j]:g} for all {mat.shape[0]}, so its coefficient cannot be told apart "
+            "from the base parameters (all zero: it has no effect at all); leave it out"
+        )
+
+
+def _dot_rows(mat: FloatArray, coef: FloatArray) -> FloatArray:
+    """``mat @ coef`` for a (n, k) matrix without BLAS (0 for k = 0)."""
+    if mat.shape[1] == 0:
+        return np.zeros(mat.shape[0])
+    return np.asarray(np.einsum("ij,j->i", mat, coef), dtype=np.float64)
+
+
+def _dot_cols(mat: FloatArray, vec: FloatArray) -> FloatArray:
+    """``mat.T @ vec`` without BLAS."""
+    return np.asarray(np.einsum("ij,i->j", mat, vec), dtype=np.float64)
+
+
+# --------------------------------------------------------------------------- BG/NBD numerics
+# Customer i: L_i = B(a_i, b_i+x')/B(a_i, b_i) G_i(α_i+T)
+#                  + 1{x'>0} B(a_i+1, b_i+x'-1)/B(a_i, b_i) G_i(α_i+t_x),
+# G_i(y) = Γ(r+x) α_i^r / (Γ(r) y^(r+x)), x' = x + shift (shift 1: MBG/NBD).
+
+
+class _BgTerms(NamedTuple):
+    loglik: FloatArray
+    d_r: FloatArray  # d log L_i / d r
+    d_la: FloatArray  # / d log α_i
+    d_log_a: FloatArray  # / d log a_i
+    d_log_b: FloatArray  # / d log b_i
+
+
+def _bg_log_odds(
+    r: float,
+    la: FloatArray,
+    la_ab: tuple[FloatArray, FloatArray],
+    hist: tuple[FloatArray, FloatArray, FloatArray],
+    shift: int,
+) -> FloatArray:
+    """log(second term / first term) = log(P(dead) / P(alive)); -inf where x' = 0."""
+    x, tx, big_t = hist
+    l_a, l_b = la_ab
+    xs = x + shift
+    with np.errstate(all="ignore"):
+        alpha = np.exp(la)
+        # log(b_i + x' - 1), exact log b_i at x' = 1 (b_i may be tiny)
+        lbm1 = np.where(xs == 1, l_b, np.log(np.exp(l_b) + np.maximum(xs - 1.0, 0.0)))
+        d = l_a - lbm1 + (r + x) * np.log1p((big_t - tx) / (alpha + tx))
+    return np.asarray(np.where(xs > 0, d, -np.inf), dtype=np.float64)
+
+
+def _bg_terms(
+    r: float,
+    la: FloatArray,
+    la_ab: tuple[FloatArray, FloatArray],
+    hist: tuple[FloatArray, FloatArray, FloatArray],
+    *,
+    shift: int,
+    want_grad: bool,
+) -> _BgTerms:
+    """Per-customer BG/NBD (MBG/NBD) log-likelihood and its derivatives in (r, log α_i, ...)."""
+    x, tx, big_t = hist
+    l_a, l_b = la_ab
+    xs = x + shift
+    has = xs > 0
+    with np.errstate(all="ignore"):
+        alpha = np.exp(la)
+        a = np.exp(l_a)
+        b = np.exp(l_b)
+        l_t = np.log(alpha + big_t)
+        d = _bg_log_odds(r, la, la_ab, hist, shift)
+        e = np.exp(-np.abs(d))
+        softplus = np.where(has, np.maximum(d, 0.0) + np.log1p(e), 0.0)
+        ab = a + b
+        # log B(a, b+x') - log B(a, b), 0 at x' = 0
+        beta_ratio = np.where(
+            has, sc.gammaln(b + xs) - sc.gammaln(b) + sc.gammaln(ab) - sc.gammaln(ab + xs), 0.0
+        )
+        ll = sc.gammaln(r + x) - sc.gammaln(r) + r * la - (r + x) * l_t + beta_ratio + softplus
+        if not want_grad:
+            z = np.zeros(0)
+            return _BgTerms(np.asarray(ll, dtype=np.float64), z, z, z, z)
+        omega = np.where(has, np.where(d > 0, 1.0, e) / (1.0 + e), 0.0)  # expit(d)
+        gap = np.log1p((big_t - tx) / (alpha + tx))
+        d_r = sc.digamma(r + x) - sc.digamma(r) + la - l_t + omega * gap
+        share_t = alpha / (alpha + big_t)
+        share_tx = alpha / (alpha + tx)
+        d_la = r - (r + x) * share_t + omega * (r + x) * (share_t - share_tx)
+        psi_ab = np.where(has, sc.digamma(ab) - sc.digamma(ab + xs), 0.0)
+        psi_b = np.where(has, sc.digamma(b + xs) - sc.digamma(b), 0.0)
+        b_over = np.where(xs == 1, 1.0, b / (b + np.maximum(xs - 1.0, 0.0)))
+        d_l_a = a * psi_ab + omega
+        d_l_b = b * (psi_b + psi_ab) - omega * np.where(has, b_over, 0.0)
+    return _BgTerms(
+        np.asarray(ll, dtype=np.float64),
+        np.asarray(d_r, dtype=np.float64),
+        np.asarray(d_la, dtype=np.float64),
+        np.asarray(d_l_a, dtype=np.float64),
+        np.asarray(d_l_b, dtype=np.float64),
+    )
+
+
+def _bg_customer_logs(
+    u: FloatArray, data: _Data
+) -> tuple[float, FloatArray, tuple[FloatArray, FloatArray]]:
+    """(r, log α_i, (log a_i, log b_i)) at the optimiser's point u."""
+    kp = data.zp.shape[1]
+    r = float(np.exp(u[0]))
+    la = u[1] - _dot_rows(data.zp, u[4 : 4 + kp])
+    eta_d = _dot_rows(data.zd, u[4 + kp :])
+    return r, la, (u[2] + eta_d, u[3] + eta_d)
+
+
+def _bg_objective_u(data: _Data, shift: int) -> Any:
+    """Total log-likelihood and gradient in u = (log r, log α, log a, log b, γ_p, γ_d)."""
+    hist = (data.x, data.tx, data.T)
+    w = data.w
+
+    def value_grad(u: FloatArray, want_grad: bool = True) -> tuple[float, FloatArray]:
+        r, la, lab = _bg_customer_logs(u, data)
+        t = _bg_terms(r, la, lab, hist, shift=shift, want_grad=want_grad)
+        total = float(np.einsum("i,i->", w, t.loglik))
+        if not want_grad:
+            return total, np.zeros(0)
+        w_la = w * t.d_la
+        w_ab = w * (t.d_log_a + t.d_log_b)
+        g = np.concatenate(
+            [
+                [
+                    r * float(np.einsum("i,i->", w, t.d_r)),
+                    float(w_la.sum()),
+                    float(np.einsum("i,i->", w, t.d_log_a)),
+                    float(np.einsum("i,i->", w, t.d_log_b)),
+                ],
+                -_dot_cols(data.zp, w_la),
+                _dot_cols(data.zd, w_ab),
+            ]
+        )
+        return total, g
+
+    return value_grad
+
+
+# --------------------------------------------------------------------------- Pareto/NBD numerics
+# L_i = Γ(r+x) α_i^r β_i^s / Γ(r) [A1 + s I],  A1 = (α_i+T)^-(r+x) (β_i+T)^-s,
+# I = E(x, t_x) - E(x, T),  E(x, τ) = (p+τ)^-a (q+τ)^-(b-1) H(z) / c  (see _hyp2f1).
+
+
+class _ParetoTerms(NamedTuple):
+    loglik: FloatArray
+    log_alive: FloatArray  # log A1 - log(A1 + s I)
+    grad: FloatArray | None  # (4, n): d log L_i / d (r, log α_i, s, log β_i)
+
+
+def _log_e(
+    r: float,
+    s: float,
+    ab: tuple[FloatArray, FloatArray],
+    x: FloatArray,
+    tau: FloatArray,
+    *,
+    want_grad: bool,
+) -> tuple[FloatArray, FloatArray | None]:
+    """Log E(x, τ) per customer (NaN where the engine leaves it to the quadrature).
+
+    Returns the gradient in (r, α_i, s, β_i) too. Customers are grouped by x
+    and by which of α_i, β_i is larger, so that each group has one (a, b) for
+    :func:`_hyp2f1.log_h_block`.
+    """
+    alpha, beta = ab
+    n = x.size
+    first = alpha >= beta
+    p = np.where(first, alpha, beta)
+    q = np.where(first, beta, alpha)
+    a = np.where(first, r + x, s + 1.0)
+    b = np.where(first, s + 1.0, r + x)
+    z = (p - q) / (p + tau)
+    y = (q + tau) / (p + tau)
+    hv = np.full((4, n), np.nan)
+    key = x * 2.0 + first
+    order = np.argsort(key, kind="stable")
+    sk = key[order]
+    cuts = np.flatnonzero(sk[1:] != sk[:-1]) + 1
+    bounds = [0, *cuts.tolist(), n]
+    for lo, hi in itertools.pairwise(bounds):
+        if hi <= lo:
+            continue
+        idx = order[lo:hi]
+        i0 = int(idx[0])
+        buf = np.full((4, hi - lo), np.nan)
+        _hyp2f1.log_h_block(float(a[i0]), float(b[i0]), z[idx], y[idx], buf)
+        hv[:, idx] = buf
+    c = r + s + x
+    lpt = np.log(p + tau)
+    lqt = np.log(q + tau)
+    log_e = -a * lpt - (b - 1.0) * lqt + hv[0] - np.log(c)
+    if not want_grad:
+        return log_e, None
+    inv_c = 1.0 / c
+    ipt = 1.0 / (p + tau)
+    e_a = hv[1] - lpt - inv_c
+    e_b = hv[2] - lqt - inv_c
+    e_p = hv[3] * (q + tau) * ipt * ipt - a * ipt
+    e_q = -(b - 1.0) / (q + tau) - hv[3] * ipt
+    grad = np.where(first, np.stack([e_a, e_p, e_b, e_q]), np.stack([e_b, e_q, e_a, e_p]))
+    return log_e, grad
+
+
+def _pareto_terms(
+    r: float,
+    s: float,
+    la: FloatArray,
+    lb: FloatArray,
+    hist: tuple[FloatArray, FloatArray, FloatArray],
+    *,
+    want_grad: bool,
+) -> _ParetoTerms:
+    """Per-customer Pareto/NBD log-likelihood, log P(alive) and gradient."""
+    x, tx, big_t = hist
+    n = x.size
+    with np.errstate(all="ignore"):
+        alpha = np.exp(la) * np.ones(n)
+        beta = np.exp(lb) * np.ones(n)
+        lat = np.log(alpha + big_t)
+        lbt = np.log(beta + big_t)
+        log_a1 = -(r + x) * lat - s * lbt
+        le1, g1 = _log_e(r, s, (alpha, beta), x, tx, want_grad=want_grad)
+        le2, g2 = _log_e(r, s, (alpha, beta), x, big_t, want_grad=want_grad)
+        same = tx == big_t
+        ls = np.log(s)
+        # log(s I) = log s + log E1 + log(1 - E2/E1)
+        diff = np.where(same, -np.inf, le2 - le1)
+        log_si = ls + le1 + np.log(-np.expm1(np.minimum(diff, 0.0)))
+        hard = ~same & (np.isnan(le1) | np.isnan(le2) | ~(diff < 0))
+        gi = None
+        if hard.any():
+            idx = np.flatnonzero(hard)
+            li, gq = _integral_each(r, s, alpha[idx], beta[idx], (x[idx], tx[idx], big_t[idx]))
+            log_si[idx] = ls + li
+            gi = gq
+        log_si = np.where(same, -np.inf, log_si)
+        log_rest = np.logaddexp(log_a1, log_si)
+        log_alive = np.minimum(log_a1 - log_rest, 0.0)
+        ll = sc.gammaln(r + x) - sc.gammaln(r) + r * la + s * lb + log_rest
+        if not want_grad:
+            return _ParetoTerms(np.asarray(ll, dtype=np.float64), log_alive, None)
+        share_a1 = np.exp(log_alive)  # A1 / (A1 + s I)
+        share_i = np.where(same, 0.0, 1.0 - share_a1)
+        grad_a1 = np.stack([-lat, -(r + x) / (alpha + big_t), -lbt, -s / (beta + big_t)])
+        # d log(sI): (E1 g1 - E2 g2) / (E1 - E2); E2/E1 = exp(diff)
+        assert g1 is not None
+        assert g2 is not None
+        ratio = np.exp(np.minimum(diff, 0.0))
+        denom = 1.0 - ratio
+        grad_i = (g1 - ratio * g2) / np.where(denom > 0, denom, 1.0)
+        if gi is not None:
+            grad_i[:, idx] = gi
+        grad_i[2] += 1.0 / s
+        grad_i = np.where(same, 0.0, grad_i)
+        g = share_a1 * grad_a1 + share_i * grad_i
+        g[0] += sc.digamma(r + x) - sc.digamma(r) + la
+        g[1] += r / alpha
+        g[2] += lb
+        g[3] += s / beta
+        # to log α_i, log β_i
+        g[1] *= alpha
+        g[3] *= beta
+    return _ParetoTerms(
+        np.asarray(ll, dtype=np.float64), np.asarray(log_alive, dtype=np.float64), g
+    )
+
+
+def _integral_each(
+    r: float,
+    s: float,
+    alpha: FloatArray,
+    beta: FloatArray,
+    hist: tuple[FloatArray, FloatArray, FloatArray],
+) -> tuple[FloatArray, FloatArray]:
+    """Log I and its gradient in (r, α, s, β) by the engine's quadrature (rare rows).
+
+    The quadrature takes one (α, β) at a time: rows are grouped by their
+    (α_i, β_i) pair.
+    """
+    x, tx, big_t = hist
+    log_i = np.empty(x.size)
+    grad = np.empty((4, x.size))
+    pairs, inverse = np.unique(np.stack([alpha, beta], axis=1), axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    for j in range(pairs.shape[0]):
+        k = np.flatnonzero(inverse == j)
+        theta = np.array([r, pairs[j, 0], s, pairs[j, 1]])
+        li, gk = _hyp2f1.log_integral(theta, x[k], tx[k], big_t[k], True)
+        log_i[k] = li
+        assert gk is not None
+        grad[:, k] = gk
+    return log_i, grad
+
+
+def _pareto_customer_logs(
+    u: FloatArray, data: _Data
+) -> tuple[float, float, FloatArray, FloatArray]:
+    kp = data.zp.shape[1]
+    r = float(np.exp(u[0]))
+    s = float(np.exp(u[2]))
+    la = u[1] - _dot_rows(data.zp, u[4 : 4 + kp])
+    lb = u[3] - _dot_rows(data.zd, u[4 + kp :])
+    return r, s, la, lb
+
+
+def _pareto_objective_u(data: _Data) -> Any:
+    """Total log-likelihood and gradient in u = (log r, log α, log s, log β, γ_p, γ_d)."""
+    hist = (data.x, data.tx, data.T)
+    w = data.w
+
+    def value_grad(u: FloatArray, want_grad: bool = True) -> tuple[float, FloatArray]:
+        r, s, la, lb = _pareto_customer_logs(u, data)
+        t = _pareto_terms(r, s, la, lb, hist, want_grad=want_grad)
+        total = float(np.einsum("i,i->", w, t.loglik))
+        if not want_grad:
+            return total, np.zeros(0)
+        assert t.grad is not None
+        gw = t.grad * w
+        g = np.concatenate(
+            [
+                [r * gw[0].sum(), gw[1].sum(), s * gw[2].sum(), gw[3].sum()],
+                -_dot_cols(data.zp, gw[1]),
+                -_dot_cols(data.zd, gw[3]),
+            ]
+        )
+        return total, g
+
+    return value_grad
+
+
+# --------------------------------------------------------------------------- fitting
+
+
+def _run(
+    value_grad: Any,
+    start_u: FloatArray,
+    names: tuple[str, ...],
+    model: str,
+    n_customers: float,
+) -> tuple[MleResult, FloatArray]:
+    """Maximise over u through the shared driver (theta = exp(u)); return (result, cov of u)."""
+
+    def objective(theta: FloatArray) -> tuple[float, FloatArray]:
+        u = np.log(theta)
+        value, g = value_grad(u)
+        return value, g / theta
+
+    labels = names[:4] + tuple(f"exp({n})" for n in names[4:])
+    res = maximize_likelihood(
+        objective, np.exp(start_u), names=labels, model=model, n_customers=n_customers
+    )
+    theta = res.estimates
+    cov_u = res.covariance / np.outer(theta, theta)
+    return res, 0.5 * (cov_u + cov_u.T)
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence ConvergenceWarning of a starting-point fit (the final fit reports its own)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+def _sample(data: _Data, size: int) -> _Data:
+    """Every k-th customer, weights scaled up to the same total."""
+    step = max(1, data.x.size // size)
+    w = data.w[::step]
+    scale = float(data.w.sum()) / float(w.sum())
+    return _Data(
+        data.x[::step],
+        data.tx[::step],
+        data.T[::step],
+        w * scale,
+        np.ascontiguousarray(data.zp[::step]),
+        np.ascontiguousarray(data.zd[::step]),
+        data.names_p,
+        data.names_d,
+    )
+
+
+def _fit_u(
+    data: _Data,
+    make: Any,
+    base_start: FloatArray,
+    names: tuple[str, ...],
+    model: str,
+) -> tuple[MleResult, FloatArray]:
+    """Fit from the plain model's estimates and zero coefficients, via a sample when large."""
+    k = data.zp.shape[1] + data.zd.shape[1]
+    start = np.concatenate([np.log(base_start), np.zeros(k)])
+    if data.x.size > 2 * _SAMPLE_ROWS:
+        sample = _sample(data, _SAMPLE_ROWS)
+        with _quiet():
+            try:
+                res, _ = _run(make(sample), start, names, model, float(sample.w.sum()))
+                start = np.log(res.estimates)
+            except ConvergenceError:  # the sample may be too thin; the full data decide
+                pass
+    return _run(make(data), start, names, model, float(data.w.sum()))
+
+
+# --------------------------------------------------------------------------- results
+
+
+def _customer_inputs(
+    fit: Any,
+    frequency: ArrayLike | CustomerSummary,
+    recency: ArrayLike | None,
+    T: ArrayLike | None,
+    covariates: tuple[object, object],
+) -> tuple[inp.Histories, _Data]:
+    """Return the validated histories and covariates of a prediction (every summary row)."""
+    freq, _ = _units.in_fit_unit(fit.time_unit, frequency)
+    h = inp.histories(freq, recency, T)
+    n = h.x.size
+    zp = _matrix_for(covariates[0], "purchase_covariates", n, fit.purchase_names)
+    zd = _matrix_for(covariates[1], "dropout_covariates", n, fit.dropout_names)
+    data = _Data(
+        h.x,
+        h.tx,
+        h.T,
+        np.ones(n),
+        np.zeros((n, 0)) if zp is None else np.ascontiguousarray(zp),
+        np.zeros((n, 0)) if zd is None else np.ascontiguousarray(zd),
+        fit.purchase_names,
+        fit.dropout_names,
+    )
+    return h, data
+
+
+def _alive_from_log_odds(d: FloatArray) -> FloatArray:
+    """1 / (1 + e^d), the stable logistic."""
+    with np.errstate(all="ignore"):
+        e = np.exp(-np.abs(d))
+        return np.asarray(np.where(d > 0, e, 1.0) / (1.0 + e), dtype=np.float64)
+
+
+def _bg_predict(fit: Any, what: str, t: FloatArray | None, data: _Data) -> FloatArray:
+    """P(alive), P(purchase in (T, T+t]) or E[purchases in (T, T+t]] per customer (BG, MBG)."""
+    from crmcore.models.bgnbd import _expected_until_dropout
+
+    shift = fit._SHIFT
+    hist = (data.x, data.tx, data.T)
+    r, la, lab = _bg_customer_logs(_u_of(fit), data)
+    d = _bg_log_odds(r, la, lab, hist, shift)
+    alive = _alive_from_log_odds(d)
+    if what == "alive":
+        return alive
+    assert t is not None
+    x, big_t = data.x, data.T
+    with np.errstate(all="ignore"):
+        alpha = np.exp(la)
+        if what == "buy":
+            log_alive = -np.logaddexp(0.0, d)
+            log_buy = np.log(-np.expm1(-(r + x) * np.log1p(t / (alpha + big_t))))
+            return np.asarray(np.minimum(np.exp(log_alive + log_buy), alive), dtype=np.float64)
+        a = np.exp(lab[0]) * np.ones(x.size)
+        b = np.exp(lab[1]) * np.ones(x.size)
+        h = _expected_until_dropout(r + x, a, b + x + shift, np.asarray(t / (alpha + big_t)))
+    return np.asarray(alive * h, dtype=np.float64)
+
+
+def _pareto_predict(fit: Any, what: str, t: FloatArray | None, data: _Data) -> FloatArray:
+    """P(alive), P(purchase in (T, T+t]) or E[purchases in (T, T+t]] per customer (Pareto/NBD)."""
+    from crmcore.models import pareto_nbd as pn
+
+    x, tx, big_t = data.x, data.tx, data.T
+    if x.size == 0:
+        return np.zeros(0)
+    r, s, la, lb = _pareto_customer_logs(_u_of(fit), data)
+    log_alive = _pareto_terms(r, s, la, lb, (x, tx, big_t), want_grad=False).log_alive
+    alive = np.exp(log_alive)
+    if what == "alive":
+        return np.asarray(alive, dtype=np.float64)
+    assert t is not None
+    with np.errstate(all="ignore"):
+        alpha = np.exp(la) * np.ones(x.size)
+        beta = np.exp(lb) * np.ones(x.size)
+        if what == "expected":
+            b_t = beta + big_t
+            u = np.log1p(t / b_t)
+            out = alive * (r + x) / (alpha + big_t) * b_t * u * sc.exprel(-(s - 1.0) * u)
+            return np.asarray(out, dtype=np.float64)
+        out = np.zeros(x.size)
+        for s0 in range(0, x.size, 1024):  # rows x pieces x nodes, a thousand rows at a time
+            sl = slice(s0, s0 + 1024)
+            n = (r + x[sl])[:, None, None]
+            a_t = (alpha[sl] + big_t[sl])[:, None, None]
+            b_t3 = (beta[sl] + big_t[sl])[:, None, None]
+            sigma = 1.0 / ((n + 1.0) / a_t + s / b_t3)
+            pieces = np.concatenate([[0.0], 8.0 ** np.arange(pn._N_PIECES)])
+            edges = np.minimum(sigma[..., 0] * pieces[None, :], t[sl, None])
+            lo, hi = edges[:, :-1, None], edges[:, 1:, None]
+            uu = lo + (hi - lo) * pn._GL_SHARE
+            log_f = np.log(n / a_t) - (n + 1.0) * np.log1p(uu / a_t) - s * np.log1p(uu / b_t3)
+            total = ((hi - lo)[..., 0] / 2.0 * (np.exp(log_f) @ pn._GL_WEIGHTS)).sum(axis=1)
+            log_buy = np.log(np.minimum(total, 1.0))
+            out[sl] = np.minimum(np.exp(log_alive[sl] + log_buy), alive[sl])
+    return out
+
+
+class _PredictAdapter:
+    """The three methods :func:`_predict.run` needs, bound to the customers' covariates."""
+
+    def __init__(self, fit: Any, covariates: tuple[object, object]) -> None:
+        self.fit = fit
+        self.covariates = covariates
+
+    def probability_alive(self, summary: CustomerSummary) -> FloatArray:
+        return self.fit._predict("alive", None, summary, None, None, self.covariates)  # type: ignore[no-any-return]
+
+    def conditional_expected_purchases(self, t: float, summary: CustomerSummary) -> FloatArray:
+        return self.fit._predict("expected", t, summary, None, None, self.covariates)  # type: ignore[no-any-return]
+
+    def conditional_purchase_probability(self, t: float, summary: CustomerSummary) -> FloatArray:
+        return self.fit._predict("buy", t, summary, None, None, self.covariates)  # type: ignore[no-any-return]
+
+
+class _CovariateMethods:
+    """Prediction methods shared by the covariate fits."""
+
+    time_unit: str | None
+    purchase_names: tuple[str, ...]
+    dropout_names: tuple[str, ...]
+
+    def _predict(  # noqa: PLR0917 - private, called with the public methods' arguments
+        self,
+        what: str,
+        t: ArrayLike | None,
+        frequency: ArrayLike | CustomerSummary,
+        recency: ArrayLike | None,
+        T: ArrayLike | None,
+        covariates: tuple[object, object],
+    ) -> Any:
+        if t is not None:
+            t, frequency = _units.convert(self.time_unit, t, frequency)
+        h, data = _customer_inputs(self, frequency, recency, T, covariates)
+        tt = None if t is None else np.asarray(inp.horizon(t, h.x.size), dtype=np.float64)
+        engine = _pareto_predict if isinstance(self, ParetoNbdCovariateFit) else _bg_predict
+        return inp.finish(engine(self, what, tt, data), h.single)
+
+    def probability_alive(
+        self,
+        frequency: ArrayLike | CustomerSummary,
+        recency: ArrayLike | None = None,
+        T: ArrayLike | None = None,
+        *,
+        purchase_covariates: Covariates | None = None,
+        dropout_covariates: Covariates | None = None,
+    ) -> Any:
+        """Probability that each customer is active at T, at the customer's parameters.
+
+        Parameters
+        ----------
+        frequency, recency, T : array-like, or a CustomerSummary as ``frequency``
+            Histories (x, t_x, T); with a summary every row is used.
+        purchase_covariates, dropout_covariates : array-like or mapping, optional
+            One row per customer, the columns of the fit (by name for a
+            mapping); required when the fit has them.
+
+        Returns
+        -------
+        float or ndarray
+            One value per customer, as the plain model's ``probability_alive``.
+
+        Raises
+        ------
+        InputError
+            On invalid histories, and when a covariate matrix the fit needs is
+            missing, has the wrong shape, names other covariates, or holds a
+            value that is not finite.
+        """
+        return self._predict(
+            "alive", None, frequency, recency, T, (purchase_covariates, dropout_covariates)
+        )
+
+    def conditional_expected_purchases(
+        self,
+        t: ArrayLike,
+        frequency: ArrayLike | CustomerSummary,
+        recency: ArrayLike | None = None,
+        T: ArrayLike | None = None,
+        *,
+        purchase_covariates: Covariates | None = None,
+        dropout_covariates: Covariates | None = None,
+    ) -> Any:
+        """Return the expected purchases in (T, T + t] of each customer, at its parameters.
+
+        Parameters
+        ----------
+        t : float or array-like
+            Length of the forecast period (>= 0), one number or one per customer.
+        frequency, recency, T, purchase_covariates, dropout_covariates
+            As in :meth:`probability_alive`.
+
+        Returns
+        -------
+        float or ndarray
+
+        Raises
+        ------
+        InputError
+            As :meth:`probability_alive`, and on a negative ``t``.
+        """
+        return self._predict(
+            "expected", t, frequency, recency, T, (purchase_covariates, dropout_covariates)
+        )
+
+    def conditional_purchase_probability(
+        self,
+        t: ArrayLike,
+        frequency: ArrayLike | CustomerSummary,
+        recency: ArrayLike | None = None,
+        T: ArrayLike | None = None,
+        *,
+        purchase_covariates: Covariates | None = None,
+        dropout_covariates: Covariates | None = None,
+    ) -> Any:
+        """Probability of at least one purchase in (T, T + t], at the customer's parameters.
+
+        Parameters
+        ----------
+        t : float or array-like
+            Length of the forecast period (>= 0), one number or one per customer.
+        frequency, recency, T, purchase_covariates, dropout_covariates
+            As in :meth:`probability_alive`.
+
+        Returns
+        -------
+        float or ndarray
+            Values in [0, P(alive)].
+
+        Raises
+        ------
+        InputError
+            As :meth:`probability_alive`, and on a negative ``t``.
+        """
+        return self._predict(
+            "buy", t, frequency, recency, T, (purchase_covariates, dropout_covariates)
+        )
+
+    def predict(
+        self,
+        summary: CustomerSummary,
+        t: float,
+        *,
+        purchase_covariates: Covariates | None = None,
+        dropout_covariates: Covariates | None = None,
+        spend_fit: Any = None,
+    ) -> Any:
+        """Return P(alive), expected purchases and P(purchase) over ``t`` as one table.
+
+        Parameters
+        ----------
+        summary : CustomerSummary
+        t : float
+            Forecast horizon (>= 0), in the summary's time unit.
+        purchase_covariates, dropout_covariates : array-like or mapping, optional
+            One row per summary row (see :meth:`probability_alive`).
+        spend_fit : GammaGammaFit, optional
+            Adds the expected spend per transaction.
+
+        Returns
+        -------
+        CustomerPrediction
+            Per-customer columns (``columns()`` makes a data frame).
+
+        Raises
+        ------
+        InputError
+            As :meth:`probability_alive`.
+        InputTypeError
+            When ``summary`` is not a CustomerSummary.
+        """
+        from crmcore.models import _predict
+
+        adapter = _PredictAdapter(self, (purchase_covariates, dropout_covariates))
+        return _predict.run(adapter, summary, t, spend_fit=spend_fit)
+
+
+def _common_fields(
+    res: MleResult, cov_u: FloatArray, data: _Data, params_type: Any, base: tuple[str, ...]
+) -> dict[str, Any]:
+    kp = len(data.names_p)
+    u = np.log(res.estimates)
+    se_u = np.sqrt(np.maximum(np.diag(cov_u), 0.0))
+    return {
+        "params": params_type(**dict(zip(base, res.estimates[:4].tolist(), strict=True))),
+        "standard_errors": params_type(
+            **dict(zip(base, res.standard_errors[:4].tolist(), strict=True))
+        ),
+        "purchase_coefficients": v.readonly(u[4 : 4 + kp].copy()),
+        "purchase_standard_errors": v.readonly(se_u[4 : 4 + kp].copy()),
+        "purchase_names": data.names_p,
+        "dropout_coefficients": v.readonly(u[4 + kp :].copy()),
+        "dropout_standard_errors": v.readonly(se_u[4 + kp :].copy()),
+        "dropout_names": data.names_d,
+        "covariance": v.readonly(np.array(cov_u, dtype=np.float64)),
+        "log_likelihood": float(res.log_likelihood),
+        "n_customers": float(data.w.sum()),
+        "converged": bool(res.converged),
+        "n_iterations": int(res.n_iterations),
+    }
+
+
+_DOC_FIELDS = """
+    Attributes
+    ----------
+    params : {params}
+        Base parameters: those of a customer whose covariates are all 0.
+    standard_errors : {params}
+        Their asymptotic standard errors (delta method from the log scale).
+    purchase_coefficients, dropout_coefficients : ndarray
+        gamma_p and gamma_d, one per covariate (empty without covariates of
+        that kind).
+    purchase_standard_errors, dropout_standard_errors : ndarray
+        Their asymptotic standard errors.
+    purchase_names, dropout_names : tuple of str
+        The covariates' names (the mapping's keys, or ``z0``, ``z1``, ...).
+    covariance : ndarray
+        Asymptotic covariance (inverse observed information) on the
+        optimiser's scale: {scale}, then the purchase and the dropout
+        coefficients as they are; ``covariance_names`` names the rows.
+    log_likelihood : float
+        Total log-likelihood at the estimates, weights applied.
+    n_customers : float
+        Customers the fit used (the sum of the weights).
+    converged : bool
+        False when the fit came with a ConvergenceWarning.
+    n_iterations : int
+        Optimiser iterations (of the final fit on all customers).
+    time_unit : {{"h", "D", "W", "M", "Y"}} or None
+        Time unit of the data the fit was made on.
+"""
+
+
+@attrs.frozen(kw_only=True, eq=False, field_transformer=v.copy_array_fields)
+class BgNbdCovariateFit(_CovariateMethods):
+    __doc__ = (
+        """A BG/NBD model fitted with time-invariant covariates (``bgnbd.fit`` with them).
+
+    Customer i has ``α_i = α exp(-γ_p·z_i)``, ``a_i = a exp(γ_d·w_i)`` and
+    ``b_i = b exp(γ_d·w_i)`` (CLVTools' parameterisation); a positive
+    purchase coefficient means more purchases.
+"""
+        + _DOC_FIELDS.format(params="BgNbdParams", scale="log r, log alpha, log a, log b")
+        + """
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crmcore.models import bgnbd
+    >>> from crmcore.simulate import bgnbd_histories
+    >>> z = np.random.default_rng(0).normal(size=(4000, 1))
+    >>> h = bgnbd_histories(0.25, 4.0, 0.8, 2.5, T=52.0, rng=1,
+    ...                     purchase_covariates=z, purchase_coefficients=[0.5])
+    >>> f = bgnbd.fit(h.frequency, h.recency, h.T, purchase_covariates={"z": z[:, 0]})
+    >>> f.purchase_names, bool(abs(f.purchase_coefficients[0] - 0.5) < 0.15)
+    (('z',), True)
+    >>> f.probability_alive(h.frequency[:2], h.recency[:2], h.T[:2])
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: purchase_covariates is missing: the fit has 1 purchase ...
+"""
+    )
+
+    _BASE = ("r", "alpha", "a", "b")
+    _SHIFT = 0
+
+    params: Any
+    standard_errors: Any
+    purchase_coefficients: FloatArray = attrs.field(converter=v.readonly_copy)
+    purchase_standard_errors: FloatArray = attrs.field(converter=v.readonly_copy)
+    purchase_names: tuple[str, ...] = attrs.field(converter=tuple)
+    dropout_coefficients: FloatArray = attrs.field(converter=v.readonly_copy)
+    dropout_standard_errors: FloatArray = attrs.field(converter=v.readonly_copy)
+    dropout_names: tuple[str, ...] = attrs.field(converter=tuple)
+    covariance: FloatArray = attrs.field(converter=v.readonly_copy)
+    log_likelihood: float
+    n_customers: float
+    converged: bool
+    n_iterations: int
+    time_unit: str | None = _units.unit_field()
+
+    @property
+    def covariance_names(self) -> tuple[str, ...]:
+        """Names of the rows and columns of ``covariance``."""
+        return _cov_names(self)
+
+
+@attrs.frozen(kw_only=True, eq=False, field_transformer=v.copy_array_fields)
+class MbgNbdCovariateFit(_CovariateMethods):
+    __doc__ = """An MBG/NBD model fitted with time-invariant covariates (``mbgnbd.fit``).
+
+    The parameterisation of :class:`BgNbdCovariateFit`.
+""" + _DOC_FIELDS.format(params="MbgNbdParams", scale="log r, log alpha, log a, log b")
+
+    _BASE = ("r", "alpha", "a", "b")
+    _SHIFT = 1
+
+    params: Any
+    standard_errors: Any
+    purchase_coefficients: FloatArray = attrs.field(converter=v.readonly_copy)
+    purchase_standard_errors: FloatArray = attrs.field(converter=v.readonly_copy)
+    purchase_names: tuple[str, ...] = attrs.field(converter=tuple)
+    dropout_coefficients: FloatArray = attrs.field(converter=v.readonly_copy)
+    dropout_standard_errors: FloatArray = attrs.field(converter=v.readonly_copy)
+    dropout_names: tuple[str, ...] = attrs.field(converter=tuple)
+    covariance: FloatArray = attrs.field(converter=v.readonly_copy)
+    log_likelihood: float
+    n_customers: float
+    converged: bool
+    n_iterations: int
+    time_unit: str | None = _units.unit_field()
+
+    @property
+    def covariance_names(self) -> tuple[str, ...]:
+        """Names of the rows and columns of ``covariance``."""
+        return _cov_names(self)
+
+
+@attrs.frozen(kw_only=True, eq=False, field_transformer=v.copy_array_fields)
+class ParetoNbdCovariateFit(_CovariateMethods):
+    __doc__ = """A Pareto/NBD model fitted with time-invariant covariates (``pareto_nbd.fit``).
+
+    Customer i has ``α_i = α exp(-γ_p·z_i)`` and ``β_i = β exp(-γ_d·w_i)``
+    (CLVTools' parameterisation): a positive purchase coefficient means more
+    purchases, a positive dropout coefficient earlier dropout.
+""" + _DOC_FIELDS.format(params="ParetoNbdParams", scale="log r, log alpha, log s, log beta")
+
+    _BASE = ("r", "alpha", "s", "beta")
+
+    params: Any
+    standard_errors: Any
+    purchase_coefficients: FloatArray = attrs.field(converter=v.readonly_copy)
+    purchase_standard_errors: FloatArray = attrs.field(converter=v.readonly_copy)
+    purchase_names: tuple[str, ...] = attrs.field(converter=tuple)
+    dropout_coefficients: FloatArray = attrs.field(converter=v.readonly_copy)
+    dropout_standard_errors: FloatArray = attrs.field(converter=v.readonly_copy)
+    dropout_names: tuple[str, ...] = attrs.field(converter=tuple)
+    covariance: FloatArray = attrs.field(converter=v.readonly_copy)
+    log_likelihood: float
+    n_customers: float
+    converged: bool
+    n_iterations: int
+    time_unit: str | None = _units.unit_field()
+
+    @property
+    def covariance_names(self) -> tuple[str, ...]:
+        """Names of the rows and columns of ``covariance``."""
+        return _cov_names(self)
+
+
+def _cov_names(fit: Any) -> tuple[str, ...]:
+    return (
+        tuple(f"log_{n}" for n in fit._BASE)
+        + tuple(f"purchase:{n}" for n in fit.purchase_names)
+        + tuple(f"dropout:{n}" for n in fit.dropout_names)
+    )
+
+
+def _u_of(fit: Any) -> FloatArray:
+    return np.concatenate(
+        [np.log(fit.params.as_array()), fit.purchase_coefficients, fit.dropout_coefficients]
+    )
+
+
+def _fit_bg(
+    frequency: ArrayLike | CustomerSummary,
+    recency: ArrayLike | None,
+    T: ArrayLike | None,
+    *,
+    weights: ArrayLike | None,
+    initial: Any,
+    time_unit: str | None,
+    purchase_covariates: object,
+    dropout_covariates: object,
+    shift: int,
+) -> BgNbdCovariateFit | MbgNbdCovariateFit:
+    """Fit BG/NBD (shift 0) or MBG/NBD (shift 1) with covariates (see ``bgnbd.fit``)."""
+    from crmcore.models import bgnbd, mbgnbd
+
+    params_type = mbgnbd.MbgNbdParams if shift else bgnbd.BgNbdParams
+    model = "MBG/NBD" if shift else "BG/NBD"
+    unit = _units.fit_unit(frequency, time_unit)
+    data = _fit_data(
+        frequency, recency, T, weights=weights, covariates=(purchase_covariates, dropout_covariates)
+    )
+    if initial is not None:
+        inp.check_params(initial, params_type, "initial")
+        start = initial.as_array()
+    else:
+        plain = inp.prepare_fit_data(data.x, data.tx, data.T, data.w)
+        start = bgnbd._default_initial(plain)
+        # the covariates may be what identifies the model: then start from the default
+        with _quiet(), contextlib.suppress(ConvergenceError):
+            start = bgnbd._fit_compressed(plain, start, shift, model).estimates
+    names = ("r", "alpha", "a", "b", *_coef_labels(data))
+    res, cov_u = _fit_u(data, lambda d: _bg_objective_u(d, shift), start, names, model)
+    cls = MbgNbdCovariateFit if shift else BgNbdCovariateFit
+    return cls(**_common_fields(res, cov_u, data, params_type, cls._BASE), time_unit=unit)
+
+
+def fit_bgnbd(
+    frequency: ArrayLike | CustomerSummary,
+    recency: ArrayLike | None,
+    T: ArrayLike | None,
+    **options: Any,
+) -> BgNbdCovariateFit:
+    """Fit BG/NBD with covariates (``bgnbd.fit`` with covariates)."""
+    out = _fit_bg(frequency, recency, T, shift=0, **options)
+    assert isinstance(out, BgNbdCovariateFit)
+    return out
+
+
+def fit_mbgnbd(
+    frequency: ArrayLike | CustomerSummary,
+    recency: ArrayLike | None,
+    T: ArrayLike | None,
+    **options: Any,
+) -> MbgNbdCovariateFit:
+    """Fit MBG/NBD with covariates (``mbgnbd.fit`` with covariates)."""
+    out = _fit_bg(frequency, recency, T, shift=1, **options)
+    assert isinstance(out, MbgNbdCovariateFit)
+    return out
+
+
+def fit_pareto(
+    frequency: ArrayLike | CustomerSummary,
+    recency: ArrayLike | None,
+    T: ArrayLike | None,
+    *,
+    weights: ArrayLike | None,
+    initial: Any,
+    time_unit: str | None,
+    purchase_covariates: object,
+    dropout_covariates: object,
+) -> ParetoNbdCovariateFit:
+    """Fit Pareto/NBD with covariates (see ``pareto_nbd.fit``)."""
+    from crmcore.models import pareto_nbd as pn
+
+    unit = _units.fit_unit(frequency, time_unit)
+    data = _fit_data(
+        frequency, recency, T, weights=weights, covariates=(purchase_covariates, dropout_covariates)
+    )
+    if initial is not None:
+        inp.check_params(initial, pn.ParetoNbdParams, "initial")
+        start = initial.as_array()
+    else:
+        plain = inp.prepare_fit_data(data.x, data.tx, data.T, data.w)
+        start = pn._default_initial(plain)
+        with _quiet(), contextlib.suppress(ConvergenceError):
+            start = pn._fit_compressed(plain, start).estimates
+    names = ("r", "alpha", "s", "beta", *_coef_labels(data))
+    res, cov_u = _fit_u(data, _pareto_objective_u, start, names, "Pareto/NBD")
+    return ParetoNbdCovariateFit(
+        **_common_fields(res, cov_u, data, pn.ParetoNbdParams, ParetoNbdCovariateFit._BASE),
+        time_unit=unit,
+    )
+
+
+def _coef_labels(data: _Data) -> tuple[str, ...]:
+    return tuple(f"gamma_purchase[{n}]" for n in data.names_p) + tuple(
+        f"gamma_dropout[{n}]" for n in data.names_d
+    )
