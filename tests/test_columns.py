@@ -84,6 +84,9 @@ NOT_PER_CUSTOMER = {
     "BgBbFit": "a fitted model (parameters, covariance)",
     "GammaGammaFit": "a fitted model (parameters, covariance)",
     "SbgFit": "a fitted model (parameters, covariance)",
+    "BgNbdCovariateFit": "a fitted model (coefficients per covariate, covariance)",
+    "MbgNbdCovariateFit": "a fitted model (coefficients per covariate, covariance)",
+    "ParetoNbdCovariateFit": "a fitted model (coefficients per covariate, covariance)",
 }
 
 

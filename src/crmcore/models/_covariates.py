@@ -52,7 +52,7 @@ from scipy import special as sc
 from crmcore import _validation as v
 from crmcore._typing import ArrayLike, FloatArray
 from crmcore.errors import ConvergenceError, ConvergenceWarning, InputError, InputTypeError
-from crmcore.models import _hyp2f1, _units
+from crmcore.models import _hyp2f1, _mle, _units
 from crmcore.models import _inputs as inp
 from crmcore.models._mle import MleResult, maximize_likelihood
 from crmcore.summary import CustomerSummary
@@ -115,6 +115,15 @@ def covariate_matrix(value: object, name: str, n_rows: int) -> tuple[FloatArray,
     if arr.ndim == 1:
         mat = v.as_float_array(arr, name, allow_empty=True).reshape(-1, 1)
     elif arr.ndim == 2:
+        if arr.dtype.kind in "biuf":  # name the row and the column of a value that is not finite
+            with np.errstate(all="ignore"):
+                bad = ~np.isfinite(arr.astype(np.float64))
+            if bad.any():
+                i, j = (int(q) for q in np.argwhere(bad)[0])
+                raise InputError(
+                    f"{name} must be finite (no NaN or infinity); {int(bad.sum())} of {bad.size} "
+                    f"values break this (first at row {i}, column {j}: {float(arr[i, j])})"
+                )
         mat = v.as_float_array(arr, name, ndim=2, allow_empty=True)
     else:
         raise InputError(
@@ -189,7 +198,7 @@ def _fit_data(
         w = v.as_float_array(weights, "weights", allow_empty=True, nonnegative=True)
         if w.size != n:
             raise InputError(f"weights must have one value per customer ({n}), got {w.size}")
-    keep &= w > 0
+    keep = keep & (w > 0)
     mats = []
     names: list[tuple[str, ...]] = []
     for value, name in zip(covariates, ("purchase_covariates", "dropout_covariates"), strict=True):
@@ -250,14 +259,6 @@ def _dot_cols(mat: FloatArray, vec: FloatArray) -> FloatArray:
 # G_i(y) = Γ(r+x) α_i^r / (Γ(r) y^(r+x)), x' = x + shift (shift 1: MBG/NBD).
 
 
-class _BgTerms(NamedTuple):
-    loglik: FloatArray
-    d_r: FloatArray  # d log L_i / d r
-    d_la: FloatArray  # / d log α_i
-    d_log_a: FloatArray  # / d log a_i
-    d_log_b: FloatArray  # / d log b_i
-
-
 def _bg_log_odds(
     r: float,
     la: FloatArray,
@@ -265,7 +266,7 @@ def _bg_log_odds(
     hist: tuple[FloatArray, FloatArray, FloatArray],
     shift: int,
 ) -> FloatArray:
-    """log(second term / first term) = log(P(dead) / P(alive)); -inf where x' = 0."""
+    """Return log(second term / first term) = log(P(dead) / P(alive)); -inf where x' = 0."""
     x, tx, big_t = hist
     l_a, l_b = la_ab
     xs = x + shift
@@ -277,55 +278,182 @@ def _bg_log_odds(
     return np.asarray(np.where(xs > 0, d, -np.inf), dtype=np.float64)
 
 
-def _bg_terms(
-    r: float,
-    la: FloatArray,
-    la_ab: tuple[FloatArray, FloatArray],
-    hist: tuple[FloatArray, FloatArray, FloatArray],
-    *,
-    shift: int,
-    want_grad: bool,
-) -> _BgTerms:
-    """Per-customer BG/NBD (MBG/NBD) log-likelihood and its derivatives in (r, log α_i, ...)."""
-    x, tx, big_t = hist
-    l_a, l_b = la_ab
-    xs = x + shift
-    has = xs > 0
-    with np.errstate(all="ignore"):
-        alpha = np.exp(la)
+_SMALL_RISE = 4  # x' up to which Γ(y+x')/Γ(y) is a finite product
+
+
+_BIG_Y = 1e3  # y from which the differences come from Stirling's series
+
+
+def _rising(y: Any, xs: FloatArray, want_grad: bool) -> tuple[Any, Any]:
+    """Return log Γ(y+x')/Γ(y) and ψ(y+x') - ψ(y) by the special functions.
+
+    For y >= _BIG_Y (a or b scaled up by a covariate) the differences of
+    log-gamma and digamma values would cancel to a few digits; there they are
+    Stirling's series written as differences:
+    ``x' log(y+x') + (y - 1/2) log1p(x'/y) - x' + Δ[1/(12 u) - 1/(360 u^3)]`` and
+    ``log1p(x'/y) - Δ[1/(2u) + 1/(12 u^2)]`` + O(y^-5) (Δ: u = y+x' minus u = y).
+    """
+    y = np.asarray(y, dtype=np.float64) * np.ones(np.shape(xs))
+    lg = np.empty(y.shape)
+    psi = np.empty(y.shape) if want_grad else None
+    big = y >= _BIG_Y
+    if big.any():
+        yb, nb = y[big], xs[big]
+        up = yb + nb
+        l1p = np.log1p(nb / yb)
+        lg[big] = (
+            nb * np.log(up)
+            + (yb - 0.5) * l1p
+            - nb
+            + (1.0 / (12.0 * up) - 1.0 / (12.0 * yb))
+            - (1.0 / (360.0 * up**3) - 1.0 / (360.0 * yb**3))
+        )
+        if psi is not None:
+            psi[big] = (
+                l1p
+                - (1.0 / (2.0 * up) - 1.0 / (2.0 * yb))
+                - (1.0 / (12.0 * up**2) - 1.0 / (12.0 * yb**2))
+            )
+    rest = ~big
+    if rest.any():
+        yr, nr = y[rest], xs[rest]
+        lg[rest] = sc.gammaln(yr + nr) - sc.gammaln(yr)
+        if psi is not None:
+            psi[rest] = sc.digamma(yr + nr) - sc.digamma(yr)
+    return lg, psi
+
+
+class _BgCustomers:
+    """Per-customer BG/NBD (MBG/NBD) log-likelihood and gradient, set up once per data set.
+
+    Called with the per-customer inputs ``v = (log r, log α_i, log a_i,
+    log b_i)`` (each a number or one value per customer); returns log L_i and
+    d log L_i / dv (shape (4, n)). Terms that depend only on x are computed
+    once per distinct x; the dropout terms only for the customers with
+    x' = x + shift > 0 (the others' likelihood has one term), and per
+    distinct x' when a and b are the same for everybody.
+    """
+
+    def __init__(self, x: FloatArray, tx: FloatArray, big_t: FloatArray, shift: int) -> None:
+        self.n = x.size
+        self.x, self.T = x, big_t
+        self.xu, self.xidx = np.unique(x, return_inverse=True)
+        self.xidx = self.xidx.reshape(-1)
+        xs = x + shift
+        self.pos = np.flatnonzero(xs > 0)
+        self.all_pos = self.pos.size == self.n
+        self.xs = xs[self.pos]
+        self.xs_u, self.xs_idx = np.unique(self.xs, return_inverse=True)
+        self.xs_idx = self.xs_idx.reshape(-1)
+        self.x_pos = x[self.pos]
+        self.tx_pos = tx[self.pos]
+        self.gap_num = (big_t - tx)[self.pos]
+        self.small = np.flatnonzero(self.xs <= _SMALL_RISE)
+        self.big = np.flatnonzero(self.xs > _SMALL_RISE)
+        xs_small = self.xs[self.small]
+        self.small_masks = [(xs_small > j).astype(np.float64) for j in range(1, _SMALL_RISE)]
+
+    def _sub(self, value: Any) -> Any:
+        if np.ndim(value) == 0 or self.all_pos:
+            return value
+        return value[self.pos]
+
+    def __call__(
+        self, v: tuple[Any, Any, Any, Any], want_grad: bool
+    ) -> tuple[FloatArray, FloatArray]:
+        lr, la, l_a, l_b = v
+        r = float(np.exp(lr))
+        x, pos = self.x, self.pos
+        with np.errstate(all="ignore"):
+            la = la * np.ones(self.n) if np.ndim(la) == 0 else la
+            alpha = np.exp(la)
+            l_t = np.log(alpha + self.T)
+            ll = (sc.gammaln(r + self.xu) - sc.gammaln(r))[self.xidx] + r * la - (r + x) * l_t
+            # dropout terms of the customers with x' > 0
+            alpha_p = alpha[pos] if not self.all_pos else alpha
+            x_p = self.x_pos
+            gap = np.log1p(self.gap_num / (alpha_p + self.tx_pos))
+            dropout = self._dropout_terms(self._sub(l_a), self._sub(l_b), want_grad)
+            d = dropout[0] + (r + x_p) * gap  # log-odds of the second term
+            e = np.exp(-np.abs(d))
+            ll[pos] += dropout[1] + np.maximum(d, 0.0) + np.log1p(e)
+            if not want_grad:
+                return np.asarray(ll, dtype=np.float64), np.zeros((4, 0))
+            omega = np.where(d > 0, 1.0, e) / (1.0 + e)  # expit(d)
+            grad = np.empty((4, self.n))
+            dg = (sc.digamma(r + self.xu) - sc.digamma(r))[self.xidx]
+            grad[0] = r * (dg + la - l_t)
+            share_t = np.exp(la - l_t)  # α/(α+T)
+            grad[1] = r - (r + x) * share_t
+            grad[2] = 0.0
+            grad[3] = 0.0
+            share_tx = alpha_p / (alpha_p + self.tx_pos)
+            st_p = share_t[pos] if not self.all_pos else share_t
+            grad[0, pos] += r * omega * gap
+            grad[1, pos] += omega * (r + x_p) * (st_p - share_tx)
+            _, _, g_a, g_b, b_over = dropout
+            grad[2, pos] = g_a + omega
+            grad[3, pos] = g_b - omega * b_over
+        return np.asarray(ll, dtype=np.float64), grad
+
+    def _rising(self, y: FloatArray, xs: FloatArray, want_grad: bool) -> tuple[Any, Any]:
+        """Return log Γ(y+x')/Γ(y) and ψ(y+x') - ψ(y) per customer with x' > 0.
+
+        For x' <= _SMALL_RISE they are the log of the finite product
+        y (y+1) ... (y+x'-1) and the sum of 1/(y+j): a few multiplications
+        instead of four special functions, and exact where the differences of
+        log-gamma and digamma values cancel (y huge).
+        """
+        lg = np.empty(xs.size)
+        psi = np.empty(xs.size) if want_grad else None
+        small, big = self.small, self.big
+        if small.size:
+            ys = y[small]
+            prod = ys.copy()
+            acc = 1.0 / ys if want_grad else None
+            for j, mask in enumerate(self.small_masks, start=1):
+                term = ys + float(j)
+                prod *= 1.0 + mask * (term - 1.0)
+                if acc is not None:
+                    acc += mask / term
+            lg[small] = np.log(prod)
+            if psi is not None:
+                psi[small] = acc
+        if big.size:
+            lg_big, psi_big = _rising(y[big], xs[big], want_grad)
+            lg[big] = lg_big
+            if psi is not None:
+                psi[big] = psi_big
+        return lg, psi
+
+    def _dropout_terms(self, l_a: Any, l_b: Any, want_grad: bool) -> tuple[Any, ...]:
+        """Return (log a - log(b+x'-1), log B(a, b+x') - log B(a, b), and the gradient parts).
+
+        For scalar a, b (no dropout covariates) everything is computed per
+        distinct x' and gathered.
+        """
+        scalar = np.ndim(l_a) == 0 and np.ndim(l_b) == 0
+        xs = self.xs_u if scalar else self.xs
         a = np.exp(l_a)
         b = np.exp(l_b)
-        l_t = np.log(alpha + big_t)
-        d = _bg_log_odds(r, la, la_ab, hist, shift)
-        e = np.exp(-np.abs(d))
-        softplus = np.where(has, np.maximum(d, 0.0) + np.log1p(e), 0.0)
         ab = a + b
-        # log B(a, b+x') - log B(a, b), 0 at x' = 0
-        beta_ratio = np.where(
-            has, sc.gammaln(b + xs) - sc.gammaln(b) + sc.gammaln(ab) - sc.gammaln(ab + xs), 0.0
-        )
-        ll = sc.gammaln(r + x) - sc.gammaln(r) + r * la - (r + x) * l_t + beta_ratio + softplus
-        if not want_grad:
-            z = np.zeros(0)
-            return _BgTerms(np.asarray(ll, dtype=np.float64), z, z, z, z)
-        omega = np.where(has, np.where(d > 0, 1.0, e) / (1.0 + e), 0.0)  # expit(d)
-        gap = np.log1p((big_t - tx) / (alpha + tx))
-        d_r = sc.digamma(r + x) - sc.digamma(r) + la - l_t + omega * gap
-        share_t = alpha / (alpha + big_t)
-        share_tx = alpha / (alpha + tx)
-        d_la = r - (r + x) * share_t + omega * (r + x) * (share_t - share_tx)
-        psi_ab = np.where(has, sc.digamma(ab) - sc.digamma(ab + xs), 0.0)
-        psi_b = np.where(has, sc.digamma(b + xs) - sc.digamma(b), 0.0)
-        b_over = np.where(xs == 1, 1.0, b / (b + np.maximum(xs - 1.0, 0.0)))
-        d_l_a = a * psi_ab + omega
-        d_l_b = b * (psi_b + psi_ab) - omega * np.where(has, b_over, 0.0)
-    return _BgTerms(
-        np.asarray(ll, dtype=np.float64),
-        np.asarray(d_r, dtype=np.float64),
-        np.asarray(d_la, dtype=np.float64),
-        np.asarray(d_l_a, dtype=np.float64),
-        np.asarray(d_l_b, dtype=np.float64),
-    )
+        bm1 = b + (xs - 1.0)  # b exactly at x' = 1
+        log_odds0 = l_a - np.where(xs == 1, l_b, np.log(bm1))
+        rise = _rising if scalar else self._rising
+        lg_b, psi_b = rise(b, xs, want_grad)
+        lg_ab, psi_ab = rise(ab, xs, want_grad)
+        beta_ratio = lg_b - lg_ab
+        if want_grad:
+            g_a = -a * psi_ab
+            g_b = b * (psi_b - psi_ab)
+            b_over = np.where(xs == 1, 1.0, b / bm1)
+        else:
+            g_a = g_b = b_over = np.zeros(0)
+        parts = (log_odds0, beta_ratio, g_a, g_b, b_over)
+        if scalar:
+            idx = self.xs_idx
+            return tuple(np.asarray(q)[idx] if np.size(q) else q for q in parts)
+        return parts
 
 
 def _bg_customer_logs(
@@ -337,36 +465,6 @@ def _bg_customer_logs(
     la = u[1] - _dot_rows(data.zp, u[4 : 4 + kp])
     eta_d = _dot_rows(data.zd, u[4 + kp :])
     return r, la, (u[2] + eta_d, u[3] + eta_d)
-
-
-def _bg_objective_u(data: _Data, shift: int) -> Any:
-    """Total log-likelihood and gradient in u = (log r, log α, log a, log b, γ_p, γ_d)."""
-    hist = (data.x, data.tx, data.T)
-    w = data.w
-
-    def value_grad(u: FloatArray, want_grad: bool = True) -> tuple[float, FloatArray]:
-        r, la, lab = _bg_customer_logs(u, data)
-        t = _bg_terms(r, la, lab, hist, shift=shift, want_grad=want_grad)
-        total = float(np.einsum("i,i->", w, t.loglik))
-        if not want_grad:
-            return total, np.zeros(0)
-        w_la = w * t.d_la
-        w_ab = w * (t.d_log_a + t.d_log_b)
-        g = np.concatenate(
-            [
-                [
-                    r * float(np.einsum("i,i->", w, t.d_r)),
-                    float(w_la.sum()),
-                    float(np.einsum("i,i->", w, t.d_log_a)),
-                    float(np.einsum("i,i->", w, t.d_log_b)),
-                ],
-                -_dot_cols(data.zp, w_la),
-                _dot_cols(data.zd, w_ab),
-            ]
-        )
-        return total, g
-
-    return value_grad
 
 
 # --------------------------------------------------------------------------- Pareto/NBD numerics
@@ -536,36 +634,162 @@ def _pareto_customer_logs(
     return r, s, la, lb
 
 
-def _pareto_objective_u(data: _Data) -> Any:
-    """Total log-likelihood and gradient in u = (log r, log α, log s, log β, γ_p, γ_d)."""
-    hist = (data.x, data.tx, data.T)
-    w = data.w
+class _ParetoCustomers:
+    """Per-customer Pareto/NBD log-likelihood and gradient in (log r, log α_i, log s, log β_i)."""
 
-    def value_grad(u: FloatArray, want_grad: bool = True) -> tuple[float, FloatArray]:
-        r, s, la, lb = _pareto_customer_logs(u, data)
-        t = _pareto_terms(r, s, la, lb, hist, want_grad=want_grad)
-        total = float(np.einsum("i,i->", w, t.loglik))
+    def __init__(self, x: FloatArray, tx: FloatArray, big_t: FloatArray) -> None:
+        self.hist = (x, tx, big_t)
+        self.n = x.size
+
+    def __call__(
+        self, v: tuple[Any, Any, Any, Any], want_grad: bool
+    ) -> tuple[FloatArray, FloatArray]:
+        lr, la, ls, lb = v
+        r = float(np.exp(lr))
+        s = float(np.exp(ls))
+        ones = np.ones(self.n)
+        t = _pareto_terms(r, s, la * ones, lb * ones, self.hist, want_grad=want_grad)
         if not want_grad:
-            return total, np.zeros(0)
+            return t.loglik, np.zeros((4, 0))
         assert t.grad is not None
-        gw = t.grad * w
-        g = np.concatenate(
-            [
-                [r * gw[0].sum(), gw[1].sum(), s * gw[2].sum(), gw[3].sum()],
-                -_dot_cols(data.zp, gw[1]),
-                -_dot_cols(data.zd, gw[3]),
-            ]
-        )
-        return total, g
-
-    return value_grad
+        grad = t.grad
+        grad[0] *= r
+        grad[2] *= s
+        return t.loglik, grad
 
 
 # --------------------------------------------------------------------------- fitting
+#
+# The optimiser's point is u = (4 log base parameters, gamma_p, gamma_d). Each
+# customer's likelihood depends on u through four inputs v_i that are linear in
+# u: v_i = J_i u with J_i made of unit rows and +-z_i, +-w_i. So the gradient is
+# sum_i J_i' g_i and the Hessian sum_i J_i' H_i J_i, with g_i, H_i the derivatives
+# of log L_i in its four inputs: the Hessian costs eight evaluations of the
+# per-customer gradient (central differences in v), whatever the number of
+# covariates.
+
+_TRACE = False
+_H_STEP = 1e-5  # central-difference step in the per-customer inputs
+
+
+class _Piece(NamedTuple):
+    offset: int  # first index in u
+    matrix: FloatArray | None  # None: a unit column
+    sign: float
+
+
+class _Engine:
+    """Total log-likelihood, gradient and Hessian in u for one model and data set."""
+
+    def __init__(self, data: _Data, model: str, shift: int = 0) -> None:
+        kp, kd = data.zp.shape[1], data.zd.shape[1]
+        purchase = (_Piece(4, data.zp, -1.0),) if kp else ()
+        if model == "pareto":
+            dropout = (_Piece(4 + kp, data.zd, -1.0),) if kd else ()
+            extra: tuple[tuple[_Piece, ...], ...] = ((), purchase, (), dropout)
+            self.customers: Any = _ParetoCustomers(data.x, data.tx, data.T)
+        else:
+            dropout = (_Piece(4 + kp, data.zd, 1.0),) if kd else ()
+            extra = ((), purchase, dropout, dropout)
+            self.customers = _BgCustomers(data.x, data.tx, data.T, shift)
+        self.pieces = tuple((_Piece(p, None, 1.0), *extra[p]) for p in range(4))
+        self.w = data.w
+        self.size = 4 + kp + kd
+        self.n_evaluations = 0
+
+    def inputs(self, u: FloatArray) -> list[Any]:
+        """Return the four per-customer inputs at u (each Z @ gamma computed once)."""
+        eta: dict[int, FloatArray] = {}
+        out: list[Any] = []
+        for p in range(4):
+            value: Any = float(u[p])
+            for piece in self.pieces[p][1:]:
+                assert piece.matrix is not None
+                if piece.offset not in eta:
+                    k = piece.matrix.shape[1]
+                    eta[piece.offset] = _dot_rows(piece.matrix, u[piece.offset : piece.offset + k])
+                value = value + piece.sign * eta[piece.offset]
+            out.append(value)
+        return out
+
+    def value_grad(self, u: FloatArray, want_grad: bool = True) -> tuple[float, FloatArray]:
+        self.n_evaluations += 1
+        ll, gv = self.customers(tuple(self.inputs(u)), want_grad)
+        total = float(np.einsum("i,i->", self.w, ll))
+        if not want_grad:
+            return total, np.zeros(0)
+        g = np.zeros(self.size)
+        weighted: dict[int, tuple[FloatArray, FloatArray]] = {}  # offset -> (matrix, sum)
+        for p in range(4):
+            wg = self.w * gv[p]
+            g[p] += float(wg.sum())
+            for piece in self.pieces[p][1:]:
+                assert piece.matrix is not None
+                prev = weighted.get(piece.offset)
+                add = piece.sign * wg
+                weighted[piece.offset] = (piece.matrix, add if prev is None else prev[1] + add)
+        for offset, (matrix, vec) in weighted.items():
+            g[offset : offset + matrix.shape[1]] += _dot_cols(matrix, vec)
+        return total, g
+
+    def hessian(self, u: FloatArray) -> FloatArray:
+        """Return the Hessian of the total log-likelihood in u (per-customer differences).
+
+        The weights of each pair of pieces (unit column or covariate matrix)
+        are summed over the pairs of inputs first, so that every block of the
+        result is one weighted cross-product.
+        """
+        v = self.inputs(u)
+        h_i = np.empty((4, 4, self.customers.n))
+        for q in range(4):
+            up = list(v)
+            down = list(v)
+            up[q] = v[q] + _H_STEP
+            down[q] = v[q] - _H_STEP
+            self.n_evaluations += 2
+            _, g_up = self.customers(tuple(up), True)
+            _, g_down = self.customers(tuple(down), True)
+            h_i[:, q] = (g_up - g_down) / (2.0 * _H_STEP)
+        # A holds the pairs p < q once and half of the pairs p = q: the Hessian is A + A'.
+        weights: dict[tuple[int, int], tuple[_Piece, _Piece, FloatArray]] = {}
+        for p in range(4):
+            for q in range(p, 4):
+                c = h_i[p, q] + h_i[q, p]  # twice the symmetrised entry
+                c *= self.w * (0.25 if p == q else 0.5)
+                for a in self.pieces[p]:
+                    for b in self.pieces[q]:
+                        key = (a.offset, b.offset)
+                        prev = weights.get(key)
+                        if prev is None:
+                            weights[key] = (a, b, c * (a.sign * b.sign))
+                        elif a.sign * b.sign > 0:
+                            prev[2].__iadd__(c)
+                        else:
+                            prev[2].__isub__(c)
+        out = np.zeros((self.size, self.size))
+        for a, b, c in weights.values():
+            _add_block(out, _Piece(a.offset, a.matrix, 1.0), _Piece(b.offset, b.matrix, 1.0), c)
+        return out + out.T
+
+
+def _add_block(out: FloatArray, a: _Piece, b: _Piece, c: FloatArray) -> None:
+    """Add sign_a sign_b sum_i c_i J_a,i' J_b,i to ``out`` (a, b: pieces of two inputs)."""
+    sign = a.sign * b.sign
+    ia = slice(a.offset, a.offset + (1 if a.matrix is None else a.matrix.shape[1]))
+    ib = slice(b.offset, b.offset + (1 if b.matrix is None else b.matrix.shape[1]))
+    if a.matrix is None and b.matrix is None:
+        out[ia, ib] += sign * float(c.sum())
+    elif a.matrix is None:
+        assert b.matrix is not None
+        out[ia, ib] += sign * _dot_cols(b.matrix, c)[None, :]
+    elif b.matrix is None:
+        out[ia, ib] += sign * _dot_cols(a.matrix, c)[:, None]
+    else:
+        out[ia, ib] += sign * np.einsum("ij,ik->jk", a.matrix * c[:, None], b.matrix)
 
 
 def _run(
-    value_grad: Any,
+    engine: _Engine,
     start_u: FloatArray,
     names: tuple[str, ...],
     model: str,
@@ -575,16 +799,115 @@ def _run(
 
     def objective(theta: FloatArray) -> tuple[float, FloatArray]:
         u = np.log(theta)
-        value, g = value_grad(u)
+        value, g = engine.value_grad(u)
         return value, g / theta
 
-    labels = names[:4] + tuple(f"exp({n})" for n in names[4:])
     res = maximize_likelihood(
-        objective, np.exp(start_u), names=labels, model=model, n_customers=n_customers
+        objective, np.exp(start_u), names=names, model=model, n_customers=n_customers
     )
     theta = res.estimates
     cov_u = res.covariance / np.outer(theta, theta)
     return res, 0.5 * (cov_u + cov_u.T)
+
+
+def _newton(
+    engine: _Engine,
+    start_u: FloatArray,
+    approx: FloatArray,
+    names: tuple[str, ...],
+    model: str,
+) -> tuple[MleResult, FloatArray] | None:
+    """Newton steps on all customers from a sample's optimum; None when they stall.
+
+    ``approx`` is the Hessian of the sample scaled to all customers: the
+    first steps use it (one gradient evaluation each), and the exact Hessian
+    from per-customer differences takes over when they are slow. The result
+    passes the shared driver's checks (boundary, concavity, identification).
+    """
+    total_w = float(engine.w.sum())
+    u = start_u.copy()
+    value, g = engine.value_grad(u)
+    hess = approx
+    exact = False
+    steps = 0
+    for steps in range(1, 40):
+        if float(np.max(np.abs(g))) / total_w <= 1e-9:
+            break
+        if _TRACE:
+            print("newton", steps, float(np.max(np.abs(g))) / total_w, exact)
+        if steps > 8 and not exact:
+            hess = engine.hessian(u)
+            exact = True
+        try:
+            direction = np.linalg.solve(-hess, g)
+        except np.linalg.LinAlgError:
+            return None
+        lam = 1.0
+        for _ in range(30):
+            trial = u + lam * direction
+            t_value, t_grad = engine.value_grad(trial)
+            noise = 1e-12 * (1.0 + abs(value))
+            if np.isfinite(t_value) and (
+                t_value >= value + 1e-4 * lam * float(g @ direction)
+                or (t_value >= value - noise and np.max(np.abs(t_grad)) < np.max(np.abs(g)))
+            ):
+                break
+            lam *= 0.5
+        else:
+            return None
+        u, value, g = trial, t_value, t_grad
+    else:
+        return None
+    if float(np.max(np.abs(g))) / total_w > 1e-7:
+        return None
+    hess = engine.hessian(u)
+    res = _result(
+        u, value, g, hess, names=names, model=model, steps=steps, n_evaluations=engine.n_evaluations
+    )
+    return res, np.asarray(np.linalg.inv(-hess), dtype=np.float64)
+
+
+def _result(
+    u: FloatArray,
+    value: float,
+    grad: FloatArray,
+    hess: FloatArray,
+    *,
+    names: tuple[str, ...],
+    model: str,
+    steps: int,
+    n_evaluations: int,
+) -> MleResult:
+    """Build the driver's result from the optimum in u, with the driver's own checks."""
+    _mle._check_boundary(model, names, u, _mle.DEFAULT_LIMIT_HINT)
+    try:
+        np.linalg.cholesky(-hess)
+    except np.linalg.LinAlgError:
+        raise ConvergenceError(
+            f"{model}: the log-likelihood is flat or not concave at the optimum "
+            f"{_mle._show(names, np.exp(u))}: the data do not identify every parameter "
+            "(a covariate that barely varies, or two that move together?), so there are no "
+            "standard errors; try fewer covariates or more data"
+        ) from None
+    theta = np.exp(u)
+    cov_u = np.linalg.inv(-hess)
+    cov_u = 0.5 * (cov_u + cov_u.T)
+    converged = _mle._check_identified(model, names, theta, cov_u, _mle.DEFAULT_LIMIT_HINT)
+    grad_nat = grad / theta
+    hess_nat = (hess - np.diag(grad)) / np.outer(theta, theta)
+    cov = cov_u * np.outer(theta, theta)
+    return MleResult(
+        names=names,
+        estimates=theta,
+        log_likelihood=value,
+        gradient=grad_nat,
+        hessian=0.5 * (hess_nat + hess_nat.T),
+        covariance=0.5 * (cov + cov.T),
+        standard_errors=np.sqrt(np.diag(cov)),
+        converged=converged,
+        n_iterations=steps,
+        n_evaluations=n_evaluations,
+    )
 
 
 @contextlib.contextmanager
@@ -619,18 +942,32 @@ def _fit_u(
     names: tuple[str, ...],
     model: str,
 ) -> tuple[MleResult, FloatArray]:
-    """Fit from the plain model's estimates and zero coefficients, via a sample when large."""
+    """Fit from the plain model's estimates and zero coefficients.
+
+    Up to 2 * _SAMPLE_ROWS customers, the shared driver fits all of them.
+    Beyond, it fits a systematic sample, and Newton steps on all customers
+    finish from there (see :func:`_newton`): a handful of evaluations on the
+    full data instead of dozens.
+    """
     k = data.zp.shape[1] + data.zd.shape[1]
     start = np.concatenate([np.log(base_start), np.zeros(k)])
+    labels = names[:4] + tuple(f"exp({n})" for n in names[4:])
     if data.x.size > 2 * _SAMPLE_ROWS:
         sample = _sample(data, _SAMPLE_ROWS)
         with _quiet():
             try:
-                res, _ = _run(make(sample), start, names, model, float(sample.w.sum()))
-                start = np.log(res.estimates)
+                res, cov_s = _run(make(sample), start, labels, model, float(sample.w.sum()))
             except ConvergenceError:  # the sample may be too thin; the full data decide
-                pass
-    return _run(make(data), start, names, model, float(data.w.sum()))
+                res = None
+        if res is not None:
+            approx = np.asarray(-np.linalg.inv(cov_s), dtype=np.float64) * (
+                float(data.w.sum()) / float(sample.w.sum())
+            )
+            done = _newton(make(data), np.log(res.estimates), approx, labels, model)
+            if done is not None:
+                return done
+            start = np.log(res.estimates)
+    return _run(make(data), start, labels, model, float(data.w.sum()))
 
 
 # --------------------------------------------------------------------------- results
@@ -674,6 +1011,9 @@ def _bg_predict(fit: Any, what: str, t: FloatArray | None, data: _Data) -> Float
     from crmcore.models.bgnbd import _expected_until_dropout
 
     shift = fit._SHIFT
+    if what == "loglik":
+        engine = _Engine(data, "bg", shift)
+        return engine.customers(tuple(engine.inputs(_u_of(fit))), False)[0]  # type: ignore[no-any-return]
     hist = (data.x, data.tx, data.T)
     r, la, lab = _bg_customer_logs(_u_of(fit), data)
     d = _bg_log_odds(r, la, lab, hist, shift)
@@ -701,6 +1041,9 @@ def _pareto_predict(fit: Any, what: str, t: FloatArray | None, data: _Data) -> F
     x, tx, big_t = data.x, data.tx, data.T
     if x.size == 0:
         return np.zeros(0)
+    if what == "loglik":
+        engine = _Engine(data, "pareto")
+        return engine.customers(tuple(engine.inputs(_u_of(fit))), False)[0]  # type: ignore[no-any-return]
     r, s, la, lb = _pareto_customer_logs(_u_of(fit), data)
     log_alive = _pareto_terms(r, s, la, lb, (x, tx, big_t), want_grad=False).log_alive
     alive = np.exp(log_alive)
@@ -871,6 +1214,37 @@ class _CovariateMethods:
         """
         return self._predict(
             "buy", t, frequency, recency, T, (purchase_covariates, dropout_covariates)
+        )
+
+    def log_likelihood_per_customer(
+        self,
+        frequency: ArrayLike | CustomerSummary,
+        recency: ArrayLike | None = None,
+        T: ArrayLike | None = None,
+        *,
+        purchase_covariates: Covariates | None = None,
+        dropout_covariates: Covariates | None = None,
+    ) -> Any:
+        """Return log L_i of each customer's history at the customer's own parameters.
+
+        Parameters
+        ----------
+        frequency, recency, T, purchase_covariates, dropout_covariates
+            As in :meth:`probability_alive`.
+
+        Returns
+        -------
+        float or ndarray
+            The plain model's log-likelihood at the customer's parameters
+            (rows of a summary without purchase: 0).
+
+        Raises
+        ------
+        InputError
+            As :meth:`probability_alive`.
+        """
+        return self._predict(
+            "loglik", None, frequency, recency, T, (purchase_covariates, dropout_covariates)
         )
 
     def predict(
@@ -1123,13 +1497,14 @@ def _fit_bg(
         inp.check_params(initial, params_type, "initial")
         start = initial.as_array()
     else:
-        plain = inp.prepare_fit_data(data.x, data.tx, data.T, data.w)
+        basis = _sample(data, _SAMPLE_ROWS) if data.x.size > 2 * _SAMPLE_ROWS else data
+        plain = inp.prepare_fit_data(basis.x, basis.tx, basis.T, basis.w)
         start = bgnbd._default_initial(plain)
         # the covariates may be what identifies the model: then start from the default
         with _quiet(), contextlib.suppress(ConvergenceError):
             start = bgnbd._fit_compressed(plain, start, shift, model).estimates
     names = ("r", "alpha", "a", "b", *_coef_labels(data))
-    res, cov_u = _fit_u(data, lambda d: _bg_objective_u(d, shift), start, names, model)
+    res, cov_u = _fit_u(data, lambda d: _Engine(d, "bg", shift), start, names, model)
     cls = MbgNbdCovariateFit if shift else BgNbdCovariateFit
     return cls(**_common_fields(res, cov_u, data, params_type, cls._BASE), time_unit=unit)
 
@@ -1180,12 +1555,13 @@ def fit_pareto(
         inp.check_params(initial, pn.ParetoNbdParams, "initial")
         start = initial.as_array()
     else:
-        plain = inp.prepare_fit_data(data.x, data.tx, data.T, data.w)
+        basis = _sample(data, _SAMPLE_ROWS) if data.x.size > 2 * _SAMPLE_ROWS else data
+        plain = inp.prepare_fit_data(basis.x, basis.tx, basis.T, basis.w)
         start = pn._default_initial(plain)
         with _quiet(), contextlib.suppress(ConvergenceError):
             start = pn._fit_compressed(plain, start).estimates
     names = ("r", "alpha", "s", "beta", *_coef_labels(data))
-    res, cov_u = _fit_u(data, _pareto_objective_u, start, names, "Pareto/NBD")
+    res, cov_u = _fit_u(data, lambda d: _Engine(d, "pareto"), start, names, "Pareto/NBD")
     return ParetoNbdCovariateFit(
         **_common_fields(res, cov_u, data, pn.ParetoNbdParams, ParetoNbdCovariateFit._BASE),
         time_unit=unit,

@@ -74,6 +74,23 @@ def _bg_process(
     return _Process(x, recency, alive, lam, p, None, dropout, hold)
 
 
+def _with_covariates(
+    params: tuple[float, float, float, float],
+    n: int,
+    purchase: tuple[object, object],
+    dropout: tuple[object, object],
+) -> tuple[Any, Any, Any, Any]:
+    """Return (r, alpha_i, a_i, b_i): alpha exp(-gamma_p.z), a and b times exp(gamma_d.w)."""
+    eta_p = _linear_predictor(purchase[0], purchase[1], "purchase", n)
+    eta_d = _linear_predictor(dropout[0], dropout[1], "dropout", n)
+    r, alpha, a, b = params
+    if eta_p is None and eta_d is None:
+        return params
+    scale_d: Any = 1.0 if eta_d is None else np.exp(eta_d)
+    alpha_i: Any = alpha * (1.0 if eta_p is None else np.exp(-eta_p))
+    return (r, alpha_i, a * scale_d, b * scale_d)
+
+
 def bgnbd_histories(
     r: float,
     alpha: float,
@@ -187,13 +204,11 @@ def bgnbd_histories(
         n_customers = _rows_of(purchase_covariates, dropout_covariates)
     t = _as_durations(T, n_customers)
     hold = val.check_float(duration_holdout, "duration_holdout", low=0.0)
-    eta_p = _linear_predictor(purchase_covariates, purchase_coefficients, "purchase", t.size)
-    eta_d = _linear_predictor(dropout_covariates, dropout_coefficients, "dropout", t.size)
-    per_customer: tuple[Any, Any, Any, Any] = _four(params)
-    if eta_p is not None or eta_d is not None:
-        r, alpha, a, b = per_customer
-        scale_d = 1.0 if eta_d is None else np.exp(eta_d)
-        alpha_i = alpha * (1.0 if eta_p is None else np.exp(-eta_p))
-        per_customer = (r, alpha_i, a * scale_d, b * scale_d)
+    per_customer = _with_covariates(
+        _four(params),
+        t.size,
+        (purchase_covariates, purchase_coefficients),
+        (dropout_covariates, dropout_coefficients),
+    )
     gen = val.as_generator(rng)
     return _histories("bgnbd", _bg_process(gen, per_customer, t, hold, modified=False), t, hold)
