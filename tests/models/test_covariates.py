@@ -332,7 +332,8 @@ def test_standard_errors_match_the_spread_of_refits():
         ses.append([fit.purchase_standard_errors[0], fit.dropout_standard_errors[0]])
     spread = np.std(est, axis=0, ddof=1)
     assert_allclose(spread, np.mean(ses, axis=0), rtol=0.3)
-    assert_allclose(np.mean(est, axis=0), [0.5, 0.3], atol=3 * spread / np.sqrt(60) + 0.01)
+    bias = np.abs(np.mean(est, axis=0) - [0.5, 0.3])
+    assert np.all(bias < 3 * spread / np.sqrt(60) + 0.01), (bias, spread)
 
 
 def test_large_data_newton_path_agrees_with_the_driver(monkeypatch):
