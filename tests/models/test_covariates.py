@@ -200,6 +200,8 @@ def test_gradient_and_hessian_match_finite_differences(model, shift, name, dropo
         ]
     )
     assert_allclose(hess, 0.5 * (num_h + num_h.T), rtol=1e-5, atol=1e-4)
+    engine.value_grad(u)  # forward differences start from the last gradient at u
+    assert_allclose(engine.hessian(u, central=False), hess, rtol=1e-4, atol=1e-3)
 
 
 # --------------------------------------------------------------------------- numerics

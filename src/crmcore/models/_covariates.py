@@ -71,7 +71,8 @@ __all__ = [
 #: A covariate matrix (customers x k) or a mapping name -> column.
 Covariates = ArrayLike | Mapping[str, ArrayLike]
 
-_SAMPLE_ROWS = 50_000  # customers above which a fit to a sample gives the start
+_SAMPLE_ROWS = 50_000  # size of the sample that gives the start, above twice as many customers
+_PARETO_SHARE = 0.4  # Pareto/NBD samples fewer (its customers cost ~50 times more)
 
 
 # --------------------------------------------------------------------------- inputs
@@ -670,6 +671,7 @@ class _ParetoCustomers:
 
 _TRACE = False
 _H_STEP = 1e-5  # central-difference step in the per-customer inputs
+_H_FORWARD = 1e-6  # forward-difference step
 
 
 class _Piece(NamedTuple):
@@ -696,6 +698,7 @@ class _Engine:
         self.w = data.w
         self.size = 4 + kp + kd
         self.n_evaluations = 0
+        self._last: tuple[FloatArray, FloatArray] | None = None  # u and per-customer gradient
 
     def inputs(self, u: FloatArray) -> list[Any]:
         """Return the four per-customer inputs at u (each Z @ gamma computed once)."""
@@ -715,6 +718,7 @@ class _Engine:
     def value_grad(self, u: FloatArray, want_grad: bool = True) -> tuple[float, FloatArray]:
         self.n_evaluations += 1
         ll, gv = self.customers(tuple(self.inputs(u)), want_grad)
+        self._last = (u.copy(), gv) if want_grad else None
         total = float(np.einsum("i,i->", self.w, ll))
         if not want_grad:
             return total, np.zeros(0)
@@ -732,24 +736,39 @@ class _Engine:
             g[offset : offset + matrix.shape[1]] += _dot_cols(matrix, vec)
         return total, g
 
-    def hessian(self, u: FloatArray) -> FloatArray:
+    def hessian(self, u: FloatArray, *, central: bool = True) -> FloatArray:
         """Return the Hessian of the total log-likelihood in u (per-customer differences).
 
-        The weights of each pair of pieces (unit column or covariate matrix)
-        are summed over the pairs of inputs first, so that every block of the
-        result is one weighted cross-product.
+        Central differences in the four per-customer inputs (eight
+        evaluations of the per-customer gradient), or forward differences
+        from the gradient of the last evaluation at ``u`` (four; relative
+        error about 1e-6, ample for standard errors). The weights of each pair
+        of pieces (unit column or covariate matrix) are summed over the pairs
+        of inputs first, so that every block of the result is one weighted
+        cross-product.
         """
         v = self.inputs(u)
         h_i = np.empty((4, 4, self.customers.n))
+        base = None
+        if not central:
+            if self._last is not None and np.array_equal(self._last[0], u):
+                base = self._last[1]
+            else:
+                self.n_evaluations += 1
+                base = self.customers(tuple(v), True)[1]
         for q in range(4):
             up = list(v)
             down = list(v)
-            up[q] = v[q] + _H_STEP
-            down[q] = v[q] - _H_STEP
-            self.n_evaluations += 2
+            step = _H_STEP if central else _H_FORWARD
+            up[q] = v[q] + step
+            down[q] = v[q] - step
+            self.n_evaluations += 1 if base is not None else 2
             _, g_up = self.customers(tuple(up), True)
-            _, g_down = self.customers(tuple(down), True)
-            h_i[:, q] = (g_up - g_down) / (2.0 * _H_STEP)
+            if base is not None:
+                h_i[:, q] = (g_up - base) / step
+            else:
+                _, g_down = self.customers(tuple(down), True)
+                h_i[:, q] = (g_up - g_down) / (2.0 * step)
         # A holds the pairs p < q once and half of the pairs p = q: the Hessian is A + A'.
         weights: dict[tuple[int, int], tuple[_Piece, _Piece, FloatArray]] = {}
         for p in range(4):
@@ -836,7 +855,7 @@ def _newton(
         if _TRACE:
             print("newton", steps, float(np.max(np.abs(g))) / total_w, exact)
         if steps > 8 and not exact:
-            hess = engine.hessian(u)
+            hess = engine.hessian(u, central=False)
             exact = True
         try:
             direction = np.linalg.solve(-hess, g)
@@ -860,7 +879,7 @@ def _newton(
         return None
     if float(np.max(np.abs(g))) / total_w > 1e-7:
         return None
-    hess = engine.hessian(u)
+    hess = engine.hessian(u, central=False)
     res = _result(
         u, value, g, hess, names=names, model=model, steps=steps, n_evaluations=engine.n_evaluations
     )
@@ -935,6 +954,11 @@ def _sample(data: _Data, size: int) -> _Data:
     )
 
 
+def _sample_rows(model: str) -> int:
+    """Return the size of the starting sample of a model (the threshold is twice that)."""
+    return int(_SAMPLE_ROWS * _PARETO_SHARE) if model == "Pareto/NBD" else _SAMPLE_ROWS
+
+
 def _fit_u(
     data: _Data,
     make: Any,
@@ -944,7 +968,7 @@ def _fit_u(
 ) -> tuple[MleResult, FloatArray]:
     """Fit from the plain model's estimates and zero coefficients.
 
-    Up to 2 * _SAMPLE_ROWS customers, the shared driver fits all of them.
+    Up to twice :func:`_sample_rows` customers, the shared driver fits all of them.
     Beyond, it fits a systematic sample, and Newton steps on all customers
     finish from there (see :func:`_newton`): a handful of evaluations on the
     full data instead of dozens.
@@ -952,8 +976,9 @@ def _fit_u(
     k = data.zp.shape[1] + data.zd.shape[1]
     start = np.concatenate([np.log(base_start), np.zeros(k)])
     labels = names[:4] + tuple(f"exp({n})" for n in names[4:])
-    if data.x.size > 2 * _SAMPLE_ROWS:
-        sample = _sample(data, _SAMPLE_ROWS)
+    rows = _sample_rows(model)
+    if data.x.size > 2 * rows:
+        sample = _sample(data, rows)
         with _quiet():
             try:
                 res, cov_s = _run(make(sample), start, labels, model, float(sample.w.sum()))
@@ -1555,7 +1580,8 @@ def fit_pareto(
         inp.check_params(initial, pn.ParetoNbdParams, "initial")
         start = initial.as_array()
     else:
-        basis = _sample(data, _SAMPLE_ROWS) if data.x.size > 2 * _SAMPLE_ROWS else data
+        rows = _sample_rows("Pareto/NBD")
+        basis = _sample(data, rows) if data.x.size > 2 * rows else data
         plain = inp.prepare_fit_data(basis.x, basis.tx, basis.T, basis.w)
         start = pn._default_initial(plain)
         with _quiet(), contextlib.suppress(ConvergenceError):
