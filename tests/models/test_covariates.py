@@ -23,7 +23,7 @@ from scipy import special as sc
 
 from crmcore import CustomerSummary
 from crmcore.errors import InputError, InputTypeError
-from crmcore.models import _covariates, bgnbd, mbgnbd, pareto_nbd
+from crmcore.models import _covariates, _hyp2f1, bgnbd, mbgnbd, pareto_nbd
 from crmcore.simulate import bgnbd_histories, mbgnbd_histories, pareto_nbd_histories
 from tests.models import test_pareto_nbd as pnbd_ref
 from tests.models._bgnbd_family import _mp_loglik
@@ -520,3 +520,23 @@ def test_property_a_customer_is_the_plain_model_at_its_parameters(  # noqa: PLR0
     assert_allclose(
         ll, module.log_likelihood_per_customer(per[0], x, tx, big_t), rtol=1e-9, atol=slack
     )
+
+
+def test_per_customer_quadrature_is_the_engine_quadrature():
+    # The rare rows the hypergeometric engine leaves out go to a quadrature vectorised over
+    # customers with their own alpha_i, beta_i. Reference: the engine's quadrature for one
+    # (alpha, beta) at a time (checked against mpmath in test_hyp2f1.py), row by row.
+    rng = np.random.default_rng(81)
+    n = 200
+    x = rng.integers(0, 3000, n).astype(float)
+    big_t = rng.uniform(1, 100, n)
+    tx = np.where(x > 0, big_t * rng.uniform(0, 0.999, n), 0.0)
+    alpha, beta = np.exp(rng.uniform(-8, 8, n)), np.exp(rng.uniform(-8, 8, n))
+    got, grad = _covariates._integral_each(0.7, 1.3, alpha, beta, (x, tx, big_t))
+    for i in range(n):
+        theta = np.array([0.7, alpha[i], 1.3, beta[i]])
+        ref, ref_grad = _hyp2f1.log_integral(
+            theta, x[i : i + 1], tx[i : i + 1], big_t[i : i + 1], True
+        )
+        assert_allclose(got[i], ref[0], rtol=1e-14)
+        assert_allclose(grad[:, i], ref_grad[:, 0], rtol=1e-13)
