@@ -888,8 +888,9 @@ def _newton(
     """Newton steps on all customers from a sample's optimum; None when they stall.
 
     ``approx`` is the Hessian of the sample scaled to all customers: the
-    first steps use it (one gradient evaluation each), and the exact Hessian
-    from per-customer differences takes over when they are slow. The result
+    first steps use it, refined after each step by the BFGS update (one
+    gradient evaluation per step), and the exact Hessian from per-customer
+    differences takes over when they are slow. The result
     passes the shared driver's checks (boundary, concavity, identification).
     """
     total_w = float(engine.w.sum())
@@ -923,6 +924,8 @@ def _newton(
             lam *= 0.5
         else:
             return None
+        if not exact:
+            hess = _secant_update(hess, trial - u, t_grad - g)
         u, value, g = trial, t_value, t_grad
     else:
         return None
@@ -933,6 +936,24 @@ def _newton(
         u, value, g, hess, names=names, model=model, steps=steps, n_evaluations=engine.n_evaluations
     )
     return res, np.asarray(np.linalg.inv(-hess), dtype=np.float64)
+
+
+def _secant_update(hess: FloatArray, step: FloatArray, change: FloatArray) -> FloatArray:
+    """Return the BFGS update of a (negative definite) Hessian after a step.
+
+    With B = -H, s the step and y = -(change of the gradient):
+    ``B + y y'/(y's) - B s s' B / (s'Bs)``; kept as it is when y's <= 0 (the
+    update would lose definiteness).
+    """
+    b = -hess
+    y = -change
+    ys = float(y @ step)
+    bs = b @ step
+    sbs = float(step @ bs)
+    if not (ys > 0 and sbs > 0):
+        return hess
+    b = b + np.outer(y, y) / ys - np.outer(bs, bs) / sbs
+    return np.asarray(-0.5 * (b + b.T), dtype=np.float64)
 
 
 def _result(
