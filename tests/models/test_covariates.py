@@ -403,7 +403,8 @@ def test_errors_name_the_covariates():
     z = np.random.default_rng(62).normal(size=(300, 2))
     args = (h.frequency, h.recency, h.T)
     with pytest.raises(
-        InputError, match=r"purchase_covariates must have one row per customer \(300\)"
+        InputError,
+        match=r"purchase_covariates must have one row per customer \(300, as the histories",
     ):
         bgnbd.fit(*args, purchase_covariates=z[:10])
     with pytest.raises(
@@ -425,7 +426,7 @@ def test_errors_name_the_covariates():
             x, tx, big_t, purchase_covariates={"age": Z[:, 0], "vp": Z[:, 1]}, dropout_covariates=W
         )
     with pytest.raises(
-        InputError, match=r"dropout_covariates must have one row per customer \(5\)"
+        InputError, match=r"dropout_covariates must have one row per customer \(5, as the"
     ):
         fit.probability_alive(x, tx, big_t, purchase_covariates=Z, dropout_covariates=W[:3])
     with pytest.raises(InputError, match=r"purchase_covariates must be finite"):
@@ -435,6 +436,31 @@ def test_errors_name_the_covariates():
     only_p = _hand_fit("bgnbd", BASE["bgnbd"], GP, [], names_p=("age", "vip"), names_d=())
     with pytest.raises(InputError, match=r"dropout_covariates must be left out"):
         only_p.probability_alive(x, tx, big_t, purchase_covariates=Z, dropout_covariates=W)
+
+
+def test_prediction_refuses_covariate_effects_beyond_e50():
+    # |gamma . z| up to MAX_EFFECT = 50 is finite in every model (the extreme test runs 30);
+    # beyond, an InputError names the covariates and the rule.
+    fit = _hand_fit("pareto_nbd", BASE["pareto_nbd"], [1.0], [1.0], names_p=("z",), names_d=("w",))
+    ok = fit.probability_alive(
+        [3, 0],
+        [20.0, 0.0],
+        [40.0, 40.0],
+        purchase_covariates=[[50.0], [-50.0]],
+        dropout_covariates=[[-50.0], [50.0]],
+    )
+    assert np.all(np.isfinite(ok))
+    with pytest.raises(
+        InputError,
+        match=r"dropout_covariates times the fit's coefficients must stay within \+-50.*1 of 2",
+    ):
+        fit.probability_alive(
+            [3, 0],
+            [20.0, 0.0],
+            [40.0, 40.0],
+            purchase_covariates=[[1.0], [1.0]],
+            dropout_covariates=[[0.0], [1e300]],
+        )
 
 
 def test_mapping_columns_are_matched_by_name():

@@ -92,7 +92,7 @@ def covariate_matrix(value: object, name: str, n_rows: int) -> tuple[FloatArray,
     >>> covariate_matrix([[1.0], [2.0]], "dropout_covariates", 3)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    crmcore.errors.InputError: dropout_covariates must have one row per customer (3); ...
+    crmcore.errors.InputError: dropout_covariates must have one row per customer (3, as the ...)
     """
     if isinstance(value, Mapping):
         if len(value) == 0:
@@ -107,7 +107,8 @@ def covariate_matrix(value: object, name: str, n_rows: int) -> tuple[FloatArray,
             arr = v.as_float_array(col, f"{name}[{key!r}]", allow_empty=True)
             if arr.size != n_rows:
                 raise InputError(
-                    f"{name}[{key!r}] must have one value per customer ({n_rows}); got {arr.size}"
+                    f"{name}[{key!r}] must have one value per customer ({n_rows}, as the "
+                    f"histories in frequency or the summary); got {arr.size}"
                 )
             names.append(key)
             cols.append(arr)
@@ -131,7 +132,10 @@ def covariate_matrix(value: object, name: str, n_rows: int) -> tuple[FloatArray,
             f"{name} must be 2-dimensional (customers x covariates), got shape {arr.shape}"
         )
     if mat.shape[0] != n_rows:
-        raise InputError(f"{name} must have one row per customer ({n_rows}); got shape {mat.shape}")
+        raise InputError(
+            f"{name} must have one row per customer ({n_rows}, as the histories in frequency "
+            f"or the summary); got shape {mat.shape}"
+        )
     if mat.shape[1] == 0:
         raise InputError(f"{name} must have at least one column; got shape {mat.shape}")
     return v.readonly(np.array(mat, dtype=np.float64)), tuple(f"z{j}" for j in range(mat.shape[1]))
@@ -1081,6 +1085,12 @@ def _customer_inputs(
     n = h.x.size
     zp = _matrix_for(covariates[0], "purchase_covariates", n, fit.purchase_names)
     zd = _matrix_for(covariates[1], "dropout_covariates", n, fit.dropout_names)
+    for mat, coef, name in (
+        (zp, fit.purchase_coefficients, "purchase_covariates"),
+        (zd, fit.dropout_coefficients, "dropout_covariates"),
+    ):
+        if mat is not None:
+            _check_effect(mat, coef, name)
     data = _Data(
         h.x,
         h.tx,
@@ -1092,6 +1102,25 @@ def _customer_inputs(
         fit.dropout_names,
     )
     return h, data
+
+
+#: Largest |gamma . z| a prediction accepts: a covariate that moves a parameter by more
+#: than a factor e^50 (about 5e21) is a data error, not a customer.
+MAX_EFFECT = 50.0
+
+
+def _check_effect(mat: FloatArray, coef: FloatArray, name: str) -> None:
+    """Refuse covariates whose effect on a parameter exceeds a factor e^MAX_EFFECT."""
+    with np.errstate(all="ignore"):
+        eta = _dot_rows(mat, coef)
+    bad = ~(np.abs(eta) <= MAX_EFFECT)
+    if bad.any():
+        raise InputError(
+            f"{name} times the fit's coefficients must stay within +-{MAX_EFFECT:g} (a factor "
+            f"e^{MAX_EFFECT:g} on a parameter); "
+            + v.describe_violations(bad, (f"{name} @ coefficients", eta))
+            + "; check the covariates' units (standardise them before fitting)"
+        )
 
 
 def _alive_from_log_odds(d: FloatArray) -> FloatArray:
@@ -1204,10 +1233,11 @@ class _CovariateMethods:
         T: ArrayLike | None,
         covariates: tuple[object, object],
     ) -> Any:
-        if t is not None:
+        horizon = what in {"expected", "buy"}
+        if horizon:
             t, frequency = _units.convert(self.time_unit, t, frequency)
         h, data = _customer_inputs(self, frequency, recency, T, covariates)
-        tt = None if t is None else np.asarray(inp.horizon(t, h.x.size), dtype=np.float64)
+        tt = np.asarray(inp.horizon(t, h.x.size), dtype=np.float64) if horizon else None
         engine = _pareto_predict if isinstance(self, ParetoNbdCovariateFit) else _bg_predict
         return inp.finish(engine(self, what, tt, data), h.single)
 
@@ -1551,6 +1581,19 @@ class ParetoNbdCovariateFit(_CovariateMethods):
     def covariance_names(self) -> tuple[str, ...]:
         """Names of the rows and columns of ``covariance``."""
         return _cov_names(self)
+
+
+# The prediction methods live in _CovariateMethods; each class also holds them as its own
+# attributes, so that tools listing a class's methods (documentation, API records) see them.
+for _cls in (BgNbdCovariateFit, MbgNbdCovariateFit, ParetoNbdCovariateFit):
+    for _name in (
+        "probability_alive",
+        "conditional_expected_purchases",
+        "conditional_purchase_probability",
+        "log_likelihood_per_customer",
+        "predict",
+    ):
+        setattr(_cls, _name, vars(_CovariateMethods)[_name])
 
 
 def _cov_names(fit: Any) -> tuple[str, ...]:
