@@ -538,11 +538,12 @@ def test_property_a_customer_is_the_plain_model_at_its_parameters(  # noqa: PLR0
     assert_allclose(alive, module.probability_alive(per[0], x, tx, big_t), rtol=1e-9, atol=1e-300)
     ll = fit.log_likelihood_per_customer([x], [tx], [big_t], **cov)[0]
     # The reference subtracts log B(a_i, b_i) from a term of the same size, which loses
-    # |log B| * 1e-16 when a_i, b_i are scaled up by e^(gamma_d w); allow that much.
+    # up to a few hundred ulps of |log B| when a_i, b_i are scaled up by e^(gamma_d w)
+    # (mpmath agrees with crmcore there: found by the hunt profile); allow that much.
     if name == "pareto_nbd":
         slack = 1e-12
     else:
-        slack = 1e-14 * abs(float(sc.betaln(per[0].a, per[0].b))) + 1e-12
+        slack = 1e-13 * abs(float(sc.betaln(per[0].a, per[0].b))) + 1e-12
     assert_allclose(
         ll, module.log_likelihood_per_customer(per[0], x, tx, big_t), rtol=1e-9, atol=slack
     )
