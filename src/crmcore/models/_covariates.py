@@ -1464,6 +1464,15 @@ _DOC_FIELDS = """
         Optimiser iterations (of the final fit on all customers).
     time_unit : {{"h", "D", "W", "M", "Y"}} or None
         Time unit of the data the fit was made on.
+
+    References
+    ----------
+    Fader, P. S., & Hardie, B. G. S. (2007). Incorporating time-invariant
+    covariates into the Pareto/NBD and BG/NBD models.
+    http://brucehardie.com/notes/019/
+
+    CLVTools (R package), models with static covariates:
+    https://www.clvtools.com/reference/pnbd_PAlive.html
 """
 
 

@@ -341,8 +341,8 @@ def fit(
         Time-invariant covariates: a (customers, k) array (names ``z0``,
         ``z1``, ...) or a mapping name -> column, one row per customer (per
         summary row with a summary). With either, the fit is a
-        :class:`ParetoNbdCovariateFit` (see :mod:`crmcore.models._covariates`
-        and the explanation page for the parameterisation, that of CLVTools).
+        :class:`ParetoNbdCovariateFit` (see the explanation page on covariates
+        for the parameterisation, that of CLVTools).
 
     Returns
     -------
