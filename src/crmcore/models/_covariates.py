@@ -722,7 +722,6 @@ class _ParetoCustomers:
 # per-customer gradient (central differences in v), whatever the number of
 # covariates.
 
-_TRACE = False
 _H_STEP = 1e-5  # central-difference step in the per-customer inputs
 _H_FORWARD = 1e-6  # forward-difference step
 
@@ -906,8 +905,6 @@ def _newton(
     for steps in range(1, 40):
         if float(np.max(np.abs(g))) / total_w <= 1e-9:
             break
-        if _TRACE:
-            print("newton", steps, float(np.max(np.abs(g))) / total_w, exact)
         if steps > 8 and not exact:
             hess = engine.hessian(u, central=False)
             exact = True
