@@ -357,6 +357,36 @@ class World:
             }
 
     @functools.cached_property
+    def covariate_fits(self) -> dict[str, Any]:
+        """Covariate fits built from the plain fits' parameters (one covariate each)."""
+        from crmcore.models import _covariates as cov
+
+        out = {}
+        for name, module in (
+            ("BgNbdCovariateFit", "bgnbd"),
+            ("MbgNbdCovariateFit", "mbgnbd"),
+            ("ParetoNbdCovariateFit", "pareto_nbd"),
+        ):
+            plain = self.fits[module]
+            out[name] = getattr(cov, name)(
+                params=plain.params,
+                standard_errors=plain.standard_errors,
+                purchase_coefficients=np.array([0.3]),
+                purchase_standard_errors=np.array([0.1]),
+                purchase_names=("z",),
+                dropout_coefficients=np.array([-0.2]),
+                dropout_standard_errors=np.array([0.1]),
+                dropout_names=("w",),
+                covariance=np.eye(6),
+                log_likelihood=-100.0,
+                n_customers=30.0,
+                converged=True,
+                n_iterations=1,
+                time_unit="W",
+            )
+        return out
+
+    @functools.cached_property
     def survival_curve(self) -> Any:
         from crmcore.metrics import kaplan_meier
 
@@ -471,6 +501,9 @@ def _arrays(source: str) -> dict[str, Factory]:
 
 _CONTINUOUS: dict[str, Factory] = {
     **{k: v for k, v in _arrays("histories").items() if k in ("frequency", "recency", "T")},
+    # covariates of the 30 histories (the covariate fits' predictions; the fits leave them out)
+    "purchase_covariates": lambda w: np.linspace(-1.0, 1.0, 30),
+    "dropout_covariates": lambda w: {"w": np.linspace(1.0, -1.0, 30)},
     "t": lambda w: 10.0,
     "n": lambda w: np.array([0, 1, 2]),
     "weights": lambda w: np.ones(30),
@@ -858,6 +891,22 @@ OVERRIDES: dict[str, dict[str, Factory]] = {
     # the module's discount_rate (for DERT) is CLV's optional one in predict
     "models.ggomnbd.GGompertzNbdFit.predict": {"discount_rate": lambda w: None},
 }
+for _module, _cls in (
+    ("bgnbd", "BgNbdCovariateFit"),
+    ("mbgnbd", "MbgNbdCovariateFit"),
+    ("pareto_nbd", "ParetoNbdCovariateFit"),
+):
+    # the plain fits' baseline has no covariates (30 customers do not identify them)
+    OVERRIDES[f"models.{_module}.fit"] = {
+        "purchase_covariates": lambda w: None,
+        "dropout_covariates": lambda w: None,
+    }
+    OVERRIDES[f"models.{_module}.{_cls}.predict"] = {
+        "summary": lambda w: crmcore.CustomerSummary.from_arrays(
+            w.histories["frequency"], w.histories["recency"], w.histories["T"], time_unit="W"
+        ),
+        "t": lambda w: 10.0,
+    }
 for _model, _names in {
     "bgnbd": ("r", "alpha", "a", "b"),
     "mbgnbd": ("r", "alpha", "a", "b"),
@@ -906,6 +955,8 @@ def receiver(target: Target) -> Any:
         return importlib.import_module("crmcore.metrics").class_value_share(
             ["vip", "key", "ordinary", "key", "ordinary"] * 2, VALUES
         )
+    if cls.endswith("CovariateFit"):
+        return w.covariate_fits[cls]
     if cls.endswith("Fit"):
         module = target.owner.__module__.rsplit(".", 1)[-1]
         return w.fits[module]

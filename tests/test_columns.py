@@ -92,6 +92,9 @@ NOT_PER_CUSTOMER = {
     "SalesBreakdown": "one row per category, product, channel or region (group_columns)",
     "BgCnbdFit": "a fitted model (parameters, covariance, log-likelihood per k)",
     "MbgCnbdFit": "a fitted model (parameters, covariance, log-likelihood per k)",
+    "BgNbdCovariateFit": "a fitted model (coefficients per covariate, covariance)",
+    "MbgNbdCovariateFit": "a fitted model (coefficients per covariate, covariance)",
+    "ParetoNbdCovariateFit": "a fitted model (coefficients per covariate, covariance)",
 }
 
 

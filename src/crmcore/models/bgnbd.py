@@ -32,8 +32,9 @@ from scipy import special as sc
 
 from crmcore._typing import ArrayLike, FloatArray
 from crmcore.errors import InputError
+from crmcore.models import _covariates, _predict, _units
 from crmcore.models import _inputs as inp
-from crmcore.models import _predict, _units
+from crmcore.models._covariates import BgNbdCovariateFit, Covariates
 from crmcore.models._inputs import positive_param
 from crmcore.models._mle import (
     MleResult,
@@ -46,6 +47,7 @@ from crmcore.models._predict import CustomerPrediction
 from crmcore.summary import CompressedHistories, CustomerSummary
 
 __all__ = [
+    "BgNbdCovariateFit",
     "BgNbdFit",
     "BgNbdParams",
     "conditional_expected_purchases",
@@ -281,6 +283,7 @@ class BgNbdFit:
 # --------------------------------------------------------------------------- public API
 
 
+@overload
 def fit(
     frequency: ArrayLike | CustomerSummary,
     recency: ArrayLike | None = None,
@@ -289,7 +292,44 @@ def fit(
     weights: ArrayLike | None = None,
     initial: BgNbdParams | None = None,
     time_unit: str | None = None,
-) -> BgNbdFit:
+    purchase_covariates: None = None,
+    dropout_covariates: None = None,
+) -> BgNbdFit: ...
+@overload
+def fit(
+    frequency: ArrayLike | CustomerSummary,
+    recency: ArrayLike | None = None,
+    T: ArrayLike | None = None,
+    *,
+    weights: ArrayLike | None = None,
+    initial: BgNbdParams | None = None,
+    time_unit: str | None = None,
+    purchase_covariates: Covariates,
+    dropout_covariates: Covariates | None = None,
+) -> BgNbdCovariateFit: ...
+@overload
+def fit(
+    frequency: ArrayLike | CustomerSummary,
+    recency: ArrayLike | None = None,
+    T: ArrayLike | None = None,
+    *,
+    weights: ArrayLike | None = None,
+    initial: BgNbdParams | None = None,
+    time_unit: str | None = None,
+    purchase_covariates: None = None,
+    dropout_covariates: Covariates,
+) -> BgNbdCovariateFit: ...
+def fit(
+    frequency: ArrayLike | CustomerSummary,
+    recency: ArrayLike | None = None,
+    T: ArrayLike | None = None,
+    *,
+    weights: ArrayLike | None = None,
+    initial: BgNbdParams | None = None,
+    time_unit: str | None = None,
+    purchase_covariates: Covariates | None = None,
+    dropout_covariates: Covariates | None = None,
+) -> BgNbdFit | BgNbdCovariateFit:
     """Fit the BG/NBD model by maximum likelihood.
 
     Parameters
@@ -310,10 +350,17 @@ def fit(
         unknown, recorded as None, and predictions on summaries are not
         converted); with a summary its ``time_unit`` is used (an argument that
         differs from it is an InputError). Recorded as ``fit.time_unit``.
+    purchase_covariates, dropout_covariates : array-like or mapping, optional
+        Time-invariant covariates: a (customers, k) array (names ``z0``,
+        ``z1``, ...) or a mapping name -> column, one row per customer (per
+        summary row with a summary). With either, the fit is a
+        :class:`BgNbdCovariateFit` (see the explanation page on covariates
+        for the parameterisation, that of CLVTools).
 
     Returns
     -------
-    BgNbdFit
+    BgNbdFit or BgNbdCovariateFit
+        The latter when covariates are given.
 
     Raises
     ------
@@ -368,6 +415,17 @@ def fit(
     ...
     crmcore.errors.InputError: recency must not exceed T; 1 of 1 customers breaks this ...
     """
+    if purchase_covariates is not None or dropout_covariates is not None:
+        return _covariates.fit_bgnbd(
+            frequency,
+            recency,
+            T,
+            weights=weights,
+            initial=initial,
+            time_unit=time_unit,
+            purchase_covariates=purchase_covariates,
+            dropout_covariates=dropout_covariates,
+        )
     unit = _units.fit_unit(frequency, time_unit)
     data = inp.prepare_fit_data(frequency, recency, T, weights)
     if initial is not None:

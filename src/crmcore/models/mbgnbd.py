@@ -24,8 +24,9 @@ import attrs
 import numpy as np
 
 from crmcore._typing import ArrayLike, FloatArray
+from crmcore.models import _covariates, _predict, _units
 from crmcore.models import _inputs as inp
-from crmcore.models import _predict, _units
+from crmcore.models._covariates import Covariates, MbgNbdCovariateFit
 from crmcore.models._inputs import positive_param
 from crmcore.models._mle import fit_fields
 from crmcore.models._predict import CustomerPrediction
@@ -47,6 +48,7 @@ from crmcore.models.bgnbd import (
 from crmcore.summary import CustomerSummary
 
 __all__ = [
+    "MbgNbdCovariateFit",
     "MbgNbdFit",
     "MbgNbdParams",
     "conditional_expected_purchases",
@@ -282,6 +284,7 @@ class MbgNbdFit:
 # --------------------------------------------------------------------------- public API
 
 
+@overload
 def fit(
     frequency: ArrayLike | CustomerSummary,
     recency: ArrayLike | None = None,
@@ -290,7 +293,44 @@ def fit(
     weights: ArrayLike | None = None,
     initial: MbgNbdParams | None = None,
     time_unit: str | None = None,
-) -> MbgNbdFit:
+    purchase_covariates: None = None,
+    dropout_covariates: None = None,
+) -> MbgNbdFit: ...
+@overload
+def fit(
+    frequency: ArrayLike | CustomerSummary,
+    recency: ArrayLike | None = None,
+    T: ArrayLike | None = None,
+    *,
+    weights: ArrayLike | None = None,
+    initial: MbgNbdParams | None = None,
+    time_unit: str | None = None,
+    purchase_covariates: Covariates,
+    dropout_covariates: Covariates | None = None,
+) -> MbgNbdCovariateFit: ...
+@overload
+def fit(
+    frequency: ArrayLike | CustomerSummary,
+    recency: ArrayLike | None = None,
+    T: ArrayLike | None = None,
+    *,
+    weights: ArrayLike | None = None,
+    initial: MbgNbdParams | None = None,
+    time_unit: str | None = None,
+    purchase_covariates: None = None,
+    dropout_covariates: Covariates,
+) -> MbgNbdCovariateFit: ...
+def fit(
+    frequency: ArrayLike | CustomerSummary,
+    recency: ArrayLike | None = None,
+    T: ArrayLike | None = None,
+    *,
+    weights: ArrayLike | None = None,
+    initial: MbgNbdParams | None = None,
+    time_unit: str | None = None,
+    purchase_covariates: Covariates | None = None,
+    dropout_covariates: Covariates | None = None,
+) -> MbgNbdFit | MbgNbdCovariateFit:
     """Fit the MBG/NBD model by maximum likelihood.
 
     Parameters
@@ -311,10 +351,17 @@ def fit(
         unknown, recorded as None, and predictions on summaries are not
         converted); with a summary its ``time_unit`` is used (an argument that
         differs from it is an InputError). Recorded as ``fit.time_unit``.
+    purchase_covariates, dropout_covariates : array-like or mapping, optional
+        Time-invariant covariates: a (customers, k) array (names ``z0``,
+        ``z1``, ...) or a mapping name -> column, one row per customer (per
+        summary row with a summary). With either, the fit is a
+        :class:`MbgNbdCovariateFit` (see the explanation page on covariates
+        for the parameterisation, that of CLVTools).
 
     Returns
     -------
-    MbgNbdFit
+    MbgNbdFit or MbgNbdCovariateFit
+        The latter when covariates are given.
 
     Raises
     ------
@@ -369,6 +416,17 @@ def fit(
     ...
     crmcore.errors.InputError: recency must not exceed T; 1 of 1 customers breaks this ...
     """
+    if purchase_covariates is not None or dropout_covariates is not None:
+        return _covariates.fit_mbgnbd(
+            frequency,
+            recency,
+            T,
+            weights=weights,
+            initial=initial,
+            time_unit=time_unit,
+            purchase_covariates=purchase_covariates,
+            dropout_covariates=dropout_covariates,
+        )
     unit = _units.fit_unit(frequency, time_unit)
     data = inp.prepare_fit_data(frequency, recency, T, weights)
     if initial is not None:

@@ -39,14 +39,16 @@ from scipy import special as sc
 
 from crmcore._typing import ArrayLike, FloatArray, IntArray
 from crmcore.errors import ConvergenceError, InputError
-from crmcore.models import _hyp2f1, _predict, _units
+from crmcore.models import _covariates, _hyp2f1, _predict, _units
 from crmcore.models import _inputs as inp
+from crmcore.models._covariates import Covariates, ParetoNbdCovariateFit
 from crmcore.models._inputs import positive_param
 from crmcore.models._mle import MleResult, fit_fields, maximize_likelihood
 from crmcore.models._predict import CustomerPrediction
 from crmcore.summary import CompressedHistories, CustomerSummary
 
 __all__ = [
+    "ParetoNbdCovariateFit",
     "ParetoNbdFit",
     "ParetoNbdParams",
     "conditional_expected_purchases",
@@ -287,6 +289,7 @@ class ParetoNbdFit:
 # --------------------------------------------------------------------------- public API
 
 
+@overload
 def fit(
     frequency: ArrayLike | CustomerSummary,
     recency: ArrayLike | None = None,
@@ -295,7 +298,44 @@ def fit(
     weights: ArrayLike | None = None,
     initial: ParetoNbdParams | None = None,
     time_unit: str | None = None,
-) -> ParetoNbdFit:
+    purchase_covariates: None = None,
+    dropout_covariates: None = None,
+) -> ParetoNbdFit: ...
+@overload
+def fit(
+    frequency: ArrayLike | CustomerSummary,
+    recency: ArrayLike | None = None,
+    T: ArrayLike | None = None,
+    *,
+    weights: ArrayLike | None = None,
+    initial: ParetoNbdParams | None = None,
+    time_unit: str | None = None,
+    purchase_covariates: Covariates,
+    dropout_covariates: Covariates | None = None,
+) -> ParetoNbdCovariateFit: ...
+@overload
+def fit(
+    frequency: ArrayLike | CustomerSummary,
+    recency: ArrayLike | None = None,
+    T: ArrayLike | None = None,
+    *,
+    weights: ArrayLike | None = None,
+    initial: ParetoNbdParams | None = None,
+    time_unit: str | None = None,
+    purchase_covariates: None = None,
+    dropout_covariates: Covariates,
+) -> ParetoNbdCovariateFit: ...
+def fit(
+    frequency: ArrayLike | CustomerSummary,
+    recency: ArrayLike | None = None,
+    T: ArrayLike | None = None,
+    *,
+    weights: ArrayLike | None = None,
+    initial: ParetoNbdParams | None = None,
+    time_unit: str | None = None,
+    purchase_covariates: Covariates | None = None,
+    dropout_covariates: Covariates | None = None,
+) -> ParetoNbdFit | ParetoNbdCovariateFit:
     """Fit the Pareto/NBD model by maximum likelihood.
 
     Parameters
@@ -318,10 +358,17 @@ def fit(
         unknown, recorded as None, and predictions on summaries are not
         converted); with a summary its ``time_unit`` is used (an argument that
         differs from it is an InputError). Recorded as ``fit.time_unit``.
+    purchase_covariates, dropout_covariates : array-like or mapping, optional
+        Time-invariant covariates: a (customers, k) array (names ``z0``,
+        ``z1``, ...) or a mapping name -> column, one row per customer (per
+        summary row with a summary). With either, the fit is a
+        :class:`ParetoNbdCovariateFit` (see the explanation page on covariates
+        for the parameterisation, that of CLVTools).
 
     Returns
     -------
-    ParetoNbdFit
+    ParetoNbdFit or ParetoNbdCovariateFit
+        The latter when covariates are given.
 
     Raises
     ------
@@ -382,6 +429,17 @@ def fit(
     ...
     crmcore.errors.InputError: recency must not exceed T; 1 of 1 customers breaks this ...
     """
+    if purchase_covariates is not None or dropout_covariates is not None:
+        return _covariates.fit_pareto(
+            frequency,
+            recency,
+            T,
+            weights=weights,
+            initial=initial,
+            time_unit=time_unit,
+            purchase_covariates=purchase_covariates,
+            dropout_covariates=dropout_covariates,
+        )
     unit = _units.fit_unit(frequency, time_unit)
     data = inp.prepare_fit_data(frequency, recency, T, weights)
     if initial is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 
@@ -194,3 +194,49 @@ def _check_amounts(amounts: FloatArray, owner: IntArray) -> None:
             + val.describe_violations(bad, ("customer", owner + 1)).replace("values", "purchases")
             + "; check q and v (amounts scale as v / q)"
         )
+
+
+def _linear_predictor(
+    covariates: object, coefficients: object, kind: str, n: int
+) -> FloatArray | None:
+    """Return ``Z @ gamma`` per customer for ``{kind}_covariates`` (None when absent).
+
+    ``covariates`` is a (n, k) array or a 1-d array (one covariate);
+    ``coefficients`` has k values. Both or neither must be given.
+    """
+    cov_name, coef_name = f"{kind}_covariates", f"{kind}_coefficients"
+    if covariates is None and coefficients is None:
+        return None
+    if covariates is None or coefficients is None:
+        missing = cov_name if covariates is None else coef_name
+        raise InputTypeError(f"{missing} is required when {cov_name} or {coef_name} is given")
+    ndim = int(np.ndim(cast(Any, covariates)))
+    if ndim not in {1, 2}:
+        raise InputError(f"{cov_name} must be 2-dimensional (customers x covariates), got {ndim}-d")
+    z = val.as_float_array(cast(Any, covariates), cov_name, ndim=ndim)
+    z = z.reshape(-1, 1) if ndim == 1 else z
+    coef = val.as_float_array(cast(Any, coefficients), coef_name)
+    if z.shape[0] != n:
+        raise InputError(f"{cov_name} must have one row per customer ({n}); got shape {z.shape}")
+    if coef.size != z.shape[1]:
+        raise InputError(
+            f"{coef_name} must have one value per column of {cov_name} ({z.shape[1]}); "
+            f"got {coef.size}"
+        )
+    with np.errstate(all="ignore"):
+        eta = np.einsum("ij,j->i", z, coef)
+    if not np.all(np.abs(eta) <= 700.0):
+        bad = ~(np.abs(eta) <= 700.0)
+        raise InputError(
+            f"{cov_name} times {coef_name} must stay within [-700, 700] (exp overflows "
+            f"beyond); {val.describe_violations(bad, (f'{cov_name} @ {coef_name}', eta))}"
+        )
+    return np.asarray(eta, dtype=np.float64)
+
+
+def _rows_of(*covariates: object) -> int | None:
+    """Return the number of rows of the first covariate matrix given (None when none is)."""
+    for c in covariates:
+        if c is not None:
+            return int(np.shape(cast(Any, c))[0]) if np.ndim(cast(Any, c)) >= 1 else None
+    return None

@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, cast
 
 import numpy as np
 
 from crmcore import _validation as val
-from crmcore._typing import FloatArray, SeedLike
+from crmcore._typing import ArrayLike, FloatArray, SeedLike
 
-from ._common import _check_params, _four, _geometric_failures, _poisson
+from ._common import (
+    _check_params,
+    _four,
+    _geometric_failures,
+    _linear_predictor,
+    _poisson,
+    _rows_of,
+)
 from .histories import SimulatedHistories, _as_durations, _histories, _Process
 
 
 def _bg_process(
     rng: np.random.Generator,
-    params: tuple[float, float, float, float],
+    params: tuple[Any, Any, Any, Any],
     T: FloatArray,
     holdout: float,
     *,
@@ -66,6 +74,23 @@ def _bg_process(
     return _Process(x, recency, alive, lam, p, None, dropout, hold)
 
 
+def _with_covariates(
+    params: tuple[float, float, float, float],
+    n: int,
+    purchase: tuple[object, object],
+    dropout: tuple[object, object],
+) -> tuple[Any, Any, Any, Any]:
+    """Return (r, alpha_i, a_i, b_i): alpha exp(-gamma_p.z), a and b times exp(gamma_d.w)."""
+    eta_p = _linear_predictor(purchase[0], purchase[1], "purchase", n)
+    eta_d = _linear_predictor(dropout[0], dropout[1], "dropout", n)
+    r, alpha, a, b = params
+    if eta_p is None and eta_d is None:
+        return params
+    scale_d: Any = 1.0 if eta_d is None else np.exp(eta_d)
+    alpha_i: Any = alpha * (1.0 if eta_p is None else np.exp(-eta_p))
+    return (r, alpha_i, a * scale_d, b * scale_d)
+
+
 def bgnbd_histories(
     r: float,
     alpha: float,
@@ -76,6 +101,10 @@ def bgnbd_histories(
     n_customers: int | None = None,
     duration_holdout: float = 0.0,
     rng: SeedLike,
+    purchase_covariates: ArrayLike | None = None,
+    purchase_coefficients: ArrayLike | None = None,
+    dropout_covariates: ArrayLike | None = None,
+    dropout_coefficients: ArrayLike | None = None,
 ) -> SimulatedHistories:
     """Draw purchase histories from the BG/NBD model.
 
@@ -95,6 +124,15 @@ def bgnbd_histories(
         Also draw the purchases in (T, T + duration_holdout] (default 0: none).
     rng : int or numpy.random.Generator
         Seed or generator; the draws are deterministic for a given seed.
+    purchase_covariates, dropout_covariates : array-like, optional
+        Time-invariant covariates, (customers, k) arrays (a 1-d array is one
+        covariate), with ``purchase_coefficients`` and ``dropout_coefficients``
+        (k values each): customer i then has ``alpha_i = alpha exp(-gamma_p.z_i)``,
+        ``a_i = a exp(gamma_d.w_i)`` and ``b_i = b exp(gamma_d.w_i)``, the
+        parameterisation of the covariate fits (:func:`crmcore.models.bgnbd.fit`).
+        With a single T, ``n_customers`` defaults to their number of rows.
+    purchase_coefficients, dropout_coefficients : array-like, optional
+        gamma_p and gamma_d.
 
     Returns
     -------
@@ -162,7 +200,15 @@ def bgnbd_histories(
     crmcore.errors.InputError: alpha must be > 0.0, got -4.0
     """
     params = _check_params((r, alpha, a, b), ("r", "alpha", "a", "b"))
+    if n_customers is None and np.ndim(cast(Any, T)) == 0:
+        n_customers = _rows_of(purchase_covariates, dropout_covariates)
     t = _as_durations(T, n_customers)
     hold = val.check_float(duration_holdout, "duration_holdout", low=0.0)
+    per_customer = _with_covariates(
+        _four(params),
+        t.size,
+        (purchase_covariates, purchase_coefficients),
+        (dropout_covariates, dropout_coefficients),
+    )
     gen = val.as_generator(rng)
-    return _histories("bgnbd", _bg_process(gen, _four(params), t, hold, modified=False), t, hold)
+    return _histories("bgnbd", _bg_process(gen, per_customer, t, hold, modified=False), t, hold)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, cast
+
+import numpy as np
 
 from crmcore import _validation as val
-from crmcore._typing import FloatArray, SeedLike
+from crmcore._typing import ArrayLike, FloatArray, SeedLike
 
-from ._common import _check_params, _four
-from .bgnbd import _bg_process
+from ._common import _check_params, _four, _rows_of
+from .bgnbd import _bg_process, _with_covariates
 from .histories import SimulatedHistories, _as_durations, _histories
 
 
@@ -22,6 +25,10 @@ def mbgnbd_histories(
     n_customers: int | None = None,
     duration_holdout: float = 0.0,
     rng: SeedLike,
+    purchase_covariates: ArrayLike | None = None,
+    purchase_coefficients: ArrayLike | None = None,
+    dropout_covariates: ArrayLike | None = None,
+    dropout_coefficients: ArrayLike | None = None,
 ) -> SimulatedHistories:
     """Draw purchase histories from the MBG/NBD model.
 
@@ -38,6 +45,11 @@ def mbgnbd_histories(
         Number of customers, 1 to 10**8, when ``T`` is a number.
     duration_holdout : float
         Also draw the purchases in (T, T + duration_holdout].
+    purchase_covariates, dropout_covariates : array-like, optional
+        Time-invariant covariates with ``purchase_coefficients`` and
+        ``dropout_coefficients``, as in :func:`bgnbd_histories`.
+    purchase_coefficients, dropout_coefficients : array-like, optional
+        gamma_p and gamma_d.
     rng : int or numpy.random.Generator
         Seed or generator.
 
@@ -87,7 +99,15 @@ def mbgnbd_histories(
     crmcore.errors.InputTypeError: n_customers is required when T is a single number
     """
     params = _check_params((r, alpha, a, b), ("r", "alpha", "a", "b"))
+    if n_customers is None and np.ndim(cast(Any, T)) == 0:
+        n_customers = _rows_of(purchase_covariates, dropout_covariates)
     t = _as_durations(T, n_customers)
     hold = val.check_float(duration_holdout, "duration_holdout", low=0.0)
+    per_customer = _with_covariates(
+        _four(params),
+        t.size,
+        (purchase_covariates, purchase_coefficients),
+        (dropout_covariates, dropout_coefficients),
+    )
     gen = val.as_generator(rng)
-    return _histories("mbgnbd", _bg_process(gen, _four(params), t, hold, modified=True), t, hold)
+    return _histories("mbgnbd", _bg_process(gen, per_customer, t, hold, modified=True), t, hold)

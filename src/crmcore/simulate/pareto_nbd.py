@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, cast
 
 import numpy as np
 
 from crmcore import _validation as val
-from crmcore._typing import FloatArray, SeedLike
+from crmcore._typing import ArrayLike, FloatArray, SeedLike
 
-from ._common import _check_params, _four, _poisson
+from ._common import _check_params, _four, _linear_predictor, _poisson, _rows_of
 from .histories import SimulatedHistories, _as_durations, _histories, _Process
 
 
 def _pareto_process(
     rng: np.random.Generator,
-    params: tuple[float, float, float, float],
+    params: tuple[Any, Any, Any, Any],
     T: FloatArray,
     holdout: float,
 ) -> _Process:
@@ -51,6 +52,10 @@ def pareto_nbd_histories(
     n_customers: int | None = None,
     duration_holdout: float = 0.0,
     rng: SeedLike,
+    purchase_covariates: ArrayLike | None = None,
+    purchase_coefficients: ArrayLike | None = None,
+    dropout_covariates: ArrayLike | None = None,
+    dropout_coefficients: ArrayLike | None = None,
 ) -> SimulatedHistories:
     """Draw purchase histories from the Pareto/NBD model.
 
@@ -69,6 +74,15 @@ def pareto_nbd_histories(
         Also draw the purchases in (T, T + duration_holdout].
     rng : int or numpy.random.Generator
         Seed or generator.
+    purchase_covariates, dropout_covariates : array-like, optional
+        Time-invariant covariates, (customers, k) arrays (a 1-d array is one
+        covariate), with ``purchase_coefficients`` and ``dropout_coefficients``
+        (k values each): customer i then has ``alpha_i = alpha exp(-gamma_p.z_i)``
+        and ``beta_i = beta exp(-gamma_d.w_i)``, the parameterisation of the
+        covariate fits (:func:`crmcore.models.pareto_nbd.fit`). With a single T,
+        ``n_customers`` defaults to their number of rows.
+    purchase_coefficients, dropout_coefficients : array-like, optional
+        gamma_p and gamma_d.
 
     Returns
     -------
@@ -114,7 +128,17 @@ def pareto_nbd_histories(
     crmcore.errors.InputError: T must be non-negative; 1 of 2 values breaks this ...
     """
     params = _check_params((r, alpha, s, beta), ("r", "alpha", "s", "beta"))
+    if n_customers is None and np.ndim(cast(Any, T)) == 0:
+        n_customers = _rows_of(purchase_covariates, dropout_covariates)
     t = _as_durations(T, n_customers)
     hold = val.check_float(duration_holdout, "duration_holdout", low=0.0)
+    eta_p = _linear_predictor(purchase_covariates, purchase_coefficients, "purchase", t.size)
+    eta_d = _linear_predictor(dropout_covariates, dropout_coefficients, "dropout", t.size)
+    per_customer: tuple[Any, Any, Any, Any] = _four(params)
+    if eta_p is not None or eta_d is not None:
+        r, alpha, s, beta = per_customer
+        alpha_i = alpha * (1.0 if eta_p is None else np.exp(-eta_p))
+        beta_i = beta * (1.0 if eta_d is None else np.exp(-eta_d))
+        per_customer = (r, alpha_i, s, beta_i)
     gen = val.as_generator(rng)
-    return _histories("pareto_nbd", _pareto_process(gen, _four(params), t, hold), t, hold)
+    return _histories("pareto_nbd", _pareto_process(gen, per_customer, t, hold), t, hold)
