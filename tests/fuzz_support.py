@@ -293,6 +293,8 @@ class World:
 
         h = sim.mbgcnbd_histories(2.0, 8.0, 0.8, 2.5, 2, T=39.0, n_customers=300, rng=3)
         return {"frequency": h.frequency, "recency": h.recency, "T": h.T, "litt": h.litt}
+
+    @functools.cached_property
     def ggomnbd_histories(self) -> dict[str, np.ndarray]:
         """GGompertz/NBD histories that identify its five parameters (3,000 customers, 52 weeks)."""
         rng = np.random.default_rng(1)
@@ -532,23 +534,18 @@ MODULE_POOL: dict[str, dict[str, Factory]] = {
     "models.bgnbd": _model_pool("bgnbd", **_CONTINUOUS),
     "models.mbgnbd": _model_pool("mbgnbd", **_CONTINUOUS),
     "models.pareto_nbd": _model_pool("pareto_nbd", **_CONTINUOUS),
-        from crmcore.models import (
-            bdw,
-            bgbb,
-            bgcnbd,
-            bgnbd,
-            gamma_gamma,
-            ggomnbd,
-            mbgcnbd,
-            mbgnbd,
-            pareto_nbd,
-            sbg,
-        )
-
-        h = self.histories
-        c = self.cnbd_histories
-        mc = self.mcnbd_histories
-        g = self.ggomnbd_histories
+    "models.bgcnbd": _model_pool("bgcnbd", **_cnbd("cnbd_histories")),
+    "models.mbgcnbd": _model_pool("mbgcnbd", **_cnbd("mcnbd_histories")),
+    "models.ggomnbd": _model_pool(
+        "ggomnbd",
+        **{
+            k: (lambda w, k=k: w.ggomnbd_histories[k].copy()) for k in ("frequency", "recency", "T")
+        },
+        t=lambda w: 10.0,
+        n=lambda w: np.array([0, 1, 2]),
+        weights=lambda w: np.ones(3000),
+        discount_rate=lambda w: 0.01,
+    ),
     "models.bgbb": _model_pool(
         "bgbb",
         **{
@@ -943,18 +940,17 @@ def receiver(target: Target) -> Any:
     assert target.owner is not None
     w = world()
     cls = target.owner.__name__
-    if cls == "CustomerSummary":
-        return w.summary
-    if cls == "InteractionTable":
-        return w.table
-    if cls == "SurvivalCurve":
-        return w.survival_curve
-    if cls == "Consent":
-        return w.consents()[1]  # type: ignore[attr-defined]
-    if cls == "ClassValueShare":
-        return importlib.import_module("crmcore.metrics").class_value_share(
+    makers: dict[str, Callable[[], Any]] = {
+        "CustomerSummary": lambda: w.summary,
+        "InteractionTable": lambda: w.table,
+        "SurvivalCurve": lambda: w.survival_curve,
+        "Consent": lambda: w.consents()[1],  # type: ignore[attr-defined]
+        "ClassValueShare": lambda: importlib.import_module("crmcore.metrics").class_value_share(
             ["vip", "key", "ordinary", "key", "ordinary"] * 2, VALUES
-        )
+        ),
+    }
+    if cls in makers:
+        return makers[cls]()
     if cls.endswith("CovariateFit"):
         return w.covariate_fits[cls]
     if cls.endswith("Fit"):
