@@ -19,7 +19,8 @@ SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "compare_peers.py"
 @pytest.fixture(scope="module")
 def cp() -> ModuleType:
     spec = importlib.util.spec_from_file_location("compare_peers", SCRIPT)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules["compare_peers"] = module
     spec.loader.exec_module(module)
