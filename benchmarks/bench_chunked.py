@@ -12,8 +12,8 @@ of purchases; ``--customers`` customers drawn uniformly, so customers span every
 It then summarises the file in two ways, each in a fresh process so that its peak resident
 memory (``resource.getrusage``, ``ru_maxrss``) is its own:
 
-* chunked: ``pyarrow.parquet.ParquetFile.iter_batches`` reads ``--chunk-rows`` rows at a
-  time; each chunk becomes an ``InteractionTable.from_arrays``; the first chunk is
+* chunked: ``pyarrow.parquet.ParquetFile.read_row_groups`` reads ``--chunk-rows`` rows (whole
+  row groups) at a time; each chunk becomes an ``InteractionTable.from_arrays``; the first chunk is
   ``summarize``-d with the chunk's last time as observation end, and every later chunk is
   folded in with ``CustomerSummary.update`` (the last one with the log's true observation
   end). Memory holds one chunk and the running summary, whatever the length of the log.
@@ -124,15 +124,16 @@ def worker(mode: str, path: Path, chunk_rows: int, out: Path) -> None:
         n_chunks = 1
     else:
         summary = None
-        batches = pq.ParquetFile(path).iter_batches(batch_size=chunk_rows)
+        log = pq.ParquetFile(path)
+        groups = list(range(log.num_row_groups))
+        per_chunk = max(1, chunk_rows // max(1, log.metadata.row_group(0).num_rows))
         t0 = time.perf_counter()
-        nxt = next(batches, None)
-        while nxt is not None:
-            ids, times, amounts = columns_of(nxt)
-            nxt = next(batches, None)  # look ahead: the last chunk ends at the true end
+        for first in range(0, len(groups), per_chunk):
+            ids, times, amounts = columns_of(log.read_row_groups(groups[first : first + per_chunk]))
+            last = first + per_chunk >= len(groups)
             read_s += time.perf_counter() - t0
             t0 = time.perf_counter()
-            end: object = END if nxt is None else times[-1]
+            end: object = END if last else times[-1]
             table = InteractionTable.from_arrays(ids, times, amounts=amounts)
             del ids, times, amounts
             if summary is None:

@@ -426,8 +426,8 @@ class PymcSide:
             "pn": self.clv.ParetoNBDModel,
             "gg": self.clv.GammaGammaModel,
         }[model]
-        m = cls(data=self.frames[model], model_config=self.config(model))
-        m.fit(method="map", progressbar=False)
+        m = cls(model_config=self.config(model))
+        m.fit(data=self.frames[model], method="map", progressbar=False)
         return m
 
     def params(self, model: str, fit: Any) -> list[float]:
