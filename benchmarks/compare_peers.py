@@ -123,6 +123,21 @@ def agreement(reference: np.ndarray, other: np.ndarray, floor: float = 1e-12) ->
     return float(np.max(rel))
 
 
+def split_agreement(reference: np.ndarray, other: np.ndarray, no_repeat: np.ndarray) -> str:
+    """:func:`agreement` as text, split by x = 0 / x > 0 when the two differ by over 100x.
+
+    A peer whose formula goes wrong only for customers without repeat purchases is then
+    told apart from one whose estimates differ.
+    """
+    whole = agreement(reference, other)
+    if no_repeat.any() and (~no_repeat).any():
+        zero = agreement(reference[no_repeat], other[no_repeat])
+        rest = agreement(reference[~no_repeat], other[~no_repeat])
+        if zero > 100 * rest or rest > 100 * zero:
+            return f"{zero:.1e} where x = 0, {rest:.1e} where x > 0"
+    return f"{whole:.1e}"
+
+
 def param_agreement(
     names: Sequence[str], reference: Sequence[float], other: Sequence[float]
 ) -> str:
@@ -412,7 +427,7 @@ class PymcSide:
         self.fits: dict[str, Any] = {}
 
     def config(self, model: str) -> dict[str, Any] | None:
-        if self.variant != "flat":
+        if self.variant != "flat-priors":
             return None
         try:
             from pymc_extras.prior import Prior
@@ -507,7 +522,16 @@ def run_worker(
     *,
     out_dir: Path,
     opts: dict[str, Any],
+    reuse: bool = False,
 ) -> dict[str, Any] | None:
+    """Run one library's worker (or, with ``reuse``, read back its results); None on failure."""
+    if reuse:
+        found = out_dir / "results.json"
+        if not found.exists():
+            return None
+        kept: dict[str, Any] = json.loads(found.read_text())
+        kept["dir"] = str(out_dir)
+        return kept
     cmd = [
         str(python),
         str(Path(__file__).resolve()),
@@ -536,8 +560,36 @@ def run_worker(
 # --------------------------------------------------------------------------- report
 
 
+def loglik_gap(model: str, data_dir: Path, ref: Sequence[float], other: Sequence[float]) -> float:
+    """Log-likelihood (crmcore's) at the peer's estimates minus that at crmcore's."""
+    from crmcore.models import bgnbd, gamma_gamma, pareto_nbd
+
+    d = _load(data_dir)
+    mod, cls = {
+        "bg": (bgnbd, bgnbd.BgNbdParams),
+        "pn": (pareto_nbd, pareto_nbd.ParetoNbdParams),
+        "gg": (gamma_gamma, gamma_gamma.GammaGammaParams),
+    }[model]
+    cols = (
+        (d["gg_x"], d["gg_m"])
+        if model == "gg"
+        else tuple(d[f"{model}_{k}"] for k in ("x", "tx", "T"))
+    )
+    at = [
+        mod.log_likelihood(cls(**dict(zip(NAMES[model], p, strict=True))), *cols)
+        for p in (ref, other)
+    ]
+    return float(at[1] - at[0])
+
+
 def peer_rows(
-    dataset: str, size: int, ref: dict[str, Any], peer: dict[str, Any], peer_label: str
+    dataset: str,
+    size: int,
+    ref: dict[str, Any],
+    peer: dict[str, Any],
+    peer_label: str,
+    *,
+    data_dir: Path,
 ) -> list[list[str]]:
     """Table rows comparing one peer run with crmcore's run on one data set."""
     rows = []
@@ -548,10 +600,12 @@ def peer_rows(
         c, t = ref["times"][task], peer["times"][task]
         if task.endswith("_fit"):
             agree = param_agreement(NAMES[model], ref["params"][model], peer["params"][model])
+            gap = loglik_gap(model, data_dir, ref["params"][model], peer["params"][model])
+            agree += f"; log-lik. {gap:+.2g}"
         else:
             a = np.load(Path(ref["dir"]) / f"{task}.npy")
             b = np.load(Path(peer["dir"]) / f"{task}.npy")
-            agree = f"{agreement(a, b):.1e}"
+            agree = split_agreement(a, b, np.load(data_dir / f"{model}_x.npy") == 0)
         rows.append(
             [
                 label,
@@ -604,22 +658,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="write the inputs and results here and keep them",
     )
     parser.add_argument("--pymc-marketing-version", default=PYMC_MARKETING_VERSION)
+    parser.add_argument(
+        "--report",
+        action="store_true",
+        help="run nothing: print the table of the run kept in --data-dir",
+    )
     args = parser.parse_args(argv)
+    if args.report and args.data_dir is None:
+        parser.error("--report needs --data-dir, the folder of a run made with --data-dir")
     if args.quick:
         args.customers, args.repeat, args.fit_repeat = min(args.customers, 20_000), 1, 1
     datasets = [s.strip() for s in args.datasets.split(",") if s.strip()]
     peers = [p for p in ("lifetimes", "pymc-marketing") if p not in args.skip]
-    pythons = peer_envs(args.envs_dir, peers, args.pymc_marketing_version)
     opts = {
         "repeat": args.repeat,
         "fit_repeat": args.fit_repeat,
         "clock": args.clock,
         "tasks": [t for t, _, _ in TASKS],
     }
+    if args.report:
+        pythons = {p: Path(sys.executable) for p in peers}  # not run: results are read back
+        opts = json.loads((args.data_dir / "options.json").read_text())
+    else:
+        pythons = peer_envs(args.envs_dir, peers, args.pymc_marketing_version)
     with tempfile.TemporaryDirectory() as tmp:
         root = args.data_dir or Path(tmp)
-        sizes = write_inputs(root / "inputs", args.customers, datasets)
-        print(f"inputs written to {root / 'inputs'}; timing ({args.clock} clock):", flush=True)
+        if args.report:
+            sizes = {ds: len(np.load(root / "inputs" / ds / "bg_x.npy")) for ds in datasets}
+        else:
+            sizes = write_inputs(root / "inputs", args.customers, datasets)
+            (root / "options.json").write_text(json.dumps(opts))
+            print(f"inputs written to {root / 'inputs'}; timing ({args.clock} clock):", flush=True)
         rows: list[list[str]] = []
         versions = []
         for ds in datasets:
@@ -631,6 +700,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 data_dir,
                 out_dir=root / "results" / ds / "crmcore",
                 opts=opts,
+                reuse=args.report,
             )
             if ref is None:
                 return 1
@@ -642,7 +712,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 runs.append(("pymc-marketing", "default-priors", pythons["pymc-marketing"]))
             for lib, variant, python in runs:
                 out_dir = root / "results" / ds / f"{lib}-{variant}".rstrip("-")
-                res = run_worker(python, lib, variant, data_dir, out_dir=out_dir, opts=opts)
+                res = run_worker(
+                    python, lib, variant, data_dir, out_dir=out_dir, opts=opts, reuse=args.report
+                )
                 if res is None:
                     continue
                 label = f"{lib} {res['version']}"
@@ -650,7 +722,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     label += f" MAP, {variant.replace('-', ' ')}"
                     res["show_cold"] = True
                 versions.append(f"{lib} {res['version']}")
-                rows += peer_rows(ds, sizes[ds], ref, res, label)
+                rows += peer_rows(ds, sizes[ds], ref, res, label, data_dir=data_dir)
             if not runs:  # no peer: crmcore's times alone
                 for task, label, _ in TASKS:
                     rows.append(
@@ -669,10 +741,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print(markdown_table(header, rows))
     print(
-        f"\nbest of {args.repeat} calls per prediction and {args.fit_repeat} fits per fit "
-        f"({args.clock} clock); ratio = peer time / crmcore time; agreement: fits, the "
+        f"\nbest of {opts['repeat']} calls per prediction and {opts['fit_repeat']} fits per fit "
+        f"({opts['clock']} clock); ratio = peer time / crmcore time; agreement: fits, the "
         "estimate farthest from crmcore's (relative, signed); predictions, the largest "
-        "relative difference over all customers, each library with its own estimates. "
+        "relative difference over all customers, each library with its own estimates; "
+        "log-lik.: crmcore's log-likelihood at the peer's estimates minus at its own. "
         f"{', '.join(sorted(set(versions)))}; Python {sys.version.split()[0]}."
     )
     return 0

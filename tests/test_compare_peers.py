@@ -80,3 +80,17 @@ def test_markdown_table_pads_columns(cp: ModuleType) -> None:
         "| fit      | 1 s  |",
         "| P(alive) | 2 ms |",
     ]
+
+
+def test_split_agreement_tells_the_customers_without_repeat_purchases_apart(
+    cp: ModuleType,
+) -> None:
+    ref = np.array([0.5, 0.2, 0.4])
+    x0 = np.array([True, False, False])
+    # only the x = 0 row is off (0.5 vs 0.25: 0.25 / 0.5 = 0.5); the others agree to 1e-6
+    other = np.array([0.25, 0.2 * (1 + 1e-6), 0.4])
+    assert cp.split_agreement(ref, other, x0) == "5.0e-01 where x = 0, 1.0e-06 where x > 0"
+    # differences of one size everywhere: one figure
+    other = np.array([0.5 * (1 + 1e-6), 0.2 * (1 + 1e-6), 0.4])
+    assert cp.split_agreement(ref, other, x0) == "1.0e-06"
+    assert cp.split_agreement(ref, ref, x0) == "0.0e+00"
