@@ -212,6 +212,7 @@ def build_env(envs: Path, name: str, requirements: Sequence[str]) -> Path:
         if proc.returncode != 0:
             said = [ln for ln in (proc.stderr + proc.stdout).splitlines() if ln.strip()]
             said = [ln for ln in said if "is ignored: it is neither" not in ln]
+            shutil.rmtree(env, ignore_errors=True)  # no half-built environment left behind
             raise PeerUnavailableError(
                 f"could not build {env}: pip {step[0]} failed (is the package index "
                 "reachable?). pip said:\n  " + "\n  ".join(said[-4:])
