@@ -124,16 +124,16 @@ def agreement(reference: np.ndarray, other: np.ndarray, floor: float = 1e-12) ->
 
 
 def split_agreement(reference: np.ndarray, other: np.ndarray, no_repeat: np.ndarray) -> str:
-    """:func:`agreement` as text, split by x = 0 / x > 0 when the two differ by over 100x.
+    """:func:`agreement` as text, split by x = 0 or x > 0 when x = 0 is over 100x worse.
 
     A peer whose formula goes wrong only for customers without repeat purchases is then
-    told apart from one whose estimates differ.
+    told apart from one whose estimates differ (differences under 1e-6 are not split).
     """
     whole = agreement(reference, other)
     if no_repeat.any() and (~no_repeat).any():
         zero = agreement(reference[no_repeat], other[no_repeat])
         rest = agreement(reference[~no_repeat], other[~no_repeat])
-        if zero > 100 * rest or rest > 100 * zero:
+        if zero > 100 * rest and zero > 1e-6:
             return f"{zero:.1e} where x = 0, {rest:.1e} where x > 0"
     return f"{whole:.1e}"
 

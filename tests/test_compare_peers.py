@@ -94,3 +94,6 @@ def test_split_agreement_tells_the_customers_without_repeat_purchases_apart(
     other = np.array([0.5 * (1 + 1e-6), 0.2 * (1 + 1e-6), 0.4])
     assert cp.split_agreement(ref, other, x0) == "1.0e-06"
     assert cp.split_agreement(ref, ref, x0) == "0.0e+00"
+    # x = 0 rows equal, the others off by 1e-6: not split (only a worse x = 0 part is)
+    other = np.array([0.5, 0.2 * (1 + 1e-6), 0.4])
+    assert cp.split_agreement(ref, other, x0) == "1.0e-06"
