@@ -20,7 +20,8 @@ the histories from ``.npy`` files and writing its timings, estimates and
 predictions back. That interpreter lives in a virtual environment this script
 builds itself on its first run, in ``benchmarks/.peer-envs/lifetimes-0.11.3/``
 (ignored by git), with lifetimes and every package it needs pinned in
-:data:`LIFETIMES_REQUIREMENTS`; later runs reuse it, and a change of the pins
+:data:`compare_peers.LIFETIMES_REQUIREMENTS` (the same environment
+``compare_peers.py`` uses); later runs reuse it, and a change of the pins
 rebuilds it. Building needs the package index (about 100 MB of wheels) and a
 Python for which the pinned wheels exist (3.11 or 3.12; the environment is
 made with the interpreter running this script). ``--lifetimes-python PATH``
@@ -41,7 +42,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -51,6 +51,7 @@ from typing import Any
 
 import numpy as np
 from _timing import best_of
+from compare_peers import LIFETIMES_REQUIREMENTS, PEER_ENVS, PeerUnavailableError, build_env
 
 from crmcore import CustomerSummary
 from crmcore.models import bgnbd, clv, gamma_gamma, pareto_nbd
@@ -64,22 +65,6 @@ CLV_MONTHS = 12
 WEEKS_PER_MONTH = 4.345  # lifetimes' factor for freq="W"
 MONTHLY_RATE = 0.01
 WEEKLY_RATE = (1.0 + MONTHLY_RATE) ** (1.0 / WEEKS_PER_MONTH) - 1.0
-
-# The peer's environment: lifetimes 0.11.3 (its last release) and the versions of everything it
-# imports, pinned so that the figures of benchmarks/README.md can be measured again.
-LIFETIMES_REQUIREMENTS = (
-    "lifetimes==0.11.3",
-    "numpy==1.26.4",
-    "scipy==1.11.4",
-    "pandas==2.1.4",
-    "autograd==1.7.0",
-    "dill==0.3.8",
-    "python-dateutil==2.9.0.post0",
-    "pytz==2024.1",
-    "tzdata==2024.1",
-    "six==1.16.0",
-)
-PEER_ENVS = Path(__file__).resolve().parent / ".peer-envs"
 
 BG_NAMES = ("r", "alpha", "a", "b")
 PNBD_NAMES = ("r", "alpha", "s", "beta")
@@ -233,27 +218,14 @@ def run_crmcore(data: dict[str, np.ndarray], repeat: int) -> dict[str, Any]:
 def peer_python(envs: Path = PEER_ENVS) -> Path:
     """Return the interpreter of the pinned lifetimes environment, building it on first use.
 
-    The environment is ``envs/lifetimes-0.11.3``; the file ``requirements.txt`` in it records the
-    pins it was built with, and is written last, so a build that was interrupted or made with
-    other pins is thrown away and made again.
+    The environment is ``envs/lifetimes-0.11.3``, the one ``compare_peers.py`` builds and uses
+    (see :func:`compare_peers.build_env`). Without the package index: a message and exit 2.
     """
-    env = envs / "lifetimes-0.11.3"
-    python = env / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
-    pins = "\n".join(LIFETIMES_REQUIREMENTS) + "\n"
-    record = env / "requirements.txt"
-    if python.exists() and record.exists() and record.read_text() == pins:
-        return python
-    if env.exists():
-        shutil.rmtree(env)
-    print(f"building the lifetimes environment in {env} (first run only) ...", flush=True)
-    subprocess.run([sys.executable, "-m", "venv", str(env)], check=True)
-    wanted = env / "requirements.in"
-    wanted.write_text(pins)
-    pip = [str(python), "-m", "pip", "--disable-pip-version-check"]
-    subprocess.run([*pip, "install", "--quiet", "-r", str(wanted)], check=True)
-    subprocess.run([*pip, "check"], check=True)
-    record.write_text(pins)
-    return python
+    try:
+        return build_env(envs, "lifetimes-0.11.3", LIFETIMES_REQUIREMENTS)
+    except PeerUnavailableError as exc:
+        print(f"{exc}\n\nRun again with the package index reachable.", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def run_lifetimes(
