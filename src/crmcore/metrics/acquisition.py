@@ -1204,9 +1204,9 @@ def payback_time(
 
     Notes
     -----
-    The payback time is the time of the first row at which the cumulative
-    margin since acquisition reaches the CAC (a CAC of 0 is paid back at
-    acquisition). Customers who never reach it by ``observation_end`` are
+    The payback time is the first instant at which the cumulative margin
+    since acquisition (all rows of that instant included) reaches the CAC (a
+    CAC of 0 is paid back at acquisition). Customers who never reach it by ``observation_end`` are
     censored there; ``share_paid_back`` counts those paid back, and the
     Kaplan-Meier ``median`` allows for the censoring (a customer may still
     pay back later, or never).
@@ -1253,6 +1253,12 @@ def payback_time(
     if table.margins is None:
         raise InputError("table must have margins: the payback is paid from the customers' margins")
     # Position of each table customer among the followed ones (-1 when not followed).
+    kinds_of = {ids.dtype.kind, table.customer_ids.dtype.kind}
+    if kinds_of & set("iu") and kinds_of & set("US"):
+        raise InputTypeError(
+            f"customer_ids must be comparable with the table's customer ids: got dtype "
+            f"{ids.dtype} against the table's {table.customer_ids.dtype}"
+        )
     try:
         order = np.argsort(ids, kind="stable")
         sorted_ids = ids[order]
@@ -1307,7 +1313,11 @@ def payback_time(
     if owner.size:
         last = np.append(starts[1:] - 1, owner.size - 1)
         to_date[owner[last]] = cumulative[last]
-    reached = cumulative >= cost[owner]
+    # Rows at one instant count together: the margin is checked after the last of them,
+    # so the result does not depend on the order of simultaneous rows.
+    last_at_time = np.ones(owner.size, dtype=np.bool_)
+    last_at_time[:-1] = (owner[1:] != owner[:-1]) | (when[1:] != when[:-1])
+    reached = (cumulative >= cost[owner]) & last_at_time
     paid = cost == 0.0
     end = np.array(start, copy=True)
     later = np.flatnonzero(reached)
