@@ -585,6 +585,8 @@ def test_payback_errors() -> None:
         payback_time(t, [1, 2], acq, -1.0, observation_end="2024-03-01")
     with pytest.raises(InputError, match="cac"):
         payback_time(t, [1, 2], acq, [1.0], observation_end="2024-03-01")
+    with pytest.raises(InputError, match="customer_ids must not hold missing"):
+        payback_time(t, [1.0, np.nan], acq, 1.0, observation_end="2024-03-01")
     with pytest.raises(InputTypeError, match="comparable"):
         payback_time(t, ["a", "b"], acq, 1.0, observation_end="2024-03-01")
     no_margins = InteractionTable.from_arrays([1], _days("2024-01-02"), amounts=[1.0])

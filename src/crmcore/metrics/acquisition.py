@@ -1237,6 +1237,14 @@ def payback_time(
     if ids.ndim != 1 or ids.size == 0:
         raise InputError(f"customer_ids must be a non-empty 1-d array, got shape {ids.shape}")
     n = int(ids.size)
+    missing = _missing_labels(ids)
+    if ids.dtype.kind == "f":
+        missing |= ~np.isfinite(ids)
+    if missing.any():
+        raise InputError(
+            "customer_ids must not hold missing or non-finite ids; "
+            + v.describe_violations(missing, ("customer_ids", ids))
+        )
     start = v.as_datetime_array(acquired, "acquired", allow_empty=False)
     v.check_same_length(("customer_ids", ids), ("acquired", start))
     bad = np.isnat(start) | (start > cut)
