@@ -1,4 +1,4 @@
-"""Pure metric functions over numpy arrays: loyalty, retention, value, satisfaction, change, sales, acquisition.
+"""Pure metric functions over numpy arrays: loyalty, retention, value, satisfaction, change, sales.
 
 Every function is re-exported here, so ``crmcore.metrics.nps`` and
 ``crmcore.metrics.satisfaction.nps`` are the same object.
