@@ -501,6 +501,8 @@ class LeadOptions:
             raise InputError("LeadOptions.sources must be one or more non-empty names")
         if len(set(self.sources)) != len(self.sources):
             raise InputError("LeadOptions.sources must be distinct")
+        if self.source_shares is not None:
+            _require_tuple(self.source_shares, "LeadOptions.source_shares")
         _check_shares(self.source_shares, len(self.sources), "LeadOptions.source_shares", "sources")
         _require_tuple(self.conversion, "LeadOptions.conversion")
         if len(self.conversion) != len(self.sources):
