@@ -483,15 +483,25 @@ def _add_leads(
     p_contact = start_i - round(mean_s) * _NS_PER_S + offset
     seen = p_contact <= end_i
     blocks.add(p_owner[seen], p_contact[seen], _LEAD, lead_source=p_source[seen])
-    for stage, share in ((_QUALIFIED, leads.qualified_share), (_LOST, leads.lost_share)):
-        chosen = rng.random(m) < share
-        delay = np.floor(rng.exponential(mean_s, m)).astype(np.int64) * _NS_PER_S
-        when = p_contact + delay
-        keep = chosen & (when <= end_i)
+    # Each step comes an exponential time after the one before; a prospect that
+    # reaches a step has reached the ones before it.
+    last = p_contact
+    reached = np.ones(m, dtype=np.bool_)
+    for stage, share in ((_QUALIFIED, leads.qualified_share), (_PROPOSAL, leads.proposal_share)):
+        reached &= rng.random(m) < share
+        when = last + np.floor(rng.exponential(mean_s, m)).astype(np.int64) * _NS_PER_S
+        last = np.where(reached, when, last)
+        keep = reached & (when <= end_i)
         blocks.add(
             p_owner[keep],
             when[keep],
             _OPPORTUNITY,
             opportunity_stages=np.full(int(keep.sum()), stage),
         )
+    lost = rng.random(m) < leads.lost_share
+    when = last + np.floor(rng.exponential(mean_s, m)).astype(np.int64) * _NS_PER_S
+    keep = lost & (when <= end_i)
+    blocks.add(
+        p_owner[keep], when[keep], _OPPORTUNITY, opportunity_stages=np.full(int(keep.sum()), _LOST)
+    )
     return source, m

@@ -451,9 +451,12 @@ class LeadOptions:
     leads that convert (before the end of observation cuts the cycles). A
     prospect's first contact is uniform over the acquisition window shifted
     back by ``cycle_days``; with probability ``qualified_share`` it gets a
-    ``qualified`` row, and with probability ``lost_share`` a ``lost`` row,
-    both at exponential times (mean ``cycle_days``) after first contact; rows
-    after the end of observation are dropped, so the prospect stays open.
+    ``qualified`` row, and a qualified prospect with probability
+    ``proposal_share`` a ``proposal`` row after it; with probability
+    ``lost_share`` the prospect gets a ``lost`` row. Each comes an
+    exponential time (mean ``cycle_days``) after the step before (the
+    ``lost`` row after the last stage reached); rows after the end of
+    observation are dropped, so the prospect stays open.
 
     Parameters
     ----------
@@ -468,7 +471,7 @@ class LeadOptions:
         Mean sales cycle in days (positive, at most 36,525).
     cycle_shape : float
         Shape of the gamma distribution of the cycle (positive).
-    qualified_share, lost_share : float
+    qualified_share, proposal_share, lost_share : float
         Probabilities in [0, 1] for the prospects that do not convert.
 
     Examples
@@ -493,6 +496,7 @@ class LeadOptions:
     cycle_days: float = 30.0
     cycle_shape: float = 2.0
     qualified_share: float = 0.4
+    proposal_share: float = 0.5
     lost_share: float = 0.5
 
     def __attrs_post_init__(self) -> None:
@@ -515,4 +519,5 @@ class LeadOptions:
         _check_days(self.cycle_days, "LeadOptions.cycle_days", positive=True)
         _check_positive(self.cycle_shape, "LeadOptions.cycle_shape")
         _check_probability(self.qualified_share, "LeadOptions.qualified_share")
+        _check_probability(self.proposal_share, "LeadOptions.proposal_share")
         _check_probability(self.lost_share, "LeadOptions.lost_share")
