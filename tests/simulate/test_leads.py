@@ -81,6 +81,7 @@ def test_conversion_by_source_recovers_the_truth() -> None:
         ({"cycle_days": 0.0}, InputError, "LeadOptions.cycle_days"),
         ({"cycle_shape": -1.0}, InputError, "LeadOptions.cycle_shape"),
         ({"lost_share": 2.0}, InputError, "LeadOptions.lost_share"),
+        ({"proposal_share": -0.1}, InputError, "LeadOptions.proposal_share"),
         (
             {"source_shares": (1.0, 0.0)},
             InputError,
