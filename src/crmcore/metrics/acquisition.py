@@ -391,7 +391,7 @@ def stage_conversion(stages: ArrayLike, *, confidence: float = 0.95) -> Conversi
         raise InputError("stages must not be empty")
     if arr.dtype.kind not in "UO":
         raise InputTypeError(f"stages must hold stage names (str), got dtype {arr.dtype}")
-    text = np.asarray([str(x) for x in arr.tolist()], dtype=str)
+    text = np.asarray(arr.astype(str))
     rank = np.full(text.size, -1, dtype=np.int64)
     for i, name in enumerate(FUNNEL):
         rank[text == name] = i
@@ -612,7 +612,7 @@ def leads_from_table(
     won_at = np.where(converted, won, np.iinfo(np.int64).min).view("datetime64[ns]")
     return Leads(
         customer_ids=_ro(table.customer_ids[keep].copy()),
-        sources=_ro(np.asarray([str(s) for s in sources[keep].tolist()], dtype=str).reshape(-1)),
+        sources=_ro(np.asarray(sources[keep].astype(str)).reshape(-1)),
         first_contact=_ro(first[keep].view("datetime64[ns]")),
         stage=_ro(np.asarray(FUNNEL, dtype=str)[rank[keep]]),
         converted=_ro(converted[keep]),
