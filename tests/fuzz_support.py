@@ -634,9 +634,46 @@ MODULE_POOL: dict[str, dict[str, Factory]] = {
 }
 
 
+def _lead_table() -> Any:
+    days = np.array(
+        ["2024-01-01", "2024-01-02", "2024-01-20", "2024-02-01", "2024-02-10", "2024-03-01"],
+        dtype="datetime64[ns]",
+    )
+    return crmcore.InteractionTable.from_arrays(
+        ["a", "b", "a", "b", "a", "c"],
+        days,
+        kinds=["lead", "lead", "opportunity", "opportunity", "purchase", "lead"],
+        amounts=[0.0, 0.0, 0.0, 0.0, 30.0, 0.0],
+        lead_sources=np.array(["web", "fair", None, None, None, "web"], dtype=object),
+        opportunity_stages=np.array([None, None, "proposal", "lost", None, None], dtype=object),
+    )
+
+
+MODULE_POOL["metrics.acquisition"] = {
+    "successes": lambda w: np.array([3, 0, 5]),
+    "trials": lambda w: np.array([10, 5, 5]),
+    "converted": lambda w: np.array([True, False, True, True]),
+    "groups": lambda w: np.array(["web", "web", "fair", "fair"]),
+    "stages": lambda w: np.array(["lead", "qualified", "won", "proposal"]),
+    "first_contact": lambda w: np.array(
+        ["2024-01-01", "2024-01-05", "2024-02-01"], dtype="datetime64[ns]"
+    ),
+    "won_at": lambda w: np.array(["2024-01-20", "NaT", "2024-02-03"], dtype="datetime64[ns]"),
+    "costs": lambda w: {"web": 100.0, "fair": 40.0},
+    "customer_sources": lambda w: np.array(["web", "fair", "web"]),
+    "sources": lambda w: np.array(["web", "fair"]),
+    "clv": lambda w: np.array([300.0, 50.0]),
+    "cac": lambda w: np.array([100.0, 80.0]),
+    "customer_ids": lambda w: w.base.customer_ids.copy(),
+    "acquired": lambda w: w.base.first_purchase.copy(),
+}
+
+
 # Valid value per callable (overrides MODULE_POOL and POOL), for parameters whose meaning is
 # particular to the callable. Keyed by the test id.
 OVERRIDES: dict[str, dict[str, Factory]] = {
+    "metrics.acquisition.leads_from_table": {"table": lambda w: _lead_table()},
+    "metrics.acquisition.payback_time": {"cac": lambda w: 20.0},
     "metrics.satisfaction.ces": {"scores": lambda w: np.array([7, 6, 5, 2, 7, 4, 6])},
     "metrics.satisfaction.csat": {"scores": lambda w: np.array([5, 4, 4, 2, 5, 1, 3])},
     "metrics.satisfaction.csat_from_counts": {"k": lambda w: 30, "n": lambda w: 40},
@@ -947,6 +984,9 @@ def receiver(target: Target) -> Any:
         "Consent": lambda: w.consents()[1],  # type: ignore[attr-defined]
         "ClassValueShare": lambda: importlib.import_module("crmcore.metrics").class_value_share(
             ["vip", "key", "ordinary", "key", "ordinary"] * 2, VALUES
+        ),
+        "AcquisitionCost": lambda: importlib.import_module("crmcore.metrics").acquisition_cost(
+            {"web": 100.0, "fair": 40.0}, ["web", "fair", "web"]
         ),
     }
     if cls in makers:

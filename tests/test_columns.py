@@ -37,12 +37,18 @@ from crmcore import CustomerSummary, InteractionTable, summarize, summarize_disc
 from crmcore.errors import DataQualityWarning, InputError
 from crmcore.metrics import (
     abc_classes,
+    acquisition_cost,
     buyer_type,
+    conversion_rates,
     historical_value,
     ladder_inputs,
+    leads_from_table,
     new_lapsed_repeating,
+    payback_time,
     pyramid,
     rfm_scores,
+    sales_cycle,
+    stage_conversion,
     tenure_from_dates,
     tenure_from_relationships,
     value_matrix,
@@ -353,7 +359,51 @@ def build_spend() -> Built:
     return Built(gamma_gamma_spend(6.25, 3.74, 15.44, frequency=freq, rng=1), 3, None, [freq])
 
 
+def build_conversion_rates() -> Built:
+    won = np.array([True, False, True])
+    src = np.array(["web", "web", "fair"])
+    return Built(conversion_rates(won, src), 2, None, [won])
+
+
+def build_stage_conversion() -> Built:
+    return Built(stage_conversion(["lead", "won", "proposal"]), 3, None, [])
+
+
+def build_leads() -> Built:
+    ids = np.array(["p2", "p1", "p2"])
+    times = _day(["2024-01-01", "2024-01-03", "2024-01-09"])
+    table = InteractionTable.from_arrays(
+        ids, times, kinds=["lead", "lead", "purchase"], lead_sources=["web", "fair", None]
+    )
+    return Built(leads_from_table(table, observation_end="2024-02-01"), 2, ["p1", "p2"], [ids])
+
+
+def build_sales_cycle() -> Built:
+    start = _day(["2024-01-01", "2024-01-05", "2024-01-02"])
+    won = _day(["2024-01-11", "NaT", "2024-01-04"])
+    return Built(sales_cycle(start, won, observation_end="2024-02-01"), 3, None, [start, won])
+
+
+def build_acquisition_cost() -> Built:
+    won = np.array(["web", "fair", "web"])
+    return Built(acquisition_cost({"web": 10.0, "fair": 4.0}, won), 2, None, [won])
+
+
+def build_payback() -> Built:
+    table, caller = _log()
+    ids = np.array(["cy", "ann"])
+    acquired = _day(["2024-03-01", "2024-01-03"])
+    cac = np.array([2.0, 50.0])
+    p = payback_time(table, ids, acquired, cac, observation_end="2024-03-31")
+    return Built(p, 2, ["cy", "ann"], [*caller, ids, acquired, cac])
+
+
 BUILDERS: dict[str, list[Callable[[], Built]]] = {
+    "ConversionRates": [build_conversion_rates, build_stage_conversion],
+    "Leads": [build_leads],
+    "SalesCycle": [build_sales_cycle],
+    "AcquisitionCost": [build_acquisition_cost],
+    "Payback": [build_payback],
     "CustomerSummary": [build_summary, build_summary_from_arrays],
     "DiscreteSummary": [build_discrete],
     "CompressedHistories": [build_compressed],

@@ -8,6 +8,7 @@ function the script used.
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import itertools
 import math
@@ -333,6 +334,39 @@ def test_prospecting_backtest_actuals(reports, base):
     holdout = [sum(x > cut for x in d) for d in days if min(d) <= cut]
     assert re.search(rf"purchases: expected\s+[\d.]+, actual\s+{sum(holdout)}\b", out)
     assert re.search(rf"buyers:\s+expected\s+[\d.]+, actual\s+{sum(h > 0 for h in holdout)}\b", out)
+
+
+def test_prospecting_leads_by_source_by_brute_force(reports, shared):
+    """成交率 per lead source = customers won / leads, and CAC = the source's cost / customers."""
+    out = reports["prospecting"].stdout
+    table = shared.load_with_leads().table
+    lead = KIND_CODES[InteractionKind.LEAD]
+    ids = table.row_customer_ids()
+    first: dict[int, tuple[np.datetime64, str]] = {}
+    for i in np.flatnonzero(table.kinds == lead):
+        cid, when = int(ids[i]), table.times[i]
+        if cid not in first or when < first[cid][0]:
+            first[cid] = (when, str(table.lead_sources[i]))
+    buyers = {int(ids[i]) for i in np.flatnonzero(table.kinds == PURCHASE)}
+    leads = Counter(src for _, src in first.values())
+    won = Counter(src for cid, (_, src) in first.items() if cid in buyers)
+    source = (SEVEN_P / "prospecting.py").read_text()
+    costs = ast.literal_eval(re.search(r"^LEAD_COSTS = (\{.*\})$", source, re.M).group(1))
+    lines = block(out, "Acquisition by lead source")
+    for source, n in leads.items():
+        numbers = row(lines, source)
+        assert numbers[:2] == [n, won[source]]
+        assert numbers[2] == pytest.approx(100 * won[source] / n, abs=0.05)
+        assert numbers[-1] == pytest.approx(costs.get(source, 0.0) / won[source], abs=0.005)
+    assert f"({sum(costs.values()):,.0f} / {sum(won.values())})" in out
+
+
+def test_load_with_leads_keeps_the_customers_rows(shared):
+    plain, with_leads = shared.load().table, shared.load_with_leads().table
+    kept = with_leads.kinds < KIND_CODES[InteractionKind.LEAD]
+    assert np.array_equal(with_leads.times[kept], plain.times)
+    assert np.array_equal(with_leads.amounts[kept], plain.amounts)
+    assert np.array_equal(with_leads.row_customer_ids()[kept], plain.row_customer_ids())
 
 
 # --------------------------------------------------------------------------- product

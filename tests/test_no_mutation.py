@@ -123,6 +123,8 @@ TABLE_COLUMNS: dict[str, np.ndarray[Any, Any]] = {
     "response_times": np.array([1, 2, 3, 4], dtype="timedelta64[s]").astype("timedelta64[ns]"),
     "survey_questions": np.array(["", "nps", "", "nps"], dtype=object),
     "order_ids": np.array(["o1", "o2", "o1", ""], dtype=object),
+    "lead_sources": np.array(["web", "", "fair", "web"], dtype=object),
+    "opportunity_stages": np.array([-1, -1, -1, -1], dtype=np.int64),
 }
 _SURVEY = ("survey_scores", "survey_scale_min", "survey_scale_max")
 

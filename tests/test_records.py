@@ -29,6 +29,7 @@ from crmcore.records import (
     Interaction,
     InteractionKind,
     LadderStage,
+    OpportunityStage,
     Relationship,
     RelationshipLevel,
     pseudonymize,
@@ -162,6 +163,12 @@ def interactions(
         response_time=draw(
             st.none() | st.timedeltas(min_value=dt.timedelta(0), max_value=dt.timedelta(days=36500))
         ),
+        lead_source=draw(st.none() | st.text(min_size=1, max_size=5))
+        if kind in (InteractionKind.LEAD, InteractionKind.OPPORTUNITY)
+        else None,
+        opportunity_stage=draw(st.sampled_from(OpportunityStage))
+        if kind is InteractionKind.OPPORTUNITY
+        else None,
     )
 
 
@@ -214,6 +221,8 @@ def test_enum_order_is_the_table_code_order() -> None:
         "survey",
         "visit",
         "marketing",
+        "lead",
+        "opportunity",
     ]
     assert next(iter(Channel)) is Channel.STORE
     assert LadderStage.PROSPECT < LadderStage.ADVOCATE
@@ -626,6 +635,8 @@ def test_interaction_to_dict_by_hand() -> None:
         "survey_question": None,
         "resolved_at_first_contact": True,
         "response_time": 3600.000005,
+        "lead_source": None,
+        "opportunity_stage": None,
     }
     assert i.to_dict() == expected
     assert json_round_trip(i.to_dict()) == expected

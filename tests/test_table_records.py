@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
 from crmcore.errors import InputError, InputTypeError
-from crmcore.records import Channel, Interaction, InteractionKind
+from crmcore.records import Channel, Interaction, InteractionKind, OpportunityStage
 from crmcore.table import InteractionTable
 
 UTC = dt.UTC
@@ -240,6 +240,12 @@ def interactions(draw: st.DrawFn) -> Interaction:
         response_time=draw(
             st.none() | st.timedeltas(min_value=dt.timedelta(0), max_value=dt.timedelta(days=99))
         ),
+        lead_source=draw(st.none() | st.sampled_from(["web", "fair"]))
+        if kind in (InteractionKind.LEAD, InteractionKind.OPPORTUNITY)
+        else None,
+        opportunity_stage=draw(st.sampled_from(OpportunityStage))
+        if kind is InteractionKind.OPPORTUNITY
+        else None,
     )
 
 
@@ -277,6 +283,20 @@ def test_columns_agree_with_records(records: list[Interaction]) -> None:
             None if np.isnat(x) else int(x.astype(np.int64)) // 1000 for x in table.response_times
         ]
         assert got == expected
+    stages = list(OpportunityStage)
+    if any(r.opportunity_stage is not None for r in records):
+        assert table.opportunity_stages is not None
+        assert table.opportunity_stages.tolist() == [
+            -1 if r.opportunity_stage is None else stages.index(r.opportunity_stage)
+            for r in records
+        ]
+    else:
+        assert table.opportunity_stages is None
+    if any(r.lead_source is not None for r in records):
+        assert table.lead_sources is not None
+        assert table.lead_sources.tolist() == [r.lead_source for r in records]
+    else:
+        assert table.lead_sources is None
 
 
 @given(st.lists(interactions(), min_size=1, max_size=12), st.randoms(use_true_random=False))

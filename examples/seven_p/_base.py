@@ -9,7 +9,11 @@ some purchases for a full refund, contact support and complain (each contact
 costs money), and four campaigns with randomised control groups run in 2024.
 Each customer has a source (end customer, dealer, public body, ...), drawn by
 the simulator with SOURCE_SHARES, independently of behaviour. The seed is
-fixed, so every script sees exactly the same base.
+fixed, so every script sees exactly the same base. :func:`load_with_leads`
+adds the acquisition funnel (LEADS: every customer's lead row, source and
+opportunity stages, plus the prospects who never bought); the simulator draws
+the leads from a stream of their own, so the customers' rows are those of
+:func:`load`.
 
 This module is imported by the scripts next to it (their own directory is on
 ``sys.path`` when they run as ``python examples/seven_p/<name>.py``); it is not
@@ -28,6 +32,7 @@ from crmcore.metrics import rfm_scores, rfm_segments
 from crmcore.simulate import (
     CampaignOptions,
     CatalogOptions,
+    LeadOptions,
     RefundOptions,
     SimulatedCustomerBase,
     SupportOptions,
@@ -90,6 +95,14 @@ SOURCE_SHARES = {
     CustomerSource.PUBLIC: 0.06,
 }
 
+#: Lead sources, the share of the customers won from each, and each source's conversion.
+LEADS = LeadOptions(
+    sources=("web", "referral", "trade_show", "cold_call"),
+    source_shares=(0.4, 0.2, 0.25, 0.15),
+    conversion=(0.15, 0.45, 0.25, 0.05),
+    cycle_days=30.0,
+)
+
 PURCHASE = KIND_CODES[InteractionKind.PURCHASE]
 REFUND = KIND_CODES[InteractionKind.REFUND]
 SUPPORT_KINDS = (KIND_CODES[InteractionKind.SUPPORT], KIND_CODES[InteractionKind.COMPLAINT])
@@ -99,6 +112,16 @@ CHANNELS = tuple(Channel)
 @functools.cache
 def load() -> SimulatedCustomerBase:
     """Return the simulated base (drawn once per process)."""
+    return _draw(None)
+
+
+@functools.cache
+def load_with_leads() -> SimulatedCustomerBase:
+    """Return the simulated base with its leads (the customers' rows are those of load())."""
+    return _draw(LEADS)
+
+
+def _draw(leads: LeadOptions | None) -> SimulatedCustomerBase:
     return customer_base(
         N_CUSTOMERS,
         start=START,
@@ -109,6 +132,7 @@ def load() -> SimulatedCustomerBase:
         campaigns=CAMPAIGNS,
         refunds=REFUNDS,
         source_shares=SOURCE_SHARES,
+        leads=leads,
         rng=SEED,
     )
 

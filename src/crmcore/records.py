@@ -39,6 +39,7 @@ __all__ = [
     "Interaction",
     "InteractionKind",
     "LadderStage",
+    "OpportunityStage",
     "PartyKind",
     "Relationship",
     "RelationshipLevel",
@@ -55,7 +56,15 @@ class InteractionKind(enum.StrEnum):
     """What kind of touch point an interaction is.
 
     The order of the members is the code used in
-    :class:`crmcore.InteractionTable` (``purchase`` is 0).
+    :class:`crmcore.InteractionTable` (``purchase`` is 0); new members are
+    appended at the end, so stored codes keep their meaning.
+
+    ``lead`` and ``opportunity`` belong to acquisition (客户开发): a ``lead``
+    row is a contact with a prospect (its first one is the first contact of
+    the sales cycle), carrying the :attr:`Interaction.lead_source`; an
+    ``opportunity`` row records that the prospect reached an
+    :class:`OpportunityStage` of the sales process. The prospect's first
+    purchase makes it a customer.
 
     Examples
     --------
@@ -74,6 +83,36 @@ class InteractionKind(enum.StrEnum):
     SURVEY = "survey"
     VISIT = "visit"
     MARKETING = "marketing"
+    LEAD = "lead"
+    """A contact with a prospect (潜在客户); carries the lead source."""
+    OPPORTUNITY = "opportunity"
+    """A step of the sales process; carries the :class:`OpportunityStage` reached."""
+
+
+class OpportunityStage(enum.StrEnum):
+    """The stage a prospect reaches in the sales process, recorded on ``opportunity`` rows.
+
+    The funnel is lead → qualified → proposal → won, with ``lost`` closing an
+    opportunity at any stage: a prospect is a *lead* from its first contact
+    (a ``lead`` row, no stage needed), *qualified* once judged a real
+    prospect (合格的潜在客户: it needs the product and can pay for it),
+    reaches *proposal* when an offer is made, and is *won* (成交) or *lost*.
+    A first purchase counts as *won* even without a ``won`` row.
+    :func:`crmcore.metrics.leads_from_table` takes the highest stage of the
+    funnel each prospect reached.
+
+    Examples
+    --------
+    >>> OpportunityStage("proposal") is OpportunityStage.PROPOSAL
+    True
+    >>> [s.value for s in OpportunityStage]
+    ['qualified', 'proposal', 'won', 'lost']
+    """
+
+    QUALIFIED = "qualified"
+    PROPOSAL = "proposal"
+    WON = "won"
+    LOST = "lost"
 
 
 class Channel(enum.StrEnum):
@@ -374,6 +413,10 @@ def _to_kind(value: InteractionKind | str) -> InteractionKind:
 
 def _to_opt_channel(value: Channel | str | None) -> Channel | None:
     return _coerce_enum(Channel, value)  # type: ignore[no-any-return]
+
+
+def _to_opt_opportunity_stage(value: OpportunityStage | str | None) -> OpportunityStage | None:
+    return _coerce_enum(OpportunityStage, value)  # type: ignore[no-any-return]
 
 
 def _to_source(value: CustomerSource | str) -> CustomerSource:
@@ -869,8 +912,8 @@ class Interaction:
         When it happened (timezone-aware; :class:`~crmcore.InteractionTable`
         converts it to UTC).
     kind : InteractionKind or str
-        Purchase, refund, complaint, support, survey, visit or marketing (the
-        string value is accepted).
+        Purchase, refund, complaint, support, survey, visit, marketing, lead
+        or opportunity (the string value is accepted).
     channel : Channel or str, optional
         Where it happened.
     amount : float, optional
@@ -912,6 +955,16 @@ class Interaction:
         For support contacts and complaints: solved at the first contact.
     response_time : datetime.timedelta, optional
         Time until the company responded; not negative.
+    lead_source : str, optional
+        Where a prospect came from (``"referral"``, ``"trade_show"``,
+        ``"web"``, ...): a non-empty label, given on ``lead`` rows (allowed on
+        ``opportunity`` rows too). It is a field of its own rather than
+        ``campaign`` or ``channel``: a lead source may be a campaign, but also
+        a referral or a cold call, and the channel says where a contact took
+        place, not how the prospect was found.
+    opportunity_stage : OpportunityStage or str, optional
+        The stage of the sales process reached; required on ``opportunity``
+        rows and only allowed there.
 
     Raises
     ------
@@ -921,7 +974,10 @@ class Interaction:
         survey lacks its score or the score lies outside its scale, the scale
         is not ``low < high``, a ``survey_question`` is empty or comes without
         a score, an ``order_id`` is an empty string, the response time is
-        negative, or ``kind`` or ``channel`` is an unknown string.
+        negative, ``kind``, ``channel`` or ``opportunity_stage`` is an unknown
+        string, an ``opportunity`` row lacks its stage or another row has
+        one, a ``lead_source`` is empty or is given on a row other than a lead
+        or opportunity.
     InputTypeError
         If a field has the wrong type.
 
@@ -976,9 +1032,32 @@ class Interaction:
         default=None, converter=_to_opt_bool, validator=_check_opt_bool
     )
     response_time: _dt.timedelta | None = attrs.field(default=None, validator=_check_opt_duration)
+    lead_source: str | None = attrs.field(default=None, validator=_check_opt_text)
+    opportunity_stage: OpportunityStage | None = attrs.field(
+        default=None,
+        converter=_to_opt_opportunity_stage,
+        validator=_member_of(OpportunityStage, optional=True),
+    )
 
     def __attrs_post_init__(self) -> None:
         kind = self.kind
+        if kind is InteractionKind.OPPORTUNITY and self.opportunity_stage is None:
+            raise InputError(
+                "opportunity_stage is required for an interaction of kind 'opportunity'"
+            )
+        if kind is not InteractionKind.OPPORTUNITY and self.opportunity_stage is not None:
+            raise InputError(
+                f"opportunity_stage belongs to 'opportunity' rows; got the stage "
+                f"{self.opportunity_stage.value!r} on a row of kind {kind.value!r}"
+            )
+        if self.lead_source is not None and kind not in (
+            InteractionKind.LEAD,
+            InteractionKind.OPPORTUNITY,
+        ):
+            raise InputError(
+                f"lead_source belongs to 'lead' and 'opportunity' rows; got it on a row of kind "
+                f"{kind.value!r}"
+            )
         if kind in (InteractionKind.PURCHASE, InteractionKind.REFUND) and self.amount is None:
             raise InputError(f"amount is required for an interaction of kind {kind.value!r}")
         if kind is InteractionKind.PURCHASE and self.amount is not None and self.amount < 0:

@@ -14,7 +14,7 @@ from . import _validation as v
 from ._typing import ArrayLike, BoolArray, DatetimeArray, FloatArray, IntArray
 from ._validation import readonly as _ro
 from .errors import InputError, InputTypeError
-from .records import Channel, InteractionKind, pseudonymize_ids
+from .records import Channel, InteractionKind, OpportunityStage, pseudonymize_ids
 
 if TYPE_CHECKING:
     from .records import Interaction
@@ -25,6 +25,7 @@ __all__ = ["KIND_CODES", "InteractionTable", "factorize_ids"]
 KIND_CODES: dict[InteractionKind, int] = {k: i for i, k in enumerate(InteractionKind)}
 _KINDS = tuple(InteractionKind)
 _CHANNELS = tuple(Channel)
+_STAGES = tuple(OpportunityStage)
 PURCHASE_CODE = KIND_CODES[InteractionKind.PURCHASE]
 
 
@@ -338,6 +339,12 @@ class InteractionTable:
         The order of a row (any labels; None, NaN or ``""`` where unknown).
         Without it, an order is the purchase rows of a customer with one
         timestamp; see :meth:`order_codes`.
+    lead_sources : ndarray or None
+        Where the prospect of a ``lead`` (or ``opportunity``) row came from
+        (any labels; None, NaN or ``""`` where unknown).
+    opportunity_stages : ndarray of int8 or None
+        Code of the :class:`~crmcore.OpportunityStage` of an ``opportunity``
+        row (its position in the enum), -1 on other rows or where unknown.
 
     Examples
     --------
@@ -373,6 +380,8 @@ class InteractionTable:
     response_times: np.ndarray[Any, np.dtype[np.timedelta64]] | None = None
     survey_questions: np.ndarray[Any, Any] | None = None
     order_ids: np.ndarray[Any, Any] | None = None
+    lead_sources: np.ndarray[Any, Any] | None = None
+    opportunity_stages: np.ndarray[Any, np.dtype[np.int8]] | None = None
 
     def __len__(self) -> int:
         return int(self.customer_codes.size)
@@ -574,6 +583,8 @@ class InteractionTable:
         response_times: ArrayLike | None = None,
         survey_questions: ArrayLike | None = None,
         order_ids: ArrayLike | None = None,
+        lead_sources: ArrayLike | None = None,
+        opportunity_stages: ArrayLike | None = None,
     ) -> InteractionTable:
         """Build a table from columns.
 
@@ -613,6 +624,13 @@ class InteractionTable:
         order_ids : array-like, optional
             The order of each row (None where unknown); rows of one customer
             with the same order id form one order.
+        lead_sources : array-like, optional
+            The lead source of each ``lead`` or ``opportunity`` row (None where
+            unknown or on other rows).
+        opportunity_stages : array-like, optional
+            :class:`~crmcore.OpportunityStage` members, their string values or
+            codes on ``opportunity`` rows; None, ``""`` or -1 elsewhere (or
+            where unknown). A stage on another kind of row is refused.
 
         Returns
         -------
@@ -677,6 +695,7 @@ class InteractionTable:
             ("campaigns", campaigns),
             ("survey_questions", survey_questions),
             ("order_ids", order_ids),
+            ("lead_sources", lead_sources),
         ):
             if col is not None:
                 arr = np.asarray(col)
@@ -702,6 +721,8 @@ class InteractionTable:
             optional["resolved_at_first_contact"] = res.astype(np.int8)
         if response_times is not None:
             optional["response_times"] = _column_timedelta(response_times, n)
+        if opportunity_stages is not None:
+            optional["opportunity_stages"] = _stage_codes(opportunity_stages, kind_codes, n)
         return cls(
             customer_ids=_ro(uniques.copy()),
             customer_codes=_ro(codes),
@@ -756,6 +777,7 @@ class InteractionTable:
             ("campaign", "campaigns"),
             ("survey_question", "survey_questions"),
             ("order_id", "order_ids"),
+            ("lead_source", "lead_sources"),
         ):
             if any_set(rec_name):
                 kwargs[tab_name] = np.array(col(rec_name), dtype=object)
@@ -775,6 +797,11 @@ class InteractionTable:
             ]
         if any_set("response_time"):
             kwargs["response_times"] = _timedeltas_to_ns(col("response_time"))
+        if any_set("opportunity_stage"):
+            kwargs["opportunity_stages"] = np.array(
+                [-1 if x is None else _STAGES.index(x) for x in col("opportunity_stage")],
+                dtype=np.int8,
+            )
         channels = kwargs.pop("channels", None)
         table = cls.from_arrays(
             _id_column(col("customer_id")),
@@ -908,3 +935,42 @@ def _column_timedelta(values: ArrayLike, n: int) -> np.ndarray[Any, np.dtype[np.
             + v.describe_violations(bad, ("response_times", out))
         )
     return out
+
+
+_OPPORTUNITY_CODE = KIND_CODES[InteractionKind.OPPORTUNITY]
+
+
+def _stage_codes(
+    values: ArrayLike, kind_codes: np.ndarray[Any, np.dtype[np.int8]], n: int
+) -> np.ndarray[Any, np.dtype[np.int8]]:
+    """Encode opportunity stages (members, values, codes; missing as None, "" or -1)."""
+    arr = np.asarray(values)
+    if arr.ndim != 1 or arr.size != n:
+        raise InputError(
+            f"opportunity_stages must be 1-dimensional with {n} values, got shape {arr.shape}"
+        )
+    if arr.dtype.kind in "iu":
+        known = arr != -1
+    elif arr.dtype.kind in "UO":
+        known = ~_missing_labels(arr)
+    else:
+        raise InputTypeError(
+            f"opportunity_stages must hold strings or enum members, got dtype {arr.dtype}"
+        )
+    codes = np.full(n, -1, dtype=np.int8)
+    if known.any():
+        inner = arr[known]
+        if inner.dtype.kind == "O" and not all(isinstance(x, str) for x in inner.tolist()):
+            bad = next(x for x in inner.tolist() if not isinstance(x, str))
+            raise InputTypeError(
+                "opportunity_stages must hold strings or enum members; found "
+                f"{type(bad).__name__} {bad!r}"
+            )
+        codes[known] = _encode(inner, "opportunity_stages", _STAGES, int(inner.size))
+    misplaced = (codes >= 0) & (kind_codes != _OPPORTUNITY_CODE)
+    if misplaced.any():
+        raise InputError(
+            "opportunity_stages must be missing (None or -1) on rows that are not "
+            "'opportunity' rows; " + v.describe_violations(misplaced, ("opportunity_stages", arr))
+        )
+    return codes

@@ -6,7 +6,8 @@ Every function is re-exported here, so ``crmcore.metrics.nps`` and
 
 from __future__ import annotations
 
-from . import change, loyalty, retention, sales, satisfaction, value
+from . import acquisition, change, loyalty, retention, sales, satisfaction, value
+from .acquisition import *  # noqa: F403
 from .change import *  # noqa: F403
 from .loyalty import *  # noqa: F403
 from .retention import *  # noqa: F403
@@ -15,6 +16,7 @@ from .satisfaction import *  # noqa: F403
 from .value import *  # noqa: F403
 
 __all__: list[str] = []
+__all__ += acquisition.__all__
 __all__ += change.__all__
 __all__ += loyalty.__all__
 __all__ += retention.__all__

@@ -15,8 +15,8 @@ compared with the truth:
 - :func:`customer_base` writes a whole calendar transaction log (an
   :class:`~crmcore.InteractionTable`) with optional survey answers, support
   contacts, a product catalogue with channels, regions and multi-item orders,
-  campaigns with control groups, refunds and customer sources, plus the exact
-  histories behind it.
+  campaigns with control groups, refunds, customer sources and leads (the
+  acquisition funnel), plus the exact histories behind it.
 
 All draws are vectorised across customers (no Python loop over customers) and
 deterministic for a given ``rng`` (an int seed or a :class:`numpy.random.Generator`).
@@ -49,6 +49,7 @@ from .mbgnbd import mbgnbd_histories
 from .options import (
     CampaignOptions,
     CatalogOptions,
+    LeadOptions,
     RefundOptions,
     SupportOptions,
     SurveyOptions,
@@ -61,6 +62,7 @@ __all__ = [
     "CDNOW_GAMMA_GAMMA",
     "CampaignOptions",
     "CatalogOptions",
+    "LeadOptions",
     "RefundOptions",
     "SimulatedCohort",
     "SimulatedCustomerBase",

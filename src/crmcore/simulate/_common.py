@@ -44,6 +44,8 @@ _SUPPORT = KIND_CODES[InteractionKind.SUPPORT]
 _COMPLAINT = KIND_CODES[InteractionKind.COMPLAINT]
 _MARKETING = KIND_CODES[InteractionKind.MARKETING]
 _REFUND = KIND_CODES[InteractionKind.REFUND]
+_LEAD = KIND_CODES[InteractionKind.LEAD]
+_OPPORTUNITY = KIND_CODES[InteractionKind.OPPORTUNITY]
 _CHANNEL_CODES = {c: i for i, c in enumerate(Channel)}
 
 #: Answer scales of the survey questions: (low, high).

@@ -18,10 +18,12 @@ from ._common import (
     _CHANNEL_CODES,
     _COMPLAINT,
     _DAY_S,
+    _LEAD,
     _MARKETING,
     _MAX_DAYS,
     _MAX_ROWS,
     _NS_PER_S,
+    _OPPORTUNITY,
     _PURCHASE,
     _REFUND,
     _SCALES,
@@ -34,7 +36,14 @@ from ._common import (
     _uniform_open,
     _within,
 )
-from .options import CampaignOptions, CatalogOptions, RefundOptions, SupportOptions, SurveyOptions
+from .options import (
+    CampaignOptions,
+    CatalogOptions,
+    LeadOptions,
+    RefundOptions,
+    SupportOptions,
+    SurveyOptions,
+)
 
 
 class _Block(NamedTuple):
@@ -76,6 +85,7 @@ class _Blocks:
         campaigns: tuple[CampaignOptions, ...],
         surveys: bool,
         support: SupportOptions | None,
+        leads: LeadOptions | None = None,
     ) -> InteractionTable:
         sizes = [b.owner.size for b in self.blocks]
         total = sum(sizes)
@@ -98,10 +108,18 @@ class _Blocks:
         extra: dict[str, Any] = {}
         labels: dict[str, np.ndarray[Any, Any]] = {}
         if catalog is not None:
-            extra["channels"] = gather("channels", -1, np.int8)
+            channels = gather("channels", -1, np.int8)
+            if (channels < 0).any():  # lead rows: no channel (-1, set after construction)
+                labels["channels"] = channels
+            else:
+                extra["channels"] = channels
             labels["products"] = _labels(catalog.products, gather("product", -1, np.int32))
             labels["categories"] = _labels(catalog.categories, gather("category", -1, np.int16))
-            labels["regions"] = _labels(catalog.regions, self.customer_columns["region"][owner])
+            # Prospects who never bought (ids after the customers') have no region.
+            region = np.full(owner.size, -1, dtype=np.int64)
+            known = owner < self.n_customers
+            region[known] = self.customer_columns["region"][owner[known]]
+            labels["regions"] = _labels(catalog.regions, region)
         if catalog is not None or support is not None:
             extra["margins"] = gather("margins", np.nan, np.float64)
         if catalog is not None or campaigns:
@@ -122,6 +140,9 @@ class _Blocks:
             extra["response_times"] = gather(
                 "response_times", np.timedelta64("NaT", "ns"), "timedelta64[ns]"
             )
+        if leads is not None:
+            extra["opportunity_stages"] = gather("opportunity_stages", -1, np.int8)
+            labels["lead_sources"] = _labels(leads.sources, gather("lead_source", -1, np.int16))
         table = InteractionTable.from_arrays(
             owner + 1, times, kinds=kinds, amounts=amounts, **extra
         )
@@ -409,3 +430,78 @@ def _add_support(
             margins=np.full(count, -options.cost_per_contact),
             channels=np.full(count, phone, dtype=np.int8),
         )
+
+
+_QUALIFIED, _PROPOSAL, _WON, _LOST = (np.int8(i) for i in range(4))  # OpportunityStage codes
+
+
+def _add_leads(
+    blocks: _Blocks,
+    leads: LeadOptions,
+    rng: np.random.Generator,
+    *,
+    first_i: IntArray,
+    start_i: int,
+    acq_ns: int,
+    end_i: int,
+) -> tuple[IntArray, int]:
+    """Lead and opportunity rows of the customers and of the prospects who never buy.
+
+    Returns each customer's source code and the number of prospects added.
+    """
+    n = first_i.size
+    k = len(leads.sources)
+    shares = _check_shares(leads.source_shares, k, "LeadOptions.source_shares", "sources")
+    source = _categorical(rng, shares, n)
+    mean_s = leads.cycle_days * _DAY_S
+    # Customers: contact, qualified, proposal, won (at the first purchase).
+    cycle = rng.gamma(leads.cycle_shape, mean_s / leads.cycle_shape, n)
+    cycle_ns = np.floor(cycle).astype(np.int64) * _NS_PER_S
+    contact = first_i - cycle_ns
+    who = np.arange(n, dtype=np.int64)
+    blocks.add(who, contact, _LEAD, lead_source=source)
+    for stage, frac in ((_QUALIFIED, 1.0 / 3.0), (_PROPOSAL, 2.0 / 3.0)):
+        step = np.floor(cycle * frac).astype(np.int64) * _NS_PER_S
+        blocks.add(who, contact + step, _OPPORTUNITY, opportunity_stages=np.full(n, stage))
+    blocks.add(who, first_i.copy(), _OPPORTUNITY, opportunity_stages=np.full(n, _WON))
+    # Prospects who do not convert, per source.
+    won_per_source = np.bincount(source, minlength=k).astype(np.float64)
+    conv = np.asarray(leads.conversion, dtype=np.float64)
+    counts = rng.poisson(won_per_source * (1.0 - conv) / conv)
+    m = int(counts.sum())
+    if m == 0:
+        return source, 0
+    if n + m > _MAX_ROWS:
+        raise InputError(
+            f"the lead options give {m} prospects who never buy, more than can be simulated; "
+            "raise LeadOptions.conversion"
+        )
+    p_source = np.repeat(np.arange(k, dtype=np.int64), counts)
+    p_owner = n + np.arange(m, dtype=np.int64)
+    window = acq_ns + round(mean_s) * _NS_PER_S
+    offset = np.floor(rng.random(m) * (window / _NS_PER_S)).astype(np.int64) * _NS_PER_S
+    p_contact = start_i - round(mean_s) * _NS_PER_S + offset
+    seen = p_contact <= end_i
+    blocks.add(p_owner[seen], p_contact[seen], _LEAD, lead_source=p_source[seen])
+    # Each step comes an exponential time after the one before; a prospect that
+    # reaches a step has reached the ones before it.
+    last = p_contact
+    reached = np.ones(m, dtype=np.bool_)
+    for stage, share in ((_QUALIFIED, leads.qualified_share), (_PROPOSAL, leads.proposal_share)):
+        reached &= rng.random(m) < share
+        when = last + np.floor(rng.exponential(mean_s, m)).astype(np.int64) * _NS_PER_S
+        last = np.where(reached, when, last)
+        keep = reached & (when <= end_i)
+        blocks.add(
+            p_owner[keep],
+            when[keep],
+            _OPPORTUNITY,
+            opportunity_stages=np.full(int(keep.sum()), stage),
+        )
+    lost = rng.random(m) < leads.lost_share
+    when = last + np.floor(rng.exponential(mean_s, m)).astype(np.int64) * _NS_PER_S
+    keep = lost & (when <= end_i)
+    blocks.add(
+        p_owner[keep], when[keep], _OPPORTUNITY, opportunity_stages=np.full(int(keep.sum()), _LOST)
+    )
+    return source, m

@@ -40,6 +40,7 @@ from ._rows import (
     _add_baskets,
     _add_campaigns,
     _add_catalog,
+    _add_leads,
     _add_refunds,
     _add_support,
     _add_surveys,
@@ -48,7 +49,14 @@ from ._rows import (
 from .bgnbd import _bg_process
 from .gamma_gamma import SimulatedSpend
 from .histories import SimulatedHistories, _Process
-from .options import CampaignOptions, CatalogOptions, RefundOptions, SupportOptions, SurveyOptions
+from .options import (
+    CampaignOptions,
+    CatalogOptions,
+    LeadOptions,
+    RefundOptions,
+    SupportOptions,
+    SurveyOptions,
+)
 from .pareto_nbd import _pareto_process
 
 __all__ = ["CDNOW_BGNBD_WEEKLY", "CDNOW_GAMMA_GAMMA", "SimulatedCustomerBase", "customer_base"]
@@ -75,7 +83,9 @@ class SimulatedCustomerBase:
         time: the purchase process's purchases (by customer, each customer's in
         time order), then for each campaign its touches and induced purchases,
         then survey answers, support contacts and complaints, then the extra
-        items of multi-item orders, then refunds.
+        items of multi-item orders, then refunds, then leads and opportunities
+        (with :class:`LeadOptions`; prospects who never buy have the ids after
+        the customers', so ``table.n_customers`` then exceeds ``n_customers``).
     histories : SimulatedHistories
         The exact continuous-time histories of the purchase process, in
         ``time_unit``, measured from each first purchase to ``observation_end``
@@ -112,7 +122,11 @@ class SimulatedCustomerBase:
     source : ndarray of str or None
         Per customer, a :class:`~crmcore.CustomerSource` value, drawn with
         ``source_shares``.
-    catalog, surveys, support, refunds : options or None
+    lead_source : ndarray of str or None
+        Per customer, the source of the lead it came from, with :class:`LeadOptions`.
+    n_prospects : int
+        Prospects who never bought (lead rows only), with :class:`LeadOptions`.
+    catalog, surveys, support, refunds, leads : options or None
         The options used.
     campaigns : tuple of CampaignOptions
         The campaigns run.
@@ -135,11 +149,14 @@ class SimulatedCustomerBase:
     discount_propensity: FloatArray | None = None
     satisfaction: FloatArray | None = None
     source: np.ndarray[Any, Any] | None = None
+    lead_source: np.ndarray[Any, Any] | None = None
+    n_prospects: int = 0
     catalog: CatalogOptions | None = None
     surveys: SurveyOptions | None = None
     support: SupportOptions | None = None
     refunds: RefundOptions | None = None
     campaigns: tuple[CampaignOptions, ...] = ()
+    leads: LeadOptions | None = None
 
     def __len__(self) -> int:
         return int(self.customer_ids.size)
@@ -158,7 +175,8 @@ class SimulatedCustomerBase:
         dict of str to ndarray
             ``customer_ids``, ``first_purchase`` and, where present,
             ``region``, ``favourite_category``, ``preferred_channel``,
-            ``discount_propensity``, ``satisfaction`` and ``source``.
+            ``discount_propensity``, ``satisfaction``, ``source`` and
+            ``lead_source``.
 
         Examples
         --------
@@ -178,6 +196,7 @@ class SimulatedCustomerBase:
             "discount_propensity",
             "satisfaction",
             "source",
+            "lead_source",
         )
 
 
@@ -271,6 +290,7 @@ def customer_base(
     campaigns: Sequence[CampaignOptions] = (),
     refunds: RefundOptions | None = None,
     source_shares: Mapping[CustomerSource | str, float] | None = None,
+    leads: LeadOptions | None = None,
     rng: SeedLike,
 ) -> SimulatedCustomerBase:
     """Simulate a customer base as a calendar transaction log.
@@ -320,6 +340,10 @@ def customer_base(
         with these probabilities (non-negative, summing to 1; sources left out
         have probability 0), returned as ``source``. The source is independent
         of behaviour. Default: no source.
+    leads : LeadOptions, optional
+        Add the acquisition funnel: a lead row (with its source) and
+        opportunity rows before each customer's first purchase, and prospects
+        who never buy (see :class:`LeadOptions`). Default: no leads.
     rng : int or numpy.random.Generator
         Seed or generator. The purchase process, the spend and each option draw
         from separate streams, so switching an option on or off leaves the
@@ -403,6 +427,20 @@ def customer_base(
     ['consumer', 'dealer']
     >>> int(base.table.kind_mask("refund").sum()) > 0
     True
+
+    Leads (the acquisition funnel) are opt-in too; they come from a stream of
+    their own, so every other row stays as it was:
+
+    >>> with_leads = customer_base(
+    ...     2_000, start="2024-01-01", observation_end="2025-06-30",
+    ...     catalog=CatalogOptions(extra_items_mean=1.0), refunds=RefundOptions(),
+    ...     source_shares={CustomerSource.CONSUMER: 0.9, CustomerSource.DEALER: 0.1},
+    ...     leads=LeadOptions(), rng=42)
+    >>> bool((with_leads.table.amounts[with_leads.table.is_purchase]
+    ...       == base.table.amounts[base.table.is_purchase]).all())
+    True
+    >>> sorted(set(with_leads.lead_source.tolist()))
+    ['cold_call', 'referral', 'trade_show', 'web']
     >>> start, too_early = "2024-01-01", "2024-02-01"
     >>> customer_base(10, start=start, observation_end=too_early, rng=1)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
@@ -446,6 +484,7 @@ def customer_base(
         ("surveys", surveys, SurveyOptions),
         ("support", support, SupportOptions),
         ("refunds", refunds, RefundOptions),
+        ("leads", leads, LeadOptions),
     ):
         if option is not None and not isinstance(option, cls):
             raise InputTypeError(
@@ -476,9 +515,9 @@ def customer_base(
 
     gen = val.as_generator(rng)
     # Spawning more children leaves the first six (and so every earlier draw) unchanged.
-    streams = _child_generators(gen, 9)
+    streams = _child_generators(gen, 10)
     g_purchase, g_spend, g_catalog, g_campaign, g_survey, g_support = streams[:6]
-    g_basket, g_refund, g_source = streams[6:]
+    g_basket, g_refund, g_source, g_lead = streams[6:]
     unit_s = _SECONDS[time_unit]
 
     # --- first purchases and the purchase process (exact, in time_unit)
@@ -555,8 +594,25 @@ def customer_base(
         names = np.asarray([s.value for s in sources])
         labels["source"] = names[_categorical(g_source, tuple(sources.values()), n)]
 
+    n_prospects = 0
+    if leads is not None:
+        lead_code, n_prospects = _add_leads(
+            blocks,
+            leads,
+            g_lead,
+            first_i=first_i,
+            start_i=start_i,
+            acq_ns=acq_end - start_i,
+            end_i=end_i,
+        )
+        labels["lead_source"] = np.asarray(leads.sources)[lead_code]
+
     table = blocks.table(
-        catalog=catalog, campaigns=camp, surveys=surveys is not None, support=support
+        catalog=catalog,
+        campaigns=camp,
+        surveys=surveys is not None,
+        support=support,
+        leads=leads,
     )
     ids = np.arange(1, n + 1, dtype=np.int64)
     histories = SimulatedHistories(
@@ -589,5 +645,7 @@ def customer_base(
         support=support,
         refunds=refunds,
         campaigns=camp,
+        leads=leads,
+        n_prospects=n_prospects,
         **{k: _ro(a) for k, a in labels.items()},
     )

@@ -1,4 +1,4 @@
-"""Options of :func:`customer_base`: catalogue, surveys, support, refunds, campaigns."""
+"""Options of :func:`customer_base`: catalogue, surveys, support, refunds, campaigns, leads."""
 
 from __future__ import annotations
 
@@ -430,3 +430,94 @@ class CampaignOptions:
             "CampaignOptions.incremental_purchase_probability",
         )
         _check_days(self.response_days, "CampaignOptions.response_days", positive=True)
+
+
+@attrs.frozen(kw_only=True)
+class LeadOptions:
+    """How :func:`customer_base` draws leads (客户开发): prospects, their sources and stages.
+
+    Every customer of the base was first a lead: its first contact (a
+    ``lead`` row with its source) comes ``cycle`` days before its first
+    purchase, with the cycle drawn from a gamma distribution of mean
+    ``cycle_days`` and shape ``cycle_shape``; ``qualified`` and ``proposal``
+    opportunity rows follow at a third and two thirds of the cycle, and a
+    ``won`` row at the first purchase. A customer's source is drawn with
+    ``source_shares``.
+
+    Prospects that do not convert come on top, with the ids after the
+    customers' (``n_customers + 1``, ...): for a source with conversion rate
+    ``c`` and ``k`` customers, their number is Poisson with mean
+    ``k (1 - c) / c``, so that ``c`` is the expected share of the source's
+    leads that convert (before the end of observation cuts the cycles). A
+    prospect's first contact is uniform over the acquisition window shifted
+    back by ``cycle_days``; with probability ``qualified_share`` it gets a
+    ``qualified`` row, and a qualified prospect with probability
+    ``proposal_share`` a ``proposal`` row after it; with probability
+    ``lost_share`` the prospect gets a ``lost`` row. Each comes an
+    exponential time (mean ``cycle_days``) after the step before (the
+    ``lost`` row after the last stage reached); rows after the end of
+    observation are dropped, so the prospect stays open.
+
+    Parameters
+    ----------
+    sources : tuple of str
+        The lead sources (non-empty, distinct).
+    source_shares : tuple of float, optional
+        Share of the customers from each source (non-negative, normalised);
+        default equal shares.
+    conversion : tuple of float
+        Per source, the share of its leads that convert, in (0, 1].
+    cycle_days : float
+        Mean sales cycle in days (positive, at most 36,525).
+    cycle_shape : float
+        Shape of the gamma distribution of the cycle (positive).
+    qualified_share, proposal_share, lost_share : float
+        Probabilities in [0, 1] for the prospects that do not convert.
+
+    Examples
+    --------
+    >>> LeadOptions().sources
+    ('web', 'referral', 'trade_show', 'cold_call')
+    >>> LeadOptions(conversion=(0.5, 0.5, 0.5, 0.0))
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: LeadOptions.conversion[3] must be > 0.0, got 0.0
+    """
+
+    sources: tuple[str, ...] = attrs.field(
+        default=("web", "referral", "trade_show", "cold_call"), converter=_to_tuple
+    )
+    source_shares: tuple[float, ...] | None = attrs.field(
+        default=(0.4, 0.2, 0.25, 0.15), converter=_to_tuple
+    )
+    conversion: tuple[float, ...] = attrs.field(
+        default=(0.15, 0.45, 0.25, 0.05), converter=_to_tuple
+    )
+    cycle_days: float = 30.0
+    cycle_shape: float = 2.0
+    qualified_share: float = 0.4
+    proposal_share: float = 0.5
+    lost_share: float = 0.5
+
+    def __attrs_post_init__(self) -> None:
+        _require_tuple(self.sources, "LeadOptions.sources")
+        if not self.sources or not all(isinstance(s, str) and s for s in self.sources):
+            raise InputError("LeadOptions.sources must be one or more non-empty names")
+        if len(set(self.sources)) != len(self.sources):
+            raise InputError("LeadOptions.sources must be distinct")
+        if self.source_shares is not None:
+            _require_tuple(self.source_shares, "LeadOptions.source_shares")
+        _check_shares(self.source_shares, len(self.sources), "LeadOptions.source_shares", "sources")
+        _require_tuple(self.conversion, "LeadOptions.conversion")
+        if len(self.conversion) != len(self.sources):
+            raise InputError(
+                f"LeadOptions.conversion must have one rate per source ({len(self.sources)}), "
+                f"got {len(self.conversion)}"
+            )
+        for i, c in enumerate(self.conversion):
+            val.check_float(c, f"LeadOptions.conversion[{i}]", low=0.0, high=1.0, low_open=True)
+        _check_days(self.cycle_days, "LeadOptions.cycle_days", positive=True)
+        _check_positive(self.cycle_shape, "LeadOptions.cycle_shape")
+        _check_probability(self.qualified_share, "LeadOptions.qualified_share")
+        _check_probability(self.proposal_share, "LeadOptions.proposal_share")
+        _check_probability(self.lost_share, "LeadOptions.lost_share")
