@@ -33,7 +33,7 @@ Examples
 from __future__ import annotations
 
 import math
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal, NamedTuple, Protocol, runtime_checkable
 
 import attrs
 import numpy as np
@@ -41,7 +41,7 @@ from scipy import stats
 
 from crmcore import _validation as v
 from crmcore._periods import period_start, unit_factor
-from crmcore._typing import ArrayLike, DatetimeArray, FloatArray, IntArray
+from crmcore._typing import ArrayLike, BoolArray, DatetimeArray, FloatArray, IntArray
 from crmcore._validation import readonly as _ro
 from crmcore.errors import InputError, InputTypeError
 from crmcore.models import _units
@@ -803,6 +803,53 @@ def tracking(
     v.check_choice(period, "period", PERIODS)
     v.check_choice(time_unit, "time_unit", PERIODS)
     unit_factor(period, time_unit)  # the reporting unit must hold whole periods
+    design = _tracking_design(fit, table, observation_end, period, time_unit)
+    e_lag = np.asarray(fit.expected_purchases(design.lag_values), dtype=np.float64)
+    expected_cum = design.expected_cumulative(e_lag)
+    actual = design.actual
+    actual_cum = np.cumsum(actual)
+    return Tracking(
+        period_start=_ro(design.unit_starts),
+        actual_incremental=_ro(actual),
+        expected_incremental=_ro(np.diff(expected_cum, prepend=0.0)),
+        actual_cumulative=_ro(actual_cum),
+        expected_cumulative=_ro(expected_cum),
+        n_customers=design.n_customers,
+        time_unit=time_unit,
+        period=period,
+    )
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _period_start(index: int, period: str) -> np.datetime64:
+    return np.datetime64(period_start(np.array([index]), period)[0], "ns")
+
+
+class _TrackingDesign(NamedTuple):
+    unit_starts: DatetimeArray  # start of each reporting period
+    actual: FloatArray  # actual repeat occasions per reporting period
+    lag_values: FloatArray  # distinct ages of the cohorts at the periods' ends, fit's unit
+    lag_code: IntArray  # (periods, cohorts) index into lag_values
+    cohort_n: FloatArray  # customers per cohort (first purchase period)
+    started: BoolArray  # (periods, cohorts): the cohort has started by the period's end
+    n_customers: int
+
+    def expected_cumulative(self, e_lag: FloatArray) -> FloatArray:
+        """Return the expected cumulative repeat purchases per period from E[X(lag_values)]."""
+        e = np.where(self.started, e_lag[self.lag_code], 0.0)
+        return np.asarray(e @ self.cohort_n, dtype=np.float64)
+
+
+def _tracking_design(
+    fit: Any, table: InteractionTable, observation_end: object, period: str, time_unit: str
+) -> _TrackingDesign:
+    """Cohorts and ages behind :func:`tracking` (validated arguments), model-free.
+
+    The expected cumulative repeat purchases are
+    :func:`expected_cumulative` of ``fit.expected_purchases(lag_values)``.
+    """
     fit_unit = getattr(fit, "time_unit", None)
     factor = unit_factor(period, time_unit) * _units.data_factor(fit_unit, time_unit)
     end_ts = v.as_timestamp(observation_end, "observation_end")
@@ -839,25 +886,12 @@ def tracking(
     cohort_p, cohort_n = np.unique(first_p, return_counts=True)
     lags = last_p[:, None] - cohort_p[None, :]  # in periods
     lag_values, lag_code = np.unique(np.maximum(lags, 0), return_inverse=True)
-    e_lag = np.asarray(fit.expected_purchases(lag_values * factor), dtype=np.float64)
-    e = e_lag[lag_code.reshape(lags.shape)]
-    e = np.where(lags >= 0, e, 0.0)
-    expected_cum = e @ cohort_n.astype(np.float64)
-    actual_cum = np.cumsum(actual)
-    return Tracking(
-        period_start=_ro(unit_starts),
-        actual_incremental=_ro(actual),
-        expected_incremental=_ro(np.diff(expected_cum, prepend=0.0)),
-        actual_cumulative=_ro(actual_cum),
-        expected_cumulative=_ro(expected_cum),
+    return _TrackingDesign(
+        unit_starts=unit_starts,
+        actual=actual,
+        lag_values=lag_values * factor,
+        lag_code=lag_code.reshape(lags.shape),
+        cohort_n=cohort_n.astype(np.float64),
+        started=lags >= 0,
         n_customers=int(first_p.size),
-        time_unit=time_unit,
-        period=period,
     )
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _period_start(index: int, period: str) -> np.datetime64:
-    return np.datetime64(period_start(np.array([index]), period)[0], "ns")
