@@ -294,8 +294,7 @@ def prediction_interval(
     cols, horizon = _history_columns(fit, q, summary, t)
     rows, inverse, counts = _distinct_rows(cols)
 
-    def evaluate(f: Any, sl: slice) -> FloatArray:
-        return _evaluate(f, q, horizon, tuple(c[sl] for c in rows))
+    evaluate = _evaluator(fit, q, horizon, rows, n)
 
     point, lower, upper, totals = _interval(
         fit, evaluate, counts, level=lvl, n_draws=n, rng=rng, method=m, quantity=q
@@ -750,6 +749,59 @@ def _distinct_rows(
     firsts = order[new]
     counts = np.bincount(code, minlength=firsts.size).astype(np.float64)
     return tuple(c[firsts] for c in cols), inverse, counts
+
+
+def _evaluator(
+    fit: Any, quantity: str, t: float | None, rows: tuple[FloatArray, ...], n_draws: int
+) -> Callable[[Any, slice], FloatArray]:
+    """Return ``evaluate(fit_at_draw, rows_slice)`` for :func:`prediction_interval`.
+
+    In the continuous-time models the expected purchases and the purchase
+    probability are P(alive | x, t_x, T) times the same prediction given alive
+    at T, which depends on (x, T) only: being alive at T, the likelihood of the
+    history is that of x purchases in (0, T] without dropout, whatever t_x.
+    That second factor (a hypergeometric or a quadrature) is computed once per
+    distinct (x, T) and draw, and cached while the cache stays small; only the
+    cheap P(alive) runs over every distinct history.
+    """
+    direct = _direct(quantity, t, rows)
+    if not (
+        isinstance(fit, _CONTINUOUS) and quantity in ("expected_purchases", "purchase_probability")
+    ):
+        return direct
+    x, _, big_t = rows
+    pairs, pair_of_row, _ = _distinct_rows((x, big_t))
+    if pairs[0].size * (n_draws + 1) > _CHUNK_CELLS or pairs[0].size * 2 > x.size:
+        return direct
+    px, pt = pairs
+    ptx = np.where(px > 0, pt, 0.0)  # a history ending in a purchase at T (or none)
+    cache: dict[bytes, FloatArray] = {}
+
+    def given_alive(f: Any) -> FloatArray:
+        key = np.asarray(f.params.as_array(), dtype=np.float64).tobytes()
+        if key not in cache:
+            alive = np.asarray(f.probability_alive(px, ptx, pt), dtype=np.float64)
+            value = _evaluate(f, quantity, t, (px, ptx, pt))
+            # P(alive) grows with t_x, so where it underflows at t_x = T the
+            # prediction is 0 for every t_x
+            with np.errstate(all="ignore"):
+                cache[key] = np.where(alive > 0, value / alive, 0.0)
+        return cache[key]
+
+    def evaluate(f: Any, sl: slice) -> FloatArray:
+        alive = np.asarray(f.probability_alive(x[sl], rows[1][sl], big_t[sl]), dtype=np.float64)
+        return np.asarray(alive * given_alive(f)[pair_of_row[sl]], dtype=np.float64)
+
+    return evaluate
+
+
+def _direct(
+    quantity: str, t: float | None, rows: tuple[FloatArray, ...]
+) -> Callable[[Any, slice], FloatArray]:
+    def evaluate(f: Any, sl: slice) -> FloatArray:
+        return _evaluate(f, quantity, t, tuple(c[sl] for c in rows))
+
+    return evaluate
 
 
 def _evaluate(fit: Any, quantity: str, t: float | None, rows: tuple[FloatArray, ...]) -> FloatArray:
