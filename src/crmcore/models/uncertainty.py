@@ -62,7 +62,7 @@ import numpy as np
 from scipy import special as sc
 
 from crmcore import _validation as v
-from crmcore._typing import DatetimeArray, FloatArray, IntArray, SeedLike
+from crmcore._typing import ArrayLike, DatetimeArray, FloatArray, IntArray, SeedLike
 from crmcore.errors import InputError, InputTypeError
 from crmcore.models import _draws, _units, bgbb, bgnbd, clv, gamma_gamma, mbgnbd, pareto_nbd
 from crmcore.models._draws import ParameterDraws
@@ -71,10 +71,12 @@ from crmcore.table import InteractionTable
 
 __all__ = [
     "QUANTITIES",
+    "IntervalCoverage",
     "ParameterDraws",
     "PredictionInterval",
     "TrackingInterval",
     "clv_interval",
+    "interval_coverage",
     "parametric_bootstrap",
     "prediction_interval",
     "tracking_interval",
@@ -653,6 +655,106 @@ def parametric_bootstrap(
         estimates=v.readonly(theta.copy()),
         log_covariance=v.readonly(np.atleast_2d(np.cov(logs.T))),
         params_type=type(fit.params),
+    )
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class IntervalCoverage:
+    """How often intervals held the actual values, from :func:`interval_coverage`.
+
+    Attributes
+    ----------
+    level : float
+        The intervals' nominal coverage.
+    n_customers : int
+    coverage : float
+        Share of customers with lower <= actual <= upper.
+    below, above : float
+        Shares below the lower and above the upper bound.
+    standard_error : float
+        ``sqrt(level (1 - level) / n_customers)``: the Monte Carlo standard
+        error of ``coverage`` if the intervals were exact and independent.
+    total_covered : bool
+        Whether the sum of the actual values lies in the total's interval.
+    """
+
+    level: float
+    n_customers: int
+    coverage: float
+    below: float
+    above: float
+    standard_error: float
+    total_covered: bool
+
+
+def interval_coverage(interval: PredictionInterval, actual: ArrayLike) -> IntervalCoverage:
+    """Check intervals against actual values, e.g. holdout purchases.
+
+    Parameters
+    ----------
+    interval : PredictionInterval
+        Intervals for the customers of the holdout summary.
+    actual : array-like
+        The realised values, one per customer of ``interval``.
+
+    Returns
+    -------
+    IntervalCoverage
+
+    Raises
+    ------
+    InputError
+        When ``actual`` is not finite or its length differs.
+
+    Notes
+    -----
+    The intervals of :func:`prediction_interval` describe the uncertainty of
+    the *expected* value, not the chance variation of a customer's count
+    around it: per customer they are much narrower than a predictive interval
+    of future purchases, so their coverage of actual counts is low by design.
+    Compare them with values that share the model's expectation (e.g. the
+    expectation at known parameters in a simulation), or use this check with
+    predictive intervals of counts. The total over many customers averages the
+    chance variation away, so ``total_covered`` is a meaningful holdout check.
+
+    Examples
+    --------
+    >>> from crmcore import CustomerSummary
+    >>> from crmcore.models import bgnbd
+    >>> f = bgnbd.fit([0, 1, 1, 2, 2, 3, 5, 7], [0, 2, 30, 10, 35, 20, 36, 38], [39] * 8,
+    ...               weights=[600, 80, 60, 40, 50, 30, 25, 15])
+    >>> s = CustomerSummary.from_arrays([2, 7], [30.0, 38.0], [39.0, 39.0])
+    >>> pi = prediction_interval(f, "expected_purchases", s, t=39.0, rng=0)
+    >>> interval_coverage(pi, [1, 6]).n_customers
+    2
+    >>> interval_coverage(pi, [1])
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: actual must have the same length as interval; got 1 and 2
+    """
+    if not isinstance(interval, PredictionInterval):
+        raise InputTypeError(
+            f"interval must be a PredictionInterval, got {type(interval).__name__}"
+        )
+    y = v.as_float_array(actual, "actual", allow_empty=True)
+    if y.size != interval.point.size:
+        raise InputError(
+            f"actual must have the same length as interval; got {y.size} and {interval.point.size}"
+        )
+    n = y.size
+    if n == 0:
+        raise InputError("actual must hold at least one value")
+    below = float(np.mean(y < interval.lower))
+    above = float(np.mean(y > interval.upper))
+    total = float(y.sum())
+    return IntervalCoverage(
+        level=interval.level,
+        n_customers=n,
+        coverage=1.0 - below - above,
+        below=below,
+        above=above,
+        standard_error=math.sqrt(interval.level * (1.0 - interval.level) / n),
+        total_covered=bool(interval.total_lower <= total <= interval.total_upper),
     )
 
 
