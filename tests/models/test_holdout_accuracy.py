@@ -96,7 +96,7 @@ def test_log_loss_is_finite_for_certain_wrong_predictions():
     assert_allclose(acc.log_loss, -(math.log(1e-15) + math.log1p(-1e-15)) / 2)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(deadline=None)
 @given(
     data=st.lists(st.tuples(st.integers(1, 5), st.integers(0, 6)), min_size=2, max_size=40),
     bins=st.integers(2, 12),

@@ -189,10 +189,11 @@ def test_same_seed_same_interval_and_chunks_do_not_matter(bg, monkeypatch):
     assert_allclose(c.total_lower, a.total_lower, rtol=1e-12)
 
 
-@settings(max_examples=20, deadline=None)
+@settings(deadline=None)
 @given(lo=st.floats(0.05, 0.9), hi=st.floats(0.05, 0.95), seed=st.integers(0, 2**32))
 def test_intervals_nest_as_the_level_grows(bg, lo, hi, seed):
     f, s = bg
+    s = s.select(np.arange(60))
     lo, hi = min(lo, hi), max(lo, hi)
     for method in ("draws", "delta"):
         a = unc.prediction_interval(
