@@ -208,6 +208,17 @@ class BdwFit:
         InputError
             On ``n_draws`` out of range, a negative seed, or a covariance
             that is not finite, symmetric positive semi-definite.
+
+        Examples
+        --------
+        >>> f = fit([1000, 631, 468, 382, 326, 289, 262, 241])
+        >>> draws = f.sample_params(500, rng=0)
+        >>> draws.values.shape[0], draws.names
+        (500, ('alpha', 'beta', 'c'))
+        >>> f.sample_params(0, rng=0)
+        Traceback (most recent call last):
+        ...
+        crmcore.errors.InputError: n_draws must be >= 1, got 0
         """
         return _draws.sample_params(self.params, self.covariance, n_draws, rng)
 

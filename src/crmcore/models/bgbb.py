@@ -266,6 +266,18 @@ class BgBbFit:
         InputError
             On ``n_draws`` out of range, a negative seed, or a covariance
             that is not finite, symmetric positive semi-definite.
+
+        Examples
+        --------
+        >>> f = fit([0, 1, 2, 3, 4, 5, 6], [0, 1, 4, 6, 5, 6, 6], 6,
+        ...         weights=[350, 150, 120, 100, 90, 100, 120])
+        >>> draws = f.sample_params(500, rng=0)
+        >>> draws.values.shape[0], draws.names
+        (500, ('alpha', 'beta', 'gamma', 'delta'))
+        >>> f.sample_params(0, rng=0)
+        Traceback (most recent call last):
+        ...
+        crmcore.errors.InputError: n_draws must be >= 1, got 0
         """
         return _draws.sample_params(self.params, self.covariance, n_draws, rng)
 

@@ -203,6 +203,18 @@ class GammaGammaFit:
         InputError
             On ``n_draws`` out of range, a negative seed, or a covariance
             that is not finite, symmetric positive semi-definite.
+
+        Examples
+        --------
+        >>> f = fit([1, 2, 2, 3, 5, 8], [12.0, 30.0, 25.0, 18.5, 40.0, 22.0],
+        ...         weights=[40, 25, 20, 12, 8, 5])
+        >>> draws = f.sample_params(500, rng=0)
+        >>> draws.values.shape[0], draws.names
+        (500, ('p', 'q', 'v'))
+        >>> f.sample_params(0, rng=0)
+        Traceback (most recent call last):
+        ...
+        crmcore.errors.InputError: n_draws must be >= 1, got 0
         """
         return _draws.sample_params(self.params, self.covariance, n_draws, rng)
 

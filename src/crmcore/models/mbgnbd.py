@@ -306,6 +306,18 @@ class MbgNbdFit:
         InputError
             On ``n_draws`` out of range, a negative seed, or a covariance
             that is not finite, symmetric positive semi-definite.
+
+        Examples
+        --------
+        >>> f = fit([0, 1, 1, 2, 2, 3, 5, 7], [0, 2, 30, 10, 35, 20, 36, 38], [39] * 8,
+        ...         weights=[600, 80, 60, 40, 50, 30, 25, 15])
+        >>> draws = f.sample_params(500, rng=0)
+        >>> draws.values.shape[0], draws.names
+        (500, ('r', 'alpha', 'a', 'b'))
+        >>> f.sample_params(0, rng=0)
+        Traceback (most recent call last):
+        ...
+        crmcore.errors.InputError: n_draws must be >= 1, got 0
         """
         return _draws.sample_params(self.params, self.covariance, n_draws, rng)
 
