@@ -349,3 +349,29 @@ def test_ninety_percent_intervals_cover_the_truth_about_ninety_percent_of_the_ti
     assert abs(covered / reps - 0.9) < mc, covered
     assert abs(covered_delta / reps - 0.9) < mc, covered_delta
     assert abs(np.mean(per_customer) - 0.9) < mc, np.mean(per_customer)
+
+
+def test_private_helper_draws_unconstrained_parameters_as_they_are():
+    # the shared helper for fits with coefficients of either sign (log_scale=False)
+    import attrs
+
+    from crmcore.models import _draws
+
+    @attrs.frozen(kw_only=True)
+    class _P:
+        rate: float
+        gamma: float
+
+        def as_array(self):
+            return np.array([self.rate, self.gamma])
+
+    p = _P(rate=2.0, gamma=-0.05)
+    cov = np.array([[0.04, 0.0], [0.0, 0.01]])  # natural scale: sd(log rate) = 0.1
+    d = _draws.sample_params(p, cov, 40_000, 3, log_scale=np.array([True, False]))
+    n = 40_000
+    assert abs(np.log(d.values[:, 0]).mean() - math.log(2.0)) < 5 * 0.1 / math.sqrt(n)
+    assert abs(np.log(d.values[:, 0]).std() - 0.1) < 5 * 0.1 / math.sqrt(2 * n)
+    assert abs(d.values[:, 1].mean() + 0.05) < 5 * 0.1 / math.sqrt(n)
+    assert abs(d.values[:, 1].std() - 0.1) < 5 * 0.1 / math.sqrt(2 * n)
+    assert (d.values[:, 1] > 0).any()  # the sign is free
+    assert_allclose(d.estimates, [2.0, -0.05])

@@ -19,7 +19,7 @@ import attrs
 import numpy as np
 
 from crmcore import _validation as v
-from crmcore._typing import FloatArray, SeedLike
+from crmcore._typing import BoolArray, FloatArray, SeedLike
 from crmcore.errors import InputError
 
 __all__ = ["MAX_DRAWS", "ParameterDraws", "sample_params"]
@@ -44,7 +44,8 @@ class ParameterDraws:
     estimates : ndarray, shape (n_params,)
         The fit's estimates the draws are centred on (on the log scale).
     log_covariance : ndarray, shape (n_params, n_params)
-        Covariance of the log-parameters the draws come from.
+        Covariance of the log-parameters the draws come from (of the
+        parameters themselves for any drawn on the natural scale).
     params_type : type
         The model's parameter class; :meth:`params` builds one from a row.
 
@@ -114,13 +115,18 @@ class ParameterDraws:
         return self.params_type(**{n: float(row[j]) for j, n in enumerate(self.names)})
 
 
-def log_covariance(params: Any, covariance: FloatArray) -> tuple[FloatArray, FloatArray]:
+def log_covariance(
+    params: Any, covariance: FloatArray, log_scale: BoolArray | None = None
+) -> tuple[FloatArray, FloatArray]:
     """Return (log estimates, covariance of the log-parameters) of a fit.
 
+    ``log_scale`` (default: all True) marks the parameters searched on the log
+    scale; the others (e.g. covariate coefficients) stay as they are.
     Raises InputError when the covariance is not a finite symmetric matrix of
     the parameters' size.
     """
     theta = np.asarray(params.as_array(), dtype=np.float64)
+    logs = np.ones(theta.size, dtype=np.bool_) if log_scale is None else np.asarray(log_scale)
     cov = np.asarray(covariance, dtype=np.float64)
     k = theta.size
     if cov.shape != (k, k):
@@ -132,8 +138,10 @@ def log_covariance(params: Any, covariance: FloatArray) -> tuple[FloatArray, Flo
         raise InputError(
             "covariance must be finite; " + v.describe_violations(~np.isfinite(cov.ravel()))
         )
-    cov_u = cov / np.outer(theta, theta)
-    return np.log(theta), 0.5 * (cov_u + cov_u.T)
+    scale = np.where(logs, theta, 1.0)
+    cov_u = cov / np.outer(scale, scale)
+    centre = np.where(logs, np.log(np.where(logs, theta, 1.0)), theta)
+    return centre, 0.5 * (cov_u + cov_u.T)
 
 
 def matrix_root(cov: FloatArray) -> FloatArray:
@@ -149,22 +157,31 @@ def matrix_root(cov: FloatArray) -> FloatArray:
 
 
 def sample_params(
-    params: Any, covariance: FloatArray, n_draws: int, rng: SeedLike
+    params: Any,
+    covariance: FloatArray,
+    n_draws: int,
+    rng: SeedLike,
+    *,
+    log_scale: BoolArray | None = None,
 ) -> ParameterDraws:
     """Draw ``n_draws`` parameter sets from N(log theta_hat, cov(log theta)).
 
-    The shared implementation of every fit's ``sample_params``.
+    The shared implementation of every fit's ``sample_params``. ``log_scale``
+    (default all True) marks the parameters drawn on the log scale; a fit with
+    unconstrained parameters (covariate coefficients) passes False for them,
+    and they are drawn from the natural-scale normal as they are.
     """
     n = v.check_int(n_draws, "n_draws", low=1, high=MAX_DRAWS)
     gen = v.as_generator(rng)
-    mean, cov_u = log_covariance(params, covariance)
+    mean, cov_u = log_covariance(params, covariance, log_scale)
+    logs = np.ones(mean.size, dtype=np.bool_) if log_scale is None else np.asarray(log_scale)
     root = matrix_root(cov_u)
     z = gen.standard_normal((n, mean.size))
     u = mean + z @ root
     with np.errstate(over="ignore"):
-        values = np.exp(u)
+        values = np.where(logs, np.exp(np.where(logs, u, 0.0)), u)
     names = tuple(a.name for a in attrs.fields(type(params)))
-    bad = ~np.isfinite(values) | (values <= 0)
+    bad = ~np.isfinite(values) | (logs & (values <= 0))
     if bad.any():
         raise InputError(
             "the covariance is too wide to draw positive finite parameters on the log scale "
@@ -174,7 +191,7 @@ def sample_params(
     return ParameterDraws(
         names=names,
         values=v.readonly(values),
-        estimates=v.readonly(np.exp(mean)),
+        estimates=v.readonly(np.where(logs, np.exp(np.where(logs, mean, 0.0)), mean)),
         log_covariance=v.readonly(cov_u),
         params_type=type(params),
     )
