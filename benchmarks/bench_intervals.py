@@ -21,9 +21,7 @@ def main(n: int = 1_000_000, n_draws: int = 200) -> None:
     params = bgnbd.BgNbdParams(r=0.243, alpha=4.414, a=0.793, b=2.426)
     rng = np.random.default_rng(1)
     t_days = rng.integers(1, 39 * 7 + 1, size=n).astype(np.float64)
-    sim = simulate.bgnbd_histories(
-        params.r, params.alpha * 7, params.a, params.b, T=t_days, rng=2
-    )
+    sim = simulate.bgnbd_histories(params.r, params.alpha * 7, params.a, params.b, T=t_days, rng=2)
     recency_days = np.ceil(sim.recency)  # whole days, as summarize() gives them
     recency_days = np.where(sim.frequency > 0, np.minimum(np.maximum(recency_days, 1), t_days), 0)
     summary = CustomerSummary.from_arrays(sim.frequency, recency_days, t_days, time_unit="D")

@@ -841,11 +841,9 @@ def receiver(target: Target) -> Any:
         return importlib.import_module("crmcore.metrics").class_value_share(
             ["vip", "key", "ordinary", "key", "ordinary"] * 2, VALUES
         )
-    if cls.endswith("Fit"):
-        module = target.owner.__module__.rsplit(".", 1)[-1]
-        return w.fits[module]
-    if cls == "ParameterDraws":
-        return w.fits["bgnbd"].sample_params(3, rng=0)
+    if cls.endswith("Fit") or cls == "ParameterDraws":  # a fit, or draws of one
+        fit = w.fits["bgnbd" if cls == "ParameterDraws" else target.owner.__module__.split(".")[-1]]
+        return fit.sample_params(3, rng=0) if cls == "ParameterDraws" else fit
     raise LookupError(f"no receiver for {cls}: add one to fuzz_support.receiver")
 
 
