@@ -11,6 +11,10 @@ draws, as PNG files:
 - ``p_alive.png``: BG/NBD probability of being alive over frequency x recency;
 - ``holdout.png``: actual vs expected holdout purchases by calibration frequency;
 - ``tracking.png``: weekly repeat purchases, actual vs expected;
+- ``parameters.png``: the BG/NBD estimates with 95% intervals from the asymptotic
+  normal on the log scale, and the true values of the simulation;
+- ``calibration.png``: mean expected vs actual holdout purchases by decile of the
+  forecast (``clv.holdout_accuracy``);
 - ``kaplan_meier.png``: time to lapse (180 days without a purchase);
 - ``nps_over_time.png``: NPS by month with 95% intervals;
 - ``retention_models.png``: sBG vs BdW survival curves fitted on years 0-7 of
@@ -57,6 +61,7 @@ from crmcore.metrics import (
     tenure_from_dates,
 )
 from crmcore.models import bdw, bgnbd, clv, sbg
+from crmcore.models.bgnbd import BgNbdParams
 from crmcore.simulate import SimulatedCustomerBase, SurveyOptions, customer_base
 from crmcore.table import KIND_CODES
 
@@ -473,6 +478,65 @@ def retention_models_figure() -> Figure:
 # --------------------------------------------------------------------------- main
 
 
+#: The BG/NBD parameters the simulated base buys with (the CDNOW estimates).
+TRUE_PARAMS = BgNbdParams(r=0.243, alpha=4.414, a=0.793, b=2.426)
+
+
+def parameters_figure(fit: bgnbd.BgNbdFit) -> Figure:
+    draws = fit.sample_params(4000, rng=SEED)
+    low, high = np.quantile(draws.values, [0.025, 0.975], axis=0)
+    estimate = fit.params.as_array()
+    truth = TRUE_PARAMS.as_array()
+    rows = np.arange(estimate.size)[::-1]
+    fig = new_figure()
+    ax = fig.add_subplot()
+    ax.errorbar(
+        np.ones(estimate.size),
+        rows,
+        xerr=[1 - low / estimate, high / estimate - 1],
+        fmt="o",
+        color=EXPECTED,
+        capsize=4,
+        label="estimate with 95% interval",
+    )
+    ax.plot(truth / estimate, rows, "x", color=ACTUAL, markersize=9, label="true value")
+    ax.set_yticks(
+        rows,
+        [
+            f"{name} = {e:.3g}\n[{lo:.3g}, {hi:.3g}]"
+            for name, e, lo, hi in zip(draws.names, estimate, low, high, strict=True)
+        ],
+    )
+    ax.axvline(1.0, color="grey", linewidth=0.8)
+    ax.set_xlabel("value relative to the estimate")
+    ax.set_title(f"BG/NBD estimates on {fit.n_customers:,.0f} customers, 95% intervals")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(loc="upper left")
+    return fig
+
+
+def calibration_figure(fit: bgnbd.BgNbdFit, calibration: CustomerSummary) -> Figure:
+    acc = clv.holdout_accuracy(fit, calibration)
+    fig = new_figure()
+    ax = fig.add_subplot()
+    values = np.concatenate([acc.expected, acc.actual])
+    low, high = 0.8 * float(values.min()), 1.25 * float(values.max())
+    ax.plot([low, high], [low, high], color="grey", linewidth=0.8, label="perfect forecast")
+    ax.plot(acc.expected, acc.actual, "o-", color=ACTUAL, label="decile of the forecast")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(f"mean expected purchases in the {acc.duration_holdout:.0f}-week holdout")
+    ax.set_ylabel("mean actual purchases")
+    ax.set_title(
+        f"Calibration by decile: MAE {acc.mae:.2f}, bias {acc.bias:+.3f}, Brier {acc.brier:.3f}"
+    )
+    ax.set_xlim(low, high)
+    ax.set_ylim(low, high)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(loc="upper left")
+    return fig
+
+
 def simulate_base() -> SimulatedCustomerBase:
     return customer_base(
         N_CUSTOMERS,
@@ -518,6 +582,8 @@ def main(argv: list[str] | None = None) -> None:
         "p_alive.png": lambda: p_alive_figure(fit),
         "holdout.png": lambda: holdout_figure(fit, calibration),
         "tracking.png": lambda: tracking_figure(fit, table),
+        "parameters.png": lambda: parameters_figure(fit),
+        "calibration.png": lambda: calibration_figure(fit, calibration),
         "kaplan_meier.png": lambda: kaplan_meier_figure(table),
         "nps_over_time.png": lambda: nps_figure(table),
         "retention_models.png": retention_models_figure,

@@ -76,6 +76,7 @@ import pytest
 import crmcore
 import crmcore.models
 from crmcore.errors import ConvergenceError, CrmError, CrmWarning
+from crmcore.models import uncertainty
 
 TIMEOUT = 5.0
 """CPU seconds one call may take before it counts as a hang."""
@@ -491,6 +492,7 @@ POOL: dict[str, Factory] = {
     "n_customers": lambda w: 20,
     "n_periods": lambda w: 6,
     "T": lambda w: 39.0,
+    "n_draws": lambda w: 20,
 }
 
 
@@ -595,6 +597,21 @@ MODULE_POOL: dict[str, dict[str, Factory]] = {
         "horizon": lambda w: 52.0,
         "step": lambda w: 4.0,
         "discount_rate": lambda w: 0.01,
+    },
+    "models.uncertainty": {
+        "fit": lambda w: w.fits["bgnbd"],
+        "purchase_fit": lambda w: w.fits["bgnbd"],
+        "spend_fit": lambda w: w.fits["gamma_gamma"],
+        "quantity": lambda w: "probability_alive",
+        "horizon": lambda w: 52.0,
+        "step": lambda w: 4.0,
+        "discount_rate": lambda w: 0.01,
+        "n_boot": lambda w: 2,
+        "interval": lambda w: uncertainty.prediction_interval(
+            w.fits["bgnbd"], "probability_alive", w.summary, n_draws=20, rng=0
+        ),
+        "actual": lambda w: np.ones(len(w.summary)),
+        "index": lambda w: 0,
     },
     "simulate": {
         "r": lambda w: 0.5,
@@ -993,6 +1010,8 @@ def receiver(target: Target) -> Any:
         return makers[cls]()
     if cls.endswith("CovariateFit"):
         return w.covariate_fits[cls]
+    if cls == "ParameterDraws":
+        return w.fits["bgnbd"].sample_params(3, rng=0)
     if cls.endswith("Fit"):
         module = target.owner.__module__.rsplit(".", 1)[-1]
         return w.fits[module]

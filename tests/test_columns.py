@@ -55,7 +55,7 @@ from crmcore.metrics import (
     value_tiers,
 )
 from crmcore.metrics.loyalty.rfm import RfmEdges, RfmScores
-from crmcore.models import bgnbd, gamma_gamma
+from crmcore.models import bgnbd, clv, gamma_gamma, uncertainty
 from crmcore.models.clv import customer_lifetime_value
 from crmcore.records import Customer, Relationship
 from crmcore.simulate import (
@@ -331,6 +331,53 @@ def build_prediction() -> Built:
     return Built(value, 3, ["ann", "bob", "cy"], caller)
 
 
+def _uncertain_fits() -> tuple[bgnbd.BgNbdFit, gamma_gamma.GammaGammaFit]:
+    # log-scale standard errors of 0.1 on every parameter
+    purchases, spend = _fits()
+    th_p, th_s = purchases.params.as_array(), spend.params.as_array()
+    return (
+        attrs.evolve(purchases, covariance=0.01 * np.outer(th_p, th_p)),
+        attrs.evolve(spend, covariance=0.01 * np.outer(th_s, th_s)),
+    )
+
+
+def build_prediction_interval() -> Built:
+    s, caller = _summary()
+    purchases, _ = _uncertain_fits()
+    value = uncertainty.prediction_interval(purchases, "probability_alive", s, n_draws=10)
+    return Built(value, 3, ["ann", "bob", "cy"], caller)
+
+
+def build_clv_interval() -> Built:
+    s, caller = _summary()
+    purchases, spend = _uncertain_fits()
+    value = uncertainty.clv_interval(
+        purchases, spend, s, horizon=10.0, step=4.0, discount_rate=0.01, n_draws=10
+    )
+    return Built(value, 3, ["ann", "bob", "cy"], caller)
+
+
+def build_parameter_draws() -> Built:
+    purchases, _ = _uncertain_fits()
+    return Built(purchases.sample_params(5, rng=0), 5, None, [])
+
+
+def build_tracking_interval() -> Built:
+    table, caller = _log()
+    purchases, _ = _uncertain_fits()
+    value = uncertainty.tracking_interval(
+        purchases, table, observation_end="2024-03-31", n_draws=10
+    )
+    return Built(value, value.period_start.size, None, caller)
+
+
+def build_holdout_accuracy() -> Built:
+    purchases, _ = _uncertain_fits()
+    s = CustomerSummary.from_arrays([0, 1, 2, 5], [0.0, 3.0, 9.0, 20.0], [30.0] * 4)
+    value = clv.holdout_accuracy(purchases, s, [0, 1, 0, 4], duration_holdout=10.0, n_bins=2)
+    return Built(value, 2, None, [])
+
+
 def build_customer_base() -> Built:
     base = customer_base(
         4, start="2024-01-01", observation_end="2024-06-30", catalog=CatalogOptions(), rng=2
@@ -424,6 +471,10 @@ BUILDERS: dict[str, list[Callable[[], Built]]] = {
     "SimulatedDiscreteHistories": [build_discrete_histories],
     "SimulatedCohort": [build_cohort],
     "SimulatedSpend": [build_spend],
+    "PredictionInterval": [build_prediction_interval, build_clv_interval],
+    "ParameterDraws": [build_parameter_draws],
+    "TrackingInterval": [build_tracking_interval],
+    "HoldoutAccuracy": [build_holdout_accuracy],
 }
 CASES = [
     pytest.param(builder, id=f"{name}-{builder.__name__}")

@@ -57,6 +57,7 @@ MODEL_MODULES = [
     "pareto_nbd",
     "sbg",
     "selection",
+    "uncertainty",
 ]
 # Pages whose code blocks are fragments of larger scripts (they need a cluster).
 NOT_RUNNABLE = {"cluster.md"}

@@ -28,6 +28,8 @@ FIGURES = (
     "p_alive.png",
     "holdout.png",
     "tracking.png",
+    "parameters.png",
+    "calibration.png",
     "kaplan_meier.png",
     "nps_over_time.png",
     "retention_models.png",

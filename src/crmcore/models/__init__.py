@@ -48,6 +48,12 @@ Model selection:
 - :mod:`crmcore.models.selection`: the likelihood-ratio test between nested
   fits (every fit result also has ``aic()`` and ``bic()``).
 
+Uncertainty:
+
+- :mod:`crmcore.models.uncertainty`: intervals around predictions, CLV and
+  tracking from the parameters' asymptotic normal (every fit result has
+  ``sample_params``), the delta method and a parametric bootstrap.
+
 Every fit goes through one maximum-likelihood driver
 (``crmcore.models._mle``). This is the only part of crmcore that needs scipy:
 install it with ``pip install crmcore[models]``.
@@ -89,6 +95,7 @@ _MODEL_MODULES = (
     "pareto_nbd",
     "sbg",
     "selection",
+    "uncertainty",
 )
 
 

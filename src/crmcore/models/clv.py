@@ -33,7 +33,7 @@ Examples
 from __future__ import annotations
 
 import math
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal, NamedTuple, Protocol, runtime_checkable
 
 import attrs
 import numpy as np
@@ -41,7 +41,7 @@ from scipy import stats
 
 from crmcore import _validation as v
 from crmcore._periods import period_start, unit_factor
-from crmcore._typing import ArrayLike, DatetimeArray, FloatArray, IntArray
+from crmcore._typing import ArrayLike, BoolArray, DatetimeArray, FloatArray, IntArray
 from crmcore._validation import readonly as _ro
 from crmcore.errors import InputError, InputTypeError
 from crmcore.models import _units
@@ -57,12 +57,14 @@ __all__ = [
     "CustomerLifetimeValue",
     "CustomerPrediction",
     "FrequencyHistogram",
+    "HoldoutAccuracy",
     "HoldoutComparison",
     "PurchaseFit",
     "SpendFit",
     "Tracking",
     "customer_lifetime_value",
     "frequency_histogram",
+    "holdout_accuracy",
     "holdout_comparison",
     "predict",
     "tracking",
@@ -803,6 +805,53 @@ def tracking(
     v.check_choice(period, "period", PERIODS)
     v.check_choice(time_unit, "time_unit", PERIODS)
     unit_factor(period, time_unit)  # the reporting unit must hold whole periods
+    design = _tracking_design(fit, table, observation_end, period, time_unit)
+    e_lag = np.asarray(fit.expected_purchases(design.lag_values), dtype=np.float64)
+    expected_cum = design.expected_cumulative(e_lag)
+    actual = design.actual
+    actual_cum = np.cumsum(actual)
+    return Tracking(
+        period_start=_ro(design.unit_starts),
+        actual_incremental=_ro(actual),
+        expected_incremental=_ro(np.diff(expected_cum, prepend=0.0)),
+        actual_cumulative=_ro(actual_cum),
+        expected_cumulative=_ro(expected_cum),
+        n_customers=design.n_customers,
+        time_unit=time_unit,
+        period=period,
+    )
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _period_start(index: int, period: str) -> np.datetime64:
+    return np.datetime64(period_start(np.array([index]), period)[0], "ns")
+
+
+class _TrackingDesign(NamedTuple):
+    unit_starts: DatetimeArray  # start of each reporting period
+    actual: FloatArray  # actual repeat occasions per reporting period
+    lag_values: FloatArray  # distinct ages of the cohorts at the periods' ends, fit's unit
+    lag_code: IntArray  # (periods, cohorts) index into lag_values
+    cohort_n: FloatArray  # customers per cohort (first purchase period)
+    started: BoolArray  # (periods, cohorts): the cohort has started by the period's end
+    n_customers: int
+
+    def expected_cumulative(self, e_lag: FloatArray) -> FloatArray:
+        """Return the expected cumulative repeat purchases per period from E[X(lag_values)]."""
+        e = np.where(self.started, e_lag[self.lag_code], 0.0)
+        return np.asarray(e @ self.cohort_n, dtype=np.float64)
+
+
+def _tracking_design(
+    fit: Any, table: InteractionTable, observation_end: object, period: str, time_unit: str
+) -> _TrackingDesign:
+    """Cohorts and ages behind :func:`tracking` (validated arguments), model-free.
+
+    The expected cumulative repeat purchases are
+    :func:`expected_cumulative` of ``fit.expected_purchases(lag_values)``.
+    """
     fit_unit = getattr(fit, "time_unit", None)
     factor = unit_factor(period, time_unit) * _units.data_factor(fit_unit, time_unit)
     end_ts = v.as_timestamp(observation_end, "observation_end")
@@ -839,25 +888,235 @@ def tracking(
     cohort_p, cohort_n = np.unique(first_p, return_counts=True)
     lags = last_p[:, None] - cohort_p[None, :]  # in periods
     lag_values, lag_code = np.unique(np.maximum(lags, 0), return_inverse=True)
-    e_lag = np.asarray(fit.expected_purchases(lag_values * factor), dtype=np.float64)
-    e = e_lag[lag_code.reshape(lags.shape)]
-    e = np.where(lags >= 0, e, 0.0)
-    expected_cum = e @ cohort_n.astype(np.float64)
-    actual_cum = np.cumsum(actual)
-    return Tracking(
-        period_start=_ro(unit_starts),
-        actual_incremental=_ro(actual),
-        expected_incremental=_ro(np.diff(expected_cum, prepend=0.0)),
-        actual_cumulative=_ro(actual_cum),
-        expected_cumulative=_ro(expected_cum),
+    return _TrackingDesign(
+        unit_starts=unit_starts,
+        actual=actual,
+        lag_values=lag_values * factor,
+        lag_code=lag_code.reshape(lags.shape),
+        cohort_n=cohort_n.astype(np.float64),
+        started=lags >= 0,
         n_customers=int(first_p.size),
-        time_unit=time_unit,
-        period=period,
     )
 
 
-# --------------------------------------------------------------------------- helpers
+# --------------------------------------------------------------------------- holdout accuracy
 
 
-def _period_start(index: int, period: str) -> np.datetime64:
-    return np.datetime64(period_start(np.array([index]), period)[0], "ns")
+@attrs.frozen(kw_only=True, eq=False)
+class HoldoutAccuracy:
+    """Per-customer accuracy of a purchase model on a holdout period, and its calibration.
+
+    Built by :func:`holdout_accuracy`; the scalars summarise the customers,
+    the arrays are one row per bin of predicted expected purchases (deciles
+    by default), lowest predictions first.
+
+    Attributes
+    ----------
+    n_customers : int
+        Customers compared (those with a calibration purchase).
+    mae, rmse : float
+        Mean absolute and root mean squared error of the expected holdout
+        purchases against the actual ones.
+    bias : float
+        Mean of expected minus actual (positive: the model over-forecasts).
+    brier : float
+        Mean squared error of P(at least one purchase) against the 0/1 outcome.
+    log_loss : float
+        Mean negative log-likelihood of the 0/1 outcome under that probability
+        (probabilities clipped to [1e-15, 1 - 1e-15]).
+    bin : ndarray of int
+        1, 2, ..., ``n_bins``.
+    bin_customers : ndarray of int
+        Customers per bin (sizes differ by at most one).
+    expected, actual : ndarray
+        Mean expected and actual holdout purchases per bin.
+    probability, share_buying : ndarray
+        Mean P(at least one purchase) and the share of customers with at least
+        one holdout purchase per bin.
+    duration_holdout : float
+        Length of the holdout period (in the summary's time unit).
+    """
+
+    n_customers: int
+    mae: float
+    rmse: float
+    bias: float
+    brier: float
+    log_loss: float
+    bin: IntArray
+    bin_customers: IntArray
+    expected: FloatArray
+    actual: FloatArray
+    probability: FloatArray
+    share_buying: FloatArray
+    duration_holdout: float
+
+    def columns(self) -> dict[str, np.ndarray[Any, Any]]:
+        """Return the calibration table (one row per bin) by name, ready for a data frame.
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``bin``, ``bin_customers``, ``expected``, ``actual``,
+            ``probability`` and ``share_buying``.
+
+        Examples
+        --------
+        >>> from crmcore import CustomerSummary
+        >>> from crmcore.models import bgnbd
+        >>> f = bgnbd.fit([0, 1, 1, 2, 2, 3, 5, 7], [0, 2, 30, 10, 35, 20, 36, 38], [39] * 8,
+        ...               weights=[600, 80, 60, 40, 50, 30, 25, 15])
+        >>> s = CustomerSummary.from_arrays([0, 1, 2, 7], [0.0, 30.0, 35.0, 38.0], [39.0] * 4)
+        >>> acc = holdout_accuracy(f, s, [0, 1, 0, 6], duration_holdout=39.0, n_bins=2)
+        >>> acc.columns()["actual"].tolist()
+        [0.5, 3.0]
+        """
+        return v.result_columns(
+            self, "bin", "bin_customers", "expected", "actual", "probability", "share_buying"
+        )
+
+
+def holdout_accuracy(
+    fit: PurchaseFit,
+    calibration: CustomerSummary,
+    frequency_holdout: ArrayLike | None = None,
+    *,
+    duration_holdout: float | None = None,
+    n_bins: int = 10,
+) -> HoldoutAccuracy:
+    """Score a purchase model's per-customer forecasts on a holdout period.
+
+    Where :func:`holdout_comparison` averages by calibration frequency, this
+    scores each customer: the error of the conditional expected purchases,
+    the Brier score and log loss of the probability of at least one purchase,
+    and a calibration table by bins of predicted expected purchases.
+
+    Parameters
+    ----------
+    fit : BgNbdFit, MbgNbdFit, ParetoNbdFit or another fitted purchase model
+        See :class:`PurchaseFit`; also needs
+        ``conditional_purchase_probability(t, frequency, recency, T)``.
+    calibration : CustomerSummary
+        Calibration-period histories (see :func:`holdout_comparison`).
+    frequency_holdout : array-like of int, optional
+        Holdout purchases per summary row; default the summary's.
+    duration_holdout : float, optional
+        Length of the holdout period; default the summary's.
+    n_bins : int
+        Number of calibration bins (2 to 1000, default 10: deciles), at most
+        the number of customers compared.
+
+    Returns
+    -------
+    HoldoutAccuracy
+
+    Raises
+    ------
+    InputError
+        On invalid holdout counts or duration, no customer with a calibration
+        purchase, or ``n_bins`` out of range.
+    InputTypeError
+        As :func:`holdout_comparison`.
+
+    Notes
+    -----
+    With e_i the expected and y_i the actual holdout purchases and p_i the
+    probability of at least one, over the n customers:
+    MAE = mean |e_i - y_i|, RMSE = sqrt(mean (e_i - y_i)^2), bias =
+    mean (e_i - y_i), Brier = mean (p_i - 1{y_i > 0})^2 (Brier 1950), log loss
+    = -mean [1{y_i>0} log p_i + 1{y_i=0} log(1 - p_i)]. Bins: customers ranked
+    by e_i (ties in summary order) and cut into ``n_bins`` groups of sizes
+    differing by at most one; a well-calibrated model has ``expected`` close to
+    ``actual`` and ``probability`` close to ``share_buying`` in every bin.
+
+    References
+    ----------
+    Brier, G. W. (1950). Verification of forecasts expressed in terms of
+    probability. Monthly Weather Review, 78(1), 1-3.
+
+    Examples
+    --------
+    >>> from crmcore import CustomerSummary
+    >>> from crmcore.models import bgnbd
+    >>> f = bgnbd.fit([0, 1, 1, 2, 2, 3, 5, 7], [0, 2, 30, 10, 35, 20, 36, 38], [39] * 8,
+    ...               weights=[600, 80, 60, 40, 50, 30, 25, 15])
+    >>> s = CustomerSummary.from_arrays([0, 1, 2, 7], [0.0, 30.0, 35.0, 38.0], [39.0] * 4)
+    >>> acc = holdout_accuracy(f, s, [0, 1, 0, 6], duration_holdout=39.0, n_bins=2)
+    >>> acc.n_customers, acc.bin_customers.tolist()
+    (4, [2, 2])
+    >>> holdout_accuracy(f, s, [0, 1, 0, 6], duration_holdout=39.0, n_bins=5)
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: n_bins must be at most the 4 customers compared, got 5
+    """
+    _check_fit(fit, "fit", PurchaseFit, "the methods of PurchaseFit (a continuous-time model)")
+    if not isinstance(calibration, CustomerSummary):
+        raise InputTypeError(
+            f"calibration must be a CustomerSummary, got {type(calibration).__name__}"
+        )
+    probability = getattr(fit, "conditional_purchase_probability", None)
+    if not callable(probability):
+        raise InputTypeError(
+            f"fit must have conditional_purchase_probability, got {type(fit).__name__}"
+        )
+    bins = v.check_int(n_bins, "n_bins", low=2, high=MAX_FREQUENCY)
+    if frequency_holdout is None:
+        if calibration.frequency_holdout is None:
+            raise InputTypeError(
+                "frequency_holdout is required: the summary has no holdout period (summarize "
+                "with calibration_end=..., or pass frequency_holdout and duration_holdout)"
+            )
+        y_all = np.asarray(calibration.frequency_holdout, dtype=np.float64)
+    else:
+        y_all = v.as_int_array(
+            frequency_holdout, "frequency_holdout", allow_empty=True, nonnegative=True
+        ).astype(np.float64)
+        v.check_same_length(("calibration", calibration.frequency), ("frequency_holdout", y_all))
+    if duration_holdout is None:
+        if calibration.duration_holdout is None:
+            raise InputTypeError("duration_holdout is required: the summary has no holdout period")
+        dur = float(calibration.duration_holdout)
+    else:
+        dur = check_time(duration_holdout, "duration_holdout")
+    buyers = np.asarray(calibration.has_purchase)
+    n = int(buyers.sum())
+    if n == 0:
+        raise InputError("calibration must hold at least one customer with a purchase")
+    if bins > n:
+        raise InputError(f"n_bins must be at most the {n} customers compared, got {bins}")
+    factor = _units.data_factor(getattr(fit, "time_unit", None), calibration.time_unit)
+    hist = (
+        calibration.frequency[buyers].astype(np.float64),
+        np.asarray(calibration.recency[buyers], dtype=np.float64) * factor,
+        np.asarray(calibration.T[buyers], dtype=np.float64) * factor,
+    )
+    e = np.asarray(fit.conditional_expected_purchases(dur * factor, *hist), dtype=np.float64)
+    p = np.asarray(probability(dur * factor, *hist), dtype=np.float64)
+    y = y_all[buyers]
+    bought = (y > 0).astype(np.float64)
+    err = e - y
+    q = np.clip(p, 1e-15, 1.0 - 1e-15)
+    log_loss = -float(np.mean(bought * np.log(q) + (1.0 - bought) * np.log1p(-q)))
+    rank = np.empty(n, dtype=np.int64)
+    rank[np.argsort(e, kind="stable")] = np.arange(n)
+    group = rank * bins // n
+    counts = np.bincount(group, minlength=bins)
+
+    def mean_by_bin(values: FloatArray) -> FloatArray:
+        return np.asarray(np.bincount(group, weights=values, minlength=bins) / counts)
+
+    return HoldoutAccuracy(
+        n_customers=n,
+        mae=float(np.mean(np.abs(err))),
+        rmse=float(np.sqrt(np.mean(err**2))),
+        bias=float(np.mean(err)),
+        brier=float(np.mean((p - bought) ** 2)),
+        log_loss=log_loss,
+        bin=_ro(np.arange(1, bins + 1, dtype=np.int64)),
+        bin_customers=_ro(counts.astype(np.int64)),
+        expected=_ro(mean_by_bin(e)),
+        actual=_ro(mean_by_bin(y)),
+        probability=_ro(mean_by_bin(p)),
+        share_buying=_ro(mean_by_bin(bought)),
+        duration_holdout=dur,
+    )

@@ -28,9 +28,11 @@ import numpy as np
 from scipy import special as sc
 
 from crmcore import _validation as v
-from crmcore._typing import ArrayLike, FloatArray
+from crmcore._typing import ArrayLike, FloatArray, SeedLike
 from crmcore.errors import ConvergenceError, InputError
+from crmcore.models import _draws
 from crmcore.models import _inputs as inp
+from crmcore.models._draws import ParameterDraws
 from crmcore.models._inputs import positive_param
 from crmcore.models._mle import fit_fields, maximize_likelihood
 
@@ -164,6 +166,47 @@ class SbgFit:
         """
         k = self.params.as_array().size
         return float(k * np.log(self.n_customers) - 2.0 * self.log_likelihood)
+
+    # parameter uncertainty; crmcore.models.uncertainty turns the draws into intervals
+
+    def sample_params(self, n_draws: int, *, rng: SeedLike) -> ParameterDraws:
+        """Draw parameter sets from the asymptotic normal of the estimates.
+
+        The draws are ``exp(u)`` with ``u ~ N(log(estimates), C)``, where C
+        is the covariance of the log-parameters the optimiser searched
+        (``covariance / outer(estimates, estimates)``: the fit's natural-scale
+        covariance came from C by the delta method, so this recovers C).
+
+        Parameters
+        ----------
+        n_draws : int
+            Number of parameter sets (1 to 1,000,000).
+        rng : int or numpy.random.Generator
+            Seed or generator; the same seed gives the same draws.
+
+        Returns
+        -------
+        ParameterDraws
+            One row per draw; ``columns()`` gives one array per parameter.
+
+        Raises
+        ------
+        InputError
+            On ``n_draws`` out of range, a negative seed, or a covariance
+            that is not finite, symmetric positive semi-definite.
+
+        Examples
+        --------
+        >>> f = fit([1000, 631, 468, 382, 326, 289, 262, 241])
+        >>> draws = f.sample_params(500, rng=0)
+        >>> draws.values.shape[0], draws.names
+        (500, ('alpha', 'beta'))
+        >>> f.sample_params(0, rng=0)
+        Traceback (most recent call last):
+        ...
+        crmcore.errors.InputError: n_draws must be >= 1, got 0
+        """
+        return _draws.sample_params(self.params, self.covariance, n_draws, rng)
 
 
 # --------------------------------------------------------------------------- public API

@@ -1,0 +1,45 @@
+"""Time prediction intervals from parameter draws (crmcore.models.uncertainty).
+
+Run: ``PYTHONPATH=src python benchmarks/bench_intervals.py [n_customers] [n_draws]``
+(default 1,000,000 customers, 200 draws). Histories are simulated from a BG/NBD
+model with T in whole days (as :func:`crmcore.summarize` gives them), and also
+with continuous T (every history distinct: the worst case).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import numpy as np
+
+from crmcore import CustomerSummary, simulate
+from crmcore.models import bgnbd, uncertainty
+
+
+def main(n: int = 1_000_000, n_draws: int = 200) -> None:
+    params = bgnbd.BgNbdParams(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    rng = np.random.default_rng(1)
+    t_days = rng.integers(1, 39 * 7 + 1, size=n).astype(np.float64)
+    sim = simulate.bgnbd_histories(params.r, params.alpha * 7, params.a, params.b, T=t_days, rng=2)
+    recency_days = np.ceil(sim.recency)  # whole days, as summarize() gives them
+    recency_days = np.where(sim.frequency > 0, np.minimum(np.maximum(recency_days, 1), t_days), 0)
+    summary = CustomerSummary.from_arrays(sim.frequency, recency_days, t_days, time_unit="D")
+    fit = bgnbd.fit(summary)
+    for quantity, t in (("probability_alive", None), ("expected_purchases", 28.0)):
+        start = time.perf_counter()
+        pi = uncertainty.prediction_interval(fit, quantity, summary, t=t, n_draws=n_draws, rng=0)
+        elapsed = time.perf_counter() - start
+        print(
+            f"{quantity:20s} {n:>9,} customers x {n_draws} draws: {elapsed:6.2f} s "
+            f"(total {pi.total_point:.1f} [{pi.total_lower:.1f}, {pi.total_upper:.1f}])"
+        )
+    cont = CustomerSummary.from_arrays(sim.frequency, sim.recency, sim.T, time_unit="D")
+    start = time.perf_counter()
+    uncertainty.prediction_interval(fit, "probability_alive", cont, n_draws=n_draws, rng=0)
+    print(f"probability_alive, all histories distinct: {time.perf_counter() - start:6.2f} s")
+
+
+if __name__ == "__main__":
+    args = [int(a) for a in sys.argv[1:3]]
+    main(*args)
