@@ -47,6 +47,7 @@ __all__ = [
     "check_params",
     "check_time",
     "counts_and_times",
+    "counts_per_customer",
     "finish",
     "histories",
     "horizon",
@@ -559,3 +560,30 @@ def positive_param() -> Any:
     crmcore.errors.InputError: k must be a finite number within the float range ...
     """
     return attrs.field(converter=_to_float, validator=_check_positive)
+
+
+def counts_per_customer(n: object, n_customers: int, name: str = "n") -> FloatArray:
+    """Return whole counts (>= 0), one per customer, as floats.
+
+    ``n`` is one whole number for every customer or a 1-d array with one
+    value per customer, like a horizon (see :func:`horizon`).
+
+    Examples
+    --------
+    >>> counts_per_customer(2, 3).tolist(), counts_per_customer([0, 4], 2).tolist()
+    ([2.0, 2.0, 2.0], [0.0, 4.0])
+    >>> counts_per_customer([1, 2], 3)
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: n must be one number, or one value per customer (3); got shape (2,)
+    """
+    arr, single = whole_counts(n, name)
+    out = arr.astype(np.float64)
+    if single:
+        return np.broadcast_to(out, (n_customers,))
+    if out.shape != (n_customers,):
+        raise InputError(
+            f"{name} must be one number, or one value per customer ({n_customers}); "
+            f"got shape {out.shape}"
+        )
+    return out
