@@ -1675,7 +1675,8 @@ def _log_survive_purchases(n: FloatArray, a: float, beta: FloatArray, u: FloatAr
             i = np.flatnonzero(bad)
             ai = np.full(i.size, a + 1.0)
             h = _expected_until_dropout(nn[i], ai, bb[i], uu[i])
-            val[i] = np.clip(np.log1p(-a / (a + bb[i]) * h), low[i], 0.0)
+            # h can round to just above (a+beta)/a where E underflows: log(0), then the bound
+            val[i] = np.clip(np.log1p(np.maximum(-a / (a + bb[i]) * h, -1.0)), low[i], 0.0)
     out[pos] = val
     return out
 
