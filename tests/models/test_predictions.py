@@ -677,7 +677,7 @@ def test_residual_value_is_the_limit_of_the_stepwise_clv(module, params, _s) -> 
     # purchases discounted at the end of 0.2-week steps: within a factor e^(-0.01) of DERT
     assert_allclose(steps.clv, res.value * np.exp(-rate * 0.1), rtol=2e-3)
     assert list(res.columns()) == [
-        "customer_id",
+        "customer_ids",
         "value",
         "discounted_expected_residual_purchases",
         "expected_spend",

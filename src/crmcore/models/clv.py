@@ -934,15 +934,16 @@ class ResidualLifetimeValue:
         Returns
         -------
         dict of str to ndarray
-            ``customer_id``, ``value``, ``discounted_expected_residual_purchases``
+            ``customer_ids``, ``value``, ``discounted_expected_residual_purchases``
             and ``expected_spend``.
         """
-        return {
-            "customer_id": self.customer_ids,
-            "value": self.value,
-            "discounted_expected_residual_purchases": self.discounted_expected_residual_purchases,
-            "expected_spend": self.expected_spend,
-        }
+        return v.result_columns(
+            self,
+            "customer_ids",
+            "value",
+            "discounted_expected_residual_purchases",
+            "expected_spend",
+        )
 
 
 def _continuous_rate(
