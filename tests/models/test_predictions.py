@@ -10,7 +10,7 @@ Reference values and their provenance:
   2005; Fader & Hardie 2006 for Pareto/NBD; equation (6) of Fader, Hardie &
   Shang 2010), the confluent hypergeometric U of the Pareto/NBD DERT
   (appendix of Fader, Hardie & Lee 2005, "RFM and CLV"), the hypergeometric
-  form of the BG/BB DERT (equation (14) of Fader, Hardie & Shang 2010) and
+  form of the BG/BB DERT (Fader, Hardie & Shang 2010) and
   mpmath's quadrature of the BG/NBD DERT integral;
 * Monte Carlo over histories drawn by :mod:`crmcore.simulate` (the
   simulator's latent dropout times and holdout counts): averaged over the

@@ -1401,7 +1401,7 @@ def conditional_purchase_count_probability(  # noqa: PLR0917 (the family's order
 
     Notes
     -----
-    Equation (15) of Fader, Hardie & Shang (2010) in other words: with
+    The conditional distribution of Fader, Hardie & Shang (2010): with
     ``P_n`` the probability of being alive through n (the first term of the
     likelihood over L), ``P(X(n, n+n*) = k | x, t_x, n) = P_n P_new(k; n*,
     α+x, β+n-x, γ, δ+n) + 1{k=0} (1 - P_n)``, ``P_new`` the count of a new
@@ -1476,7 +1476,7 @@ def discounted_expected_residual_purchases(
 
     Notes
     -----
-    Equation (14) of Fader, Hardie & Shang (2010):
+    The DERT of Fader, Hardie & Shang (2010):
     ``DERT(d) = B(α+x+1, β+n-x)/B(α,β) B(γ, δ+n+1)/(B(γ,δ)(1+d))
     2F1(1, δ+n+1; γ+δ+n+1; 1/(1+d)) / L``. The hypergeometric series is
     ``Σ_{j>=1} (1+d)^-j B(γ, δ+n+j)/B(γ, δ+n)`` times ``(1+d) (γ+δ+n)/(δ+n)``;

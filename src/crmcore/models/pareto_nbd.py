@@ -1389,7 +1389,7 @@ def conditional_purchase_count_probability(  # noqa: PLR0917 (the family's order
     P(X(t) = x) under the Pareto/NBD model. http://brucehardie.com/notes/012/
 
     Fader, P. S., & Hardie, B. G. S. Deriving the conditional PMF of the
-    Pareto/NBD model. http://brucehardie.com/notes/028/
+    Pareto/NBD model. Note, http://brucehardie.com/notes/
 
     Examples
     --------
