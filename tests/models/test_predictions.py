@@ -23,6 +23,7 @@ Reference values and their provenance:
 
 from __future__ import annotations
 
+import os
 import warnings
 
 import mpmath as mp
@@ -38,6 +39,14 @@ from crmcore.simulate import bgbb_histories, bgnbd_histories, mbgnbd_histories, 
 from crmcore.summary import CustomerSummary
 
 mp.mp.dps = 30
+
+# the hunt profile draws its 1000 examples here too (a number in @settings would cap it)
+HUNT = os.environ.get("HYPOTHESIS_PROFILE") == "hunt"
+
+
+def _examples(n: int) -> int:
+    return 1000 if HUNT else n
+
 
 BG = bgnbd.BgNbdParams(r=0.243, alpha=4.414, a=0.793, b=2.426)
 MBG = mbgnbd.MbgNbdParams(r=0.25, alpha=4.0, a=0.8, b=2.5)
@@ -449,7 +458,7 @@ def _hist(h: tuple[int, float, float]) -> tuple[int, float, float]:
     return x, (share * big_t if x > 0 else 0.0), big_t
 
 
-@settings(max_examples=60)
+@settings(max_examples=_examples(60))
 @given(
     theta=params_bg,
     h=history,
@@ -472,7 +481,7 @@ def test_alive_later_is_bounded_and_non_increasing(theta, h, t, dt, model) -> No
     assert_allclose(arr, [one, two], rtol=1e-12, atol=1e-300)  # scalar == array element
 
 
-@settings(max_examples=60)
+@settings(max_examples=_examples(60))
 @given(
     theta=params_bg,
     h=history,
@@ -495,7 +504,7 @@ def test_conditional_pmf_is_a_probability_and_scalar_equals_array(theta, h, t, n
     assert arr[1] >= 1.0 - module.probability_alive(p, x, tx, big_t) - 1e-12  # P(Y=0) >= P(dead)
 
 
-@settings(max_examples=40)
+@settings(max_examples=_examples(40))
 @given(
     theta=params_bg,
     h=history,
@@ -522,7 +531,7 @@ def test_dert_is_finite_and_decreasing_in_the_rate(theta, h, delta, factor, mode
     assert_allclose(arr[0], low, rtol=1e-12, atol=1e-300)
 
 
-@settings(max_examples=40)
+@settings(max_examples=_examples(40))
 @given(
     theta=st.tuples(*(st.floats(0.01, 50.0) for _ in range(4))),
     x=st.integers(0, 200),

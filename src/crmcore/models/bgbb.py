@@ -1431,7 +1431,10 @@ def conditional_purchase_count_probability(  # noqa: PLR0917 (the family's order
     log_l, _ = _row_likelihood(theta, x, tx, n)
     with np.errstate(all="ignore"):
         log_through = np.minimum(_log_alive_through(theta, x, n, 0) - log_l, 0.0)
-        log_new = _log_pmf_rows((alpha + x, beta + n - x, gamma, delta + n), kk, n_star)
+        # P_new depends on (x, n, k, n*) only: once per distinct combination
+        (xk, nk, kk_, mk), inv = inp.distinct_rows(x, n, kk, n_star)
+        post = (alpha + xk, beta + nk - xk, gamma, delta + nk)
+        log_new = _log_pmf_rows(post, kk_, mk)[inv]
         out = np.exp(log_through + log_new) + np.where(kk == 0, -np.expm1(log_through), 0.0)
     return inp.finish(np.asarray(np.clip(out, 0.0, 1.0), dtype=np.float64), single)
 

@@ -1737,11 +1737,11 @@ def _dert(
         return np.zeros(0)
     r, alpha, a, b = (float(q) for q in theta)
     alive = _probability_alive(theta, x, tx, big_t, shift)
-    pairs, inverse = np.unique(np.stack([x, big_t], axis=1), axis=0, return_inverse=True)
-    n = r + pairs[:, 0]
-    beta = b + pairs[:, 0] + shift
+    (xk, tk), inverse = inp.distinct_rows(x, big_t)
+    n = r + xk
+    beta = b + xk + shift
     with np.errstate(all="ignore"):
-        c = rate * (alpha + pairs[:, 1])  # the rate per unit of u = t/(α+T)
+        c = rate * (alpha + tk)  # the rate per unit of u = t/(α+T)
         row, u, w = _quad.pieces(np.minimum(1.0 / (n + 1.0), 1.0 / c) / 4.0, 60.0 / c)
         h = _expected_until_dropout(
             np.repeat(n[row], u.shape[1]),
@@ -1751,4 +1751,4 @@ def _dert(
         ).reshape(u.shape)
         cr = c[row][:, None]
         factor = _quad.sum_rows(row, w * cr * np.exp(-cr * u) * h, n.size)
-    return np.asarray(alive * factor[inverse.reshape(-1)], dtype=np.float64)
+    return np.asarray(alive * factor[inverse], dtype=np.float64)

@@ -1411,7 +1411,9 @@ def conditional_purchase_count_probability(  # noqa: PLR0917 (the family's order
     theta = params.as_array()
     log_alive = _log_probability_alive(theta, h.x, h.tx, h.T)
     r, alpha, s, beta = (float(q) for q in theta)
-    log_p = _log_pmf_new_rows((r + h.x, alpha + h.T, s, beta + h.T), nn, tt)
+    # P_new depends on (x, T, n, t) only: once per distinct combination
+    (xk, tk, nk, hk), inverse = inp.distinct_rows(h.x, h.T, nn, tt)
+    log_p = _log_pmf_new_rows((r + xk, alpha + tk, s, beta + tk), nk, hk)[inverse]
     with np.errstate(all="ignore"):
         dead = -np.expm1(log_alive)
         out = np.exp(np.minimum(log_alive + log_p, 0.0)) + np.where(nn == 0, dead, 0.0)
