@@ -729,3 +729,16 @@ def test_value_errors() -> None:
         clv.residual_lifetime_value(f, SPEND, s, discount_rate=0.1, margin=2.0)
     with pytest.raises(InputError, match="annual_discount_rate needs a known time unit"):
         clv.new_customer_value(_fit(bgnbd, BG, None), expected_spend=1.0, annual_discount_rate=0.1)
+
+
+@pytest.mark.parametrize(("module", "params", "_s"), CONTINUOUS)
+def test_one_customer_with_several_counts_gives_her_distribution(module, params, _s) -> None:
+    dist = module.conditional_purchase_count_probability(params, [0, 1, 2], 39.0, 2, 30.43, 38.86)
+    each = [
+        module.conditional_purchase_count_probability(params, k, 39.0, 2, 30.43, 38.86)
+        for k in range(3)
+    ]
+    assert_allclose(dist, each, rtol=1e-13)
+    dist = bgbb.conditional_purchase_count_probability(BB, [0, 1, 2], 5, 6, 6, 6)
+    each = [bgbb.conditional_purchase_count_probability(BB, k, 5, 6, 6, 6) for k in range(3)]
+    assert_allclose(dist, each, rtol=1e-13)

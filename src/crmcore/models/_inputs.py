@@ -58,6 +58,7 @@ __all__ = [
     "positive_param",
     "prepare_fit_data",
     "single_customer",
+    "spread_single",
     "summary_or_arrays",
     "times",
     "whole_counts",
@@ -629,3 +630,23 @@ def _radices(sizes: list[int]) -> list[int]:
         out.append(radix)
         radix *= max(n, 1)
     return out
+
+
+def spread_single(hist: Histories, counts: object) -> Histories:
+    """Repeat one customer's history once per count when ``counts`` is an array.
+
+    So that a distribution over counts (``n = [0, 1, 2, ...]``) of one customer
+    given as plain numbers comes back as an array; anything else is returned
+    unchanged (and ``counts`` is validated by the caller).
+
+    Examples
+    --------
+    >>> spread_single(histories(2, 3.0, 5.0), [0, 1, 2]).x.tolist()
+    [2.0, 2.0, 2.0]
+    """
+    if not hist.single or is_single(counts):
+        return hist
+    size = int(np.size(as_any_array(counts, "n")))
+    return Histories(
+        np.repeat(hist.x, size), np.repeat(hist.tx, size), np.repeat(hist.T, size), False
+    )

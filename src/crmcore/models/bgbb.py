@@ -1375,7 +1375,8 @@ def conditional_purchase_count_probability(  # noqa: PLR0917 (the family's order
     ----------
     params : BgBbParams
     k : int or array-like of int
-        Number of transactions (>= 0): one number, or one value per customer.
+        Number of transactions (>= 0): one number, or one value per customer;
+        for one customer given as plain numbers, any 1-d array of counts.
     n_future : int or array-like of int
         Number of future opportunities (0 to :data:`MAX_PERIODS`): one number,
         or one value per customer.
@@ -1420,8 +1421,9 @@ def conditional_purchase_count_probability(  # noqa: PLR0917 (the family's order
     """
     inp.check_params(params, BgBbParams)
     x, tx, n, _, single = _histories(frequency, recency, n_periods, None)
-    if single and not inp.is_single(k):
-        (x, tx, n), single = (np.repeat(a, np.size(k)) for a in (x, tx, n)), False
+    if single and not inp.is_single(k):  # one customer, several counts: her distribution
+        size = int(np.size(inp.as_any_array(k, "k")))
+        x, tx, n, single = np.repeat(x, size), np.repeat(tx, size), np.repeat(n, size), False
     kk = inp.counts_per_customer(k, x.size, "k")
     n_star = inp.horizon(_counts(n_future, "n_future", high=MAX_PERIODS)[0], x.size, "n_future")
     if x.size == 0:

@@ -1493,7 +1493,8 @@ def conditional_purchase_count_probability(  # noqa: PLR0917 (the family's order
     params : BgNbdParams
     n : int or array-like of int
         Number of purchases (>= 0): one number for every customer, or one
-        value per customer.
+        value per customer; for one customer given as plain numbers, any
+        1-d array of counts (her distribution over them).
     t : float or array-like
         Length of the forecast period (>= 0): one number, or one per customer.
     frequency, recency, T : array-like, or a CustomerSummary as ``frequency``
@@ -1549,7 +1550,7 @@ def conditional_purchase_count_probability(  # noqa: PLR0917 (the family's order
     crmcore.errors.InputError: n must be non-negative; ...
     """
     inp.check_params(params, BgNbdParams)
-    h = inp.histories(frequency, recency, T)
+    h = inp.spread_single(inp.histories(frequency, recency, T), n)
     nn = inp.counts_per_customer(n, h.x.size)
     tt = inp.horizon(t, h.x.size)
     out = _conditional_pmf(params.as_array(), nn, tt, (h.x, h.tx, h.T), _BG)
