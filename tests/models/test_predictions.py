@@ -742,3 +742,11 @@ def test_one_customer_with_several_counts_gives_her_distribution(module, params,
     dist = bgbb.conditional_purchase_count_probability(BB, [0, 1, 2], 5, 6, 6, 6)
     each = [bgbb.conditional_purchase_count_probability(BB, k, 5, 6, 6, 6) for k in range(3)]
     assert_allclose(dist, each, rtol=1e-13)
+
+
+def test_alive_later_where_scipys_hyp2f1_fails() -> None:
+    # n - a a whole number (r + x - a = 772): scipy's hyp2f1 returns NaN there (hunt profile)
+    p = bgnbd.BgNbdParams(r=1.0, alpha=1.0, a=1.0, b=16.0)
+    ref = _mp_alive_bg(p, 772, 0.0, 0.0, 0) * mp.hyp2f1(773, 1, 789, -3294)
+    got = bgnbd.conditional_probability_alive(p, 3294.0, 772, 0.0, 0.0)
+    assert_allclose(got, float(ref), rtol=1e-12)

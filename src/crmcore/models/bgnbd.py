@@ -1668,10 +1668,16 @@ def _log_survive_purchases(n: FloatArray, a: float, beta: FloatArray, u: FloatAr
         return out
     nn, bb, uu = n[pos], beta[pos], u[pos]
     with np.errstate(all="ignore"):
-        f = sc.hyp2f1(a, a + bb - nn, a + bb, uu / (1.0 + uu))
-        val = np.log(f) - a * np.log1p(uu)
+        val = _log_survive_pfaff(nn, a, bb, uu)
         low = -nn * np.log1p(uu)  # p <= 1
         bad = ~np.isfinite(val) | (val > 0.0) | (val < low)
+        if bad.any():  # scipy fails where n - a is a whole number: average across it
+            i = np.flatnonzero(bad)
+            val[i] = 0.5 * (
+                _log_survive_pfaff(nn[i], a * (1.0 + 1e-8), bb[i], uu[i])
+                + _log_survive_pfaff(nn[i], a * (1.0 - 1e-8), bb[i], uu[i])
+            )
+            bad = ~np.isfinite(val) | (val > 0.0) | (val < low)
         if bad.any():
             i = np.flatnonzero(bad)
             ai = np.full(i.size, a + 1.0)
@@ -1680,6 +1686,12 @@ def _log_survive_purchases(n: FloatArray, a: float, beta: FloatArray, u: FloatAr
             val[i] = np.clip(np.log1p(np.maximum(-a / (a + bb[i]) * h, -1.0)), low[i], 0.0)
     out[pos] = val
     return out
+
+
+def _log_survive_pfaff(n: FloatArray, a: float, beta: FloatArray, u: FloatArray) -> FloatArray:
+    """Return -a log1p(u) + log 2F1(a, a+beta-n; a+beta; u/(1+u)) (NaN where scipy fails)."""
+    f = sc.hyp2f1(a, a + beta - n, a + beta, u / (1.0 + u))
+    return np.asarray(np.log(f) - a * np.log1p(u), dtype=np.float64)
 
 
 def _log_pmf_new(
