@@ -988,6 +988,22 @@ for _model, _names in {
     if _model.endswith("cnbd"):
         OVERRIDES[f"models.{_model}.{_cls}Params"]["k"] = lambda w: 2
 
+# P(alive) at T + t, the conditional PMF and DERT of the purchase models: one count for
+# every customer, a discount rate (per time unit; per opportunity for BG/BB)
+for _model, _cls in {
+    "bgnbd": "BgNbd",
+    "mbgnbd": "MbgNbd",
+    "pareto_nbd": "ParetoNbd",
+    "bgbb": "BgBb",
+}.items():
+    _count = "k" if _model == "bgbb" else "n"
+    for _owner in (f"models.{_model}", f"models.{_model}.{_cls}Fit"):
+        OVERRIDES[f"{_owner}.conditional_purchase_count_probability"] = {_count: lambda w: 1}
+        OVERRIDES[f"{_owner}.discounted_expected_residual_purchases"] = {
+            "discount_rate": lambda w: 0.01
+        }
+OVERRIDES["models.clv.new_customer_value"] = {"expected_spend": lambda w: 30.0}
+
 
 def receiver(target: Target) -> Any:
     """The instance a plain method is called on."""

@@ -56,7 +56,7 @@ from crmcore.metrics import (
 )
 from crmcore.metrics.loyalty.rfm import RfmEdges, RfmScores
 from crmcore.models import bgnbd, clv, gamma_gamma, uncertainty
-from crmcore.models.clv import customer_lifetime_value
+from crmcore.models.clv import customer_lifetime_value, residual_lifetime_value
 from crmcore.records import Customer, Relationship
 from crmcore.simulate import (
     CatalogOptions,
@@ -324,6 +324,13 @@ def build_clv() -> Built:
     return Built(value, 3, ["ann", "bob", "cy"], caller)
 
 
+def build_residual_value() -> Built:
+    s, caller = _summary()
+    purchases, spend = _fits()
+    value = residual_lifetime_value(purchases, spend, s, discount_rate=0.01)
+    return Built(value, 3, ["ann", "bob", "cy"], caller)
+
+
 def build_prediction() -> Built:
     s, caller = _summary()
     purchases, spend = _fits()
@@ -465,6 +472,7 @@ BUILDERS: dict[str, list[Callable[[], Built]]] = {
     "CustomerFlow": [build_flow],
     "LadderInputs": [build_ladder_inputs],
     "CustomerLifetimeValue": [build_clv],
+    "ResidualLifetimeValue": [build_residual_value],
     "CustomerPrediction": [build_prediction],
     "SimulatedCustomerBase": [build_customer_base],
     "SimulatedHistories": [build_histories],

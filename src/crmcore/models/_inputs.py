@@ -47,6 +47,8 @@ __all__ = [
     "check_params",
     "check_time",
     "counts_and_times",
+    "counts_per_customer",
+    "distinct_rows",
     "finish",
     "histories",
     "horizon",
@@ -56,6 +58,7 @@ __all__ = [
     "positive_param",
     "prepare_fit_data",
     "single_customer",
+    "spread_single",
     "summary_or_arrays",
     "times",
     "whole_counts",
@@ -559,3 +562,91 @@ def positive_param() -> Any:
     crmcore.errors.InputError: k must be a finite number within the float range ...
     """
     return attrs.field(converter=_to_float, validator=_check_positive)
+
+
+def counts_per_customer(n: object, n_customers: int, name: str = "n") -> FloatArray:
+    """Return whole counts (>= 0), one per customer, as floats.
+
+    ``n`` is one whole number for every customer or a 1-d array with one
+    value per customer, like a horizon (see :func:`horizon`).
+
+    Examples
+    --------
+    >>> counts_per_customer(2, 3).tolist(), counts_per_customer([0, 4], 2).tolist()
+    ([2.0, 2.0, 2.0], [0.0, 4.0])
+    >>> counts_per_customer([1, 2], 3)
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: n must be one number, or one value per customer (3); got shape (2,)
+    """
+    arr, single = whole_counts(n, name)
+    out = arr.astype(np.float64)
+    if single:
+        return np.broadcast_to(out, (n_customers,))
+    if out.shape != (n_customers,):
+        raise InputError(
+            f"{name} must be one number, or one value per customer ({n_customers}); "
+            f"got shape {out.shape}"
+        )
+    return out
+
+
+def distinct_rows(*columns: FloatArray) -> tuple[tuple[FloatArray, ...], IntArray]:
+    """Return the distinct rows of equal-length 1-d columns and the index of each row among them.
+
+    ``out[j][inverse]`` rebuilds column j. Faster than ``np.unique(axis=0)``:
+    each column is coded by its own ``np.unique`` and the codes are combined
+    into one integer key (several keys when the product of the column sizes
+    exceeds int64, which does not happen for the columns of one data set).
+
+    Examples
+    --------
+    >>> (a, b), inverse = distinct_rows(np.array([1.0, 2.0, 1.0]), np.array([5.0, 5.0, 5.0]))
+    >>> a.tolist(), b.tolist(), inverse.tolist()
+    ([1.0, 2.0], [5.0, 5.0], [0, 1, 0])
+    """
+    values, codes = [], []
+    for col in columns:
+        u, c = np.unique(col, return_inverse=True)
+        values.append(u)
+        codes.append(c.reshape(-1).astype(np.int64))
+    key = np.zeros(columns[0].size, dtype=np.int64)
+    radix = 1
+    for u, c in zip(values, codes, strict=True):
+        if radix * max(u.size, 1) >= 2**62:  # pragma: no cover - beyond any real data set
+            raise InputError("too many distinct rows to combine")
+        key += c * radix
+        radix *= max(u.size, 1)
+    keys, inverse = np.unique(key, return_inverse=True)
+    out = []
+    for u, size_before in zip(values, _radices([u.size for u in values]), strict=True):
+        out.append(u[(keys // size_before) % max(u.size, 1)])
+    return tuple(out), inverse.reshape(-1).astype(np.int64)
+
+
+def _radices(sizes: list[int]) -> list[int]:
+    out, radix = [], 1
+    for n in sizes:
+        out.append(radix)
+        radix *= max(n, 1)
+    return out
+
+
+def spread_single(hist: Histories, counts: object) -> Histories:
+    """Repeat one customer's history once per count when ``counts`` is an array.
+
+    So that a distribution over counts (``n = [0, 1, 2, ...]``) of one customer
+    given as plain numbers comes back as an array; anything else is returned
+    unchanged (and ``counts`` is validated by the caller).
+
+    Examples
+    --------
+    >>> spread_single(histories(2, 3.0, 5.0), [0, 1, 2]).x.tolist()
+    [2.0, 2.0, 2.0]
+    """
+    if not hist.single or is_single(counts):
+        return hist
+    size = int(np.size(as_any_array(counts, "n")))
+    return Histories(
+        np.repeat(hist.x, size), np.repeat(hist.tx, size), np.repeat(hist.T, size), False
+    )

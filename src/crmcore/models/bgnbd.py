@@ -322,6 +322,55 @@ class BgNbdFit:
         """
         return _draws.sample_params(self.params, self.covariance, n_draws, rng)
 
+    # P(alive) later, P(Y = n) and DERT (the module functions of the same names)
+
+    def conditional_probability_alive(
+        self,
+        t: ArrayLike,
+        frequency: ArrayLike | CustomerSummary,
+        recency: ArrayLike | None = None,
+        T: ArrayLike | None = None,
+    ) -> Any:
+        """Return :func:`conditional_probability_alive` at the fitted parameters."""
+        return conditional_probability_alive(
+            self.params, *_units.convert(self.time_unit, t, frequency), recency, T
+        )
+
+    def conditional_purchase_count_probability(
+        self,
+        n: ArrayLike,
+        t: ArrayLike,
+        frequency: ArrayLike | CustomerSummary,
+        recency: ArrayLike | None = None,
+        T: ArrayLike | None = None,
+    ) -> Any:
+        """Return :func:`conditional_purchase_count_probability` at the fitted parameters."""
+        return conditional_purchase_count_probability(
+            self.params, n, *_units.convert(self.time_unit, t, frequency), recency, T
+        )
+
+    def discounted_expected_residual_purchases(
+        self,
+        frequency: ArrayLike | CustomerSummary,
+        recency: ArrayLike | None = None,
+        T: ArrayLike | None = None,
+        *,
+        discount_rate: float,
+    ) -> Any:
+        """Return :func:`discounted_expected_residual_purchases` at the fitted parameters.
+
+        With a summary in another time unit than the fit's, ``discount_rate``
+        is per time unit of the summary and converted with it.
+        """
+        converted, factor = _units.in_fit_unit(self.time_unit, frequency)
+        return discounted_expected_residual_purchases(
+            self.params,
+            converted,
+            recency,
+            T,
+            discount_rate=_discount_rate(discount_rate) / factor,
+        )
+
 
 # --------------------------------------------------------------------------- public API
 
@@ -1441,3 +1490,379 @@ def _euler_core_one(n: float, a: float, beta: float, u: float) -> float | None:
         return c * (1.0 - phi) / (a - 1.0)
     except _ARITH:
         return None
+
+
+# ------------------------------------------------------------- P(alive) later, P(Y = n), DERT
+#
+# Given the history and being alive at T, the purchase rate and the dropout
+# probability are independent with posteriors λ ~ Gamma(r+x, α+T) and
+# p ~ Beta(a, b+x+shift) (the likelihood of being alive at T is
+# λ^x exp(-λT) (1-p)^(x+shift)), and nothing ends her activity at T itself:
+# the future of a customer alive at T is that of a new BG/NBD customer with
+# those parameters. The three predictions below follow from that.
+
+
+def conditional_probability_alive(
+    params: BgNbdParams,
+    t: ArrayLike,
+    frequency: ArrayLike | CustomerSummary,
+    recency: ArrayLike | None = None,
+    T: ArrayLike | None = None,
+) -> Any:
+    """Probability that each customer is still active at T + t, given the history.
+
+    Parameters
+    ----------
+    params : BgNbdParams
+    t : float or array-like
+        Time after T (>= 0): one number for every customer, or one value per
+        customer. ``t = 0`` gives :func:`probability_alive`.
+    frequency, recency, T : array-like, or a CustomerSummary as ``frequency``
+        Histories (x, t_x, T); single numbers are one customer (a float back).
+
+    Returns
+    -------
+    float or ndarray
+        Values in [0, P(alive)], non-increasing in ``t``.
+
+    Raises
+    ------
+    InputError
+        On invalid histories or a negative ``t``.
+    InputTypeError
+        When ``frequency`` is a CustomerSummary and ``recency`` or ``T`` is
+        given too, when arrays are given without ``recency`` and ``T``,
+        or on non-numeric input.
+
+    See Also
+    --------
+    probability_alive, conditional_purchase_count_probability
+
+    Notes
+    -----
+    Alive at T, a customer with rate λ and dropout probability p survives
+    the N ~ Poisson(λt) purchases of (T, T+t] with probability
+    ``E[(1-p)^N] = exp(-λ p t)``. Over the posterior (see the module's
+    notes) ``E[exp(-λ p t)] = E_p[(1 + p t/(α+T))^-(r+x)]
+    = 2F1(r+x, a; a+b+x; -t/(α+T))``, so
+
+    ``P(alive at T+t | x, t_x, T) = P(alive) (1+u)^-a
+    2F1(a, a+b-r; a+b+x; u/(1+u))``, ``u = t/(α+T)``
+
+    (Pfaff's transformation, whose series has x only in its lower
+    parameter). Where the library's hypergeometric function fails the
+    bounds ``(1+u)^-(r+x) <= E <= 1``, the equivalent
+    ``1 - a/(a+b+x) E_q[(1 - (1+qu)^-(r+x))/q]``, q ~ Beta(a+1, b+x), is
+    used (see :func:`conditional_expected_purchases`).
+
+    References
+    ----------
+    Fader, P. S., Hardie, B. G. S., & Lee, K. L. (2005). "Counting your
+    customers" the easy way. Marketing Science, 24(2), 275-284.
+
+    Examples
+    --------
+    >>> p = BgNbdParams(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    >>> conditional_probability_alive(p, [0.0, 52.0], [2, 2], [30.43, 30.43], [38.86, 38.86])
+    array([0.72657857, 0.53164619])
+    >>> round(conditional_probability_alive(p, 52.0, 2, 30.43, 38.86), 4)  # one customer
+    0.5316
+    >>> conditional_probability_alive(p, -1.0, 2, 30.43, 38.86)
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: t must be >= 0.0, got -1.0
+    """
+    inp.check_params(params, BgNbdParams)
+    h = inp.histories(frequency, recency, T)
+    tt = inp.horizon(t, h.x.size)
+    out = np.exp(_log_alive_later(params.as_array(), tt, (h.x, h.tx, h.T), _BG))
+    return inp.finish(np.asarray(out, dtype=np.float64), h.single)
+
+
+def conditional_purchase_count_probability(  # noqa: PLR0917 (the family's order)
+    params: BgNbdParams,
+    n: ArrayLike,
+    t: ArrayLike,
+    frequency: ArrayLike | CustomerSummary,
+    recency: ArrayLike | None = None,
+    T: ArrayLike | None = None,
+) -> Any:
+    """Probability that each customer makes exactly n purchases in (T, T + t], given the history.
+
+    Parameters
+    ----------
+    params : BgNbdParams
+    n : int or array-like of int
+        Number of purchases (>= 0): one number for every customer, or one
+        value per customer; for one customer given as plain numbers, any
+        1-d array of counts (her distribution over them).
+    t : float or array-like
+        Length of the forecast period (>= 0): one number, or one per customer.
+    frequency, recency, T : array-like, or a CustomerSummary as ``frequency``
+        Histories (x, t_x, T); single numbers are one customer (a float back).
+
+    Returns
+    -------
+    float or ndarray
+        Values in [0, 1]; summed over n = 0, 1, ... they give 1 and their mean
+        is :func:`conditional_expected_purchases`.
+
+    Raises
+    ------
+    InputError
+        On invalid histories, a negative or fractional ``n`` or a negative
+        ``t``.
+    InputTypeError
+        When ``frequency`` is a CustomerSummary and ``recency`` or ``T`` is
+        given too, when arrays are given without ``recency`` and ``T``,
+        or on non-numeric input.
+
+    See Also
+    --------
+    purchase_probability, conditional_purchase_probability
+
+    Notes
+    -----
+    A customer who has dropped out buys nothing; one alive at T behaves as a
+    new customer with parameters (r+x, α+T, a, b+x) (see the module's
+    notes), whose count follows equation (8) of Fader, Hardie & Lee (2005)
+    (see :func:`purchase_probability`). Hence
+
+    ``P(Y(t) = n | x, t_x, T) = P(alive) P_new(n; r+x, α+T, a, b+x, t)
+    + 1{n=0} (1 - P(alive))``,
+
+    the conditional PMF of Fader, Hardie & Lee's note on the BG/NBD model,
+    evaluated in log space.
+
+    References
+    ----------
+    Fader, P. S., Hardie, B. G. S., & Lee, K. L. (2005). "Counting your
+    customers" the easy way. Marketing Science, 24(2), 275-284.
+
+    Examples
+    --------
+    >>> p = BgNbdParams(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    >>> [round(conditional_purchase_count_probability(p, k, 39.0, 2, 30.43, 38.86), 4)
+    ...  for k in range(3)]
+    [0.4454, 0.2393, 0.1442]
+    >>> conditional_purchase_count_probability(p, -1, 39.0, 2, 30.43, 38.86)
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: n must be non-negative; ...
+    """
+    inp.check_params(params, BgNbdParams)
+    h = inp.spread_single(inp.histories(frequency, recency, T), n)
+    nn = inp.counts_per_customer(n, h.x.size)
+    tt = inp.horizon(t, h.x.size)
+    out = _conditional_pmf(params.as_array(), nn, tt, (h.x, h.tx, h.T), _BG)
+    return inp.finish(out, h.single)
+
+
+def discounted_expected_residual_purchases(
+    params: BgNbdParams,
+    frequency: ArrayLike | CustomerSummary,
+    recency: ArrayLike | None = None,
+    T: ArrayLike | None = None,
+    *,
+    discount_rate: float,
+) -> Any:
+    """Return the discounted expected residual purchases (DERT) of each customer.
+
+    The expected purchases after T, each discounted continuously to T by
+    ``exp(-discount_rate * (time after T))``; times the expected margin per
+    purchase it is the residual lifetime value (see
+    :func:`crmcore.models.clv.residual_lifetime_value`).
+
+    Parameters
+    ----------
+    params : BgNbdParams
+    frequency, recency, T : array-like, or a CustomerSummary as ``frequency``
+        Histories (x, t_x, T); single numbers are one customer (a float back).
+        A customer just acquired (x = t_x = T = 0) gives the DERT of a new
+        customer.
+    discount_rate : float
+        Continuous discount rate per time unit of alpha (> 0).
+
+    Returns
+    -------
+    float or ndarray
+        Values >= 0, decreasing in ``discount_rate``.
+
+    Raises
+    ------
+    InputError
+        On invalid histories or a ``discount_rate`` that is not positive and
+        finite.
+    InputTypeError
+        When ``frequency`` is a CustomerSummary and ``recency`` or ``T`` is
+        given too, when arrays are given without ``recency`` and ``T``,
+        or on non-numeric input.
+
+    Notes
+    -----
+    Integrating by parts, ``DERT = δ ∫_0^∞ exp(-δ t) E[Y(t) | x, t_x, T] dt``
+    with the conditional expectation of :func:`conditional_expected_purchases`
+    (equation (10) of Fader, Hardie & Lee 2005), which the model gives in
+    closed form; the DERT itself has none (CLVTools and lifetimes offer
+    none). The factor after P(alive) depends on (x, T) only and is computed
+    once per distinct pair, by Gauss-Legendre rules (20 nodes) on the pieces
+    ``[0, h], [h, 4h], [4h, 16h], ...`` up to ``60/δ``, with
+    ``h = min(1/(r+x+1), 1/(δ(α+T)))(α+T)/4``: the integrand is analytic
+    with its singularities at negative times of size ``(α+T)/p``, so every
+    piece is integrated to near machine precision; the tests find the
+    relative error below 1e-10 against mpmath's quadrature of the same
+    integral. As δ -> 0 the DERT tends to the expected purchases over the
+    whole future, ``P(alive) (a+b+x-1)/(a-1)``, finite only for a > 1.
+
+    References
+    ----------
+    Fader, P. S., Hardie, B. G. S., & Lee, K. L. (2005). RFM and CLV: Using
+    iso-value curves for customer base analysis. Journal of Marketing
+    Research, 42(4), 415-430.
+
+    Examples
+    --------
+    >>> p = BgNbdParams(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    >>> discounted_expected_residual_purchases(p, [2, 0], [30.43, 0.0], [38.86, 38.86],
+    ...                                        discount_rate=0.002).round(3).tolist()
+    [6.074, 1.232]
+    >>> discounted_expected_residual_purchases(p, 2, 30.43, 38.86, discount_rate=0.0)
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: discount_rate must be > 0.0, got 0.0
+    """
+    inp.check_params(params, BgNbdParams)
+    rate = _discount_rate(discount_rate)
+    h = inp.histories(frequency, recency, T)
+    out = _dert(params.as_array(), rate, (h.x, h.tx, h.T), _BG)
+    return inp.finish(out, h.single)
+
+
+def _discount_rate(discount_rate: object) -> float:
+    from crmcore import _validation as v
+
+    return v.check_float(discount_rate, "discount_rate", low=0.0, low_open=True)
+
+
+def _log_alive_later(
+    theta: FloatArray,
+    t: FloatArray,
+    histories: tuple[FloatArray, FloatArray, FloatArray],
+    shift: int,
+) -> FloatArray:
+    """Return log P(alive at T + t | history), elementwise (see conditional_probability_alive)."""
+    x, tx, big_t = histories
+    r, alpha, a, b = (float(q) for q in theta)
+    with np.errstate(all="ignore"):
+        log_alive = -np.logaddexp(0.0, _log_odds_dead(theta, x, tx, big_t, shift))
+        u = t / (alpha + big_t)
+        log_stay = _log_survive_purchases(r + x, a, b + x + shift, u)
+    return np.asarray(np.minimum(log_alive + log_stay, log_alive), dtype=np.float64)
+
+
+def _log_survive_purchases(n: FloatArray, a: float, beta: FloatArray, u: FloatArray) -> FloatArray:
+    """Return log E[(1 + p u)^-n] for p ~ Beta(a, beta), elementwise; 0 at u = 0."""
+    n, beta, u = np.broadcast_arrays(n, beta, u)
+    out = np.zeros(n.shape)
+    pos = u > 0
+    if not pos.any():
+        return out
+    nn, bb, uu = n[pos], beta[pos], u[pos]
+    with np.errstate(all="ignore"):
+        val = _log_survive_pfaff(nn, a, bb, uu)
+        low = -nn * np.log1p(uu)  # p <= 1
+        bad = ~np.isfinite(val) | (val > 0.0) | (val < low)
+        if bad.any():  # scipy fails where n - a is a whole number: average across it
+            i = np.flatnonzero(bad)
+            val[i] = 0.5 * (
+                _log_survive_pfaff(nn[i], a * (1.0 + 1e-8), bb[i], uu[i])
+                + _log_survive_pfaff(nn[i], a * (1.0 - 1e-8), bb[i], uu[i])
+            )
+            bad = ~np.isfinite(val) | (val > 0.0) | (val < low)
+        if bad.any():
+            i = np.flatnonzero(bad)
+            ai = np.full(i.size, a + 1.0)
+            h = _expected_until_dropout(nn[i], ai, bb[i], uu[i])
+            # h can round to just above (a+beta)/a where E underflows: log(0), then the bound
+            val[i] = np.clip(np.log1p(np.maximum(-a / (a + bb[i]) * h, -1.0)), low[i], 0.0)
+    out[pos] = val
+    return out
+
+
+def _log_survive_pfaff(n: FloatArray, a: float, beta: FloatArray, u: FloatArray) -> FloatArray:
+    """Return -a log1p(u) + log 2F1(a, a+beta-n; a+beta; u/(1+u)) (NaN where scipy fails)."""
+    f = sc.hyp2f1(a, a + beta - n, a + beta, u / (1.0 + u))
+    return np.asarray(np.log(f) - a * np.log1p(u), dtype=np.float64)
+
+
+def _log_pmf_new(
+    post: tuple[FloatArray, FloatArray, float, FloatArray], n: FloatArray, t: FloatArray
+) -> FloatArray:
+    """Return log P(X(t) = n) of a new BG/NBD customer, parameters (r, α, a, b) per row."""
+    r1, alpha1, a, b1 = post
+    with np.errstate(all="ignore"):
+        log_q = np.log(alpha1) - np.log(alpha1 + t)
+        log_z = np.where(t > 0, np.log(t) - np.log(alpha1 + t), -np.inf)
+        log_nb = (
+            sc.gammaln(r1 + n)
+            - sc.gammaln(r1)
+            - sc.gammaln(n + 1.0)
+            + r1 * log_q
+            + np.where(n > 0, n * log_z, 0.0)
+        )
+        base = sc.betaln(a, b1)
+        first = sc.betaln(a, b1 + n) - base + log_nb
+        tail = sc.betainc(np.maximum(n, 1.0), r1, np.exp(log_z))  # P(NB >= n)
+        log_b2 = sc.betaln(a + 1.0, np.maximum(b1 + n - 1.0, 1e-300)) - base
+        second = np.where(n > 0, log_b2 + np.log(tail), -np.inf)
+        return np.asarray(np.logaddexp(first, second), dtype=np.float64)
+
+
+def _conditional_pmf(
+    theta: FloatArray,
+    n: FloatArray,
+    t: FloatArray,
+    histories: tuple[FloatArray, FloatArray, FloatArray],
+    shift: int,
+) -> FloatArray:
+    """P(Y(t) = n | history), elementwise (see conditional_purchase_count_probability)."""
+    x, tx, big_t = histories
+    r, alpha, a, b = (float(q) for q in theta)
+    d = _log_odds_dead(theta, x, tx, big_t, shift)
+    with np.errstate(all="ignore"):
+        log_alive = -np.logaddexp(0.0, d)
+        log_p = _log_pmf_new((r + x, alpha + big_t, a, b + x + shift), n, t)
+        dead = _alive_from_log_odds(-d)  # 1 - P(alive), without cancellation
+        out = np.exp(np.minimum(log_alive + log_p, 0.0)) + np.where(n == 0, dead, 0.0)
+    return np.asarray(np.clip(out, 0.0, 1.0), dtype=np.float64)
+
+
+def _dert(
+    theta: FloatArray,
+    rate: float,
+    histories: tuple[FloatArray, FloatArray, FloatArray],
+    shift: int,
+) -> FloatArray:
+    """DERT per customer: P(alive) times a factor computed once per distinct (x, T)."""
+    from crmcore.models import _quad
+
+    x, tx, big_t = histories
+    if x.size == 0:
+        return np.zeros(0)
+    r, alpha, a, b = (float(q) for q in theta)
+    alive = _probability_alive(theta, x, tx, big_t, shift)
+    (xk, tk), inverse = inp.distinct_rows(x, big_t)
+    n = r + xk
+    beta = b + xk + shift
+    with np.errstate(all="ignore"):
+        c = rate * (alpha + tk)  # the rate per unit of u = t/(α+T)
+        row, u, w = _quad.pieces(np.minimum(1.0 / (n + 1.0), 1.0 / c) / 4.0, 60.0 / c)
+        h = _expected_until_dropout(
+            np.repeat(n[row], u.shape[1]),
+            np.full(u.size, a),
+            np.repeat(beta[row], u.shape[1]),
+            u.reshape(-1),
+        ).reshape(u.shape)
+        cr = c[row][:, None]
+        factor = _quad.sum_rows(row, w * cr * np.exp(-cr * u) * h, n.size)
+    return np.asarray(alive * factor[inverse], dtype=np.float64)

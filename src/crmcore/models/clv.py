@@ -60,13 +60,17 @@ __all__ = [
     "HoldoutAccuracy",
     "HoldoutComparison",
     "PurchaseFit",
+    "ResidualLifetimeValue",
+    "ResidualPurchaseFit",
     "SpendFit",
     "Tracking",
     "customer_lifetime_value",
     "frequency_histogram",
     "holdout_accuracy",
     "holdout_comparison",
+    "new_customer_value",
     "predict",
+    "residual_lifetime_value",
     "tracking",
 ]
 
@@ -1120,3 +1124,313 @@ def holdout_accuracy(
         share_buying=_ro(mean_by_bin(bought)),
         duration_holdout=dur,
     )
+
+
+# --------------------------------------------------------------------------- value through DERT
+
+
+@runtime_checkable
+class ResidualPurchaseFit(Protocol):
+    """What :func:`residual_lifetime_value` needs from a fitted purchase model."""
+
+    def conditional_expected_purchases_at(
+        self,
+        t: ArrayLike,
+        frequency: ArrayLike | CustomerSummary,
+        recency: ArrayLike | None = None,
+        T: ArrayLike | None = None,
+    ) -> FloatArray:
+        """Return the matrix (customers, len(t)) of expected purchases in (T, T + t_k]."""
+
+    def discounted_expected_residual_purchases(
+        self,
+        frequency: ArrayLike | CustomerSummary,
+        recency: ArrayLike | None = None,
+        T: ArrayLike | None = None,
+        *,
+        discount_rate: float,
+    ) -> Any:
+        """Return the discounted expected residual purchases (DERT)."""
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class ResidualLifetimeValue:
+    """Discounted expected margin of each customer's whole future, through DERT.
+
+    Attributes
+    ----------
+    customer_ids : ndarray
+        As in the summary.
+    value : ndarray
+        margin x expected spend x DERT; 0 for rows of the summary without
+        purchase (the models describe buyers).
+    discounted_expected_residual_purchases : ndarray
+        The DERT of each customer (0 for rows without purchase).
+    expected_spend : ndarray
+        Expected spend per transaction (0 for rows without purchase).
+    discount_rate : float
+        Continuous discount rate per one ``time_unit``.
+    margin : float
+    time_unit : str
+        The summary's time unit.
+    """
+
+    customer_ids: np.ndarray[Any, Any]
+    value: FloatArray
+    discounted_expected_residual_purchases: FloatArray
+    expected_spend: FloatArray
+    discount_rate: float
+    margin: float
+    time_unit: str
+
+    def columns(self) -> dict[str, np.ndarray[Any, Any]]:
+        """Return the per-customer arrays by name, customer ids first, ready for a data frame.
+
+        The same contract as :meth:`crmcore.CustomerSummary.columns`:
+        equal-length 1-d read-only arrays, one row per customer of the
+        summary.
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``customer_ids``, ``value``, ``discounted_expected_residual_purchases``
+            and ``expected_spend``.
+        """
+        return v.result_columns(
+            self,
+            "customer_ids",
+            "value",
+            "discounted_expected_residual_purchases",
+            "expected_spend",
+        )
+
+
+def _continuous_rate(
+    discount_rate: float | None, annual_discount_rate: float | None, time_unit: str | None
+) -> float:
+    """Return the continuous rate per time unit from exactly one of the two arguments (> 0)."""
+    if (discount_rate is None) == (annual_discount_rate is None):
+        raise InputError(
+            "give exactly one of discount_rate (per time unit) and annual_discount_rate "
+            f"(per year); got discount_rate={discount_rate!r}, "
+            f"annual_discount_rate={annual_discount_rate!r}"
+        )
+    if annual_discount_rate is not None:
+        yearly = v.check_float(annual_discount_rate, "annual_discount_rate", low=0.0, low_open=True)
+        if time_unit is None:
+            raise InputError(
+                "annual_discount_rate needs a known time unit; the purchase fit has "
+                "time_unit=None: give discount_rate per its time unit instead"
+            )
+        return _units.per_unit_rate(yearly, time_unit, "continuous")
+    return v.check_float(discount_rate, "discount_rate", low=0.0, low_open=True)
+
+
+def residual_lifetime_value(
+    purchase_fit: ResidualPurchaseFit,
+    spend_fit: SpendFit,
+    summary: CustomerSummary,
+    *,
+    discount_rate: float | None = None,
+    annual_discount_rate: float | None = None,
+    margin: float = 1.0,
+) -> ResidualLifetimeValue:
+    """Return each customer's discounted expected margin over the whole future (no horizon).
+
+    Parameters
+    ----------
+    purchase_fit : BgNbdFit, MbgNbdFit or ParetoNbdFit
+        A fitted continuous-time purchase model (see
+        :class:`ResidualPurchaseFit`); its DERT gives the discounted purchases.
+    spend_fit : GammaGammaFit or another fitted spend model
+        Anything with ``conditional_expected_spend(frequency, monetary_value)``.
+    summary : CustomerSummary
+        The customers' histories, converted into the purchase fit's time unit
+        as in :func:`customer_lifetime_value`.
+    discount_rate : float, optional
+        Continuous discount rate per time unit of the summary (> 0): a
+        purchase at time t after T counts ``exp(-discount_rate t)``. Give
+        exactly one of ``discount_rate`` and ``annual_discount_rate``.
+    annual_discount_rate : float, optional
+        Continuous rate per year (> 0), converted to the summary's time unit
+        (``d_year * unit/year``).
+    margin : float
+        Share of spend that is margin, in [0, 1].
+
+    Returns
+    -------
+    ResidualLifetimeValue
+
+    Raises
+    ------
+    InputError
+        On a rate that is not positive, both or neither rates, a margin
+        outside [0, 1], or a summary in a time unit that does not convert.
+    InputTypeError
+        When ``purchase_fit`` has no DERT (e.g. parameters, or a BG/BB fit,
+        whose DERT is in opportunities: see
+        :func:`crmcore.models.bgbb.discounted_expected_residual_purchases`),
+        ``spend_fit`` is not a spend model or ``summary`` not a CustomerSummary.
+
+    See Also
+    --------
+    customer_lifetime_value : the same over a finite horizon, step by step.
+    new_customer_value : the value of a customer not yet acquired.
+
+    Notes
+    -----
+    ``value_i = margin * E[spend_i] * DERT_i(δ)``, Fader, Hardie & Lee (2005,
+    "RFM and CLV"), spend being independent of the purchase process. With
+    continuous discounting :func:`customer_lifetime_value` tends to it as
+    the horizon grows and the step shrinks.
+
+    References
+    ----------
+    Fader, P. S., Hardie, B. G. S., & Lee, K. L. (2005). RFM and CLV: Using
+    iso-value curves for customer base analysis. Journal of Marketing
+    Research, 42(4), 415-430.
+
+    Examples
+    --------
+    >>> from crmcore import CustomerSummary
+    >>> from crmcore.models import bgnbd, gamma_gamma
+    >>> purchases = bgnbd.BgNbdFit(
+    ...     params=bgnbd.BgNbdParams(r=0.243, alpha=4.414, a=0.793, b=2.426),
+    ...     standard_errors=bgnbd.BgNbdParams(r=0.013, alpha=0.378, a=0.186, b=0.705),
+    ...     covariance=np.eye(4), log_likelihood=-9582.4, n_customers=2357.0,
+    ...     converged=True, n_iterations=20, time_unit="W")
+    >>> spend = gamma_gamma.GammaGammaFit(
+    ...     params=gamma_gamma.GammaGammaParams(p=6.25, q=3.74, v=15.44),
+    ...     standard_errors=gamma_gamma.GammaGammaParams(p=1.19, q=0.29, v=4.16),
+    ...     covariance=np.eye(3), log_likelihood=-4055.9, n_customers=946.0,
+    ...     converged=True, n_iterations=15)
+    >>> s = CustomerSummary.from_arrays([2, 0], [30.43, 0.0], [38.86, 38.86],
+    ...                                 monetary_value=[22.35, 0.0], time_unit="W")
+    >>> residual_lifetime_value(purchases, spend, s, discount_rate=0.002).value.round(2).tolist()
+    [149.81, 43.39]
+    >>> residual_lifetime_value(purchases, spend, s, discount_rate=0.0)
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: discount_rate must be > 0.0, got 0.0
+    """
+    _check_fit(
+        purchase_fit,
+        "purchase_fit",
+        ResidualPurchaseFit,
+        "discounted_expected_residual_purchases (a continuous-time purchase model)",
+    )
+    _check_fit(spend_fit, "spend_fit", SpendFit, "conditional_expected_spend")
+    m = v.check_float(margin, "margin", low=0.0, high=1.0)
+    if not isinstance(summary, CustomerSummary):
+        raise InputTypeError(f"summary must be a CustomerSummary, got {type(summary).__name__}")
+    rate = _continuous_rate(discount_rate, annual_discount_rate, summary.time_unit)
+    factor = _units.data_factor(getattr(purchase_fit, "time_unit", None), summary.time_unit)
+    buyers = np.asarray(summary.has_purchase)
+    x = summary.frequency[buyers].astype(np.float64)
+    tx = np.asarray(summary.recency[buyers], dtype=np.float64) * factor
+    big_t = np.asarray(summary.T[buyers], dtype=np.float64) * factor
+    dert = np.asarray(
+        purchase_fit.discounted_expected_residual_purchases(
+            x, tx, big_t, discount_rate=rate / factor
+        ),
+        dtype=np.float64,
+    )
+    spend = np.asarray(
+        spend_fit.conditional_expected_spend(x, summary.monetary_value[buyers]), dtype=np.float64
+    )
+    n = len(summary)
+    value, dert_all, spend_all = np.zeros(n), np.zeros(n), np.zeros(n)
+    value[buyers] = m * spend * dert
+    dert_all[buyers] = dert
+    spend_all[buyers] = spend
+    return ResidualLifetimeValue(
+        customer_ids=summary.customer_ids,
+        value=_ro(value),
+        discounted_expected_residual_purchases=_ro(dert_all),
+        expected_spend=_ro(spend_all),
+        discount_rate=rate,
+        margin=m,
+        time_unit=summary.time_unit,
+    )
+
+
+def new_customer_value(
+    purchase_fit: ResidualPurchaseFit,
+    *,
+    expected_spend: float,
+    discount_rate: float | None = None,
+    annual_discount_rate: float | None = None,
+    margin: float = 1.0,
+) -> float:
+    """Return the expected discounted margin of the repeat purchases of a customer acquired now.
+
+    Parameters
+    ----------
+    purchase_fit : BgNbdFit, MbgNbdFit or ParetoNbdFit
+        A fitted continuous-time purchase model.
+    expected_spend : float
+        Expected spend per purchase of a new customer (>= 0), e.g. the mean of
+        the spend model's population distribution (for Gamma-Gamma
+        ``p v / (q - 1)``).
+    discount_rate : float, optional
+        Continuous discount rate per time unit of the fit (> 0).
+    annual_discount_rate : float, optional
+        Continuous rate per year (> 0); needs ``purchase_fit.time_unit``.
+    margin : float
+        Share of spend that is margin, in [0, 1].
+
+    Returns
+    -------
+    float
+        ``margin * expected_spend * DERT(0, 0, 0)``: the purchases after the
+        first, discounted to the first purchase. Add ``margin *
+        expected_spend`` for the first purchase itself.
+
+    Raises
+    ------
+    InputError
+        On a rate that is not positive, both or neither rates, a negative
+        spend or a margin outside [0, 1].
+    InputTypeError
+        When ``purchase_fit`` is not a continuous-time purchase model.
+
+    See Also
+    --------
+    residual_lifetime_value
+
+    Notes
+    -----
+    A customer just acquired has x = t_x = T = 0 and is alive, so her DERT
+    is the model's unconditional one; its undiscounted counterpart over a
+    horizon t is the fit's ``expected_purchases(t)``.
+
+    Examples
+    --------
+    >>> from crmcore.models import pareto_nbd
+    >>> f = pareto_nbd.ParetoNbdFit(
+    ...     params=pareto_nbd.ParetoNbdParams(r=0.55, alpha=10.58, s=0.61, beta=11.67),
+    ...     standard_errors=pareto_nbd.ParetoNbdParams(r=0.05, alpha=0.8, s=0.2, beta=6.0),
+    ...     covariance=np.eye(4), log_likelihood=-9595.0, n_customers=2357.0,
+    ...     converged=True, n_iterations=30, time_unit="W")
+    >>> round(new_customer_value(f, expected_spend=35.0, annual_discount_rate=0.15), 2)
+    132.09
+    >>> new_customer_value(f, expected_spend=-1.0, discount_rate=0.01)
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: expected_spend must be >= 0.0, got -1.0
+    """
+    _check_fit(
+        purchase_fit,
+        "purchase_fit",
+        ResidualPurchaseFit,
+        "discounted_expected_residual_purchases (a continuous-time purchase model)",
+    )
+    spend = v.check_float(expected_spend, "expected_spend", low=0.0)
+    m = v.check_float(margin, "margin", low=0.0, high=1.0)
+    rate = _continuous_rate(
+        discount_rate, annual_discount_rate, getattr(purchase_fit, "time_unit", None)
+    )
+    dert = float(
+        purchase_fit.discounted_expected_residual_purchases(0, 0.0, 0.0, discount_rate=rate)
+    )
+    return m * spend * dert
