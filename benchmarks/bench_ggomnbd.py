@@ -71,8 +71,8 @@ def main() -> None:
         lambda: ggomnbd.conditional_purchase_probability(p, 52.0, x, tx, big_t),
     )
     timed(
-        "discounted_expected_residual_transactions (0.2% a week)",
-        lambda: ggomnbd.discounted_expected_residual_transactions(
+        "discounted_expected_residual_purchases (0.2% a week)",
+        lambda: ggomnbd.discounted_expected_residual_purchases(
             p, x, tx, big_t, discount_rate=0.002
         ),
     )

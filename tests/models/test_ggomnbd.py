@@ -145,7 +145,7 @@ def test_conditional_forecasts_match_mpmath(theta):
     for x, tx, T in HISTORIES:
         ce = ggomnbd.conditional_expected_purchases(p, 20.0, x, tx, T)
         buy = ggomnbd.conditional_purchase_probability(p, 20.0, x, tx, T)
-        dert = ggomnbd.discounted_expected_residual_transactions(p, x, tx, T, discount_rate=0.01)
+        dert = ggomnbd.discounted_expected_residual_purchases(p, x, tx, T, discount_rate=0.01)
         assert_allclose(ce, float(_mp_conditional(theta, 20, x, tx, T)), rtol=1e-9)
         assert_allclose(buy, float(_mp_conditional(theta, 20, x, tx, T, kind="buy")), rtol=1e-9)
         if x == 3:  # the infinite integral is slow in mpmath: one history
@@ -254,7 +254,7 @@ def test_dert_is_the_discounted_sum_of_conditional_increments():
     )
     mid = np.exp(-delta * (grid[1:] + grid[:-1]) / 2)
     total = float(mid @ np.diff(ce))
-    got = ggomnbd.discounted_expected_residual_transactions(p, 3, 10.0, 40.0, discount_rate=delta)
+    got = ggomnbd.discounted_expected_residual_purchases(p, 3, 10.0, 40.0, discount_rate=delta)
     assert_allclose(got, total, rtol=1e-6)
 
 
@@ -292,8 +292,8 @@ def test_fit_accepts_a_summary_weights_and_methods_delegate():
         ggomnbd.conditional_expected_purchases(p, 10.0, x, tx, T),
     )
     assert_allclose(
-        f.discounted_expected_residual_transactions(s, discount_rate=0.01),
-        ggomnbd.discounted_expected_residual_transactions(p, x, tx, T, discount_rate=0.01),
+        f.discounted_expected_residual_purchases(s, discount_rate=0.01),
+        ggomnbd.discounted_expected_residual_purchases(p, x, tx, T, discount_rate=0.01),
     )
     pred = f.predict(s, 10.0)
     assert_allclose(pred.probability_of_purchase, f.conditional_purchase_probability(10.0, s))
@@ -303,8 +303,8 @@ def test_fit_accepts_a_summary_weights_and_methods_delegate():
         f.conditional_expected_purchases(70.0, days), f.conditional_expected_purchases(10.0, s)
     )
     assert_allclose(
-        f.discounted_expected_residual_transactions(days, discount_rate=0.01 / 7),
-        f.discounted_expected_residual_transactions(s, discount_rate=0.01),
+        f.discounted_expected_residual_purchases(days, discount_rate=0.01 / 7),
+        f.discounted_expected_residual_purchases(s, discount_rate=0.01),
     )
 
 
@@ -342,7 +342,7 @@ def test_extreme_inputs_are_finite_without_warnings():
             pa = ggomnbd.probability_alive(p, x, tx, T)
             ce = ggomnbd.conditional_expected_purchases(p, 52.0, x, tx, T)
             buy = ggomnbd.conditional_purchase_probability(p, 52.0, x, tx, T)
-            dert = ggomnbd.discounted_expected_residual_transactions(p, x, tx, T, discount_rate=0.1)
+            dert = ggomnbd.discounted_expected_residual_purchases(p, x, tx, T, discount_rate=0.1)
             pmf = ggomnbd.purchase_probability(p, [0, 10, 1000], [1e-9, 52.0, 1e4])
             for arr in (ll, pa, ce, buy, dert, pmf):
                 assert np.all(np.isfinite(arr)), (theta, arr)
@@ -447,7 +447,7 @@ def test_functions_reject_bad_input():
     with pytest.raises(InputError, match="t must be >= 0"):
         ggomnbd.conditional_expected_purchases(PAPER, -1.0, 1, 1.0, 2.0)
     with pytest.raises(InputError, match="discount_rate must be > 0"):
-        ggomnbd.discounted_expected_residual_transactions(PAPER, 1, 1.0, 2.0, discount_rate=-0.1)
+        ggomnbd.discounted_expected_residual_purchases(PAPER, 1, 1.0, 2.0, discount_rate=-0.1)
     with pytest.raises(InputError, match="n must hold whole numbers"):
         ggomnbd.purchase_probability(PAPER, 1.5, 3.0)
     with pytest.raises(InputTypeError, match="recency and T are required"):
@@ -462,7 +462,7 @@ def test_empty_input_and_single_customer():
     empty = np.zeros(0)
     assert ggomnbd.probability_alive(PAPER, empty, empty, empty).shape == (0,)
     assert ggomnbd.conditional_expected_purchases(PAPER, 1.0, empty, empty, empty).shape == (0,)
-    assert ggomnbd.discounted_expected_residual_transactions(
+    assert ggomnbd.discounted_expected_residual_purchases(
         PAPER, empty, empty, empty, discount_rate=0.1
     ).shape == (0,)
     one = ggomnbd.conditional_expected_purchases(PAPER, 10.0, 2, 30.43, 38.86)

@@ -51,7 +51,7 @@ __all__ = [
     "GGompertzNbdParams",
     "conditional_expected_purchases",
     "conditional_purchase_probability",
-    "discounted_expected_residual_transactions",
+    "discounted_expected_residual_purchases",
     "expected_purchases",
     "fit",
     "log_likelihood",
@@ -179,7 +179,7 @@ class GGompertzNbdFit:
             self.params, *_units.convert(self.time_unit, t, frequency), recency, T
         )
 
-    def discounted_expected_residual_transactions(
+    def discounted_expected_residual_purchases(
         self,
         frequency: ArrayLike | CustomerSummary,
         recency: ArrayLike | None = None,
@@ -187,14 +187,14 @@ class GGompertzNbdFit:
         *,
         discount_rate: float,
     ) -> Any:
-        """Return :func:`discounted_expected_residual_transactions` at the fitted parameters.
+        """Return :func:`discounted_expected_residual_purchases` at the fitted parameters.
 
         ``discount_rate`` is per unit of time of the data (of a summary, when
         ``frequency`` is one).
         """
         delta = v.check_float(discount_rate, "discount_rate", low=0.0, low_open=True)
         converted, factor = _units.in_fit_unit(self.time_unit, frequency)
-        return discounted_expected_residual_transactions(
+        return discounted_expected_residual_purchases(
             self.params, converted, recency, T, discount_rate=delta / factor
         )
 
@@ -679,7 +679,7 @@ def conditional_purchase_probability(
     return inp.finish(out, h.single)
 
 
-def discounted_expected_residual_transactions(
+def discounted_expected_residual_purchases(
     params: GGompertzNbdParams,
     frequency: ArrayLike | CustomerSummary,
     recency: ArrayLike | None = None,
@@ -730,10 +730,10 @@ def discounted_expected_residual_transactions(
     Examples
     --------
     >>> p = GGompertzNbdParams(r=0.553, alpha=10.578, b=0.0002, s=0.603, beta=0.0026)
-    >>> discounted_expected_residual_transactions(p, [2, 0], [30.43, 0.0], [38.86, 38.86],
+    >>> discounted_expected_residual_purchases(p, [2, 0], [30.43, 0.0], [38.86, 38.86],
     ...                                           discount_rate=0.0029).round(3)
     array([6.24, 0.49])
-    >>> discounted_expected_residual_transactions(p, 2, 30.43, 38.86, discount_rate=0.0)
+    >>> discounted_expected_residual_purchases(p, 2, 30.43, 38.86, discount_rate=0.0)
     Traceback (most recent call last):
     ...
     crmcore.errors.InputError: discount_rate must be > 0.0, got 0.0
