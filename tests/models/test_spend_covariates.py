@@ -121,6 +121,36 @@ def test_gradient_matches_finite_differences():
     assert_allclose(g, num, rtol=1e-6, atol=1e-5)
 
 
+def test_hessian_matches_finite_differences():
+    # Reference: central differences of the analytic gradient, step 1e-5 in u.
+    rng = np.random.default_rng(4)
+    x = rng.integers(1, 9, size=300).astype(float)
+    m = rng.gamma(4.0, 10.0, size=300)
+    z = rng.normal(size=(300, 2))
+    w = rng.integers(1, 4, size=300).astype(float)
+    obj = sp._Objective(x, m, w, z)
+    u = np.array([np.log(3.0), np.log(5.0), np.log(40.0), 0.3, -0.2])
+    eye = np.eye(u.size)
+    num = np.array([(obj(u + 1e-5 * e)[1] - obj(u - 1e-5 * e)[1]) / 2e-5 for e in eye])
+    assert_allclose(obj.hessian(u), 0.5 * (num + num.T), rtol=1e-6, atol=1e-4)
+
+
+def test_large_data_newton_path_agrees_with_the_driver(monkeypatch):
+    # Above twice _SAMPLE_ROWS rows the fit starts from a sample and finishes with Newton
+    # steps; with a small threshold it must give the driver's estimates and covariance.
+    gen = np.random.default_rng(21)
+    x = gen.integers(1, 8, size=6000)
+    z = gen.normal(size=6000)
+    s = gamma_gamma_spend(*BASE, frequency=x, rng=22, spend_covariates=z, spend_coefficients=[0.3])
+    direct = gg.fit(s.frequency, s.monetary_value, spend_covariates=z)
+    monkeypatch.setattr(sp, "_SAMPLE_ROWS", 1000)
+    newton = gg.fit(s.frequency, s.monetary_value, spend_covariates=z)
+    assert_allclose(newton.params.as_array(), direct.params.as_array(), rtol=1e-5)
+    assert_allclose(newton.spend_coefficients, direct.spend_coefficients, rtol=1e-5)
+    assert_allclose(newton.covariance, direct.covariance, rtol=1e-3, atol=1e-9)
+    assert_allclose(newton.log_likelihood, direct.log_likelihood, rtol=1e-12)
+
+
 def test_recovers_known_coefficients():
     # 20 000 repeat customers, two covariates with known coefficients: estimates within
     # 4 standard errors of the truth, and those errors small (<0.02).

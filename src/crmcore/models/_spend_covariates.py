@@ -319,6 +319,41 @@ class _Objective:
         # sum w x log m + sum w x log x, and sum w log m (terms free of the parameters)
         self.c_p = float(np.einsum("i,i->", self.wx, log_m)) + float(self.xw_x @ np.log(self.xu))
         self.c_m = float(np.einsum("i,i->", w, log_m))
+        self.ext = np.ascontiguousarray(np.column_stack([np.ones(x.size), z]))
+
+    def hessian(self, u: FloatArray) -> FloatArray:
+        """Return the Hessian of the total log-likelihood in u (analytic).
+
+        Per customer, with A = p x + q and s = v_i / (v_i + x m): the second
+        derivatives in (p, q, log v_i) are ``x²(ψ'(A) - ψ'(p x))``,
+        ``x ψ'(A)``, ``ψ'(A) - ψ'(q)``, ``-x s``, ``1 - s`` and
+        ``-A s (1 - s)``; log v_i is linear in (log v, γ) with the row
+        (1, z_i), and the log scale of p and q adds the first derivatives on
+        the diagonal.
+        """
+        p, q = float(np.exp(u[0])), float(np.exp(u[1]))
+        _, grad = self(u)
+        lv = u[2] + cov._dot_rows(self.z, u[3:])
+        share = sc.expit(lv - self.log_xm)
+        pxu = p * self.xu
+        t_a = sc.polygamma(1, pxu + q)
+        t_px = sc.polygamma(1, pxu)
+        k = self.z.shape[1]
+        hess = np.empty((3 + k, 3 + k))
+        hess[0, 0] = p * p * float(self.w_x @ (self.xu**2 * (t_a - t_px))) + grad[0]
+        hess[0, 1] = hess[1, 0] = p * q * float(self.xw_x @ t_a)
+        hess[1, 1] = (
+            q * q * (float(self.w_x @ t_a) - self.sum_w * float(sc.polygamma(1, q))) + grad[1]
+        )
+        a_i = p * self.xu[self.idx] + q
+        ext = self.ext
+        h_p = -p * self.wx * share  # w p d²/dp dlog v_i
+        h_q = q * self.w * (1.0 - share)
+        h_v = -self.w * a_i * share * (1.0 - share)
+        hess[0, 2:] = hess[2:, 0] = _dot_cols(ext, h_p)
+        hess[1, 2:] = hess[2:, 1] = _dot_cols(ext, h_q)
+        hess[2:, 2:] = np.einsum("ij,i,ik->jk", ext, h_v, ext)
+        return hess
 
     def __call__(self, u: FloatArray) -> tuple[float, FloatArray]:
         p, q = float(np.exp(u[0])), float(np.exp(u[1]))
@@ -349,6 +384,37 @@ class _Objective:
         grad[2] = float(s_i.sum())
         grad[3:] = cov._dot_cols(self.z, s_i)
         return float(total), grad
+
+
+def _dot_cols(mat: FloatArray, vec: FloatArray) -> FloatArray:
+    return cov._dot_cols(mat, vec)
+
+
+def _newton(objective: _Objective, u: FloatArray, total_w: float) -> tuple[Any, ...] | None:
+    """Newton steps with the analytic Hessian from near the optimum; None when they stall."""
+    value, g = objective(u)
+    steps = 0
+    while float(np.max(np.abs(g))) / total_w > 1e-9:
+        steps += 1
+        if steps >= 30:
+            return None
+        hess = objective.hessian(u)
+        try:
+            np.linalg.cholesky(-hess)
+            direction = np.linalg.solve(-hess, g)
+        except np.linalg.LinAlgError:
+            return None
+        lam = 1.0
+        for _ in range(30):
+            trial = u + lam * direction
+            t_value, t_grad = objective(trial)
+            if np.isfinite(t_value) and t_value >= value - 1e-12 * (1.0 + abs(value)):
+                break
+            lam *= 0.5
+        else:
+            return None
+        u, value, g = trial, t_value, t_grad
+    return u, value, g, objective.hessian(u), steps
 
 
 def _search(
@@ -424,7 +490,24 @@ def fit_gamma_gamma(
         ws = w[::step] * (total_w / float(w[::step].sum()))
         with cov._quiet(), contextlib.suppress(ConvergenceError):
             theta0 = _search(x[::step], m[::step], ws, z[::step], theta0, labels=labels).estimates
-    res = _search(x, m, w, z, theta0, labels=labels)
+        # from there, Newton steps with the analytic Hessian on all rows (a few passes)
+        done = _newton(_Objective(x, m, w, z), np.log(theta0), total_w)
+        if done is not None:
+            u, value, g, hess, steps = done
+            res = cov._result(
+                u,
+                value,
+                g,
+                hess,
+                names=labels,
+                model="Gamma-Gamma",
+                steps=steps,
+                n_evaluations=steps,
+            )
+        else:
+            res = _search(x, m, w, z, theta0, labels=labels)
+    else:
+        res = _search(x, m, w, z, theta0, labels=labels)
     theta = res.estimates
     cov_u = res.covariance / np.outer(theta, theta)
     cov_u = 0.5 * (cov_u + cov_u.T)
