@@ -40,6 +40,7 @@ from crmcore._typing import ArrayLike, FloatArray
 from crmcore.errors import ConvergenceError, InputError
 from crmcore.models import _covariates as cov
 from crmcore.models import _inputs as inp
+from crmcore.models._covariates import Covariates
 from crmcore.models._mle import maximize_likelihood
 
 __all__ = ["SbgCovariateFit", "fit_sbg"]
@@ -142,7 +143,7 @@ class SbgCovariateFit:
             *(f"beta:{n}" for n in self.covariate_names),
         )
 
-    def cohort_params(self, cohort_covariates: cov.Covariates | None = None) -> tuple[Any, ...]:
+    def cohort_params(self, cohort_covariates: Covariates | None = None) -> tuple[Any, ...]:
         """Return the SbgParams (α_g, β_g) of cohorts with these covariates.
 
         Parameters
@@ -175,7 +176,7 @@ class SbgCovariateFit:
             for a, b in zip(np.exp(la), np.exp(lb), strict=True)
         )
 
-    def survival(self, t: ArrayLike, cohort_covariates: cov.Covariates | None = None) -> Any:
+    def survival(self, t: ArrayLike, cohort_covariates: Covariates | None = None) -> Any:
         """Return the share of each cohort still active at the start of period t.
 
         Parameters
@@ -201,7 +202,7 @@ class SbgCovariateFit:
         return _per_cohort(sbg.survival, self.cohort_params(cohort_covariates), t)
 
     def implied_retention_rate(
-        self, t: ArrayLike, cohort_covariates: cov.Covariates | None = None
+        self, t: ArrayLike, cohort_covariates: Covariates | None = None
     ) -> Any:
         """Return each cohort's retention rate from period t-1 to t (t >= 1).
 
@@ -226,7 +227,7 @@ class SbgCovariateFit:
 
         return _per_cohort(sbg.implied_retention_rate, self.cohort_params(cohort_covariates), t)
 
-    def expected_lifetime(self, cohort_covariates: cov.Covariates | None = None) -> FloatArray:
+    def expected_lifetime(self, cohort_covariates: Covariates | None = None) -> FloatArray:
         """Return each cohort's expected lifetime in periods (``inf`` where α_g <= 1).
 
         Parameters

@@ -50,6 +50,7 @@ from crmcore._typing import ArrayLike, FloatArray
 from crmcore.errors import ConvergenceError, InputError
 from crmcore.models import _covariates as cov
 from crmcore.models import _inputs as inp
+from crmcore.models._covariates import Covariates
 from crmcore.models._mle import distinct_values, maximize_likelihood
 from crmcore.summary import CustomerSummary
 
@@ -156,7 +157,7 @@ class GammaGammaCovariateFit:
         frequency: ArrayLike | CustomerSummary,
         monetary_value: ArrayLike | None = None,
         *,
-        spend_covariates: cov.Covariates | None = None,
+        spend_covariates: Covariates | None = None,
     ) -> Any:
         """Return each customer's expected spend per transaction given her history.
 
@@ -189,7 +190,7 @@ class GammaGammaCovariateFit:
         lv = self._log_v(spend_covariates, x.size)
         return inp.finish(_conditional_spend(self.params, lv, x, m), single)
 
-    def expected_spend(self, spend_covariates: cov.Covariates) -> FloatArray:
+    def expected_spend(self, spend_covariates: Covariates) -> FloatArray:
         """Return the mean spend per transaction of customers with these covariates.
 
         Parameters
@@ -219,7 +220,7 @@ class GammaGammaCovariateFit:
         frequency: ArrayLike | CustomerSummary,
         monetary_value: ArrayLike | None = None,
         *,
-        spend_covariates: cov.Covariates | None = None,
+        spend_covariates: Covariates | None = None,
     ) -> Any:
         """Return the log-density of each customer's mean spend at her own v_i.
 
