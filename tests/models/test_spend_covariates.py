@@ -176,6 +176,28 @@ def test_recovers_known_coefficients():
     )
 
 
+@pytest.mark.slow
+def test_standard_errors_match_the_spread_of_refits():
+    # 60 data sets of 3000 repeat customers with one covariate: the standard deviation of
+    # the coefficient across data sets is the standard error the fits report, within the
+    # sampling error of a standard deviation from 60 draws (~9%; 30% allowed).
+    rng = np.random.default_rng(41)
+    est, ses = [], []
+    for rep in range(60):
+        x = rng.integers(1, 6, size=3000)
+        z = rng.normal(size=3000)
+        s = gamma_gamma_spend(
+            *BASE, frequency=x, rng=200 + rep, spend_covariates=z, spend_coefficients=[0.3]
+        )
+        fit = gg.fit(s.frequency, s.monetary_value, spend_covariates=z)
+        est.append([fit.spend_coefficients[0], np.log(fit.params.q)])
+        ses.append([fit.spend_standard_errors[0], np.sqrt(fit.covariance[1, 1])])
+    spread = np.std(est, axis=0, ddof=1)
+    assert_allclose(spread, np.mean(ses, axis=0), rtol=0.3)
+    bias = abs(np.mean(est, axis=0)[0] - 0.3)
+    assert bias < 3 * spread[0] / np.sqrt(60) + 0.005, (bias, spread)
+
+
 def test_simulator_covariates_and_unchanged_draws():
     # E[mean spend | z] = p v exp(gamma z) / (q - 1): the group ratio is e^gamma (e^0.6).
     z = np.repeat([0.0, 1.0], 40_000)
