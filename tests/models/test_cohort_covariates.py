@@ -158,6 +158,31 @@ def test_recovers_known_coefficients_from_simulated_cohorts():
     assert np.all(se < 0.15)
 
 
+@pytest.mark.slow
+def test_standard_errors_match_the_spread_of_refits():
+    # 50 sets of six cohorts of 5000 customers over 10 periods with one covariate: the
+    # spread of the coefficients across sets is the reported standard error, within the
+    # sampling error of a standard deviation from 50 draws (~10%; 30% allowed).
+    z = np.linspace(-1.0, 1.0, 6)
+    est, ses = [], []
+    for rep in range(50):
+        cohorts = [
+            sbg_cohort(
+                0.8 * np.exp(0.5 * zg),
+                2.5 * np.exp(-0.3 * zg),
+                n_customers=5000,
+                n_periods=10,
+                rng=1000 * rep + i,
+            ).alive
+            for i, zg in enumerate(z)
+        ]
+        fit = sbg.fit(cohorts, cohort_covariates=z)
+        est.append([fit.alpha_coefficients[0], fit.beta_coefficients[0]])
+        ses.append([fit.alpha_standard_errors[0], fit.beta_standard_errors[0]])
+    spread = np.std(est, axis=0, ddof=1)
+    assert_allclose(spread, np.mean(ses, axis=0), rtol=0.3)
+
+
 def test_errors():
     with pytest.raises(InputError, match="alive must hold several cohorts"):
         sbg.fit(HIGH_END, cohort_covariates=[1.0])
