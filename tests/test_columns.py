@@ -101,6 +101,8 @@ NOT_PER_CUSTOMER = {
     "BgNbdCovariateFit": "a fitted model (coefficients per covariate, covariance)",
     "MbgNbdCovariateFit": "a fitted model (coefficients per covariate, covariance)",
     "ParetoNbdCovariateFit": "a fitted model (coefficients per covariate, covariance)",
+    "GammaGammaCovariateFit": "a fitted model (coefficients per covariate, covariance)",
+    "SbgCovariateFit": "a fitted model (coefficients per covariate, covariance)",
 }
 
 

@@ -21,7 +21,7 @@ Examples
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, overload
 
 import attrs
 import numpy as np
@@ -30,14 +30,17 @@ from scipy import special as sc
 from crmcore import _validation as v
 from crmcore._typing import ArrayLike, FloatArray, SeedLike
 from crmcore.errors import InputError, InputTypeError
-from crmcore.models import _draws
+from crmcore.models import _draws, _spend_covariates
 from crmcore.models import _inputs as inp
+from crmcore.models._covariates import Covariates
 from crmcore.models._draws import ParameterDraws
 from crmcore.models._inputs import positive_param
 from crmcore.models._mle import Objective, distinct_values, fit_fields, maximize_likelihood
+from crmcore.models._spend_covariates import GammaGammaCovariateFit
 from crmcore.summary import CustomerSummary
 
 __all__ = [
+    "GammaGammaCovariateFit",
     "GammaGammaFit",
     "GammaGammaParams",
     "conditional_expected_spend",
@@ -226,13 +229,32 @@ class _SpendData:
     weights: FloatArray
 
 
+@overload
 def fit(
     frequency: ArrayLike | CustomerSummary,
     monetary_value: ArrayLike | None = None,
     *,
     weights: ArrayLike | None = None,
     initial: GammaGammaParams | None = None,
-) -> GammaGammaFit:
+    spend_covariates: None = None,
+) -> GammaGammaFit: ...
+@overload
+def fit(
+    frequency: ArrayLike | CustomerSummary,
+    monetary_value: ArrayLike | None = None,
+    *,
+    weights: ArrayLike | None = None,
+    initial: GammaGammaParams | None = None,
+    spend_covariates: Covariates,
+) -> GammaGammaCovariateFit: ...
+def fit(
+    frequency: ArrayLike | CustomerSummary,
+    monetary_value: ArrayLike | None = None,
+    *,
+    weights: ArrayLike | None = None,
+    initial: GammaGammaParams | None = None,
+    spend_covariates: Covariates | None = None,
+) -> GammaGammaFit | GammaGammaCovariateFit:
     """Fit the Gamma-Gamma spend model by maximum likelihood.
 
     Parameters
@@ -248,17 +270,28 @@ def fit(
         Non-negative number of customers each row stands for (default 1).
     initial : GammaGammaParams, optional
         Starting point; by default p = 1, q = 2 and v = the weighted mean of
-        ``monetary_value`` (so that the implied mean spend matches it).
+        ``monetary_value`` (so that the implied mean spend matches it); with
+        covariates, the plain fit's estimates.
+    spend_covariates : array-like or mapping, optional
+        Time-invariant covariates: a (customers, k) array, one row per row of
+        ``frequency`` (names ``z0``, ``z1``, ...), or a mapping name -> column.
+        Customer i then has ``v_i = v exp(γ·z_i)``, so that her expected spend
+        is multiplied by ``exp(γ·z_i)`` (see
+        :class:`GammaGammaCovariateFit` and the explanation page on
+        covariates). Rows with frequency 0 are left out with their covariates.
 
     Returns
     -------
-    GammaGammaFit
+    GammaGammaFit or GammaGammaCovariateFit
+        The latter when covariates are given.
 
     Raises
     ------
     InputError
         On negative or fractional frequencies, non-positive spend of a repeat
-        customer, mismatched lengths, or no repeat customer.
+        customer, mismatched lengths, or no repeat customer; on covariates
+        without one finite row per customer, or with a column that is
+        constant over the repeat customers (not identified).
     InputTypeError
         When ``frequency`` is a summary and ``monetary_value`` is given too,
         when arrays are given without ``monetary_value``, or on non-numeric
@@ -298,6 +331,14 @@ def fit(
     ...
     crmcore.errors.InputError: monetary_value must be positive where frequency > 0; ...
     """
+    if spend_covariates is not None:
+        return _spend_covariates.fit_gamma_gamma(
+            frequency,
+            monetary_value,
+            weights=weights,
+            initial=initial,
+            spend_covariates=spend_covariates,
+        )
     data = _spend_data(frequency, monetary_value, weights, compress=True)
     if initial is not None:
         inp.check_params(initial, GammaGammaParams, "initial")

@@ -21,6 +21,7 @@ Examples
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any, overload
 
 import attrs
@@ -30,13 +31,16 @@ from scipy import special as sc
 from crmcore import _validation as v
 from crmcore._typing import ArrayLike, FloatArray, SeedLike
 from crmcore.errors import ConvergenceError, InputError
-from crmcore.models import _draws
+from crmcore.models import _cohort_covariates, _draws
 from crmcore.models import _inputs as inp
+from crmcore.models._cohort_covariates import SbgCovariateFit
+from crmcore.models._covariates import Covariates
 from crmcore.models._draws import ParameterDraws
 from crmcore.models._inputs import positive_param
 from crmcore.models._mle import fit_fields, maximize_likelihood
 
 __all__ = [
+    "SbgCovariateFit",
     "SbgFit",
     "SbgParams",
     "discounted_expected_residual_lifetime",
@@ -212,27 +216,56 @@ class SbgFit:
 # --------------------------------------------------------------------------- public API
 
 
-def fit(alive: ArrayLike, *, initial: SbgParams | None = None) -> SbgFit:
+@overload
+def fit(
+    alive: ArrayLike, *, initial: SbgParams | None = None, cohort_covariates: None = None
+) -> SbgFit: ...
+@overload
+def fit(
+    alive: ArrayLike | Sequence[ArrayLike],
+    *,
+    initial: SbgParams | None = None,
+    cohort_covariates: Covariates,
+) -> SbgCovariateFit: ...
+def fit(
+    alive: ArrayLike | Sequence[ArrayLike],
+    *,
+    initial: SbgParams | None = None,
+    cohort_covariates: Covariates | None = None,
+) -> SbgFit | SbgCovariateFit:
     """Fit the sBG model to the survivor counts of one cohort by maximum likelihood.
 
     Parameters
     ----------
-    alive : array-like
+    alive : array-like, or a sequence of them with ``cohort_covariates``
         Customers still active at the start of periods 0, 1, ..., n;
         ``alive[0]`` is the cohort size. Non-negative, non-increasing, at
-        least two values; counts may be fractional (e.g. weighted).
+        least two values; counts may be fractional (e.g. weighted). With
+        ``cohort_covariates``: several cohorts, as in
+        :func:`crmcore.models.bdw.fit` (a sequence of such series, of any
+        lengths, or a 2-D array with one cohort per row).
     initial : SbgParams, optional
         Starting point; by default alpha = beta = 1.
+    cohort_covariates : array-like or mapping, optional
+        One row per cohort (a (cohorts, k) array, names ``z0``, ``z1``, ...,
+        or a mapping name -> one value per cohort). Cohort g then has
+        ``alpha_g = alpha exp(gamma_alpha . z_g)`` and
+        ``beta_g = beta exp(gamma_beta . z_g)`` (see
+        :class:`SbgCovariateFit` and the explanation page on covariates).
 
     Returns
     -------
-    SbgFit
+    SbgFit or SbgCovariateFit
+        The latter when covariates are given.
 
     Raises
     ------
     InputError
         When ``alive`` is not a non-increasing series of non-negative numbers
-        with a positive first value, or covers fewer than two periods.
+        with a positive first value, or covers fewer than two periods; with
+        covariates, when ``alive`` holds one cohort only, or
+        ``cohort_covariates`` has not one finite row per cohort or has a
+        column that does not vary across the cohorts.
     InputTypeError
         When ``initial`` is not SbgParams.
     ConvergenceError
@@ -273,7 +306,11 @@ def fit(alive: ArrayLike, *, initial: SbgParams | None = None) -> SbgFit:
     ...
     crmcore.errors.InputError: alive must not increase from one period to the next; ...
     """
-    counts = _alive(alive)
+    if cohort_covariates is not None:
+        return _cohort_covariates.fit_sbg(
+            alive, initial=initial, cohort_covariates=cohort_covariates
+        )
+    counts = _alive(alive)  # type: ignore[arg-type]  # one cohort without covariates
     if initial is not None:
         inp.check_params(initial, SbgParams, "initial")
     if counts.size < 3:

@@ -10,11 +10,11 @@ import attrs
 import numpy as np
 
 from crmcore import _validation as val
-from crmcore._typing import FloatArray, IntArray, SeedLike
+from crmcore._typing import ArrayLike, FloatArray, IntArray, SeedLike
 from crmcore._validation import readonly as _ro
 from crmcore.errors import InputError
 
-from ._common import _check_params, _log_standard_gamma
+from ._common import _check_params, _linear_predictor, _log_standard_gamma
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -67,6 +67,8 @@ def gamma_gamma_spend(
     *,
     frequency: Sequence[int] | IntArray,
     rng: SeedLike,
+    spend_covariates: ArrayLike | None = None,
+    spend_coefficients: ArrayLike | None = None,
 ) -> SimulatedSpend:
     """Draw each customer's mean transaction value from the Gamma-Gamma model.
 
@@ -80,6 +82,15 @@ def gamma_gamma_spend(
         Number of transactions to average per customer (0 gives 0).
     rng : int or numpy.random.Generator
         Seed or generator.
+    spend_covariates : array-like, optional
+        Time-invariant covariates, a (customers, k) array (a 1-d array is one
+        covariate), with ``spend_coefficients`` (k values): customer i's rate
+        parameter is ``v exp(gamma . z_i)``, so that her mean spend is
+        multiplied by ``exp(gamma . z_i)`` (the parameterisation of
+        :func:`crmcore.models.gamma_gamma.fit` with covariates). Without them
+        the draws are the same as before (same seed, same values).
+    spend_coefficients : array-like, optional
+        One coefficient per covariate; required with ``spend_covariates``.
 
     Returns
     -------
@@ -90,9 +101,11 @@ def gamma_gamma_spend(
     ------
     InputError
         On a parameter that is not positive, a negative or fractional
-        frequency, or values too large to represent.
+        frequency, values too large to represent, or covariates whose shape
+        does not match ``frequency`` and ``spend_coefficients``.
     InputTypeError
-        On a non-numeric parameter or a bad ``rng``.
+        On a non-numeric parameter, a bad ``rng``, or one of ``spend_covariates``
+        and ``spend_coefficients`` without the other.
 
     Notes
     -----
@@ -124,8 +137,11 @@ def gamma_gamma_spend(
     """
     p_, q_, v_ = _check_params((p, q, v), ("p", "q", "v"))
     x = val.as_int_array(frequency, "frequency", nonnegative=True)
+    eta = _linear_predictor(spend_covariates, spend_coefficients, "spend", x.size)
     gen = val.as_generator(rng)
     log_nu = _log_standard_gamma(gen, np.full(x.size, q_)) - math.log(v_)
+    if eta is not None:  # nu_i ~ Gamma(q, v exp(eta_i)): same draw, divided by exp(eta_i)
+        log_nu = log_nu - eta
     mean = _mean_spend(gen, p_, x, log_nu)
     with np.errstate(under="ignore"):
         nu = np.exp(log_nu)
