@@ -29,6 +29,7 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 from typing import Any, overload
 
 import attrs
@@ -899,11 +900,14 @@ class _Objective:
 
     def __init__(self, data: CompressedHistories) -> None:
         self.x, self.tx, self.t, self.w = data.frequency, data.recency, data.T, data.weights
+        live = self.tx < self.t
+        grid = _Grid(self.x[live], self.tx[live], self.t[live])
+        self.grid: _Grid | bool = grid if grid.pays else False
 
     def __call__(self, theta: FloatArray) -> tuple[float, FloatArray]:
         grad = np.zeros(5)
         theta = np.asarray(theta, dtype=np.float64)
-        ll, _, _ = _row_terms(theta, self.x, self.tx, self.t, w=self.w, grad=grad)
+        ll, _, _ = _row_terms(theta, self.x, self.tx, self.t, w=self.w, grad=grad, grid=self.grid)
         return float(self.w @ ll), grad
 
 
@@ -918,12 +922,14 @@ def _row_terms(
     *,
     w: FloatArray | None = None,
     grad: FloatArray | None = None,
+    grid: _Grid | bool | None = None,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Per-row log L, log of the alive term and log of the bracket; adds the gradient to ``grad``.
 
     ``log L = log Γ(r+x) - log Γ(r) + r log α + s log β + log(A1 + s b I)`` with
     ``A1 = (α+T)^-(r+x) e^(-s G(T))``, ``G(τ) = log(β + e^(bτ) - 1)`` and
-    ``I = ∫_{t_x}^T e^(bτ - (s+1) G(τ)) (α+τ)^-(r+x) dτ``.
+    ``I = ∫_{t_x}^T e^(bτ - (s+1) G(τ)) (α+τ)^-(r+x) dτ``; ``grid`` is passed on to
+    :func:`_log_death_integral_rows` (built on the rows with t_x < T).
     """
     r, alpha, b, s, beta = (float(q) for q in theta)
     want = grad is not None
@@ -935,7 +941,7 @@ def _row_terms(
     g_i = np.zeros((5, x.size)) if want else None
     live = np.flatnonzero(tx < big_t)
     if live.size:
-        li, gi = _log_death_integral(theta, x[live], tx[live], big_t[live], want)
+        li, gi = _log_death_integral_rows(theta, x[live], tx[live], big_t[live], want, grid=grid)
         log_i[live] = li
         if g_i is not None and gi is not None:
             g_i[:, live] = gi
@@ -968,6 +974,116 @@ def _log_alive(theta: FloatArray, x: FloatArray, tx: FloatArray, big_t: FloatArr
     """Return log P(alive at T) = log A1 - log(A1 + s b I), in (-inf, 0]."""
     _, log_a1, log_rest = _row_terms(theta, x, tx, big_t)
     return np.asarray(np.minimum(log_a1 - log_rest, 0.0), dtype=np.float64)
+
+
+_GRID_SHARE = 0.5  # the breakpoint grid is used when it has at most this many segments per row
+_GRID_MIN_ROWS = 256  # ... and on at least this many rows
+_GRID_CANCEL = (
+    1.0 / 16.0
+)  # rows whose difference of partial sums is below this share march directly
+
+
+class _Grid:
+    """The distinct (x, τ) breakpoints of rows (x, lo, hi) and the segments between them.
+
+    It depends on the data only, so a fit builds it once for all evaluations.
+    """
+
+    def __init__(self, x: FloatArray, lo: FloatArray, hi: FloatArray) -> None:
+        n = x.size
+        xs = np.concatenate([x, x])
+        ts = np.concatenate([lo, hi])
+        order = np.lexsort((ts, xs))
+        xo, to = xs[order], ts[order]
+        new = np.ones(2 * n, dtype=bool)
+        new[1:] = (xo[1:] != xo[:-1]) | (to[1:] != to[:-1])
+        point = np.cumsum(new) - 1  # index of the distinct (x, τ) of each sorted entry
+        self.px, self.pt = xo[new], to[new]
+        m = self.px.size
+        self.m = m
+        self.seg = np.flatnonzero(self.px[:-1] == self.px[1:])  # from point k to point k + 1
+        where = np.empty(2 * n, dtype=np.int64)
+        where[order] = point
+        self.i_lo, self.i_hi = where[:n], where[n:]
+        self.bounds = np.r_[np.flatnonzero(np.r_[True, self.px[1:] != self.px[:-1]]), m]
+        self.pays = n >= _GRID_MIN_ROWS and self.seg.size <= _GRID_SHARE * n
+
+
+def _log_death_integral_rows(
+    theta: FloatArray,
+    x: FloatArray,
+    lo: FloatArray,
+    hi: FloatArray,
+    want_grad: bool,
+    *,
+    grid: _Grid | bool | None = None,
+) -> tuple[FloatArray, FloatArray | None]:
+    """:func:`_log_death_integral` per row (lo < hi), through the breakpoint grid when it pays.
+
+    The integrand depends on the row only through x, so for every distinct
+    frequency the integral is computed once on each segment between its
+    consecutive distinct breakpoints (the rows' t_x and T), and a row's
+    integral is a difference of partial sums of those segments, taken from
+    the left or from the right, whichever involves the smaller partial sum.
+    Rows where that difference still cancels (it is below ``_GRID_CANCEL``
+    of the partial sum: their interval is short, so a direct march is cheap)
+    are integrated directly. ``grid`` is a prebuilt :class:`_Grid` of these
+    rows, or forces (True) or forbids (False) the grid; by default it is
+    used on many rows with few distinct breakpoints (histories rounded to
+    whole days), not on continuous times.
+    """
+    if grid is False or (grid is None and x.size < _GRID_MIN_ROWS):
+        return _log_death_integral(theta, x, lo, hi, want_grad)
+    plan = grid if isinstance(grid, _Grid) else _Grid(x, lo, hi)
+    if grid is None and not plan.pays:
+        return _log_death_integral(theta, x, lo, hi, want_grad)
+    m, seg, n = plan.m, plan.seg, x.size
+    li_seg, gi_seg = _log_death_integral(
+        theta, plan.px[seg], plan.pt[seg], plan.pt[seg + 1], want_grad
+    )
+    n_g = 5 if want_grad else 0
+    log_j = np.full(m, -np.inf)
+    log_j[seg] = li_seg
+    terms = np.zeros((1 + n_g, m))
+    if gi_seg is not None:
+        terms[1:, seg] = np.nan_to_num(gi_seg)
+    # partial sums per frequency, scaled by the largest segment of that frequency:
+    # sums[:, k] of the segments before point k, sums[:, m + k] of those from k on
+    sums = np.empty((1 + n_g, 2 * m))
+    scale = np.empty(m)
+    bounds = plan.bounds
+    for a, z in itertools.pairwise(bounds):
+        top = log_j[a:z].max()
+        top = top if np.isfinite(top) else 0.0
+        with np.errstate(under="ignore"):
+            e = np.exp(log_j[a:z] - top)
+        t = terms[:, a:z]
+        t[1:] *= e
+        t[0] = e
+        sums[:, a] = 0.0
+        np.cumsum(t[:, :-1], axis=1, out=sums[:, a + 1 : z])
+        sums[:, m + a : m + z] = np.cumsum(t[:, ::-1], axis=1)[:, ::-1]
+        scale[a:z] = top
+    i_lo, i_hi = plan.i_lo, plan.i_hi
+    use_pre = sums[0, i_hi] <= sums[0, m + i_lo]
+    big = np.where(use_pre, i_hi, m + i_lo)
+    small = np.where(use_pre, i_lo, m + i_hi)
+    top_sum = sums[:, big]
+    diff = top_sum - sums[:, small]
+    ok = diff[0] > _GRID_CANCEL * top_sum[0]
+    out = np.empty(n)
+    grad = np.zeros((n_g, n)) if want_grad else None
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out[ok] = np.log(diff[0, ok]) + scale[i_lo[ok]]
+        if grad is not None:
+            grad[:, ok] = diff[1:, ok] / diff[0, ok]
+    bad = np.flatnonzero(~ok)
+    if bad.size:
+        lb, gb = _log_death_integral(theta, x[bad], lo[bad], hi[bad], want_grad)
+        out[bad] = lb
+        if grad is not None and gb is not None:
+            grad[:, bad] = gb
+    return out, grad
 
 
 def _log_death_integral(
