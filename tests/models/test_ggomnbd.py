@@ -544,3 +544,11 @@ def test_grid_is_used_on_daily_histories_only():
     live = h.recency < h.T
     g = ggomnbd._Grid(h.frequency[live].astype(float), h.recency[live], h.T[live])
     assert not g.pays
+
+
+def test_grid_integral_with_segments_far_below_the_largest():
+    # found under the hunt profile: the second row's segment is e^-731 of the first's, so its
+    # partial sums were subnormal numbers and lost all but a few digits
+    theta = (55.0, 3.25, 1.0, 84.0, 468.0)
+    rows = [(40, 32 / 7, 33 / 7), (40, 99 / 7, 100 / 7)]
+    _assert_grid_matches_oracle(theta, *_grid_rows(rows))

@@ -1055,8 +1055,10 @@ def _log_death_integral_rows(
     for a, z in itertools.pairwise(bounds):
         top = log_j[a:z].max()
         top = top if np.isfinite(top) else 0.0
-        with np.errstate(under="ignore"):
-            e = np.exp(log_j[a:z] - top)
+        # segments below e^-600 of the largest count as 0 (no subnormals, whose precision
+        # is lost): rows made only of them have no difference and are marched directly
+        rel = log_j[a:z] - top
+        e = np.exp(np.where(rel > -600.0, rel, -np.inf))
         t = terms[:, a:z]
         t[1:] *= e
         t[0] = e
