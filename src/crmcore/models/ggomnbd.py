@@ -949,7 +949,8 @@ def _row_terms(
     log_d = log_sb + log_i
     with np.errstate(invalid="ignore"):
         log_rest = np.logaddexp(log_a1, log_d)
-    ll = sc.gammaln(r + x) - sc.gammaln(r) + r * np.log(alpha) + s * np.log(beta) + log_rest
+    ll = _by_value(sc.gammaln, r, x) - sc.gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+    ll += log_rest
     if grad is not None and g_i is not None:
         ww = np.ones(x.size) if w is None else w
         with np.errstate(under="ignore"):
@@ -962,12 +963,21 @@ def _row_terms(
         d_d = g_i + np.array([0.0, 0.0, 1.0 / b, 1.0 / s, 0.0])[:, None]
         g = d_a1 @ (ww * share_a) + d_d @ (ww * share_d)
         sw = float(ww.sum())
-        g[0] += float(ww @ (sc.digamma(r + x) - sc.digamma(r))) + sw * np.log(alpha)
+        g[0] += float(ww @ _by_value(sc.digamma, r, x)) - sw * sc.digamma(r) + sw * np.log(alpha)
         g[1] += sw * r / alpha
         g[3] += sw * np.log(beta)
         g[4] += sw * s / beta
         grad += g
     return np.asarray(ll, dtype=np.float64), log_a1, log_rest
+
+
+def _by_value(func: Any, r: float, x: FloatArray) -> FloatArray:
+    """``func(r + x)``, evaluated once per distinct x when x is long and sorted (fit data)."""
+    if x.size < 4096 or not bool(np.all(x[1:] >= x[:-1])):
+        return np.asarray(func(r + x), dtype=np.float64)
+    first = np.flatnonzero(np.r_[True, x[1:] != x[:-1]])
+    counts = np.diff(np.r_[first, x.size])
+    return np.asarray(np.repeat(func(r + x[first]), counts), dtype=np.float64)
 
 
 def _log_alive(theta: FloatArray, x: FloatArray, tx: FloatArray, big_t: FloatArray) -> FloatArray:
@@ -1037,7 +1047,7 @@ def _log_death_integral_rows(
     plan = grid if isinstance(grid, _Grid) else _Grid(x, lo, hi)
     if grid is None and not plan.pays:
         return _log_death_integral(theta, x, lo, hi, want_grad)
-    m, seg, n = plan.m, plan.seg, x.size
+    m, seg = plan.m, plan.seg
     li_seg, gi_seg = _log_death_integral(
         theta, plan.px[seg], plan.pt[seg], plan.pt[seg + 1], want_grad
     )
@@ -1070,15 +1080,13 @@ def _log_death_integral_rows(
     use_pre = sums[0, i_hi] <= sums[0, m + i_lo]
     big = np.where(use_pre, i_hi, m + i_lo)
     small = np.where(use_pre, i_lo, m + i_hi)
-    top_sum = sums[:, big]
-    diff = top_sum - sums[:, small]
-    ok = diff[0] > _GRID_CANCEL * top_sum[0]
-    out = np.empty(n)
-    grad = np.zeros((n_g, n)) if want_grad else None
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out[ok] = np.log(diff[0, ok]) + scale[i_lo[ok]]
-        if grad is not None:
-            grad[:, ok] = diff[1:, ok] / diff[0, ok]
+    rows = np.ascontiguousarray(sums.T)  # gathers of whole rows of (1 + n_g) sums
+    top_sum = rows[big]
+    diff = top_sum - rows[small]
+    ok = diff[:, 0] > _GRID_CANCEL * top_sum[:, 0]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        out = np.log(diff[:, 0]) + scale[i_lo]  # the rows not ok are replaced below
+        grad = (diff[:, 1:] / diff[:, :1]).T if want_grad else None
     bad = np.flatnonzero(~ok)
     if bad.size:
         lb, gb = _log_death_integral(theta, x[bad], lo[bad], hi[bad], want_grad)
