@@ -322,8 +322,12 @@ def fit(
     -----
     Identical histories are merged into weighted rows
     (:func:`crmcore.compress`); the integral over the death time is computed
-    once per distinct history, with the analytic gradient (the integral of
-    the derivative of the integrand, on the same nodes). The search runs on
+    with the analytic gradient (the integral of the derivative of the
+    integrand, on the same nodes). When many histories share their times
+    (rounded to whole days) it is computed once per frequency on each segment
+    between consecutive distinct t_x and T values, and each history sums its
+    segments (differences of partial sums, or a direct evaluation where those
+    would cancel); otherwise once per distinct history. The search runs on
     log-parameters. With more than 20,000 distinct histories a fit to a
     systematic sample of about 20,000 of them provides the starting point.
 
