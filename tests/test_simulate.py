@@ -37,6 +37,7 @@ from crmcore.simulate import (
     bgnbd_histories,
     customer_base,
     gamma_gamma_spend,
+    ggomnbd_histories,
     mbgnbd_histories,
     pareto_nbd_histories,
     sbg_cohort,
@@ -54,6 +55,7 @@ PARETO = (0.55, 10.58, 0.61, 11.67)  # r, alpha, s, beta: CDNOW, Fader, Hardie &
 BGBB = (1.204, 0.750, 0.657, 2.783)  # alpha, beta, gamma, delta: Fader, Hardie & Shang (2010)
 SBG = (0.704, 1.182)  # "regular" segment, Fader & Hardie (2007)
 GG = (6.25, 3.74, 15.44)  # CDNOW spend, Fader, Hardie & Lee (2005)
+GGOM = (0.8, 8.0, 0.05, 0.5, 2.0)  # r, alpha, b, s, beta: illustrative, beta > 1 (rising hazard)
 
 
 def assert_mean_close(sample: np.ndarray, expected: float) -> None:
@@ -368,6 +370,84 @@ class TestParetoNbd:
         x, last = brute_pareto(PARETO, 30.0, n, 34)
         assert two_sample_frequency_ok(h.frequency, x)
         assert stats.ks_2samp(h.recency[h.frequency > 0], last[x > 0]).pvalue > 1e-4
+
+
+# ----------------------------------------------------------------------------- GGompertz/NBD
+
+
+class TestGGompertzNbd:
+    def test_expected_purchases_and_alive(self) -> None:
+        r, alpha, b, s, beta = GGOM
+        h = ggomnbd_histories(*GGOM, T=39.0, n_customers=100_000, duration_holdout=39.0, rng=51)
+        # Survival of a new customer (Bemmaor & Glady 2012): (beta/(beta + e^(bT) - 1))^s.
+        assert_share_close(h.alive, (beta / (beta + math.expm1(b * 39.0))) ** s)
+        assert_array_equal(h.alive, h.dropout_time > h.T)
+        # E[X(t)] = r/alpha E[min(tau, t)] = r/alpha * integral_0^t S(u) du (mpmath).
+        mpmath.mp.dps = 20
+
+        def surv(u: Any) -> Any:
+            return (beta / (beta + mpmath.expm1(b * u))) ** s
+
+        def expected(t: float) -> float:
+            return float(r / alpha * mpmath.quad(surv, [0, t]))
+
+        assert_mean_close(h.frequency, expected(39.0))
+        assert_mean_close(h.frequency_holdout, expected(78.0) - expected(39.0))
+        # Means of the gamma draws: eta s/beta, lambda r/alpha.
+        assert h.mu is not None
+        assert h.p is None
+        assert_mean_close(h.mu, s / beta)
+        assert_mean_close(h.lam, r / alpha)
+        assert h.model == "ggomnbd"
+
+    def test_zero_class(self) -> None:
+        r, alpha, b, s, beta = GGOM
+        h = ggomnbd_histories(*GGOM, T=20.0, n_customers=100_000, rng=52)
+        # P(X(T) = 0) = E[(alpha/(alpha + min(tau, T)))^r] over the gamma-Gompertz
+        # lifetime, density s b beta^s e^(bu) (beta + e^(bu) - 1)^-(s+1) (mpmath).
+        mpmath.mp.dps = 20
+
+        def density(u: Any) -> Any:
+            return s * b * beta**s * mpmath.exp(b * u) * (beta + mpmath.expm1(b * u)) ** (-s - 1)
+
+        body = mpmath.quad(lambda u: (alpha / (alpha + u)) ** r * density(u), [0, 20.0])
+        tail = (beta / (beta + mpmath.expm1(b * 20.0))) ** s * (alpha / (alpha + 20.0)) ** r
+        assert_share_close(h.frequency == 0, float(body + tail))
+
+    def test_lifetime_is_gompertz_given_eta(self) -> None:
+        # Given eta, P(tau > t) = exp(-eta (e^(bt) - 1)): eta (e^(b tau) - 1) is Exp(1).
+        h = ggomnbd_histories(*GGOM, T=1.0, n_customers=50_000, rng=53)
+        assert h.mu is not None
+        e = h.mu * np.expm1(GGOM[2] * h.dropout_time)
+        assert stats.kstest(e, "expon").pvalue > 1e-4
+
+    def test_errors(self) -> None:
+        with pytest.raises(InputError, match=r"^b must be > 0"):
+            ggomnbd_histories(0.8, 8.0, 0.0, 0.5, 2.0, T=5.0, n_customers=3, rng=0)
+        with pytest.raises(InputTypeError, match="n_customers is required"):
+            ggomnbd_histories(*GGOM, T=5.0, rng=0)
+
+
+@given(
+    params=st.tuples(*(st.floats(0.01, 50.0) for _ in range(5))),
+    T=st.lists(st.one_of(st.just(0.0), st.floats(1e-3, 500.0)), min_size=1, max_size=30),
+    holdout=st.floats(0.0, 100.0),
+    seed=st.integers(0, 2**32),
+)
+def test_ggomnbd_history_invariants(
+    params: tuple[float, ...], T: list[float], holdout: float, seed: int
+) -> None:
+    h = ggomnbd_histories(*params, T=T, duration_holdout=holdout, rng=seed)
+    t = np.asarray(T)
+    assert h.frequency.dtype == np.int64
+    assert np.all(h.frequency >= 0)
+    assert np.all((h.recency >= 0) & (h.recency <= t))
+    assert_array_equal(h.recency == 0, h.frequency == 0)
+    assert_array_equal(h.alive, h.dropout_time > t)
+    assert np.all(h.dropout_time >= h.recency)
+    assert np.all(h.frequency_holdout[~h.alive] == 0)
+    for arr in (h.frequency, h.recency, h.T, h.alive, h.dropout_time, h.mu):
+        assert not arr.flags.writeable
 
 
 # ----------------------------------------------------------------------------- BG/BB

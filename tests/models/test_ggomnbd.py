@@ -4,10 +4,12 @@ Reference values: the model's integrals as printed by Bemmaor & Glady (2012)
 (likelihood, eq. 6) and the conditional expectation as corrected by Adler
 (2022), evaluated with mpmath's quadrature at 30 digits by the ``_mp_*``
 functions below; the Pareto/NBD limit b -> 0 with beta/b fixed against
-:mod:`crmcore.models.pareto_nbd`; Monte Carlo draws from the small numpy
-simulator ``_simulate`` written here (gamma purchase rate, gamma η, Gompertz
-death time by inversion, Poisson purchases). The published CDNOW estimates are
-checked outside the test suite (the data set may not be copied here).
+:mod:`crmcore.models.pareto_nbd`; Monte Carlo draws from
+:func:`crmcore.simulate.ggomnbd_histories` (tested on its own in
+tests/test_simulate.py); the death-time integral through the breakpoint grid
+against the per-row march as first implemented (tests/models/_ggomnbd_oracle.py).
+The published CDNOW estimates are checked outside the test suite (the data set
+may not be copied here).
 """
 
 from __future__ import annotations
@@ -24,7 +26,10 @@ from numpy.testing import assert_allclose
 from crmcore.errors import CrmWarning, InputError, InputTypeError
 from crmcore.models import ggomnbd, pareto_nbd
 from crmcore.models.ggomnbd import GGompertzNbdParams
+from crmcore.simulate import ggomnbd_histories
 from crmcore.summary import CustomerSummary
+
+from ._ggomnbd_oracle import log_death_integral as _oracle_integral
 
 PAPER = GGompertzNbdParams(r=0.553, alpha=10.578, b=0.0002, s=0.603, beta=0.0026)  # Table 2
 NAMES = ("r", "alpha", "b", "s", "beta")
@@ -35,19 +40,9 @@ def _params(theta: tuple[float, ...]) -> GGompertzNbdParams:
 
 
 def _simulate(theta, T, rng, holdout=0.0):
-    """Draw (x, t_x, T, alive at T, holdout purchases) from the model, independently of crmcore."""
-    r, alpha, b, s, beta = theta
-    gen = np.random.default_rng(rng)
-    T = np.asarray(T, dtype=float)
-    n = T.size
-    lam = gen.gamma(r, 1.0 / alpha, n)
-    eta = gen.gamma(s, 1.0 / beta, n)
-    death = np.log1p(gen.exponential(size=n) / eta) / b  # P(τ > t | η) = exp(-η (e^(bt) - 1))
-    end = np.minimum(death, T)
-    x = gen.poisson(lam * end)
-    tx = np.where(x > 0, end * gen.beta(np.maximum(x, 1), 1.0), 0.0)
-    later = gen.poisson(lam * np.clip(death - T, 0.0, holdout))
-    return x, tx, T, death > T, later
+    """Draw (x, t_x, T, alive at T, holdout purchases) with crmcore.simulate.ggomnbd_histories."""
+    h = ggomnbd_histories(*theta, T=T, duration_holdout=holdout, rng=rng)
+    return h.frequency, h.recency, h.T, h.alive, h.frequency_holdout
 
 
 # --------------------------------------------------------------------------- mpmath references
@@ -486,3 +481,74 @@ def test_fit_is_at_least_as_likely_as_the_nested_pareto_nbd():
         f = ggomnbd.fit(h.frequency, h.recency, h.T)
         limit = pareto_nbd.fit(h.frequency, h.recency, h.T)
     assert f.log_likelihood >= limit.log_likelihood - 1e-6
+
+
+# --------------------------------------------------------------------------- breakpoint grid
+
+
+def _grid_rows(rows):
+    x, tx, T = (np.array(c, dtype=float) for c in zip(*rows, strict=True))
+    live = tx < T
+    return x[live], tx[live], T[live]
+
+
+def _assert_grid_matches_oracle(theta, x, lo, hi):
+    theta = np.asarray(theta, dtype=float)
+    want, want_g = _oracle_integral(theta, x, lo, hi, True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got, got_g = ggomnbd._log_death_integral_rows(theta, x, lo, hi, True, grid=True)
+    fin = np.isfinite(want)
+    np.testing.assert_array_equal(np.isfinite(got), fin)
+    # the log of the integral to 1e-12 relative (absolute below 1), the gradient to 1e-8
+    assert_allclose(got[fin], want[fin], rtol=1e-12, atol=1e-12)
+    assert_allclose(got_g[:, fin], want_g[:, fin], rtol=1e-8, atol=1e-8)
+
+
+# times on a grid of days in weeks (as crmcore.summarize rounds them), so that rows share
+# breakpoints; frequencies from a few values, so that they share the integrand
+day_rows = st.tuples(
+    st.sampled_from([0, 1, 2, 5, 40]), st.integers(0, 400), st.integers(1, 400)
+).map(lambda h: (h[0], (0 if h[0] == 0 else min(h[1], h[2] - 1)) / 7, h[2] / 7))
+
+
+@settings(deadline=None)
+@given(
+    theta=st.tuples(positive, positive, st.floats(1e-4, 2.0), positive, positive),
+    rows=st.lists(day_rows, min_size=1, max_size=60),
+)
+def test_grid_integral_matches_the_first_implementation(theta, rows):
+    _assert_grid_matches_oracle(theta, *_grid_rows(rows))
+
+
+@pytest.mark.parametrize("theta", THETAS)
+def test_grid_integral_matches_the_first_implementation_at_extremes(theta):
+    # long and short intervals, huge frequencies, breakpoints a float spacing apart, a single
+    # row per frequency, many rows sharing one frequency
+    rows = [(0, 0.0, 1e-9), (0, 0.0, 1e4), (3, 1.0, 1e4), (3, 9999.0, 1e4), (20_000, 1.0, 2.0)]
+    rows += [(20_000, 0.0, 1e-3), (7, 5.0, np.nextafter(5.0, 6.0)), (7, 0.0, 5.0)]
+    rows += [(2, k / 7, 300 / 7) for k in range(0, 300, 3)]
+    rows += [(2, 0.0, k / 7) for k in range(1, 300, 7)]
+    _assert_grid_matches_oracle(theta, *_grid_rows(rows))
+
+
+def test_grid_is_used_on_daily_histories_only():
+    # the rows of a 10,000-customer daily base share their breakpoints; continuous times do not
+    T = np.random.default_rng(2).integers(1, 60, 10_000) / 7
+    h = ggomnbd_histories(0.8, 8.0, 0.05, 0.5, 2.0, T=T, rng=3)
+    days = np.floor(h.recency * 7) / 7
+    live = days < h.T
+    g = ggomnbd._Grid(h.frequency[live].astype(float), days[live], h.T[live])
+    assert g.pays
+    h = ggomnbd_histories(0.8, 8.0, 0.05, 0.5, 2.0, T=np.linspace(1.0, 80.0, 600), rng=3)
+    live = h.recency < h.T
+    g = ggomnbd._Grid(h.frequency[live].astype(float), h.recency[live], h.T[live])
+    assert not g.pays
+
+
+def test_grid_integral_with_segments_far_below_the_largest():
+    # found under the hunt profile: the second row's segment is e^-731 of the first's, so its
+    # partial sums were subnormal numbers and lost all but a few digits
+    theta = (55.0, 3.25, 1.0, 84.0, 468.0)
+    rows = [(40, 32 / 7, 33 / 7), (40, 99 / 7, 100 / 7)]
+    _assert_grid_matches_oracle(theta, *_grid_rows(rows))

@@ -29,6 +29,7 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 from typing import Any, overload
 
 import attrs
@@ -321,8 +322,12 @@ def fit(
     -----
     Identical histories are merged into weighted rows
     (:func:`crmcore.compress`); the integral over the death time is computed
-    once per distinct history, with the analytic gradient (the integral of
-    the derivative of the integrand, on the same nodes). The search runs on
+    with the analytic gradient (the integral of the derivative of the
+    integrand, on the same nodes). When many histories share their times
+    (rounded to whole days) it is computed once per frequency on each segment
+    between consecutive distinct t_x and T values, and each history sums its
+    segments (differences of partial sums, or a direct evaluation where those
+    would cancel); otherwise once per distinct history. The search runs on
     log-parameters. With more than 20,000 distinct histories a fit to a
     systematic sample of about 20,000 of them provides the starting point.
 
@@ -899,11 +904,14 @@ class _Objective:
 
     def __init__(self, data: CompressedHistories) -> None:
         self.x, self.tx, self.t, self.w = data.frequency, data.recency, data.T, data.weights
+        live = self.tx < self.t
+        grid = _Grid(self.x[live], self.tx[live], self.t[live])
+        self.grid: _Grid | bool = grid if grid.pays else False
 
     def __call__(self, theta: FloatArray) -> tuple[float, FloatArray]:
         grad = np.zeros(5)
         theta = np.asarray(theta, dtype=np.float64)
-        ll, _, _ = _row_terms(theta, self.x, self.tx, self.t, w=self.w, grad=grad)
+        ll, _, _ = _row_terms(theta, self.x, self.tx, self.t, w=self.w, grad=grad, grid=self.grid)
         return float(self.w @ ll), grad
 
 
@@ -918,12 +926,14 @@ def _row_terms(
     *,
     w: FloatArray | None = None,
     grad: FloatArray | None = None,
+    grid: _Grid | bool | None = None,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Per-row log L, log of the alive term and log of the bracket; adds the gradient to ``grad``.
 
     ``log L = log Γ(r+x) - log Γ(r) + r log α + s log β + log(A1 + s b I)`` with
     ``A1 = (α+T)^-(r+x) e^(-s G(T))``, ``G(τ) = log(β + e^(bτ) - 1)`` and
-    ``I = ∫_{t_x}^T e^(bτ - (s+1) G(τ)) (α+τ)^-(r+x) dτ``.
+    ``I = ∫_{t_x}^T e^(bτ - (s+1) G(τ)) (α+τ)^-(r+x) dτ``; ``grid`` is passed on to
+    :func:`_log_death_integral_rows` (built on the rows with t_x < T).
     """
     r, alpha, b, s, beta = (float(q) for q in theta)
     want = grad is not None
@@ -935,7 +945,7 @@ def _row_terms(
     g_i = np.zeros((5, x.size)) if want else None
     live = np.flatnonzero(tx < big_t)
     if live.size:
-        li, gi = _log_death_integral(theta, x[live], tx[live], big_t[live], want)
+        li, gi = _log_death_integral_rows(theta, x[live], tx[live], big_t[live], want, grid=grid)
         log_i[live] = li
         if g_i is not None and gi is not None:
             g_i[:, live] = gi
@@ -943,7 +953,8 @@ def _row_terms(
     log_d = log_sb + log_i
     with np.errstate(invalid="ignore"):
         log_rest = np.logaddexp(log_a1, log_d)
-    ll = sc.gammaln(r + x) - sc.gammaln(r) + r * np.log(alpha) + s * np.log(beta) + log_rest
+    ll = _by_value(sc.gammaln, r, x) - sc.gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+    ll += log_rest
     if grad is not None and g_i is not None:
         ww = np.ones(x.size) if w is None else w
         with np.errstate(under="ignore"):
@@ -956,7 +967,7 @@ def _row_terms(
         d_d = g_i + np.array([0.0, 0.0, 1.0 / b, 1.0 / s, 0.0])[:, None]
         g = d_a1 @ (ww * share_a) + d_d @ (ww * share_d)
         sw = float(ww.sum())
-        g[0] += float(ww @ (sc.digamma(r + x) - sc.digamma(r))) + sw * np.log(alpha)
+        g[0] += float(ww @ _by_value(sc.digamma, r, x)) - sw * sc.digamma(r) + sw * np.log(alpha)
         g[1] += sw * r / alpha
         g[3] += sw * np.log(beta)
         g[4] += sw * s / beta
@@ -964,10 +975,129 @@ def _row_terms(
     return np.asarray(ll, dtype=np.float64), log_a1, log_rest
 
 
+def _by_value(func: Any, r: float, x: FloatArray) -> FloatArray:
+    """``func(r + x)``, evaluated once per distinct x when x is long and sorted (fit data)."""
+    if x.size < 4096 or not bool(np.all(x[1:] >= x[:-1])):
+        return np.asarray(func(r + x), dtype=np.float64)
+    first = np.flatnonzero(np.r_[True, x[1:] != x[:-1]])
+    counts = np.diff(np.r_[first, x.size])
+    return np.asarray(np.repeat(func(r + x[first]), counts), dtype=np.float64)
+
+
 def _log_alive(theta: FloatArray, x: FloatArray, tx: FloatArray, big_t: FloatArray) -> FloatArray:
     """Return log P(alive at T) = log A1 - log(A1 + s b I), in (-inf, 0]."""
     _, log_a1, log_rest = _row_terms(theta, x, tx, big_t)
     return np.asarray(np.minimum(log_a1 - log_rest, 0.0), dtype=np.float64)
+
+
+_GRID_SHARE = 0.5  # the breakpoint grid is used when it has at most this many segments per row
+_GRID_MIN_ROWS = 256  # ... and on at least this many rows
+_GRID_CANCEL = (
+    1.0 / 16.0
+)  # rows whose difference of partial sums is below this share march directly
+
+
+class _Grid:
+    """The distinct (x, τ) breakpoints of rows (x, lo, hi) and the segments between them.
+
+    It depends on the data only, so a fit builds it once for all evaluations.
+    """
+
+    def __init__(self, x: FloatArray, lo: FloatArray, hi: FloatArray) -> None:
+        n = x.size
+        xs = np.concatenate([x, x])
+        ts = np.concatenate([lo, hi])
+        order = np.lexsort((ts, xs))
+        xo, to = xs[order], ts[order]
+        new = np.ones(2 * n, dtype=bool)
+        new[1:] = (xo[1:] != xo[:-1]) | (to[1:] != to[:-1])
+        point = np.cumsum(new) - 1  # index of the distinct (x, τ) of each sorted entry
+        self.px, self.pt = xo[new], to[new]
+        m = self.px.size
+        self.m = m
+        self.seg = np.flatnonzero(self.px[:-1] == self.px[1:])  # from point k to point k + 1
+        where = np.empty(2 * n, dtype=np.int64)
+        where[order] = point
+        self.i_lo, self.i_hi = where[:n], where[n:]
+        self.bounds = np.r_[np.flatnonzero(np.r_[True, self.px[1:] != self.px[:-1]]), m]
+        self.pays = n >= _GRID_MIN_ROWS and self.seg.size <= _GRID_SHARE * n
+
+
+def _log_death_integral_rows(
+    theta: FloatArray,
+    x: FloatArray,
+    lo: FloatArray,
+    hi: FloatArray,
+    want_grad: bool,
+    *,
+    grid: _Grid | bool | None = None,
+) -> tuple[FloatArray, FloatArray | None]:
+    """:func:`_log_death_integral` per row (lo < hi), through the breakpoint grid when it pays.
+
+    The integrand depends on the row only through x, so for every distinct
+    frequency the integral is computed once on each segment between its
+    consecutive distinct breakpoints (the rows' t_x and T), and a row's
+    integral is a difference of partial sums of those segments, taken from
+    the left or from the right, whichever involves the smaller partial sum.
+    Rows where that difference still cancels (it is below ``_GRID_CANCEL``
+    of the partial sum: their interval is short, so a direct march is cheap)
+    are integrated directly. ``grid`` is a prebuilt :class:`_Grid` of these
+    rows, or forces (True) or forbids (False) the grid; by default it is
+    used on many rows with few distinct breakpoints (histories rounded to
+    whole days), not on continuous times.
+    """
+    if grid is False or (grid is None and x.size < _GRID_MIN_ROWS):
+        return _log_death_integral(theta, x, lo, hi, want_grad)
+    plan = grid if isinstance(grid, _Grid) else _Grid(x, lo, hi)
+    if grid is None and not plan.pays:
+        return _log_death_integral(theta, x, lo, hi, want_grad)
+    m, seg = plan.m, plan.seg
+    li_seg, gi_seg = _log_death_integral(
+        theta, plan.px[seg], plan.pt[seg], plan.pt[seg + 1], want_grad
+    )
+    n_g = 5 if want_grad else 0
+    log_j = np.full(m, -np.inf)
+    log_j[seg] = li_seg
+    terms = np.zeros((1 + n_g, m))
+    if gi_seg is not None:
+        terms[1:, seg] = np.nan_to_num(gi_seg)
+    # partial sums per frequency, scaled by the largest segment of that frequency:
+    # sums[:, k] of the segments before point k, sums[:, m + k] of those from k on
+    sums = np.empty((1 + n_g, 2 * m))
+    scale = np.empty(m)
+    bounds = plan.bounds
+    for a, z in itertools.pairwise(bounds):
+        top = log_j[a:z].max()
+        top = top if np.isfinite(top) else 0.0
+        # segments below e^-600 of the largest count as 0 (no subnormals, whose precision
+        # is lost): rows made only of them have no difference and are marched directly
+        rel = log_j[a:z] - top
+        e = np.exp(np.where(rel > -600.0, rel, -np.inf))
+        t = terms[:, a:z]
+        t[1:] *= e
+        t[0] = e
+        sums[:, a] = 0.0
+        np.cumsum(t[:, :-1], axis=1, out=sums[:, a + 1 : z])
+        sums[:, m + a : m + z] = np.cumsum(t[:, ::-1], axis=1)[:, ::-1]
+        scale[a:z] = top
+    i_lo, i_hi = plan.i_lo, plan.i_hi
+    use_pre = sums[0, i_hi] <= sums[0, m + i_lo]
+    big = np.where(use_pre, i_hi, m + i_lo)
+    small = np.where(use_pre, i_lo, m + i_hi)
+    rows = np.ascontiguousarray(sums.T)  # gathers of whole rows of (1 + n_g) sums
+    top_sum = rows[big]
+    diff = top_sum - rows[small]
+    ok = diff[:, 0] > _GRID_CANCEL * top_sum[:, 0]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        out = np.log(diff[:, 0]) + scale[i_lo]  # the rows not ok are replaced below
+        grad = (diff[:, 1:] / diff[:, :1]).T if want_grad else None
+    bad = np.flatnonzero(~ok)
+    if bad.size:
+        lb, gb = _log_death_integral(theta, x[bad], lo[bad], hi[bad], want_grad)
+        out[bad] = lb
+        if grad is not None and gb is not None:
+            grad[:, bad] = gb
+    return out, grad
 
 
 def _log_death_integral(

@@ -4,9 +4,10 @@ Every function here draws from the generative process of a published model,
 exactly as the paper states it, so that estimates fitted to the draws can be
 compared with the truth:
 
-- :func:`bgnbd_histories`, :func:`mbgnbd_histories`, :func:`pareto_nbd_histories`
-  draw continuous-time purchase histories (frequency, recency, T) of the BG/NBD,
-  MBG/NBD and Pareto/NBD models, with the latent rates of every customer;
+- :func:`bgnbd_histories`, :func:`mbgnbd_histories`, :func:`pareto_nbd_histories`,
+  :func:`ggomnbd_histories` draw continuous-time purchase histories (frequency,
+  recency, T) of the BG/NBD, MBG/NBD, Pareto/NBD and GGompertz/NBD models, with
+  the latent rates of every customer;
 - :func:`bgcnbd_histories`, :func:`mbgcnbd_histories` draw the same with
   Erlang-k times between purchases (BG/CNBD-k, MBG/CNBD-k), with ``litt``;
 - :func:`bgbb_histories` draws discrete-time histories of the BG/BB model;
@@ -25,7 +26,7 @@ events comes first and the event times are drawn as uniform order statistics,
 which has exactly the distribution of the event-by-event process.
 
 The package is split along these lines: one module per model
-(``bgnbd``, ``mbgnbd``, ``cnbd``, ``pareto_nbd``, ``bgbb``, ``sbg``, ``gamma_gamma``),
+(``bgnbd``, ``mbgnbd``, ``cnbd``, ``pareto_nbd``, ``ggomnbd``, ``bgbb``, ``sbg``, ``gamma_gamma``),
 the customer base (``base``) with its ``options``; every public name is
 imported here, and ``crmcore.simulate.<name>`` is the place to import it from.
 
@@ -44,6 +45,7 @@ from .bgbb import SimulatedDiscreteHistories, bgbb_histories
 from .bgnbd import bgnbd_histories
 from .cnbd import bgcnbd_histories, mbgcnbd_histories
 from .gamma_gamma import SimulatedSpend, gamma_gamma_spend
+from .ggomnbd import ggomnbd_histories
 from .histories import SimulatedHistories
 from .mbgnbd import mbgnbd_histories
 from .options import (
@@ -76,6 +78,7 @@ __all__ = [
     "bgnbd_histories",
     "customer_base",
     "gamma_gamma_spend",
+    "ggomnbd_histories",
     "mbgcnbd_histories",
     "mbgnbd_histories",
     "pareto_nbd_histories",

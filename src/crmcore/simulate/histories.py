@@ -38,7 +38,8 @@ class SimulatedHistories:
     p : ndarray of float64 or None
         Dropout probability per purchase (BG/NBD, MBG/NBD); None for Pareto/NBD.
     mu : ndarray of float64 or None
-        Dropout rate (Pareto/NBD); None for the BG models.
+        Dropout rate (Pareto/NBD), or the Gompertz η (GGompertz/NBD: dropout
+        hazard η b e^(bτ) at age τ); None for the BG models.
     dropout_time : ndarray of float64
         When the customer became (or will become) inactive, measured from the
         first purchase; it may exceed T, and is ``inf`` for a customer who never
@@ -49,7 +50,7 @@ class SimulatedHistories:
         (zeros when ``duration_holdout`` is 0).
     duration_holdout : float
         Length of the holdout period.
-    model : {"bgnbd", "mbgnbd", "pareto_nbd", "bgcnbd", "mbgcnbd"}
+    model : {"bgnbd", "mbgnbd", "pareto_nbd", "ggomnbd", "bgcnbd", "mbgcnbd"}
         The generating model.
     litt : ndarray of float64 or None
         Sum of the logs of the times between consecutive purchases in (0, T]

@@ -1,0 +1,214 @@
+"""Test oracle: the GGompertz/NBD death-time integral as first implemented.
+
+A frozen copy of the per-row adaptive Gauss-Legendre march (crmcore 0.2.0,
+``crmcore.models._ggomnbd_num.march`` and ``ggomnbd._log_death_integral``), kept
+so that faster evaluations of the same integral can be compared against it.
+It is not imported by the library.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from crmcore._typing import FloatArray, IntArray
+
+__all__ = ["log_death_integral"]
+
+_NODES, _WEIGHTS = np.polynomial.legendre.leggauss(16)
+_SHARE = (_NODES + 1.0) / 2.0
+_HALF_W = _WEIGHTS / 2.0
+REACH = 2.0  # a piece spans at most this many distances to a singularity
+RATE = 3.0  # ... and at most this many e-folds of a factor
+STOP = 40.0  # stop when the rest is below e^-STOP of the sum so far
+MAX_STEPS = 20_000
+CHUNK = 4096  # rows marched together
+
+LogF = Callable[[IntArray, FloatArray, bool], tuple[FloatArray, Any]]
+Weighted = Callable[[Any, FloatArray], FloatArray]
+Scale = Callable[[IntArray, FloatArray], FloatArray]
+Tail = Callable[[IntArray, FloatArray, FloatArray], FloatArray]
+
+
+def g_log(b: float, beta: float, tau: FloatArray) -> FloatArray:
+    """Return ``G(τ) = log(β + e^(bτ) - 1)``, exact for small and huge bτ."""
+    bt = b * tau
+    if bt.size == 0 or bt.max() < 700.0:
+        return np.asarray(np.log(beta + np.expm1(bt)), dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        direct = np.log(beta + np.expm1(np.minimum(bt, 700.0)))
+        far = bt + np.log1p((beta - 1.0) * np.exp(-bt))
+    return np.asarray(np.where(bt < 700.0, direct, far), dtype=np.float64)
+
+
+def singularity_distance(b: float, beta: float, tau: FloatArray) -> FloatArray:
+    """Distance from τ to the nearest singularity of the gamma-Gompertz factors."""
+    if beta < 1.0:
+        return np.asarray(tau - np.log1p(-beta) / b, dtype=np.float64)
+    if beta > 1.0:
+        return np.asarray(np.hypot(tau - np.log(beta - 1.0) / b, np.pi / b), dtype=np.float64)
+    return np.full(np.shape(tau), np.inf)
+
+
+def gompertz_scale(
+    b: float, beta: float, power: float, tau: FloatArray, *, numerator: float = 0.0
+) -> FloatArray:
+    """Longest piece for the factor ``e^(numerator bτ) (β + e^(bτ) - 1)^-power`` at τ.
+
+    At most REACH times the distance to the nearest singularity, RATE e-folds
+    of the factor (its log-derivative is ``b (numerator - power q)``,
+    ``q = e^(bτ)/(β + e^(bτ) - 1)``) and a change of that log-derivative of
+    RATE over the piece (the second derivative is ``-power b² q (1-q)``,
+    ``1 - q = (β-1)/(β + e^(bτ) - 1)``).
+    """
+    d = singularity_distance(b, beta, tau)
+    g = g_log(b, beta, tau)
+    with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+        q = np.exp(np.minimum(b * tau - g, 700.0))
+        slope = b * np.abs(numerator - power * q)
+        bend = power * b * b * q * np.abs(beta - 1.0) * np.exp(-g)
+        out = np.minimum(REACH * d, RATE / slope)
+        out = np.minimum(out, np.sqrt(RATE / bend))
+    return np.asarray(out, dtype=np.float64)
+
+
+def power_scale(shift: FloatArray | float, power: FloatArray | float, u: FloatArray) -> FloatArray:
+    """Longest piece for the factor ``(shift + u)^-power`` at u (power >= 0)."""
+    with np.errstate(divide="ignore"):
+        return np.asarray((shift + u) * np.minimum(REACH, RATE / power), dtype=np.float64)
+
+
+def march(
+    start: FloatArray,
+    end: FloatArray,
+    direction: float,
+    *,
+    log_f: LogF,
+    scale: Scale,
+    log_tail: Tail,
+    n_grad: int = 0,
+    weighted: Weighted | None = None,
+) -> tuple[FloatArray, FloatArray | None]:
+    """Return log ∫ exp(log_f) from ``start`` towards ``end`` per row, and its gradient.
+
+    ``log_f(rows, u, want_grad)`` gives the log integrand at the points ``u``
+    (rows x points) of the rows ``rows`` and, with ``want_grad``, what
+    ``weighted(aux, w)`` needs to return the sums over the points of its
+    derivatives times ``w`` (n_grad x rows); ``scale(rows, u)`` the longest
+    piece starting at ``u``; ``log_tail(rows, u, log_f_at_u)`` an upper
+    bound of the log of the rest of the integral beyond ``u`` (+inf when
+    unknown). The gradient returned is that of the log integral (the
+    integrand-weighted mean of the derivatives). Empty intervals give -inf.
+    """
+    n = start.size
+    log_sum = np.full(n, -np.inf)
+    grad = np.zeros((n_grad, n)) if n_grad else None
+    pos = start.astype(np.float64, copy=True)
+    active = np.flatnonzero(pos != end)
+    share = np.append(_SHARE, 1.0)  # the end of each piece is evaluated too (for the tail)
+    # rows in chunks that keep the (rows x nodes) arrays in the processor cache
+    everyone = active
+    for c0 in range(0, everyone.size, CHUNK):
+        active = everyone[c0 : c0 + CHUNK]
+        for _ in range(MAX_STEPS):
+            if active.size == 0:
+                break
+            p = pos[active]
+            left = np.abs(end[active] - p)
+            length = np.minimum(scale(active, p), left)
+            length = np.where(length > 0, length, left)  # never stall
+            u = p[:, None] + direction * length[:, None] * share[None, :]
+            phi, aux = log_f(active, u, n_grad > 0)
+            body = phi[:, :-1]
+            top = body.max(axis=1)
+            top = np.where(np.isfinite(top), top, 0.0)
+            with np.errstate(divide="ignore", under="ignore"):
+                wts = np.exp(body - top[:, None]) * _HALF_W
+                total = wts.sum(axis=1)
+                piece = top + np.log(total * length)
+            old = log_sum[active]
+            new = np.logaddexp(old, piece)
+            if grad is not None and weighted is not None:
+                with np.errstate(invalid="ignore", divide="ignore", under="ignore"):
+                    mean = weighted(aux, wts) / total
+                    keep = np.where(np.isfinite(old), np.exp(old - new), 0.0)
+                    take = np.where(np.isfinite(piece), np.exp(piece - new), 0.0)
+                grad[:, active] = grad[:, active] * keep + np.nan_to_num(mean) * take
+            log_sum[active] = new
+            hi = np.where(length >= left, end[active], u[:, -1])
+            pos[active] = hi
+            # at the end, or pieces below the spacing of floats (frequencies near 1e18: the
+            # integrand falls by e^-RATE within one ulp; the first piece already holds its mass)
+            done = (hi == end[active]) | (hi == p)
+            with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+                done |= log_tail(active, hi, phi[:, -1]) < new - STOP
+            active = active[~done]
+    return log_sum, grad
+
+
+def log_death_integral(
+    theta: FloatArray, x: FloatArray, lo: FloatArray, hi: FloatArray, want_grad: bool
+) -> tuple[FloatArray, FloatArray | None]:
+    """Return log ∫_lo^hi e^(bτ - (s+1) G(τ)) (α+τ)^-(r+x) dτ and its gradient."""
+    r, alpha, b, s, beta = (float(q) for q in theta)
+    p = r + x
+
+    def log_f(rows: IntArray, u: FloatArray, want: bool) -> tuple[FloatArray, Any]:
+        pr = p[rows][:, None]
+        la = np.log(alpha + u)
+        g = g_log(b, beta, u)
+        phi = b * u - (s + 1.0) * g - pr * la
+        if not want:
+            return phi, None
+        return phi, (u[:, :-1], pr, la[:, :-1], g[:, :-1])
+
+    def weighted(aux: Any, w: FloatArray) -> FloatArray:
+        u, pr, la, g = aux
+        eg = np.exp(-g)  # 1 / (β + e^(bu) - 1)
+        q = np.exp(np.minimum(b * u - g, 700.0))
+        return np.stack(
+            [
+                -(la * w).sum(axis=1),
+                -pr[:, 0] * (w / (alpha + u)).sum(axis=1),
+                (u * (1.0 - (s + 1.0) * q) * w).sum(axis=1),
+                -(g * w).sum(axis=1),
+                -(s + 1.0) * (eg * w).sum(axis=1),
+            ]
+        )
+
+    def scale(rows: IntArray, u: FloatArray) -> FloatArray:
+        return np.minimum(
+            power_scale(alpha, p[rows], u),
+            gompertz_scale(b, beta, s + 1.0, u, numerator=1.0),
+        )
+
+    def log_tail(rows: IntArray, u: FloatArray, phi: FloatArray) -> FloatArray:
+        q = np.exp(np.minimum(b * u - g_log(b, beta, u), 700.0))
+        falling = (s + 1.0) * q > 1.0  # the death density decreases from u on
+        kd = b * ((s + 1.0) * np.minimum(q, 1.0) - 1.0)
+        pr = p[rows]
+        t_d = np.where(falling & (kd > 0), -np.log(np.where(kd > 0, kd, 1.0)), np.inf)
+        # the power alone bounds the rest once the death density is replaced by its
+        # largest value beyond u (at its peak, log((β-1)/s)/b, when β - 1 > s)
+        peak = np.maximum(u, np.log(max(beta - 1.0, s) / s) / b)
+        rise = (b * peak - (s + 1.0) * g_log(b, beta, peak)) - (
+            b * u - (s + 1.0) * g_log(b, beta, u)
+        )
+        t_p = np.where(
+            pr > 1.0, np.log(alpha + u) - np.log(np.where(pr > 1, pr - 1.0, 1.0)), np.inf
+        )
+        return np.asarray(phi + np.minimum(t_d, t_p + np.maximum(rise, 0.0)), dtype=np.float64)
+
+    with np.errstate(divide="ignore", over="ignore", under="ignore"):
+        return march(
+            lo,
+            hi,
+            1.0,
+            log_f=log_f,
+            scale=scale,
+            log_tail=log_tail,
+            n_grad=5 if want_grad else 0,
+            weighted=weighted,
+        )
