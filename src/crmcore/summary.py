@@ -846,7 +846,8 @@ def summarize(
         observation_end=end_ts,
         calibration_end=cal_ts,
         duration_holdout=None if cal_ts is None else float((end_idx - cal_idx) * factor),
-        **{k: _ro(np.array(col)) for k, col in columns.items()},
+        # the columns are fresh arrays of this call, except the table's ids
+        **{k: _ro(col.copy() if k == "customer_ids" else col) for k, col in columns.items()},
     )
 
 
@@ -979,24 +980,36 @@ def _occasion_stats(
         uc, up = uc[cal_occ], up[cal_occ]
         in_cal = p <= cal_idx
         codes, p, amounts = codes[in_cal], p[in_cal], amounts[in_cal]
-    out["n_occ"] = np.bincount(uc, minlength=n_c).astype(np.int64)
+    n_occ = np.bincount(uc, minlength=n_c).astype(np.int64, copy=False)
+    out["n_occ"] = n_occ
     if uc.size:
-        starts = np.empty(uc.size, dtype=np.bool_)
-        starts[0] = True
-        np.not_equal(uc[1:], uc[:-1], out=starts[1:])
-        ends = np.empty(uc.size, dtype=np.bool_)
-        ends[-1] = True
-        ends[:-1] = starts[1:]
-        out["first"][uc[starts]] = up[starts]
-        out["last"][uc[ends]] = up[ends]
-        # log of the gaps between consecutive distinct occasions of a customer (>= 1 period)
-        later = ~starts[1:]
-        gaps = (up[1:] - up[:-1])[later]
-        out["litt"] = np.bincount(uc[1:][later], weights=np.log(gaps * factor), minlength=n_c)
-    out["n_rows"] = np.bincount(codes, minlength=n_c).astype(np.int64)
+        # uc is sorted: each customer's occasions are one run, located by the counts
+        # (monotone gathers, no masks over the occasions)
+        ends = np.cumsum(n_occ)
+        first_at = np.minimum(ends - n_occ, uc.size - 1)  # clipped: customers without one
+        ends -= 1
+        last_at = np.maximum(ends, 0)
+        has = n_occ > 0
+        out["first"] = np.where(has, up[first_at], 0)
+        out["last"] = np.where(has, up[last_at], 0)
+        # log of the gaps between consecutive distinct occasions of a customer (>= 1
+        # period); a customer's first occasion adds log(1) = 0, which leaves its sum
+        # exact. The gaps are whole periods below span: their logs come from a table.
+        gaps = up[1:] - up[:-1]
+        starts = uc[1:] != uc[:-1]
+        if span <= 2 * uc.size:
+            gaps[starts] = 0
+            logs = np.zeros(span)
+            logs[1:] = np.log(np.arange(1, span, dtype=np.int64) * factor)
+            weights = logs[gaps]
+        else:
+            weights = np.log(np.where(starts, 1.0, gaps * factor))
+        out["litt"] = np.bincount(uc[1:], weights=weights, minlength=n_c)
+    out["n_rows"] = np.bincount(codes, minlength=n_c).astype(np.int64, copy=False)
     out["spend"] = np.bincount(codes, weights=amounts, minlength=n_c)
-    is_first = p == out["first"][codes]
-    out["first_spend"] = np.bincount(codes[is_first], weights=amounts[is_first], minlength=n_c)
+    # adding 0.0 for the rows of later occasions leaves each sum exact
+    first_amounts = np.where(p == out["first"][codes], amounts, 0.0)
+    out["first_spend"] = np.bincount(codes, weights=first_amounts, minlength=n_c)
     return out
 
 
