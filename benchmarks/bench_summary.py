@@ -138,9 +138,7 @@ def run_lifetimes(log: dict[str, Any], python: Path, repeat: int) -> None:
         return
     _, t_cr = measure(
         lambda: crmcore.summarize(
-            crmcore.InteractionTable.from_arrays(
-                log["ids"], log["times"], amounts=log["amounts"]
-            ),
+            crmcore.InteractionTable.from_arrays(log["ids"], log["times"], amounts=log["amounts"]),
             observation_end=OBSERVATION_END,
         ),
         repeat,
