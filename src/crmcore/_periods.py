@@ -78,9 +78,9 @@ def period_index(times: DatetimeArray | np.datetime64, period: str) -> Any:
             + describe_violations(missing.reshape(-1), ("times", flat))
         )
     if period == "W":
-        days = arr.astype("datetime64[D]").astype(np.int64)
+        days = arr.astype("datetime64[D]").view(np.int64)
         return (days + 3) // 7
-    return arr.astype(_UNIT_DTYPES[period]).astype(np.int64)
+    return arr.astype(_UNIT_DTYPES[period]).view(np.int64)  # a view: no second copy
 
 
 def period_start(index: IntArray, period: str) -> DatetimeArray:

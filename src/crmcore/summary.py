@@ -846,7 +846,8 @@ def summarize(
         observation_end=end_ts,
         calibration_end=cal_ts,
         duration_holdout=None if cal_ts is None else float((end_idx - cal_idx) * factor),
-        **{k: _ro(np.array(col)) for k, col in columns.items()},
+        # the columns are fresh arrays of this call, except the table's ids
+        **{k: _ro(col.copy() if k == "customer_ids" else col) for k, col in columns.items()},
     )
 
 
@@ -854,28 +855,48 @@ def _columns(
     ids: np.ndarray[Any, Any], stats: dict[str, Any], ref_idx: int, factor: float, period: str
 ) -> dict[str, np.ndarray[Any, Any]]:
     """Per-customer columns from occasion statistics, durations up to period ``ref_idx``."""
-    has = stats["n_occ"] > 0
+    n_occ = stats["n_occ"]
+    has = n_occ > 0
+    none = ~has
     first_p, last_p = stats["first"], stats["last"]
-    freq = np.where(has, stats["n_occ"] - 1, 0).astype(np.int64)
+    # In-place steps on fresh arrays (each new array costs its page faults): the same
+    # values, bit for bit, as ``np.where(has, ..., 0)`` of each expression.
+    freq = n_occ - 1
+    freq[none] = 0
     with np.errstate(invalid="ignore", divide="ignore"):
-        repeat_spend = stats["spend"] - stats["first_spend"]
-        monetary = np.where(freq > 0, repeat_spend / np.maximum(freq, 1), 0.0)
-    monetary = np.maximum(monetary, 0.0)  # rounding of the subtraction, never below 0
+        monetary = np.subtract(stats["spend"], stats["first_spend"], dtype=np.float64)
+        monetary /= np.maximum(freq, 1)
+    monetary[freq == 0] = 0.0
+    np.maximum(monetary, 0.0, out=monetary)  # rounding of the subtraction, never below 0
+
+    def duration(periods: IntArray) -> FloatArray:
+        out: FloatArray = np.multiply(periods, factor)
+        out[none] = 0.0
+        return out
+
+    def start(index: IntArray) -> np.ndarray[Any, Any]:
+        out = np.asarray(_period_start(index, period))
+        out[none] = _NAT
+        return out
+
+    litt = stats.get("litt")
+    if litt is not None:
+        litt[none] = 0.0
     return {
         "customer_ids": ids,
         "frequency": freq,
-        "recency": np.where(has, (last_p - first_p) * factor, 0.0).astype(np.float64),
-        "T": np.where(has, (ref_idx - first_p) * factor, 0.0).astype(np.float64),
+        "recency": duration(last_p - first_p),
+        "T": duration(ref_idx - first_p),
         "monetary_value": monetary,
-        "n_purchases": stats["n_occ"],
+        "n_purchases": n_occ,
         "n_transactions": stats["n_rows"],
         "total_spend": stats["spend"],
         "first_spend": stats["first_spend"],
-        "first_purchase": np.where(has, _period_start(first_p, period), _NAT),
-        "last_purchase": np.where(has, _period_start(last_p, period), _NAT),
-        "time_since_last": np.where(has, (ref_idx - last_p) * factor, 0.0).astype(np.float64),
+        "first_purchase": start(first_p),
+        "last_purchase": start(last_p),
+        "time_since_last": duration(ref_idx - last_p),
         "has_purchase": has,
-        **({"litt": np.where(has, stats["litt"], 0.0)} if "litt" in stats else {}),
+        **({"litt": litt} if litt is not None else {}),
     }
 
 
@@ -959,44 +980,59 @@ def _occasion_stats(
         new = np.empty(key.size, dtype=np.bool_)
         new[0] = True
         np.not_equal(key[1:], key[:-1], out=new[1:])
-        ukey: np.ndarray[Any, Any] = key[new]
+        up: np.ndarray[Any, Any] = key[new]  # distinct keys, then period offsets
         del key, new
-        uc = ukey // span  # in the key's width: codes and bincount take it as it is
-        ukey -= uc * span
-        up = ukey.astype(np.int64)
-        up += pmin
-        del ukey
+        # codes and offsets (below span) in the key's width, in one pass and in place
+        uc = np.empty_like(up)
+        np.divmod(up, span, out=(uc, up))
     else:  # pragma: no cover - astronomically many periods x customers
         order = np.lexsort((p, codes))
         cs, ps = codes[order], p[order]
         new = np.ones(cs.size, dtype=np.bool_)
         new[1:] = (cs[1:] != cs[:-1]) | (ps[1:] != ps[:-1])
-        uc, up = cs[new], ps[new]
+        uc, up = cs[new], ps[new] - pmin
     holdout = pmin + span - 1 > cal_idx
     if holdout:
-        cal_occ = up <= cal_idx
+        cal_occ = up <= cal_idx - pmin
         out["n_occ_holdout"] = np.bincount(uc[~cal_occ], minlength=n_c).astype(np.int64)
         uc, up = uc[cal_occ], up[cal_occ]
         in_cal = p <= cal_idx
         codes, p, amounts = codes[in_cal], p[in_cal], amounts[in_cal]
-    out["n_occ"] = np.bincount(uc, minlength=n_c).astype(np.int64)
+    n_occ = np.bincount(uc, minlength=n_c).astype(np.int64, copy=False)
+    out["n_occ"] = n_occ
     if uc.size:
-        starts = np.empty(uc.size, dtype=np.bool_)
-        starts[0] = True
-        np.not_equal(uc[1:], uc[:-1], out=starts[1:])
-        ends = np.empty(uc.size, dtype=np.bool_)
-        ends[-1] = True
-        ends[:-1] = starts[1:]
-        out["first"][uc[starts]] = up[starts]
-        out["last"][uc[ends]] = up[ends]
-        # log of the gaps between consecutive distinct occasions of a customer (>= 1 period)
-        later = ~starts[1:]
-        gaps = (up[1:] - up[:-1])[later]
-        out["litt"] = np.bincount(uc[1:][later], weights=np.log(gaps * factor), minlength=n_c)
-    out["n_rows"] = np.bincount(codes, minlength=n_c).astype(np.int64)
+        # uc is sorted: each customer's occasions are one run, located by the counts
+        # (monotone gathers, no masks over the occasions)
+        ends = np.cumsum(n_occ)
+        first_at = np.minimum(ends - n_occ, uc.size - 1)  # clipped: customers without one
+        ends -= 1
+        last_at = np.maximum(ends, 0)
+        has = n_occ > 0
+        for name, at in (("first", first_at), ("last", last_at)):
+            at_p = up[at].astype(np.int64)
+            at_p += pmin
+            at_p[~has] = 0
+            out[name] = at_p
+        # log of the gaps between consecutive distinct occasions of a customer (>= 1
+        # period); a customer's first occasion adds log(1) = 0, which leaves its sum
+        # exact. The gaps are whole periods below span: their logs come from a table.
+        gaps = up[1:] - up[:-1]
+        starts = uc[1:] != uc[:-1]
+        if span <= 2 * uc.size:
+            gaps[starts] = 0
+            logs = np.zeros(span)
+            logs[1:] = np.log(np.arange(1, span, dtype=np.int64) * factor)
+            weights = logs[gaps]
+        else:
+            weights = np.log(np.where(starts, 1.0, gaps * factor))
+        # (float even when no customer has two occasions: bincount of nothing is int)
+        litt = np.bincount(uc[1:], weights=weights, minlength=n_c)
+        out["litt"] = litt.astype(np.float64, copy=False)
+    out["n_rows"] = np.bincount(codes, minlength=n_c).astype(np.int64, copy=False)
     out["spend"] = np.bincount(codes, weights=amounts, minlength=n_c)
-    is_first = p == out["first"][codes]
-    out["first_spend"] = np.bincount(codes[is_first], weights=amounts[is_first], minlength=n_c)
+    # adding 0.0 for the rows of later occasions leaves each sum exact
+    first_amounts = np.where(p == out["first"][codes], amounts, 0.0)
+    out["first_spend"] = np.bincount(codes, weights=first_amounts, minlength=n_c)
     return out
 
 
