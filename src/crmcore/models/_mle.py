@@ -172,6 +172,7 @@ class _Counted:
         self.n_params = n_params
         self.scale = scale
         self.n_evaluations = 0
+        self._last: tuple[FloatArray, float, FloatArray] | None = None
 
     def natural(self, theta: FloatArray) -> tuple[float, FloatArray]:
         self.n_evaluations += 1
@@ -184,7 +185,20 @@ class _Counted:
         return float(value), g
 
     def in_log_space(self, u: FloatArray) -> tuple[float, FloatArray]:
-        """Mean negative log-likelihood and its gradient in u = log(theta)."""
+        """Mean negative log-likelihood and its gradient in u = log(theta).
+
+        The last point is remembered: the optimiser's first call repeats the
+        check of the starting point, and that evaluation is not done twice.
+        """
+        u = np.array(u, dtype=np.float64)
+        last = self._last
+        if last is not None and np.array_equal(last[0], u):
+            return last[1], last[2].copy()
+        value, grad = self._in_log_space(u)
+        self._last = (u, value, grad.copy())
+        return value, grad
+
+    def _in_log_space(self, u: FloatArray) -> tuple[float, FloatArray]:
         theta = np.exp(u)
         # Overflow while the search probes extreme parameters (or huge weights) gives
         # inf/NaN, which steers the search away below: not worth a RuntimeWarning.

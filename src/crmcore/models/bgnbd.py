@@ -24,6 +24,7 @@ Examples
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any, overload
 
 import attrs
@@ -31,7 +32,7 @@ import numpy as np
 from scipy import special as sc
 
 from crmcore._typing import ArrayLike, FloatArray, IntArray
-from crmcore.errors import InputError
+from crmcore.errors import ConvergenceError, ConvergenceWarning, InputError
 from crmcore.models import _inputs as inp
 from crmcore.models import _predict, _units
 from crmcore.models._inputs import positive_param
@@ -351,8 +352,7 @@ def fit(
     data = inp.prepare_fit_data(frequency, recency, T, weights)
     if initial is not None:
         inp.check_params(initial, BgNbdParams, "initial")
-    start = initial.as_array() if initial is not None else _default_initial(data)
-    res = _fit_compressed(data, start, _BG, "BG/NBD")
+    res = _fit_from_start(data, initial, _BG, "BG/NBD")
     return BgNbdFit(
         **fit_fields(res, BgNbdParams),
         n_customers=data.n_customers,
@@ -789,6 +789,44 @@ def _default_initial(data: CompressedHistories) -> FloatArray:
     return np.array([1.0, alpha, 1.0, 3.0])
 
 
+_SAMPLE_ROWS = 20_000  # distinct histories above which a fit to a sample gives the start
+_POLISH_ITERATIONS = 2  # quasi-Newton steps on all rows after a sample fit, before Newton's
+
+
+def _fit_from_start(data: CompressedHistories, initial: Any, shift: int, model: str) -> MleResult:
+    """Fit from ``initial``, or from the estimates on a sample when there are many histories.
+
+    The sample is every k-th distinct history (sorted by x, t_x, T), weights
+    scaled to the total: its estimates lie within sampling error of the full
+    data's, where Newton's method (in the polish of :func:`maximize_likelihood`)
+    converges in a few steps, so the quasi-Newton search on all rows is cut to
+    a couple of iterations instead of a few dozen. Should that fail, or the
+    sample be too thin to fit, the full search runs as without a sample.
+    """
+    if initial is not None:
+        return _fit_compressed(data, initial.as_array(), shift, model)
+    if len(data) <= 2 * _SAMPLE_ROWS:
+        return _fit_compressed(data, _default_initial(data), shift, model)
+    step = len(data) // _SAMPLE_ROWS
+    w = data.weights[::step]
+    sample = CompressedHistories(
+        frequency=data.frequency[::step],
+        recency=data.recency[::step],
+        T=data.T[::step],
+        weights=w * (data.n_customers / float(w.sum())),
+    )
+    try:
+        with warnings.catch_warnings():  # only the fit to all rows speaks
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            start = _fit_compressed(sample, _default_initial(sample), shift, model).estimates
+    except ConvergenceError:
+        return _fit_compressed(data, _default_initial(data), shift, model)
+    try:
+        return _fit_compressed(data, start, shift, model, _POLISH_ITERATIONS)
+    except ConvergenceError:
+        return _fit_compressed(data, start, shift, model)
+
+
 def _expected_at(
     params: Any,
     t: ArrayLike,
@@ -815,7 +853,11 @@ def _expected_at(
 
 
 def _fit_compressed(
-    data: CompressedHistories, start: FloatArray, shift: int, model: str
+    data: CompressedHistories,
+    start: FloatArray,
+    shift: int,
+    model: str,
+    max_iterations: int = 1000,
 ) -> MleResult:
     return maximize_likelihood(
         _objective(data, shift),
@@ -823,6 +865,7 @@ def _fit_compressed(
         names=_NAMES,
         model=model,
         n_customers=data.n_customers,
+        max_iterations=max_iterations,
     )
 
 
@@ -848,7 +891,7 @@ def _objective(data: CompressedHistories, shift: int) -> Objective:
     t2, tx2, w2, x2, idx2 = data.T[two], data.recency[two], w_all[two], x_all[two], idx_all[two]
     wx2 = w2 * x2
     m = t2.size
-    lt, ltx, diff, d, tmp, omega = (np.empty(m) for _ in range(6))
+    lt, ltx, diff, d, tmp, omega, at, atx = (np.empty(m) for _ in range(8))
     has2_x = (xu + shift) > 0
     bx = xu + shift  # b + bx is the beta argument of the first term
 
@@ -868,16 +911,16 @@ def _objective(data: CompressedHistories, shift: int) -> Objective:
             d2b = sc.digamma(bm1) - psi_ab
             # --- rows with one term: log L = ... + B1 - r log(α+T)
             if t1.size:
-                l1 = np.log(alpha + t1)
-                s1_lt = _dot(w1, l1)
-                s1_inv = _dot(w1, np.exp(-l1))
+                a1 = alpha + t1
+                s1_lt = _dot(w1, np.log(a1))
+                s1_inv = _dot(w1, np.divide(1.0, a1, out=a1))
             else:
                 s1_lt = s1_inv = 0.0
             # --- rows with two terms
-            np.add(alpha, t2, out=lt)
-            np.log(lt, out=lt)
-            np.add(alpha, tx2, out=ltx)
-            np.log(ltx, out=ltx)
+            np.add(alpha, t2, out=at)
+            np.log(at, out=lt)
+            np.add(alpha, tx2, out=atx)
+            np.log(atx, out=ltx)
             np.subtract(lt, ltx, out=diff)  # >= 0
             np.add(r, x2, out=d)
             np.multiply(d, diff, out=d)
@@ -910,8 +953,8 @@ def _objective(data: CompressedHistories, shift: int) -> Objective:
                 + _dot(w_om, diff)
             )
             # d/dα: sum w (r+x) [(1-ω)/(α+T) + ω/(α+t_x)]
-            np.exp(np.negative(lt, out=lt), out=lt)  # 1/(α+T)
-            np.exp(np.negative(ltx, out=ltx), out=ltx)  # 1/(α+t_x)
+            np.divide(1.0, at, out=lt)  # 1/(α+T)
+            np.divide(1.0, atx, out=ltx)  # 1/(α+t_x)
             np.subtract(ltx, lt, out=ltx)
             np.multiply(ltx, omega, out=ltx)
             np.add(ltx, lt, out=ltx)  # (1-ω)/(α+T) + ω/(α+t_x)

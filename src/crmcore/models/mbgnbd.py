@@ -34,9 +34,8 @@ from crmcore.models.bgnbd import (
     _conditional_expectation_one,
     _conditional_purchase_probability,
     _conditional_purchase_probability_one,
-    _default_initial,
     _expected_at,
-    _fit_compressed,
+    _fit_from_start,
     _loglik_rows,
     _objective,
     _pmf,
@@ -352,8 +351,7 @@ def fit(
     data = inp.prepare_fit_data(frequency, recency, T, weights)
     if initial is not None:
         inp.check_params(initial, MbgNbdParams, "initial")
-    start = initial.as_array() if initial is not None else _default_initial(data)
-    res = _fit_compressed(data, start, _MBG, "MBG/NBD")
+    res = _fit_from_start(data, initial, _MBG, "MBG/NBD")
     return MbgNbdFit(
         **fit_fields(res, MbgNbdParams),
         n_customers=data.n_customers,

@@ -1142,10 +1142,16 @@ def _log_purchase_given_alive(
     sigma = 1.0 / ((n + 1.0) / a_t + s / b_t)
     edges = sigma[..., 0] * np.concatenate([[0.0], 8.0 ** np.arange(_N_PIECES)])[None, :]
     edges = np.minimum(edges, t)
-    lo, hi = edges[:, :-1, None], edges[:, 1:, None]
+    # pieces that start at t or beyond are empty (zero length, zero integral): only the
+    # first k are evaluated, the rest stay 0 in the sum, which adds them as before
+    k = int(np.count_nonzero(edges[:, :-1] < edges[:, 1:], axis=1).max(initial=0))
+    k = max(k, 1)
+    lo, hi = edges[:, :k, None], edges[:, 1 : k + 1, None]
     u = lo + (hi - lo) * _GL_SHARE
     log_f = np.log(n / a_t) - (n + 1.0) * np.log1p(u / a_t) - s * np.log1p(u / b_t)
-    total = ((hi - lo)[..., 0] / 2.0 * (np.exp(log_f) @ _GL_WEIGHTS)).sum(axis=1)
+    pieces = np.zeros(edges[:, 1:].shape)
+    pieces[:, :k] = (hi - lo)[..., 0] / 2.0 * (np.exp(log_f) @ _GL_WEIGHTS)
+    total = pieces.sum(axis=1)
     return np.asarray(np.log(np.minimum(total, 1.0)), dtype=np.float64)
 
 
