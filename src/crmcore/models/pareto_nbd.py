@@ -42,7 +42,7 @@ from crmcore.errors import ConvergenceError, InputError
 from crmcore.models import _hyp2f1, _predict, _units
 from crmcore.models import _inputs as inp
 from crmcore.models._inputs import positive_param
-from crmcore.models._mle import MleResult, fit_fields, maximize_likelihood
+from crmcore.models._mle import MleResult, fit_fields, log_curvature, maximize_likelihood
 from crmcore.models._predict import CustomerPrediction
 from crmcore.summary import CompressedHistories, CustomerSummary
 
@@ -369,9 +369,21 @@ def fit(
     elif len(data) > _SAMPLE_ROWS:
         sample = _systematic_sample(data, _SAMPLE_ROWS)
         try:
-            start = _fit_compressed(sample, _default_initial(sample)).estimates
+            first = _fit_compressed(sample, _default_initial(sample))
         except ConvergenceError:  # the sample may be too thin; the full data decide
             start = _default_initial(data)
+        else:
+            start = first.estimates
+            try:  # Newton steps with the sample's Hessian from its estimates
+                res = _fit_compressed(data, start, log_curvature(first, data.n_customers))
+            except ConvergenceError:
+                pass
+            else:
+                return ParetoNbdFit(
+                    **fit_fields(res, ParetoNbdParams),
+                    n_customers=data.n_customers,
+                    time_unit=unit,
+                )
     else:
         start = _default_initial(data)
     res = _fit_compressed(data, start)
@@ -870,13 +882,16 @@ def _systematic_sample(data: CompressedHistories, size: int) -> CompressedHistor
     )
 
 
-def _fit_compressed(data: CompressedHistories, start: FloatArray) -> MleResult:
+def _fit_compressed(
+    data: CompressedHistories, start: FloatArray, curvature: FloatArray | None = None
+) -> MleResult:
     return maximize_likelihood(
         _Objective(data),
         start,
         names=_NAMES,
         model="Pareto/NBD",
         n_customers=data.n_customers,
+        curvature=curvature,
     )
 
 
