@@ -1064,8 +1064,7 @@ def _alive_in_place(d: FloatArray) -> FloatArray:
     """:func:`_alive_from_log_odds` overwriting ``d`` (an array made here, not the caller's)."""
     with np.errstate(all="ignore"):
         pos = d > 0
-        np.abs(d, out=d)
-        np.negative(d, out=d)
+        np.copysign(d, -1.0, out=d)  # -|d|
         np.exp(d, out=d)  # e = exp(-|d|)
         den = d + 1.0
         np.logical_not(pos, out=pos)
