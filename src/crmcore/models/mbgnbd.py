@@ -282,7 +282,9 @@ def fit(
         Non-negative number of customers each row stands for (default 1).
     initial : MbgNbdParams, optional
         Starting point; by default r = 1, alpha = mean T / (mean x + 1),
-        a = 1, b = 3.
+        a = 1, b = 3, and on more than 40,000 distinct histories the
+        estimates of a fit to a systematic sample of 20,000 of them, from
+        which Newton steps with that fit's Hessian find the maximum on all.
 
     time_unit : {"h", "D", "W", "M", "Y"}, optional
         Time unit of ``recency`` and ``T`` when they are arrays (default:
