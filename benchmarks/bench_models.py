@@ -6,7 +6,11 @@ of each fit, of each prediction over all customers, and of a 52-week CLV in
 "daily" variant rounds recency and T down to whole days, as
 :func:`crmcore.summarize` does with ``period="D", time_unit="W"``, which is
 what real logs give; the "exact" variant keeps continuous times (every
-buyer's history distinct).
+buyer's history distinct) with T a whole number of days; the "continuous"
+variant draws T uniformly over 1 to 78 weeks as well, so that no two
+customers share (x, T) or (x, t_x, T) and nothing can be merged (the inputs of
+``compare_peers.py``). The "floor" line times one ``np.log`` over as many
+values as there are customers, the cost every prediction is compared with.
 """
 
 from __future__ import annotations
@@ -71,6 +75,8 @@ def main() -> None:
     print(f"  Gamma-Gamma estimates {np.round(g.params.as_array(), 3)} (true {GG})\n")
 
     print("predictions for all customers")
+    values = x + 1.0
+    timed("floor: one np.log over the customers", lambda: np.log(values), repeat=5)
     p = f.params
     timed("BG/NBD probability_alive", lambda: bgnbd.probability_alive(p, x, tx, big_t))
     timed(
@@ -80,6 +86,10 @@ def main() -> None:
     timed(
         "BG/NBD conditional_expected_purchases (t = 52, exact)",
         lambda: bgnbd.conditional_expected_purchases(p, 52.0, sim.frequency, sim.recency, sim.T),
+    )
+    timed(
+        "BG/NBD conditional_purchase_probability (t = 52)",
+        lambda: bgnbd.conditional_purchase_probability(p, 52.0, x, tx, big_t),
     )
     timed("BG/NBD expected_purchases (t = each T)", lambda: bgnbd.expected_purchases(p, big_t))
     timed(
@@ -102,10 +112,48 @@ def main() -> None:
     )
     print()
 
+    continuous(p, mp_, g.params)
+
     summary = CustomerSummary.from_arrays(x, tx, big_t, monetary_value=m, time_unit="W")
     timed(
         "CLV (52 weeks, 4-week steps, 0.2% a week)",
         lambda: clv.customer_lifetime_value(f, g, summary, horizon=52, step=4, discount_rate=0.002),
+    )
+
+
+def continuous(p: Any, mp_: Any, gp: Any) -> None:
+    """Predictions and fits on continuous histories (T uniform: no (x, T) pair repeats)."""
+    rng = np.random.default_rng(7)
+    c = bgnbd_histories(*BG, T=rng.uniform(1.0, 78.0, N), rng=1)
+    cm = mbgnbd_histories(*MBG, T=rng.uniform(1.0, 78.0, N), rng=2)
+    cx = c.frequency.astype(np.float64)
+    spend = gamma_gamma_spend(*GG, frequency=cx, rng=3)
+    m = np.where(cx > 0, spend.monetary_value, 0.0)
+    print("\ncontinuous histories (T uniform over 1 to 78 weeks)")
+    hist = (c.frequency, c.recency, c.T)
+    mhist = (cm.frequency, cm.recency, cm.T)
+    timed("BG/NBD fit (continuous)", lambda: bgnbd.fit(*hist))
+    timed("BG/NBD probability_alive (continuous)", lambda: bgnbd.probability_alive(p, *hist))
+    timed(
+        "BG/NBD conditional_expected_purchases (t = 39, continuous)",
+        lambda: bgnbd.conditional_expected_purchases(p, 39.0, *hist),
+    )
+    timed(
+        "BG/NBD conditional_purchase_probability (t = 39, continuous)",
+        lambda: bgnbd.conditional_purchase_probability(p, 39.0, *hist),
+    )
+    timed("MBG/NBD probability_alive (continuous)", lambda: mbgnbd.probability_alive(mp_, *mhist))
+    timed(
+        "MBG/NBD conditional_expected_purchases (t = 39, continuous)",
+        lambda: mbgnbd.conditional_expected_purchases(mp_, 39.0, *mhist),
+    )
+    timed(
+        "MBG/NBD conditional_purchase_probability (t = 39, continuous)",
+        lambda: mbgnbd.conditional_purchase_probability(mp_, 39.0, *mhist),
+    )
+    timed(
+        "Gamma-Gamma conditional_expected_spend (continuous)",
+        lambda: gamma_gamma.conditional_expected_spend(gp, cx, m),
     )
 
 
@@ -124,6 +172,22 @@ def pareto_bgbb_sbg() -> None:
     )
     print(f"  estimates {np.round(f.params.as_array(), 3)} (true {PNBD})")
     p = f.params
+    c = pareto_nbd_histories(*PNBD, T=np.random.default_rng(7).uniform(1.0, 78.0, N), rng=4)
+    hist = (c.frequency, c.recency, c.T)
+    timed("Pareto/NBD fit (continuous)", lambda: pareto_nbd.fit(*hist), repeat=1)
+    timed(
+        "Pareto/NBD probability_alive (continuous)",
+        lambda: pareto_nbd.probability_alive(p, *hist),
+    )
+    timed(
+        "Pareto/NBD conditional_expected_purchases (t = 39, continuous)",
+        lambda: pareto_nbd.conditional_expected_purchases(p, 39.0, *hist),
+    )
+    timed(
+        "Pareto/NBD conditional_purchase_probability (t = 39, continuous)",
+        lambda: pareto_nbd.conditional_purchase_probability(p, 39.0, *hist),
+        repeat=1,
+    )
     timed("Pareto/NBD probability_alive", lambda: pareto_nbd.probability_alive(p, x, tx, big_t))
     timed(
         "Pareto/NBD conditional_expected_purchases (t = 52)",

@@ -83,7 +83,6 @@ def old_summarize(
     )
 
 
-
 def old_columns(
     ids: np.ndarray[Any, Any], stats: dict[str, Any], ref_idx: int, factor: float, period: str
 ) -> dict[str, np.ndarray[Any, Any]]:
@@ -111,7 +110,6 @@ def old_columns(
         "has_purchase": has,
         **({"litt": np.where(has, stats["litt"], 0.0)} if "litt" in stats else {}),
     }
-
 
 
 def old_occasion_stats(
@@ -196,5 +194,3 @@ def old_occasion_stats(
     is_first = p == out["first"][codes]
     out["first_spend"] = np.bincount(codes[is_first], weights=amounts[is_first], minlength=n_c)
     return out
-
-

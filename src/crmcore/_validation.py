@@ -607,6 +607,9 @@ def as_histories(
     Rules (Fader, Hardie & Lee 2005): ``frequency`` is a whole number >= 0,
     ``0 <= recency <= T``, and ``recency == 0`` where ``frequency == 0``.
     """
+    fast = _histories_fast(frequency, recency, T)
+    if fast is not None:
+        return fast
     x = as_int_array(frequency, "frequency", allow_empty=allow_empty, nonnegative=True)
     tx = as_float_array(recency, "recency", allow_empty=allow_empty, nonnegative=True)
     t = as_float_array(T, "T", allow_empty=allow_empty, nonnegative=True)
@@ -626,6 +629,56 @@ def as_histories(
             )
         )
     return x.astype(np.float64), tx, t
+
+
+def _whole_float_copy(counts: np.ndarray[Any, Any]) -> FloatArray | None:
+    """Return int64 or float64 counts >= 0 as a new float64 array, None unless whole and < 2**63."""
+    if counts.dtype.kind != "f":
+        converted: FloatArray = counts.astype(np.float64)
+        return converted
+    if not counts.max() < 2.0**63:
+        return None
+    x: FloatArray = np.floor(counts)  # the one new array
+    if not np.array_equal(x, counts):
+        return None
+    x += 0.0  # -0.0 becomes 0.0, as through int64
+    return x
+
+
+def _histories_fast(
+    frequency: object, recency: object, T: object
+) -> tuple[FloatArray, FloatArray, FloatArray] | None:
+    """Return what :func:`as_histories` returns when valid 1-d arrays prove so cheaply, else None.
+
+    For non-empty int64 or float64 ``frequency`` and float64 ``recency`` and
+    ``T`` of one length, a few reductions decide that every rule holds (NaN
+    fails every comparison, so it drops to the full check); anything else,
+    including every invalid input, returns None and the full check builds the
+    message. The result is the one of the full check: a new float64 array of
+    the counts (-0.0 read as 0.0), and ``recency`` and ``T`` as given.
+    """
+    if not (
+        type(frequency) is np.ndarray
+        and type(recency) is np.ndarray
+        and type(T) is np.ndarray
+        and frequency.ndim == recency.ndim == T.ndim == 1
+        and frequency.dtype.kind in "if"
+        and frequency.dtype.itemsize == 8
+        and recency.dtype == np.float64
+        and T.dtype == np.float64
+        and 0 < frequency.size == recency.size == T.size
+    ):
+        return None
+    with np.errstate(invalid="ignore"):
+        if not (recency.min() >= 0.0 and T.max() < np.inf and frequency.min() >= 0):
+            return None
+        x = _whole_float_copy(frequency)
+        if x is None or not np.less_equal(recency, T).all():
+            return None
+        zero = x == 0.0
+        if zero.any() and np.logical_and(zero, recency > 0.0, out=zero).any():
+            return None
+    return x, recency, T
 
 
 _SPAN_UNIT_NS = {

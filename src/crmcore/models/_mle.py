@@ -172,6 +172,7 @@ class _Counted:
         self.n_params = n_params
         self.scale = scale
         self.n_evaluations = 0
+        self._last: tuple[FloatArray, float, FloatArray] | None = None
 
     def natural(self, theta: FloatArray) -> tuple[float, FloatArray]:
         self.n_evaluations += 1
@@ -184,7 +185,20 @@ class _Counted:
         return float(value), g
 
     def in_log_space(self, u: FloatArray) -> tuple[float, FloatArray]:
-        """Mean negative log-likelihood and its gradient in u = log(theta)."""
+        """Mean negative log-likelihood and its gradient in u = log(theta).
+
+        The last point is remembered: the optimiser's first call repeats the
+        check of the starting point, and that evaluation is not done twice.
+        """
+        u = np.array(u, dtype=np.float64)
+        last = self._last
+        if last is not None and np.array_equal(last[0], u):
+            return last[1], last[2].copy()
+        value, grad = self._in_log_space(u)
+        self._last = (u, value, grad.copy())
+        return value, grad
+
+    def _in_log_space(self, u: FloatArray) -> tuple[float, FloatArray]:
         theta = np.exp(u)
         # Overflow while the search probes extreme parameters (or huge weights) gives
         # inf/NaN, which steers the search away below: not worth a RuntimeWarning.
@@ -271,6 +285,7 @@ def maximize_likelihood(
     max_iterations: int = 1000,
     hint: str = DEFAULT_HINT,
     limit_hint: str = DEFAULT_LIMIT_HINT,
+    curvature: FloatArray | None = None,
 ) -> MleResult:
     """Maximise a log-likelihood over positive parameters.
 
@@ -302,6 +317,12 @@ def maximize_likelihood(
         identified (e.g. "the data look like a homogeneous geometric churn"),
         with what to try; used in the ConvergenceError for a parameter that
         runs to 0 or infinity and in the ConvergenceWarning.
+    curvature : ndarray, optional
+        Hessian of the mean log-likelihood in log-parameters near ``initial``
+        (see :func:`log_curvature`), e.g. of a fit to a sample of the data:
+        the search then skips the quasi-Newton iterations and takes Newton
+        steps with this matrix from ``initial`` (one evaluation each), turning
+        to Hessians of the data where a step fails.
 
     Returns
     -------
@@ -375,6 +396,27 @@ def maximize_likelihood(
             f"{_show(names, np.exp(u0))}; pass initial= with values of the order the data "
             "suggest (e.g. from a fit to a sample)"
         )
+    if curvature is not None:
+        u = u0.copy()
+        value, grad0 = counted.in_log_space(u)
+        u, value, grad_u, n_iter = _newton_polish(
+            counted, u, value, grad0, tol=gradient_tolerance, curvature=curvature
+        )
+        message = "Newton steps from a start with known curvature"
+        return _finish(
+            counted,
+            u,
+            value,
+            grad_u,
+            names=names,
+            model=model,
+            n_iter=n_iter,
+            scale=scale,
+            message=message,
+            hint=hint,
+            limit_hint=limit_hint,
+            gradient_tolerance=gradient_tolerance,
+        )
     with np.errstate(all="ignore"):
         res = scipy.optimize.minimize(
             counted.in_log_space,
@@ -395,6 +437,38 @@ def maximize_likelihood(
         counted, u, float(res.fun), np.asarray(res.jac, dtype=np.float64), tol=gradient_tolerance
     )
     n_iter += n_newton
+    return _finish(
+        counted,
+        u,
+        value,
+        grad_u,
+        names=names,
+        model=model,
+        n_iter=n_iter,
+        scale=scale,
+        message=str(res.message),
+        hint=hint,
+        limit_hint=limit_hint,
+        gradient_tolerance=gradient_tolerance,
+    )
+
+
+def _finish(
+    counted: _Counted,
+    u: FloatArray,
+    value: float,
+    grad_u: FloatArray,
+    *,
+    names: tuple[str, ...],
+    model: str,
+    n_iter: int,
+    scale: float,
+    message: str,
+    hint: str,
+    limit_hint: str,
+    gradient_tolerance: float,
+) -> MleResult:
+    """Check the point the search ended at and return the estimates with their covariance."""
     hess_u = counted.hessian_log(u)
     _check_boundary(model, names, u, limit_hint)
     grad_max = float(np.max(np.abs(grad_u)))
@@ -403,7 +477,7 @@ def maximize_likelihood(
             f"{model}: the optimiser stopped after {n_iter} iterations without reaching a "
             f"maximum (largest gradient per customer in log-parameters {grad_max:.3g} > "
             f"{gradient_tolerance:g}) at {_show(names, np.exp(u))}; "
-            f"scipy reported: {res.message}. {hint}"
+            f"scipy reported: {message}. {hint}"
         )
     neg_h = -hess_u
     try:
@@ -449,16 +523,21 @@ def _newton_polish(
     *,
     tol: float,
     max_steps: int = 25,
+    curvature: FloatArray | None = None,
 ) -> tuple[FloatArray, float, FloatArray, int]:
     """Damped Newton steps in log space until the gradient is well below ``tol``.
 
     ``value`` and ``grad`` are the scaled objective (mean negative
     log-likelihood) and its gradient at ``u``. Returns (u, value, gradient,
-    steps); the Hessians are forward differences of the gradient.
+    steps); the Hessians are forward differences of the gradient, or
+    ``curvature`` (a Hessian of the mean log-likelihood) as long as its steps
+    improve.
     """
     steps = 0
-    while steps < max_steps and float(np.max(np.abs(grad))) > tol * 1e-2:
-        neg_h = -counted.hessian_log(u, grad)
+    fixed = None if curvature is None else -np.asarray(curvature, dtype=np.float64)
+    limit = max_steps if fixed is None else 2 * max_steps  # fixed steps converge linearly
+    while steps < limit and float(np.max(np.abs(grad))) > tol * 1e-2:
+        neg_h = fixed if fixed is not None else -counted.hessian_log(u, grad)
         try:
             np.linalg.cholesky(neg_h)
             direction = -np.linalg.solve(neg_h, grad)
@@ -480,9 +559,25 @@ def _newton_polish(
             lam *= 0.5
         steps += 1
         if not improved:
+            if fixed is not None:
+                fixed = None  # the given curvature does not fit here: the data's Hessians
+                continue
             break
         u, value, grad = trial, t_value, t_grad
     return u, value, grad, steps
+
+
+def log_curvature(res: MleResult, n_customers: float) -> FloatArray:
+    """Return the Hessian of the mean log-likelihood in log-parameters at a fit's estimates.
+
+    The ``curvature`` argument of :func:`maximize_likelihood`, from the
+    covariance of a fit (e.g. to a sample, whose weights add up to
+    ``n_customers``).
+    """
+    theta = res.estimates
+    cov_u = res.covariance / np.outer(theta, theta)
+    out = np.asarray(-np.linalg.inv(cov_u) / n_customers, dtype=np.float64)
+    return 0.5 * (out + out.T)
 
 
 def _check_boundary(model: str, names: tuple[str, ...], u: FloatArray, limit_hint: str) -> None:

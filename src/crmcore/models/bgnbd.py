@@ -24,14 +24,15 @@ Examples
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any, overload
 
 import attrs
 import numpy as np
 from scipy import special as sc
 
-from crmcore._typing import ArrayLike, FloatArray, SeedLike
-from crmcore.errors import InputError
+from crmcore._typing import ArrayLike, FloatArray, IntArray, SeedLike
+from crmcore.errors import ConvergenceError, ConvergenceWarning, InputError
 from crmcore.models import _covariates, _draws, _predict, _units
 from crmcore.models import _inputs as inp
 from crmcore.models._covariates import BgNbdCovariateFit, Covariates
@@ -42,6 +43,7 @@ from crmcore.models._mle import (
     Objective,
     distinct_values,
     fit_fields,
+    log_curvature,
     maximize_likelihood,
 )
 from crmcore.models._predict import CustomerPrediction
@@ -435,7 +437,9 @@ def fit(
         Non-negative number of customers each row stands for (default 1).
     initial : BgNbdParams, optional
         Starting point; by default r = 1, alpha = mean T / (mean x + 1),
-        a = 1, b = 3.
+        a = 1, b = 3, and on more than 40,000 distinct histories the
+        estimates of a fit to a systematic sample of 20,000 of them, from
+        which Newton steps with that fit's Hessian find the maximum on all.
 
     time_unit : {"h", "D", "W", "M", "Y"}, optional
         Time unit of ``recency`` and ``T`` when they are arrays (default:
@@ -522,8 +526,7 @@ def fit(
     data = inp.prepare_fit_data(frequency, recency, T, weights)
     if initial is not None:
         inp.check_params(initial, BgNbdParams, "initial")
-    start = initial.as_array() if initial is not None else _default_initial(data)
-    res = _fit_compressed(data, start, _BG, "BG/NBD")
+    res = _fit_from_start(data, initial, _BG, "BG/NBD")
     return BgNbdFit(
         **fit_fields(res, BgNbdParams),
         n_customers=data.n_customers,
@@ -810,9 +813,9 @@ def conditional_purchase_probability(
     ``P(Y(t) > 0 | x, t_x, T) = P(alive | x, t_x, T)
     * (1 - ((α+T)/(α+T+t))^(r+x))``,
 
-    evaluated in log space: ``log P(alive)`` as minus the softplus of the
-    log-odds of death, the second factor as ``-expm1(-(r+x) log1p(t/(α+T)))``,
-    accurate for short ``t``.
+    evaluated as the product of P(alive) (a stable logistic of the log-odds of
+    death) and the second factor as ``-expm1(-(r+x) log1p(t/(α+T)))``, accurate
+    for short ``t``.
 
     References
     ----------
@@ -960,6 +963,44 @@ def _default_initial(data: CompressedHistories) -> FloatArray:
     return np.array([1.0, alpha, 1.0, 3.0])
 
 
+_SAMPLE_ROWS = 20_000  # distinct histories above which a fit to a sample gives the start
+
+
+def _fit_from_start(data: CompressedHistories, initial: Any, shift: int, model: str) -> MleResult:
+    """Fit from ``initial``, or from the estimates on a sample when there are many histories.
+
+    The sample is every k-th distinct history (sorted by x, t_x, T), weights
+    scaled to the total: its estimates lie within sampling error of the full
+    data's, and its Hessian is close to theirs: Newton steps with that
+    Hessian from there reach the maximum in a few evaluations on all rows
+    (instead of a few dozen quasi-Newton iterations). Should that fail, or the
+    sample be too thin to fit, the full search runs as without a sample.
+    """
+    if initial is not None:
+        return _fit_compressed(data, initial.as_array(), shift, model)
+    if len(data) <= 2 * _SAMPLE_ROWS:
+        return _fit_compressed(data, _default_initial(data), shift, model)
+    step = len(data) // _SAMPLE_ROWS
+    w = data.weights[::step]
+    sample = CompressedHistories(
+        frequency=data.frequency[::step],
+        recency=data.recency[::step],
+        T=data.T[::step],
+        weights=w * (data.n_customers / float(w.sum())),
+    )
+    try:
+        with warnings.catch_warnings():  # only the fit to all rows speaks
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            first = _fit_compressed(sample, _default_initial(sample), shift, model)
+    except ConvergenceError:
+        return _fit_compressed(data, _default_initial(data), shift, model)
+    curvature = log_curvature(first, data.n_customers)
+    try:
+        return _fit_compressed(data, first.estimates, shift, model, curvature)
+    except ConvergenceError:
+        return _fit_compressed(data, first.estimates, shift, model)
+
+
 def _expected_at(
     params: Any,
     t: ArrayLike,
@@ -986,7 +1027,11 @@ def _expected_at(
 
 
 def _fit_compressed(
-    data: CompressedHistories, start: FloatArray, shift: int, model: str
+    data: CompressedHistories,
+    start: FloatArray,
+    shift: int,
+    model: str,
+    curvature: FloatArray | None = None,
 ) -> MleResult:
     return maximize_likelihood(
         _objective(data, shift),
@@ -994,6 +1039,7 @@ def _fit_compressed(
         names=_NAMES,
         model=model,
         n_customers=data.n_customers,
+        curvature=curvature,
     )
 
 
@@ -1019,7 +1065,7 @@ def _objective(data: CompressedHistories, shift: int) -> Objective:
     t2, tx2, w2, x2, idx2 = data.T[two], data.recency[two], w_all[two], x_all[two], idx_all[two]
     wx2 = w2 * x2
     m = t2.size
-    lt, ltx, diff, d, tmp, omega = (np.empty(m) for _ in range(6))
+    lt, ltx, diff, d, tmp, omega, at, atx = (np.empty(m) for _ in range(8))
     has2_x = (xu + shift) > 0
     bx = xu + shift  # b + bx is the beta argument of the first term
 
@@ -1039,16 +1085,16 @@ def _objective(data: CompressedHistories, shift: int) -> Objective:
             d2b = sc.digamma(bm1) - psi_ab
             # --- rows with one term: log L = ... + B1 - r log(α+T)
             if t1.size:
-                l1 = np.log(alpha + t1)
-                s1_lt = _dot(w1, l1)
-                s1_inv = _dot(w1, np.exp(-l1))
+                a1 = alpha + t1
+                s1_lt = _dot(w1, np.log(a1))
+                s1_inv = _dot(w1, np.divide(1.0, a1, out=a1))
             else:
                 s1_lt = s1_inv = 0.0
             # --- rows with two terms
-            np.add(alpha, t2, out=lt)
-            np.log(lt, out=lt)
-            np.add(alpha, tx2, out=ltx)
-            np.log(ltx, out=ltx)
+            np.add(alpha, t2, out=at)
+            np.log(at, out=lt)
+            np.add(alpha, tx2, out=atx)
+            np.log(atx, out=ltx)
             np.subtract(lt, ltx, out=diff)  # >= 0
             np.add(r, x2, out=d)
             np.multiply(d, diff, out=d)
@@ -1081,8 +1127,8 @@ def _objective(data: CompressedHistories, shift: int) -> Objective:
                 + _dot(w_om, diff)
             )
             # d/dα: sum w (r+x) [(1-ω)/(α+T) + ω/(α+t_x)]
-            np.exp(np.negative(lt, out=lt), out=lt)  # 1/(α+T)
-            np.exp(np.negative(ltx, out=ltx), out=ltx)  # 1/(α+t_x)
+            np.divide(1.0, at, out=lt)  # 1/(α+T)
+            np.divide(1.0, atx, out=ltx)  # 1/(α+t_x)
             np.subtract(ltx, lt, out=ltx)
             np.multiply(ltx, omega, out=ltx)
             np.add(ltx, lt, out=ltx)  # (1-ω)/(α+T) + ω/(α+t_x)
@@ -1123,16 +1169,51 @@ def _loglik_rows(
 def _log_odds_dead(
     theta: FloatArray, x: FloatArray, tx: FloatArray, big_t: FloatArray, shift: int
 ) -> FloatArray:
-    """log(P(dead)/P(alive)); -inf where dropout is impossible (x + shift = 0)."""
+    """log(P(dead)/P(alive)); -inf where dropout is impossible (x + shift = 0).
+
+    ``x`` holds whole numbers >= 0 (validated histories); the term in x alone,
+    log(b + x + shift - 1), is taken once per value of x (see :func:`_per_count`)
+    and the rest is computed in two buffers, in the order of operations of the
+    elementwise formula, so the result is the same to the bit.
+    """
     r, alpha, a, b = (float(q) for q in theta)
     with np.errstate(all="ignore"):
         # (r + x) log((α + T)/(α + t_x)) as one log1p of a non-negative ratio
-        d = (big_t - tx) / (alpha + tx)
+        d = np.subtract(big_t, tx)
+        buf = np.add(alpha, tx)
+        np.divide(d, buf, out=d)
         np.log1p(d, out=d)
-        d *= r + x
-        d -= np.log(np.maximum(b + x + (shift - 1), 1e-300))
+        np.add(r, x, out=buf)
+        d *= buf
+        shifted = shift - 1
+
+        def log_b(xs: FloatArray) -> FloatArray:
+            out = np.log(np.maximum(b + xs + shifted, 1e-300))
+            out[xs + shift <= 0] = np.inf  # d - inf = -inf: dropout impossible
+            return out
+
+        d -= _per_count(log_b, x, buf)
         d += np.log(a)
-    return np.where(x + shift > 0, d, -np.inf)
+    return d
+
+
+_TABLE_LIMIT = 1 << 20  # largest count for which a term in x goes through a table
+
+
+def _per_count(func: Any, x: FloatArray, out: FloatArray) -> FloatArray:
+    """Return ``func(x)`` elementwise into ``out``, evaluating ``func`` once per count 0..max(x).
+
+    ``x`` holds whole numbers >= 0. When max(x) is small against the length
+    (counts of real customers are), ``func`` runs on the table 0, 1, ...,
+    max(x) and the result is gathered; else on ``x`` itself. Either way every
+    element is ``func`` of its own value, bit for bit.
+    """
+    top = float(x.max()) if x.size else 0.0
+    if top <= min(_TABLE_LIMIT, 4 * x.size):
+        table = func(np.arange(int(top) + 1, dtype=np.float64))
+        return np.take(table, x.astype(np.intp), out=out)
+    out[...] = func(x)
+    return out
 
 
 def _probability_alive(
@@ -1144,14 +1225,25 @@ def _probability_alive(
     accurate to a few ulps everywhere (one exp instead of the softplus' exp, log1p
     and exp); it underflows to 0 only where exp(-d) does.
     """
-    return _alive_from_log_odds(_log_odds_dead(theta, x, tx, big_t, shift))
+    return _alive_in_place(_log_odds_dead(theta, x, tx, big_t, shift))
 
 
 def _alive_from_log_odds(d: FloatArray) -> FloatArray:
     """1 / (1 + e^d), the stable logistic (see :func:`_probability_alive`)."""
+    return _alive_in_place(np.array(d, dtype=np.float64))
+
+
+def _alive_in_place(d: FloatArray) -> FloatArray:
+    """:func:`_alive_from_log_odds` overwriting ``d`` (an array made here, not the caller's)."""
     with np.errstate(all="ignore"):
-        e = np.exp(-np.abs(d))
-        return np.asarray(np.where(d > 0, e, 1.0) / (1.0 + e), dtype=np.float64)
+        pos = d > 0
+        np.copysign(d, -1.0, out=d)  # -|d|
+        np.exp(d, out=d)  # e = exp(-|d|)
+        den = d + 1.0
+        np.logical_not(pos, out=pos)
+        np.copyto(d, 1.0, where=pos)  # numerator: e where d > 0, else 1
+        np.divide(d, den, out=d)
+    return d
 
 
 def _conditional_purchase_probability(
@@ -1160,21 +1252,26 @@ def _conditional_purchase_probability(
     histories: tuple[FloatArray, FloatArray, FloatArray],
     shift: int,
 ) -> FloatArray:
-    """P(alive) * (1 - ((α+T)/(α+T+t))^(r+x)), in log space (see the public function).
+    """P(alive) * (1 - ((α+T)/(α+T+t))^(r+x)) (see the public function).
 
-    Both factors come from the same log-odds of death as :func:`_probability_alive`,
-    and the product is capped by that P(alive), so the result never exceeds it,
-    also where it underflows to 0.
+    P(alive) is the stable logistic of :func:`_probability_alive`; the second
+    factor, in [0, 1], is ``-expm1(-(r+x) log1p(t/(α+T)))``, accurate for short
+    ``t``. Their product is accurate to a few ulps, never exceeds P(alive) and
+    underflows only where the probability does.
     """
     x, tx, big_t = histories
     r, alpha = float(theta[0]), float(theta[1])
-    d = _log_odds_dead(theta, x, tx, big_t, shift)  # computed once for both factors
+    out = _probability_alive(theta, x, tx, big_t, shift)
     with np.errstate(all="ignore"):
-        log_alive = -np.logaddexp(0.0, d)
-        log_buy = np.log(-np.expm1(-(r + x) * np.log1p(t / (alpha + big_t))))  # -inf at t = 0
-        # capped by P(alive) exactly as probability_alive computes it
-        out = np.minimum(np.exp(log_alive + log_buy), _alive_from_log_odds(d))
-    return np.asarray(out, dtype=np.float64)
+        buy = np.add(alpha, big_t)
+        np.divide(t, buy, out=buy)
+        np.log1p(buy, out=buy)
+        buy *= np.add(r, x)
+        np.negative(buy, out=buy)
+        np.expm1(buy, out=buy)
+        np.negative(buy, out=buy)  # 0 at t = 0
+        out *= buy
+    return out
 
 
 def _unconditional_expectation(theta: FloatArray, t: FloatArray, shift: int) -> FloatArray:
@@ -1226,12 +1323,70 @@ def _conditional_expectation_each(
     histories: tuple[FloatArray, FloatArray, FloatArray],
     shift: int,
 ) -> FloatArray:
-    """Return the expected purchases in (T, T+t] of each customer, ``t`` one per customer."""
+    """Return the expected purchases in (T, T+t] of each customer, ``t`` one per customer.
+
+    The factor after P(alive) depends on (x, T, t) only; with one horizon for
+    all (a broadcast ``t``) and histories whose (x, T) pairs repeat (T in whole
+    periods), it is computed once per distinct pair (see :func:`_distinct_pairs`).
+    """
     x, tx, big_t = histories
     r, alpha, a, b = (float(q) for q in theta)
     alive = _probability_alive(theta, x, tx, big_t, shift)
-    h = _expected_until_dropout(r + x, np.full(x.shape, a), b + x + shift, t / (alpha + big_t))
-    return np.asarray(alive * h, dtype=np.float64)
+    pairs = _distinct_pairs(x, big_t) if t.size > 1 and t.strides == (0,) else None
+    if pairs is None:
+        xk, tk, tt = x, big_t, t
+    else:
+        xk, tk, inverse = pairs
+        tt = t[: xk.size]
+    with np.errstate(all="ignore"):
+        u = np.add(alpha, tk)
+        np.divide(tt, u, out=u)
+        h = _expected_until_dropout(np.add(r, xk), np.full(xk.shape, a), b + xk + shift, u)
+    if pairs is not None:
+        h = np.take(h, inverse)
+    alive *= h
+    return alive
+
+
+_PAIR_SAMPLE = 4096  # rows sampled to decide whether (x, T) pairs repeat enough to merge
+
+
+def _distinct_pairs(
+    x: FloatArray, big_t: FloatArray
+) -> tuple[FloatArray, FloatArray, IntArray] | None:
+    """Return the distinct (x, T) pairs and each row's pair, or None when merging does not pay.
+
+    A strided sample of the rows decides: merging pays when T takes few
+    distinct values (at most a quarter of the sample), as in summaries in whole
+    periods; continuous times give None. The pairs come from one sort of T and
+    a count over the dense grid of (T code, x) (no second sort); when that grid
+    would be large, None as well.
+    """
+    n = big_t.size
+    if n < 4 * _PAIR_SAMPLE:
+        return None
+    sample = big_t[:: n // _PAIR_SAMPLE]
+    if np.unique(sample).size > sample.size // 4:
+        return None
+    top = float(x.max())
+    order = np.argsort(big_t)
+    sorted_t = big_t[order]
+    new = np.empty(n, dtype=np.bool_)
+    new[0] = True
+    np.not_equal(sorted_t[1:], sorted_t[:-1], out=new[1:])
+    t_values = sorted_t[new]
+    width = int(top) + 1
+    if top > _TABLE_LIMIT or t_values.size * width > 4 * n:
+        return None
+    code = np.empty(n, dtype=np.intp)
+    code[order] = np.cumsum(new, dtype=np.intp) - 1
+    code *= width
+    code += x.astype(np.intp)  # key = T code * width + x
+    present = np.bincount(code, minlength=t_values.size * width).astype(np.bool_)
+    keys = np.flatnonzero(present)
+    rank = np.cumsum(present, dtype=np.intp) - 1
+    inverse = np.take(rank, code)
+    return (keys % width).astype(np.float64), t_values[keys // width], inverse
 
 
 def _pmf(theta: FloatArray, n: FloatArray, t: FloatArray, shift: int) -> FloatArray:
@@ -1281,21 +1436,31 @@ def _expected_until_dropout(n: FloatArray, a: FloatArray, beta: FloatArray, u: F
       above the machine range added in closed form with incomplete beta
       functions.
     """
-    out = np.zeros(n.shape)
     with np.errstate(all="ignore"):
+        if u.size and float(u.min()) > _SERIES_LIMIT:  # all in the Euler regime: no masks
+            return _euler_checked(n, a, beta, u)
+        out = np.zeros(n.shape)
         small = (u > 0) & (u <= _SERIES_LIMIT) & (n * u <= _SERIES_LIMIT)
         if small.any():
             out[small] = _series(n[small], a[small], beta[small], u[small])
         rest = ~small & (u > 0)
         if rest.any():
-            nr, ar, br, ur = n[rest], a[rest], beta[rest], u[rest]
-            val = _euler(nr, ar, br, ur)
-            bad = ~np.isfinite(val) | (val <= 0) | (val > nr * ur * (1 + 1e-10))
-            if bad.any():
-                i = np.flatnonzero(bad)
-                val[i] = _quadrature(nr[i], ar[i], br[i], ur[i])
-            out[rest] = val
+            out[rest] = _euler_checked(n[rest], a[rest], beta[rest], u[rest])
     return out
+
+
+def _euler_checked(n: FloatArray, a: FloatArray, beta: FloatArray, u: FloatArray) -> FloatArray:
+    """:func:`_euler`, the values that are not finite or break 0 < H <= n u by quadrature."""
+    val = _euler(n, a, beta, u)
+    bound = n * u
+    bound *= 1 + 1e-10
+    bad = np.isnan(val)
+    bad |= val <= 0
+    bad |= val > bound  # also +inf
+    if bad.any():
+        i = np.flatnonzero(bad)
+        val[i] = _quadrature(n[i], a[i], beta[i], u[i])
+    return val
 
 
 def _series(n: FloatArray, a: FloatArray, beta: FloatArray, u: FloatArray) -> FloatArray:
@@ -1311,6 +1476,8 @@ def _series(n: FloatArray, a: FloatArray, beta: FloatArray, u: FloatArray) -> Fl
 
 def _euler(n: FloatArray, a: FloatArray, beta: FloatArray, u: FloatArray) -> FloatArray:
     delta = 1e-5
+    if a.size and float(np.abs(a[0] - 1.0)) >= delta and (a == a[0]).all():
+        return _euler_core(n, a, beta, u)  # one a, away from 1 (the common case)
     near = np.abs(a - 1.0) < delta
     if not near.any():
         return _euler_core(n, a, beta, u)
@@ -1327,10 +1494,21 @@ def _euler(n: FloatArray, a: FloatArray, beta: FloatArray, u: FloatArray) -> Flo
 
 def _euler_core(n: FloatArray, a: FloatArray, beta: FloatArray, u: FloatArray) -> FloatArray:
     c = a + beta - 1.0
-    z = u / (1.0 + u)
+    z = 1.0 + u
+    np.divide(u, z, out=z)
     f = sc.hyp2f1(c - n, a - 1.0, c, z)
-    phi = np.sign(f) * np.exp((1.0 - a) * np.log1p(u) + np.log(np.abs(f)))
-    return np.asarray(c * (1.0 - phi) / (a - 1.0), dtype=np.float64)
+    phi = np.log1p(u, out=z)
+    phi *= 1.0 - a
+    sign = np.sign(f)
+    np.abs(f, out=f)
+    np.log(f, out=f)
+    phi += f
+    np.exp(phi, out=phi)
+    phi *= sign
+    np.subtract(1.0, phi, out=phi)
+    phi *= c
+    phi /= a - 1.0
+    return phi
 
 
 def _quadrature(n: FloatArray, a: FloatArray, beta: FloatArray, u: FloatArray) -> FloatArray:
@@ -1412,18 +1590,6 @@ def _probability_alive_one(params: Any, one: tuple[float, float, float], shift: 
     return _alive_from_log_odds_one(_log_odds_dead_one(params, x, tx, big_t, shift))
 
 
-def _log1p_exp_neg(d: float) -> float:
-    """log(1 + e^d) as numpy's ``logaddexp(0, d)`` computes it."""
-    if d == 0.0:
-        return _LN2
-    if d < 0:
-        return math.log1p(math.exp(d))
-    return d + math.log1p(math.exp(-d))
-
-
-_LN2 = math.log(2.0)
-
-
 def _conditional_purchase_probability_one(
     params: Any, t: float, one: tuple[float, float, float], shift: int
 ) -> float:
@@ -1431,10 +1597,8 @@ def _conditional_purchase_probability_one(
     x, tx, big_t = one
     d = _log_odds_dead_one(params, x, tx, big_t, shift)
     try:
-        log_alive = -_log1p_exp_neg(d)
         buy = -math.expm1(-(params.r + x) * math.log1p(t / (params.alpha + big_t)))
-        log_buy = math.log(buy) if buy > 0 else -math.inf
-        return min(math.exp(log_alive + log_buy), _alive_from_log_odds_one(d))
+        return _alive_from_log_odds_one(d) * buy
     except _ARITH:
         theta = params.as_array()
         hist = (_one(x), _one(tx), _one(big_t))

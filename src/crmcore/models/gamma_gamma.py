@@ -570,6 +570,9 @@ def _spend_arrays(
     else:
         if monetary_value is None:
             raise InputTypeError("monetary_value is required unless frequency is a CustomerSummary")
+        fast = _spend_arrays_fast(frequency, monetary_value)
+        if fast is not None:
+            return fast[0], fast[1], False
         (f_in, m_in), single = inp.single_customer(frequency, monetary_value)
         x = v.as_int_array(f_in, "frequency", allow_empty=True, nonnegative=True).astype(np.float64)
         m = v.as_float_array(m_in, "monetary_value", allow_empty=True, nonnegative=True)
@@ -583,6 +586,45 @@ def _spend_arrays(
             )
         )
     return x, m, single
+
+
+def _spend_arrays_fast(frequency: object, monetary_value: object) -> tuple[Any, Any] | None:
+    """Return what :func:`_spend_arrays` returns for valid arrays a few reductions vouch for.
+
+    Non-empty int64 or float64 counts and float64 values of one length: the
+    counts whole, >= 0 and below 2**63, the values finite and >= 0, and
+    positive where the count is. Anything else (all invalid input included)
+    gives None: the full checks then build the message. The counts come back
+    as a new float64 array (-0.0 read as 0.0), the values as given.
+    """
+    f, mv = frequency, monetary_value
+    if not (
+        type(f) is np.ndarray
+        and type(mv) is np.ndarray
+        and f.ndim == mv.ndim == 1
+        and f.dtype.kind in "if"
+        and f.dtype.itemsize == 8
+        and mv.dtype == np.float64
+        and 0 < f.size == mv.size
+    ):
+        return None
+    with np.errstate(invalid="ignore"):
+        if not (f.min() >= 0 and mv.min() >= 0.0 and mv.max() < np.inf):
+            return None
+        if f.dtype.kind == "f":
+            if not f.max() < 2.0**63:
+                return None
+            x = np.floor(f)
+            if not np.array_equal(x, f):
+                return None
+            x += 0.0  # -0.0 becomes 0.0, as through int64
+        else:
+            x = f.astype(np.float64)
+        if not mv.min() > 0.0:
+            bad = mv <= 0.0
+            if np.logical_and(bad, x > 0.0, out=bad).any():
+                return None
+    return x, mv
 
 
 def _spend_data(
@@ -674,6 +716,37 @@ def _objective(data: _SpendData) -> Objective:
 
 
 def _conditional_spend(params: GammaGammaParams, x: FloatArray, m: FloatArray) -> FloatArray:
+    """Return p (v + x m) / (p x + q - 1), inf where the denominator is not positive.
+
+    Computed directly in two buffers when every numerator and denominator
+    lies well inside the float range (four reductions tell), which is
+    accurate to a few ulps; else in logs (:func:`_conditional_spend_logs`),
+    where the product p (v + x m) would overflow (p = 1e8, x m = 1e306) while
+    the ratio is of the order of m.
+    """
+    p, q, gv = params.p, params.q, params.v
+    with np.errstate(all="ignore"):
+        num = np.multiply(x, m)
+        num += gv
+        num *= p
+        den = np.multiply(p, x)
+        den += q
+        den -= 1.0
+        if x.size and (
+            float(den.min()) >= _SAFE_LOW
+            and float(den.max()) <= _SAFE_HIGH
+            and float(num.min()) >= _SAFE_LOW
+            and float(num.max()) <= _SAFE_HIGH
+        ):
+            num /= den
+            return num
+    return _conditional_spend_logs(params, x, m)
+
+
+_SAFE_LOW, _SAFE_HIGH = 1e-150, 1e150  # the ratio stays in range; NaN fails both
+
+
+def _conditional_spend_logs(params: GammaGammaParams, x: FloatArray, m: FloatArray) -> FloatArray:
     p, q, gv = params.p, params.q, params.v
     denom = p * x + q - 1.0
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):

@@ -37,11 +37,10 @@ from crmcore.models.bgnbd import (
     _conditional_pmf,
     _conditional_purchase_probability,
     _conditional_purchase_probability_one,
-    _default_initial,
     _dert,
     _discount_rate,
     _expected_at,
-    _fit_compressed,
+    _fit_from_start,
     _log_alive_later,
     _loglik_rows,
     _objective,
@@ -443,7 +442,9 @@ def fit(
         Non-negative number of customers each row stands for (default 1).
     initial : MbgNbdParams, optional
         Starting point; by default r = 1, alpha = mean T / (mean x + 1),
-        a = 1, b = 3.
+        a = 1, b = 3, and on more than 40,000 distinct histories the
+        estimates of a fit to a systematic sample of 20,000 of them, from
+        which Newton steps with that fit's Hessian find the maximum on all.
 
     time_unit : {"h", "D", "W", "M", "Y"}, optional
         Time unit of ``recency`` and ``T`` when they are arrays (default:
@@ -530,8 +531,7 @@ def fit(
     data = inp.prepare_fit_data(frequency, recency, T, weights)
     if initial is not None:
         inp.check_params(initial, MbgNbdParams, "initial")
-    start = initial.as_array() if initial is not None else _default_initial(data)
-    res = _fit_compressed(data, start, _MBG, "MBG/NBD")
+    res = _fit_from_start(data, initial, _MBG, "MBG/NBD")
     return MbgNbdFit(
         **fit_fields(res, MbgNbdParams),
         n_customers=data.n_customers,

@@ -44,7 +44,7 @@ from crmcore.models import _inputs as inp
 from crmcore.models._covariates import Covariates, ParetoNbdCovariateFit
 from crmcore.models._draws import ParameterDraws
 from crmcore.models._inputs import positive_param
-from crmcore.models._mle import MleResult, fit_fields, maximize_likelihood
+from crmcore.models._mle import MleResult, fit_fields, log_curvature, maximize_likelihood
 from crmcore.models._predict import CustomerPrediction
 from crmcore.summary import CompressedHistories, CustomerSummary
 
@@ -543,9 +543,21 @@ def fit(
     elif len(data) > _SAMPLE_ROWS:
         sample = _systematic_sample(data, _SAMPLE_ROWS)
         try:
-            start = _fit_compressed(sample, _default_initial(sample)).estimates
+            first = _fit_compressed(sample, _default_initial(sample))
         except ConvergenceError:  # the sample may be too thin; the full data decide
             start = _default_initial(data)
+        else:
+            start = first.estimates
+            try:  # Newton steps with the sample's Hessian from its estimates
+                res = _fit_compressed(data, start, log_curvature(first, data.n_customers))
+            except ConvergenceError:
+                pass
+            else:
+                return ParetoNbdFit(
+                    **fit_fields(res, ParetoNbdParams),
+                    n_customers=data.n_customers,
+                    time_unit=unit,
+                )
     else:
         start = _default_initial(data)
     res = _fit_compressed(data, start)
@@ -1044,13 +1056,16 @@ def _systematic_sample(data: CompressedHistories, size: int) -> CompressedHistor
     )
 
 
-def _fit_compressed(data: CompressedHistories, start: FloatArray) -> MleResult:
+def _fit_compressed(
+    data: CompressedHistories, start: FloatArray, curvature: FloatArray | None = None
+) -> MleResult:
     return maximize_likelihood(
         _Objective(data),
         start,
         names=_NAMES,
         model="Pareto/NBD",
         n_customers=data.n_customers,
+        curvature=curvature,
     )
 
 
@@ -1316,10 +1331,16 @@ def _log_purchase_given_alive(
     sigma = 1.0 / ((n + 1.0) / a_t + s / b_t)
     edges = sigma[..., 0] * np.concatenate([[0.0], 8.0 ** np.arange(_N_PIECES)])[None, :]
     edges = np.minimum(edges, t)
-    lo, hi = edges[:, :-1, None], edges[:, 1:, None]
+    # pieces that start at t or beyond are empty (zero length, zero integral): only the
+    # first k are evaluated, the rest stay 0 in the sum, which adds them as before
+    k = int(np.count_nonzero(edges[:, :-1] < edges[:, 1:], axis=1).max(initial=0))
+    k = max(k, 1)
+    lo, hi = edges[:, :k, None], edges[:, 1 : k + 1, None]
     u = lo + (hi - lo) * _GL_SHARE
     log_f = np.log(n / a_t) - (n + 1.0) * np.log1p(u / a_t) - s * np.log1p(u / b_t)
-    total = ((hi - lo)[..., 0] / 2.0 * (np.exp(log_f) @ _GL_WEIGHTS)).sum(axis=1)
+    pieces = np.zeros(edges[:, 1:].shape)
+    pieces[:, :k] = (hi - lo)[..., 0] / 2.0 * (np.exp(log_f) @ _GL_WEIGHTS)
+    total = pieces.sum(axis=1)
     return np.asarray(np.log(np.minimum(total, 1.0)), dtype=np.float64)
 
 
