@@ -1026,9 +1026,10 @@ def holdout_accuracy(
     -----
     With e_i the expected and y_i the actual holdout purchases and p_i the
     probability of at least one, over the n customers:
-    MAE = mean |e_i - y_i|, RMSE = sqrt(mean (e_i - y_i)^2), bias =
-    mean (e_i - y_i), Brier = mean (p_i - 1{y_i > 0})^2 (Brier 1950), log loss
-    = -mean [1{y_i>0} log p_i + 1{y_i=0} log(1 - p_i)]. Bins: customers ranked
+    ``MAE = mean(abs(e_i - y_i))``, ``RMSE = sqrt(mean((e_i - y_i)^2))``,
+    ``bias = mean(e_i - y_i)``, ``Brier = mean((p_i - 1{y_i > 0})^2)`` (Brier
+    1950), ``log loss = -mean(1{y_i > 0} log p_i + 1{y_i = 0} log(1 - p_i))``.
+    Bins: customers ranked
     by e_i (ties in summary order) and cut into ``n_bins`` groups of sizes
     differing by at most one; a well-calibrated model has ``expected`` close to
     ``actual`` and ``probability`` close to ``share_buying`` in every bin.
