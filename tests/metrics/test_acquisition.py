@@ -429,7 +429,11 @@ def test_acquisition_cost_hand_worked() -> None:
 
 @given(
     st.dictionaries(
-        st.sampled_from(["a", "b", "c"]), st.floats(min_value=0, max_value=1e9), min_size=1
+        st.sampled_from(["a", "b", "c"]),
+        # subnormal costs would lose digits in cost / customers * customers (a float
+        # artefact, not a rule of the function): found under the hunt profile
+        st.floats(min_value=0, max_value=1e9, allow_subnormal=False),
+        min_size=1,
     ),
     st.lists(st.sampled_from(["a", "b", "c", "d"]), min_size=1, max_size=30),
 )
