@@ -552,3 +552,26 @@ def test_grid_integral_with_segments_far_below_the_largest():
     theta = (55.0, 3.25, 1.0, 84.0, 468.0)
     rows = [(40, 32 / 7, 33 / 7), (40, 99 / 7, 100 / 7)]
     _assert_grid_matches_oracle(theta, *_grid_rows(rows))
+
+
+@pytest.mark.parametrize(
+    ("theta", "t"),
+    [((1.0, 1.0, 0.625, 2.0, 177.0), 18.0), ((1.0, 1.0, 0.625, 2.0, 177.0), 19.0)],
+)
+def test_expected_purchases_beside_the_complex_singularity(theta, t):
+    """β > 1 puts singularities of S at (log(β-1) ± iπ)/b, here 8.27 ± 5.03i: a quadrature
+    piece running past them erred by 2e-7, so E[X(18)] came out above E[X(19)] (found by
+    test_bounds_and_monotonicity under the hunt profile). Reference: mpmath, 30 digits."""
+    r, al, b, s, be = (mp.mpf(q) for q in theta)
+    th = (r, al, b, s, be)
+    cuts = sorted({mp.mpf(0), mp.mpf(t), mp.log(be - 1) / b})
+    expected = r / al * mp.quad(lambda u: _mp_surv(th, u), cuts)
+    assert_allclose(ggomnbd.expected_purchases(_params(theta), t), float(expected), rtol=1e-12)
+
+
+@pytest.mark.parametrize("t", [21.0, 23.0])
+def test_conditional_expectation_beside_the_complex_singularity(t):
+    """The same for the conditional expectation (θ and history of the hunt's second case)."""
+    theta = (1.0, 1.0, 0.53125, 2.0, 329.0)
+    got = ggomnbd.conditional_expected_purchases(_params(theta), t, 0, 0.0, 1.0)
+    assert_allclose(got, float(_mp_conditional(theta, t, 0, 0.0, 1.0)), rtol=1e-11)
