@@ -8,22 +8,28 @@ draws, as PNG files:
 - ``lorenz.png``: Lorenz curve of spend with the 80/20 point and the Gini;
 - ``rfm_grid.png``: the 5 x 5 recency x frequency grid coloured by segment;
 - ``cohort_heatmap.png``: monthly cohort retention;
-- ``p_alive.png``: BG/NBD probability of being alive over frequency x recency;
-- ``holdout.png``: actual vs expected holdout purchases by calibration frequency;
+- ``p_alive.png``: BG/NBD probability of being alive over frequency x recency
+  (CDNOW fit, see below);
+- ``holdout.png``: actual vs expected holdout purchases by calibration frequency
+  (CDNOW);
 - ``tracking.png``: weekly repeat purchases, actual vs expected;
 - ``parameters.png``: the BG/NBD estimates with 95% intervals from the asymptotic
   normal on the log scale, and the true values of the simulation;
 - ``calibration.png``: mean expected vs actual holdout purchases by decile of the
-  forecast (``clv.holdout_accuracy``);
+  forecast (``clv.holdout_accuracy``; CDNOW);
 - ``kaplan_meier.png``: time to lapse (180 days without a purchase);
 - ``nps_over_time.png``: NPS by month with 95% intervals;
 - ``retention_models.png``: sBG vs BdW survival curves fitted on years 0-7 of
   the regular and high-end segments of Fader & Hardie (2007), with the actual
   survivors of years 0-12 (published data, not the simulated base).
 
-The BG/NBD model is fitted on 52 calibration weeks (2024-01-01 to 2024-12-29)
-and checked on the 26 weeks after them. Both periods end on a Sunday, so every
-reporting week of the tracking plot is complete.
+On the simulated base, the BG/NBD model is fitted on 52 calibration weeks
+(2024-01-01 to 2024-12-29) and checked on the 26 weeks after them (tracking and
+parameters). Both periods end on a Sunday, so every reporting week of the
+tracking plot is complete. The figures of the tutorial (P(alive), holdout,
+calibration) come from the BG/NBD fit to the CDNOW sample shipped in
+``crmcore.datasets`` (39 calibration weeks, 39 holdout weeks), as in the
+tutorial.
 
 Run it with ``python examples/figures.py [FOLDER]``; the default folder is
 ``docs/_static/figures`` of the repository. It needs the extra
@@ -47,7 +53,7 @@ from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from crmcore import CustomerSummary, InteractionKind, InteractionTable, summarize
+from crmcore import CustomerSummary, InteractionKind, InteractionTable, datasets, summarize
 from crmcore.metrics import (
     RF_GRID,
     cohort_matrix,
@@ -74,7 +80,7 @@ LAPSE_DAYS = 180
 #: Frequency cut points of the RFM grid, in purchase days: 1 | 2 | 3-4 | 5-7 | 8+.
 #: Half of the customers bought once, so quintile cut points would coincide.
 FREQUENCY_EDGES = (1.0, 2.0, 4.0, 7.0)
-P_ALIVE_T = 52.0  # weeks
+P_ALIVE_T = 39.0  # weeks: the CDNOW calibration period
 
 # Fader & Hardie (2007), "How to project customer retention": customers of 1,000 still
 # active at the start of years 0-12 (Berry & Linoff's data); the models see years 0-7.
@@ -276,7 +282,7 @@ def p_alive_figure(fit: bgnbd.BgNbdFit) -> Figure:
     ax.clabel(lines, fmt=lambda v: f"{v:.2f}", fontsize=8)
     ax.set_xlabel(f"recency t_x: weeks from first to last purchase (T = {P_ALIVE_T:.0f} weeks)")
     ax.set_ylabel("frequency x: repeat purchases")
-    ax.set_title("BG/NBD probability that a customer is still active")
+    ax.set_title("BG/NBD probability that a customer is still active (CDNOW fit)")
     ax.set_yticks([1, 5, 10, 15, 20])
     bar = fig.colorbar(mesh, ax=ax, pad=0.02)
     bar.set_label("P(alive)")
@@ -294,7 +300,8 @@ def holdout_figure(fit: bgnbd.BgNbdFit, calibration: CustomerSummary) -> Figure:
     ax.set_xticks(
         hc.frequency, [f"{s}\nn={n:,}" for s, n in zip(labels, hc.n_customers, strict=True)]
     )
-    ax.set_xlabel("repeat purchases in the 52 calibration weeks (customers per group)")
+    weeks = float(np.max(calibration.T))
+    ax.set_xlabel(f"repeat purchases in the {weeks:.0f} calibration weeks (customers per group)")
     ax.set_ylabel(f"purchases per customer\nin the {hc.duration_holdout:.0f}-week holdout")
     ax.set_title(
         f"Holdout check: {hc.actual_total:,.0f} purchases, {hc.expected_total:,.0f} expected"
@@ -515,6 +522,12 @@ def parameters_figure(fit: bgnbd.BgNbdFit) -> Figure:
     return fig
 
 
+def two_three_five(value: float, _position: int) -> str:
+    """Label a minor tick of a log axis when it is 2, 3 or 5 times a power of ten."""
+    leading = value / 10.0 ** np.floor(np.log10(value))
+    return f"{value:g}" if round(leading) in (2, 3, 5) else ""
+
+
 def calibration_figure(fit: bgnbd.BgNbdFit, calibration: CustomerSummary) -> Figure:
     acc = clv.holdout_accuracy(fit, calibration)
     fig = new_figure()
@@ -525,6 +538,9 @@ def calibration_figure(fit: bgnbd.BgNbdFit, calibration: CustomerSummary) -> Fig
     ax.plot(acc.expected, acc.actual, "o-", color=ACTUAL, label="decile of the forecast")
     ax.set_xscale("log")
     ax.set_yscale("log")
+    for axis in (ax.xaxis, ax.yaxis):  # plain numbers, not powers of ten
+        axis.set_major_formatter(ticker.StrMethodFormatter("{x:g}"))
+        axis.set_minor_formatter(ticker.FuncFormatter(two_three_five))
     ax.set_xlabel(f"mean expected purchases in the {acc.duration_holdout:.0f}-week holdout")
     ax.set_ylabel("mean actual purchases")
     ax.set_title(
@@ -574,16 +590,24 @@ def main(argv: list[str] | None = None) -> None:
     )
     calibration = calibration.select(calibration.has_purchase)
     fit = bgnbd.fit(calibration)
+    cdnow = summarize(
+        datasets.cdnow_sample(),
+        observation_end=datasets.CDNOW_OBSERVATION_END,
+        calibration_end=datasets.CDNOW_CALIBRATION_END,
+        period="D",
+        time_unit="W",
+    )
+    cdnow_fit = bgnbd.fit(cdnow)
 
     figures: dict[str, Callable[[], Figure]] = {
         "lorenz.png": lambda: lorenz_figure(by_day),
         "rfm_grid.png": lambda: rfm_grid_figure(by_day),
         "cohort_heatmap.png": lambda: cohort_figure(table),
-        "p_alive.png": lambda: p_alive_figure(fit),
-        "holdout.png": lambda: holdout_figure(fit, calibration),
+        "p_alive.png": lambda: p_alive_figure(cdnow_fit),
+        "holdout.png": lambda: holdout_figure(cdnow_fit, cdnow),
         "tracking.png": lambda: tracking_figure(fit, table),
         "parameters.png": lambda: parameters_figure(fit),
-        "calibration.png": lambda: calibration_figure(fit, calibration),
+        "calibration.png": lambda: calibration_figure(cdnow_fit, cdnow),
         "kaplan_meier.png": lambda: kaplan_meier_figure(table),
         "nps_over_time.png": lambda: nps_figure(table),
         "retention_models.png": retention_models_figure,
