@@ -5,8 +5,10 @@ until 2025-06-29 (BG/NBD purchases with the CDNOW estimates, Gamma-Gamma
 spend) and answers an NPS question after some purchases. From it the script
 draws, as PNG files:
 
-- ``lorenz.png``: Lorenz curve of spend with the 80/20 point and the Gini;
-- ``rfm_grid.png``: the 5 x 5 recency x frequency grid coloured by segment;
+- ``lorenz.png``: Lorenz curve of spend with the 80/20 point and the Gini (full
+  CDNOW log, see below);
+- ``rfm_grid.png``: the 5 x 5 recency x frequency grid coloured by segment (full
+  CDNOW log);
 - ``cohort_heatmap.png``: monthly cohort retention;
 - ``p_alive.png``: BG/NBD probability of being alive over frequency x recency
   (CDNOW fit, see below);
@@ -29,7 +31,8 @@ parameters). Both periods end on a Sunday, so every reporting week of the
 tracking plot is complete. The figures of the tutorial (P(alive), holdout,
 calibration) come from the BG/NBD fit to the CDNOW sample shipped in
 ``crmcore.datasets`` (39 calibration weeks, 39 holdout weeks), as in the
-tutorial.
+tutorial; the Lorenz curve and the RFM grid from the full CDNOW log (23,570
+customers) at its end, 1998-06-30, as in the how-tos.
 
 Run it with ``python examples/figures.py [FOLDER]``; the default folder is
 ``docs/_static/figures`` of the repository. It needs the extra
@@ -580,7 +583,9 @@ def main(argv: list[str] | None = None) -> None:
 
     base = simulate_base()
     table = base.table
-    by_day = summarize(table, observation_end=OBSERVATION_END, period="D", time_unit="D")
+    by_day = summarize(
+        datasets.cdnow(), observation_end=datasets.CDNOW_OBSERVATION_END, time_unit="D"
+    )
     calibration = summarize(
         table,
         observation_end=OBSERVATION_END,
