@@ -19,6 +19,9 @@ draws, as PNG files:
   normal on the log scale, and the true values of the simulation;
 - ``calibration.png``: mean expected vs actual holdout purchases by decile of the
   forecast (``clv.holdout_accuracy``; CDNOW);
+- ``coefficients.png``: the covariate coefficients of a BG/NBD fit with 95%
+  intervals and the true values, on the 20,000 simulated customers of
+  ``docs/explanation/covariates.md``;
 - ``kaplan_meier.png``: time to lapse (180 days without a purchase);
 - ``nps_over_time.png``: NPS by month with 95% intervals;
 - ``retention_models.png``: sBG vs BdW survival curves fitted on years 0-7 of
@@ -71,7 +74,7 @@ from crmcore.metrics import (
 )
 from crmcore.models import bdw, bgnbd, clv, sbg
 from crmcore.models.bgnbd import BgNbdParams
-from crmcore.simulate import SimulatedCustomerBase, SurveyOptions, customer_base
+from crmcore.simulate import SimulatedCustomerBase, SurveyOptions, bgnbd_histories, customer_base
 from crmcore.table import KIND_CODES
 
 SEED = 7
@@ -86,10 +89,10 @@ FREQUENCY_EDGES = (1.0, 2.0, 4.0, 7.0)
 P_ALIVE_T = 39.0  # weeks: the CDNOW calibration period
 
 # Fader & Hardie (2007), "How to project customer retention": customers of 1,000 still
-# active at the start of years 0-12 (Berry & Linoff's data); the models see years 0-7.
+# active at the start of years 0-12, shipped in crmcore.datasets; the models see years 0-7.
 SEGMENTS = {
-    "high end": [1000, 869, 743, 653, 593, 551, 517, 491, 468, 445, 427, 409, 394],
-    "regular": [1000, 631, 468, 382, 326, 289, 262, 241, 223, 207, 194, 183, 173],
+    "high end": datasets.retention_survivors("high_end"),
+    "regular": datasets.retention_survivors("regular"),
 }
 CALIBRATION_YEARS = 7
 
@@ -556,6 +559,63 @@ def calibration_figure(fit: bgnbd.BgNbdFit, calibration: CustomerSummary) -> Fig
     return fig
 
 
+#: Covariate effects of the coefficient figure (those of docs/explanation/covariates.md).
+TRUE_COEFFICIENTS = {"purchase:age": 0.2, "purchase:vip": 0.7, "dropout:vip": 1.0}
+
+
+def coefficients_figure() -> Figure:
+    rng = np.random.default_rng(1)
+    age = rng.normal(size=20_000)  # standardised
+    vip = (rng.random(20_000) < 0.3).astype(float)
+    h = bgnbd_histories(
+        *TRUE_PARAMS.as_array(),
+        T=52.0,
+        rng=2,
+        purchase_covariates=np.column_stack([age, vip]),
+        purchase_coefficients=[0.2, 0.7],
+        dropout_covariates=vip,
+        dropout_coefficients=[1.0],
+    )
+    fit = bgnbd.fit(
+        h.frequency,
+        h.recency,
+        h.T,
+        purchase_covariates={"age": age, "vip": vip},
+        dropout_covariates={"vip": vip},
+    )
+    estimate = np.r_[fit.purchase_coefficients, fit.dropout_coefficients]
+    error = np.r_[fit.purchase_standard_errors, fit.dropout_standard_errors]
+    names = fit.covariance_names[4:]  # after the four log base parameters
+    truth = np.array([TRUE_COEFFICIENTS[name] for name in names])
+    rows = np.arange(estimate.size)[::-1]
+    fig = new_figure()
+    ax = fig.add_subplot()
+    ax.errorbar(
+        estimate,
+        rows,
+        xerr=1.96 * error,
+        fmt="o",
+        color=EXPECTED,
+        capsize=4,
+        label="estimate with 95% interval",
+    )
+    ax.plot(truth, rows, "x", color=ACTUAL, markersize=9, label="true value")
+    ax.set_yticks(
+        rows,
+        [
+            f"{name}\n{e:.3f} ± {1.96 * se:.3f}"
+            for name, e, se in zip(names, estimate, error, strict=True)
+        ],
+    )
+    ax.axvline(0.0, color="grey", linewidth=0.8)
+    ax.set_xlabel("coefficient (log scale of the parameter it shifts)")
+    ax.set_title(f"BG/NBD covariate coefficients, {h.frequency.size:,} simulated customers")
+    ax.set_ylim(-0.5, estimate.size)  # room for the legend above the top row
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(loc="upper right", ncols=2)
+    return fig
+
+
 def simulate_base() -> SimulatedCustomerBase:
     return customer_base(
         N_CUSTOMERS,
@@ -613,6 +673,7 @@ def main(argv: list[str] | None = None) -> None:
         "tracking.png": lambda: tracking_figure(fit, table),
         "parameters.png": lambda: parameters_figure(fit),
         "calibration.png": lambda: calibration_figure(cdnow_fit, cdnow),
+        "coefficients.png": coefficients_figure,
         "kaplan_meier.png": lambda: kaplan_meier_figure(table),
         "nps_over_time.png": lambda: nps_figure(table),
         "retention_models.png": retention_models_figure,

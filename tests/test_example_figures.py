@@ -30,6 +30,7 @@ FIGURES = (
     "tracking.png",
     "parameters.png",
     "calibration.png",
+    "coefficients.png",
     "kaplan_meier.png",
     "nps_over_time.png",
     "retention_models.png",
