@@ -50,9 +50,12 @@ PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 MODEL_MODULES = [
     "bdw",
     "bgbb",
+    "bgcnbd",
     "bgnbd",
     "clv",
     "gamma_gamma",
+    "ggomnbd",
+    "mbgcnbd",
     "mbgnbd",
     "pareto_nbd",
     "sbg",
