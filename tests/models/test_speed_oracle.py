@@ -277,3 +277,27 @@ def test_interpolated_expectation_matches_the_previous_code(theta, hist, shift, 
         err_new = abs(got[i] / alive[i] - exact)
         err_old = abs(want[i] / alive[i] - exact)
         assert err_new <= max(1e-12 * exact, 1.5 * err_old), (i, got[i], want[i], exact)
+
+
+@given(
+    st.lists(st.tuples(special, special), min_size=1, max_size=6),
+    st.sampled_from([1, 70_000]),
+)
+def test_spend_read_path_accepts_and_refuses_as_the_full_checks(rows, repeat):
+    # float64 arrays only read by the expected spend: no copy, the same verdict (also past
+    # the first chunk of 65,536 rows), and the values of the full path bit for bit
+    f = np.tile(np.array([r[0] for r in rows]), repeat)
+    m = np.tile(np.array([r[1] for r in rows]), repeat)
+    params = gamma_gamma.GammaGammaParams(p=6.25, q=3.74, v=15.44)
+    try:
+        x, mm, _ = gamma_gamma._spend_arrays(f.tolist(), m.tolist())
+    except CrmError:
+        assert gamma_gamma._spend_arrays_read(f, m) is None
+        return
+    read = gamma_gamma._spend_arrays_read(f, m)
+    assert read is not None
+    assert read[0] is f
+    assert read[1] is m
+    got = gamma_gamma.conditional_expected_spend(params, f, m)
+    assert_array_equal(got, gamma_gamma._conditional_spend(params, x, mm))
+    assert_allclose(got, old._conditional_spend(params, x, mm), rtol=1e-12)
