@@ -301,3 +301,34 @@ def test_spend_read_path_accepts_and_refuses_as_the_full_checks(rows, repeat):
     got = gamma_gamma.conditional_expected_spend(params, f, m)
     assert_array_equal(got, gamma_gamma._conditional_spend(params, x, mm))
     assert_allclose(got, old._conditional_spend(params, x, mm), rtol=1e-12)
+
+
+@given(st.tuples(positive, positive, positive, positive), populations(), st.sampled_from([0, 1]))
+def test_alive_of_many_customers_is_the_previous_code_bit_for_bit(theta, hist, shift):
+    # from 4,096 rows BG/NBD computes only the rows with x > 0 (1.0 elsewhere, as the formula
+    # gives); huge counts, zero recency and very old T included
+    th = np.array(theta)
+    got = bgnbd._probability_alive(th, *hist, shift)
+    assert_array_equal(got, old._probability_alive(th, *hist, shift))
+    assert_array_equal(got[hist[0] == 0] == 1.0, shift == 0)
+
+
+@given(
+    st.tuples(positive, positive, positive, positive),
+    populations(),
+    st.sampled_from([1.0, 0.5, 0.0]),
+)
+def test_pareto_alive_of_many_customers_is_the_likelihood_terms(theta, hist, at_t):
+    # from 4,096 rows P(alive) sorts the rows itself and evaluates log H without derivatives:
+    # the same points as the likelihood's set-up, so the same values to the bit; and within
+    # 1e-12 of log A1 - log(A1 + s I) from the likelihood's terms
+    x, tx, big_t = hist
+    tx = np.where(x > 0, tx + at_t * (big_t - tx), 0.0)  # some recency at T
+    th = np.array(theta)
+    got = pareto_nbd._log_probability_alive(th, x, tx, big_t)
+    rows = pareto_nbd._Rows(x, tx, big_t, merge=False)
+    assert_array_equal(got, pareto_nbd._log_alive_rows(th, rows, rows.px, rows.ptau, rows.blocks))
+    terms = pareto_nbd._row_terms(th, rows, None)
+    with np.errstate(all="ignore"):
+        want = np.minimum(terms.log_a1 - terms.log_rest, 0.0)
+    assert_allclose(np.exp(got), np.exp(want), rtol=1e-12, atol=1e-300)
