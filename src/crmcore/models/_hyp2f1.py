@@ -118,7 +118,9 @@ def log_h_block(a: float, b: float, z: FloatArray, y: FloatArray, out: FloatArra
     The points are grouped by :func:`_method_keys` (a stable sort of small
     integers; no sort at all when they already come in order, as in a fit)
     and each group is evaluated with coefficients shared by all its points.
-    Points left as NaN are done by the quadrature of the integral.
+    Points left as NaN are done by the quadrature of the integral. An ``out``
+    of one row receives log H only (the derivatives are not computed; log H
+    is the same to the bit).
     """
     keys = _method_keys(a, b, z, y)
     n = keys.size
@@ -142,7 +144,7 @@ def log_h_block(a: float, b: float, z: FloatArray, y: FloatArray, out: FloatArra
         else:
             sel = order[lo:hi]
             zz, yy = z[sel], y[sel]
-            buf = np.empty((4, hi - lo))
+            buf = np.empty((out.shape[0], hi - lo))
         _evaluate_group(chain, key, (zz, yy), buf)
         if order is not None:
             out[:, sel] = buf
@@ -155,7 +157,7 @@ def _evaluate_group(
     a, b = chain.a, chain.b
     z, y = points
     if key == _KEY_CF:
-        out[:] = _continued_fraction(np.full(z.size, a), np.full(z.size, b), z)
+        out[:] = _continued_fraction(np.full(z.size, a), np.full(z.size, b), z)[: out.shape[0]]
     elif key >= len(_Z_EDGES):
         chain.evaluate(key - len(_Z_EDGES) + 1, y, out)
     else:
@@ -207,7 +209,8 @@ class _TaylorChain:
         assert self.coef is not None
         e, ea, eb = (c[: _N_POINT + 1] for c in self.coef)
         _horner4(e, ea, eb, (self.radius - y) / self.radius, out)
-        out[3] /= self.radius
+        if out.shape[0] > 1:
+            out[3] /= self.radius
 
 
 def _taylor_at(a: float, b: float, z0: float, z: FloatArray, out: FloatArray) -> None:
@@ -216,7 +219,8 @@ def _taylor_at(a: float, b: float, z0: float, z: FloatArray, out: FloatArray) ->
     start = _series_at(a, b, z0)
     e, ea, eb = _taylor_coefficients(a, a + b - 1.0, z0, radius, start, n_terms=_N_MID)
     _horner4(e, ea, eb, (z - z0) / radius, out)
-    out[3] /= radius
+    if out.shape[0] > 1:
+        out[3] /= radius
 
 
 def _series(a: float, b: float, z: FloatArray, out: FloatArray) -> None:
@@ -287,10 +291,22 @@ def _taylor_coefficients(
 def _horner4(e: FloatArray, ea: FloatArray, eb: FloatArray, u: FloatArray, out: FloatArray) -> None:
     """Evaluate log P(u), P_a/P, P_b/P, P'(u)/P for the polynomials e, ea, eb.
 
-    Horner's rule in place, in chunks that stay in the processor cache.
+    Horner's rule in place, in chunks that stay in the processor cache. An
+    ``out`` of one row receives log P(u) only.
     """
     n_terms = e.size - 1
     cl, ca, cb = e.tolist(), ea.tolist(), eb.tolist()
+    if out.shape[0] == 1:
+        for s0 in range(0, u.size, _CHUNK):
+            s1 = min(s0 + _CHUNK, u.size)
+            uu = u[s0:s1]
+            h = out[0, s0:s1]
+            h.fill(cl[n_terms])
+            for j in range(n_terms - 1, -1, -1):
+                h *= uu
+                h += cl[j]
+            np.log(h, out=h)
+        return
     for s0 in range(0, u.size, _CHUNK):
         s1 = min(s0 + _CHUNK, u.size)
         uu = u[s0:s1]

@@ -512,6 +512,9 @@ def conditional_expected_spend(
     crmcore.errors.InputError: monetary_value must have the same length as frequency; got 2 and 1
     """
     inp.check_params(params, GammaGammaParams)
+    read = _spend_arrays_read(frequency, monetary_value)
+    if read is not None:  # valid float64 arrays, only read here: no copy
+        return _conditional_spend(params, *read)
     x, m, single = _spend_arrays(frequency, monetary_value)
     return inp.finish(_conditional_spend(params, x, m), single)
 
@@ -627,6 +630,48 @@ def _spend_arrays_fast(frequency: object, monetary_value: object) -> tuple[Any, 
     return x, mv
 
 
+def _spend_arrays_read(frequency: object, monetary_value: object) -> tuple[Any, Any] | None:
+    """Return valid float64 arrays (x, m) as given, for a computation that only reads them.
+
+    As :func:`_spend_arrays_fast` for float64 counts, without the copy of the
+    counts: their wholeness is checked in cache-sized chunks. -0.0 counts are
+    left as they are (every formula reading them gives the value of 0.0).
+    Anything else gives None.
+    """
+    f, mv = frequency, monetary_value
+    if not (
+        type(f) is np.ndarray
+        and type(mv) is np.ndarray
+        and f.ndim == mv.ndim == 1
+        and f.dtype == np.float64
+        and mv.dtype == np.float64
+        and 0 < f.size == mv.size
+    ):
+        return None
+    with np.errstate(invalid="ignore"):
+        if not (f.min() >= 0.0 and f.max() < 2.0**63 and mv.min() >= 0.0 and mv.max() < np.inf):
+            return None
+        buf = np.empty(min(f.size, _CHUNK))
+        flag = np.empty(buf.size, dtype=np.bool_)
+        flag2 = np.empty(buf.size, dtype=np.bool_)
+        check_m = not mv.min() > 0.0
+        for s0 in range(0, f.size, _CHUNK):
+            part = f[s0 : s0 + _CHUNK]
+            k = part.size
+            np.floor(part, out=buf[:k])
+            if np.not_equal(buf[:k], part, out=flag[:k]).any():
+                return None  # not whole
+            if check_m:  # monetary_value must be positive where frequency is
+                np.less_equal(mv[s0 : s0 + k], 0.0, out=flag[:k])
+                np.greater(part, 0.0, out=flag2[:k])
+                if np.logical_and(flag[:k], flag2[:k], out=flag[:k]).any():
+                    return None
+    return f, mv
+
+
+_CHUNK = 1 << 16  # rows per vector operation of the checks and of the expected spend
+
+
 def _spend_data(
     frequency: ArrayLike | CustomerSummary,
     monetary_value: ArrayLike | None,
@@ -718,28 +763,42 @@ def _objective(data: _SpendData) -> Objective:
 def _conditional_spend(params: GammaGammaParams, x: FloatArray, m: FloatArray) -> FloatArray:
     """Return p (v + x m) / (p x + q - 1), inf where the denominator is not positive.
 
-    Computed directly in two buffers when every numerator and denominator
-    lies well inside the float range (four reductions tell), which is
+    Computed directly, in chunks that stay in the processor cache, when every
+    numerator and denominator lies well inside the float range (three
+    reductions tell), which is
     accurate to a few ulps; else in logs (:func:`_conditional_spend_logs`),
     where the product p (v + x m) would overflow (p = 1e8, x m = 1e306) while
     the ratio is of the order of m.
     """
     p, q, gv = params.p, params.q, params.v
-    with np.errstate(all="ignore"):
-        num = np.multiply(x, m)
-        num += gv
-        num *= p
-        den = np.multiply(p, x)
-        den += q
-        den -= 1.0
-        if x.size and (
-            float(den.min()) >= _SAFE_LOW
-            and float(den.max()) <= _SAFE_HIGH
-            and float(num.min()) >= _SAFE_LOW
-            and float(num.max()) <= _SAFE_HIGH
+    if x.size:
+        # Every x, m >= 0 and rounding is monotone, so each numerator (x m + v) p lies in
+        # [v p, (x_max m_max + v) p] and each denominator p x + q - 1 between its values at
+        # x_min and x_max: the extremes need no pass over the products.
+        x_lo, x_hi, m_hi = float(x.min()), float(x.max()), float(m.max())
+        with np.errstate(all="ignore"):
+            num_lo, num_hi = gv * p, (x_hi * m_hi + gv) * p
+            den_lo, den_hi = p * x_lo + q - 1.0, p * x_hi + q - 1.0
+        if (
+            den_lo >= _SAFE_LOW
+            and den_hi <= _SAFE_HIGH
+            and num_lo >= _SAFE_LOW
+            and num_hi <= _SAFE_HIGH
         ):
-            num /= den
-            return num
+            out = np.empty(x.size)
+            den = np.empty(min(x.size, _CHUNK))
+            for s0 in range(0, x.size, _CHUNK):
+                xs = x[s0 : s0 + _CHUNK]
+                o = out[s0 : s0 + xs.size]
+                d = den[: xs.size]
+                np.multiply(xs, m[s0 : s0 + xs.size], out=o)
+                o += gv
+                o *= p
+                np.multiply(p, xs, out=d)
+                d += q
+                d -= 1.0
+                o /= d
+            return out
     return _conditional_spend_logs(params, x, m)
 
 

@@ -31,7 +31,7 @@ Examples
 
 from __future__ import annotations
 
-from typing import Any, overload
+from typing import Any, NamedTuple, overload
 
 import attrs
 import numpy as np
@@ -1245,10 +1245,112 @@ def _conditional_expectation(
 def _log_probability_alive(
     theta: FloatArray, x: FloatArray, tx: FloatArray, big_t: FloatArray
 ) -> FloatArray:
-    """Return log P(alive) = log A1 - log(A1 + s I), in (-inf, 0]."""
-    terms = _row_terms(theta, _Rows(x, tx, big_t, merge=False), None)
+    """Return log P(alive) = log A1 - log(A1 + s I), in (-inf, 0].
+
+    The arithmetic of the likelihood's terms (:func:`_row_terms`) without the
+    derivatives and the likelihood itself: log H is evaluated alone (one
+    Horner polynomial where the fit needs four), so the result is that of the
+    likelihood's terms to the bit.
+    """
+    if x.size < _SORTED_MIN:
+        rows = _Rows(x, tx, big_t, merge=False)
+        return _log_alive_rows(theta, rows, rows.px, rows.ptau, rows.blocks)
+    # The points of _Rows(merge=False) without its fit-oriented set-up: the rows sorted
+    # by x (one radix sort of n counts rather than of 2n points), each x's points laid out
+    # as its t_x points then its T points, which is the order _Rows gives them, so every
+    # value is the same to the bit.
+    order = np.argsort(x.astype(np.uint16 if float(x.max()) < 65_536 else np.int64), kind="stable")
+    sx, stx, st = np.take(x, order), np.take(tx, order), np.take(big_t, order)
+    n = x.size
+    first = np.ones(n, dtype=np.bool_)
+    np.not_equal(sx[1:], sx[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    counts = np.diff(np.append(starts, n))
+    index = np.arange(n)
+    itx = np.repeat(starts, counts) + index
+    ity = itx + np.repeat(counts, counts)
+    ptau = np.empty(2 * n)
+    ptau[itx] = stx
+    ptau[ity] = st
+    px = np.repeat(sx[starts], 2 * counts)
+    sorted_rows = _SortedRows(sx, stx, st, itx, ity, stx == st)
+    out = np.empty(n)
+    out[order] = _log_alive_rows(theta, sorted_rows, px, ptau, 2 * starts)
+    return out
+
+
+_SORTED_MIN = 4096  # rows from which P(alive) sets up its points itself
+
+
+class _SortedRows(NamedTuple):
+    x: FloatArray
+    tx: FloatArray
+    t: FloatArray
+    itx: IntArray
+    ity: IntArray
+    same: Any
+
+
+def _log_alive_rows(
+    theta: FloatArray, rows: Any, px: FloatArray, ptau: FloatArray, blocks: IntArray
+) -> FloatArray:
+    """Return log A1 - log(A1 + s I) of the rows, from the points (px, ptau) they map to."""
+    s = float(theta[2])
     with np.errstate(all="ignore"):
-        return np.asarray(np.minimum(terms.log_a1 - terms.log_rest, 0.0), dtype=np.float64)
+        log_e, log_a1, hard_pts = _point_values(theta, px, ptau, blocks)
+        ls = np.log(s)
+        la1 = log_a1[rows.ity]
+        le1 = ls + log_e[rows.itx]
+        le2 = ls + log_e[rows.ity]
+        m = np.fmax(la1, le1)
+        a1 = np.exp(la1 - m)
+        e1 = np.exp(le1 - m)
+        e2 = np.exp(le2 - m)
+        rest = a1 + e1 - e2
+        np.maximum(rest, a1, out=rest)
+        hard = hard_pts[rows.itx] & ~rows.same
+        if rows.same.any():
+            rest[rows.same] = a1[rows.same]
+        log_rest = m + np.log(rest)
+        if hard.any():
+            i = np.flatnonzero(hard)
+            log_i, _ = _integral_chunks(theta, rows, i, False)
+            li = ls + log_i
+            mm = np.maximum(la1[i], li)
+            aa = np.exp(la1[i] - mm)
+            ii = np.exp(li - mm)
+            log_rest[i] = mm + np.log(aa + ii)
+        return np.asarray(np.minimum(la1 - log_rest, 0.0), dtype=np.float64)
+
+
+def _point_values(
+    theta: FloatArray, px: FloatArray, ptau: FloatArray, blocks: IntArray
+) -> tuple[FloatArray, FloatArray, Any]:
+    """Return log E, log A1 and the points left to the quadrature (as :func:`_points`)."""
+    r, alpha, s, beta = (float(q) for q in theta)
+    first = alpha >= beta
+    p, q = (alpha, beta) if first else (beta, alpha)
+    lat = np.log(alpha + ptau)
+    lbt = np.log(beta + ptau)
+    log_a1 = -(r + px) * lat - s * lbt
+    lpt, lqt = (lat, lbt) if first else (lbt, lat)
+    z = (p - q) / (p + ptau)
+    n_pts = px.size
+    hv = np.empty((1, n_pts))
+    hv.fill(np.nan)
+    starts = blocks.tolist()
+    ends = [*starts[1:], n_pts]
+    y = (q + ptau) / (p + ptau)  # 1 - z without cancellation
+    for s0, s1 in zip(starts, ends, strict=True):
+        xv = float(px[s0])
+        a_blk, b_blk = (r + xv, s + 1.0) if first else (s + 1.0, r + xv)
+        _hyp2f1.log_h_block(a_blk, b_blk, z[s0:s1], y[s0:s1], hv[:, s0:s1])
+    hard = np.isnan(hv[0])
+    a: FloatArray | float = r + px if first else s + 1.0
+    b: FloatArray | float = s + 1.0 if first else r + px
+    c = r + s + px
+    log_e = -a * lpt - (b - 1.0) * lqt + hv[0] - np.log(c)
+    return log_e, log_a1, hard
 
 
 def _probability_alive(
