@@ -30,6 +30,7 @@ Examples
 from __future__ import annotations
 
 import itertools
+import warnings
 from typing import Any, overload
 
 import attrs
@@ -38,12 +39,12 @@ from scipy import special as sc
 
 from crmcore import _validation as v
 from crmcore._typing import ArrayLike, FloatArray, IntArray
-from crmcore.errors import ConvergenceError
+from crmcore.errors import ConvergenceError, ConvergenceWarning
 from crmcore.models import _ggomnbd_num as num
 from crmcore.models import _inputs as inp
 from crmcore.models import _predict, _units
 from crmcore.models._inputs import positive_param
-from crmcore.models._mle import MleResult, fit_fields, maximize_likelihood
+from crmcore.models._mle import MleResult, fit_fields, log_curvature, maximize_likelihood
 from crmcore.models._predict import CustomerPrediction
 from crmcore.summary import CompressedHistories, CustomerSummary
 
@@ -329,7 +330,12 @@ def fit(
     segments (differences of partial sums, or a direct evaluation where those
     would cancel); otherwise once per distinct history. The search runs on
     log-parameters. With more than 20,000 distinct histories a fit to a
-    systematic sample of about 20,000 of them provides the starting point.
+    systematic sample of about 20,000 of them provides the starting point
+    and its Hessian, and Newton steps on all histories with that Hessian,
+    corrected by BFGS updates, replace the quasi-Newton search (the full
+    search when they fail). The terms in T are computed once per distinct T,
+    and the gradient of the death integrals is summed per breakpoint of the
+    grid rather than per history.
 
     References
     ----------
@@ -363,9 +369,23 @@ def fit(
     elif len(data) > _SAMPLE_ROWS:
         sample = _systematic_sample(data, _SAMPLE_ROWS)
         try:
-            start = _fit_compressed(sample, _default_initial(sample)).estimates
+            with warnings.catch_warnings():  # only the fit to all rows speaks
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                first = _fit_compressed(sample, _default_initial(sample))
         except ConvergenceError:  # the sample may be too thin; the full data decide
             start = _default_initial(data)
+        else:
+            start = first.estimates
+            try:  # Newton steps from the sample's estimates with its Hessian
+                res = _fit_compressed(data, start, log_curvature(first, data.n_customers))
+            except ConvergenceError:
+                pass
+            else:
+                return GGompertzNbdFit(
+                    **fit_fields(res, GGompertzNbdParams),
+                    n_customers=data.n_customers,
+                    time_unit=unit,
+                )
     else:
         start = _default_initial(data)
     res = _fit_compressed(data, start)
@@ -885,10 +905,14 @@ def _systematic_sample(data: CompressedHistories, size: int) -> CompressedHistor
     )
 
 
-def _fit_compressed(data: CompressedHistories, start: FloatArray) -> MleResult:
+def _fit_compressed(
+    data: CompressedHistories, start: FloatArray, curvature: FloatArray | None = None
+) -> MleResult:
     return maximize_likelihood(
         _Objective(data),
         start,
+        curvature=curvature,
+        update_curvature=True,
         names=_NAMES,
         model="GGompertz/NBD",
         n_customers=data.n_customers,
@@ -900,19 +924,78 @@ def _fit_compressed(data: CompressedHistories, start: FloatArray) -> MleResult:
 
 
 class _Objective:
-    """Total log-likelihood and its gradient on compressed histories."""
+    """Total log-likelihood and its gradient on compressed histories.
+
+    The terms in T are computed once per distinct T and those in x once per
+    distinct x; the gradient of the death integrals is summed through the
+    breakpoint grid (:meth:`_GridIntegral.weighted_gradient`) when it is used.
+    """
 
     def __init__(self, data: CompressedHistories) -> None:
         self.x, self.tx, self.t, self.w = data.frequency, data.recency, data.T, data.weights
-        live = self.tx < self.t
+        self.live = np.flatnonzero(self.tx < self.t)
+        live = self.live
         grid = _Grid(self.x[live], self.tx[live], self.t[live])
         self.grid: _Grid | bool = grid if grid.pays else False
+        self.t_vals, t_idx = np.unique(self.t, return_inverse=True)
+        self.t_idx = t_idx.reshape(-1)
+        self.x_vals, x_idx = np.unique(self.x, return_inverse=True)
+        self.w_x = np.bincount(x_idx.reshape(-1), self.w, self.x_vals.size)
+        self.w_sum = float(self.w.sum())
 
     def __call__(self, theta: FloatArray) -> tuple[float, FloatArray]:
-        grad = np.zeros(5)
         theta = np.asarray(theta, dtype=np.float64)
-        ll, _, _ = _row_terms(theta, self.x, self.tx, self.t, w=self.w, grad=grad, grid=self.grid)
-        return float(self.w @ ll), grad
+        r, alpha, b, s, beta = (float(q) for q in theta)
+        x, w, live, t_idx, t_vals = self.x, self.w, self.live, self.t_idx, self.t_vals
+        g_tab = num.g_log(b, beta, t_vals)
+        with np.errstate(divide="ignore"):
+            la_tab = np.log(alpha + t_vals)
+        log_a1 = -(r + x) * la_tab[t_idx] - s * g_tab[t_idx]
+        log_i = np.full(x.size, -np.inf)
+        values: _GridIntegral | None = None
+        g_i = None
+        if live.size:
+            xl, lo, hi = x[live], self.tx[live], self.t[live]
+            if isinstance(self.grid, _Grid):
+                values = _GridIntegral(theta, self.grid, xl, lo, hi, want_grad=True)
+                log_i[live] = values.log
+            else:
+                log_i[live], g_i = _log_death_integral(theta, xl, lo, hi, True)
+        log_d = np.log(s) + np.log(b) + log_i
+        with np.errstate(invalid="ignore"):
+            log_rest = np.logaddexp(log_a1, log_d)
+        base = -sc.gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+        total = float(self.w_x @ sc.gammaln(r + self.x_vals)) + self.w_sum * base + w @ log_rest
+        with np.errstate(under="ignore"):
+            v_a = w * np.exp(log_a1 - log_rest)
+            v_d = w * np.exp(log_d - log_rest)
+        n_t = t_vals.size
+        a_t = np.bincount(t_idx, v_a, n_t)
+        ax_t = np.bincount(t_idx, v_a * x, n_t)
+        q_t = np.exp(np.minimum(b * t_vals - g_tab, 700.0))
+        grad = -np.array(
+            [
+                la_tab @ a_t,
+                (r * a_t + ax_t) @ (1.0 / (alpha + t_vals)),
+                s * ((t_vals * q_t) @ a_t),
+                g_tab @ a_t,
+                s * (np.exp(-g_tab) @ a_t),
+            ]
+        )
+        if live.size:
+            c = v_d[live]
+            if values is not None:
+                grad += values.weighted_gradient(c)
+            elif g_i is not None:
+                grad += np.nan_to_num(g_i) @ c
+        grad += np.array([0.0, 0.0, 1.0 / b, 1.0 / s, 0.0]) * float(v_d.sum())
+        sw = self.w_sum
+        grad[0] += float(self.w_x @ sc.digamma(r + self.x_vals)) - sw * sc.digamma(r)
+        grad[0] += sw * np.log(alpha)
+        grad[1] += sw * r / alpha
+        grad[3] += sw * np.log(beta)
+        grad[4] += sw * s / beta
+        return float(total), grad
 
 
 # --------------------------------------------------------------------------- numerics
@@ -1051,53 +1134,96 @@ def _log_death_integral_rows(
     plan = grid if isinstance(grid, _Grid) else _Grid(x, lo, hi)
     if grid is None and not plan.pays:
         return _log_death_integral(theta, x, lo, hi, want_grad)
-    m, seg = plan.m, plan.seg
-    li_seg, gi_seg = _log_death_integral(
-        theta, plan.px[seg], plan.pt[seg], plan.pt[seg + 1], want_grad
-    )
-    n_g = 5 if want_grad else 0
-    log_j = np.full(m, -np.inf)
-    log_j[seg] = li_seg
-    terms = np.zeros((1 + n_g, m))
-    if gi_seg is not None:
-        terms[1:, seg] = np.nan_to_num(gi_seg)
-    # partial sums per frequency, scaled by the largest segment of that frequency:
-    # sums[:, k] of the segments before point k, sums[:, m + k] of those from k on
-    sums = np.empty((1 + n_g, 2 * m))
-    scale = np.empty(m)
-    bounds = plan.bounds
-    for a, z in itertools.pairwise(bounds):
-        top = log_j[a:z].max()
-        top = top if np.isfinite(top) else 0.0
-        # segments below e^-600 of the largest count as 0 (no subnormals, whose precision
-        # is lost): rows made only of them have no difference and are marched directly
-        rel = log_j[a:z] - top
-        e = np.exp(np.where(rel > -600.0, rel, -np.inf))
-        t = terms[:, a:z]
-        t[1:] *= e
-        t[0] = e
-        sums[:, a] = 0.0
-        np.cumsum(t[:, :-1], axis=1, out=sums[:, a + 1 : z])
-        sums[:, m + a : m + z] = np.cumsum(t[:, ::-1], axis=1)[:, ::-1]
-        scale[a:z] = top
-    i_lo, i_hi = plan.i_lo, plan.i_hi
-    use_pre = sums[0, i_hi] <= sums[0, m + i_lo]
-    big = np.where(use_pre, i_hi, m + i_lo)
-    small = np.where(use_pre, i_lo, m + i_hi)
-    rows = np.ascontiguousarray(sums.T)  # gathers of whole rows of (1 + n_g) sums
-    top_sum = rows[big]
-    diff = top_sum - rows[small]
-    ok = diff[:, 0] > _GRID_CANCEL * top_sum[:, 0]
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        out = np.log(diff[:, 0]) + scale[i_lo]  # the rows not ok are replaced below
-        grad = (diff[:, 1:] / diff[:, :1]).T if want_grad else None
-    bad = np.flatnonzero(~ok)
-    if bad.size:
-        lb, gb = _log_death_integral(theta, x[bad], lo[bad], hi[bad], want_grad)
-        out[bad] = lb
-        if grad is not None and gb is not None:
-            grad[:, bad] = gb
-    return out, grad
+    values = _GridIntegral(theta, plan, x, lo, hi, want_grad=want_grad)
+    return values.log, values.per_row_gradient() if want_grad else None
+
+
+class _GridIntegral:
+    """The integrals of :func:`_log_death_integral_rows` on a grid, and their gradients.
+
+    ``log`` holds the log-integral per row; :meth:`weighted_gradient` gives
+    ``Σ c_i ∇ log I_i`` without forming the rows' gradients (two sums per
+    breakpoint), which is what a fit needs.
+    """
+
+    def __init__(
+        self,
+        theta: FloatArray,
+        plan: _Grid,
+        x: FloatArray,
+        lo: FloatArray,
+        hi: FloatArray,
+        *,
+        want_grad: bool,
+    ) -> None:
+        m, seg = plan.m, plan.seg
+        li_seg, gi_seg = _log_death_integral(
+            theta, plan.px[seg], plan.pt[seg], plan.pt[seg + 1], want_grad
+        )
+        n_g = 5 if want_grad else 0
+        log_j = np.full(m, -np.inf)
+        log_j[seg] = li_seg
+        terms = np.zeros((1 + n_g, m))
+        if gi_seg is not None:
+            terms[1:, seg] = np.nan_to_num(gi_seg)
+        # partial sums per frequency, scaled by the largest segment of that frequency:
+        # sums[:, k] of the segments before point k, sums[:, m + k] of those from k on
+        sums = np.empty((1 + n_g, 2 * m))
+        scale = np.empty(m)
+        for a, z in itertools.pairwise(plan.bounds):
+            top = log_j[a:z].max()
+            top = top if np.isfinite(top) else 0.0
+            # segments below e^-600 of the largest count as 0 (no subnormals, whose precision
+            # is lost): rows made only of them have no difference and are marched directly
+            rel = log_j[a:z] - top
+            e = np.exp(np.where(rel > -600.0, rel, -np.inf))
+            t = terms[:, a:z]
+            t[1:] *= e
+            t[0] = e
+            sums[:, a] = 0.0
+            np.cumsum(t[:, :-1], axis=1, out=sums[:, a + 1 : z])
+            sums[:, m + a : m + z] = np.cumsum(t[:, ::-1], axis=1)[:, ::-1]
+            scale[a:z] = top
+        i_lo, i_hi = plan.i_lo, plan.i_hi
+        s0 = sums[0]
+        use_pre = s0[i_hi] <= s0[m + i_lo]
+        big = np.where(use_pre, i_hi, m + i_lo)
+        small = np.where(use_pre, i_lo, m + i_hi)
+        top_sum = s0[big]
+        diff = top_sum - s0[small]
+        ok = diff > _GRID_CANCEL * top_sum
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = np.log(diff) + scale[i_lo]  # the rows not ok are replaced below
+        bad = np.flatnonzero(~ok)
+        gb = None
+        if bad.size:
+            lb, gb = _log_death_integral(theta, x[bad], lo[bad], hi[bad], want_grad)
+            out[bad] = lb
+        self.log = out
+        self._m, self._sums, self._big, self._small, self._diff = m, sums, big, small, diff
+        self._bad, self._bad_grad = bad, gb
+
+    def weighted_gradient(self, c: FloatArray) -> FloatArray:
+        """Return ``Σ_i c_i ∇ log I_i`` (5 values)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            per = c / self._diff
+        bad = self._bad
+        if bad.size:
+            per[bad] = 0.0
+        n2 = 2 * self._m
+        coef = np.bincount(self._big, per, n2) - np.bincount(self._small, per, n2)
+        out = self._sums[1:] @ coef
+        if bad.size and self._bad_grad is not None:
+            out += np.nan_to_num(self._bad_grad) @ c[bad]
+        return np.asarray(out, dtype=np.float64)
+
+    def per_row_gradient(self) -> FloatArray:
+        """Return ``∇ log I_i`` per row (5 x rows)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            grad = (self._sums[1:, self._big] - self._sums[1:, self._small]) / self._diff
+        if self._bad.size and self._bad_grad is not None:
+            grad[:, self._bad] = self._bad_grad
+        return np.asarray(grad, dtype=np.float64)
 
 
 def _log_death_integral(
