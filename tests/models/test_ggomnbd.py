@@ -23,7 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
-from crmcore.errors import CrmWarning, InputError, InputTypeError
+from crmcore.errors import ConvergenceWarning, CrmWarning, InputError, InputTypeError
 from crmcore.models import ggomnbd, pareto_nbd
 from crmcore.models.ggomnbd import GGompertzNbdParams
 from crmcore.simulate import ggomnbd_histories
@@ -481,6 +481,41 @@ def test_fit_is_at_least_as_likely_as_the_nested_pareto_nbd():
         f = ggomnbd.fit(h.frequency, h.recency, h.T)
         limit = pareto_nbd.fit(h.frequency, h.recency, h.T)
     assert f.log_likelihood >= limit.log_likelihood - 1e-6
+
+
+def test_full_cdnow_log_fits_at_the_pareto_nbd_limit():
+    # On the full CDNOW log (23,570 customers, weeks 1-39) the search runs to b -> 0, where
+    # the information matrix is singular: it raised ConvergenceError. The likelihood is
+    # largest in the Pareto/NBD limit there: the fit is that limit, flagged, and agrees with
+    # the Pareto/NBD module (an independent implementation: hypergeometric functions).
+    from crmcore import datasets, summarize
+
+    summary = summarize(
+        datasets.cdnow(),
+        observation_end=datasets.CDNOW_OBSERVATION_END,
+        calibration_end=datasets.CDNOW_CALIBRATION_END,
+        time_unit="W",
+        period="D",
+    )
+    with pytest.warns(ConvergenceWarning, match="Pareto/NBD limit"):
+        f = ggomnbd.fit(summary)
+    limit = pareto_nbd.fit(summary)
+    assert f.at_boundary
+    assert f.converged
+    r, alpha, b, s, beta = f.params.as_array()
+    assert_allclose([r, alpha, s, beta / b], limit.params.as_array(), rtol=1e-8)
+    assert_allclose(f.log_likelihood, limit.log_likelihood, rtol=1e-10)
+    se = f.standard_errors.as_array()
+    assert_allclose(se[[0, 1, 3]], limit.standard_errors.as_array()[:3], rtol=1e-8)
+    assert np.isnan(se[2])
+    assert np.isnan(se[4])
+    assert_allclose(
+        f.conditional_expected_purchases(39.0, summary),
+        limit.conditional_expected_purchases(39.0, summary),
+        rtol=1e-7,
+        atol=1e-12,
+    )
+    assert_allclose(f.probability_alive(summary), limit.probability_alive(summary), rtol=1e-7)
 
 
 # --------------------------------------------------------------------------- breakpoint grid

@@ -42,7 +42,7 @@ from crmcore._typing import ArrayLike, FloatArray, IntArray
 from crmcore.errors import ConvergenceError, ConvergenceWarning
 from crmcore.models import _ggomnbd_num as num
 from crmcore.models import _inputs as inp
-from crmcore.models import _predict, _units
+from crmcore.models import _predict, _units, pareto_nbd
 from crmcore.models._inputs import positive_param
 from crmcore.models._mle import MleResult, fit_fields, log_curvature, maximize_likelihood
 from crmcore.models._predict import CustomerPrediction
@@ -134,6 +134,14 @@ class GGompertzNbdFit:
         b are in this unit; the methods given a
         :class:`~crmcore.CustomerSummary` in another unit convert its recency,
         T, the horizon ``t`` and a ``discount_rate`` into this one first.
+    at_boundary : bool
+        True when the likelihood is largest in the Pareto/NBD limit b -> 0
+        (see :func:`fit`): ``params`` then hold the Pareto/NBD estimates of
+        r, alpha and s, b so small that b T = 1e-9 for the longest T, and
+        ``beta = b * beta_P`` with the Pareto/NBD beta_P, so that every
+        prediction is the Pareto/NBD one; the standard errors of b and beta,
+        and their rows and columns of ``covariance``, are NaN (b is 0 at the
+        limit, beta with it), those of r, alpha and s are the Pareto/NBD ones.
 
     Examples
     --------
@@ -152,6 +160,7 @@ class GGompertzNbdFit:
     converged: bool
     n_iterations: int
     time_unit: str | None = _units.unit_field()
+    at_boundary: bool = False
 
     def expected_purchases(self, t: ArrayLike) -> Any:
         """Return :func:`expected_purchases` at the fitted parameters."""
@@ -313,7 +322,11 @@ def fit(
         times its estimate, or nearly collinear parameters), which is common:
         b and beta are hard to tell apart from the Pareto/NBD limit (b -> 0)
         on short observation windows. The fit is returned with
-        ``converged=False``.
+        ``converged=False``. Also when the likelihood is largest in that
+        limit (the search runs to b -> 0, the Pareto/NBD fit of the data
+        reaches at least its log-likelihood, and the log-likelihood falls as
+        b grows from 0): the fit is then that limit, with
+        ``at_boundary=True`` (see :class:`GGompertzNbdFit`).
 
     See Also
     --------
@@ -365,34 +378,117 @@ def fit(
     data = inp.prepare_fit_data(frequency, recency, T, weights)
     if initial is not None:
         inp.check_params(initial, GGompertzNbdParams, "initial")
-        start = initial.as_array()
-    elif len(data) > _SAMPLE_ROWS:
-        sample = _systematic_sample(data, _SAMPLE_ROWS)
+    error: ConvergenceError | None = None
+    res: MleResult | None = None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
         try:
-            with warnings.catch_warnings():  # only the fit to all rows speaks
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                first = _fit_compressed(sample, _default_initial(sample))
-        except ConvergenceError:  # the sample may be too thin; the full data decide
-            start = _default_initial(data)
-        else:
-            start = first.estimates
-            try:  # Newton steps from the sample's estimates with its Hessian
-                res = _fit_compressed(data, start, log_curvature(first, data.n_customers))
-            except ConvergenceError:
-                pass
-            else:
-                return GGompertzNbdFit(
-                    **fit_fields(res, GGompertzNbdParams),
-                    n_customers=data.n_customers,
-                    time_unit=unit,
-                )
-    else:
-        start = _default_initial(data)
-    res = _fit_compressed(data, start)
+            res = _search(data, None if initial is None else initial.as_array())
+        except ConvergenceError as exc:
+            error = exc
+    if error is not None or (res is not None and res.estimates[2] * data.T.max() < _LIMIT_BT):
+        limit = _pareto_limit(data, res, unit)
+        if limit is not None:
+            return limit
+    for w in caught:  # the search's own warnings, now that its result stands
+        warnings.warn(w.message, w.category, stacklevel=2)
+    if error is not None or res is None:
+        raise error if error is not None else AssertionError  # pragma: no cover
     return GGompertzNbdFit(
         **fit_fields(res, GGompertzNbdParams),
         n_customers=data.n_customers,
         time_unit=unit,
+    )
+
+
+def _search(data: CompressedHistories, initial: FloatArray | None) -> MleResult:
+    """Run the maximum-likelihood search of :func:`fit` (from a sample fit on many rows)."""
+    if initial is not None:
+        return _fit_compressed(data, initial)
+    if len(data) <= _SAMPLE_ROWS:
+        return _fit_compressed(data, _default_initial(data))
+    sample = _systematic_sample(data, _SAMPLE_ROWS)
+    try:
+        with warnings.catch_warnings():  # only the fit to all rows speaks
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            first = _fit_compressed(sample, _default_initial(sample))
+    except ConvergenceError:  # the sample may be too thin; the full data decide
+        return _fit_compressed(data, _default_initial(data))
+    try:  # Newton steps from the sample's estimates with its Hessian
+        return _fit_compressed(data, first.estimates, log_curvature(first, data.n_customers))
+    except ConvergenceError:
+        return _fit_compressed(data, first.estimates)
+
+
+def _unchecked_params(values: FloatArray) -> GGompertzNbdParams:
+    """Return the standard errors of a fit at the Pareto/NBD limit (b and beta: NaN)."""
+    out = object.__new__(GGompertzNbdParams)
+    for name, value in zip(_NAMES, values.tolist(), strict=True):
+        object.__setattr__(out, name, float(value))
+    return out
+
+
+_LIMIT_BT = 1e-3  # b T below this (T the longest) counts as the Pareto/NBD limit b -> 0
+_LIMIT_B = 1e-9  # b T of a fit returned at that limit
+_LIMIT_PROBE = 1e-2  # b T at which the limit is checked to be a maximum
+
+
+def _pareto_limit(
+    data: CompressedHistories, res: MleResult | None, unit: str | None
+) -> GGompertzNbdFit | None:
+    """Return the fit at the Pareto/NBD limit b -> 0 when the likelihood is largest there.
+
+    The search ran to b -> 0 (or failed there): the Pareto/NBD fit of the same
+    data, with β = b β_P for a b so small (b T = 1e-9) that every prediction is
+    that of the Pareto/NBD, is the maximum when its log-likelihood is at least
+    that of the search and the log-likelihood falls when b grows from there
+    (checked at b T = 0.01 with the other parameters fixed: the profile
+    likelihood then falls too). Returns None otherwise.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            limit = pareto_nbd.fit(data.frequency, data.recency, data.T, weights=data.weights)
+    except ConvergenceError:
+        return None
+    r, alpha, s, beta_p = (float(q) for q in limit.params.as_array())
+    t_max = float(data.T.max())
+    objective = _Objective(data)
+    b = _LIMIT_B / t_max
+    theta = np.array([r, alpha, b, s, b * beta_p])
+    value, _ = objective(theta)
+    b_probe = _LIMIT_PROBE / t_max
+    probe, _ = objective(np.array([r, alpha, b_probe, s, b_probe * beta_p]))
+    noise = 1e-9 * abs(value)
+    if not (np.isfinite(value) and probe <= value + noise):
+        return None
+    if res is not None and res.log_likelihood > value + noise + 1e-6:
+        return None
+    # r, alpha and s keep their Pareto/NBD covariance; b (0 at the limit) and beta have none
+    keep = [0, 1, 3]
+    cov = np.full((5, 5), np.nan)
+    cov[np.ix_(keep, keep)] = np.asarray(limit.covariance, dtype=np.float64)[:3, :3]
+    se = np.sqrt(np.diag(cov))
+    warnings.warn(
+        "GGompertz/NBD: the log-likelihood is largest in the Pareto/NBD limit b -> 0 "
+        f"(log-likelihood {value:.6f}; it falls as b grows): the fit returned is that limit, "
+        f"with at_boundary=True, b = {b:.3g} (b T = {_LIMIT_B:g}) and beta = b * "
+        f"{beta_p:.6g}, the Pareto/NBD beta; b and beta have no standard errors (NaN). "
+        "crmcore.models.pareto_nbd.fit gives the same fit as a Pareto/NBD",
+        ConvergenceWarning,
+        stacklevel=3,
+    )
+    names = dict(zip(_NAMES, theta.tolist(), strict=True))
+    return GGompertzNbdFit(
+        params=GGompertzNbdParams(**names),
+        standard_errors=_unchecked_params(se),
+        covariance=v.readonly(cov),
+        log_likelihood=float(value),
+        n_customers=data.n_customers,
+        converged=bool(limit.converged),
+        n_iterations=int(limit.n_iterations) + (0 if res is None else int(res.n_iterations)),
+        time_unit=unit,
+        at_boundary=True,
     )
 
 
@@ -1104,6 +1200,10 @@ class _Grid:
         self.i_lo, self.i_hi = where[:n], where[n:]
         self.bounds = np.r_[np.flatnonzero(np.r_[True, self.px[1:] != self.px[:-1]]), m]
         self.pays = n >= _GRID_MIN_ROWS and self.seg.size <= _GRID_SHARE * n
+        # the distinct intervals (τ_k, τ_k+1) of the segments, shared by the frequencies
+        ends = np.stack([self.pt[self.seg], self.pt[self.seg + 1]])
+        pairs, iv = np.unique(ends, axis=1, return_inverse=True)
+        self.iv_lo, self.iv_hi, self.iv = pairs[0], pairs[1], iv.reshape(-1)
 
 
 def _log_death_integral_rows(
@@ -1157,9 +1257,7 @@ class _GridIntegral:
         want_grad: bool,
     ) -> None:
         m, seg = plan.m, plan.seg
-        li_seg, gi_seg = _log_death_integral(
-            theta, plan.px[seg], plan.pt[seg], plan.pt[seg + 1], want_grad
-        )
+        li_seg, gi_seg = _segment_integrals(theta, plan, want_grad=want_grad)
         n_g = 5 if want_grad else 0
         log_j = np.full(m, -np.inf)
         log_j[seg] = li_seg
@@ -1224,6 +1322,59 @@ class _GridIntegral:
         if self._bad.size and self._bad_grad is not None:
             grad[:, self._bad] = self._bad_grad
         return np.asarray(grad, dtype=np.float64)
+
+
+def _segment_integrals(
+    theta: FloatArray, plan: _Grid, *, want_grad: bool
+) -> tuple[FloatArray, FloatArray | None]:
+    """:func:`_log_death_integral` on the segments of a grid.
+
+    A segment no longer than the first piece :func:`_log_death_integral` would
+    take from its start is that one piece: its 16 nodes, and the factors that do
+    not depend on the frequency there, are computed once per distinct interval
+    and shared by the frequencies; the other segments are marched.
+    """
+    r, alpha, b, s, beta = (float(q) for q in theta)
+    seg = plan.seg
+    x, lo, hi = plan.px[seg], plan.pt[seg], plan.pt[seg + 1]
+    p = r + x
+    iv_lo, iv_hi, iv = plan.iv_lo, plan.iv_hi, plan.iv
+    with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
+        gomp = num.gompertz_scale(b, beta, s + 1.0, iv_lo, numerator=1.0)
+        longest = np.minimum(num.power_scale(alpha, p, lo), gomp[iv])
+    one = np.flatnonzero((hi - lo <= longest) & (hi > lo))
+    out = np.full(seg.size, -np.inf)
+    grad = np.zeros((5, seg.size)) if want_grad else None
+    if one.size:
+        length = iv_hi - iv_lo
+        u = iv_lo[:, None] + length[:, None] * num.SHARE[None, :]
+        with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
+            la = np.log(alpha + u)
+            g = num.g_log(b, beta, u)
+            base = b * u - (s + 1.0) * g
+            k = iv[one]
+            phi = base[k] - p[one, None] * la[k]
+            top = phi.max(axis=1)
+            top = np.where(np.isfinite(top), top, 0.0)
+            wts = np.exp(phi - top[:, None]) * num.HALF_W
+            total = wts.sum(axis=1)
+            out[one] = top + np.log(total * length[k])
+            if grad is not None:
+                q = np.exp(np.minimum(b * u - g, 700.0))
+                feats = np.stack(
+                    [la, 1.0 / (alpha + u), u * (1.0 - (s + 1.0) * q), g, np.exp(-g)], axis=1
+                )
+                sums = np.einsum("nj,nfj->fn", wts, feats[k]) / total
+                sums *= np.array([-1.0, 1.0, 1.0, -1.0, -(s + 1.0)])[:, None]
+                sums[1] *= -p[one]
+                grad[:, one] = np.nan_to_num(sums)
+    rest = np.flatnonzero((hi - lo > longest) | ~(hi > lo))
+    if rest.size:
+        lr, gr = _log_death_integral(theta, x[rest], lo[rest], hi[rest], want_grad)
+        out[rest] = lr
+        if grad is not None and gr is not None:
+            grad[:, rest] = gr
+    return out, grad
 
 
 def _log_death_integral(
