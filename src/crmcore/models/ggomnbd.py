@@ -342,8 +342,8 @@ def fit(
     between consecutive distinct t_x and T values, and each history sums its
     segments (differences of partial sums, or a direct evaluation where those
     would cancel); otherwise once per distinct history. The search runs on
-    log-parameters. With more than 20,000 distinct histories a fit to a
-    systematic sample of about 20,000 of them provides the starting point
+    log-parameters. With more than 50,000 distinct histories a fit to a
+    systematic sample of about 50,000 of them provides the starting point
     and its Hessian, and Newton steps on all histories with that Hessian,
     corrected by BFGS updates, replace the quasi-Newton search (the full
     search when they fail). The terms in T are computed once per distinct T,
@@ -973,7 +973,7 @@ def purchase_probability(params: GGompertzNbdParams, n: ArrayLike, t: ArrayLike)
 
 # --------------------------------------------------------------------------- fitting
 
-_SAMPLE_ROWS = 20_000  # distinct histories above which a sample fit gives the start
+_SAMPLE_ROWS = 50_000  # distinct histories above which a sample fit gives the start
 
 
 def _default_initial(data: CompressedHistories) -> FloatArray:
@@ -1295,7 +1295,7 @@ class _GridIntegral:
         bad = np.flatnonzero(~ok)
         gb = None
         if bad.size:
-            lb, gb = _log_death_integral(theta, x[bad], lo[bad], hi[bad], want_grad)
+            lb, gb = _short_integrals(theta, x[bad], lo[bad], hi[bad], want_grad=want_grad)
             out[bad] = lb
         self.log = out
         self._m, self._sums, self._big, self._small, self._diff = m, sums, big, small, diff
@@ -1327,24 +1327,44 @@ class _GridIntegral:
 def _segment_integrals(
     theta: FloatArray, plan: _Grid, *, want_grad: bool
 ) -> tuple[FloatArray, FloatArray | None]:
-    """:func:`_log_death_integral` on the segments of a grid.
-
-    A segment no longer than the first piece :func:`_log_death_integral` would
-    take from its start is that one piece: its 16 nodes, and the factors that do
-    not depend on the frequency there, are computed once per distinct interval
-    and shared by the frequencies; the other segments are marched.
-    """
-    r, alpha, b, s, beta = (float(q) for q in theta)
+    """:func:`_short_integrals` on the segments of a grid (their intervals found once)."""
     seg = plan.seg
     x, lo, hi = plan.px[seg], plan.pt[seg], plan.pt[seg + 1]
+    return _short_integrals(
+        theta, x, lo, hi, want_grad=want_grad, intervals=(plan.iv_lo, plan.iv_hi, plan.iv)
+    )
+
+
+def _short_integrals(
+    theta: FloatArray,
+    x: FloatArray,
+    lo: FloatArray,
+    hi: FloatArray,
+    *,
+    want_grad: bool,
+    intervals: tuple[FloatArray, FloatArray, IntArray] | None = None,
+) -> tuple[FloatArray, FloatArray | None]:
+    """:func:`_log_death_integral` on rows whose intervals repeat across frequencies.
+
+    A row no longer than the first piece :func:`_log_death_integral` would take
+    from its start is that one piece: its 16 nodes, and the factors that do not
+    depend on the frequency there, are computed once per distinct interval
+    (``intervals``: the distinct (lo, hi) pairs and each row's index into them,
+    found here when not given) and shared by the frequencies; the other rows
+    are marched.
+    """
+    r, alpha, b, s, beta = (float(q) for q in theta)
     p = r + x
-    iv_lo, iv_hi, iv = plan.iv_lo, plan.iv_hi, plan.iv
+    if intervals is None:
+        pairs, inverse = np.unique(np.stack([lo, hi]), axis=1, return_inverse=True)
+        intervals = (pairs[0], pairs[1], inverse.reshape(-1))
+    iv_lo, iv_hi, iv = intervals
     with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
         gomp = num.gompertz_scale(b, beta, s + 1.0, iv_lo, numerator=1.0)
         longest = np.minimum(num.power_scale(alpha, p, lo), gomp[iv])
     one = np.flatnonzero((hi - lo <= longest) & (hi > lo))
-    out = np.full(seg.size, -np.inf)
-    grad = np.zeros((5, seg.size)) if want_grad else None
+    out = np.full(x.size, -np.inf)
+    grad = np.zeros((5, x.size)) if want_grad else None
     if one.size:
         length = iv_hi - iv_lo
         u = iv_lo[:, None] + length[:, None] * num.SHARE[None, :]
