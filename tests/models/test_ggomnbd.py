@@ -503,6 +503,58 @@ def test_fit_from_a_sample_reaches_the_full_search(monkeypatch):
     assert f.n_iterations < 25
 
 
+def test_clv_functions_accept_a_ggompertz_fit():
+    # residual_lifetime_value, new_customer_value and customer_lifetime_value need
+    # conditional_expected_purchases_at, which a GGompertz/NBD fit lacked (InputTypeError).
+    # References: each column is conditional_expected_purchases at its horizon, and the
+    # CLV formulas' definitions (value = margin * spend * DERT; DERT of a new customer).
+    from crmcore.models import clv, gamma_gamma
+
+    x = np.array([0, 2, 7, 1])
+    s = CustomerSummary.from_arrays(
+        x,
+        [0.0, 30.43, 38.0, 1.0],
+        np.full(4, 38.86),
+        monetary_value=[0.0, 20.0, 35.0, 12.0],
+        time_unit="W",
+    )
+    f = ggomnbd.GGompertzNbdFit(
+        params=PAPER,
+        standard_errors=PAPER,
+        covariance=np.eye(5),
+        log_likelihood=0.0,
+        n_customers=4.0,
+        converged=True,
+        n_iterations=0,
+        time_unit="W",
+    )
+    at = f.conditional_expected_purchases_at([0.0, 10.0, 39.0], s)
+    assert at.shape == (4, 3)
+    for k, t in enumerate([0.0, 10.0, 39.0]):
+        assert_allclose(at[:, k], f.conditional_expected_purchases(t, s), rtol=1e-14)
+    spend = gamma_gamma.GammaGammaFit(
+        params=gamma_gamma.GammaGammaParams(p=6.25, q=3.74, v=15.44),
+        standard_errors=gamma_gamma.GammaGammaParams(p=1.0, q=1.0, v=1.0),
+        covariance=np.eye(3),
+        log_likelihood=0.0,
+        n_customers=4.0,
+        converged=True,
+        n_iterations=0,
+    )
+    rlv = clv.residual_lifetime_value(f, spend, s, discount_rate=0.002, margin=0.3)
+    dert = f.discounted_expected_residual_purchases(s, discount_rate=0.002)
+    assert_allclose(rlv.discounted_expected_residual_purchases, dert, rtol=1e-14)
+    assert_allclose(rlv.value, 0.3 * rlv.expected_spend * dert, rtol=1e-14)
+    new = clv.new_customer_value(f, expected_spend=35.0, discount_rate=0.002)
+    want = 35.0 * ggomnbd.discounted_expected_residual_purchases(
+        PAPER, 0, 0.0, 0.0, discount_rate=0.002
+    )
+    assert new == pytest.approx(want, rel=1e-14)
+    cv = clv.customer_lifetime_value(f, spend, s, horizon=39.0, step=1.0, discount_rate=0.002)
+    assert np.all(np.isfinite(cv.clv))
+    assert np.all(cv.clv >= 0)
+
+
 def test_full_cdnow_log_fits_at_the_pareto_nbd_limit():
     # On the full CDNOW log (23,570 customers, weeks 1-39) the search runs to b -> 0, where
     # the information matrix is singular: it raised ConvergenceError. The likelihood is

@@ -39,7 +39,7 @@ from scipy import special as sc
 
 from crmcore import _validation as v
 from crmcore._typing import ArrayLike, FloatArray, IntArray
-from crmcore.errors import ConvergenceError, ConvergenceWarning
+from crmcore.errors import ConvergenceError, ConvergenceWarning, InputError
 from crmcore.models import _ggomnbd_num as num
 from crmcore.models import _inputs as inp
 from crmcore.models import _predict, _units, pareto_nbd
@@ -177,6 +177,43 @@ class GGompertzNbdFit:
         return conditional_expected_purchases(
             self.params, *_units.convert(self.time_unit, t, frequency), recency, T
         )
+
+    def conditional_expected_purchases_at(
+        self,
+        t: ArrayLike,
+        frequency: ArrayLike | CustomerSummary,
+        recency: ArrayLike | None = None,
+        T: ArrayLike | None = None,
+    ) -> Any:
+        """Return :func:`conditional_expected_purchases` at several horizons at once.
+
+        Parameters
+        ----------
+        t : array-like
+            Forecast horizons (>= 0), one-dimensional, in the time unit of the
+            data (of a summary, when ``frequency`` is one).
+        frequency, recency, T : array-like, or a CustomerSummary as ``frequency``
+
+        Returns
+        -------
+        ndarray, shape (customers, len(t))
+            Column k holds the expected purchases in (T, T + t[k]]; P(alive)
+            is computed once for all horizons. This is what
+            :func:`crmcore.models.clv.residual_lifetime_value` and
+            :func:`crmcore.models.clv.customer_lifetime_value` need.
+
+        Raises
+        ------
+        InputError
+            On invalid histories, or ``t`` negative or not one-dimensional.
+        """
+        tt, _ = inp.times(t, "t")
+        if tt.ndim != 1:
+            raise InputError(f"t must be 1-dimensional, got shape {tt.shape}")
+        frequency, factor = _units.in_fit_unit(self.time_unit, frequency)
+        h = inp.histories(frequency, recency, T)
+        out = _conditional_at(self.params.as_array(), tt * factor, h.x, h.tx, h.T)
+        return inp.finish(out, h.single)
 
     def conditional_purchase_probability(
         self,
@@ -1538,6 +1575,27 @@ def _conditional(
     if kind == "buy":
         out = np.minimum(out, np.exp(log_alive))
     return np.asarray(out, dtype=np.float64)
+
+
+def _conditional_at(
+    theta: FloatArray, t: FloatArray, x: FloatArray, tx: FloatArray, big_t: FloatArray
+) -> FloatArray:
+    """:func:`_conditional` (expected purchases) at every horizon of ``t`` (customers x t)."""
+    out = np.zeros((x.size, t.size))
+    if x.size == 0:
+        return out
+    r, alpha = float(theta[0]), float(theta[1])
+    a_t = alpha + big_t
+    with np.errstate(divide="ignore"):
+        log_front = _log_alive(theta, x, tx, big_t) + np.log(r + x) - np.log(a_t)
+    zero = np.zeros(x.size)
+    for k, horizon in enumerate(t.tolist()):  # a loop over horizons, not customers
+        log_k = _log_survival_integral(
+            theta, np.full(x.size, horizon), start=big_t, shift=a_t, power=zero, delta=0.0
+        )
+        with np.errstate(under="ignore", divide="ignore"):
+            out[:, k] = np.exp(log_front + log_k)
+    return out
 
 
 def _pmf(theta: FloatArray, n: FloatArray, t: FloatArray) -> FloatArray:
