@@ -379,8 +379,8 @@ def fit(
     between consecutive distinct t_x and T values, and each history sums its
     segments (differences of partial sums, or a direct evaluation where those
     would cancel); otherwise once per distinct history. The search runs on
-    log-parameters. With more than 50,000 distinct histories a fit to a
-    systematic sample of about 50,000 of them provides the starting point
+    log-parameters. With 100,000 distinct histories or more a fit to a
+    systematic sample of 50,000 to 100,000 of them provides the starting point
     and its Hessian, and Newton steps on all histories with that Hessian,
     corrected by BFGS updates, replace the quasi-Newton search (the full
     search when they fail). The terms in T are computed once per distinct T,
@@ -442,7 +442,7 @@ def _search(data: CompressedHistories, initial: FloatArray | None) -> MleResult:
     """Run the maximum-likelihood search of :func:`fit` (from a sample fit on many rows)."""
     if initial is not None:
         return _fit_compressed(data, initial)
-    if len(data) <= _SAMPLE_ROWS:
+    if len(data) < 2 * _SAMPLE_ROWS:  # a sample would be every row
         return _fit_compressed(data, _default_initial(data))
     sample = _systematic_sample(data, _SAMPLE_ROWS)
     try:
@@ -1010,7 +1010,7 @@ def purchase_probability(params: GGompertzNbdParams, n: ArrayLike, t: ArrayLike)
 
 # --------------------------------------------------------------------------- fitting
 
-_SAMPLE_ROWS = 50_000  # distinct histories above which a sample fit gives the start
+_SAMPLE_ROWS = 50_000  # the sample that gives the start, on twice as many distinct histories
 
 
 def _default_initial(data: CompressedHistories) -> FloatArray:
