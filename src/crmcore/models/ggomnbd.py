@@ -126,7 +126,8 @@ class GGompertzNbdFit:
     converged : bool
         False when the fit came with a ConvergenceWarning because the data
         barely identify some parameter (see :func:`fit`); a failed search
-        raises instead.
+        raises instead. A fit at the Pareto/NBD limit (``at_boundary``) has
+        the ``converged`` of that Pareto/NBD fit.
     n_iterations : int
         Optimiser iterations.
     time_unit : {"h", "D", "W", "M", "Y"} or None
