@@ -23,7 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
-from crmcore.errors import CrmWarning, InputError, InputTypeError
+from crmcore.errors import ConvergenceWarning, CrmWarning, InputError, InputTypeError
 from crmcore.models import ggomnbd, pareto_nbd
 from crmcore.models.ggomnbd import GGompertzNbdParams
 from crmcore.simulate import ggomnbd_histories
@@ -481,6 +481,113 @@ def test_fit_is_at_least_as_likely_as_the_nested_pareto_nbd():
         f = ggomnbd.fit(h.frequency, h.recency, h.T)
         limit = pareto_nbd.fit(h.frequency, h.recency, h.T)
     assert f.log_likelihood >= limit.log_likelihood - 1e-6
+
+
+def test_fit_from_a_sample_reaches_the_full_search(monkeypatch):
+    # Above _SAMPLE_ROWS distinct histories the fit starts from a fit to a sample and takes
+    # Newton steps with its Hessian (BFGS-corrected) instead of the quasi-Newton search
+    # (31 iterations before this path, 35 for the search from the default start): the
+    # same maximum, in fewer iterations
+    rng = np.random.default_rng(3)
+    h = ggomnbd_histories(0.8, 8.0, 0.1, 0.5, 2.0, T=rng.uniform(1.0, 78.0, 6000), rng=4)
+    data = ggomnbd.inp.prepare_fit_data(h.frequency, h.recency, h.T, None)
+    start = dict(zip(ggomnbd._NAMES, ggomnbd._default_initial(data).tolist(), strict=True))
+    full = ggomnbd.fit(h.frequency, h.recency, h.T, initial=GGompertzNbdParams(**start))
+    monkeypatch.setattr(ggomnbd, "_SAMPLE_ROWS", 1000)
+    f = ggomnbd.fit(h.frequency, h.recency, h.T)
+    assert f.converged
+    z = (f.params.as_array() - full.params.as_array()) / full.standard_errors.as_array()
+    assert np.max(np.abs(z)) < 1e-5
+    assert f.log_likelihood >= full.log_likelihood - 1e-6
+    assert_allclose(f.standard_errors.as_array(), full.standard_errors.as_array(), rtol=1e-5)
+    assert f.n_iterations < 25
+
+
+def test_clv_functions_accept_a_ggompertz_fit():
+    # residual_lifetime_value, new_customer_value and customer_lifetime_value need
+    # conditional_expected_purchases_at, which a GGompertz/NBD fit lacked (InputTypeError).
+    # References: each column is conditional_expected_purchases at its horizon, and the
+    # CLV formulas' definitions (value = margin * spend * DERT; DERT of a new customer).
+    from crmcore.models import clv, gamma_gamma
+
+    x = np.array([0, 2, 7, 1])
+    s = CustomerSummary.from_arrays(
+        x,
+        [0.0, 30.43, 38.0, 1.0],
+        np.full(4, 38.86),
+        monetary_value=[0.0, 20.0, 35.0, 12.0],
+        time_unit="W",
+    )
+    f = ggomnbd.GGompertzNbdFit(
+        params=PAPER,
+        standard_errors=PAPER,
+        covariance=np.eye(5),
+        log_likelihood=0.0,
+        n_customers=4.0,
+        converged=True,
+        n_iterations=0,
+        time_unit="W",
+    )
+    at = f.conditional_expected_purchases_at([0.0, 10.0, 39.0], s)
+    assert at.shape == (4, 3)
+    for k, t in enumerate([0.0, 10.0, 39.0]):
+        assert_allclose(at[:, k], f.conditional_expected_purchases(t, s), rtol=1e-14)
+    spend = gamma_gamma.GammaGammaFit(
+        params=gamma_gamma.GammaGammaParams(p=6.25, q=3.74, v=15.44),
+        standard_errors=gamma_gamma.GammaGammaParams(p=1.0, q=1.0, v=1.0),
+        covariance=np.eye(3),
+        log_likelihood=0.0,
+        n_customers=4.0,
+        converged=True,
+        n_iterations=0,
+    )
+    rlv = clv.residual_lifetime_value(f, spend, s, discount_rate=0.002, margin=0.3)
+    dert = f.discounted_expected_residual_purchases(s, discount_rate=0.002)
+    assert_allclose(rlv.discounted_expected_residual_purchases, dert, rtol=1e-14)
+    assert_allclose(rlv.value, 0.3 * rlv.expected_spend * dert, rtol=1e-14)
+    new = clv.new_customer_value(f, expected_spend=35.0, discount_rate=0.002)
+    want = 35.0 * ggomnbd.discounted_expected_residual_purchases(
+        PAPER, 0, 0.0, 0.0, discount_rate=0.002
+    )
+    assert new == pytest.approx(want, rel=1e-14)
+    cv = clv.customer_lifetime_value(f, spend, s, horizon=39.0, step=1.0, discount_rate=0.002)
+    assert np.all(np.isfinite(cv.clv))
+    assert np.all(cv.clv >= 0)
+
+
+def test_full_cdnow_log_fits_at_the_pareto_nbd_limit():
+    # On the full CDNOW log (23,570 customers, weeks 1-39) the search runs to b -> 0, where
+    # the information matrix is singular: it raised ConvergenceError. The likelihood is
+    # largest in the Pareto/NBD limit there: the fit is that limit, flagged, and agrees with
+    # the Pareto/NBD module (an independent implementation: hypergeometric functions).
+    from crmcore import datasets, summarize
+
+    summary = summarize(
+        datasets.cdnow(),
+        observation_end=datasets.CDNOW_OBSERVATION_END,
+        calibration_end=datasets.CDNOW_CALIBRATION_END,
+        time_unit="W",
+        period="D",
+    )
+    with pytest.warns(ConvergenceWarning, match="Pareto/NBD limit"):
+        f = ggomnbd.fit(summary)
+    limit = pareto_nbd.fit(summary)
+    assert f.at_boundary
+    assert f.converged
+    r, alpha, b, s, beta = f.params.as_array()
+    assert_allclose([r, alpha, s, beta / b], limit.params.as_array(), rtol=1e-8)
+    assert_allclose(f.log_likelihood, limit.log_likelihood, rtol=1e-10)
+    se = f.standard_errors.as_array()
+    assert_allclose(se[[0, 1, 3]], limit.standard_errors.as_array()[:3], rtol=1e-8)
+    assert np.isnan(se[2])
+    assert np.isnan(se[4])
+    assert_allclose(
+        f.conditional_expected_purchases(39.0, summary),
+        limit.conditional_expected_purchases(39.0, summary),
+        rtol=1e-7,
+        atol=1e-12,
+    )
+    assert_allclose(f.probability_alive(summary), limit.probability_alive(summary), rtol=1e-7)
 
 
 # --------------------------------------------------------------------------- breakpoint grid

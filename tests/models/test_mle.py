@@ -13,7 +13,12 @@ from numpy.testing import assert_allclose
 
 from crmcore.errors import ConvergenceError, ConvergenceWarning, InputError, InputTypeError
 from crmcore.models._inputs import prepare_fit_data
-from crmcore.models._mle import distinct_values, maximize_likelihood, numerical_gradient
+from crmcore.models._mle import (
+    distinct_values,
+    log_curvature,
+    maximize_likelihood,
+    numerical_gradient,
+)
 from crmcore.summary import CustomerSummary
 
 
@@ -96,6 +101,37 @@ def test_gamma_recovery_and_scale_invariance_of_start():
     res2 = maximize_likelihood(obj, [50.0, 1e-4], names=("k", "lam"), model="g", n_customers=5000)
     assert_allclose(res1.estimates, res2.estimates, rtol=1e-7)
     assert abs(res1.estimates[0] - 3.0) < 3 * res1.standard_errors[0]
+
+
+def test_curvature_from_elsewhere_is_corrected_by_bfgs_updates():
+    # Newton steps with the Hessian of another data set (gamma shape 0.5 instead of 3)
+    # from that data set's estimates: the fixed matrix zigzags and stops without reaching
+    # the maximum; corrected by BFGS updates it reaches the full search's estimates
+    rng = np.random.default_rng(7)
+    y = rng.gamma(3.0, 1 / 0.01, size=5000)
+    y2 = rng.gamma(0.5, 1 / 0.01, size=5000)
+    obj = _gamma_objective(y, np.ones_like(y))
+    names = ("k", "lam")
+    full = maximize_likelihood(obj, [1.0, 1.0], names=names, model="g", n_customers=5000)
+    other = maximize_likelihood(
+        _gamma_objective(y2, np.ones_like(y2)), [1.0, 1.0], names=names, model="g", n_customers=5000
+    )
+    curv = log_curvature(other, 5000)
+    with pytest.raises(ConvergenceError, match="without reaching a maximum"):
+        maximize_likelihood(
+            obj, other.estimates, names=names, model="g", n_customers=5000, curvature=curv
+        )
+    res = maximize_likelihood(
+        obj,
+        other.estimates,
+        names=names,
+        model="g",
+        n_customers=5000,
+        curvature=curv,
+        update_curvature=True,
+    )
+    assert_allclose(res.estimates, full.estimates, rtol=1e-8)
+    assert res.n_iterations < 25
 
 
 @given(st.integers(1, 40), st.floats(0.1, 10.0))

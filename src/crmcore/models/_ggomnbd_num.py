@@ -37,6 +37,7 @@ __all__ = ["g_log", "march", "singularity_distance"]
 _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(16)
 _SHARE = (_NODES + 1.0) / 2.0
 _HALF_W = _WEIGHTS / 2.0
+SHARE, HALF_W = _SHARE, _HALF_W  # the rule on [0, 1], for one-piece integrals
 REACH = 2.0  # a piece spans at most this many distances to a singularity
 RATE = 3.0  # ... and at most this many e-folds of a factor
 STOP = 40.0  # stop when the rest is below e^-STOP of the sum so far

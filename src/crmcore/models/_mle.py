@@ -286,6 +286,7 @@ def maximize_likelihood(
     hint: str = DEFAULT_HINT,
     limit_hint: str = DEFAULT_LIMIT_HINT,
     curvature: FloatArray | None = None,
+    update_curvature: bool = False,
 ) -> MleResult:
     """Maximise a log-likelihood over positive parameters.
 
@@ -323,6 +324,11 @@ def maximize_likelihood(
         the search then skips the quasi-Newton iterations and takes Newton
         steps with this matrix from ``initial`` (one evaluation each), turning
         to Hessians of the data where a step fails.
+    update_curvature : bool
+        With ``curvature``, correct that matrix after every step by the
+        BFGS update from the change of the gradient (for a sample whose
+        estimates lie where the curvature of the data differs, e.g. along a
+        curved ridge, on which plain steps with the sample's matrix zigzag).
 
     Returns
     -------
@@ -400,7 +406,13 @@ def maximize_likelihood(
         u = u0.copy()
         value, grad0 = counted.in_log_space(u)
         u, value, grad_u, n_iter = _newton_polish(
-            counted, u, value, grad0, tol=gradient_tolerance, curvature=curvature
+            counted,
+            u,
+            value,
+            grad0,
+            tol=gradient_tolerance,
+            curvature=curvature,
+            update=update_curvature,
         )
         message = "Newton steps from a start with known curvature"
         return _finish(
@@ -524,6 +536,7 @@ def _newton_polish(
     tol: float,
     max_steps: int = 25,
     curvature: FloatArray | None = None,
+    update: bool = False,
 ) -> tuple[FloatArray, float, FloatArray, int]:
     """Damped Newton steps in log space until the gradient is well below ``tol``.
 
@@ -531,7 +544,7 @@ def _newton_polish(
     log-likelihood) and its gradient at ``u``. Returns (u, value, gradient,
     steps); the Hessians are forward differences of the gradient, or
     ``curvature`` (a Hessian of the mean log-likelihood) as long as its steps
-    improve.
+    improve, corrected after each step by the BFGS update with ``update``.
     """
     steps = 0
     fixed = None if curvature is None else -np.asarray(curvature, dtype=np.float64)
@@ -563,8 +576,24 @@ def _newton_polish(
                 fixed = None  # the given curvature does not fit here: the data's Hessians
                 continue
             break
+        if fixed is not None and update:
+            fixed = _bfgs_update(fixed, trial - u, t_grad - grad)
         u, value, grad = trial, t_value, t_grad
     return u, value, grad, steps
+
+
+def _bfgs_update(h: FloatArray, step: FloatArray, change: FloatArray) -> FloatArray:
+    """BFGS update of the Hessian ``h`` of a minimised function from a step and its gradient change.
+
+    Skipped (``h`` returned) when the curvature along the step is not positive.
+    """
+    curv = float(change @ step)
+    hs = h @ step
+    shs = float(step @ hs)
+    if not (curv > 1e-12 * float(np.linalg.norm(change) * np.linalg.norm(step)) and shs > 0):
+        return h
+    out = h - np.outer(hs, hs) / shs + np.outer(change, change) / curv
+    return np.asarray(0.5 * (out + out.T), dtype=np.float64)
 
 
 def log_curvature(res: MleResult, n_customers: float) -> FloatArray:

@@ -30,6 +30,7 @@ Examples
 from __future__ import annotations
 
 import itertools
+import warnings
 from typing import Any, overload
 
 import attrs
@@ -38,12 +39,12 @@ from scipy import special as sc
 
 from crmcore import _validation as v
 from crmcore._typing import ArrayLike, FloatArray, IntArray
-from crmcore.errors import ConvergenceError
+from crmcore.errors import ConvergenceError, ConvergenceWarning, InputError
 from crmcore.models import _ggomnbd_num as num
 from crmcore.models import _inputs as inp
-from crmcore.models import _predict, _units
+from crmcore.models import _predict, _units, pareto_nbd
 from crmcore.models._inputs import positive_param
-from crmcore.models._mle import MleResult, fit_fields, maximize_likelihood
+from crmcore.models._mle import MleResult, fit_fields, log_curvature, maximize_likelihood
 from crmcore.models._predict import CustomerPrediction
 from crmcore.summary import CompressedHistories, CustomerSummary
 
@@ -125,7 +126,8 @@ class GGompertzNbdFit:
     converged : bool
         False when the fit came with a ConvergenceWarning because the data
         barely identify some parameter (see :func:`fit`); a failed search
-        raises instead.
+        raises instead. A fit at the Pareto/NBD limit (``at_boundary``) has
+        the ``converged`` of that Pareto/NBD fit.
     n_iterations : int
         Optimiser iterations.
     time_unit : {"h", "D", "W", "M", "Y"} or None
@@ -133,6 +135,14 @@ class GGompertzNbdFit:
         b are in this unit; the methods given a
         :class:`~crmcore.CustomerSummary` in another unit convert its recency,
         T, the horizon ``t`` and a ``discount_rate`` into this one first.
+    at_boundary : bool
+        True when the likelihood is largest in the Pareto/NBD limit b -> 0
+        (see :func:`fit`): ``params`` then hold the Pareto/NBD estimates of
+        r, alpha and s, b so small that b T = 1e-9 for the longest T, and
+        ``beta = b * beta_P`` with the Pareto/NBD beta_P, so that every
+        prediction is the Pareto/NBD one; the standard errors of b and beta,
+        and their rows and columns of ``covariance``, are NaN (b is 0 at the
+        limit, beta with it), those of r, alpha and s are the Pareto/NBD ones.
 
     Examples
     --------
@@ -151,6 +161,7 @@ class GGompertzNbdFit:
     converged: bool
     n_iterations: int
     time_unit: str | None = _units.unit_field()
+    at_boundary: bool = False
 
     def expected_purchases(self, t: ArrayLike) -> Any:
         """Return :func:`expected_purchases` at the fitted parameters."""
@@ -167,6 +178,43 @@ class GGompertzNbdFit:
         return conditional_expected_purchases(
             self.params, *_units.convert(self.time_unit, t, frequency), recency, T
         )
+
+    def conditional_expected_purchases_at(
+        self,
+        t: ArrayLike,
+        frequency: ArrayLike | CustomerSummary,
+        recency: ArrayLike | None = None,
+        T: ArrayLike | None = None,
+    ) -> Any:
+        """Return :func:`conditional_expected_purchases` at several horizons at once.
+
+        Parameters
+        ----------
+        t : array-like
+            Forecast horizons (>= 0), one-dimensional, in the time unit of the
+            data (of a summary, when ``frequency`` is one).
+        frequency, recency, T : array-like, or a CustomerSummary as ``frequency``
+
+        Returns
+        -------
+        ndarray, shape (customers, len(t))
+            Column k holds the expected purchases in (T, T + t[k]]; P(alive)
+            is computed once for all horizons. This is what
+            :func:`crmcore.models.clv.residual_lifetime_value` and
+            :func:`crmcore.models.clv.customer_lifetime_value` need.
+
+        Raises
+        ------
+        InputError
+            On invalid histories, or ``t`` negative or not one-dimensional.
+        """
+        tt, _ = inp.times(t, "t")
+        if tt.ndim != 1:
+            raise InputError(f"t must be 1-dimensional, got shape {tt.shape}")
+        frequency, factor = _units.in_fit_unit(self.time_unit, frequency)
+        h = inp.histories(frequency, recency, T)
+        out = _conditional_at(self.params.as_array(), tt * factor, h.x, h.tx, h.T)
+        return inp.finish(out, h.single)
 
     def conditional_purchase_probability(
         self,
@@ -312,7 +360,11 @@ def fit(
         times its estimate, or nearly collinear parameters), which is common:
         b and beta are hard to tell apart from the Pareto/NBD limit (b -> 0)
         on short observation windows. The fit is returned with
-        ``converged=False``.
+        ``converged=False``. Also when the likelihood is largest in that
+        limit (the search runs to b -> 0, the Pareto/NBD fit of the data
+        reaches at least its log-likelihood, and the log-likelihood falls as
+        b grows from 0): the fit is then that limit, with
+        ``at_boundary=True`` (see :class:`GGompertzNbdFit`).
 
     See Also
     --------
@@ -328,8 +380,13 @@ def fit(
     between consecutive distinct t_x and T values, and each history sums its
     segments (differences of partial sums, or a direct evaluation where those
     would cancel); otherwise once per distinct history. The search runs on
-    log-parameters. With more than 20,000 distinct histories a fit to a
-    systematic sample of about 20,000 of them provides the starting point.
+    log-parameters. With 100,000 distinct histories or more a fit to a
+    systematic sample of 50,000 to 100,000 of them provides the starting point
+    and its Hessian, and Newton steps on all histories with that Hessian,
+    corrected by BFGS updates, replace the quasi-Newton search (the full
+    search when they fail). The terms in T are computed once per distinct T,
+    and the gradient of the death integrals is summed per breakpoint of the
+    grid rather than per history.
 
     References
     ----------
@@ -359,20 +416,117 @@ def fit(
     data = inp.prepare_fit_data(frequency, recency, T, weights)
     if initial is not None:
         inp.check_params(initial, GGompertzNbdParams, "initial")
-        start = initial.as_array()
-    elif len(data) > _SAMPLE_ROWS:
-        sample = _systematic_sample(data, _SAMPLE_ROWS)
+    error: ConvergenceError | None = None
+    res: MleResult | None = None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
         try:
-            start = _fit_compressed(sample, _default_initial(sample)).estimates
-        except ConvergenceError:  # the sample may be too thin; the full data decide
-            start = _default_initial(data)
-    else:
-        start = _default_initial(data)
-    res = _fit_compressed(data, start)
+            res = _search(data, None if initial is None else initial.as_array())
+        except ConvergenceError as exc:
+            error = exc
+    if error is not None or (res is not None and res.estimates[2] * data.T.max() < _LIMIT_BT):
+        limit = _pareto_limit(data, res, unit)
+        if limit is not None:
+            return limit
+    for w in caught:  # the search's own warnings, now that its result stands
+        warnings.warn(w.message, w.category, stacklevel=2)
+    if error is not None or res is None:
+        raise error if error is not None else AssertionError  # pragma: no cover
     return GGompertzNbdFit(
         **fit_fields(res, GGompertzNbdParams),
         n_customers=data.n_customers,
         time_unit=unit,
+    )
+
+
+def _search(data: CompressedHistories, initial: FloatArray | None) -> MleResult:
+    """Run the maximum-likelihood search of :func:`fit` (from a sample fit on many rows)."""
+    if initial is not None:
+        return _fit_compressed(data, initial)
+    if len(data) < 2 * _SAMPLE_ROWS:  # a sample would be every row
+        return _fit_compressed(data, _default_initial(data))
+    sample = _systematic_sample(data, _SAMPLE_ROWS)
+    try:
+        with warnings.catch_warnings():  # only the fit to all rows speaks
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            first = _fit_compressed(sample, _default_initial(sample))
+    except ConvergenceError:  # the sample may be too thin; the full data decide
+        return _fit_compressed(data, _default_initial(data))
+    try:  # Newton steps from the sample's estimates with its Hessian
+        return _fit_compressed(data, first.estimates, log_curvature(first, data.n_customers))
+    except ConvergenceError:
+        return _fit_compressed(data, first.estimates)
+
+
+def _unchecked_params(values: FloatArray) -> GGompertzNbdParams:
+    """Return the standard errors of a fit at the Pareto/NBD limit (b and beta: NaN)."""
+    out = object.__new__(GGompertzNbdParams)
+    for name, value in zip(_NAMES, values.tolist(), strict=True):
+        object.__setattr__(out, name, float(value))
+    return out
+
+
+_LIMIT_BT = 1e-3  # b T below this (T the longest) counts as the Pareto/NBD limit b -> 0
+_LIMIT_B = 1e-9  # b T of a fit returned at that limit
+_LIMIT_PROBE = 1e-2  # b T at which the limit is checked to be a maximum
+
+
+def _pareto_limit(
+    data: CompressedHistories, res: MleResult | None, unit: str | None
+) -> GGompertzNbdFit | None:
+    """Return the fit at the Pareto/NBD limit b -> 0 when the likelihood is largest there.
+
+    The search ran to b -> 0 (or failed there): the Pareto/NBD fit of the same
+    data, with β = b β_P for a b so small (b T = 1e-9) that every prediction is
+    that of the Pareto/NBD, is the maximum when its log-likelihood is at least
+    that of the search and the log-likelihood falls when b grows from there
+    (checked at b T = 0.01 with the other parameters fixed: the profile
+    likelihood then falls too). Returns None otherwise.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            limit = pareto_nbd.fit(data.frequency, data.recency, data.T, weights=data.weights)
+    except ConvergenceError:
+        return None
+    r, alpha, s, beta_p = (float(q) for q in limit.params.as_array())
+    t_max = float(data.T.max())
+    objective = _Objective(data)
+    b = _LIMIT_B / t_max
+    theta = np.array([r, alpha, b, s, b * beta_p])
+    value, _ = objective(theta)
+    b_probe = _LIMIT_PROBE / t_max
+    probe, _ = objective(np.array([r, alpha, b_probe, s, b_probe * beta_p]))
+    noise = 1e-9 * abs(value)
+    if not (np.isfinite(value) and probe <= value + noise):
+        return None
+    if res is not None and res.log_likelihood > value + noise + 1e-6:
+        return None
+    # r, alpha and s keep their Pareto/NBD covariance; b (0 at the limit) and beta have none
+    keep = [0, 1, 3]
+    cov = np.full((5, 5), np.nan)
+    cov[np.ix_(keep, keep)] = np.asarray(limit.covariance, dtype=np.float64)[:3, :3]
+    se = np.sqrt(np.diag(cov))
+    warnings.warn(
+        "GGompertz/NBD: the log-likelihood is largest in the Pareto/NBD limit b -> 0 "
+        f"(log-likelihood {value:.6f}; it falls as b grows): the fit returned is that limit, "
+        f"with at_boundary=True, b = {b:.3g} (b T = {_LIMIT_B:g}) and beta = b * "
+        f"{beta_p:.6g}, the Pareto/NBD beta; b and beta have no standard errors (NaN). "
+        "crmcore.models.pareto_nbd.fit gives the same fit as a Pareto/NBD",
+        ConvergenceWarning,
+        stacklevel=3,
+    )
+    names = dict(zip(_NAMES, theta.tolist(), strict=True))
+    return GGompertzNbdFit(
+        params=GGompertzNbdParams(**names),
+        standard_errors=_unchecked_params(se),
+        covariance=v.readonly(cov),
+        log_likelihood=float(value),
+        n_customers=data.n_customers,
+        converged=bool(limit.converged),
+        n_iterations=int(limit.n_iterations) + (0 if res is None else int(res.n_iterations)),
+        time_unit=unit,
+        at_boundary=True,
     )
 
 
@@ -857,7 +1011,7 @@ def purchase_probability(params: GGompertzNbdParams, n: ArrayLike, t: ArrayLike)
 
 # --------------------------------------------------------------------------- fitting
 
-_SAMPLE_ROWS = 20_000  # distinct histories above which a sample fit gives the start
+_SAMPLE_ROWS = 50_000  # the sample that gives the start, on twice as many distinct histories
 
 
 def _default_initial(data: CompressedHistories) -> FloatArray:
@@ -885,10 +1039,14 @@ def _systematic_sample(data: CompressedHistories, size: int) -> CompressedHistor
     )
 
 
-def _fit_compressed(data: CompressedHistories, start: FloatArray) -> MleResult:
+def _fit_compressed(
+    data: CompressedHistories, start: FloatArray, curvature: FloatArray | None = None
+) -> MleResult:
     return maximize_likelihood(
         _Objective(data),
         start,
+        curvature=curvature,
+        update_curvature=True,
         names=_NAMES,
         model="GGompertz/NBD",
         n_customers=data.n_customers,
@@ -900,19 +1058,78 @@ def _fit_compressed(data: CompressedHistories, start: FloatArray) -> MleResult:
 
 
 class _Objective:
-    """Total log-likelihood and its gradient on compressed histories."""
+    """Total log-likelihood and its gradient on compressed histories.
+
+    The terms in T are computed once per distinct T and those in x once per
+    distinct x; the gradient of the death integrals is summed through the
+    breakpoint grid (:meth:`_GridIntegral.weighted_gradient`) when it is used.
+    """
 
     def __init__(self, data: CompressedHistories) -> None:
         self.x, self.tx, self.t, self.w = data.frequency, data.recency, data.T, data.weights
-        live = self.tx < self.t
+        self.live = np.flatnonzero(self.tx < self.t)
+        live = self.live
         grid = _Grid(self.x[live], self.tx[live], self.t[live])
         self.grid: _Grid | bool = grid if grid.pays else False
+        self.t_vals, t_idx = np.unique(self.t, return_inverse=True)
+        self.t_idx = t_idx.reshape(-1)
+        self.x_vals, x_idx = np.unique(self.x, return_inverse=True)
+        self.w_x = np.bincount(x_idx.reshape(-1), self.w, self.x_vals.size)
+        self.w_sum = float(self.w.sum())
 
     def __call__(self, theta: FloatArray) -> tuple[float, FloatArray]:
-        grad = np.zeros(5)
         theta = np.asarray(theta, dtype=np.float64)
-        ll, _, _ = _row_terms(theta, self.x, self.tx, self.t, w=self.w, grad=grad, grid=self.grid)
-        return float(self.w @ ll), grad
+        r, alpha, b, s, beta = (float(q) for q in theta)
+        x, w, live, t_idx, t_vals = self.x, self.w, self.live, self.t_idx, self.t_vals
+        g_tab = num.g_log(b, beta, t_vals)
+        with np.errstate(divide="ignore"):
+            la_tab = np.log(alpha + t_vals)
+        log_a1 = -(r + x) * la_tab[t_idx] - s * g_tab[t_idx]
+        log_i = np.full(x.size, -np.inf)
+        values: _GridIntegral | None = None
+        g_i = None
+        if live.size:
+            xl, lo, hi = x[live], self.tx[live], self.t[live]
+            if isinstance(self.grid, _Grid):
+                values = _GridIntegral(theta, self.grid, xl, lo, hi, want_grad=True)
+                log_i[live] = values.log
+            else:
+                log_i[live], g_i = _log_death_integral(theta, xl, lo, hi, True)
+        log_d = np.log(s) + np.log(b) + log_i
+        with np.errstate(invalid="ignore"):
+            log_rest = np.logaddexp(log_a1, log_d)
+        base = -sc.gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+        total = float(self.w_x @ sc.gammaln(r + self.x_vals)) + self.w_sum * base + w @ log_rest
+        with np.errstate(under="ignore"):
+            v_a = w * np.exp(log_a1 - log_rest)
+            v_d = w * np.exp(log_d - log_rest)
+        n_t = t_vals.size
+        a_t = np.bincount(t_idx, v_a, n_t)
+        ax_t = np.bincount(t_idx, v_a * x, n_t)
+        q_t = np.exp(np.minimum(b * t_vals - g_tab, 700.0))
+        grad = -np.array(
+            [
+                la_tab @ a_t,
+                (r * a_t + ax_t) @ (1.0 / (alpha + t_vals)),
+                s * ((t_vals * q_t) @ a_t),
+                g_tab @ a_t,
+                s * (np.exp(-g_tab) @ a_t),
+            ]
+        )
+        if live.size:
+            c = v_d[live]
+            if values is not None:
+                grad += values.weighted_gradient(c)
+            elif g_i is not None:
+                grad += np.nan_to_num(g_i) @ c
+        grad += np.array([0.0, 0.0, 1.0 / b, 1.0 / s, 0.0]) * float(v_d.sum())
+        sw = self.w_sum
+        grad[0] += float(self.w_x @ sc.digamma(r + self.x_vals)) - sw * sc.digamma(r)
+        grad[0] += sw * np.log(alpha)
+        grad[1] += sw * r / alpha
+        grad[3] += sw * np.log(beta)
+        grad[4] += sw * s / beta
+        return float(total), grad
 
 
 # --------------------------------------------------------------------------- numerics
@@ -1021,6 +1238,10 @@ class _Grid:
         self.i_lo, self.i_hi = where[:n], where[n:]
         self.bounds = np.r_[np.flatnonzero(np.r_[True, self.px[1:] != self.px[:-1]]), m]
         self.pays = n >= _GRID_MIN_ROWS and self.seg.size <= _GRID_SHARE * n
+        # the distinct intervals (τ_k, τ_k+1) of the segments, shared by the frequencies
+        ends = np.stack([self.pt[self.seg], self.pt[self.seg + 1]])
+        pairs, iv = np.unique(ends, axis=1, return_inverse=True)
+        self.iv_lo, self.iv_hi, self.iv = pairs[0], pairs[1], iv.reshape(-1)
 
 
 def _log_death_integral_rows(
@@ -1051,52 +1272,166 @@ def _log_death_integral_rows(
     plan = grid if isinstance(grid, _Grid) else _Grid(x, lo, hi)
     if grid is None and not plan.pays:
         return _log_death_integral(theta, x, lo, hi, want_grad)
-    m, seg = plan.m, plan.seg
-    li_seg, gi_seg = _log_death_integral(
-        theta, plan.px[seg], plan.pt[seg], plan.pt[seg + 1], want_grad
+    values = _GridIntegral(theta, plan, x, lo, hi, want_grad=want_grad)
+    return values.log, values.per_row_gradient() if want_grad else None
+
+
+class _GridIntegral:
+    """The integrals of :func:`_log_death_integral_rows` on a grid, and their gradients.
+
+    ``log`` holds the log-integral per row; :meth:`weighted_gradient` gives
+    ``Σ c_i ∇ log I_i`` without forming the rows' gradients (two sums per
+    breakpoint), which is what a fit needs.
+    """
+
+    def __init__(
+        self,
+        theta: FloatArray,
+        plan: _Grid,
+        x: FloatArray,
+        lo: FloatArray,
+        hi: FloatArray,
+        *,
+        want_grad: bool,
+    ) -> None:
+        m, seg = plan.m, plan.seg
+        li_seg, gi_seg = _segment_integrals(theta, plan, want_grad=want_grad)
+        n_g = 5 if want_grad else 0
+        log_j = np.full(m, -np.inf)
+        log_j[seg] = li_seg
+        terms = np.zeros((1 + n_g, m))
+        if gi_seg is not None:
+            terms[1:, seg] = np.nan_to_num(gi_seg)
+        # partial sums per frequency, scaled by the largest segment of that frequency:
+        # sums[:, k] of the segments before point k, sums[:, m + k] of those from k on
+        sums = np.empty((1 + n_g, 2 * m))
+        scale = np.empty(m)
+        for a, z in itertools.pairwise(plan.bounds):
+            top = log_j[a:z].max()
+            top = top if np.isfinite(top) else 0.0
+            # segments below e^-600 of the largest count as 0 (no subnormals, whose precision
+            # is lost): rows made only of them have no difference and are marched directly
+            rel = log_j[a:z] - top
+            e = np.exp(np.where(rel > -600.0, rel, -np.inf))
+            t = terms[:, a:z]
+            t[1:] *= e
+            t[0] = e
+            sums[:, a] = 0.0
+            np.cumsum(t[:, :-1], axis=1, out=sums[:, a + 1 : z])
+            sums[:, m + a : m + z] = np.cumsum(t[:, ::-1], axis=1)[:, ::-1]
+            scale[a:z] = top
+        i_lo, i_hi = plan.i_lo, plan.i_hi
+        s0 = sums[0]
+        use_pre = s0[i_hi] <= s0[m + i_lo]
+        big = np.where(use_pre, i_hi, m + i_lo)
+        small = np.where(use_pre, i_lo, m + i_hi)
+        top_sum = s0[big]
+        diff = top_sum - s0[small]
+        ok = diff > _GRID_CANCEL * top_sum
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = np.log(diff) + scale[i_lo]  # the rows not ok are replaced below
+        bad = np.flatnonzero(~ok)
+        gb = None
+        if bad.size:
+            lb, gb = _short_integrals(theta, x[bad], lo[bad], hi[bad], want_grad=want_grad)
+            out[bad] = lb
+        self.log = out
+        self._m, self._sums, self._big, self._small, self._diff = m, sums, big, small, diff
+        self._bad, self._bad_grad = bad, gb
+
+    def weighted_gradient(self, c: FloatArray) -> FloatArray:
+        """Return ``Σ_i c_i ∇ log I_i`` (5 values)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            per = c / self._diff
+        bad = self._bad
+        if bad.size:
+            per[bad] = 0.0
+        n2 = 2 * self._m
+        coef = np.bincount(self._big, per, n2) - np.bincount(self._small, per, n2)
+        out = self._sums[1:] @ coef
+        if bad.size and self._bad_grad is not None:
+            out += np.nan_to_num(self._bad_grad) @ c[bad]
+        return np.asarray(out, dtype=np.float64)
+
+    def per_row_gradient(self) -> FloatArray:
+        """Return ``∇ log I_i`` per row (5 x rows)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            grad = (self._sums[1:, self._big] - self._sums[1:, self._small]) / self._diff
+        if self._bad.size and self._bad_grad is not None:
+            grad[:, self._bad] = self._bad_grad
+        return np.asarray(grad, dtype=np.float64)
+
+
+def _segment_integrals(
+    theta: FloatArray, plan: _Grid, *, want_grad: bool
+) -> tuple[FloatArray, FloatArray | None]:
+    """:func:`_short_integrals` on the segments of a grid (their intervals found once)."""
+    seg = plan.seg
+    x, lo, hi = plan.px[seg], plan.pt[seg], plan.pt[seg + 1]
+    return _short_integrals(
+        theta, x, lo, hi, want_grad=want_grad, intervals=(plan.iv_lo, plan.iv_hi, plan.iv)
     )
-    n_g = 5 if want_grad else 0
-    log_j = np.full(m, -np.inf)
-    log_j[seg] = li_seg
-    terms = np.zeros((1 + n_g, m))
-    if gi_seg is not None:
-        terms[1:, seg] = np.nan_to_num(gi_seg)
-    # partial sums per frequency, scaled by the largest segment of that frequency:
-    # sums[:, k] of the segments before point k, sums[:, m + k] of those from k on
-    sums = np.empty((1 + n_g, 2 * m))
-    scale = np.empty(m)
-    bounds = plan.bounds
-    for a, z in itertools.pairwise(bounds):
-        top = log_j[a:z].max()
-        top = top if np.isfinite(top) else 0.0
-        # segments below e^-600 of the largest count as 0 (no subnormals, whose precision
-        # is lost): rows made only of them have no difference and are marched directly
-        rel = log_j[a:z] - top
-        e = np.exp(np.where(rel > -600.0, rel, -np.inf))
-        t = terms[:, a:z]
-        t[1:] *= e
-        t[0] = e
-        sums[:, a] = 0.0
-        np.cumsum(t[:, :-1], axis=1, out=sums[:, a + 1 : z])
-        sums[:, m + a : m + z] = np.cumsum(t[:, ::-1], axis=1)[:, ::-1]
-        scale[a:z] = top
-    i_lo, i_hi = plan.i_lo, plan.i_hi
-    use_pre = sums[0, i_hi] <= sums[0, m + i_lo]
-    big = np.where(use_pre, i_hi, m + i_lo)
-    small = np.where(use_pre, i_lo, m + i_hi)
-    rows = np.ascontiguousarray(sums.T)  # gathers of whole rows of (1 + n_g) sums
-    top_sum = rows[big]
-    diff = top_sum - rows[small]
-    ok = diff[:, 0] > _GRID_CANCEL * top_sum[:, 0]
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        out = np.log(diff[:, 0]) + scale[i_lo]  # the rows not ok are replaced below
-        grad = (diff[:, 1:] / diff[:, :1]).T if want_grad else None
-    bad = np.flatnonzero(~ok)
-    if bad.size:
-        lb, gb = _log_death_integral(theta, x[bad], lo[bad], hi[bad], want_grad)
-        out[bad] = lb
-        if grad is not None and gb is not None:
-            grad[:, bad] = gb
+
+
+def _short_integrals(
+    theta: FloatArray,
+    x: FloatArray,
+    lo: FloatArray,
+    hi: FloatArray,
+    *,
+    want_grad: bool,
+    intervals: tuple[FloatArray, FloatArray, IntArray] | None = None,
+) -> tuple[FloatArray, FloatArray | None]:
+    """:func:`_log_death_integral` on rows whose intervals repeat across frequencies.
+
+    A row no longer than the first piece :func:`_log_death_integral` would take
+    from its start is that one piece: its 16 nodes, and the factors that do not
+    depend on the frequency there, are computed once per distinct interval
+    (``intervals``: the distinct (lo, hi) pairs and each row's index into them,
+    found here when not given) and shared by the frequencies; the other rows
+    are marched.
+    """
+    r, alpha, b, s, beta = (float(q) for q in theta)
+    p = r + x
+    if intervals is None:
+        pairs, inverse = np.unique(np.stack([lo, hi]), axis=1, return_inverse=True)
+        intervals = (pairs[0], pairs[1], inverse.reshape(-1))
+    iv_lo, iv_hi, iv = intervals
+    with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
+        gomp = num.gompertz_scale(b, beta, s + 1.0, iv_lo, numerator=1.0)
+        longest = np.minimum(num.power_scale(alpha, p, lo), gomp[iv])
+    one = np.flatnonzero((hi - lo <= longest) & (hi > lo))
+    out = np.full(x.size, -np.inf)
+    grad = np.zeros((5, x.size)) if want_grad else None
+    if one.size:
+        length = iv_hi - iv_lo
+        u = iv_lo[:, None] + length[:, None] * num.SHARE[None, :]
+        with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
+            la = np.log(alpha + u)
+            g = num.g_log(b, beta, u)
+            base = b * u - (s + 1.0) * g
+            k = iv[one]
+            phi = base[k] - p[one, None] * la[k]
+            top = phi.max(axis=1)
+            top = np.where(np.isfinite(top), top, 0.0)
+            wts = np.exp(phi - top[:, None]) * num.HALF_W
+            total = wts.sum(axis=1)
+            out[one] = top + np.log(total * length[k])
+            if grad is not None:
+                q = np.exp(np.minimum(b * u - g, 700.0))
+                feats = np.stack(
+                    [la, 1.0 / (alpha + u), u * (1.0 - (s + 1.0) * q), g, np.exp(-g)], axis=1
+                )
+                sums = np.einsum("nj,nfj->fn", wts, feats[k]) / total
+                sums *= np.array([-1.0, 1.0, 1.0, -1.0, -(s + 1.0)])[:, None]
+                sums[1] *= -p[one]
+                grad[:, one] = np.nan_to_num(sums)
+    rest = np.flatnonzero((hi - lo > longest) | ~(hi > lo))
+    if rest.size:
+        lr, gr = _log_death_integral(theta, x[rest], lo[rest], hi[rest], want_grad)
+        out[rest] = lr
+        if grad is not None and gr is not None:
+            grad[:, rest] = gr
     return out, grad
 
 
@@ -1241,6 +1576,27 @@ def _conditional(
     if kind == "buy":
         out = np.minimum(out, np.exp(log_alive))
     return np.asarray(out, dtype=np.float64)
+
+
+def _conditional_at(
+    theta: FloatArray, t: FloatArray, x: FloatArray, tx: FloatArray, big_t: FloatArray
+) -> FloatArray:
+    """:func:`_conditional` (expected purchases) at every horizon of ``t`` (customers x t)."""
+    out = np.zeros((x.size, t.size))
+    if x.size == 0:
+        return out
+    r, alpha = float(theta[0]), float(theta[1])
+    a_t = alpha + big_t
+    with np.errstate(divide="ignore"):
+        log_front = _log_alive(theta, x, tx, big_t) + np.log(r + x) - np.log(a_t)
+    zero = np.zeros(x.size)
+    for k, horizon in enumerate(t.tolist()):  # a loop over horizons, not customers
+        log_k = _log_survival_integral(
+            theta, np.full(x.size, horizon), start=big_t, shift=a_t, power=zero, delta=0.0
+        )
+        with np.errstate(under="ignore", divide="ignore"):
+            out[:, k] = np.exp(log_front + log_k)
+    return out
 
 
 def _pmf(theta: FloatArray, n: FloatArray, t: FloatArray) -> FloatArray:
