@@ -358,10 +358,14 @@ def test_large_data_newton_path_agrees_with_the_driver(monkeypatch):
     direct = bgnbd.fit(*args, **kw)
     monkeypatch.setattr(_covariates, "_SAMPLE_ROWS", 1000)
     newton = bgnbd.fit(*args, **kw)
-    assert_allclose(newton.params.as_array(), direct.params.as_array(), rtol=1e-6)
-    assert_allclose(newton.purchase_coefficients, direct.purchase_coefficients, atol=1e-6)
-    assert_allclose(newton.covariance, direct.covariance, rtol=1e-3, atol=1e-9)
-    assert_allclose(newton.log_likelihood, direct.log_likelihood, rtol=1e-12)
+    # the Newton steps stop when the step left is below 1e-4 standard errors (_SE_TOL)
+    se = np.sqrt(np.diag(direct.covariance))
+    assert np.max(np.abs(_covariates._u_of(newton) - _covariates._u_of(direct)) / se) < 2e-4
+    # the covariance is the exact Hessian's at a point within 2e-5 sqrt(n) standard errors
+    # of the maximum (_HESS_DRIFT): within a few 1e-5 in units of the standard errors
+    diff = (newton.covariance - direct.covariance) / np.outer(se, se)
+    assert np.max(np.abs(diff)) < 1e-4
+    assert newton.log_likelihood - direct.log_likelihood > -1e-7
 
 
 def test_summary_and_weights():
