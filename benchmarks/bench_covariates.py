@@ -1,7 +1,7 @@
 """Benchmark of the covariate fits (time-invariant covariates) on simulated customers.
 
 Run with ``python benchmarks/bench_covariates.py [n_customers] [n_pareto]``
-(defaults 1,000,000 and 100,000). Draws BG/NBD, MBG/NBD and Pareto/NBD
+(defaults 1,000,000 and 1,000,000). Draws BG/NBD, MBG/NBD and Pareto/NBD
 histories in weeks, first purchases spread over 78 weeks, with 5 standard
 normal covariates acting on both the purchase and the dropout process (10
 coefficients plus the 4 base parameters), fits them with the same 5 columns
@@ -25,7 +25,7 @@ from crmcore.models import bgnbd, mbgnbd, pareto_nbd
 from crmcore.simulate import bgnbd_histories, mbgnbd_histories, pareto_nbd_histories
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
-N_PARETO = int(sys.argv[2]) if len(sys.argv) > 2 else 100_000
+N_PARETO = int(sys.argv[2]) if len(sys.argv) > 2 else 1_000_000
 K = 5
 GAMMA_P = np.array([0.4, -0.3, 0.2, 0.0, 0.1])
 GAMMA_D = np.array([-0.3, 0.2, 0.0, 0.3, -0.1])

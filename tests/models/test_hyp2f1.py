@@ -39,6 +39,13 @@ H_POINTS = [
     (500.0, 1.61, 0.2),
     (1e-4, 1.0001, 0.6),
     (1e4, 1.5, 0.001),
+    # middle bands at large c = a + b - 1 (a Pareto/NBD customer with x = 49 and
+    # alpha < beta): the Taylor expansions there lost 1e-7 .. 1e-5 in log H
+    (1.619712263373362, 49.53993851878907, 0.4640541315852461),
+    (1.6, 58.0, 0.4),
+    (3.0, 50.0, 0.3),
+    (10.0, 50.0, 0.6),
+    (55.0, 3.0, 0.15),
 ]
 
 

@@ -50,7 +50,7 @@ import numpy as np
 from scipy import special as sc
 
 from crmcore import _validation as v
-from crmcore._typing import ArrayLike, FloatArray
+from crmcore._typing import ArrayLike, FloatArray, IntArray
 from crmcore.errors import ConvergenceError, ConvergenceWarning, InputError, InputTypeError
 from crmcore.models import _hyp2f1, _mle, _units
 from crmcore.models import _inputs as inp
@@ -537,6 +537,11 @@ def _log_e(
     return log_e, grad
 
 
+def _x_rank(x: FloatArray) -> IntArray:
+    """Rank of each customer's x among the distinct x (the groups of :func:`_pareto_terms`)."""
+    return np.asarray(np.unique(x, return_inverse=True)[1].reshape(-1), dtype=np.int64)
+
+
 def _pareto_terms(
     r: float,
     s: float,
@@ -545,18 +550,96 @@ def _pareto_terms(
     hist: tuple[FloatArray, FloatArray, FloatArray],
     *,
     want_grad: bool,
+    x_rank: IntArray | None = None,
 ) -> _ParetoTerms:
-    """Per-customer Pareto/NBD log-likelihood, log P(alive) and gradient."""
+    """Per-customer Pareto/NBD log-likelihood, log P(alive) and gradient.
+
+    The customers are put in the order of the groups of :func:`_hyp2f1.log_h_block`
+    (one (a, b) each: x and whether α_i >= β_i; ``x_rank`` from :func:`_x_rank`
+    saves finding the distinct x again), which evaluates H at t_x and at T of a
+    group in one call, with its coefficients computed once.
+    """
+    x, tx, big_t = hist
+    n = x.size
+    la = np.asarray(la, dtype=np.float64) * np.ones(n)
+    lb = np.asarray(lb, dtype=np.float64) * np.ones(n)
+    if x_rank is None:
+        x_rank = _x_rank(x)
+    with np.errstate(all="ignore"):
+        first = np.exp(la) >= np.exp(lb)
+    n_keys = 2 * (int(x_rank.max()) + 1) if n else 0
+    key = 2 * x_rank + first
+    # small integer keys sort by radix (linear time)
+    key = key.astype(np.int16 if n_keys < 2**15 else np.int64)
+    order = np.argsort(key, kind="stable")
+    sk = key[order]
+    cuts = np.flatnonzero(sk[1:] != sk[:-1]) + 1
+    bounds = [0, *cuts.tolist(), n]
+    sorted_hist = (x[order], tx[order], big_t[order])
+    ll, log_alive, grad = _pareto_sorted(
+        r, s, (la[order], lb[order]), sorted_hist, first[order], bounds, want_grad
+    )
+    out_ll = np.empty(n)
+    out_ll[order] = ll
+    out_alive = np.empty(n)
+    out_alive[order] = log_alive
+    out_grad = None
+    if grad is not None:
+        out_grad = np.empty((4, n))
+        out_grad[:, order] = grad
+    return _ParetoTerms(out_ll, out_alive, out_grad)
+
+
+def _pareto_sorted(  # noqa: PLR0917 - one pass of formulas, private
+    r: float,
+    s: float,
+    lab: tuple[FloatArray, FloatArray],
+    hist: tuple[FloatArray, FloatArray, FloatArray],
+    first: Any,
+    bounds: list[int],
+    want_grad: bool,
+) -> tuple[FloatArray, FloatArray, FloatArray | None]:
+    """:func:`_pareto_terms` on customers sorted into groups of one (x, α_i >= β_i)."""
+    la, lb = lab
     x, tx, big_t = hist
     n = x.size
     with np.errstate(all="ignore"):
-        alpha = np.exp(la) * np.ones(n)
-        beta = np.exp(lb) * np.ones(n)
+        alpha = np.exp(la)
+        beta = np.exp(lb)
+        p = np.maximum(alpha, beta)
+        q = np.minimum(alpha, beta)
+        rx = r + x
+        a = np.where(first, rx, s + 1.0)
+        b = np.where(first, s + 1.0, rx)
+        gap = p - q
+        # H at tau = t_x (hv1) and tau = T (hv2), z = (p-q)/(p+tau), y = 1 - z
+        pt1, qt1 = p + tx, q + tx
+        pt2, qt2 = p + big_t, q + big_t
+        hv1 = np.empty((4, n))
+        hv2 = np.empty((4, n))
+        for lo, hi in itertools.pairwise(bounds):
+            if hi <= lo:
+                continue
+            m = hi - lo
+            zz = np.empty(2 * m)
+            yy = np.empty(2 * m)
+            np.divide(gap[lo:hi], pt1[lo:hi], out=zz[:m])
+            np.divide(gap[lo:hi], pt2[lo:hi], out=zz[m:])
+            np.divide(qt1[lo:hi], pt1[lo:hi], out=yy[:m])
+            np.divide(qt2[lo:hi], pt2[lo:hi], out=yy[m:])
+            buf = np.full((4, 2 * m), np.nan)  # NaN: left to the quadrature
+            _hyp2f1.log_h_block(float(a[lo]), float(b[lo]), zz, yy, buf)
+            hv1[:, lo:hi] = buf[:, :m]
+            hv2[:, lo:hi] = buf[:, m:]
+        lc = np.log(r + s + x)
+        lpt1, lqt1 = np.log(pt1), np.log(qt1)
+        lpt2, lqt2 = np.log(pt2), np.log(qt2)
+        bm1 = b - 1.0
+        le1 = hv1[0] - a * lpt1 - bm1 * lqt1 - lc
+        le2 = hv2[0] - a * lpt2 - bm1 * lqt2 - lc
         lat = np.log(alpha + big_t)
         lbt = np.log(beta + big_t)
-        log_a1 = -(r + x) * lat - s * lbt
-        le1, g1 = _log_e(r, s, (alpha, beta), x, tx, want_grad=want_grad)
-        le2, g2 = _log_e(r, s, (alpha, beta), x, big_t, want_grad=want_grad)
+        log_a1 = -rx * lat - s * lbt
         same = tx == big_t
         ls = np.log(s)
         # log(s I) = log s + log E1 + log(1 - E2/E1)
@@ -564,41 +647,48 @@ def _pareto_terms(
         log_si = ls + le1 + np.log(-np.expm1(np.minimum(diff, 0.0)))
         hard = ~same & (np.isnan(le1) | np.isnan(le2) | ~(diff < 0))
         gi = None
-        if hard.any():
-            idx = np.flatnonzero(hard)
-            li, gq = _integral_each(r, s, alpha[idx], beta[idx], (x[idx], tx[idx], big_t[idx]))
+        idx = np.flatnonzero(hard)
+        if idx.size:
+            li, gi = _integral_each(r, s, alpha[idx], beta[idx], (x[idx], tx[idx], big_t[idx]))
             log_si[idx] = ls + li
-            gi = gq
-        log_si = np.where(same, -np.inf, log_si)
+        log_si[same] = -np.inf
         log_rest = np.logaddexp(log_a1, log_si)
         log_alive = np.minimum(log_a1 - log_rest, 0.0)
-        ll = sc.gammaln(r + x) - sc.gammaln(r) + r * la + s * lb + log_rest
+        ll = sc.gammaln(rx) - sc.gammaln(r) + r * la + s * lb + log_rest
         if not want_grad:
-            return _ParetoTerms(np.asarray(ll, dtype=np.float64), log_alive, None)
+            return ll, log_alive, None
         share_a1 = np.exp(log_alive)  # A1 / (A1 + s I)
         share_i = np.where(same, 0.0, 1.0 - share_a1)
-        grad_a1 = np.stack([-lat, -(r + x) / (alpha + big_t), -lbt, -s / (beta + big_t)])
-        # d log(sI): (E1 g1 - E2 g2) / (E1 - E2); E2/E1 = exp(diff)
-        assert g1 is not None
-        assert g2 is not None
+        # d log(sI) = (E1 g1 - E2 g2) / (E1 - E2), E2/E1 = exp(diff); g in (a, b, p, q)
         ratio = np.exp(np.minimum(diff, 0.0))
         denom = 1.0 - ratio
-        grad_i = (g1 - ratio * g2) / np.where(denom > 0, denom, 1.0)
+        inv = np.where(denom > 0, 1.0 / denom, 1.0)
+        ratio *= inv  # E2 / (E1 - E2)
+        inv_c = 1.0 / (r + s + x)
+        d_a = (hv1[1] - lpt1 - inv_c) * inv - (hv2[1] - lpt2 - inv_c) * ratio
+        d_b = (hv1[2] - lqt1 - inv_c) * inv - (hv2[2] - lqt2 - inv_c) * ratio
+        d_p = (hv1[3] * qt1 / pt1**2 - a / pt1) * inv - (hv2[3] * qt2 / pt2**2 - a / pt2) * ratio
+        d_q = (-bm1 / qt1 - hv1[3] / pt1) * inv - (-bm1 / qt2 - hv2[3] / pt2) * ratio
+        grad = np.empty((4, n))
+        g_r, g_al, g_s, g_be = grad
+        np.copyto(g_r, np.where(first, d_a, d_b))
+        np.copyto(g_al, np.where(first, d_p, d_q))
+        np.copyto(g_s, np.where(first, d_b, d_a))
+        np.copyto(g_be, np.where(first, d_q, d_p))
         if gi is not None:
-            grad_i[:, idx] = gi
-        grad_i[2] += 1.0 / s
-        grad_i = np.where(same, 0.0, grad_i)
-        g = share_a1 * grad_a1 + share_i * grad_i
-        g[0] += sc.digamma(r + x) - sc.digamma(r) + la
-        g[1] += r / alpha
-        g[2] += lb
-        g[3] += s / beta
+            grad[:, idx] = gi
+        g_s += 1.0 / s
+        grad[:, same] = 0.0
+        grad *= share_i
+        # A1 part, and the terms outside the bracket
+        g_r += sc.digamma(rx) - sc.digamma(r) + la - share_a1 * lat
+        g_al += r / alpha - share_a1 * rx / (alpha + big_t)
+        g_s += lb - share_a1 * lbt
+        g_be += s / beta - share_a1 * s / (beta + big_t)
         # to log α_i, log β_i
-        g[1] *= alpha
-        g[3] *= beta
-    return _ParetoTerms(
-        np.asarray(ll, dtype=np.float64), np.asarray(log_alive, dtype=np.float64), g
-    )
+        g_al *= alpha
+        g_be *= beta
+    return ll, log_alive, grad
 
 
 def _integral_each(
@@ -694,6 +784,7 @@ class _ParetoCustomers:
     def __init__(self, x: FloatArray, tx: FloatArray, big_t: FloatArray) -> None:
         self.hist = (x, tx, big_t)
         self.n = x.size
+        self.x_rank = _x_rank(x)
 
     def __call__(
         self, v: tuple[Any, Any, Any, Any], want_grad: bool
@@ -702,7 +793,9 @@ class _ParetoCustomers:
         r = float(np.exp(lr))
         s = float(np.exp(ls))
         ones = np.ones(self.n)
-        t = _pareto_terms(r, s, la * ones, lb * ones, self.hist, want_grad=want_grad)
+        t = _pareto_terms(
+            r, s, la * ones, lb * ones, self.hist, want_grad=want_grad, x_rank=self.x_rank
+        )
         if not want_grad:
             return t.loglik, np.zeros((4, 0))
         assert t.grad is not None
@@ -881,37 +974,71 @@ def _run(
     return res, 0.5 * (cov_u + cov_u.T)
 
 
+_SE_TOL = 1e-4  # Newton steps stop when the step left is this many standard errors long
+_SE_EXACT = 0.05  # within this many standard errors the exact Hessian takes over ...
+_HESS_DRIFT = 2e-5  # ... and within 2e-5 sqrt(n) (its relative change over the rest ~ 2e-5)
+_SAMPLE_SE_TOL = 0.05  # the sample's optimum only starts the fit on all customers
+
+
+def _newton_step(hess: FloatArray, grad: FloatArray) -> tuple[FloatArray, float] | None:
+    """Return the Newton step and its length in standard errors; None where -hess is not definite.
+
+    The length is ``sqrt(g' (-H)^-1 g)``: the distance to the maximum of the
+    quadratic model, measured with the covariance ``(-H)^-1`` of the estimates.
+    """
+    try:
+        chol = np.linalg.cholesky(-hess)
+    except np.linalg.LinAlgError:
+        return None
+    half = np.linalg.solve(chol, grad)  # L^-1 g
+    step = np.linalg.solve(chol.T, half)  # (L L')^-1 g
+    return np.asarray(step, dtype=np.float64), float(np.sqrt(half @ half))
+
+
 def _newton(
     engine: _Engine,
     start_u: FloatArray,
     approx: FloatArray,
     names: tuple[str, ...],
     model: str,
+    *,
+    tol: float = _SE_TOL,
+    refresh: bool = True,
 ) -> tuple[MleResult, FloatArray] | None:
-    """Newton steps on all customers from a sample's optimum; None when they stall.
+    """Newton steps on all of the engine's customers from a nearby start; None when they stall.
 
-    ``approx`` is the Hessian of the sample scaled to all customers: the
-    first steps use it, refined after each step by the BFGS update (one
-    gradient evaluation per step), and the exact Hessian from per-customer
-    differences takes over when they are slow. The result
-    passes the shared driver's checks (boundary, concavity, identification).
+    ``approx`` is a Hessian near the start (a sample's, scaled to all
+    customers): the first steps use it, refined after each step by the BFGS
+    update (one gradient evaluation per step). Within ``d`` standard errors of
+    the maximum (or after 8 steps) the exact Hessian from per-customer
+    differences takes over: its steps converge quadratically, and it is the
+    Hessian of the result. ``d`` is :data:`_SE_EXACT`, or ``_HESS_DRIFT *
+    sqrt(n)`` for n customers when smaller: the Hessian of the total changes by
+    about ``d / sqrt(n)`` of itself over ``d`` standard errors, so that the
+    result's Hessian is within a few 1e-5 of the one at the maximum (it is
+    computed again at the end when the steps moved by more than ``d`` after it,
+    and ``refresh`` is true). The steps stop when the next one would be shorter
+    than ``tol`` standard errors. The result passes the shared driver's checks
+    (boundary, concavity, identification).
     """
-    total_w = float(engine.w.sum())
+    near = min(_SE_EXACT, _HESS_DRIFT * float(np.sqrt(engine.w.sum())))
     u = start_u.copy()
     value, g = engine.value_grad(u)
     hess = approx
-    exact = False
+    exact_at: FloatArray | None = None
     steps = 0
-    for steps in range(1, 40):
-        if float(np.max(np.abs(g))) / total_w <= 1e-9:
+    for _ in range(60):
+        newton = _newton_step(hess, g)
+        is_exact = exact_at is not None and np.array_equal(exact_at, u)
+        if newton is None or (exact_at is None and (newton[1] <= near or steps >= 8)):
+            if is_exact:
+                return None  # not concave here
+            hess, exact_at = engine.hessian(u, central=False), u.copy()
+            continue
+        direction, length = newton
+        if exact_at is not None and length <= tol:
             break
-        if steps > 8 and not exact:
-            hess = engine.hessian(u, central=False)
-            exact = True
-        try:
-            direction = np.linalg.solve(-hess, g)
-        except np.linalg.LinAlgError:
-            return None
+        steps += 1
         lam = 1.0
         for _ in range(30):
             trial = u + lam * direction
@@ -924,15 +1051,19 @@ def _newton(
                 break
             lam *= 0.5
         else:
-            return None
-        if not exact:
+            if is_exact:
+                return None
+            hess, exact_at = engine.hessian(u, central=False), u.copy()  # at u: _last is u's
+            continue
+        if exact_at is None:
             hess = _secant_update(hess, trial - u, t_grad - g)
         u, value, g = trial, t_value, t_grad
     else:
         return None
-    if float(np.max(np.abs(g))) / total_w > 1e-7:
-        return None
-    hess = engine.hessian(u, central=False)
+    assert exact_at is not None
+    moved = u - exact_at
+    if refresh and float(moved @ (-hess) @ moved) > near**2:
+        hess = engine.hessian(u, central=False)
     res = _result(
         u, value, g, hess, names=names, model=model, steps=steps, n_evaluations=engine.n_evaluations
     )
@@ -1040,9 +1171,9 @@ def _fit_u(
     """Fit from the plain model's estimates and zero coefficients.
 
     Up to twice :func:`_sample_rows` customers, the shared driver fits all of them.
-    Beyond, it fits a systematic sample, and Newton steps on all customers
-    finish from there (see :func:`_newton`): a handful of evaluations on the
-    full data instead of dozens.
+    Beyond, Newton steps fit a systematic sample (:func:`_fit_sample`), and
+    Newton steps on all customers finish from there (see :func:`_newton`): a
+    handful of evaluations on the full data instead of dozens.
     """
     k = data.zp.shape[1] + data.zd.shape[1]
     start = np.concatenate([np.log(base_start), np.zeros(k)])
@@ -1050,12 +1181,12 @@ def _fit_u(
     rows = _sample_rows(model)
     if data.x.size > 2 * rows:
         sample = _sample(data, rows)
-        with _quiet():
-            try:
-                res, cov_s = _run(make(sample), start, labels, model, float(sample.w.sum()))
-            except ConvergenceError:  # the sample may be too thin; the full data decide
-                res = None
-        if res is not None:
+        fitted = None
+        # the sample may be too thin (ConvergenceError): the full data decide
+        with _quiet(), contextlib.suppress(ConvergenceError):
+            fitted = _fit_sample(make(sample), start, labels, model)
+        if fitted is not None:
+            res, cov_s = fitted
             approx = np.asarray(-np.linalg.inv(cov_s), dtype=np.float64) * (
                 float(data.w.sum()) / float(sample.w.sum())
             )
@@ -1064,6 +1195,19 @@ def _fit_u(
                 return done
             start = np.log(res.estimates)
     return _run(make(data), start, labels, model, float(data.w.sum()))
+
+
+def _fit_sample(
+    engine: _Engine, start: FloatArray, labels: tuple[str, ...], model: str
+) -> tuple[MleResult, FloatArray]:
+    """Fit a sample: Newton steps from the start's exact Hessian, else the shared driver."""
+    done = None
+    hess = engine.hessian(start, central=False)
+    if np.all(np.isfinite(hess)):
+        done = _newton(engine, start, hess, labels, model, tol=_SAMPLE_SE_TOL, refresh=False)
+    if done is None:
+        done = _run(engine, start, labels, model, float(engine.w.sum()))
+    return done
 
 
 # --------------------------------------------------------------------------- results
