@@ -23,6 +23,7 @@ from crmcore import (
     summarize_discrete,
 )
 from crmcore.metrics.value import abc_classes, gini
+from crmcore.summary import _history_order
 from tests.strategies import purchase_logs
 
 
@@ -574,6 +575,27 @@ def test_compress_preserves_weighted_multiset(rows: list[tuple[int, int, int]]) 
     merged = CompressedHistories.combine(parts)
     assert_array_equal(merged.frequency, c.frequency)
     assert_array_equal(merged.weights, c.weights)
+
+
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from([0, 1, 2, 70_000, 2**40]),
+            st.sampled_from([-0.0, 0.0, 0.5, 1.0]) | st.floats(0, 10),
+            st.sampled_from([1.0, 2.0]) | st.floats(1, 20),
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_history_order_is_the_lexsort_order(rows: list[tuple[int, float, float]]) -> None:
+    # compress sorts by (x, t_x, T) with cheaper stable argsorts than np.lexsort (the
+    # reference): the same permutation, ties (and -0.0 against 0.0) in input order, with
+    # distinct and tied T, counts below and above 2**16
+    x = np.array([float(r[0]) for r in rows])
+    tx = np.array([r[1] for r in rows])
+    t = np.array([r[2] for r in rows])
+    assert_array_equal(_history_order(x, tx, t), np.lexsort((t, tx, x)))
 
 
 def test_compress_weights_and_errors() -> None:
