@@ -79,6 +79,9 @@ __all__ = [
 
 #: ``objective(theta) -> (total log-likelihood, d total / d theta)``.
 Objective = Callable[[FloatArray], tuple[float, FloatArray]]
+#: ``hessian(theta) -> H``: the Hessian of the total log-likelihood in the natural
+#: parameters, where a model has it in closed form (see :func:`maximize_likelihood`).
+Hessian = Callable[[FloatArray], FloatArray]
 
 #: Bound on ``|log(theta)|`` during the search (theta within about
 #: [1e-13, 1e13]); an estimate that reaches it is reported as unidentified.
@@ -167,8 +170,11 @@ class MleResult:
 class _Counted:
     """Objective in log-parameter space, scaled per customer, with a call counter."""
 
-    def __init__(self, objective: Objective, n_params: int, scale: float) -> None:
+    def __init__(
+        self, objective: Objective, n_params: int, scale: float, hessian: Hessian | None = None
+    ) -> None:
         self.objective = objective
+        self.hessian = hessian
         self.n_params = n_params
         self.scale = scale
         self.n_evaluations = 0
@@ -214,8 +220,13 @@ class _Counted:
         """Hessian of the mean log-likelihood in u from differences of the gradient.
 
         Central differences; forward differences (half the evaluations) when
-        the gradient at ``u`` is passed.
+        the gradient at ``u`` is passed. With an analytic Hessian, that one
+        (the gradient at ``u`` is then needed for the change of variables).
         """
+        if self.hessian is not None:
+            if grad is None:
+                _, grad = self.in_log_space(u)
+            return self._analytic_log(u, grad)
         k = u.size
         h = np.empty((k, k))
         for j in range(k):
@@ -230,6 +241,19 @@ class _Counted:
                 _, g_plus = self.in_log_space(u + step)
                 h[:, j] = -(g_plus - grad) / _FORWARD_STEP
         return 0.5 * (h + h.T)
+
+    def _analytic_log(self, u: FloatArray, grad: FloatArray) -> FloatArray:
+        """Return the model's Hessian moved to u = log(theta), scaled per customer.
+
+        ``H_u = D H_theta D + diag(theta * dL/dtheta)`` (``D = diag(theta)``), and
+        ``theta * dL/dtheta`` is ``-grad * scale`` for the scaled gradient at ``u``.
+        """
+        assert self.hessian is not None
+        theta = np.exp(u)
+        with np.errstate(all="ignore"):
+            h_theta = np.asarray(self.hessian(theta), dtype=np.float64)
+            h = h_theta * np.outer(theta, theta) / self.scale - np.diag(grad)
+        return np.asarray(0.5 * (h + h.T), dtype=np.float64)
 
 
 def numerical_gradient(log_likelihood: Callable[[FloatArray], float]) -> Objective:
@@ -286,6 +310,7 @@ def maximize_likelihood(
     hint: str = DEFAULT_HINT,
     limit_hint: str = DEFAULT_LIMIT_HINT,
     curvature: FloatArray | None = None,
+    hessian: Hessian | None = None,
 ) -> MleResult:
     """Maximise a log-likelihood over positive parameters.
 
@@ -323,6 +348,11 @@ def maximize_likelihood(
         the search then skips the quasi-Newton iterations and takes Newton
         steps with this matrix from ``initial`` (one evaluation each), turning
         to Hessians of the data where a step fails.
+    hessian : callable, optional
+        ``hessian(theta) -> H``, the Hessian of the total log-likelihood in
+        ``theta`` in closed form: it replaces the differences of the gradient
+        (8 evaluations of the objective for 4 parameters) in the Newton steps
+        and for the standard errors.
 
     Returns
     -------
@@ -385,7 +415,7 @@ def maximize_likelihood(
             f"initial must hold {len(names)} values ({', '.join(names)}), got {theta0.size}"
         )
     scale = v.check_float(n_customers, "n_customers", low=0, low_open=True)
-    counted = _Counted(objective, len(names), scale)
+    counted = _Counted(objective, len(names), scale, hessian)
     u0 = np.clip(np.log(theta0), -LOG_BOUND + 1, LOG_BOUND - 1)
     bounds = [(-LOG_BOUND, LOG_BOUND)] * len(names)
 
@@ -469,7 +499,7 @@ def _finish(
     gradient_tolerance: float,
 ) -> MleResult:
     """Check the point the search ended at and return the estimates with their covariance."""
-    hess_u = counted.hessian_log(u)
+    hess_u = counted.hessian_log(u, grad_u if counted.hessian is not None else None)
     _check_boundary(model, names, u, limit_hint)
     grad_max = float(np.max(np.abs(grad_u)))
     if not np.isfinite(value) or grad_max > gradient_tolerance:
