@@ -327,3 +327,24 @@ def test_wrong_argument_combination_raises_input_type_error_everywhere(name):
         with_summary()
     with pytest.raises(InputTypeError, match="required unless frequency is a"):
         without_companions()
+
+
+def test_secant_update_fits_the_step_and_stays_positive_definite() -> None:
+    # BFGS: the updated curvature maps the step onto the change of the gradient it made
+    # (the secant equation), stays symmetric positive definite, and is left alone when
+    # the change shows no positive curvature along the step.
+    from crmcore.models._mle import _secant_update
+
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        a = rng.normal(size=(4, 4))
+        neg_h = a @ a.T + 4 * np.eye(4)
+        b = rng.normal(size=(4, 4))
+        true = b @ b.T + np.eye(4)
+        step = rng.normal(size=4)
+        change = true @ step
+        out = _secant_update(neg_h, step, change)
+        np.testing.assert_allclose(out @ step, change, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(out, out.T)
+        assert np.linalg.eigvalsh(out).min() > 0
+        assert _secant_update(neg_h, step, -change) is neg_h

@@ -116,6 +116,9 @@ DEFAULT_LIMIT_HINT = (
 
 _DIFF_STEP = 1e-5  # central-difference step in log-parameter space
 _FORWARD_STEP = 1e-7  # forward-difference step (Newton steps only)
+# forward-difference step of the standard errors' Hessian where a model asks for it:
+# truncation about step/2 relative, rounding of the mean gradient (1e-13) / step
+_SE_FORWARD_STEP = 1e-6
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -175,6 +178,7 @@ class _Counted:
     ) -> None:
         self.objective = objective
         self.hessian = hessian
+        self.forward_se = False  # forward differences for the standard errors
         self.n_params = n_params
         self.scale = scale
         self.n_evaluations = 0
@@ -216,11 +220,14 @@ class _Counted:
             return 1e100, np.zeros_like(u)
         return -value / self.scale, -gu / self.scale
 
-    def hessian_log(self, u: FloatArray, grad: FloatArray | None = None) -> FloatArray:
+    def hessian_log(
+        self, u: FloatArray, grad: FloatArray | None = None, forward_step: float = 0.0
+    ) -> FloatArray:
         """Hessian of the mean log-likelihood in u from differences of the gradient.
 
         Central differences; forward differences (half the evaluations) when
-        the gradient at ``u`` is passed. With an analytic Hessian, that one
+        the gradient at ``u`` is passed (step ``forward_step``, else
+        :data:`_FORWARD_STEP`). With an analytic Hessian, that one
         (the gradient at ``u`` is then needed for the change of variables).
         """
         if self.hessian is not None:
@@ -229,6 +236,7 @@ class _Counted:
             return self._analytic_log(u, grad)
         k = u.size
         h = np.empty((k, k))
+        step_size = forward_step or _FORWARD_STEP
         for j in range(k):
             step = np.zeros(k)
             if grad is None:
@@ -237,9 +245,9 @@ class _Counted:
                 _, g_minus = self.in_log_space(u - step)
                 h[:, j] = -(g_plus - g_minus) / (2 * _DIFF_STEP)
             else:
-                step[j] = _FORWARD_STEP
+                step[j] = step_size
                 _, g_plus = self.in_log_space(u + step)
-                h[:, j] = -(g_plus - grad) / _FORWARD_STEP
+                h[:, j] = -(g_plus - grad) / step_size
         return 0.5 * (h + h.T)
 
     def _analytic_log(self, u: FloatArray, grad: FloatArray) -> FloatArray:
@@ -311,6 +319,7 @@ def maximize_likelihood(
     limit_hint: str = DEFAULT_LIMIT_HINT,
     curvature: FloatArray | None = None,
     hessian: Hessian | None = None,
+    forward_hessian: bool = False,
 ) -> MleResult:
     """Maximise a log-likelihood over positive parameters.
 
@@ -353,6 +362,12 @@ def maximize_likelihood(
         ``theta`` in closed form: it replaces the differences of the gradient
         (8 evaluations of the objective for 4 parameters) in the Newton steps
         and for the standard errors.
+    forward_hessian : bool
+        Without ``hessian``, take the Hessian of the standard errors from
+        forward differences of the gradient at the optimum (step
+        :data:`_SE_FORWARD_STEP`; k evaluations for k parameters) instead of
+        central ones (2k). For models whose evaluation is costly; the standard
+        errors agree with the central ones to about 1e-6 relative.
 
     Returns
     -------
@@ -416,6 +431,7 @@ def maximize_likelihood(
         )
     scale = v.check_float(n_customers, "n_customers", low=0, low_open=True)
     counted = _Counted(objective, len(names), scale, hessian)
+    counted.forward_se = forward_hessian
     u0 = np.clip(np.log(theta0), -LOG_BOUND + 1, LOG_BOUND - 1)
     bounds = [(-LOG_BOUND, LOG_BOUND)] * len(names)
 
@@ -499,7 +515,12 @@ def _finish(
     gradient_tolerance: float,
 ) -> MleResult:
     """Check the point the search ended at and return the estimates with their covariance."""
-    hess_u = counted.hessian_log(u, grad_u if counted.hessian is not None else None)
+    if counted.hessian is not None:
+        hess_u = counted.hessian_log(u, grad_u)
+    elif counted.forward_se:
+        hess_u = counted.hessian_log(u, grad_u, forward_step=_SE_FORWARD_STEP)
+    else:
+        hess_u = counted.hessian_log(u)
     _check_boundary(model, names, u, limit_hint)
     grad_max = float(np.max(np.abs(grad_u)))
     if not np.isfinite(value) or grad_max > gradient_tolerance:
@@ -593,8 +614,26 @@ def _newton_polish(
                 fixed = None  # the given curvature does not fit here: the data's Hessians
                 continue
             break
+        if fixed is not None:
+            fixed = _secant_update(fixed, trial - u, t_grad - grad)
         u, value, grad = trial, t_value, t_grad
     return u, value, grad, steps
+
+
+def _secant_update(neg_h: FloatArray, step: FloatArray, change: FloatArray) -> FloatArray:
+    """BFGS update of a curvature matrix by a step and the change of the gradient it made.
+
+    The given curvature (a sample's Hessian) is close to the data's; the update makes
+    it exact along each step taken, so the steps converge faster than linearly. Left
+    as it is when the change does not show positive curvature along the step.
+    """
+    curv = float(change @ step)
+    h_step = neg_h @ step
+    quad = float(step @ h_step)
+    if not (curv > 0.0 and quad > 0.0 and np.isfinite(curv)):
+        return neg_h
+    out = neg_h - np.outer(h_step, h_step) / quad + np.outer(change, change) / curv
+    return np.asarray(0.5 * (out + out.T), dtype=np.float64)
 
 
 def log_curvature(res: MleResult, n_customers: float) -> FloatArray:
