@@ -682,3 +682,16 @@ def test_summarize_discrete_bounds_n_periods_by_the_supported_dates() -> None:
     assert (d.frequency.tolist(), d.recency.tolist(), d.n_periods) == ([1], [1], 2903)
     with pytest.raises(InputError, match="at most 2903 periods"):
         summarize_discrete(table, start="2020-01-01", period="M", n_periods=2904)
+
+
+def test_spend_columns_are_float_when_the_calibration_holds_no_purchase() -> None:
+    # Customer 1 buys only in the holdout (left out), customer 2 only after the end
+    # (kept, without a purchase): the calibration period holds no purchase at all, and
+    # the spends are float zeros (they were int64 zeros: np.bincount of nothing is int).
+    table = _table([1, 2], ["2024-01-05", "2024-02-01"], [5.0, 7.0])
+    s = summarize(table, observation_end="2024-01-10", calibration_end="2024-01-02")
+    assert s.customer_ids.tolist() == [2]
+    for name in ("total_spend", "first_spend", "monetary_value"):
+        col = getattr(s, name)
+        assert col.dtype == np.float64, name
+        assert col.tolist() == [0.0], name
