@@ -348,3 +348,39 @@ def test_secant_update_fits_the_step_and_stays_positive_definite() -> None:
         np.testing.assert_allclose(out, out.T)
         assert np.linalg.eigvalsh(out).min() > 0
         assert _secant_update(neg_h, step, -change) is neg_h
+
+
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.integers(0, 4), st.floats(0.0, 1.0), st.sampled_from([5.0, 9.0]) | st.floats(1, 50)
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    weighted=st.booleans(),
+)
+def test_fit_data_without_ties_in_t_are_the_rows_grouped_by_frequency(
+    rows: list[tuple[int, float, float]], weighted: bool
+) -> None:
+    # Reference: crmcore.compress. Where two rows share T, prepare_fit_data is compress;
+    # where none does (nothing can merge), the same rows and weights, stably sorted by
+    # frequency only.
+    from crmcore import compress
+
+    x = np.array([float(r[0]) for r in rows])
+    big_t = np.array([r[2] for r in rows])
+    tx = np.where(x > 0, np.array([r[1] for r in rows]) * big_t, 0.0)
+    w = np.linspace(0.5, 2.0, x.size) if weighted else None
+    got = prepare_fit_data(x, tx, big_t, w)
+    ref = compress(x, tx, big_t, w)
+    if np.unique(big_t).size < big_t.size:
+        for name in ("frequency", "recency", "T", "weights"):
+            np.testing.assert_array_equal(getattr(got, name), getattr(ref, name))
+    else:
+        order = np.argsort(x, kind="stable")
+        np.testing.assert_array_equal(got.frequency, x[order])
+        np.testing.assert_array_equal(got.recency, tx[order])
+        np.testing.assert_array_equal(got.T, big_t[order])
+        np.testing.assert_array_equal(got.weights, np.ones(x.size) if w is None else w[order])
+        assert got.n_customers == pytest.approx(ref.n_customers, rel=1e-14)
