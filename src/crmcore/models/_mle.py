@@ -33,7 +33,11 @@ What the driver does
 * Standard errors come from the inverse of the negative Hessian of the *total*
   log-likelihood (observed information), by central differences of the
   gradient in ``u`` mapped to natural parameters (delta method). A fit costs
-  a few dozen objective evaluations, the Hessian ``2 * len(theta)`` of them.
+  a few dozen objective evaluations, the Hessian ``2 * len(theta)`` of them
+  (``len(theta)`` with ``forward_hessian=True``; none where the model gives
+  its Hessian in closed form, ``hessian=``).
+* Newton steps from a start with known curvature (``curvature=``, e.g. a
+  sample's) update that curvature by BFGS after each step.
 * Parameter classes declare their fields with ``_inputs.positive_param``;
   :func:`distinct_values` helps compute terms that depend on the frequency
   only once per distinct frequency.
@@ -397,7 +401,8 @@ def maximize_likelihood(
     ``theta * dL/dtheta``, and the Hessians are related by
     ``H_u = D H_theta D + diag(theta * dL/dtheta)`` with ``D = diag(theta)``,
     which is how the natural-scale Hessian (and so the standard errors) is
-    recovered from central differences of the gradient in ``u``.
+    recovered from differences of the gradient in ``u`` (or how a closed-form
+    Hessian in ``theta`` is moved to ``u``).
 
     Examples
     --------

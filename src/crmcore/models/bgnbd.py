@@ -973,7 +973,7 @@ _SAMPLE_ROWS = 20_000  # distinct histories above which a fit to a sample gives 
 def _fit_from_start(data: CompressedHistories, initial: Any, shift: int, model: str) -> MleResult:
     """Fit from ``initial``, or from the estimates on a sample when there are many histories.
 
-    The sample is every k-th distinct history (sorted by x, t_x, T), weights
+    The sample is every k-th distinct history (sorted by x), weights
     scaled to the total: its estimates lie within sampling error of the full
     data's, and its Hessian is close to theirs: Newton steps with that
     Hessian from there reach the maximum in a few evaluations on all rows

@@ -1044,7 +1044,7 @@ def _default_initial(data: CompressedHistories) -> FloatArray:
 
 
 def _systematic_sample(data: CompressedHistories, size: int) -> CompressedHistories:
-    """Every k-th distinct history (they are sorted by x, t_x, T), weights scaled up."""
+    """Every k-th distinct history (sorted by x, and by t_x and T where some merged), weights up."""
     step = max(1, len(data) // size)
     w = data.weights[::step]
     scale = data.n_customers / float(w.sum())
@@ -1116,7 +1116,7 @@ class _Rows:
         if merge:
             # sort by tau, then (stably) by x, and merge equal points (worth it for a
             # fit, which evaluates them many times)
-            # (stable: the histories come sorted by (x, t_x, T), so the points are runs
+            # (stable: where the histories come sorted by (x, t_x, T), the points are runs
             # already sorted by tau, which the stable sort merges in about half the time)
             order = np.argsort(pt, kind="stable")
             order = order[np.argsort(px[order].astype(x_type), kind="stable")]
