@@ -23,6 +23,7 @@ from crmcore import (
     summarize_discrete,
 )
 from crmcore.metrics.value import abc_classes, gini
+from crmcore.summary import _history_order
 from tests.strategies import purchase_logs
 
 
@@ -576,6 +577,27 @@ def test_compress_preserves_weighted_multiset(rows: list[tuple[int, int, int]]) 
     assert_array_equal(merged.weights, c.weights)
 
 
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from([0, 1, 2, 70_000, 2**40]),
+            st.sampled_from([-0.0, 0.0, 0.5, 1.0]) | st.floats(0, 10),
+            st.sampled_from([1.0, 2.0]) | st.floats(1, 20),
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_history_order_is_the_lexsort_order(rows: list[tuple[int, float, float]]) -> None:
+    # compress sorts by (x, t_x, T) with cheaper stable argsorts than np.lexsort (the
+    # reference): the same permutation, ties (and -0.0 against 0.0) in input order, with
+    # distinct and tied T, counts below and above 2**16
+    x = np.array([float(r[0]) for r in rows])
+    tx = np.array([r[1] for r in rows])
+    t = np.array([r[2] for r in rows])
+    assert_array_equal(_history_order(x, tx, t), np.lexsort((t, tx, x)))
+
+
 def test_compress_weights_and_errors() -> None:
     c = compress([1, 1, 0], [2.0, 2.0, 0.0], [5.0, 5.0, 5.0], weights=[2.0, 3.0, 0.0])
     assert c.frequency.tolist() == [1.0]
@@ -660,3 +682,16 @@ def test_summarize_discrete_bounds_n_periods_by_the_supported_dates() -> None:
     assert (d.frequency.tolist(), d.recency.tolist(), d.n_periods) == ([1], [1], 2903)
     with pytest.raises(InputError, match="at most 2903 periods"):
         summarize_discrete(table, start="2020-01-01", period="M", n_periods=2904)
+
+
+def test_spend_columns_are_float_when_the_calibration_holds_no_purchase() -> None:
+    # Customer 1 buys only in the holdout (left out), customer 2 only after the end
+    # (kept, without a purchase): the calibration period holds no purchase at all, and
+    # the spends are float zeros (they were int64 zeros: np.bincount of nothing is int).
+    table = _table([1, 2], ["2024-01-05", "2024-02-01"], [5.0, 7.0])
+    s = summarize(table, observation_end="2024-01-10", calibration_end="2024-01-02")
+    assert s.customer_ids.tolist() == [2]
+    for name in ("total_spend", "first_spend", "monetary_value"):
+        col = getattr(s, name)
+        assert col.dtype == np.float64, name
+        assert col.tolist() == [0.0], name

@@ -282,3 +282,19 @@ def test_from_arrays_takes_a_tz_aware_datetime_index() -> None:
     table = InteractionTable.from_arrays(["a", "b"], times)
     expected = np.array(["2024-01-02T23:00", "2024-07-01T00:00"], dtype="datetime64[ns]")
     assert_array_equal(table.times, expected)
+
+
+def test_factorize_dense_integers_at_the_ends_of_their_type() -> None:
+    # Dense ids near the top of uint64 (above 2**63: their offsets from the smallest
+    # are computed in the ids' own type) and int8 ids across its whole range; the
+    # reference is np.unique (found raising OverflowError for the uint64 ids).
+    for ids in (
+        np.array([2**63 + 5, 2**63 + 1, 2**64 - 1, 2**63 + 1], dtype=np.uint64),
+        np.array([-3, 5, -3, 127, -128], dtype=np.int8),
+        np.array([4, 0, 2, 0], dtype=np.intp),
+    ):
+        uniques, codes = factorize_ids(ids)
+        ref, inverse = np.unique(ids, return_inverse=True)
+        assert uniques.dtype == ids.dtype
+        assert uniques.tolist() == ref.tolist()
+        assert codes.tolist() == inverse.tolist()

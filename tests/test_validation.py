@@ -479,6 +479,25 @@ def test_readonly_unless_frozen_copies_only_what_someone_else_can_write() -> Non
     assert readonly_unless_frozen([1, 2]).tolist() == [1, 2]
 
 
+def test_readonly_unless_frozen_keeps_read_only_views_of_frozen_memory() -> None:
+    # The columns of one allocation (summarize's result block): rows of a read-only
+    # array owning its memory cannot be made writeable, so they are kept as they are.
+    block = np.zeros((2, 3))
+    rows = [block[0], block[1].view(np.int64)]
+    for row in rows:
+        row.flags.writeable = False
+    block.flags.writeable = False
+    for row in rows:
+        assert readonly_unless_frozen(row) is row
+        with pytest.raises(ValueError, match="WRITEABLE"):
+            row.flags.writeable = True
+    # a read-only view of an owner that is still writeable is copied
+    owner = np.zeros((2, 3))
+    view = owner[0]
+    view.flags.writeable = False
+    assert not np.shares_memory(readonly_unless_frozen(view), owner)
+
+
 def test_period_index_refuses_ragged_and_missing_times() -> None:
     # A ragged list leaked numpy's "inhomogeneous shape" ValueError before.
     with pytest.raises(InputError, match="times must be a flat sequence"):

@@ -816,11 +816,12 @@ def readonly_unless_frozen(arr: ArrayLike) -> np.ndarray[Any, Any]:
     """Return ``arr`` itself when it is a read-only array that owns its data, else a read-only copy.
 
     For attrs fields that take a caller's array: arrays crmcore built are marked
-    read-only and own their data, so storing them again costs no second copy,
+    read-only and own their data (or are read-only views of such an array, as the
+    columns of one allocation are), so storing them again costs no second copy,
     while a caller's writeable array, or a read-only view of memory someone can
     still write through, is copied (:func:`readonly_copy`).
     """
-    if isinstance(arr, np.ndarray) and not arr.flags.writeable and arr.flags.owndata:
+    if isinstance(arr, np.ndarray) and _frozen_memory(arr):
         return arr
     return readonly_copy(arr)
 
@@ -931,3 +932,24 @@ def result_columns(
         first = name if first is None else first
         out[name] = column
     return out
+
+
+def _frozen_memory(arr: np.ndarray[Any, Any]) -> bool:
+    """Whether nobody can write ``arr``'s memory without first unfreezing an owner.
+
+    True for a read-only array that owns its data, and for a read-only view whose
+    owner (``arr.base``, which numpy points at the array owning the memory) is a
+    read-only array that owns its data: a view of a read-only array cannot be made
+    writeable. See :func:`readonly_unless_frozen`.
+    """
+    if arr.flags.writeable:
+        return False
+    if arr.flags.owndata:
+        return True
+    base = arr.base
+    return (
+        isinstance(base, np.ndarray)
+        and base.base is None
+        and base.flags.owndata
+        and not base.flags.writeable
+    )

@@ -313,8 +313,9 @@ class CustomerSummary:
         keep = purchase & (pidx <= end_idx)
         new_codes = new_table.customer_codes[keep]
         n_new = new_table.n_customers
-        new = _occasion_stats(
-            new_codes, pidx[keep], new_table.amounts[keep], n_new, end_idx, factor=factor
+        new = _column_block(n_new)
+        _occasion_stats(
+            new_codes, pidx[keep], new_table.amounts[keep], n_new, end_idx, factor=factor, out=new
         )
         # align old and new customers on the union of their ids
         ids = _join_ids(
@@ -339,24 +340,26 @@ class CustomerSummary:
             out[pos] = values
             return out
 
-        n_occ_new = spread(new["n_occ"], new_pos)
+        n_occ_new = spread(new["n_purchases"], new_pos)
         has_new = n_occ_new > 0
-        first_new = spread(new["first"], new_pos)
+        first_new = spread(new["first_purchase"], new_pos)
         overlap = has_old & has_new & (first_new == last_old)
         single_old = has_old & (first_old == last_old)
         first_spend_new = spread(new["first_spend"], new_pos)
         stats = {
-            "n_occ": spread(self.n_purchases, old_pos) + n_occ_new - overlap,
-            "first": np.where(has_old, first_old, first_new),
-            "last": np.where(has_new, spread(new["last"], new_pos), last_old),
-            "spend": spread(self.total_spend, old_pos) + spread(new["spend"], new_pos),
+            "n_purchases": spread(self.n_purchases, old_pos) + n_occ_new - overlap,
+            "first_purchase": np.where(has_old, first_old, first_new),
+            "last_purchase": np.where(has_new, spread(new["last_purchase"], new_pos), last_old),
+            "total_spend": spread(self.total_spend, old_pos) + spread(new["total_spend"], new_pos),
             "first_spend": np.where(
                 has_old,
                 spread(self.first_spend, old_pos)
                 + np.where(overlap & single_old, first_spend_new, 0.0),
                 first_spend_new,
             ),
-            "n_rows": spread(self.n_transactions, old_pos) + spread(new["n_rows"], new_pos),
+            "n_transactions": spread(self.n_transactions, old_pos)
+            + spread(new["n_transactions"], new_pos),
+            "litt": np.zeros(n_all),
         }
         if self.litt is not None:
             # the new occasions' own gaps, plus the gap from the old last occasion to the
@@ -365,11 +368,15 @@ class CustomerSummary:
             link = np.zeros(n_all)
             link[joins] = np.log((first_new[joins] - last_old[joins]) * factor)
             stats["litt"] = spread(self.litt, old_pos) + spread(new["litt"], new_pos) + link
-        columns: dict[str, Any] = {
-            k: _ro(np.array(col))
-            for k, col in _columns(uniques, stats, end_idx, factor, period).items()
-        }
-        return attrs.evolve(self, observation_end=end_ts, **columns)
+        block = _column_block(n_all)
+        for name, values in stats.items():
+            block[name][...] = values
+        columns: dict[str, Any] = _columns(uniques.copy(), block, end_idx, factor, period)
+        if self.litt is None:
+            del columns["litt"]
+        _freeze_block(block)
+        frozen: dict[str, Any] = {k: _ro(c) for k, c in columns.items()}
+        return attrs.evolve(self, observation_end=end_ts, **frozen)
 
     @staticmethod
     def concat(summaries: Sequence[CustomerSummary]) -> CustomerSummary:
@@ -827,11 +834,13 @@ def summarize(
         codes, p, amounts = table.customer_codes, pidx, table.amounts
     else:
         codes, p, amounts = table.customer_codes[keep], pidx[keep], table.amounts[keep]
-    stats = _occasion_stats(codes, p, amounts, n_c, cal_idx, factor=factor)
-    columns = _columns(table.customer_ids, stats, cal_idx, factor, period)
+    block = _column_block(n_c)
+    n_hold_occ = _occasion_stats(codes, p, amounts, n_c, cal_idx, factor=factor, out=block)
+    columns = _columns(table.customer_ids.copy(), block, cal_idx, factor, period)
     if cal_ts is not None:
         hold = p > cal_idx
-        n_hold_occ = stats["n_occ_holdout"]
+        if n_hold_occ is None:
+            n_hold_occ = np.zeros(n_c, dtype=np.int64)
         spend_hold = np.bincount(codes[hold], weights=amounts[hold], minlength=n_c)
         with np.errstate(invalid="ignore", divide="ignore"):
             m_hold = np.where(n_hold_occ > 0, spend_hold / np.maximum(n_hold_occ, 1), 0.0)
@@ -840,64 +849,16 @@ def summarize(
         any_purchase = np.bincount(codes, minlength=n_c) > 0
         rows = ~(any_purchase & ~columns["has_purchase"])
         columns = {k: col[rows] for k, col in columns.items()}
+    _freeze_block(block)
     return CustomerSummary(
         period=period,
         time_unit=time_unit,
         observation_end=end_ts,
         calibration_end=cal_ts,
         duration_holdout=None if cal_ts is None else float((end_idx - cal_idx) * factor),
-        # the columns are fresh arrays of this call, except the table's ids
-        **{k: _ro(col.copy() if k == "customer_ids" else col) for k, col in columns.items()},
+        # fresh arrays of this call, the block's columns read-only with the block
+        **{k: _ro(col) for k, col in columns.items()},
     )
-
-
-def _columns(
-    ids: np.ndarray[Any, Any], stats: dict[str, Any], ref_idx: int, factor: float, period: str
-) -> dict[str, np.ndarray[Any, Any]]:
-    """Per-customer columns from occasion statistics, durations up to period ``ref_idx``."""
-    n_occ = stats["n_occ"]
-    has = n_occ > 0
-    none = ~has
-    first_p, last_p = stats["first"], stats["last"]
-    # In-place steps on fresh arrays (each new array costs its page faults): the same
-    # values, bit for bit, as ``np.where(has, ..., 0)`` of each expression.
-    freq = n_occ - 1
-    freq[none] = 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        monetary = np.subtract(stats["spend"], stats["first_spend"], dtype=np.float64)
-        monetary /= np.maximum(freq, 1)
-    monetary[freq == 0] = 0.0
-    np.maximum(monetary, 0.0, out=monetary)  # rounding of the subtraction, never below 0
-
-    def duration(periods: IntArray) -> FloatArray:
-        out: FloatArray = np.multiply(periods, factor)
-        out[none] = 0.0
-        return out
-
-    def start(index: IntArray) -> np.ndarray[Any, Any]:
-        out = np.asarray(_period_start(index, period))
-        out[none] = _NAT
-        return out
-
-    litt = stats.get("litt")
-    if litt is not None:
-        litt[none] = 0.0
-    return {
-        "customer_ids": ids,
-        "frequency": freq,
-        "recency": duration(last_p - first_p),
-        "T": duration(ref_idx - first_p),
-        "monetary_value": monetary,
-        "n_purchases": n_occ,
-        "n_transactions": stats["n_rows"],
-        "total_spend": stats["spend"],
-        "first_spend": stats["first_spend"],
-        "first_purchase": start(first_p),
-        "last_purchase": start(last_p),
-        "time_since_last": duration(ref_idx - last_p),
-        "has_purchase": has,
-        **({"litt": litt} if litt is not None else {}),
-    }
 
 
 def _check_litt(x: FloatArray, tx: FloatArray, litt: ArrayLike, name: str = "litt") -> FloatArray:
@@ -937,6 +898,50 @@ def _check_litt(x: FloatArray, tx: FloatArray, litt: ArrayLike, name: str = "lit
     return lt
 
 
+# Layout of the one allocation that holds a summary's 8-byte columns (see _column_block).
+_BLOCK_INT = ("frequency", "n_purchases", "n_transactions", "first_purchase", "last_purchase")
+_BLOCK_FLOAT = (
+    "recency",
+    "T",
+    "monetary_value",
+    "total_spend",
+    "first_spend",
+    "time_since_last",
+    "litt",
+)
+#: Nanoseconds per period of the fixed-length periods, and the day offset of weeks.
+_PERIOD_NS = {"h": 3_600 * 10**9, "D": 86_400 * 10**9, "W": 7 * 86_400 * 10**9}
+
+
+def _column_block(n_c: int) -> dict[str, np.ndarray[Any, Any]]:
+    """Uninitialised 8-byte result columns of ``n_c`` customers, rows of one allocation.
+
+    One allocation of 12 columns rather than 12 of one: numpy advises the kernel to
+    back an allocation of 4 MiB or more with huge pages, so at 300,000 customers the
+    result's fresh memory costs a few dozen page faults instead of some 7,000 (on a
+    virtual machine a page fault costs microseconds: more than the arithmetic). The
+    columns are views of the block; it is marked read-only with them.
+    """
+    block = np.empty((len(_BLOCK_INT) + len(_BLOCK_FLOAT), n_c), dtype=np.float64)
+    out: dict[str, np.ndarray[Any, Any]] = {}
+    for i, name in enumerate(_BLOCK_INT):
+        out[name] = block[i].view(np.int64)
+    for i, name in enumerate(_BLOCK_FLOAT, start=len(_BLOCK_INT)):
+        out[name] = block[i]
+    return out
+
+
+def _freeze_block(out: dict[str, np.ndarray[Any, Any]]) -> None:
+    """Mark the block behind the columns of :func:`_column_block` read-only.
+
+    The result stores the columns as views of it; a view of a read-only array that
+    owns its memory cannot be made writeable, so none is copied again.
+    """
+    base = out["litt"].base
+    assert isinstance(base, np.ndarray)
+    _ro(base)
+
+
 def _occasion_stats(
     codes: IntArray,
     p: IntArray,
@@ -945,26 +950,26 @@ def _occasion_stats(
     cal_idx: int,
     *,
     factor: float,
-) -> dict[str, Any]:
-    """Per customer: occasions, first/last period, spend, first-occasion spend.
+    out: dict[str, np.ndarray[Any, Any]],
+) -> IntArray | None:
+    """Per customer: occasions, first/last period, spend, first-occasion spend, litt.
 
-    Calibration statistics use the periods ``<= cal_idx``; holdout occasions are
-    counted separately. One sort of the combined (customer, period) key, then
-    run detection on the sorted keys and bincounts.
+    Writes ``n_purchases``, ``n_transactions``, ``total_spend``, ``first_spend``
+    and ``litt`` into the columns of ``out`` (see :func:`_column_block`), and the
+    first and last occasion's period index into ``first_purchase`` and
+    ``last_purchase`` (0 for customers without one). Calibration statistics use
+    the periods ``<= cal_idx``; returns the holdout occasions per customer when
+    some period lies after it, else None. One sort of the combined (customer,
+    period) key, then run detection on the sorted keys and in-place sums
+    (``np.add.at`` adds in row order from 0.0, as ``np.bincount`` does).
     """
-    zeros_i = np.zeros(n_c, dtype=np.int64)
-    out: dict[str, Any] = {
-        "n_occ": zeros_i,
-        "n_occ_holdout": zeros_i.copy(),
-        "first": zeros_i.copy(),
-        "last": zeros_i.copy(),
-        "spend": np.zeros(n_c),
-        "first_spend": np.zeros(n_c),
-        "n_rows": zeros_i.copy(),
-        "litt": np.zeros(n_c),
-    }
+    n_occ, first, last = out["n_purchases"], out["first_purchase"], out["last_purchase"]
+    for name in ("n_purchases", "n_transactions", "total_spend", "first_spend", "litt"):
+        out[name].fill(0)
     if codes.size == 0:
-        return out
+        first.fill(0)
+        last.fill(0)
+        return None
     pmin = int(p.min())
     span = int(p.max()) - pmin + 1
     if n_c * span < 2**62:
@@ -973,8 +978,7 @@ def _occasion_stats(
         key: np.ndarray[Any, Any] = codes.astype(kdtype)
         key *= span
         # p - pmin in the key's width directly: wrap-around arithmetic gives the exact
-        # offset, which is below span. Fewer full-size temporaries: on a cold process
-        # each new large array costs its page faults.
+        # offset, which is below span.
         key += np.subtract(p, pmin, dtype=kdtype, casting="unsafe")
         key.sort()
         new = np.empty(key.size, dtype=np.bool_)
@@ -991,28 +995,26 @@ def _occasion_stats(
         new = np.ones(cs.size, dtype=np.bool_)
         new[1:] = (cs[1:] != cs[:-1]) | (ps[1:] != ps[:-1])
         uc, up = cs[new], ps[new] - pmin
-    holdout = pmin + span - 1 > cal_idx
-    if holdout:
+    n_occ_holdout: IntArray | None = None
+    if pmin + span - 1 > cal_idx:
         cal_occ = up <= cal_idx - pmin
-        out["n_occ_holdout"] = np.bincount(uc[~cal_occ], minlength=n_c).astype(np.int64)
+        n_occ_holdout = np.bincount(uc[~cal_occ], minlength=n_c).astype(np.int64)
         uc, up = uc[cal_occ], up[cal_occ]
         in_cal = p <= cal_idx
         codes, p, amounts = codes[in_cal], p[in_cal], amounts[in_cal]
-    n_occ = np.bincount(uc, minlength=n_c).astype(np.int64, copy=False)
-    out["n_occ"] = n_occ
+    np.add.at(n_occ, uc, 1)
     if uc.size:
         # uc is sorted: each customer's occasions are one run, located by the counts
         # (monotone gathers, no masks over the occasions)
-        ends = np.cumsum(n_occ)
-        first_at = np.minimum(ends - n_occ, uc.size - 1)  # clipped: customers without one
-        ends -= 1
-        last_at = np.maximum(ends, 0)
-        has = n_occ > 0
-        for name, at in (("first", first_at), ("last", last_at)):
-            at_p = up[at].astype(np.int64)
-            at_p += pmin
-            at_p[~has] = 0
-            out[name] = at_p
+        np.cumsum(n_occ, out=last)  # ends of the runs
+        np.subtract(last, n_occ, out=first)
+        np.minimum(first, uc.size - 1, out=first)  # clipped: customers without one
+        last -= 1
+        np.maximum(last, 0, out=last)
+        none = n_occ == 0
+        for at in (first, last):
+            np.add(up[at], pmin, out=at)
+            at[none] = 0
         # log of the gaps between consecutive distinct occasions of a customer (>= 1
         # period); a customer's first occasion adds log(1) = 0, which leaves its sum
         # exact. The gaps are whole periods below span: their logs come from a table.
@@ -1025,15 +1027,83 @@ def _occasion_stats(
             weights = logs[gaps]
         else:
             weights = np.log(np.where(starts, 1.0, gaps * factor))
-        # (float even when no customer has two occasions: bincount of nothing is int)
-        litt = np.bincount(uc[1:], weights=weights, minlength=n_c)
-        out["litt"] = litt.astype(np.float64, copy=False)
-    out["n_rows"] = np.bincount(codes, minlength=n_c).astype(np.int64, copy=False)
-    out["spend"] = np.bincount(codes, weights=amounts, minlength=n_c)
+        np.add.at(out["litt"], uc[1:], weights)
+    else:
+        first.fill(0)
+        last.fill(0)
+    np.add.at(out["n_transactions"], codes, 1)
+    np.add.at(out["total_spend"], codes, amounts)
     # adding 0.0 for the rows of later occasions leaves each sum exact
-    first_amounts = np.where(p == out["first"][codes], amounts, 0.0)
-    out["first_spend"] = np.bincount(codes, weights=first_amounts, minlength=n_c)
-    return out
+    np.add.at(out["first_spend"], codes, np.where(p == first[codes], amounts, 0.0))
+    return n_occ_holdout
+
+
+def _columns(
+    ids: np.ndarray[Any, Any],
+    out: dict[str, np.ndarray[Any, Any]],
+    ref_idx: int,
+    factor: float,
+    period: str,
+) -> dict[str, np.ndarray[Any, Any]]:
+    """Per-customer columns from the occasion statistics in ``out``, durations up to ``ref_idx``.
+
+    Fills the remaining columns of the block in place (each step gives the same
+    values, bit for bit, as ``np.where(has, ..., 0)`` of its expression).
+    """
+    n_occ = out["n_purchases"]
+    has = n_occ > 0
+    none = ~has
+    first_p, last_p = out["first_purchase"], out["last_purchase"]
+    freq = out["frequency"]
+    np.subtract(n_occ, 1, out=freq)
+    freq[none] = 0
+    monetary = out["monetary_value"]
+    divisor = out["time_since_last"]  # scratch until its own turn below
+    np.maximum(freq, 1, out=divisor)
+    np.subtract(out["total_spend"], out["first_spend"], out=monetary)
+    monetary /= divisor
+    monetary[freq == 0] = 0.0
+    np.maximum(monetary, 0.0, out=monetary)  # rounding of the subtraction, never below 0
+    for name, minuend, subtrahend in (
+        ("recency", last_p, first_p),
+        ("T", ref_idx, first_p),
+        ("time_since_last", ref_idx, last_p),
+    ):
+        col = out[name]
+        np.subtract(minuend, subtrahend, out=col)  # whole periods, exact in float64
+        col *= factor
+        col[none] = 0.0
+    out["litt"][none] = 0.0
+    starts = {}
+    for name in ("first_purchase", "last_purchase"):
+        # the period's start in nanoseconds, in place (what _period_start computes)
+        index = out[name]
+        if period == "W":  # weeks counted from the Monday 1970-01-05, day 4
+            np.multiply(index, 7, out=index)
+            np.subtract(index, 3, out=index)
+            np.multiply(index, _PERIOD_NS["D"], out=index)
+        elif period in _PERIOD_NS:
+            np.multiply(index, _PERIOD_NS[period], out=index)
+        else:
+            index[...] = np.asarray(_period_start(index, period)).view(np.int64)
+        index[none] = np.iinfo(np.int64).min
+        starts[name] = index.view(_NS)
+    return {
+        "customer_ids": ids,
+        "frequency": freq,
+        "recency": out["recency"],
+        "T": out["T"],
+        "monetary_value": monetary,
+        "n_purchases": n_occ,
+        "n_transactions": out["n_transactions"],
+        "total_spend": out["total_spend"],
+        "first_spend": out["first_spend"],
+        "first_purchase": starts["first_purchase"],
+        "last_purchase": starts["last_purchase"],
+        "time_since_last": out["time_since_last"],
+        "has_purchase": has,
+        "litt": out["litt"],
+    }
 
 
 @attrs.frozen(kw_only=True, eq=False, field_transformer=v.copy_array_fields)
@@ -1295,7 +1365,7 @@ def _compress_checked(
             T=_ro(empty.copy()),
             weights=_ro(empty.copy()),
         )
-    order = np.lexsort((t, tx, x))
+    order = _history_order(x, tx, t)
     xs, txs, ts, ws = x[order], tx[order], t[order], w[order]
     new = np.ones(xs.size, dtype=np.bool_)
     new[1:] = (xs[1:] != xs[:-1]) | (txs[1:] != txs[:-1]) | (ts[1:] != ts[:-1])
@@ -1306,3 +1376,36 @@ def _compress_checked(
         T=_ro(ts[starts]),
         weights=_ro(np.add.reduceat(ws, starts)),
     )
+
+
+def _history_order(x: FloatArray, tx: FloatArray, t: FloatArray) -> IntArray:
+    """Return the permutation ``np.lexsort((t, tx, x))``, by cheaper stable argsorts.
+
+    One stable argsort per key, least significant first (what lexsort does),
+    but: a key without ties takes numpy's default argsort (a plain sort of a
+    copy tells, in a fraction of the argsort's time; with no ties, stability is
+    moot); the rows with x = 0, whose t_x are all 0, are already in their final
+    order after the sort by T and are left out of the other two; and whole
+    counts below 2**16 are sorted as uint16 (a radix sort). On a million
+    continuous histories about a third of the time of ``np.lexsort``.
+    """
+    order = _argsort_stable(t)
+    zero = x[order] == 0
+    head = order[zero]
+    if zero.any() and not np.any(tx[head]):  # x = 0 with t_x = 0: first, by T
+        order = order[~zero]
+    else:
+        head = order[:0]
+    order = order[_argsort_stable(tx[order])]
+    xo = x[order]
+    # counts are whole numbers >= 0 (as_histories checks): below 2**16 they fit uint16
+    key = xo.astype(np.uint16) if xo.size and float(xo.max()) < 65_536 else xo
+    return np.concatenate([head, order[np.argsort(key, kind="stable")]])
+
+
+def _argsort_stable(values: FloatArray) -> IntArray:
+    """Return a stable argsort: the default (faster) kind when no two values are equal."""
+    ordered = np.sort(values)
+    if bool(np.all(ordered[1:] != ordered[:-1])):
+        return np.argsort(values)
+    return np.argsort(values, kind="stable")

@@ -81,11 +81,17 @@ def factorize_ids(ids: ArrayLike, name: str = "ids") -> tuple[np.ndarray[Any, An
         lo, hi = int(arr.min()), int(arr.max())
         span = hi - lo + 1
         if span <= max(4 * arr.size, 1 << 20):
-            offset = (arr - lo).astype(np.intp, copy=False)
+            # ids from 0 in the native integer type index the table as they are; else
+            # their offsets do (fewer fresh arrays: each costs its page faults)
+            zero_based = lo == 0 and arr.dtype == np.intp
+            offset = arr if zero_based else (arr - lo).astype(np.intp, copy=False)
             present = np.zeros(span, dtype=np.bool_)
             present[offset] = True
-            lut = np.cumsum(present, dtype=np.int64) - 1
-            uniques = (np.flatnonzero(present) + lo).astype(arr.dtype)
+            lut = np.cumsum(present, dtype=np.int64)
+            lut -= 1
+            uniques = np.flatnonzero(present).astype(arr.dtype)
+            if lo:  # in the ids' own type (wrap-around exact): uint64 ids above 2**63 too
+                uniques += arr.dtype.type(lo)
             return uniques, lut[offset]
     if kind == "f":
         bad = ~np.isfinite(arr)

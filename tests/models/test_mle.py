@@ -105,8 +105,9 @@ def test_gamma_recovery_and_scale_invariance_of_start():
 
 def test_curvature_from_elsewhere_is_corrected_by_bfgs_updates():
     # Newton steps with the Hessian of another data set (gamma shape 0.5 instead of 3)
-    # from that data set's estimates: the fixed matrix zigzags and stops without reaching
-    # the maximum; corrected by BFGS updates it reaches the full search's estimates
+    # from that data set's estimates: a fixed matrix would zigzag without reaching the
+    # maximum; corrected by BFGS updates after each step it reaches the full search's
+    # estimates in a few steps
     rng = np.random.default_rng(7)
     y = rng.gamma(3.0, 1 / 0.01, size=5000)
     y2 = rng.gamma(0.5, 1 / 0.01, size=5000)
@@ -117,18 +118,8 @@ def test_curvature_from_elsewhere_is_corrected_by_bfgs_updates():
         _gamma_objective(y2, np.ones_like(y2)), [1.0, 1.0], names=names, model="g", n_customers=5000
     )
     curv = log_curvature(other, 5000)
-    with pytest.raises(ConvergenceError, match="without reaching a maximum"):
-        maximize_likelihood(
-            obj, other.estimates, names=names, model="g", n_customers=5000, curvature=curv
-        )
     res = maximize_likelihood(
-        obj,
-        other.estimates,
-        names=names,
-        model="g",
-        n_customers=5000,
-        curvature=curv,
-        update_curvature=True,
+        obj, other.estimates, names=names, model="g", n_customers=5000, curvature=curv
     )
     assert_allclose(res.estimates, full.estimates, rtol=1e-8)
     assert res.n_iterations < 25
@@ -363,3 +354,60 @@ def test_wrong_argument_combination_raises_input_type_error_everywhere(name):
         with_summary()
     with pytest.raises(InputTypeError, match="required unless frequency is a"):
         without_companions()
+
+
+def test_secant_update_fits_the_step_and_stays_positive_definite() -> None:
+    # BFGS: the updated curvature maps the step onto the change of the gradient it made
+    # (the secant equation), stays symmetric positive definite, and is left alone when
+    # the change shows no positive curvature along the step.
+    from crmcore.models._mle import _secant_update
+
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        a = rng.normal(size=(4, 4))
+        neg_h = a @ a.T + 4 * np.eye(4)
+        b = rng.normal(size=(4, 4))
+        true = b @ b.T + np.eye(4)
+        step = rng.normal(size=4)
+        change = true @ step
+        out = _secant_update(neg_h, step, change)
+        np.testing.assert_allclose(out @ step, change, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(out, out.T)
+        assert np.linalg.eigvalsh(out).min() > 0
+        assert _secant_update(neg_h, step, -change) is neg_h
+
+
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.integers(0, 4), st.floats(0.0, 1.0), st.sampled_from([5.0, 9.0]) | st.floats(1, 50)
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    weighted=st.booleans(),
+)
+def test_fit_data_without_ties_in_t_are_the_rows_grouped_by_frequency(
+    rows: list[tuple[int, float, float]], weighted: bool
+) -> None:
+    # Reference: crmcore.compress. Where two rows share T, prepare_fit_data is compress;
+    # where none does (nothing can merge), the same rows and weights, stably sorted by
+    # frequency only.
+    from crmcore import compress
+
+    x = np.array([float(r[0]) for r in rows])
+    big_t = np.array([r[2] for r in rows])
+    tx = np.where(x > 0, np.array([r[1] for r in rows]) * big_t, 0.0)
+    w = np.linspace(0.5, 2.0, x.size) if weighted else None
+    got = prepare_fit_data(x, tx, big_t, w)
+    ref = compress(x, tx, big_t, w)
+    if np.unique(big_t).size < big_t.size:
+        for name in ("frequency", "recency", "T", "weights"):
+            np.testing.assert_array_equal(getattr(got, name), getattr(ref, name))
+    else:
+        order = np.argsort(x, kind="stable")
+        np.testing.assert_array_equal(got.frequency, x[order])
+        np.testing.assert_array_equal(got.recency, tx[order])
+        np.testing.assert_array_equal(got.T, big_t[order])
+        np.testing.assert_array_equal(got.weights, np.ones(x.size) if w is None else w[order])
+        assert got.n_customers == pytest.approx(ref.n_customers, rel=1e-14)

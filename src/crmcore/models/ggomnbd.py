@@ -1046,7 +1046,6 @@ def _fit_compressed(
         _Objective(data),
         start,
         curvature=curvature,
-        update_curvature=True,
         names=_NAMES,
         model="GGompertz/NBD",
         n_customers=data.n_customers,

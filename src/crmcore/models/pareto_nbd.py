@@ -1044,7 +1044,7 @@ def _default_initial(data: CompressedHistories) -> FloatArray:
 
 
 def _systematic_sample(data: CompressedHistories, size: int) -> CompressedHistories:
-    """Every k-th distinct history (they are sorted by x, t_x, T), weights scaled up."""
+    """Every k-th distinct history (sorted by x, and by t_x and T where some merged), weights up."""
     step = max(1, len(data) // size)
     w = data.weights[::step]
     scale = data.n_customers / float(w.sum())
@@ -1066,6 +1066,7 @@ def _fit_compressed(
         model="Pareto/NBD",
         n_customers=data.n_customers,
         curvature=curvature,
+        forward_hessian=True,
     )
 
 
@@ -1077,8 +1078,8 @@ class _Objective:
 
     def __call__(self, theta: FloatArray) -> tuple[float, FloatArray]:
         grad = np.zeros(4)
-        terms = _row_terms(np.asarray(theta, dtype=np.float64), self.rows, grad)
-        return terms.total, grad
+        total = _fit_total(np.asarray(theta, dtype=np.float64), self.rows, grad)
+        return total, grad
 
 
 # --------------------------------------------------------------------------- likelihood numerics
@@ -1115,7 +1116,9 @@ class _Rows:
         if merge:
             # sort by tau, then (stably) by x, and merge equal points (worth it for a
             # fit, which evaluates them many times)
-            order = np.argsort(pt)
+            # (stable: where the histories come sorted by (x, t_x, T), the points are runs
+            # already sorted by tau, which the stable sort merges in about half the time)
+            order = np.argsort(pt, kind="stable")
             order = order[np.argsort(px[order].astype(x_type), kind="stable")]
         else:  # one evaluation: group by x only, each row keeps its two points
             order = np.argsort(px.astype(x_type), kind="stable")
@@ -1136,6 +1139,7 @@ class _Rows:
         self.xidx = (np.cumsum(first_of_x) - 1)[self.itx]
         self.w_x = np.bincount(self.xidx, weights=self.w, minlength=self.xu.size)
         self.sum_w = float(self.w.sum())
+        self.buffers: _Buffers | None = None  # a fit's work arrays (see _fit_total)
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -1202,8 +1206,14 @@ def _row_terms(theta: FloatArray, rows: _Rows, grad: FloatArray | None) -> _Term
             )
             grad_e = pts.grad_e
             if pts.hard.any():
-                grad_e[:, pts.hard] = 0.0  # their rows use the quadrature
-            g = pts.grad_a1 @ phi_a1 + grad_e @ phi_e
+                for row in grad_e:
+                    row[pts.hard] = 0.0  # their rows use the quadrature
+            g = np.array(
+                [
+                    _dot(ga, phi_a1) + _dot(ge, phi_e)
+                    for ga, ge in zip(pts.grad_a1, grad_e, strict=True)
+                ]
+            )
             g[2] += float(u_e1.sum() - u_e2.sum()) / s
             if de_grad is not None:
                 g += de_grad
@@ -1219,6 +1229,198 @@ def _row_terms(theta: FloatArray, rows: _Rows, grad: FloatArray | None) -> _Term
         log_a1=la1,
         log_rest=log_rest,
     )
+
+
+def _dot(a: np.ndarray[Any, Any], b: np.ndarray[Any, Any]) -> float:
+    """Dot product of long vectors without BLAS (whose threads stall on a busy machine)."""
+    return float(np.einsum("i,i->", a, b))
+
+
+class _Buffers:
+    """Arrays over the points and over the rows that every evaluation of a fit reuses.
+
+    A fit evaluates the likelihood and its gradient a dozen times or more on all
+    rows; fresh arrays of a million values each time cost page faults (on a
+    virtual machine, system time of the order of the arithmetic), so the
+    evaluation writes into these instead.
+    """
+
+    def __init__(self, n_pts: int, n_rows: int) -> None:
+        self.pt = np.empty((14, n_pts))
+        self.hv = np.empty((4, n_pts))
+        self.row = np.empty((8, n_rows))
+
+
+def _points_into(theta: FloatArray, rows: _Rows, buf: _Buffers) -> _Points:
+    """:func:`_points` with its gradients, written into ``buf`` (the same values)."""
+    r, alpha, s, beta = (float(q) for q in theta)
+    px, ptau = rows.px, rows.ptau
+    first = alpha >= beta
+    p, q = (alpha, beta) if first else (beta, alpha)
+    lat, lbt, log_a1, z, y, log_e, tmp, ipt, iqt, e_a, e_b, e_p, e_q, ga1 = buf.pt
+    hv = buf.hv
+    np.add(alpha, ptau, out=lat)
+    np.log(lat, out=lat)
+    np.add(beta, ptau, out=lbt)
+    np.log(lbt, out=lbt)
+    np.add(r, px, out=log_a1)
+    np.multiply(log_a1, lat, out=log_a1)
+    np.multiply(s, lbt, out=tmp)
+    np.add(log_a1, tmp, out=log_a1)
+    np.negative(log_a1, out=log_a1)  # -(r+x) log(α+τ) - s log(β+τ)
+    lpt, lqt = (lat, lbt) if first else (lbt, lat)
+    np.add(p, ptau, out=ipt)  # p + τ
+    np.add(q, ptau, out=iqt)  # q + τ
+    np.divide(p - q, ipt, out=z)
+    np.divide(iqt, ipt, out=y)  # 1 - z without cancellation
+    hv.fill(np.nan)
+    starts = rows.blocks.tolist()
+    ends = [*starts[1:], px.size]
+    for s0, s1 in zip(starts, ends, strict=True):
+        xv = float(px[s0])
+        a_blk, b_blk = (r + xv, s + 1.0) if first else (s + 1.0, r + xv)
+        _hyp2f1.log_h_block(a_blk, b_blk, z[s0:s1], y[s0:s1], hv[:, s0:s1])
+    hard = np.isnan(hv[0])
+    # with c = r + s + x: a = r + x, b = s + 1 when α >= β, else a = s + 1, b = r + x
+    c = tmp
+    np.add(r + s, px, out=c)
+    np.divide(1.0, ipt, out=ipt)  # 1/(p+τ)
+    np.divide(1.0, iqt, out=iqt)  # 1/(q+τ)
+    # log E = -a log(p+τ) - (b-1) log(q+τ) + log H - log c
+    if first:
+        np.add(r, px, out=log_e)  # a
+        np.multiply(log_e, lpt, out=log_e)
+        np.negative(log_e, out=log_e)
+        np.multiply(s, lqt, out=e_p)  # (b - 1) log(q+τ), scratch
+    else:
+        np.multiply(-(s + 1.0), lpt, out=log_e)
+        np.add(r - 1.0, px, out=e_p)  # b - 1 = r + x - 1
+        np.multiply(e_p, lqt, out=e_p)
+    np.subtract(log_e, e_p, out=log_e)
+    np.add(log_e, hv[0], out=log_e)
+    np.log(c, out=e_q)
+    np.subtract(log_e, e_q, out=log_e)
+    inv_c = c
+    np.divide(1.0, c, out=inv_c)
+    np.subtract(hv[1], lpt, out=e_a)
+    np.subtract(e_a, inv_c, out=e_a)
+    np.subtract(hv[2], lqt, out=e_b)
+    np.subtract(e_b, inv_c, out=e_b)
+    # e_p = H_z (q+τ)/(p+τ)² - a/(p+τ), e_q = -(b-1)/(q+τ) - H_z/(p+τ)
+    np.multiply(hv[3], y, out=e_p)
+    np.multiply(e_p, ipt, out=e_p)
+    if first:
+        np.add(r, px, out=e_q)  # a
+        np.multiply(e_q, ipt, out=e_q)
+    else:
+        np.multiply(s + 1.0, ipt, out=e_q)
+    np.subtract(e_p, e_q, out=e_p)
+    if first:
+        np.multiply(-s, iqt, out=e_q)  # -(b-1)/(q+τ)
+    else:
+        np.add(r - 1.0, px, out=e_q)
+        np.multiply(e_q, iqt, out=e_q)
+        np.negative(e_q, out=e_q)
+    np.multiply(hv[3], ipt, out=tmp)
+    np.subtract(e_q, tmp, out=e_q)
+    grad_e = [e_a, e_p, e_b, e_q] if first else [e_b, e_q, e_a, e_p]
+    # d log A1 / d(r, α, s, β) = (-log(α+τ), -(r+x)/(α+τ), -log(β+τ), -s/(β+τ))
+    inv_at, inv_bt = (ipt, iqt) if first else (iqt, ipt)
+    np.add(r, px, out=ga1)
+    np.multiply(ga1, inv_at, out=ga1)
+    np.negative(ga1, out=ga1)
+    np.multiply(-s, inv_bt, out=inv_bt)
+    np.negative(lat, out=lat)
+    np.negative(lbt, out=lbt)
+    grad_a1 = [lat, ga1, lbt, inv_bt]
+    return _Points(log_e=log_e, log_a1=log_a1, hard=hard, grad_e=grad_e, grad_a1=grad_a1)
+
+
+def _fit_total(theta: FloatArray, rows: _Rows, grad: FloatArray) -> float:
+    """Total log-likelihood of a fit's rows; adds its gradient to ``grad``.
+
+    The arithmetic of :func:`_row_terms` with its gradient, written into buffers
+    kept with the rows (see :class:`_Buffers`).
+    """
+    r, alpha, s, beta = (float(q) for q in theta)
+    if rows.buffers is None:
+        rows.buffers = _Buffers(rows.px.size, rows.n)
+    buf = rows.buffers
+    with np.errstate(all="ignore"):
+        pts = _points_into(theta, rows, buf)
+        ls = np.log(s)
+        la1, le1, le2, m, a1, e1, e2, rest = buf.row
+        np.take(pts.log_a1, rows.ity, out=la1)
+        np.take(pts.log_e, rows.itx, out=le1)
+        le1 += ls
+        np.take(pts.log_e, rows.ity, out=le2)
+        le2 += ls
+        np.fmax(la1, le1, out=m)
+        np.subtract(la1, m, out=a1)
+        np.exp(a1, out=a1)
+        np.subtract(le1, m, out=e1)
+        np.exp(e1, out=e1)
+        np.subtract(le2, m, out=e2)
+        np.exp(e2, out=e2)
+        np.add(a1, e1, out=rest)
+        np.subtract(rest, e2, out=rest)
+        np.maximum(rest, a1, out=rest)
+        hard = pts.hard[rows.itx] & ~rows.same
+        if rows.same.any():
+            e1[rows.same] = 0.0
+            e2[rows.same] = 0.0
+            rest[rows.same] = a1[rows.same]
+        log_rest = le1  # free now
+        np.log(rest, out=log_rest)
+        log_rest += m
+        de_grad = None
+        if hard.any():
+            i = np.flatnonzero(hard)
+            log_i, g_i = _integral_chunks(theta, rows, i, True)
+            li = ls + log_i
+            mm = np.maximum(la1[i], li)
+            aa = np.exp(la1[i] - mm)
+            ii = np.exp(li - mm)
+            log_rest[i] = mm + np.log(aa + ii)
+            a1[i] = aa / (aa + ii)
+            rest[i] = 1.0
+            e1[i] = 0.0
+            e2[i] = 0.0
+            assert g_i is not None
+            share = rows.w[i] * ii / (aa + ii)
+            de_grad = g_i @ share
+            de_grad[2] += float(share.sum()) / s
+        gl = sc.gammaln(r + rows.xu) - sc.gammaln(r)
+        const = r * np.log(alpha) + s * np.log(beta)
+        total = float(rows.w_x @ gl) + rows.sum_w * const + float(rows.w @ log_rest)
+        assert pts.grad_e is not None
+        assert pts.grad_a1 is not None
+        u0 = rest
+        np.divide(rows.w, rest, out=u0)
+        np.multiply(u0, a1, out=a1)  # u_a1
+        np.multiply(u0, e1, out=e1)  # u_e1
+        np.multiply(u0, e2, out=e2)  # u_e2
+        n_pts = rows.px.size
+        phi_a1 = np.bincount(rows.ity, weights=a1, minlength=n_pts)
+        phi_e = np.bincount(rows.itx, weights=e1, minlength=n_pts)
+        phi_e -= np.bincount(rows.ity, weights=e2, minlength=n_pts)
+        grad_e = pts.grad_e
+        if pts.hard.any():
+            for row in grad_e:
+                row[pts.hard] = 0.0  # their rows use the quadrature
+        g = np.array(
+            [_dot(ga, phi_a1) + _dot(ge, phi_e) for ga, ge in zip(pts.grad_a1, grad_e, strict=True)]
+        )
+        g[2] += float(e1.sum() - e2.sum()) / s
+        if de_grad is not None:
+            g += de_grad
+        dg = sc.digamma(r + rows.xu) - sc.digamma(r)
+        g[0] += float(rows.w_x @ dg) + rows.sum_w * np.log(alpha)
+        g[1] += rows.sum_w * r / alpha
+        g[2] += rows.sum_w * np.log(beta)
+        g[3] += rows.sum_w * s / beta
+        grad += g
+    return float(total)
 
 
 def _conditional_expectation(
@@ -1364,8 +1566,8 @@ class _Points:
     log_e: FloatArray  # log E(x, tau)
     log_a1: FloatArray  # log A1(x, tau) = -(r+x) log(α+τ) - s log(β+τ)
     hard: Any  # bool: H not evaluated here (rows starting here use the quadrature)
-    grad_e: FloatArray | None  # (4, n_points) d log E / d(r, α, s, β)
-    grad_a1: FloatArray | None
+    grad_e: list[FloatArray] | None  # d log E / d(r, α, s, β): 4 arrays over the points
+    grad_a1: list[FloatArray] | None  # d log A1 / d(r, α, s, β)
 
 
 def _points(
@@ -1404,8 +1606,9 @@ def _points(
     e_b = hv[2] - lqt - inv_c
     e_p = hv[3] * (q + ptau) * ipt * ipt - a * ipt
     e_q = -(b - 1.0) * iqt - hv[3] * ipt
-    grad_e = np.stack([e_a, e_p, e_b, e_q]) if first else np.stack([e_b, e_q, e_a, e_p])
-    grad_a1 = np.stack([-lat, -(r + px) / (alpha + ptau), -lbt, -s / (beta + ptau)])
+    # the rows of the gradients as separate arrays: stacking them costs a copy of each
+    grad_e = [e_a, e_p, e_b, e_q] if first else [e_b, e_q, e_a, e_p]
+    grad_a1 = [-lat, -(r + px) / (alpha + ptau), -lbt, -s / (beta + ptau)]
     return _Points(log_e=log_e, log_a1=log_a1, hard=hard, grad_e=grad_e, grad_a1=grad_a1)
 
 
