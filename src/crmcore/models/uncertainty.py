@@ -62,9 +62,12 @@ import numpy as np
 from scipy import special as sc
 
 from crmcore import _validation as v
-from crmcore._typing import ArrayLike, DatetimeArray, FloatArray, IntArray, SeedLike
+from crmcore._typing import ArrayLike, BoolArray, DatetimeArray, FloatArray, IntArray, SeedLike
 from crmcore.errors import InputError, InputTypeError
+from crmcore.models import _covariates as _cov
 from crmcore.models import _draws, _units, bgbb, bgnbd, clv, gamma_gamma, mbgnbd, pareto_nbd
+from crmcore.models import _spend_covariates as _spc
+from crmcore.models._covariates import Covariates
 from crmcore.models._draws import ParameterDraws
 from crmcore.summary import CustomerSummary, DiscreteSummary
 from crmcore.table import InteractionTable
@@ -97,6 +100,14 @@ _ALL = slice(None)
 _DELTA_STEP = 1e-4  # central-difference step in the log-parameters
 _PROBABILITIES = ("probability_alive", "purchase_probability")
 _CONTINUOUS = (bgnbd.BgNbdFit, mbgnbd.MbgNbdFit, pareto_nbd.ParetoNbdFit)
+_PURCHASE_COVARIATE = (
+    _cov.BgNbdCovariateFit,
+    _cov.MbgNbdCovariateFit,
+    _cov.ParetoNbdCovariateFit,
+)
+_SPEND = (gamma_gamma.GammaGammaFit, _spc.GammaGammaCovariateFit)
+#: One covariate argument's name and its number of columns.
+_Spec = tuple[tuple[str, int], ...]
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -223,13 +234,19 @@ def prediction_interval(
     n_draws: int = 200,
     rng: SeedLike = 0,
     method: Method = "draws",
+    purchase_covariates: Covariates | None = None,
+    dropout_covariates: Covariates | None = None,
+    spend_covariates: Covariates | None = None,
 ) -> PredictionInterval:
     """Return a per-customer prediction with an interval from the parameters' uncertainty.
 
     Parameters
     ----------
-    fit : BgNbdFit, MbgNbdFit, ParetoNbdFit, BgBbFit or GammaGammaFit
-        A fit result (with ``params``, ``covariance`` and ``sample_params``).
+    fit : BgNbdFit, MbgNbdFit, ParetoNbdFit, BgBbFit, GammaGammaFit or a covariate fit
+        A fit result (with ``params``, ``covariance`` and ``sample_params``);
+        a covariate fit (BG/NBD, MBG/NBD, Pareto/NBD or Gamma-Gamma with
+        covariates) is drawn on its optimiser's scale (logs of the base
+        parameters, coefficients as they are).
     quantity : {"probability_alive", "expected_purchases", "purchase_probability", \
 "expected_spend"}
         ``expected_purchases`` is the conditional expectation over the next
@@ -253,6 +270,11 @@ def prediction_interval(
     method : {"draws", "delta"}
         Percentile intervals of the draws, or the delta method (see the module
         notes for where it is accurate).
+    purchase_covariates, dropout_covariates : array-like or mapping, optional
+        The customers' covariates (one row per summary row), required by a
+        purchase covariate fit that has them, refused otherwise.
+    spend_covariates : array-like or mapping, optional
+        The same for a Gamma-Gamma covariate fit.
 
     Returns
     -------
@@ -262,7 +284,8 @@ def prediction_interval(
     ------
     InputError
         On a ``level`` outside (0, 1), ``n_draws`` out of range, a missing
-        or superfluous ``t``, or a covariance that is not a valid covariance.
+        or superfluous ``t``, a covariance that is not a valid covariance,
+        or a covariate matrix that is missing, misshaped or not the fit's.
     InputTypeError
         When the fit cannot make the quantity, or the summary is of the wrong
         kind.
@@ -294,9 +317,16 @@ def prediction_interval(
     lvl, n, m = _check_common(level, n_draws, method)
     q = v.check_choice(quantity, "quantity", QUANTITIES)
     cols, horizon = _history_columns(fit, q, summary, t)
-    rows, inverse, counts = _distinct_rows(cols)
+    extra, spec = _covariate_columns(
+        fit,
+        cols[0].size,
+        purchase_covariates=purchase_covariates,
+        dropout_covariates=dropout_covariates,
+        spend_covariates=spend_covariates,
+    )
+    rows, inverse, counts = _distinct_rows(cols + extra)
 
-    evaluate = _evaluator(fit, q, horizon, rows, n)
+    evaluate = _evaluator(fit, q, horizon, rows, n, spec)
 
     point, lower, upper, totals = _interval(
         fit, evaluate, counts, level=lvl, n_draws=n, rng=rng, method=m, quantity=q
@@ -331,19 +361,25 @@ def clv_interval(
     n_draws: int = 200,
     rng: SeedLike = 0,
     method: Method = "draws",
+    purchase_covariates: Covariates | None = None,
+    dropout_covariates: Covariates | None = None,
+    spend_covariates: Covariates | None = None,
 ) -> PredictionInterval:
     """Return each customer's lifetime value with an interval from both fits' uncertainty.
 
     Parameters
     ----------
-    purchase_fit : BgNbdFit, MbgNbdFit or ParetoNbdFit
-    spend_fit : GammaGammaFit
+    purchase_fit : BgNbdFit, MbgNbdFit or ParetoNbdFit, or one of their covariate fits
+    spend_fit : GammaGammaFit or GammaGammaCovariateFit
     summary : CustomerSummary
         With ``monetary_value``.
     horizon, step, discount_rate, margin, discounting, annual_discount_rate
         As in :func:`crmcore.models.clv.customer_lifetime_value`.
     level, n_draws, rng, method
         As in :func:`prediction_interval`.
+    purchase_covariates, dropout_covariates, spend_covariates : array-like or mapping, optional
+        The customers' covariates (one row per summary row) for covariate
+        fits, as in :func:`prediction_interval`.
 
     Returns
     -------
@@ -382,17 +418,32 @@ def clv_interval(
     ...
     crmcore.errors.InputTypeError: spend_fit must be a GammaGammaFit, got BgNbdFit
     """
-    if not isinstance(purchase_fit, _CONTINUOUS):
+    if not isinstance(purchase_fit, (*_CONTINUOUS, *_PURCHASE_COVARIATE)):
         raise InputTypeError(
-            "purchase_fit must be a BgNbdFit, MbgNbdFit or ParetoNbdFit, got "
-            f"{type(purchase_fit).__name__}"
+            "purchase_fit must be a BgNbdFit, MbgNbdFit or ParetoNbdFit (or one of their "
+            f"covariate fits), got {type(purchase_fit).__name__}"
         )
-    if not isinstance(spend_fit, gamma_gamma.GammaGammaFit):
-        raise InputTypeError(f"spend_fit must be a GammaGammaFit, got {type(spend_fit).__name__}")
+    if not isinstance(spend_fit, _SPEND):
+        raise InputTypeError(
+            "spend_fit must be a GammaGammaFit or GammaGammaCovariateFit, got "
+            f"{type(spend_fit).__name__}"
+        )
     lvl, n, m = _check_common(level, n_draws, method)
-    base = clv.customer_lifetime_value(
+    if not isinstance(summary, CustomerSummary):
+        raise InputTypeError(f"summary must be a CustomerSummary, got {type(summary).__name__}")
+    buyers = np.asarray(summary.has_purchase)
+    extra_p, spec_p = _covariate_columns(
         purchase_fit,
-        spend_fit,
+        len(summary),
+        purchase_covariates=purchase_covariates,
+        dropout_covariates=dropout_covariates,
+    )
+    extra_s, spec_s = _covariate_columns(spend_fit, len(summary), spend_covariates=spend_covariates)
+    extra_p = tuple(c[buyers] for c in extra_p)
+    extra_s = tuple(c[buyers] for c in extra_s)
+    base = clv.customer_lifetime_value(
+        _Bound(purchase_fit, _covariate_kwargs(extra_p, spec_p)),
+        _Bound(spend_fit, _covariate_kwargs(extra_s, spec_s)),
         summary,
         horizon=horizon,
         step=step,
@@ -402,26 +453,27 @@ def clv_interval(
         annual_discount_rate=annual_discount_rate,
     )
     factor = _units.data_factor(purchase_fit.time_unit, summary.time_unit)
-    buyers = np.asarray(summary.has_purchase)
     cols = (
         summary.frequency[buyers].astype(np.float64),
         np.asarray(summary.recency[buyers], dtype=np.float64) * factor,
         np.asarray(summary.T[buyers], dtype=np.float64) * factor,
         np.asarray(summary.monetary_value, dtype=np.float64)[buyers],
     )
-    rows, inverse, counts = _distinct_rows(cols)
+    rows, inverse, counts = _distinct_rows(cols + extra_p + extra_s)
     ends = np.asarray(base.step_ends) * factor
     weights = np.asarray(base.discount_factors) * base.margin
-    k_p = purchase_fit.params.as_array().size
     joint = _JointFit(purchase_fit, spend_fit)
+    k_p = len(extra_p)
 
     def evaluate(f: Any, sl: slice) -> FloatArray:
-        fp, fs = f.parts(k_p)
-        x, tx, big_t, mv = (c[sl] for c in rows)
-        cum = np.asarray(fp.conditional_expected_purchases_at(ends, x, tx, big_t), dtype=np.float64)
+        fp, fs = f.parts()
+        x, tx, big_t, mv = (c[sl] for c in rows[:4])
+        kw_p = _covariate_kwargs(tuple(c[sl] for c in rows[4 : 4 + k_p]), spec_p)
+        kw_s = _covariate_kwargs(tuple(c[sl] for c in rows[4 + k_p :]), spec_s)
+        cum = _cumulative(fp, ends, (x, tx, big_t), kw_p)
         inc = cum.copy()
         inc[:, 1:] -= cum[:, :-1]
-        spend = np.asarray(fs.conditional_expected_spend(x, mv), dtype=np.float64)
+        spend = np.asarray(fs.conditional_expected_spend(x, mv, **kw_s), dtype=np.float64)
         return np.asarray(spend * (inc @ weights), dtype=np.float64)
 
     point, lower, upper, totals = _interval(
@@ -773,10 +825,10 @@ def _history_columns(
 ) -> tuple[tuple[FloatArray, ...], float | None]:
     """Return the histories as float columns in the fit's units, and the horizon."""
     needs_t = quantity in ("expected_purchases", "purchase_probability")
-    if isinstance(fit, gamma_gamma.GammaGammaFit):
+    if isinstance(fit, _SPEND):
         if quantity != "expected_spend":
             raise InputTypeError(
-                f"a GammaGammaFit predicts expected_spend only, not quantity={quantity!r}"
+                f"a {type(fit).__name__} predicts expected_spend only, not quantity={quantity!r}"
             )
         if not isinstance(summary, CustomerSummary):
             raise InputTypeError(f"summary must be a CustomerSummary, got {type(summary).__name__}")
@@ -800,7 +852,7 @@ def _history_columns(
             return cols, float(v.check_int(_required_t(t), "t", low=0))
         _no_t(t)
         return cols, None
-    if isinstance(fit, _CONTINUOUS):
+    if isinstance(fit, (*_CONTINUOUS, *_PURCHASE_COVARIATE)):
         if not isinstance(summary, CustomerSummary):
             raise InputTypeError(f"summary must be a CustomerSummary, got {type(summary).__name__}")
         factor = _units.data_factor(fit.time_unit, summary.time_unit)
@@ -814,9 +866,94 @@ def _history_columns(
         _no_t(t)
         return cols, None
     raise InputTypeError(
-        "fit must be a BgNbdFit, MbgNbdFit, ParetoNbdFit, BgBbFit or GammaGammaFit, got "
-        f"{type(fit).__name__}"
+        "fit must be a BgNbdFit, MbgNbdFit, ParetoNbdFit, BgBbFit or GammaGammaFit (or one of "
+        f"their covariate fits), got {type(fit).__name__}"
     )
+
+
+def _covariate_columns(
+    fit: Any,
+    n: int,
+    *,
+    purchase_covariates: object = None,
+    dropout_covariates: object = None,
+    spend_covariates: object = None,
+) -> tuple[tuple[FloatArray, ...], _Spec]:
+    """Validate the covariates a fit needs (and refuse the others); their columns and spec.
+
+    The columns are 1-d (one per covariate) so that they join the histories in
+    :func:`_distinct_rows`; the spec names the argument of each block.
+    """
+    given = {
+        "purchase_covariates": purchase_covariates,
+        "dropout_covariates": dropout_covariates,
+        "spend_covariates": spend_covariates,
+    }
+    if isinstance(fit, _PURCHASE_COVARIATE):
+        wanted = {
+            "purchase_covariates": fit.purchase_names,
+            "dropout_covariates": fit.dropout_names,
+        }
+    elif isinstance(fit, _spc.GammaGammaCovariateFit):
+        wanted = {"spend_covariates": fit.spend_names}
+    else:
+        wanted = {}
+    cols: list[FloatArray] = []
+    spec: list[tuple[str, int]] = []
+    for name, value in given.items():
+        mat = _cov._matrix_for(value, name, n, wanted.get(name, ()))
+        if mat is None:
+            continue
+        cols.extend(np.ascontiguousarray(mat[:, j]) for j in range(mat.shape[1]))
+        spec.append((name, mat.shape[1]))
+    return tuple(cols), tuple(spec)
+
+
+def _cumulative(
+    fit: Any, ends: FloatArray, hist: tuple[FloatArray, ...], kw: dict[str, FloatArray]
+) -> FloatArray:
+    """Return the expected purchases in (T, T + e] per customer (row) and step end e (column).
+
+    The covariate fits have no ``conditional_expected_purchases_at``: one call
+    per step end (a loop over at most ``clv.MAX_STEPS`` steps, not customers).
+    """
+    if not isinstance(fit, _PURCHASE_COVARIATE):
+        return np.asarray(fit.conditional_expected_purchases_at(ends, *hist), dtype=np.float64)
+    out = np.empty((hist[0].size, ends.size))
+    for j, e in enumerate(ends):
+        out[:, j] = fit.conditional_expected_purchases(float(e), *hist, **kw)
+    return out
+
+
+class _Bound:
+    """A fit bound to its customers' covariates, as :mod:`crmcore.models.clv` calls it."""
+
+    def __init__(self, fit: Any, kw: dict[str, FloatArray]) -> None:
+        self.fit, self.kw = fit, kw
+        self.time_unit = getattr(fit, "time_unit", None)
+
+    def conditional_expected_purchases_at(
+        self, t: ArrayLike, frequency: Any, recency: Any = None, T: Any = None
+    ) -> FloatArray:
+        return _cumulative(
+            self.fit, np.asarray(t, dtype=np.float64), (frequency, recency, T), self.kw
+        )
+
+    def conditional_expected_spend(self, frequency: Any, monetary_value: Any = None) -> FloatArray:
+        return np.asarray(
+            self.fit.conditional_expected_spend(frequency, monetary_value, **self.kw),
+            dtype=np.float64,
+        )
+
+
+def _covariate_kwargs(cols: tuple[FloatArray, ...], spec: _Spec) -> dict[str, FloatArray]:
+    """Rebuild the covariate matrices of a slice of rows from their columns."""
+    out = {}
+    start = 0
+    for name, k in spec:
+        out[name] = np.stack(cols[start : start + k], axis=1)
+        start += k
+    return out
 
 
 def _required_t(t: object) -> object:
@@ -853,8 +990,13 @@ def _distinct_rows(
     return tuple(c[firsts] for c in cols), inverse, counts
 
 
-def _evaluator(
-    fit: Any, quantity: str, t: float | None, rows: tuple[FloatArray, ...], n_draws: int
+def _evaluator(  # noqa: PLR0917 - private
+    fit: Any,
+    quantity: str,
+    t: float | None,
+    rows: tuple[FloatArray, ...],
+    n_draws: int,
+    spec: _Spec = (),
 ) -> Callable[[Any, slice], FloatArray]:
     """Return ``evaluate(fit_at_draw, rows_slice)`` for :func:`prediction_interval`.
 
@@ -866,8 +1008,8 @@ def _evaluator(
     distinct (x, T) and draw, and cached while the cache stays small; only the
     cheap P(alive) runs over every distinct history.
     """
-    direct = _direct(quantity, t, rows)
-    if not (
+    direct = _direct(quantity, t, rows, spec)
+    if spec or not (
         isinstance(fit, _CONTINUOUS) and quantity in ("expected_purchases", "purchase_probability")
     ):
         return direct
@@ -898,32 +1040,35 @@ def _evaluator(
 
 
 def _direct(
-    quantity: str, t: float | None, rows: tuple[FloatArray, ...]
+    quantity: str, t: float | None, rows: tuple[FloatArray, ...], spec: _Spec = ()
 ) -> Callable[[Any, slice], FloatArray]:
+    n_hist = len(rows) - sum(k for _, k in spec)
+
     def evaluate(f: Any, sl: slice) -> FloatArray:
-        return _evaluate(f, quantity, t, tuple(c[sl] for c in rows))
+        cols = tuple(c[sl] for c in rows)
+        kw = _covariate_kwargs(cols[n_hist:], spec)
+        return _evaluate(f, quantity, t, cols[:n_hist], kw)
 
     return evaluate
 
 
-def _evaluate(fit: Any, quantity: str, t: float | None, rows: tuple[FloatArray, ...]) -> FloatArray:
+def _evaluate(
+    fit: Any,
+    quantity: str,
+    t: float | None,
+    rows: tuple[FloatArray, ...],
+    kw: dict[str, FloatArray] | None = None,
+) -> FloatArray:
+    kw = kw or {}
     if quantity == "probability_alive":
-        out = fit.probability_alive(*rows)
+        out = fit.probability_alive(*rows, **kw)
     elif quantity == "expected_purchases":
-        out = fit.conditional_expected_purchases(t, *rows)
+        out = fit.conditional_expected_purchases(t, *rows, **kw)
     elif quantity == "purchase_probability":
-        out = fit.conditional_purchase_probability(t, *rows)
+        out = fit.conditional_purchase_probability(t, *rows, **kw)
     else:
-        out = fit.conditional_expected_spend(*rows)
+        out = fit.conditional_expected_spend(*rows, **kw)
     return np.asarray(out, dtype=np.float64)
-
-
-@attrs.frozen(kw_only=True, eq=False)
-class _JointParams:
-    values: FloatArray
-
-    def as_array(self) -> FloatArray:
-        return self.values
 
 
 class _JointFit:
@@ -931,63 +1076,110 @@ class _JointFit:
 
     def __init__(self, first: Any, second: Any) -> None:
         self.first, self.second = first, second
-        k1 = first.params.as_array().size
-        k2 = second.params.as_array().size
-        self.params = _JointParams(
-            values=np.concatenate([first.params.as_array(), second.params.as_array()])
-        )
-        cov = np.zeros((k1 + k2, k1 + k2))
-        cov[:k1, :k1] = first.covariance
-        cov[k1:, k1:] = second.covariance
-        self.covariance = cov
+        self.k1 = _mean_cov(first)[0].size
 
-    def parts(self, k1: int) -> tuple[Any, Any]:
+    def parts(self) -> tuple[Any, Any]:
         return self.first, self.second
 
 
 class _AtParams:
-    """A joint fit evaluated at another parameter vector."""
+    """A joint fit evaluated at another vector on the optimiser's scale."""
 
-    def __init__(self, joint: _JointFit, theta: FloatArray) -> None:
-        self.joint, self.theta = joint, theta
+    def __init__(self, joint: _JointFit, u: FloatArray) -> None:
+        self.joint, self.u = joint, u
 
-    def parts(self, k1: int) -> tuple[Any, Any]:
-        return (
-            _with_params(self.joint.first, self.theta[:k1]),
-            _with_params(self.joint.second, self.theta[k1:]),
-        )
+    def parts(self) -> tuple[Any, Any]:
+        k1 = self.joint.k1
+        return _at_u(self.joint.first, self.u[:k1]), _at_u(self.joint.second, self.u[k1:])
 
 
-def _with_params(fit: Any, theta: FloatArray) -> Any:
-    """Return the fit with its parameters replaced by ``theta`` (natural scale)."""
+def _is_covariate(fit: Any) -> bool:
+    return isinstance(fit, (*_PURCHASE_COVARIATE, _spc.GammaGammaCovariateFit))
+
+
+def _coefficients(fit: Any) -> FloatArray:
+    if isinstance(fit, _spc.GammaGammaCovariateFit):
+        return np.asarray(fit.spend_coefficients, dtype=np.float64)
+    return np.concatenate([fit.purchase_coefficients, fit.dropout_coefficients])
+
+
+def _mean_cov(fit: Any) -> tuple[FloatArray, FloatArray]:
+    """Return the estimates and their covariance on the optimiser's scale.
+
+    Plain fits: log-parameters (their natural-scale covariance mapped back,
+    see :mod:`crmcore.models._draws`); covariate fits: logs of the base
+    parameters, then the coefficients as they are (their covariance as held).
+    """
     if isinstance(fit, _JointFit):
-        return _AtParams(fit, theta)
-    names = [a.name for a in attrs.fields(type(fit.params))]
-    params = type(fit.params)(**{n: float(x) for n, x in zip(names, theta, strict=True)})
-    return attrs.evolve(fit, params=params)
-
-
-def _log_draws(fit: Any, n: int, rng: SeedLike) -> FloatArray:
-    """Draws of the log-parameters (n, k) of a fit or of a joint fit."""
-    gen = v.as_generator(rng)
-    if isinstance(fit, _JointFit):
-        a = _log_draws(fit.first, n, gen)
-        b = _log_draws(fit.second, n, gen)
-        return np.concatenate([a, b], axis=1)
-    mean, cov_u = _draws.log_covariance(fit.params, fit.covariance)
-    root = _draws.matrix_root(cov_u)
-    return np.asarray(mean + gen.standard_normal((n, mean.size)) @ root, dtype=np.float64)
-
-
-def _log_cov(fit: Any) -> tuple[FloatArray, FloatArray]:
-    if isinstance(fit, _JointFit):
-        m1, c1 = _log_cov(fit.first)
-        m2, c2 = _log_cov(fit.second)
+        m1, c1 = _mean_cov(fit.first)
+        m2, c2 = _mean_cov(fit.second)
         k1, k2 = m1.size, m2.size
         cov = np.zeros((k1 + k2, k1 + k2))
         cov[:k1, :k1], cov[k1:, k1:] = c1, c2
         return np.concatenate([m1, m2]), cov
-    return _draws.log_covariance(fit.params, fit.covariance)
+    if not _is_covariate(fit):
+        return _draws.log_covariance(fit.params, fit.covariance)
+    mean = np.concatenate([np.log(fit.params.as_array()), _coefficients(fit)])
+    cov = np.asarray(fit.covariance, dtype=np.float64)
+    if cov.shape != (mean.size, mean.size) or not np.all(np.isfinite(cov)):
+        raise InputError(
+            f"covariance must be a finite ({mean.size}, {mean.size}) matrix for the parameters "
+            f"{', '.join(fit.covariance_names)}, got shape {cov.shape}"
+        )
+    return mean, 0.5 * (cov + cov.T)
+
+
+def _log_mask(fit: Any) -> BoolArray:
+    """Which entries of the optimiser's vector are logs of positive parameters."""
+    if isinstance(fit, _JointFit):
+        return np.concatenate([_log_mask(fit.first), _log_mask(fit.second)])
+    k0 = fit.params.as_array().size
+    k = k0 + (_coefficients(fit).size if _is_covariate(fit) else 0)
+    return np.asarray(np.arange(k) < k0, dtype=np.bool_)
+
+
+def _at_u(fit: Any, u: FloatArray) -> Any:
+    """Return the fit with its parameters replaced by ``u`` (the optimiser's scale)."""
+    if isinstance(fit, _JointFit):
+        return _AtParams(fit, u)
+    names = [a.name for a in attrs.fields(type(fit.params))]
+    k0 = len(names)
+    params = type(fit.params)(**{n: float(math.exp(x)) for n, x in zip(names, u[:k0], strict=True)})
+    if not _is_covariate(fit):
+        return attrs.evolve(fit, params=params)
+    coef = np.asarray(u[k0:], dtype=np.float64)
+    if isinstance(fit, _spc.GammaGammaCovariateFit):
+        return attrs.evolve(fit, params=params, spend_coefficients=coef)
+    kp = fit.purchase_coefficients.size
+    return attrs.evolve(
+        fit, params=params, purchase_coefficients=coef[:kp], dropout_coefficients=coef[kp:]
+    )
+
+
+def _u_draws(fit: Any, n: int, rng: SeedLike) -> FloatArray:
+    """Draws (n, k) on the optimiser's scale of a fit or of a joint fit (fits in order)."""
+    gen = v.as_generator(rng)
+    if isinstance(fit, _JointFit):
+        a = _u_draws(fit.first, n, gen)
+        b = _u_draws(fit.second, n, gen)
+        return np.concatenate([a, b], axis=1)
+    mean, cov_u = _mean_cov(fit)
+    root = _draws.matrix_root(cov_u)
+    return np.asarray(mean + gen.standard_normal((n, mean.size)) @ root, dtype=np.float64)
+
+
+def _draw_fits(fit: Any, n: int, rng: SeedLike) -> list[Any]:
+    """Return the fit at ``n`` drawn parameter sets; InputError when a draw overflows."""
+    u = _u_draws(fit, n, rng)
+    logs = _log_mask(fit)
+    with np.errstate(over="ignore"):
+        big = ~np.isfinite(np.exp(np.where(logs, u, 0.0))) | ~np.isfinite(u)
+    if big.any():
+        raise InputError(
+            "the covariance is too wide to draw finite parameters on the log scale; the fit "
+            "does not identify its parameters (see its converged flag)"
+        )
+    return [_at_u(fit, row) for row in u]
 
 
 def _interval(
@@ -1006,15 +1198,7 @@ def _interval(
     total = float(point @ counts) if point.size else 0.0
     if method == "delta":
         return _delta(fit, evaluate, point, counts, level=level, quantity=quantity)
-    u = _log_draws(fit, n_draws, rng)
-    with np.errstate(over="ignore"):
-        thetas = np.exp(u)
-    if not np.all(np.isfinite(thetas)):
-        raise InputError(
-            "the covariance is too wide to draw finite parameters on the log scale; the fit "
-            "does not identify its parameters (see its converged flag)"
-        )
-    fits = [_with_params(fit, th) for th in thetas]
+    fits = _draw_fits(fit, n_draws, rng)
     probs = np.array([(1.0 - level) / 2.0, (1.0 + level) / 2.0])
     size = point.size
     lower = np.empty(size)
@@ -1049,14 +1233,14 @@ def _delta(
     quantity: str,
 ) -> tuple[FloatArray, FloatArray, FloatArray, tuple[float, float, float]]:
     """Delta-method intervals: gradient in the log-parameters by central differences."""
-    mean, cov = _log_cov(fit)
+    mean, cov = _mean_cov(fit)
     k = mean.size
     jac = np.empty((point.size, k))
     for j in range(k):
         step = np.zeros(k)
         step[j] = _DELTA_STEP
-        up = evaluate(_with_params(fit, np.exp(mean + step)), _ALL)
-        down = evaluate(_with_params(fit, np.exp(mean - step)), _ALL)
+        up = evaluate(_at_u(fit, mean + step), _ALL)
+        down = evaluate(_at_u(fit, mean - step), _ALL)
         jac[:, j] = (up - down) / (2 * _DELTA_STEP)
     var = np.einsum("ij,jk,ik->i", jac, cov, jac)
     se = np.sqrt(np.maximum(var, 0.0))
