@@ -1377,6 +1377,7 @@ class _CovariateMethods:
         purchase_covariates: Covariates | None = None,
         dropout_covariates: Covariates | None = None,
         spend_fit: Any = None,
+        spend_covariates: Covariates | None = None,
     ) -> Any:
         """Return P(alive), expected purchases and P(purchase) over ``t`` as one table.
 
@@ -1387,8 +1388,10 @@ class _CovariateMethods:
             Forecast horizon (>= 0), in the summary's time unit.
         purchase_covariates, dropout_covariates : array-like or mapping, optional
             One row per summary row (see :meth:`probability_alive`).
-        spend_fit : GammaGammaFit, optional
+        spend_fit : GammaGammaFit or GammaGammaCovariateFit, optional
             Adds the expected spend per transaction.
+        spend_covariates : array-like or mapping, optional
+            One row per summary row, for a Gamma-Gamma covariate fit.
 
         Returns
         -------
@@ -1405,7 +1408,9 @@ class _CovariateMethods:
         from crmcore.models import _predict
 
         adapter = _PredictAdapter(self, (purchase_covariates, dropout_covariates))
-        return _predict.run(adapter, summary, t, spend_fit=spend_fit)
+        return _predict.run(
+            adapter, summary, t, spend_fit=spend_fit, spend_covariates=spend_covariates
+        )
 
     def sample_params(self, n_draws: int, *, rng: SeedLike) -> Any:
         """Draw parameter sets from the asymptotic normal of the estimates.

@@ -221,6 +221,7 @@ class GGompertzNbdFit:
         discounting: str = "discrete",
         margin: float = 1.0,
         step: float | None = None,
+        spend_covariates: Any = None,
     ) -> CustomerPrediction:
         """Return every per-customer forecast over ``t`` at once (see :func:`.clv.predict`).
 
@@ -228,6 +229,8 @@ class GGompertzNbdFit:
         ``spend_fit``, expected spend (and CLV with a discount rate), as one
         :class:`~crmcore.models.clv.CustomerPrediction` whose ``columns()``
         make a data frame.
+        ``spend_covariates`` (one row per summary row) go with a Gamma-Gamma
+        covariate fit as ``spend_fit``.
         """
         return _predict.predict(
             self,
@@ -239,6 +242,7 @@ class GGompertzNbdFit:
             discounting=discounting,
             margin=margin,
             step=step,
+            spend_covariates=spend_covariates,
         )
 
     def purchase_probability(self, n: ArrayLike, t: ArrayLike) -> Any:
