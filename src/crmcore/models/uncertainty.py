@@ -13,6 +13,10 @@ result) into intervals around each customer's prediction and around totals:
   fit (:func:`crmcore.models.clv.customer_lifetime_value`);
 - :func:`tracking_interval`: the expected repeat purchases per period of
   :func:`crmcore.models.clv.tracking`;
+- :func:`purchase_count_interval`: a predictive interval of each customer's
+  future purchase count (the chance variation of the count given the
+  history, optionally mixed over parameter draws), to check against holdout
+  counts with :func:`interval_coverage`;
 - :func:`parametric_bootstrap`: parameter sets from refits on data simulated
   from a BG/NBD or Pareto/NBD fit, a slower check of the normal approximation.
 
@@ -82,6 +86,7 @@ __all__ = [
     "interval_coverage",
     "parametric_bootstrap",
     "prediction_interval",
+    "purchase_count_interval",
     "tracking_interval",
 ]
 
@@ -98,6 +103,11 @@ Method = Literal["draws", "delta"]
 _CHUNK_CELLS = 4_000_000
 _ALL = slice(None)
 _DELTA_STEP = 1e-4  # central-difference step in the log-parameters
+#: Count intervals: the PMF is cumulated until the mass left is below this (for the moments).
+_COUNT_TAIL = 1e-9
+#: Count intervals: largest expected count and largest count the PMF is cumulated to.
+_MAX_EXPECTED_COUNT = 1_000.0
+_MAX_COUNT = 2_000
 _PROBABILITIES = ("probability_alive", "purchase_probability")
 _CONTINUOUS = (bgnbd.BgNbdFit, mbgnbd.MbgNbdFit, pareto_nbd.ParetoNbdFit)
 _PURCHASE_COVARIATE = (
@@ -129,11 +139,13 @@ class PredictionInterval:
         The sum over customers and its interval (the quantiles of the sum per
         draw, not the sums of the bounds).
     quantity : str
-        Which prediction (one of :data:`QUANTITIES`, ``"clv"``).
+        Which prediction (one of :data:`QUANTITIES`, ``"clv"``, or
+        ``"purchase_count"`` for :func:`purchase_count_interval`).
     level : float
-    method : {"draws", "delta"}
+    method : {"draws", "delta", "pmf"}
+        ``"pmf"``: a count interval at the fitted parameters.
     n_draws : int
-        Parameter sets used (0 for the delta method).
+        Parameter sets used (0 for the delta method and ``"pmf"``).
     """
 
     customer_ids: np.ndarray[Any, Any]
@@ -416,7 +428,7 @@ def clv_interval(
     >>> clv_interval(f, f, s, horizon=52, step=4, discount_rate=0.002)
     Traceback (most recent call last):
     ...
-    crmcore.errors.InputTypeError: spend_fit must be a GammaGammaFit, got BgNbdFit
+    crmcore.errors.InputTypeError: spend_fit must be a GammaGammaFit or GammaGammaCovariateFit, ...
     """
     if not isinstance(purchase_fit, (*_CONTINUOUS, *_PURCHASE_COVARIATE)):
         raise InputTypeError(
@@ -606,6 +618,132 @@ def tracking_interval(
     )
 
 
+def purchase_count_interval(
+    fit: Any,
+    summary: CustomerSummary | DiscreteSummary,
+    *,
+    t: float,
+    level: float = 0.9,
+    n_draws: int | None = None,
+    rng: SeedLike = 0,
+) -> PredictionInterval:
+    """Return a predictive interval of each customer's number of purchases in (T, T + t].
+
+    Unlike :func:`prediction_interval`, which brackets the *expected* count
+    (parameter uncertainty only), this interval brackets the count itself:
+    the chance variation of the customer's purchases given her history, from
+    the conditional probability of n purchases
+    (``fit.conditional_purchase_count_probability``), and optionally the
+    parameters' uncertainty integrated over draws. Check it against holdout
+    counts with :func:`interval_coverage`.
+
+    Parameters
+    ----------
+    fit : BgNbdFit, MbgNbdFit, ParetoNbdFit or BgBbFit
+    summary : CustomerSummary or DiscreteSummary
+        The customers (a DiscreteSummary for BG/BB), converted into the fit's
+        time unit as by :func:`prediction_interval`.
+    t : float
+        Forecast horizon (>= 0) in the summary's time unit; for BG/BB the
+        number of future opportunities (a whole number).
+    level : float
+        Coverage of the interval, in (0, 1) (default 0.9).
+    n_draws : int, optional
+        Without it (default) the distribution at the fitted parameters; with
+        it (2 to 100,000) the average of the distributions at ``n_draws``
+        parameter sets drawn as in :func:`prediction_interval` (the posterior
+        predictive distribution under the normal approximation).
+    rng : int or numpy.random.Generator
+        Seed or generator of the draws (used with ``n_draws``).
+
+    Returns
+    -------
+    PredictionInterval
+        ``quantity="purchase_count"``; ``point`` the expected count (the
+        conditional expected purchases, averaged over the draws), ``lower``
+        and ``upper`` whole numbers: the ``(1 - level)/2`` and
+        ``(1 + level)/2`` quantiles of the count (the smallest n whose
+        cumulative probability reaches them), so that each customer's count
+        falls in ``[lower, upper]`` with probability at least ``level``.
+        The total's interval is a normal approximation of the sum of the
+        customers' counts (independent given the parameters; with draws the
+        parameter error they share is added). ``method`` is ``"pmf"``
+        without draws, ``"draws"`` with them.
+
+    Raises
+    ------
+    InputError
+        On a ``level`` outside (0, 1), ``n_draws`` out of range, a negative
+        ``t``, or expected counts above 1,000 or an upper quantile above
+        2,000 (the distribution is cumulated count by count).
+    InputTypeError
+        On another kind of fit or summary.
+
+    Notes
+    -----
+    The PMF is evaluated for n = 0, 1, 2, ... on all distinct histories at
+    once, and a history leaves the loop once its cumulative probability
+    exceeds ``1 - 1e-9`` or the count twice its upper quantile plus 20 (the
+    variance of the total needs the tail; the quantiles are set on the way),
+    so the loop runs over counts, never over customers. With draws
+    each step averages the PMF of every draw. Discreteness makes the coverage
+    of a single customer's interval at least ``level``, often more (a
+    customer likely to buy nothing has ``[0, 0]`` with probability P(0)).
+
+    Examples
+    --------
+    >>> from crmcore import CustomerSummary
+    >>> from crmcore.models import bgnbd
+    >>> f = bgnbd.fit([0, 1, 1, 2, 2, 3, 5, 7], [0, 2, 30, 10, 35, 20, 36, 38], [39] * 8,
+    ...               weights=[600, 80, 60, 40, 50, 30, 25, 15])
+    >>> s = CustomerSummary.from_arrays([0, 2, 7], [0.0, 30.0, 38.0], [39.0] * 3)
+    >>> ci = purchase_count_interval(f, s, t=39.0, level=0.8)
+    >>> ci.lower.tolist(), ci.upper.tolist()
+    ([0.0, 0.0, 0.0], [1.0, 3.0, 9.0])
+    >>> purchase_count_interval(f, s, t=-1.0)
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: t must be >= 0.0, got -1.0
+    """
+    if not isinstance(fit, (*_CONTINUOUS, bgbb.BgBbFit)):
+        raise InputTypeError(
+            f"fit must be a BgNbdFit, MbgNbdFit, ParetoNbdFit or BgBbFit, got {type(fit).__name__}"
+        )
+    lvl = v.check_float(level, "level", low=0.0, high=1.0, low_open=True, high_open=True)
+    nd = None if n_draws is None else v.check_int(n_draws, "n_draws", low=2, high=100_000)
+    cols, horizon = _history_columns(fit, "expected_purchases", summary, t)
+    assert horizon is not None  # required for expected purchases
+    rows, inverse, counts = _distinct_rows(cols)
+    fits = [fit] if nd is None else _draw_fits(fit, nd, rng)
+    point, shared_var = _evaluate_draws(fits, horizon, rows, counts)
+    if point.size and float(point.max()) > _MAX_EXPECTED_COUNT:
+        i = int(np.argmax(point))
+        raise InputError(
+            f"t is too long for a count interval: a customer expects {float(point[i]):.4g} "
+            f"purchases (at most {_MAX_EXPECTED_COUNT:g}); use prediction_interval for "
+            "expected purchases"
+        )
+    lower, upper, second = _count_quantiles(fits, fit, horizon, rows, lvl)
+    var = np.maximum(second - point**2, 0.0)
+    total = float(point @ counts) if point.size else 0.0
+    total_var = float(var @ counts) + shared_var
+    z = float(sc.ndtri((1.0 + lvl) / 2.0))
+    half = z * math.sqrt(max(total_var, 0.0))
+    return PredictionInterval(
+        customer_ids=summary.customer_ids,
+        point=v.readonly(point[inverse]),
+        lower=v.readonly(lower[inverse]),
+        upper=v.readonly(upper[inverse]),
+        total_point=total,
+        total_lower=max(total - half, 0.0),
+        total_upper=total + half,
+        quantity="purchase_count",
+        level=lvl,
+        method="pmf" if nd is None else "draws",
+        n_draws=0 if nd is None else nd,
+    )
+
+
 def parametric_bootstrap(
     fit: Any,
     summary: CustomerSummary,
@@ -745,7 +883,8 @@ def interval_coverage(interval: PredictionInterval, actual: ArrayLike) -> Interv
     Parameters
     ----------
     interval : PredictionInterval
-        Intervals for the customers of the holdout summary.
+        Intervals for the customers of the holdout summary (e.g. from
+        :func:`purchase_count_interval`, checked against the holdout counts).
     actual : array-like
         The realised values, one per customer of ``interval``.
 
@@ -765,9 +904,11 @@ def interval_coverage(interval: PredictionInterval, actual: ArrayLike) -> Interv
     around it: per customer they are much narrower than a predictive interval
     of future purchases, so their coverage of actual counts is low by design.
     Compare them with values that share the model's expectation (e.g. the
-    expectation at known parameters in a simulation), or use this check with
-    predictive intervals of counts. The total over many customers averages the
-    chance variation away, so ``total_covered`` is a meaningful holdout check.
+    expectation at known parameters in a simulation), or check the predictive
+    intervals of counts of :func:`purchase_count_interval` against the holdout
+    counts: their coverage should be at least ``level`` (counts are discrete,
+    so often more). The total over many customers averages the chance
+    variation away, so ``total_covered`` is a meaningful holdout check.
 
     Examples
     --------
@@ -1284,3 +1425,85 @@ def _transformed(
     lower = np.where(zero, point, np.minimum(lower, point))
     upper = np.where(zero, point, np.maximum(upper, point))
     return np.asarray(lower, dtype=np.float64), np.asarray(upper, dtype=np.float64)
+
+
+def _evaluate_draws(
+    fits: list[Any], horizon: float, rows: tuple[FloatArray, ...], counts: FloatArray
+) -> tuple[FloatArray, float]:
+    """Return the expected counts over the draws, and the variance the draws add to the total.
+
+    The variance of the total of counts is ``E_d[sum var_i | d] + Var_d(sum E_i | d)``;
+    the per-customer mixture variances hold ``sum Var_d(E_i | d)`` in place of the second
+    term, so the correction returned is ``Var_d(sum E_i | d) - sum_i Var_d(E_i | d)``.
+    """
+    m = rows[0].size
+    mean = np.zeros(m)
+    square = np.zeros(m)
+    totals = np.empty(len(fits))
+    for d, f in enumerate(fits):
+        e = _evaluate(f, "expected_purchases", _count_horizon(f, horizon), rows)
+        mean += e
+        square += e * e
+        totals[d] = float(e @ counts)
+    k = len(fits)
+    mean /= k
+    if k == 1:
+        return mean, 0.0
+    per_row = np.maximum(square / k - mean**2, 0.0)
+    shared = float(np.var(totals)) - float(per_row @ counts)
+    return mean, shared
+
+
+def _count_horizon(fit: Any, horizon: float) -> Any:
+    return int(horizon) if isinstance(fit, bgbb.BgBbFit) else horizon
+
+
+def _count_quantiles(
+    fits: list[Any], fit: Any, horizon: float, rows: tuple[FloatArray, ...], level: float
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Quantiles of the count (mixture over ``fits``) and its second moment, per row.
+
+    Cumulates the PMF over n = 0, 1, ... for the rows whose mass is not yet
+    exhausted (a loop over counts, vectorised over customers).
+    """
+    m = rows[0].size
+    q_lo, q_hi = (1.0 - level) / 2.0, (1.0 + level) / 2.0
+    cum = np.zeros(m)
+    second = np.zeros(m)
+    lower = np.full(m, -1.0)
+    upper = np.full(m, -1.0)
+    active = np.arange(m)
+    h = _count_horizon(fit, horizon)
+    n = 0
+    while active.size:
+        if n > _MAX_COUNT:
+            unset = int(np.sum(upper[active] < 0))
+            if unset:
+                raise InputError(
+                    f"t is too long for a count interval: the upper quantile of {unset} "
+                    f"customers' counts lies beyond {_MAX_COUNT} purchases; shorten t"
+                )
+            break  # the quantiles are set; the moments lose a tail beyond the cap
+        sub = tuple(c[active] for c in rows)
+        p = np.zeros(active.size)
+        for f in fits:
+            p += np.asarray(f.conditional_purchase_count_probability(n, h, *sub), dtype=np.float64)
+        p /= len(fits)
+        c = cum[active] + p
+        cum[active] = c
+        second[active] += float(n * n) * p
+        # the quantile of a cumulative sum that reaches q only up to rounding counts as reached
+        lo_row = lower[active]
+        lower[active] = np.where((lo_row < 0) & (c >= q_lo - 1e-12), n, lo_row)
+        hi_row = upper[active]
+        upper[active] = np.where((hi_row < 0) & (c >= q_hi - 1e-12), n, hi_row)
+        # the moments need the tail: up to 1e-9 of mass, or twice the upper quantile
+        hi_row = upper[active]
+        done = (c >= 1.0 - _COUNT_TAIL) | ((hi_row >= 0) & (n >= 2 * hi_row + 20))
+        if done.any():
+            ended = active[done]
+            lower[ended] = np.where(lower[ended] < 0, n, lower[ended])
+            upper[ended] = np.where(upper[ended] < 0, n, upper[ended])
+            active = active[~done]
+        n += 1
+    return lower, upper, second
