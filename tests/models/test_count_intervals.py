@@ -14,6 +14,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
 from crmcore import CustomerSummary
@@ -221,3 +223,30 @@ def test_count_intervals_cover_simulated_holdouts_as_the_model_says():
     sd = math.sqrt(var) / n_total
     assert abs(inside / n_total - promised / n_total) < 4 * sd + 0.01, (inside, promised)
     assert inside / n_total > level - 4 * sd
+
+
+@settings(deadline=None)
+@given(
+    params=st.tuples(
+        st.floats(0.05, 5.0), st.floats(0.5, 50.0), st.floats(0.05, 5.0), st.floats(0.05, 10.0)
+    ),
+    history=st.tuples(st.integers(0, 30), st.floats(0.0, 1.0)),
+    t=st.floats(0.0, 60.0),
+    levels=st.tuples(st.floats(0.05, 0.95), st.floats(0.05, 0.95)),
+)
+def test_count_intervals_nest_and_keep_their_promise(params, history, t, levels):
+    r, alpha, a, b = params
+    x, share = history
+    lo_level, hi_level = sorted(levels)
+    f = _plain(bgnbd.BgNbdFit, bgnbd.BgNbdParams(r=r, alpha=alpha, a=a, b=b))
+    big_t = 40.0
+    tx = share * big_t if x > 0 else 0.0
+    s = CustomerSummary.from_arrays([x], [tx], [big_t])
+    narrow = unc.purchase_count_interval(f, s, t=t, level=lo_level)
+    wide = unc.purchase_count_interval(f, s, t=t, level=hi_level)
+    assert wide.lower[0] <= narrow.lower[0] <= narrow.upper[0] <= wide.upper[0]
+    # the promise: P(lower <= X <= upper) >= level, by the PMF summed by hand
+    lo, hi = int(wide.lower[0]), int(wide.upper[0])
+    pmf = f.conditional_purchase_count_probability(np.arange(hi + 1), t, x, tx, big_t)
+    assert pmf[lo:].sum() >= hi_level - 1e-9
+    assert wide.total_lower <= wide.total_point <= wide.total_upper
