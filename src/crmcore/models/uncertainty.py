@@ -529,6 +529,7 @@ def tracking_interval(
     Parameters
     ----------
     fit : BgNbdFit, MbgNbdFit or ParetoNbdFit
+        Plain fits only: :func:`crmcore.models.clv.tracking` has no covariates.
     table, observation_end, period, time_unit
         As in :func:`crmcore.models.clv.tracking`.
     level, n_draws, rng, method
@@ -569,8 +570,14 @@ def tracking_interval(
     crmcore.errors.InputError: n_draws must be >= 2, got 1
     """
     if not isinstance(fit, _CONTINUOUS):
+        hint = (
+            " (the tracking series of a covariate fit needs each customer's covariates per "
+            "cohort, which clv.tracking does not take; use prediction_interval)"
+            if isinstance(fit, _PURCHASE_COVARIATE)
+            else ""
+        )
         raise InputTypeError(
-            f"fit must be a BgNbdFit, MbgNbdFit or ParetoNbdFit, got {type(fit).__name__}"
+            f"fit must be a BgNbdFit, MbgNbdFit or ParetoNbdFit, got {type(fit).__name__}{hint}"
         )
     lvl, n, m = _check_common(level, n_draws, method)
     base = clv.tracking(
