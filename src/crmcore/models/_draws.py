@@ -45,10 +45,12 @@ class ParameterDraws:
         One parameter set per row, natural scale (base parameters positive,
         coefficients as they are).
     estimates : ndarray, shape (n_params,)
-        The fit's estimates the draws are centred on (on the log scale).
+        The fit's estimates, in the columns' scale (the draws are centred on
+        their logs, and on the coefficients themselves).
     log_covariance : ndarray, shape (n_params, n_params)
         Covariance of the log-parameters the draws come from (of the
-        parameters themselves for any drawn on the natural scale).
+        parameters themselves for any drawn on the natural scale, such as a
+        covariate fit's coefficients: the fit's ``covariance`` as it is).
     params_type : type
         The model's parameter class; :meth:`params` builds one from a row.
 
