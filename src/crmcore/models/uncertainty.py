@@ -321,6 +321,25 @@ def prediction_interval(
     >>> pi = prediction_interval(f, "probability_alive", s, level=0.8, rng=1)
     >>> pi.point.round(3).tolist()
     [0.713, 0.902]
+
+    A covariate fit takes the customers' covariates (here two new customers
+    who differ in the purchase covariate z):
+
+    >>> import numpy as np
+    >>> from crmcore.simulate import bgnbd_histories
+    >>> z = np.random.default_rng(0).normal(size=(2000, 1))
+    >>> h = bgnbd_histories(0.25, 4.0, 0.8, 2.5, T=52.0, rng=1,
+    ...                     purchase_covariates=z, purchase_coefficients=[0.5])
+    >>> fz = bgnbd.fit(h.frequency, h.recency, h.T, purchase_covariates={"z": z[:, 0]})
+    >>> new = CustomerSummary.from_arrays([0, 0], [0.0, 0.0], [1.0, 1.0])
+    >>> pz = prediction_interval(fz, "expected_purchases", new, t=10.0,
+    ...                          purchase_covariates={"z": [-1.0, 1.0]}, n_draws=100)
+    >>> bool(pz.point[0] < pz.point[1] and (pz.lower <= pz.upper).all())
+    True
+    >>> prediction_interval(fz, "expected_purchases", new, t=10.0)
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: purchase_covariates is missing: the fit has 1 purchase ...
     >>> prediction_interval(f, "probability_alive", s, level=1.5)
     Traceback (most recent call last):
     ...
