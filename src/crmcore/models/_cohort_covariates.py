@@ -41,6 +41,7 @@ from crmcore.errors import ConvergenceError, InputError
 from crmcore.models import _covariates as cov
 from crmcore.models import _inputs as inp
 from crmcore.models._covariates import Covariates
+from crmcore.models._draws import ParameterDraws
 from crmcore.models._mle import maximize_likelihood
 
 __all__ = ["SbgCovariateFit", "fit_sbg"]
@@ -250,7 +251,7 @@ class SbgCovariateFit:
         per = self.cohort_params(cohort_covariates)
         return v.readonly(np.array([sbg.expected_lifetime(p) for p in per], dtype=np.float64))
 
-    def sample_params(self, n_draws: int, *, rng: SeedLike) -> Any:
+    def sample_params(self, n_draws: int, *, rng: SeedLike) -> ParameterDraws:
         """Draw parameter sets from the asymptotic normal of the estimates.
 
         On the optimiser's scale, as ``covariance``: ``u ~ N(u_hat,

@@ -54,6 +54,7 @@ from crmcore._typing import ArrayLike, FloatArray, SeedLike
 from crmcore.errors import ConvergenceError, ConvergenceWarning, InputError, InputTypeError
 from crmcore.models import _hyp2f1, _mle, _units
 from crmcore.models import _inputs as inp
+from crmcore.models._draws import ParameterDraws
 from crmcore.models._mle import MleResult, maximize_likelihood
 from crmcore.summary import CustomerSummary
 
@@ -1412,7 +1413,7 @@ class _CovariateMethods:
             adapter, summary, t, spend_fit=spend_fit, spend_covariates=spend_covariates
         )
 
-    def sample_params(self, n_draws: int, *, rng: SeedLike) -> Any:
+    def sample_params(self, n_draws: int, *, rng: SeedLike) -> ParameterDraws:
         """Draw parameter sets from the asymptotic normal of the estimates.
 
         On the optimiser's scale, as ``covariance``: ``u ~ N(u_hat,

@@ -51,6 +51,7 @@ from crmcore.errors import ConvergenceError, InputError
 from crmcore.models import _covariates as cov
 from crmcore.models import _inputs as inp
 from crmcore.models._covariates import Covariates
+from crmcore.models._draws import ParameterDraws
 from crmcore.models._mle import distinct_values, maximize_likelihood
 from crmcore.summary import CustomerSummary
 
@@ -252,7 +253,7 @@ class GammaGammaCovariateFit:
             out[rep] = _loglik_terms(p, q, lv[rep], x[rep], m[rep])
         return inp.finish(out, single)
 
-    def sample_params(self, n_draws: int, *, rng: SeedLike) -> Any:
+    def sample_params(self, n_draws: int, *, rng: SeedLike) -> ParameterDraws:
         """Draw parameter sets from the asymptotic normal of the estimates.
 
         On the optimiser's scale, as ``covariance``: ``u ~ N(u_hat,
