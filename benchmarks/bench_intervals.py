@@ -42,9 +42,7 @@ def main(n: int = 1_000_000, n_draws: int = 200) -> None:
         start, cpu = time.perf_counter(), time.process_time()
         uncertainty.prediction_interval(fit, quantity, cont, t=t, n_draws=n_draws, rng=0)
         elapsed, used = time.perf_counter() - start, time.process_time() - cpu
-        print(
-            f"{quantity:20s} all histories distinct: {elapsed:6.2f} s wall, {used:6.2f} s CPU"
-        )
+        print(f"{quantity:20s} all histories distinct: {elapsed:6.2f} s wall, {used:6.2f} s CPU")
     start, cpu = time.perf_counter(), time.process_time()
     uncertainty.purchase_count_interval(fit, cont, t=28.0)
     elapsed, used = time.perf_counter() - start, time.process_time() - cpu
