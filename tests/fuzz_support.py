@@ -1042,6 +1042,7 @@ for _model, _cls in {
             "discount_rate": lambda w: 0.01
         }
 OVERRIDES["models.clv.new_customer_value"] = {"expected_spend": lambda w: 30.0}
+OVERRIDES["models.uncertainty.purchase_count_interval"] = {"t": lambda w: 20.0}
 
 
 def receiver(target: Target) -> Any:

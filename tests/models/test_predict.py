@@ -188,3 +188,94 @@ def test_predict_horizon_zero(summaries):
     assert np.all(r.expected_purchases == 0)
     assert np.all(r.probability_of_purchase == 0)
     assert np.all(r.clv == 0)
+
+
+@pytest.mark.parametrize(("cls", "params"), FITS)
+def test_predict_with_a_spend_covariate_fit(summaries, cls, params):
+    from crmcore.models import _spend_covariates as spc
+
+    weekly, _ = summaries
+    f = _fit(cls, params, time_unit="W")
+    g = spc.GammaGammaCovariateFit(
+        params=GG,
+        standard_errors=GG,
+        spend_coefficients=np.array([0.4]),
+        spend_standard_errors=np.array([0.1]),
+        spend_names=("z",),
+        covariance=np.eye(4),
+        log_likelihood=-1.0,
+        n_customers=1.0,
+        converged=True,
+        n_iterations=1,
+    )
+    n = len(weekly)
+    z = {"z": np.linspace(-1.0, 1.0, n)}
+    r = f.predict(weekly, 52, spend_fit=g, spend_covariates=z, discount_rate=0.002)
+    buyers = weekly.has_purchase
+    # reference: the plain Gamma-Gamma formula at each buyer's v_i = v exp(0.4 z_i) (the
+    # parameterisation of the covariate fit), an independent path
+    vi = GG.v * np.exp(0.4 * z["z"][buyers])
+    x, m = weekly.frequency[buyers], weekly.monetary_value[buyers]
+    want = GG.p * (vi + x * m) / (GG.p * x + GG.q - 1.0)
+    assert_allclose(r.expected_spend[buyers], want, rtol=1e-12)
+    assert np.all(r.expected_spend[~buyers] == 0)
+    # the CLV: expected spend times the discounted purchases of the plain CLV with spend 1
+    ref = clv.customer_lifetime_value(f, SPEND, weekly, horizon=52, step=1, discount_rate=0.002)
+    plain_spend = np.where(buyers, ref.expected_spend, 1.0)
+    assert_allclose(r.clv[buyers], (ref.clv / plain_spend * r.expected_spend)[buyers], rtol=1e-12)
+    r2 = f.predict(weekly, 52, spend_fit=g, spend_covariates=z)
+    assert_allclose(r2.expected_spend, r.expected_spend, rtol=0)
+    with pytest.raises(InputError, match="spend_covariates is missing"):
+        f.predict(weekly, 52, spend_fit=g)
+    with pytest.raises(InputError, match="spend_covariates must be left out"):
+        f.predict(weekly, 52, spend_fit=SPEND, spend_covariates=z)
+    with pytest.raises(InputError, match="spend_covariates must be left out without spend_fit"):
+        f.predict(weekly, 52, spend_covariates=z)
+    with pytest.raises(InputError, match=r"spend_covariates\['z'\] must have one value"):
+        f.predict(weekly, 52, spend_fit=g, spend_covariates={"z": np.zeros(3)})
+
+
+def test_covariate_purchase_fit_predict_passes_spend_covariates(summaries):
+    from crmcore.models import _covariates as cov
+    from crmcore.models import _spend_covariates as spc
+
+    weekly, _ = summaries
+    n = len(weekly)
+    f = cov.BgNbdCovariateFit(
+        params=BG,
+        standard_errors=BG,
+        purchase_coefficients=np.zeros(0),
+        purchase_standard_errors=np.zeros(0),
+        purchase_names=(),
+        dropout_coefficients=np.zeros(0),
+        dropout_standard_errors=np.zeros(0),
+        dropout_names=(),
+        covariance=np.eye(4),
+        log_likelihood=-1.0,
+        n_customers=1.0,
+        converged=True,
+        n_iterations=1,
+        time_unit="W",
+    )
+    g = spc.GammaGammaCovariateFit(
+        params=GG,
+        standard_errors=GG,
+        spend_coefficients=np.array([-0.3]),
+        spend_standard_errors=np.array([0.1]),
+        spend_names=("z",),
+        covariance=np.eye(4),
+        log_likelihood=-1.0,
+        n_customers=1.0,
+        converged=True,
+        n_iterations=1,
+    )
+    z = np.linspace(2.0, -2.0, n)
+    r = f.predict(weekly, 26.0, spend_fit=g, spend_covariates=z)
+    buyers = weekly.has_purchase
+    vi = GG.v * np.exp(-0.3 * z[buyers])  # v_i = v exp(gamma z_i)
+    x, m = weekly.frequency[buyers], weekly.monetary_value[buyers]
+    assert_allclose(
+        r.expected_spend[buyers], GG.p * (vi + x * m) / (GG.p * x + GG.q - 1.0), rtol=1e-12
+    )
+    with pytest.raises(InputError, match="spend_covariates is missing"):
+        f.predict(weekly, 26.0, spend_fit=g)

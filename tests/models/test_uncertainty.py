@@ -375,3 +375,24 @@ def test_private_helper_draws_unconstrained_parameters_as_they_are():
     assert abs(d.values[:, 1].std() - 0.1) < 5 * 0.1 / math.sqrt(2 * n)
     assert (d.values[:, 1] > 0).any()  # the sign is free
     assert_allclose(d.estimates, [2.0, -0.05])
+
+
+def test_private_column_quantiles_equal_numpy_quantile():
+    # the partition-based quantiles of the draws against numpy.quantile's linear method
+    g = np.random.default_rng(5)
+    for n, probs in ((200, (0.05, 0.95)), (2, (0.25, 0.75)), (37, (0.5 - 1e-9, 0.5 + 1e-9))):
+        block = g.gamma(0.5, size=(n, 300))
+        want = np.quantile(block, probs, axis=0)
+        lo, hi = unc._column_quantiles(block.copy(), np.array(probs))
+        assert_allclose(lo, want[0], rtol=1e-14, atol=1e-300)
+        assert_allclose(hi, want[1], rtol=1e-14, atol=1e-300)
+
+
+def test_draws_use_the_kernels_with_the_values_of_the_public_methods(all_fits):
+    # P(alive) at a draw by the private kernel path equals the public method's value
+    h = _histories(n=50, seed=9)
+    for f in all_fits[:3]:
+        g = unc._at_u(f, np.log(f.params.as_array()) + 0.01)
+        want = g.probability_alive(h.frequency, h.recency, h.T)
+        got = unc._alive(g, h.frequency.astype(float), h.recency, h.T)
+        assert_allclose(got, want, rtol=0, atol=0)

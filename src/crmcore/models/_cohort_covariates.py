@@ -36,11 +36,12 @@ import attrs
 import numpy as np
 
 from crmcore import _validation as v
-from crmcore._typing import ArrayLike, FloatArray
+from crmcore._typing import ArrayLike, FloatArray, SeedLike
 from crmcore.errors import ConvergenceError, InputError
 from crmcore.models import _covariates as cov
 from crmcore.models import _inputs as inp
 from crmcore.models._covariates import Covariates
+from crmcore.models._draws import ParameterDraws
 from crmcore.models._mle import maximize_likelihood
 
 __all__ = ["SbgCovariateFit", "fit_sbg"]
@@ -249,6 +250,57 @@ class SbgCovariateFit:
 
         per = self.cohort_params(cohort_covariates)
         return v.readonly(np.array([sbg.expected_lifetime(p) for p in per], dtype=np.float64))
+
+    def sample_params(self, n_draws: int, *, rng: SeedLike) -> ParameterDraws:
+        """Draw parameter sets from the asymptotic normal of the estimates.
+
+        On the optimiser's scale, as ``covariance``: ``u ~ N(u_hat,
+        covariance)`` with u the logs of the base parameters and the
+        coefficients as they are; the draws are ``exp`` of the first block and
+        the coefficients unchanged (as the plain fits' ``sample_params``).
+
+        Parameters
+        ----------
+        n_draws : int
+            Number of parameter sets (1 to 1,000,000).
+        rng : int or numpy.random.Generator
+            Seed or generator; the same seed gives the same draws.
+
+        Returns
+        -------
+        ParameterDraws
+            Columns: the base parameters, then the coefficients named as in
+            ``covariance_names`` (``alpha:<name>``, then ``beta:<name>``).
+
+        Raises
+        ------
+        InputError
+            On ``n_draws`` out of range, a negative seed, or a covariance that
+            is not finite, symmetric positive semi-definite.
+
+        Examples
+        --------
+        >>> from crmcore.models import sbg
+        >>> alive = [[1000, 869, 743, 653, 593, 551, 517, 491],
+        ...          [1000, 631, 468, 382, 326, 289, 262, 241]]
+        >>> f = sbg.fit(alive, cohort_covariates={"regular": [0.0, 1.0]})
+        >>> f.sample_params(50, rng=0).names
+        ('alpha', 'beta', 'alpha:regular', 'beta:regular')
+        >>> f.sample_params(0, rng=0)
+        Traceback (most recent call last):
+        ...
+        crmcore.errors.InputError: n_draws must be >= 1, got 0
+        """
+        from crmcore.models import _draws
+
+        return _draws.sample_covariate_params(
+            self.params,
+            np.concatenate([self.alpha_coefficients, self.beta_coefficients]),
+            self.covariance_names[2:],
+            self.covariance,
+            n_draws,
+            rng,
+        )
 
     def aic(self) -> float:
         """Return Akaike's criterion ``-2 log_likelihood + 2 k`` (k = 2 + 2 covariates)."""

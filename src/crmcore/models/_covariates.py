@@ -50,10 +50,11 @@ import numpy as np
 from scipy import special as sc
 
 from crmcore import _validation as v
-from crmcore._typing import ArrayLike, FloatArray, IntArray
+from crmcore._typing import ArrayLike, FloatArray, IntArray, SeedLike
 from crmcore.errors import ConvergenceError, ConvergenceWarning, InputError, InputTypeError
 from crmcore.models import _hyp2f1, _mle, _units
 from crmcore.models import _inputs as inp
+from crmcore.models._draws import ParameterDraws
 from crmcore.models._mle import MleResult, maximize_likelihood
 from crmcore.summary import CustomerSummary
 
@@ -1521,6 +1522,7 @@ class _CovariateMethods:
         purchase_covariates: Covariates | None = None,
         dropout_covariates: Covariates | None = None,
         spend_fit: Any = None,
+        spend_covariates: Covariates | None = None,
     ) -> Any:
         """Return P(alive), expected purchases and P(purchase) over ``t`` as one table.
 
@@ -1531,8 +1533,10 @@ class _CovariateMethods:
             Forecast horizon (>= 0), in the summary's time unit.
         purchase_covariates, dropout_covariates : array-like or mapping, optional
             One row per summary row (see :meth:`probability_alive`).
-        spend_fit : GammaGammaFit, optional
+        spend_fit : GammaGammaFit or GammaGammaCovariateFit, optional
             Adds the expected spend per transaction.
+        spend_covariates : array-like or mapping, optional
+            One row per summary row, for a Gamma-Gamma covariate fit.
 
         Returns
         -------
@@ -1549,7 +1553,65 @@ class _CovariateMethods:
         from crmcore.models import _predict
 
         adapter = _PredictAdapter(self, (purchase_covariates, dropout_covariates))
-        return _predict.run(adapter, summary, t, spend_fit=spend_fit)
+        return _predict.run(
+            adapter, summary, t, spend_fit=spend_fit, spend_covariates=spend_covariates
+        )
+
+    def sample_params(self, n_draws: int, *, rng: SeedLike) -> ParameterDraws:
+        """Draw parameter sets from the asymptotic normal of the estimates.
+
+        On the optimiser's scale, as ``covariance``: ``u ~ N(u_hat,
+        covariance)`` with u the logs of the base parameters and the
+        coefficients as they are; the draws are ``exp`` of the first block and
+        the coefficients unchanged (as the plain fits' ``sample_params``).
+
+        Parameters
+        ----------
+        n_draws : int
+            Number of parameter sets (1 to 1,000,000).
+        rng : int or numpy.random.Generator
+            Seed or generator; the same seed gives the same draws.
+
+        Returns
+        -------
+        ParameterDraws
+            Columns: the base parameters, then the coefficients named as in
+            ``covariance_names`` (``purchase:<name>``, ``dropout:<name>``).
+
+        Raises
+        ------
+        InputError
+            On ``n_draws`` out of range, a negative seed, or a covariance that
+            is not finite, symmetric positive semi-definite.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from crmcore.models import bgnbd
+        >>> from crmcore.simulate import bgnbd_histories
+        >>> z = np.random.default_rng(0).normal(size=(2000, 1))
+        >>> h = bgnbd_histories(0.25, 4.0, 0.8, 2.5, T=52.0, rng=1,
+        ...                     purchase_covariates=z, purchase_coefficients=[0.5])
+        >>> f = bgnbd.fit(h.frequency, h.recency, h.T, purchase_covariates={"z": z[:, 0]})
+        >>> d = f.sample_params(100, rng=0)
+        >>> d.names
+        ('r', 'alpha', 'a', 'b', 'purchase:z')
+        >>> f.sample_params(0, rng=0)
+        Traceback (most recent call last):
+        ...
+        crmcore.errors.InputError: n_draws must be >= 1, got 0
+        """
+        from crmcore.models import _draws
+
+        fit: Any = self
+        return _draws.sample_covariate_params(
+            fit.params,
+            np.concatenate([fit.purchase_coefficients, fit.dropout_coefficients]),
+            fit.covariance_names[len(fit._BASE) :],
+            fit.covariance,
+            n_draws,
+            rng,
+        )
 
 
 def _common_fields(
@@ -1742,6 +1804,7 @@ for _cls in (BgNbdCovariateFit, MbgNbdCovariateFit, ParetoNbdCovariateFit):
         "conditional_purchase_probability",
         "log_likelihood_per_customer",
         "predict",
+        "sample_params",
     ):
         setattr(_cls, _name, vars(_CovariateMethods)[_name])
 

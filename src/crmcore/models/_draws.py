@@ -22,7 +22,7 @@ from crmcore import _validation as v
 from crmcore._typing import BoolArray, FloatArray, SeedLike
 from crmcore.errors import InputError
 
-__all__ = ["MAX_DRAWS", "ParameterDraws", "sample_params"]
+__all__ = ["MAX_DRAWS", "ParameterDraws", "sample_covariate_params", "sample_params"]
 
 #: Most parameter sets one call of ``sample_params`` draws.
 MAX_DRAWS = 1_000_000
@@ -38,14 +38,19 @@ class ParameterDraws:
     Attributes
     ----------
     names : tuple of str
-        Parameter names, in the order of the columns of ``values``.
+        Parameter names, in the order of the columns of ``values``; for a
+        covariate fit the base parameters, then the coefficients as named by
+        the fit's ``covariance_names`` (e.g. ``purchase:age``).
     values : ndarray, shape (n_draws, n_params)
-        One parameter set per row, natural scale (all positive).
+        One parameter set per row, natural scale (base parameters positive,
+        coefficients as they are).
     estimates : ndarray, shape (n_params,)
-        The fit's estimates the draws are centred on (on the log scale).
+        The fit's estimates, in the columns' scale (the draws are centred on
+        their logs, and on the coefficients themselves).
     log_covariance : ndarray, shape (n_params, n_params)
         Covariance of the log-parameters the draws come from (of the
-        parameters themselves for any drawn on the natural scale).
+        parameters themselves for any drawn on the natural scale, such as a
+        covariate fit's coefficients: the fit's ``covariance`` as it is).
     params_type : type
         The model's parameter class; :meth:`params` builds one from a row.
 
@@ -95,6 +100,10 @@ class ParameterDraws:
     def params(self, index: int) -> Any:
         """Return draw number ``index`` as the model's parameter class.
 
+        For a covariate fit these are the draw's base parameters (those of a
+        customer whose covariates are all 0); the coefficients are in
+        :meth:`columns`.
+
         Raises
         ------
         InputError
@@ -112,7 +121,8 @@ class ParameterDraws:
         """
         i = v.check_int(index, "index", low=0, high=self.n_draws - 1)
         row = self.values[i]
-        return self.params_type(**{n: float(row[j]) for j, n in enumerate(self.names)})
+        fields = [a.name for a in attrs.fields(self.params_type)]
+        return self.params_type(**{n: float(row[self.names.index(n)]) for n in fields})
 
 
 def log_covariance(
@@ -172,15 +182,62 @@ def sample_params(
     and they are drawn from the natural-scale normal as they are.
     """
     n = v.check_int(n_draws, "n_draws", low=1, high=MAX_DRAWS)
-    gen = v.as_generator(rng)
     mean, cov_u = log_covariance(params, covariance, log_scale)
     logs = np.ones(mean.size, dtype=np.bool_) if log_scale is None else np.asarray(log_scale)
+    names = tuple(a.name for a in attrs.fields(type(params)))
+    return _draw(mean, cov_u, logs, names, type(params), n, rng)
+
+
+def sample_covariate_params(  # noqa: PLR0917 - private, the fits pass their fields
+    params: Any,
+    coefficients: FloatArray,
+    coefficient_names: tuple[str, ...],
+    covariance: FloatArray,
+    n_draws: int,
+    rng: SeedLike,
+) -> ParameterDraws:
+    """Draw ``n_draws`` parameter sets of a covariate fit from N(u_hat, covariance).
+
+    A covariate fit's covariance is already on the optimiser's scale ``u``:
+    the logs of the base parameters, then the coefficients as they are. The
+    draws are ``exp`` of the first block and the coefficients unchanged.
+    """
+    n = v.check_int(n_draws, "n_draws", low=1, high=MAX_DRAWS)
+    base = np.asarray(params.as_array(), dtype=np.float64)
+    coef = np.asarray(coefficients, dtype=np.float64).reshape(-1)
+    mean = np.concatenate([np.log(base), coef])
+    logs = np.arange(mean.size) < base.size
+    names = tuple(a.name for a in attrs.fields(type(params))) + tuple(coefficient_names)
+    cov_u = np.asarray(covariance, dtype=np.float64)
+    k = mean.size
+    if cov_u.shape != (k, k):
+        raise InputError(
+            f"covariance must be a ({k}, {k}) matrix for the parameters {', '.join(names)}, "
+            f"got shape {cov_u.shape}"
+        )
+    if not np.all(np.isfinite(cov_u)):
+        raise InputError(
+            "covariance must be finite; " + v.describe_violations(~np.isfinite(cov_u.ravel()))
+        )
+    return _draw(mean, 0.5 * (cov_u + cov_u.T), logs, names, type(params), n, rng)
+
+
+def _draw(  # noqa: PLR0917 - private
+    mean: FloatArray,
+    cov_u: FloatArray,
+    logs: BoolArray,
+    names: tuple[str, ...],
+    params_type: type,
+    n: int,
+    rng: SeedLike,
+) -> ParameterDraws:
+    """Draws ``u ~ N(mean, cov_u)``, exponentiated where ``logs``."""
+    gen = v.as_generator(rng)
     root = matrix_root(cov_u)
     z = gen.standard_normal((n, mean.size))
     u = mean + z @ root
     with np.errstate(over="ignore"):
         values = np.where(logs, np.exp(np.where(logs, u, 0.0)), u)
-    names = tuple(a.name for a in attrs.fields(type(params)))
     bad = ~np.isfinite(values) | (logs & (values <= 0))
     if bad.any():
         raise InputError(
@@ -193,5 +250,5 @@ def sample_params(
         values=v.readonly(values),
         estimates=v.readonly(np.where(logs, np.exp(np.where(logs, mean, 0.0)), mean)),
         log_covariance=v.readonly(cov_u),
-        params_type=type(params),
+        params_type=params_type,
     )

@@ -640,7 +640,10 @@ def _secant_update(neg_h: FloatArray, step: FloatArray, change: FloatArray) -> F
     curv = float(change @ step)
     h_step = neg_h @ step
     quad = float(step @ h_step)
-    if not (curv > 0.0 and quad > 0.0 and np.isfinite(curv)):
+    # a change of the gradient that is rounding noise along the step would blow the
+    # update up (1 / curv): it must show curvature relative to the sizes involved
+    noise = 1e-12 * float(np.linalg.norm(change) * np.linalg.norm(step))
+    if not (np.isfinite(curv) and curv > noise and quad > 0.0):
         return neg_h
     out = neg_h - np.outer(h_step, h_step) / quad + np.outer(change, change) / curv
     return np.asarray(0.5 * (out + out.T), dtype=np.float64)

@@ -106,6 +106,7 @@ def predict(
     discounting: str = "discrete",
     margin: float = 1.0,
     step: float | None = None,
+    spend_covariates: Any = None,
 ) -> CustomerPrediction:
     """Return P(alive), expected purchases, P(purchase) and optionally spend and CLV per customer.
 
@@ -122,7 +123,7 @@ def predict(
         Horizon (>= 0), one number for every customer, in the summary's time
         unit; for BG/BB a whole number of opportunities (``n_future`` of
         :meth:`BgBbFit.predict <crmcore.models.bgbb.BgBbFit.predict>`).
-    spend_fit : GammaGammaFit, optional
+    spend_fit : GammaGammaFit or GammaGammaCovariateFit, optional
         Adds ``expected_spend`` (not for BG/BB).
     discount_rate, annual_discount_rate : float, optional
         With ``spend_fit``: adds ``clv`` over ``t`` (give at most one; see
@@ -135,6 +136,10 @@ def predict(
         Length of a discounting step (default: one time unit, or ``t`` when
         shorter; longer when ``t`` would need more than
         :data:`crmcore.models.clv.MAX_STEPS` steps).
+    spend_covariates : array-like or mapping, optional
+        One row per summary row: the spend covariates of a
+        :class:`~crmcore.models.gamma_gamma.GammaGammaCovariateFit` (required
+        with one, refused otherwise).
 
     Returns
     -------
@@ -181,6 +186,7 @@ def predict(
         discounting=discounting,
         margin=margin,
         step=step,
+        spend_covariates=spend_covariates,
     )
 
 
@@ -196,6 +202,7 @@ def run(
     margin: float = 1.0,
     step: float | None = None,
     t_name: str = "t",
+    spend_covariates: Any = None,
 ) -> CustomerPrediction:
     """Do :func:`predict`, naming the horizon ``t_name`` in messages (BG/BB: ``n_future``)."""
     from crmcore.models import clv as _clv  # clv re-exports this module's names
@@ -240,7 +247,13 @@ def run(
     )
     buy = np.asarray(purchase_fit.conditional_purchase_probability(n_t, summary), dtype=np.float64)
     spend = value = None
+    if spend_covariates is not None and spend_fit is None:
+        raise InputError(
+            "spend_covariates must be left out without spend_fit (they are the covariates of a "
+            "Gamma-Gamma covariate fit)"
+        )
     if spend_fit is not None and isinstance(summary, CustomerSummary):
+        spend_fit = _bind_spend(spend_fit, spend_covariates, summary)
         if discounted and horizon > 0:
             if step is None:
                 step = min(horizon, max(1.0, horizon / _clv.MAX_STEPS))
@@ -276,6 +289,31 @@ def run(
         t=horizon,
         time_unit=None if discrete else summary.time_unit,  # type: ignore[union-attr]
     )
+
+
+class _BoundSpend:
+    """A Gamma-Gamma covariate fit bound to the covariates of a summary's buyers."""
+
+    def __init__(self, fit: Any, covariates: FloatArray) -> None:
+        self.fit, self.covariates = fit, covariates
+
+    def conditional_expected_spend(self, frequency: Any, monetary_value: Any = None) -> Any:
+        return self.fit.conditional_expected_spend(
+            frequency, monetary_value, spend_covariates=self.covariates
+        )
+
+
+def _bind_spend(spend_fit: Any, spend_covariates: Any, summary: CustomerSummary) -> Any:
+    """Return the spend fit as the CLV calls it: a covariate fit bound to the buyers' rows."""
+    from crmcore.models import _covariates, _spend_covariates
+
+    names = getattr(spend_fit, "spend_names", ())
+    if not isinstance(spend_fit, _spend_covariates.GammaGammaCovariateFit):
+        names = ()
+    mat = _covariates._matrix_for(spend_covariates, "spend_covariates", len(summary), names)
+    if mat is None:
+        return spend_fit
+    return _BoundSpend(spend_fit, mat[np.asarray(summary.has_purchase)])
 
 
 def _spend(spend_fit: Any, summary: CustomerSummary) -> FloatArray:

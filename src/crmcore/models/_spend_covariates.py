@@ -46,11 +46,12 @@ import numpy as np
 from scipy import special as sc
 
 from crmcore import _validation as v
-from crmcore._typing import ArrayLike, FloatArray
+from crmcore._typing import ArrayLike, FloatArray, SeedLike
 from crmcore.errors import ConvergenceError, InputError
 from crmcore.models import _covariates as cov
 from crmcore.models import _inputs as inp
 from crmcore.models._covariates import Covariates
+from crmcore.models._draws import ParameterDraws
 from crmcore.models._mle import distinct_values, maximize_likelihood
 from crmcore.summary import CustomerSummary
 
@@ -251,6 +252,62 @@ class GammaGammaCovariateFit:
             p, q = self.params.p, self.params.q
             out[rep] = _loglik_terms(p, q, lv[rep], x[rep], m[rep])
         return inp.finish(out, single)
+
+    def sample_params(self, n_draws: int, *, rng: SeedLike) -> ParameterDraws:
+        """Draw parameter sets from the asymptotic normal of the estimates.
+
+        On the optimiser's scale, as ``covariance``: ``u ~ N(u_hat,
+        covariance)`` with u the logs of the base parameters and the
+        coefficients as they are; the draws are ``exp`` of the first block and
+        the coefficients unchanged (as the plain fits' ``sample_params``).
+
+        Parameters
+        ----------
+        n_draws : int
+            Number of parameter sets (1 to 1,000,000).
+        rng : int or numpy.random.Generator
+            Seed or generator; the same seed gives the same draws.
+
+        Returns
+        -------
+        ParameterDraws
+            Columns: the base parameters, then the coefficients named as in
+            ``covariance_names`` (``spend:<name>``).
+
+        Raises
+        ------
+        InputError
+            On ``n_draws`` out of range, a negative seed, or a covariance that
+            is not finite, symmetric positive semi-definite.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from crmcore.models import gamma_gamma
+        >>> from crmcore.simulate import gamma_gamma_spend
+        >>> gen = np.random.default_rng(0)
+        >>> x = gen.integers(1, 6, size=2000)
+        >>> z = gen.normal(size=2000)
+        >>> s = gamma_gamma_spend(6.0, 4.0, 15.0, frequency=x, rng=1,
+        ...                       spend_covariates=z, spend_coefficients=[0.4])
+        >>> f = gamma_gamma.fit(s.frequency, s.monetary_value, spend_covariates={"z": z})
+        >>> f.sample_params(50, rng=0).names
+        ('p', 'q', 'v', 'spend:z')
+        >>> f.sample_params(0, rng=0)
+        Traceback (most recent call last):
+        ...
+        crmcore.errors.InputError: n_draws must be >= 1, got 0
+        """
+        from crmcore.models import _draws
+
+        return _draws.sample_covariate_params(
+            self.params,
+            self.spend_coefficients,
+            self.covariance_names[3:],
+            self.covariance,
+            n_draws,
+            rng,
+        )
 
     def aic(self) -> float:
         """Return Akaike's criterion ``-2 log_likelihood + 2 k`` (k = 3 + coefficients)."""

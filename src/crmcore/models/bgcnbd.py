@@ -249,6 +249,7 @@ class BgCnbdFit:
         discounting: str = "discrete",
         margin: float = 1.0,
         step: float | None = None,
+        spend_covariates: Any = None,
     ) -> CustomerPrediction:
         """Return every per-customer forecast over ``t`` at once (see :func:`.clv.predict`)."""
         return _predict.predict(
@@ -261,6 +262,7 @@ class BgCnbdFit:
             discounting=discounting,
             margin=margin,
             step=step,
+            spend_covariates=spend_covariates,
         )
 
     def purchase_probability(self, n: ArrayLike, t: ArrayLike) -> Any:

@@ -269,6 +269,7 @@ class GGompertzNbdFit:
         discounting: str = "discrete",
         margin: float = 1.0,
         step: float | None = None,
+        spend_covariates: Any = None,
     ) -> CustomerPrediction:
         """Return every per-customer forecast over ``t`` at once (see :func:`.clv.predict`).
 
@@ -276,6 +277,8 @@ class GGompertzNbdFit:
         ``spend_fit``, expected spend (and CLV with a discount rate), as one
         :class:`~crmcore.models.clv.CustomerPrediction` whose ``columns()``
         make a data frame.
+        ``spend_covariates`` (one row per summary row) go with a Gamma-Gamma
+        covariate fit as ``spend_fit``.
         """
         return _predict.predict(
             self,
@@ -287,6 +290,7 @@ class GGompertzNbdFit:
             discounting=discounting,
             margin=margin,
             step=step,
+            spend_covariates=spend_covariates,
         )
 
     def purchase_probability(self, n: ArrayLike, t: ArrayLike) -> Any:
@@ -1027,7 +1031,7 @@ def _default_initial(data: CompressedHistories) -> FloatArray:
 
 
 def _systematic_sample(data: CompressedHistories, size: int) -> CompressedHistories:
-    """Every k-th distinct history (they are sorted by x, t_x, T), weights scaled up."""
+    """Every k-th distinct history (sorted by x; by (x, t_x, T) where rows merged), weights scaled up."""
     step = max(1, len(data) // size)
     w = data.weights[::step]
     scale = data.n_customers / float(w.sum())

@@ -231,6 +231,7 @@ class MbgNbdFit:
         discounting: str = "discrete",
         margin: float = 1.0,
         step: float | None = None,
+        spend_covariates: Any = None,
     ) -> CustomerPrediction:
         """Return every per-customer forecast over ``t`` at once (see :func:`.clv.predict`).
 
@@ -238,6 +239,8 @@ class MbgNbdFit:
         ``spend_fit``, expected spend (and CLV with a discount rate), as one
         :class:`~crmcore.models.clv.CustomerPrediction` whose ``columns()``
         make a data frame.
+        ``spend_covariates`` (one row per summary row) go with a Gamma-Gamma
+        covariate fit as ``spend_fit``.
         """
         return _predict.predict(
             self,
@@ -249,6 +252,7 @@ class MbgNbdFit:
             discounting=discounting,
             margin=margin,
             step=step,
+            spend_covariates=spend_covariates,
         )
 
     def purchase_probability(self, n: ArrayLike, t: ArrayLike) -> Any:

@@ -13,6 +13,10 @@ result) into intervals around each customer's prediction and around totals:
   fit (:func:`crmcore.models.clv.customer_lifetime_value`);
 - :func:`tracking_interval`: the expected repeat purchases per period of
   :func:`crmcore.models.clv.tracking`;
+- :func:`purchase_count_interval`: a predictive interval of each customer's
+  future purchase count (the chance variation of the count given the
+  history, optionally mixed over parameter draws), to check against holdout
+  counts with :func:`interval_coverage`;
 - :func:`parametric_bootstrap`: parameter sets from refits on data simulated
   from a BG/NBD or Pareto/NBD fit, a slower check of the normal approximation.
 
@@ -62,9 +66,12 @@ import numpy as np
 from scipy import special as sc
 
 from crmcore import _validation as v
-from crmcore._typing import ArrayLike, DatetimeArray, FloatArray, IntArray, SeedLike
+from crmcore._typing import ArrayLike, BoolArray, DatetimeArray, FloatArray, IntArray, SeedLike
 from crmcore.errors import InputError, InputTypeError
+from crmcore.models import _covariates as _cov
 from crmcore.models import _draws, _units, bgbb, bgnbd, clv, gamma_gamma, mbgnbd, pareto_nbd
+from crmcore.models import _spend_covariates as _spc
+from crmcore.models._covariates import Covariates
 from crmcore.models._draws import ParameterDraws
 from crmcore.summary import CustomerSummary, DiscreteSummary
 from crmcore.table import InteractionTable
@@ -79,6 +86,7 @@ __all__ = [
     "interval_coverage",
     "parametric_bootstrap",
     "prediction_interval",
+    "purchase_count_interval",
     "tracking_interval",
 ]
 
@@ -95,8 +103,21 @@ Method = Literal["draws", "delta"]
 _CHUNK_CELLS = 4_000_000
 _ALL = slice(None)
 _DELTA_STEP = 1e-4  # central-difference step in the log-parameters
+#: Count intervals: the PMF is cumulated until the mass left is below this (for the moments).
+_COUNT_TAIL = 1e-9
+#: Count intervals: largest expected count and largest count the PMF is cumulated to.
+_MAX_EXPECTED_COUNT = 1_000.0
+_MAX_COUNT = 2_000
 _PROBABILITIES = ("probability_alive", "purchase_probability")
 _CONTINUOUS = (bgnbd.BgNbdFit, mbgnbd.MbgNbdFit, pareto_nbd.ParetoNbdFit)
+_PURCHASE_COVARIATE = (
+    _cov.BgNbdCovariateFit,
+    _cov.MbgNbdCovariateFit,
+    _cov.ParetoNbdCovariateFit,
+)
+_SPEND = (gamma_gamma.GammaGammaFit, _spc.GammaGammaCovariateFit)
+#: One covariate argument's name and its number of columns.
+_Spec = tuple[tuple[str, int], ...]
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -118,11 +139,13 @@ class PredictionInterval:
         The sum over customers and its interval (the quantiles of the sum per
         draw, not the sums of the bounds).
     quantity : str
-        Which prediction (one of :data:`QUANTITIES`, ``"clv"``).
+        Which prediction (one of :data:`QUANTITIES`, ``"clv"``, or
+        ``"purchase_count"`` for :func:`purchase_count_interval`).
     level : float
-    method : {"draws", "delta"}
+    method : {"draws", "delta", "pmf"}
+        ``"pmf"``: a count interval at the fitted parameters.
     n_draws : int
-        Parameter sets used (0 for the delta method).
+        Parameter sets used (0 for the delta method and ``"pmf"``).
     """
 
     customer_ids: np.ndarray[Any, Any]
@@ -223,13 +246,19 @@ def prediction_interval(
     n_draws: int = 200,
     rng: SeedLike = 0,
     method: Method = "draws",
+    purchase_covariates: Covariates | None = None,
+    dropout_covariates: Covariates | None = None,
+    spend_covariates: Covariates | None = None,
 ) -> PredictionInterval:
     """Return a per-customer prediction with an interval from the parameters' uncertainty.
 
     Parameters
     ----------
-    fit : BgNbdFit, MbgNbdFit, ParetoNbdFit, BgBbFit or GammaGammaFit
-        A fit result (with ``params``, ``covariance`` and ``sample_params``).
+    fit : BgNbdFit, MbgNbdFit, ParetoNbdFit, BgBbFit, GammaGammaFit or a covariate fit
+        A fit result (with ``params``, ``covariance`` and ``sample_params``);
+        a covariate fit (BG/NBD, MBG/NBD, Pareto/NBD or Gamma-Gamma with
+        covariates) is drawn on its optimiser's scale (logs of the base
+        parameters, coefficients as they are).
     quantity : {"probability_alive", "expected_purchases", "purchase_probability", \
 "expected_spend"}
         ``expected_purchases`` is the conditional expectation over the next
@@ -253,6 +282,11 @@ def prediction_interval(
     method : {"draws", "delta"}
         Percentile intervals of the draws, or the delta method (see the module
         notes for where it is accurate).
+    purchase_covariates, dropout_covariates : array-like or mapping, optional
+        The customers' covariates (one row per summary row), required by a
+        purchase covariate fit that has them, refused otherwise.
+    spend_covariates : array-like or mapping, optional
+        The same for a Gamma-Gamma covariate fit.
 
     Returns
     -------
@@ -262,7 +296,8 @@ def prediction_interval(
     ------
     InputError
         On a ``level`` outside (0, 1), ``n_draws`` out of range, a missing
-        or superfluous ``t``, or a covariance that is not a valid covariance.
+        or superfluous ``t``, a covariance that is not a valid covariance,
+        or a covariate matrix that is missing, misshaped or not the fit's.
     InputTypeError
         When the fit cannot make the quantity, or the summary is of the wrong
         kind.
@@ -286,6 +321,25 @@ def prediction_interval(
     >>> pi = prediction_interval(f, "probability_alive", s, level=0.8, rng=1)
     >>> pi.point.round(3).tolist()
     [0.713, 0.902]
+
+    A covariate fit takes the customers' covariates (here two new customers
+    who differ in the purchase covariate z):
+
+    >>> import numpy as np
+    >>> from crmcore.simulate import bgnbd_histories
+    >>> z = np.random.default_rng(0).normal(size=(2000, 1))
+    >>> h = bgnbd_histories(0.25, 4.0, 0.8, 2.5, T=52.0, rng=1,
+    ...                     purchase_covariates=z, purchase_coefficients=[0.5])
+    >>> fz = bgnbd.fit(h.frequency, h.recency, h.T, purchase_covariates={"z": z[:, 0]})
+    >>> new = CustomerSummary.from_arrays([0, 0], [0.0, 0.0], [1.0, 1.0])
+    >>> pz = prediction_interval(fz, "expected_purchases", new, t=10.0,
+    ...                          purchase_covariates={"z": [-1.0, 1.0]}, n_draws=100)
+    >>> bool(pz.point[0] < pz.point[1] and (pz.lower <= pz.upper).all())
+    True
+    >>> prediction_interval(fz, "expected_purchases", new, t=10.0)
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: purchase_covariates is missing: the fit has 1 purchase ...
     >>> prediction_interval(f, "probability_alive", s, level=1.5)
     Traceback (most recent call last):
     ...
@@ -294,9 +348,16 @@ def prediction_interval(
     lvl, n, m = _check_common(level, n_draws, method)
     q = v.check_choice(quantity, "quantity", QUANTITIES)
     cols, horizon = _history_columns(fit, q, summary, t)
-    rows, inverse, counts = _distinct_rows(cols)
+    extra, spec = _covariate_columns(
+        fit,
+        cols[0].size,
+        purchase_covariates=purchase_covariates,
+        dropout_covariates=dropout_covariates,
+        spend_covariates=spend_covariates,
+    )
+    rows, inverse, counts = _distinct_rows(cols + extra)
 
-    evaluate = _evaluator(fit, q, horizon, rows, n)
+    evaluate = _evaluator(fit, q, horizon, rows, n, spec)
 
     point, lower, upper, totals = _interval(
         fit, evaluate, counts, level=lvl, n_draws=n, rng=rng, method=m, quantity=q
@@ -331,19 +392,25 @@ def clv_interval(
     n_draws: int = 200,
     rng: SeedLike = 0,
     method: Method = "draws",
+    purchase_covariates: Covariates | None = None,
+    dropout_covariates: Covariates | None = None,
+    spend_covariates: Covariates | None = None,
 ) -> PredictionInterval:
     """Return each customer's lifetime value with an interval from both fits' uncertainty.
 
     Parameters
     ----------
-    purchase_fit : BgNbdFit, MbgNbdFit or ParetoNbdFit
-    spend_fit : GammaGammaFit
+    purchase_fit : BgNbdFit, MbgNbdFit or ParetoNbdFit, or one of their covariate fits
+    spend_fit : GammaGammaFit or GammaGammaCovariateFit
     summary : CustomerSummary
         With ``monetary_value``.
     horizon, step, discount_rate, margin, discounting, annual_discount_rate
         As in :func:`crmcore.models.clv.customer_lifetime_value`.
     level, n_draws, rng, method
         As in :func:`prediction_interval`.
+    purchase_covariates, dropout_covariates, spend_covariates : array-like or mapping, optional
+        The customers' covariates (one row per summary row) for covariate
+        fits, as in :func:`prediction_interval`.
 
     Returns
     -------
@@ -380,19 +447,34 @@ def clv_interval(
     >>> clv_interval(f, f, s, horizon=52, step=4, discount_rate=0.002)
     Traceback (most recent call last):
     ...
-    crmcore.errors.InputTypeError: spend_fit must be a GammaGammaFit, got BgNbdFit
+    crmcore.errors.InputTypeError: spend_fit must be a GammaGammaFit or GammaGammaCovariateFit, ...
     """
-    if not isinstance(purchase_fit, _CONTINUOUS):
+    if not isinstance(purchase_fit, (*_CONTINUOUS, *_PURCHASE_COVARIATE)):
         raise InputTypeError(
-            "purchase_fit must be a BgNbdFit, MbgNbdFit or ParetoNbdFit, got "
-            f"{type(purchase_fit).__name__}"
+            "purchase_fit must be a BgNbdFit, MbgNbdFit or ParetoNbdFit (or one of their "
+            f"covariate fits), got {type(purchase_fit).__name__}"
         )
-    if not isinstance(spend_fit, gamma_gamma.GammaGammaFit):
-        raise InputTypeError(f"spend_fit must be a GammaGammaFit, got {type(spend_fit).__name__}")
+    if not isinstance(spend_fit, _SPEND):
+        raise InputTypeError(
+            "spend_fit must be a GammaGammaFit or GammaGammaCovariateFit, got "
+            f"{type(spend_fit).__name__}"
+        )
     lvl, n, m = _check_common(level, n_draws, method)
-    base = clv.customer_lifetime_value(
+    if not isinstance(summary, CustomerSummary):
+        raise InputTypeError(f"summary must be a CustomerSummary, got {type(summary).__name__}")
+    buyers = np.asarray(summary.has_purchase)
+    extra_p, spec_p = _covariate_columns(
         purchase_fit,
-        spend_fit,
+        len(summary),
+        purchase_covariates=purchase_covariates,
+        dropout_covariates=dropout_covariates,
+    )
+    extra_s, spec_s = _covariate_columns(spend_fit, len(summary), spend_covariates=spend_covariates)
+    extra_p = tuple(c[buyers] for c in extra_p)
+    extra_s = tuple(c[buyers] for c in extra_s)
+    base = clv.customer_lifetime_value(
+        _Bound(purchase_fit, _covariate_kwargs(extra_p, spec_p)),
+        _Bound(spend_fit, _covariate_kwargs(extra_s, spec_s)),
         summary,
         horizon=horizon,
         step=step,
@@ -402,26 +484,27 @@ def clv_interval(
         annual_discount_rate=annual_discount_rate,
     )
     factor = _units.data_factor(purchase_fit.time_unit, summary.time_unit)
-    buyers = np.asarray(summary.has_purchase)
     cols = (
         summary.frequency[buyers].astype(np.float64),
         np.asarray(summary.recency[buyers], dtype=np.float64) * factor,
         np.asarray(summary.T[buyers], dtype=np.float64) * factor,
         np.asarray(summary.monetary_value, dtype=np.float64)[buyers],
     )
-    rows, inverse, counts = _distinct_rows(cols)
+    rows, inverse, counts = _distinct_rows(cols + extra_p + extra_s)
     ends = np.asarray(base.step_ends) * factor
     weights = np.asarray(base.discount_factors) * base.margin
-    k_p = purchase_fit.params.as_array().size
     joint = _JointFit(purchase_fit, spend_fit)
+    k_p = len(extra_p)
 
     def evaluate(f: Any, sl: slice) -> FloatArray:
-        fp, fs = f.parts(k_p)
-        x, tx, big_t, mv = (c[sl] for c in rows)
-        cum = np.asarray(fp.conditional_expected_purchases_at(ends, x, tx, big_t), dtype=np.float64)
+        fp, fs = f.parts()
+        x, tx, big_t, mv = (c[sl] for c in rows[:4])
+        kw_p = _covariate_kwargs(tuple(c[sl] for c in rows[4 : 4 + k_p]), spec_p)
+        kw_s = _covariate_kwargs(tuple(c[sl] for c in rows[4 + k_p :]), spec_s)
+        cum = _cumulative(fp, ends, (x, tx, big_t), kw_p)
         inc = cum.copy()
         inc[:, 1:] -= cum[:, :-1]
-        spend = np.asarray(fs.conditional_expected_spend(x, mv), dtype=np.float64)
+        spend = np.asarray(fs.conditional_expected_spend(x, mv, **kw_s), dtype=np.float64)
         return np.asarray(spend * (inc @ weights), dtype=np.float64)
 
     point, lower, upper, totals = _interval(
@@ -465,6 +548,7 @@ def tracking_interval(
     Parameters
     ----------
     fit : BgNbdFit, MbgNbdFit or ParetoNbdFit
+        Plain fits only: :func:`crmcore.models.clv.tracking` has no covariates.
     table, observation_end, period, time_unit
         As in :func:`crmcore.models.clv.tracking`.
     level, n_draws, rng, method
@@ -505,8 +589,14 @@ def tracking_interval(
     crmcore.errors.InputError: n_draws must be >= 2, got 1
     """
     if not isinstance(fit, _CONTINUOUS):
+        hint = (
+            " (the tracking series of a covariate fit needs each customer's covariates per "
+            "cohort, which clv.tracking does not take; use prediction_interval)"
+            if isinstance(fit, _PURCHASE_COVARIATE)
+            else ""
+        )
         raise InputTypeError(
-            f"fit must be a BgNbdFit, MbgNbdFit or ParetoNbdFit, got {type(fit).__name__}"
+            f"fit must be a BgNbdFit, MbgNbdFit or ParetoNbdFit, got {type(fit).__name__}{hint}"
         )
     lvl, n, m = _check_common(level, n_draws, method)
     base = clv.tracking(
@@ -551,6 +641,132 @@ def tracking_interval(
         level=lvl,
         method=m,
         n_draws=n if m == "draws" else 0,
+    )
+
+
+def purchase_count_interval(
+    fit: Any,
+    summary: CustomerSummary | DiscreteSummary,
+    *,
+    t: float,
+    level: float = 0.9,
+    n_draws: int | None = None,
+    rng: SeedLike = 0,
+) -> PredictionInterval:
+    """Return a predictive interval of each customer's number of purchases in (T, T + t].
+
+    Unlike :func:`prediction_interval`, which brackets the *expected* count
+    (parameter uncertainty only), this interval brackets the count itself:
+    the chance variation of the customer's purchases given her history, from
+    the conditional probability of n purchases
+    (``fit.conditional_purchase_count_probability``), and optionally the
+    parameters' uncertainty integrated over draws. Check it against holdout
+    counts with :func:`interval_coverage`.
+
+    Parameters
+    ----------
+    fit : BgNbdFit, MbgNbdFit, ParetoNbdFit or BgBbFit
+    summary : CustomerSummary or DiscreteSummary
+        The customers (a DiscreteSummary for BG/BB), converted into the fit's
+        time unit as by :func:`prediction_interval`.
+    t : float
+        Forecast horizon (>= 0) in the summary's time unit; for BG/BB the
+        number of future opportunities (a whole number).
+    level : float
+        Coverage of the interval, in (0, 1) (default 0.9).
+    n_draws : int, optional
+        Without it (default) the distribution at the fitted parameters; with
+        it (2 to 100,000) the average of the distributions at ``n_draws``
+        parameter sets drawn as in :func:`prediction_interval` (the posterior
+        predictive distribution under the normal approximation).
+    rng : int or numpy.random.Generator
+        Seed or generator of the draws (used with ``n_draws``).
+
+    Returns
+    -------
+    PredictionInterval
+        ``quantity="purchase_count"``; ``point`` the expected count (the
+        conditional expected purchases, averaged over the draws), ``lower``
+        and ``upper`` whole numbers: the ``(1 - level)/2`` and
+        ``(1 + level)/2`` quantiles of the count (the smallest n whose
+        cumulative probability reaches them), so that each customer's count
+        falls in ``[lower, upper]`` with probability at least ``level``.
+        The total's interval is a normal approximation of the sum of the
+        customers' counts (independent given the parameters; with draws the
+        parameter error they share is added). ``method`` is ``"pmf"``
+        without draws, ``"draws"`` with them.
+
+    Raises
+    ------
+    InputError
+        On a ``level`` outside (0, 1), ``n_draws`` out of range, a negative
+        ``t``, or expected counts above 1,000 or an upper quantile above
+        2,000 (the distribution is cumulated count by count).
+    InputTypeError
+        On another kind of fit or summary.
+
+    Notes
+    -----
+    The PMF is evaluated for n = 0, 1, 2, ... on all distinct histories at
+    once, and a history leaves the loop once its cumulative probability
+    exceeds ``1 - 1e-9`` or the count twice its upper quantile plus 20 (the
+    variance of the total needs the tail; the quantiles are set on the way),
+    so the loop runs over counts, never over customers. With draws
+    each step averages the PMF of every draw. Discreteness makes the coverage
+    of a single customer's interval at least ``level``, often more (a
+    customer likely to buy nothing has ``[0, 0]`` with probability P(0)).
+
+    Examples
+    --------
+    >>> from crmcore import CustomerSummary
+    >>> from crmcore.models import bgnbd
+    >>> f = bgnbd.fit([0, 1, 1, 2, 2, 3, 5, 7], [0, 2, 30, 10, 35, 20, 36, 38], [39] * 8,
+    ...               weights=[600, 80, 60, 40, 50, 30, 25, 15])
+    >>> s = CustomerSummary.from_arrays([0, 2, 7], [0.0, 30.0, 38.0], [39.0] * 3)
+    >>> ci = purchase_count_interval(f, s, t=39.0, level=0.8)
+    >>> ci.lower.tolist(), ci.upper.tolist()
+    ([0.0, 0.0, 0.0], [1.0, 3.0, 9.0])
+    >>> purchase_count_interval(f, s, t=-1.0)
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: t must be >= 0.0, got -1.0
+    """
+    if not isinstance(fit, (*_CONTINUOUS, bgbb.BgBbFit)):
+        raise InputTypeError(
+            f"fit must be a BgNbdFit, MbgNbdFit, ParetoNbdFit or BgBbFit, got {type(fit).__name__}"
+        )
+    lvl = v.check_float(level, "level", low=0.0, high=1.0, low_open=True, high_open=True)
+    nd = None if n_draws is None else v.check_int(n_draws, "n_draws", low=2, high=100_000)
+    cols, horizon = _history_columns(fit, "expected_purchases", summary, t)
+    assert horizon is not None  # required for expected purchases
+    rows, inverse, counts = _distinct_rows(cols)
+    fits = [fit] if nd is None else _draw_fits(fit, nd, rng)
+    point, shared_var = _evaluate_draws(fits, horizon, rows, counts)
+    if point.size and float(point.max()) > _MAX_EXPECTED_COUNT:
+        i = int(np.argmax(point))
+        raise InputError(
+            f"t is too long for a count interval: a customer expects {float(point[i]):.4g} "
+            f"purchases (at most {_MAX_EXPECTED_COUNT:g}); use prediction_interval for "
+            "expected purchases"
+        )
+    lower, upper, second = _count_quantiles(fits, fit, horizon, rows, lvl)
+    var = np.maximum(second - point**2, 0.0)
+    total = float(point @ counts) if point.size else 0.0
+    total_var = float(var @ counts) + shared_var
+    z = float(sc.ndtri((1.0 + lvl) / 2.0))
+    half = z * math.sqrt(max(total_var, 0.0))
+    return PredictionInterval(
+        customer_ids=summary.customer_ids,
+        point=v.readonly(point[inverse]),
+        lower=v.readonly(lower[inverse]),
+        upper=v.readonly(upper[inverse]),
+        total_point=total,
+        total_lower=max(total - half, 0.0),
+        total_upper=total + half,
+        quantity="purchase_count",
+        level=lvl,
+        method="pmf" if nd is None else "draws",
+        n_draws=0 if nd is None else nd,
     )
 
 
@@ -693,7 +909,8 @@ def interval_coverage(interval: PredictionInterval, actual: ArrayLike) -> Interv
     Parameters
     ----------
     interval : PredictionInterval
-        Intervals for the customers of the holdout summary.
+        Intervals for the customers of the holdout summary (e.g. from
+        :func:`purchase_count_interval`, checked against the holdout counts).
     actual : array-like
         The realised values, one per customer of ``interval``.
 
@@ -713,9 +930,11 @@ def interval_coverage(interval: PredictionInterval, actual: ArrayLike) -> Interv
     around it: per customer they are much narrower than a predictive interval
     of future purchases, so their coverage of actual counts is low by design.
     Compare them with values that share the model's expectation (e.g. the
-    expectation at known parameters in a simulation), or use this check with
-    predictive intervals of counts. The total over many customers averages the
-    chance variation away, so ``total_covered`` is a meaningful holdout check.
+    expectation at known parameters in a simulation), or check the predictive
+    intervals of counts of :func:`purchase_count_interval` against the holdout
+    counts: their coverage should be at least ``level`` (counts are discrete,
+    so often more). The total over many customers averages the chance
+    variation away, so ``total_covered`` is a meaningful holdout check.
 
     Examples
     --------
@@ -773,10 +992,10 @@ def _history_columns(
 ) -> tuple[tuple[FloatArray, ...], float | None]:
     """Return the histories as float columns in the fit's units, and the horizon."""
     needs_t = quantity in ("expected_purchases", "purchase_probability")
-    if isinstance(fit, gamma_gamma.GammaGammaFit):
+    if isinstance(fit, _SPEND):
         if quantity != "expected_spend":
             raise InputTypeError(
-                f"a GammaGammaFit predicts expected_spend only, not quantity={quantity!r}"
+                f"a {type(fit).__name__} predicts expected_spend only, not quantity={quantity!r}"
             )
         if not isinstance(summary, CustomerSummary):
             raise InputTypeError(f"summary must be a CustomerSummary, got {type(summary).__name__}")
@@ -800,7 +1019,7 @@ def _history_columns(
             return cols, float(v.check_int(_required_t(t), "t", low=0))
         _no_t(t)
         return cols, None
-    if isinstance(fit, _CONTINUOUS):
+    if isinstance(fit, (*_CONTINUOUS, *_PURCHASE_COVARIATE)):
         if not isinstance(summary, CustomerSummary):
             raise InputTypeError(f"summary must be a CustomerSummary, got {type(summary).__name__}")
         factor = _units.data_factor(fit.time_unit, summary.time_unit)
@@ -814,9 +1033,94 @@ def _history_columns(
         _no_t(t)
         return cols, None
     raise InputTypeError(
-        "fit must be a BgNbdFit, MbgNbdFit, ParetoNbdFit, BgBbFit or GammaGammaFit, got "
-        f"{type(fit).__name__}"
+        "fit must be a BgNbdFit, MbgNbdFit, ParetoNbdFit, BgBbFit or GammaGammaFit (or one of "
+        f"their covariate fits), got {type(fit).__name__}"
     )
+
+
+def _covariate_columns(
+    fit: Any,
+    n: int,
+    *,
+    purchase_covariates: object = None,
+    dropout_covariates: object = None,
+    spend_covariates: object = None,
+) -> tuple[tuple[FloatArray, ...], _Spec]:
+    """Validate the covariates a fit needs (and refuse the others); their columns and spec.
+
+    The columns are 1-d (one per covariate) so that they join the histories in
+    :func:`_distinct_rows`; the spec names the argument of each block.
+    """
+    given = {
+        "purchase_covariates": purchase_covariates,
+        "dropout_covariates": dropout_covariates,
+        "spend_covariates": spend_covariates,
+    }
+    if isinstance(fit, _PURCHASE_COVARIATE):
+        wanted = {
+            "purchase_covariates": fit.purchase_names,
+            "dropout_covariates": fit.dropout_names,
+        }
+    elif isinstance(fit, _spc.GammaGammaCovariateFit):
+        wanted = {"spend_covariates": fit.spend_names}
+    else:
+        wanted = {}
+    cols: list[FloatArray] = []
+    spec: list[tuple[str, int]] = []
+    for name, value in given.items():
+        mat = _cov._matrix_for(value, name, n, wanted.get(name, ()))
+        if mat is None:
+            continue
+        cols.extend(np.ascontiguousarray(mat[:, j]) for j in range(mat.shape[1]))
+        spec.append((name, mat.shape[1]))
+    return tuple(cols), tuple(spec)
+
+
+def _cumulative(
+    fit: Any, ends: FloatArray, hist: tuple[FloatArray, ...], kw: dict[str, FloatArray]
+) -> FloatArray:
+    """Return the expected purchases in (T, T + e] per customer (row) and step end e (column).
+
+    The covariate fits have no ``conditional_expected_purchases_at``: one call
+    per step end (a loop over at most ``clv.MAX_STEPS`` steps, not customers).
+    """
+    if not isinstance(fit, _PURCHASE_COVARIATE):
+        return np.asarray(fit.conditional_expected_purchases_at(ends, *hist), dtype=np.float64)
+    out = np.empty((hist[0].size, ends.size))
+    for j, e in enumerate(ends):
+        out[:, j] = fit.conditional_expected_purchases(float(e), *hist, **kw)
+    return out
+
+
+class _Bound:
+    """A fit bound to its customers' covariates, as :mod:`crmcore.models.clv` calls it."""
+
+    def __init__(self, fit: Any, kw: dict[str, FloatArray]) -> None:
+        self.fit, self.kw = fit, kw
+        self.time_unit = getattr(fit, "time_unit", None)
+
+    def conditional_expected_purchases_at(
+        self, t: ArrayLike, frequency: Any, recency: Any = None, T: Any = None
+    ) -> FloatArray:
+        return _cumulative(
+            self.fit, np.asarray(t, dtype=np.float64), (frequency, recency, T), self.kw
+        )
+
+    def conditional_expected_spend(self, frequency: Any, monetary_value: Any = None) -> FloatArray:
+        return np.asarray(
+            self.fit.conditional_expected_spend(frequency, monetary_value, **self.kw),
+            dtype=np.float64,
+        )
+
+
+def _covariate_kwargs(cols: tuple[FloatArray, ...], spec: _Spec) -> dict[str, FloatArray]:
+    """Rebuild the covariate matrices of a slice of rows from their columns."""
+    out = {}
+    start = 0
+    for name, k in spec:
+        out[name] = np.stack(cols[start : start + k], axis=1)
+        start += k
+    return out
 
 
 def _required_t(t: object) -> object:
@@ -853,8 +1157,13 @@ def _distinct_rows(
     return tuple(c[firsts] for c in cols), inverse, counts
 
 
-def _evaluator(
-    fit: Any, quantity: str, t: float | None, rows: tuple[FloatArray, ...], n_draws: int
+def _evaluator(  # noqa: PLR0917 - private
+    fit: Any,
+    quantity: str,
+    t: float | None,
+    rows: tuple[FloatArray, ...],
+    n_draws: int,
+    spec: _Spec = (),
 ) -> Callable[[Any, slice], FloatArray]:
     """Return ``evaluate(fit_at_draw, rows_slice)`` for :func:`prediction_interval`.
 
@@ -866,8 +1175,8 @@ def _evaluator(
     distinct (x, T) and draw, and cached while the cache stays small; only the
     cheap P(alive) runs over every distinct history.
     """
-    direct = _direct(quantity, t, rows)
-    if not (
+    direct = _direct(quantity, t, rows, spec, fit)
+    if spec or not (
         isinstance(fit, _CONTINUOUS) and quantity in ("expected_purchases", "purchase_probability")
     ):
         return direct
@@ -891,39 +1200,76 @@ def _evaluator(
         return cache[key]
 
     def evaluate(f: Any, sl: slice) -> FloatArray:
-        alive = np.asarray(f.probability_alive(x[sl], rows[1][sl], big_t[sl]), dtype=np.float64)
-        return np.asarray(alive * given_alive(f)[pair_of_row[sl]], dtype=np.float64)
+        if f is fit:  # the estimate: the public method validates the histories once
+            alive = np.asarray(f.probability_alive(x[sl], rows[1][sl], big_t[sl]), dtype=np.float64)
+        else:
+            alive = _alive(f, x[sl], rows[1][sl], big_t[sl])
+        alive *= given_alive(f)[pair_of_row[sl]]
+        return alive
 
     return evaluate
+
+
+def _alive(f: Any, x: FloatArray, tx: FloatArray, big_t: FloatArray) -> FloatArray:
+    """P(alive) of validated histories in the fit's unit, by the models' own kernels.
+
+    The histories were validated once (the point estimate goes through the
+    fit's public method), so the draws skip the validation and copies of
+    every call; the kernels are those of the public functions, so the values
+    are the same to the bit.
+    """
+    theta = f.params.as_array()
+    if isinstance(f, bgnbd.BgNbdFit):
+        return bgnbd._probability_alive(theta, x, tx, big_t, bgnbd._BG)
+    if isinstance(f, mbgnbd.MbgNbdFit):
+        return bgnbd._probability_alive(theta, x, tx, big_t, mbgnbd._MBG)
+    if isinstance(f, pareto_nbd.ParetoNbdFit) and x.size:
+        return pareto_nbd._probability_alive(theta, x, tx, big_t)
+    return np.asarray(f.probability_alive(x, tx, big_t), dtype=np.float64)
 
 
 def _direct(
-    quantity: str, t: float | None, rows: tuple[FloatArray, ...]
+    quantity: str,
+    t: float | None,
+    rows: tuple[FloatArray, ...],
+    spec: _Spec = (),
+    fit: Any = None,
 ) -> Callable[[Any, slice], FloatArray]:
+    """Return ``evaluate(fit_at_draw, rows_slice)`` calling the fits' methods.
+
+    The fit at its estimate (``fit``) goes through the public method, which
+    validates the histories; the draws then use the kernels (:func:`_alive`).
+    """
+    n_hist = len(rows) - sum(k for _, k in spec)
+    fit_at_estimate = [fit]
+
     def evaluate(f: Any, sl: slice) -> FloatArray:
-        return _evaluate(f, quantity, t, tuple(c[sl] for c in rows))
+        cols = tuple(c[sl] for c in rows)
+        if quantity == "probability_alive" and not spec and f is not fit_at_estimate[0]:
+            return _alive(f, *cols)
+        kw = _covariate_kwargs(cols[n_hist:], spec)
+        return _evaluate(f, quantity, t, cols[:n_hist], kw)
 
     return evaluate
 
 
-def _evaluate(fit: Any, quantity: str, t: float | None, rows: tuple[FloatArray, ...]) -> FloatArray:
+def _evaluate(
+    fit: Any,
+    quantity: str,
+    t: float | None,
+    rows: tuple[FloatArray, ...],
+    kw: dict[str, FloatArray] | None = None,
+) -> FloatArray:
+    kw = kw or {}
     if quantity == "probability_alive":
-        out = fit.probability_alive(*rows)
+        out = fit.probability_alive(*rows, **kw)
     elif quantity == "expected_purchases":
-        out = fit.conditional_expected_purchases(t, *rows)
+        out = fit.conditional_expected_purchases(t, *rows, **kw)
     elif quantity == "purchase_probability":
-        out = fit.conditional_purchase_probability(t, *rows)
+        out = fit.conditional_purchase_probability(t, *rows, **kw)
     else:
-        out = fit.conditional_expected_spend(*rows)
+        out = fit.conditional_expected_spend(*rows, **kw)
     return np.asarray(out, dtype=np.float64)
-
-
-@attrs.frozen(kw_only=True, eq=False)
-class _JointParams:
-    values: FloatArray
-
-    def as_array(self) -> FloatArray:
-        return self.values
 
 
 class _JointFit:
@@ -931,63 +1277,110 @@ class _JointFit:
 
     def __init__(self, first: Any, second: Any) -> None:
         self.first, self.second = first, second
-        k1 = first.params.as_array().size
-        k2 = second.params.as_array().size
-        self.params = _JointParams(
-            values=np.concatenate([first.params.as_array(), second.params.as_array()])
-        )
-        cov = np.zeros((k1 + k2, k1 + k2))
-        cov[:k1, :k1] = first.covariance
-        cov[k1:, k1:] = second.covariance
-        self.covariance = cov
+        self.k1 = _mean_cov(first)[0].size
 
-    def parts(self, k1: int) -> tuple[Any, Any]:
+    def parts(self) -> tuple[Any, Any]:
         return self.first, self.second
 
 
 class _AtParams:
-    """A joint fit evaluated at another parameter vector."""
+    """A joint fit evaluated at another vector on the optimiser's scale."""
 
-    def __init__(self, joint: _JointFit, theta: FloatArray) -> None:
-        self.joint, self.theta = joint, theta
+    def __init__(self, joint: _JointFit, u: FloatArray) -> None:
+        self.joint, self.u = joint, u
 
-    def parts(self, k1: int) -> tuple[Any, Any]:
-        return (
-            _with_params(self.joint.first, self.theta[:k1]),
-            _with_params(self.joint.second, self.theta[k1:]),
-        )
+    def parts(self) -> tuple[Any, Any]:
+        k1 = self.joint.k1
+        return _at_u(self.joint.first, self.u[:k1]), _at_u(self.joint.second, self.u[k1:])
 
 
-def _with_params(fit: Any, theta: FloatArray) -> Any:
-    """Return the fit with its parameters replaced by ``theta`` (natural scale)."""
+def _is_covariate(fit: Any) -> bool:
+    return isinstance(fit, (*_PURCHASE_COVARIATE, _spc.GammaGammaCovariateFit))
+
+
+def _coefficients(fit: Any) -> FloatArray:
+    if isinstance(fit, _spc.GammaGammaCovariateFit):
+        return np.asarray(fit.spend_coefficients, dtype=np.float64)
+    return np.concatenate([fit.purchase_coefficients, fit.dropout_coefficients])
+
+
+def _mean_cov(fit: Any) -> tuple[FloatArray, FloatArray]:
+    """Return the estimates and their covariance on the optimiser's scale.
+
+    Plain fits: log-parameters (their natural-scale covariance mapped back,
+    see :mod:`crmcore.models._draws`); covariate fits: logs of the base
+    parameters, then the coefficients as they are (their covariance as held).
+    """
     if isinstance(fit, _JointFit):
-        return _AtParams(fit, theta)
-    names = [a.name for a in attrs.fields(type(fit.params))]
-    params = type(fit.params)(**{n: float(x) for n, x in zip(names, theta, strict=True)})
-    return attrs.evolve(fit, params=params)
-
-
-def _log_draws(fit: Any, n: int, rng: SeedLike) -> FloatArray:
-    """Draws of the log-parameters (n, k) of a fit or of a joint fit."""
-    gen = v.as_generator(rng)
-    if isinstance(fit, _JointFit):
-        a = _log_draws(fit.first, n, gen)
-        b = _log_draws(fit.second, n, gen)
-        return np.concatenate([a, b], axis=1)
-    mean, cov_u = _draws.log_covariance(fit.params, fit.covariance)
-    root = _draws.matrix_root(cov_u)
-    return np.asarray(mean + gen.standard_normal((n, mean.size)) @ root, dtype=np.float64)
-
-
-def _log_cov(fit: Any) -> tuple[FloatArray, FloatArray]:
-    if isinstance(fit, _JointFit):
-        m1, c1 = _log_cov(fit.first)
-        m2, c2 = _log_cov(fit.second)
+        m1, c1 = _mean_cov(fit.first)
+        m2, c2 = _mean_cov(fit.second)
         k1, k2 = m1.size, m2.size
         cov = np.zeros((k1 + k2, k1 + k2))
         cov[:k1, :k1], cov[k1:, k1:] = c1, c2
         return np.concatenate([m1, m2]), cov
-    return _draws.log_covariance(fit.params, fit.covariance)
+    if not _is_covariate(fit):
+        return _draws.log_covariance(fit.params, fit.covariance)
+    mean = np.concatenate([np.log(fit.params.as_array()), _coefficients(fit)])
+    cov = np.asarray(fit.covariance, dtype=np.float64)
+    if cov.shape != (mean.size, mean.size) or not np.all(np.isfinite(cov)):
+        raise InputError(
+            f"covariance must be a finite ({mean.size}, {mean.size}) matrix for the parameters "
+            f"{', '.join(fit.covariance_names)}, got shape {cov.shape}"
+        )
+    return mean, 0.5 * (cov + cov.T)
+
+
+def _log_mask(fit: Any) -> BoolArray:
+    """Which entries of the optimiser's vector are logs of positive parameters."""
+    if isinstance(fit, _JointFit):
+        return np.concatenate([_log_mask(fit.first), _log_mask(fit.second)])
+    k0 = fit.params.as_array().size
+    k = k0 + (_coefficients(fit).size if _is_covariate(fit) else 0)
+    return np.asarray(np.arange(k) < k0, dtype=np.bool_)
+
+
+def _at_u(fit: Any, u: FloatArray) -> Any:
+    """Return the fit with its parameters replaced by ``u`` (the optimiser's scale)."""
+    if isinstance(fit, _JointFit):
+        return _AtParams(fit, u)
+    names = [a.name for a in attrs.fields(type(fit.params))]
+    k0 = len(names)
+    params = type(fit.params)(**{n: float(math.exp(x)) for n, x in zip(names, u[:k0], strict=True)})
+    if not _is_covariate(fit):
+        return attrs.evolve(fit, params=params)
+    coef = np.asarray(u[k0:], dtype=np.float64)
+    if isinstance(fit, _spc.GammaGammaCovariateFit):
+        return attrs.evolve(fit, params=params, spend_coefficients=coef)
+    kp = fit.purchase_coefficients.size
+    return attrs.evolve(
+        fit, params=params, purchase_coefficients=coef[:kp], dropout_coefficients=coef[kp:]
+    )
+
+
+def _u_draws(fit: Any, n: int, rng: SeedLike) -> FloatArray:
+    """Draws (n, k) on the optimiser's scale of a fit or of a joint fit (fits in order)."""
+    gen = v.as_generator(rng)
+    if isinstance(fit, _JointFit):
+        a = _u_draws(fit.first, n, gen)
+        b = _u_draws(fit.second, n, gen)
+        return np.concatenate([a, b], axis=1)
+    mean, cov_u = _mean_cov(fit)
+    root = _draws.matrix_root(cov_u)
+    return np.asarray(mean + gen.standard_normal((n, mean.size)) @ root, dtype=np.float64)
+
+
+def _draw_fits(fit: Any, n: int, rng: SeedLike) -> list[Any]:
+    """Return the fit at ``n`` drawn parameter sets; InputError when a draw overflows."""
+    u = _u_draws(fit, n, rng)
+    logs = _log_mask(fit)
+    with np.errstate(over="ignore"):
+        big = ~np.isfinite(np.exp(np.where(logs, u, 0.0))) | ~np.isfinite(u)
+    if big.any():
+        raise InputError(
+            "the covariance is too wide to draw finite parameters on the log scale; the fit "
+            "does not identify its parameters (see its converged flag)"
+        )
+    return [_at_u(fit, row) for row in u]
 
 
 def _interval(
@@ -1006,15 +1399,7 @@ def _interval(
     total = float(point @ counts) if point.size else 0.0
     if method == "delta":
         return _delta(fit, evaluate, point, counts, level=level, quantity=quantity)
-    u = _log_draws(fit, n_draws, rng)
-    with np.errstate(over="ignore"):
-        thetas = np.exp(u)
-    if not np.all(np.isfinite(thetas)):
-        raise InputError(
-            "the covariance is too wide to draw finite parameters on the log scale; the fit "
-            "does not identify its parameters (see its converged flag)"
-        )
-    fits = [_with_params(fit, th) for th in thetas]
+    fits = _draw_fits(fit, n_draws, rng)
     probs = np.array([(1.0 - level) / 2.0, (1.0 + level) / 2.0])
     size = point.size
     lower = np.empty(size)
@@ -1032,9 +1417,8 @@ def _interval(
             raise InputError(  # pragma: no cover - the models are finite at positive params
                 f"the {quantity} is not finite at some drawn parameters"
             )
-        qs = np.quantile(block, probs, axis=0)
-        lower[start:stop], upper[start:stop] = qs[0], qs[1]
-        totals += block @ counts[start:stop]
+        totals += block @ counts[start:stop]  # before the partition reorders the columns
+        lower[start:stop], upper[start:stop] = _column_quantiles(block, probs)
     t_lo, t_hi = np.quantile(totals, probs)
     return point, lower, upper, (total, float(t_lo), float(t_hi))
 
@@ -1049,14 +1433,14 @@ def _delta(
     quantity: str,
 ) -> tuple[FloatArray, FloatArray, FloatArray, tuple[float, float, float]]:
     """Delta-method intervals: gradient in the log-parameters by central differences."""
-    mean, cov = _log_cov(fit)
+    mean, cov = _mean_cov(fit)
     k = mean.size
     jac = np.empty((point.size, k))
     for j in range(k):
         step = np.zeros(k)
         step[j] = _DELTA_STEP
-        up = evaluate(_with_params(fit, np.exp(mean + step)), _ALL)
-        down = evaluate(_with_params(fit, np.exp(mean - step)), _ALL)
+        up = evaluate(_at_u(fit, mean + step), _ALL)
+        down = evaluate(_at_u(fit, mean - step), _ALL)
         jac[:, j] = (up - down) / (2 * _DELTA_STEP)
     var = np.einsum("ij,jk,ik->i", jac, cov, jac)
     se = np.sqrt(np.maximum(var, 0.0))
@@ -1100,3 +1484,106 @@ def _transformed(
     lower = np.where(zero, point, np.minimum(lower, point))
     upper = np.where(zero, point, np.maximum(upper, point))
     return np.asarray(lower, dtype=np.float64), np.asarray(upper, dtype=np.float64)
+
+
+def _evaluate_draws(
+    fits: list[Any], horizon: float, rows: tuple[FloatArray, ...], counts: FloatArray
+) -> tuple[FloatArray, float]:
+    """Return the expected counts over the draws, and the variance the draws add to the total.
+
+    The variance of the total of counts is ``E_d[sum var_i | d] + Var_d(sum E_i | d)``;
+    the per-customer mixture variances hold ``sum Var_d(E_i | d)`` in place of the second
+    term, so the correction returned is ``Var_d(sum E_i | d) - sum_i Var_d(E_i | d)``.
+    """
+    m = rows[0].size
+    mean = np.zeros(m)
+    square = np.zeros(m)
+    totals = np.empty(len(fits))
+    for d, f in enumerate(fits):
+        e = _evaluate(f, "expected_purchases", _count_horizon(f, horizon), rows)
+        mean += e
+        square += e * e
+        totals[d] = float(e @ counts)
+    k = len(fits)
+    mean /= k
+    if k == 1:
+        return mean, 0.0
+    per_row = np.maximum(square / k - mean**2, 0.0)
+    shared = float(np.var(totals)) - float(per_row @ counts)
+    return mean, shared
+
+
+def _count_horizon(fit: Any, horizon: float) -> Any:
+    return int(horizon) if isinstance(fit, bgbb.BgBbFit) else horizon
+
+
+def _count_quantiles(
+    fits: list[Any], fit: Any, horizon: float, rows: tuple[FloatArray, ...], level: float
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Quantiles of the count (mixture over ``fits``) and its second moment, per row.
+
+    Cumulates the PMF over n = 0, 1, ... for the rows whose mass is not yet
+    exhausted (a loop over counts, vectorised over customers).
+    """
+    m = rows[0].size
+    q_lo, q_hi = (1.0 - level) / 2.0, (1.0 + level) / 2.0
+    cum = np.zeros(m)
+    second = np.zeros(m)
+    lower = np.full(m, -1.0)
+    upper = np.full(m, -1.0)
+    active = np.arange(m)
+    h = _count_horizon(fit, horizon)
+    n = 0
+    while active.size:
+        if n > _MAX_COUNT:
+            unset = int(np.sum(upper[active] < 0))
+            if unset:
+                raise InputError(
+                    f"t is too long for a count interval: the upper quantile of {unset} "
+                    f"customers' counts lies beyond {_MAX_COUNT} purchases; shorten t"
+                )
+            break  # the quantiles are set; the moments lose a tail beyond the cap
+        sub = tuple(c[active] for c in rows)
+        p = np.zeros(active.size)
+        for f in fits:
+            p += np.asarray(f.conditional_purchase_count_probability(n, h, *sub), dtype=np.float64)
+        p /= len(fits)
+        c = cum[active] + p
+        cum[active] = c
+        second[active] += float(n * n) * p
+        # the quantile of a cumulative sum that reaches q only up to rounding counts as reached
+        lo_row = lower[active]
+        lower[active] = np.where((lo_row < 0) & (c >= q_lo - 1e-12), n, lo_row)
+        hi_row = upper[active]
+        upper[active] = np.where((hi_row < 0) & (c >= q_hi - 1e-12), n, hi_row)
+        # the moments need the tail: up to 1e-9 of mass, or twice the upper quantile
+        hi_row = upper[active]
+        done = (c >= 1.0 - _COUNT_TAIL) | ((hi_row >= 0) & (n >= 2 * hi_row + 20))
+        if done.any():
+            ended = active[done]
+            lower[ended] = np.where(lower[ended] < 0, n, lower[ended])
+            upper[ended] = np.where(upper[ended] < 0, n, upper[ended])
+            active = active[~done]
+        n += 1
+    return lower, upper, second
+
+
+def _column_quantiles(block: FloatArray, probs: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Return the ``probs`` quantiles of every column of ``block`` (reordered in place).
+
+    The linear interpolation of :func:`numpy.quantile` (its default): at
+    virtual index ``h = p (n - 1)``, ``v[floor h] + (h - floor h)(v[floor h + 1] - v[floor h])``
+    of the sorted column. Only the four order statistics needed are placed,
+    by one partition of the block (no copy, no sort).
+    """
+    n = block.shape[0]
+    virtual = probs * (n - 1)
+    below = np.floor(virtual).astype(np.intp)
+    above = np.minimum(below + 1, n - 1)
+    frac = virtual - below
+    block.partition(np.unique(np.concatenate([below, above])), axis=0)
+    out = []
+    for j in range(probs.size):
+        lo, hi = block[below[j]], block[above[j]]
+        out.append(lo + frac[j] * (hi - lo))
+    return out[0], out[1]
