@@ -1031,7 +1031,7 @@ def _default_initial(data: CompressedHistories) -> FloatArray:
 
 
 def _systematic_sample(data: CompressedHistories, size: int) -> CompressedHistories:
-    """Every k-th distinct history (sorted by x; by (x, t_x, T) where rows merged), weights scaled up."""
+    """Every k-th distinct history (sorted by x; by (x, t_x, T) if rows merged), weights up."""
     step = max(1, len(data) // size)
     w = data.weights[::step]
     scale = data.n_customers / float(w.sum())
