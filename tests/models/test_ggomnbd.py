@@ -685,3 +685,99 @@ def test_conditional_expectation_beside_the_complex_singularity(t):
     theta = (1.0, 1.0, 0.53125, 2.0, 329.0)
     got = ggomnbd.conditional_expected_purchases(_params(theta), t, 0, 0.0, 1.0)
     assert_allclose(got, float(_mp_conditional(theta, t, 0, 0.0, 1.0)), rtol=1e-11)
+
+
+# --------------------------------------------------------------------------- conditional P(alive)
+
+
+def _alive_later_by_mpmath(p: GGompertzNbdParams, x: int, tx: float, T: float, t: float) -> float:
+    # Bayes with lambda integrated out in closed form (gamma-Poisson) and eta integrated
+    # out through the population survival S(u) = (beta / (beta + e^(bu) - 1))^s; the death
+    # time before T by quadrature of the population density f = -S':
+    # P(alive at T+t | x, tx, T) = (a+T)^-(r+x) S(T+t) /
+    #   [(a+T)^-(r+x) S(T) + int_tx^T (a+u)^-(r+x) f(u) du]
+    mp.mp.dps = 30
+    r, a, b, s, beta = (mp.mpf(q) for q in (p.r, p.alpha, p.b, p.s, p.beta))
+
+    def surv(u):
+        return (beta / (beta + mp.exp(b * u) - 1)) ** s
+
+    def dens(u):
+        return s * b * mp.exp(b * u) * beta**s / (beta + mp.exp(b * u) - 1) ** (s + 1)
+
+    alive = (a + T) ** -(r + x)
+    dead = mp.quad(lambda u: (a + u) ** -(r + x) * dens(u), [tx, T]) if tx < T else 0
+    return float(alive * surv(T + t) / (alive * surv(T) + dead))
+
+
+@pytest.mark.parametrize(
+    ("theta", "x", "tx", "T", "t"),
+    [
+        ((0.553, 10.578, 0.0002, 0.603, 0.0026), 2, 30.43, 38.86, 52.0),
+        ((0.553, 10.578, 0.0002, 0.603, 0.0026), 0, 0.0, 38.86, 10.0),
+        ((1.2, 3.0, 0.05, 2.0, 4.0), 7, 20.0, 60.0, 30.0),
+        ((0.4, 20.0, 0.3, 0.5, 0.2), 1, 1.0, 5.0, 2.5),
+    ],
+)
+def test_conditional_probability_alive_matches_mpmath(theta, x, tx, T, t):
+    p = GGompertzNbdParams(**dict(zip(("r", "alpha", "b", "s", "beta"), theta, strict=True)))
+    got = ggomnbd.conditional_probability_alive(p, t, x, tx, T)
+    assert isinstance(got, float)
+    assert_allclose(got, _alive_later_by_mpmath(p, x, tx, T, t), rtol=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    history=st.tuples(st.integers(0, 10_000), st.floats(0.0, 1.0), st.floats(0.0, 1e4)),
+    horizons=st.tuples(st.floats(0.0, 1e6), st.floats(0.0, 1e6)),
+    b=st.floats(1e-8, 5.0),
+    beta=st.floats(1e-4, 1e4),
+)
+def test_conditional_probability_alive_bounds_and_monotone(history, horizons, b, beta):
+    p = GGompertzNbdParams(r=0.7, alpha=5.0, b=b, s=0.8, beta=beta)
+    x, share, T = history
+    tx = share * T if x > 0 else 0.0
+    now = ggomnbd.probability_alive(p, x, tx, T)
+    lo, hi = sorted(horizons)
+    later = ggomnbd.conditional_probability_alive(p, [0.0, lo, hi], [x] * 3, [tx] * 3, [T] * 3)
+    assert np.all(np.isfinite(later))
+    assert later[0] == pytest.approx(now, rel=1e-12, abs=1e-300)
+    assert 0.0 <= later[2] <= later[1] <= later[0] <= 1.0
+
+
+def test_conditional_probability_alive_tends_to_pareto_nbd_as_b_goes_to_0():
+    # b -> 0 with beta = b * beta_pareto: the Gompertz lifetime becomes the exponential one
+    b = 1e-9
+    p = GGompertzNbdParams(r=0.553, alpha=10.578, b=b, s=0.603, beta=b * 11.67)
+    q = pareto_nbd.ParetoNbdParams(r=0.553, alpha=10.578, s=0.603, beta=11.67)
+    args = ([0.0, 13.0, 52.0], [2, 0, 5], [30.43, 0.0, 10.0], [38.86, 38.86, 38.86])
+    assert_allclose(
+        ggomnbd.conditional_probability_alive(p, *args),
+        pareto_nbd.conditional_probability_alive(q, *args),
+        rtol=1e-6,
+    )
+
+
+def test_conditional_probability_alive_on_a_fit_converts_units_and_refuses_bad_t():
+    h = ggomnbd_histories(0.8, 8.0, 0.1, 0.5, 2.0, T=30.0, n_customers=300, rng=1)
+    fit = ggomnbd.GGompertzNbdFit(
+        params=PAPER,
+        standard_errors=PAPER,
+        covariance=np.eye(5),
+        log_likelihood=-1.0,
+        n_customers=300.0,
+        converged=True,
+        n_iterations=1,
+        time_unit="W",
+    )
+    # a summary in days: the horizon of 28 days and the histories converted into weeks
+    days = CustomerSummary.from_arrays(h.frequency, h.recency * 7, h.T * 7, time_unit="D")
+    assert_allclose(
+        fit.conditional_probability_alive(28.0, days),
+        ggomnbd.conditional_probability_alive(PAPER, 4.0, h.frequency, h.recency, h.T),
+        rtol=1e-12,
+    )
+    with pytest.raises(InputError, match="t must be >= 0"):
+        ggomnbd.conditional_probability_alive(PAPER, -1.0, 2, 30.43, 38.86)
+    with pytest.raises(InputTypeError):
+        ggomnbd.conditional_probability_alive(PAPER, 1.0, [2, 1])
