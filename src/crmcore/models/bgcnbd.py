@@ -1560,9 +1560,29 @@ def _conditional_expectation(
         xs, txs, ts, hs = x[sl], tx[sl], big_t[sl], t[sl]
         wts = _posterior_phases(theta, k, xs, txs, ts)  # (k, n)
         z = hs / (alpha + ts + hs)
-        use = (wts > 1e-20) & (z > 0)[None, :]
-        jj, ii = np.nonzero(use)
-        vals = _renewal_series(
+        # A phase J adds w_J V_J, V_J the series, which grows with J and is at least its
+        # first term I_z(k-J, R+J). So the last phase's series bounds every phase's, and
+        # a phase is left out only when w_J V_{k-1} is below 1e-18 of sum_J w_J I_z(k-J, R+J),
+        # a lower bound of the sum. (A small weight alone says nothing: for a tiny t the
+        # last phase, one event short of a purchase, can carry the whole sum.) The bound
+        # is summed for every row, also where the last phase has no weight.
+        js = np.arange(k, dtype=np.float64)[:, None]
+        with np.errstate(all="ignore"):
+            firsts = sc.betainc(k - js, r + k * xs[None, :] + js, z[None, :])
+        floor = _row_sum(wts * firsts)
+        vals = np.zeros((k, xs.size))
+        top = np.flatnonzero(z > 0)
+        vals[k - 1, top] = _renewal_series(
+            r + k * xs[top] + (k - 1),
+            z[top],
+            np.ones(top.size),
+            k,
+            a=a,
+            bp=b + xs[top] + shift,
+        )
+        use = (wts[: k - 1] * vals[k - 1] >= 1e-18 * floor) & (wts[: k - 1] > 0.0)
+        jj, ii = np.nonzero(use & (z > 0)[None, :])
+        vals[jj, ii] = _renewal_series(
             r + k * xs[ii] + jj,
             z[ii],
             (k - jj).astype(np.float64),
@@ -1570,7 +1590,7 @@ def _conditional_expectation(
             a=a,
             bp=b + xs[ii] + shift,
         )
-        out[sl] = np.bincount(ii, weights=wts[jj, ii] * vals, minlength=xs.size)
+        out[sl] = _row_sum(wts * vals)
     return np.asarray(alive * out, dtype=np.float64)
 
 
