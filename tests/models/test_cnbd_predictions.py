@@ -368,3 +368,102 @@ def test_errors(m):
     # a series beyond 100,000 terms is refused at once, naming the argument to change
     with pytest.raises(InputError, match="t is too long for these histories"):
         mod.conditional_probability_alive(p, 1e12, [1], [2.0], [4.0])
+
+
+# --------------------------------------------------------------------------- fits, CLV, predict
+
+
+def fit_of(m: Any, k: int) -> Any:
+    mod, cls, _, _, ref_cls, _ = m
+    p = params_of(cls, k)
+    fit_cls = bgcnbd.BgCnbdFit if mod is bgcnbd else mbgcnbd.MbgCnbdFit
+    return fit_cls(
+        params=p,
+        standard_errors=ref_cls(r=0.1, alpha=0.1, a=0.1, b=0.1),
+        covariance=np.eye(4),
+        log_likelihood=-1.0,
+        n_customers=100.0,
+        converged=True,
+        n_iterations=1,
+        time_unit="W",
+    )
+
+
+@pytest.mark.parametrize("m", MODELS, ids=IDS)
+def test_fit_methods_convert_units_and_clv_accepts_the_fits(m):
+    # the fit's methods are the module functions at its parameters, in the fit's time unit;
+    # residual_lifetime_value and new_customer_value use the fit's DERT
+    from crmcore import CustomerSummary
+    from crmcore.models import clv, gamma_gamma
+
+    mod, _, _, _, _, _ = m
+    f = fit_of(m, 3)
+    p = f.params
+    x, tx, T = [2, 0, 5], [30.0, 0.0, 20.0], [38.0, 38.0, 38.0]
+    assert_allclose(
+        f.conditional_probability_alive(10.0, x, tx, T),
+        mod.conditional_probability_alive(p, 10.0, x, tx, T),
+        rtol=0,
+    )
+    assert_allclose(
+        f.conditional_purchase_count_probability(1, 10.0, x, tx, T),
+        mod.conditional_purchase_count_probability(p, 1, 10.0, x, tx, T),
+        rtol=0,
+    )
+    # a summary in days: times / 7, a daily rate * 7
+    days = CustomerSummary.from_arrays(
+        x, np.array(tx) * 7, np.array(T) * 7, monetary_value=[20.0, 0.0, 30.0], time_unit="D"
+    )
+    weekly = mod.discounted_expected_residual_purchases(p, x, tx, T, discount_rate=0.07)
+    assert_allclose(
+        f.discounted_expected_residual_purchases(days, discount_rate=0.01), weekly, rtol=1e-12
+    )
+    assert_allclose(
+        f.conditional_probability_alive(70.0, days),
+        mod.conditional_probability_alive(p, 10.0, x, tx, T),
+        rtol=1e-12,
+    )
+    g = gamma_gamma.GammaGammaParams(p=6.25, q=3.74, v=15.44)
+    spend = gamma_gamma.GammaGammaFit(
+        params=g,
+        standard_errors=g,
+        covariance=np.eye(3),
+        log_likelihood=-1.0,
+        n_customers=10.0,
+        converged=True,
+        n_iterations=1,
+    )
+    weeks = CustomerSummary.from_arrays(x, tx, T, monetary_value=[20.0, 0.0, 30.0], time_unit="W")
+    value = clv.residual_lifetime_value(f, spend, weeks, discount_rate=0.01, margin=0.5)
+    dert = mod.discounted_expected_residual_purchases(p, x, tx, T, discount_rate=0.01)
+    per = spend.conditional_expected_spend(np.array([2.0, 5.0]), np.array([20.0, 30.0]))
+    assert_allclose(value.value[[0, 2]], 0.5 * per * dert[[0, 2]], rtol=1e-12)
+    new = clv.new_customer_value(f, expected_spend=35.0, discount_rate=0.01, margin=0.5)
+    dert0 = mod.discounted_expected_residual_purchases(p, 0, 0.0, 0.0, discount_rate=0.01)
+    assert_allclose(new, 0.5 * 35.0 * dert0, rtol=1e-12)
+
+
+@pytest.mark.parametrize("m", MODELS, ids=IDS)
+def test_predict_has_the_columns_of_the_bgnbd_family(m):
+    from crmcore import CustomerSummary
+
+    mod, _, _, ref, ref_cls, _ = m
+    f = fit_of(m, 2)
+    q = ref_cls(r=2.0, alpha=8.0, a=0.8, b=2.5)
+    ref_fit = (bgnbd.BgNbdFit if ref is bgnbd else mbgnbd.MbgNbdFit)(
+        params=q,
+        standard_errors=q,
+        covariance=np.eye(4),
+        log_likelihood=-1.0,
+        n_customers=100.0,
+        converged=True,
+        n_iterations=1,
+        time_unit="W",
+    )
+    s = CustomerSummary.from_arrays([2, 0, 5], [30.0, 0.0, 20.0], [38.0, 38.0, 38.0], time_unit="W")
+    got = f.predict(s, 13.0)
+    assert list(got.columns()) == list(ref_fit.predict(s, 13.0).columns())
+    assert_allclose(got.probability_alive, mod.probability_alive(f.params, s), rtol=0)
+    assert_allclose(
+        got.expected_purchases, mod.conditional_expected_purchases(f.params, 13.0, s), rtol=0
+    )

@@ -2221,6 +2221,7 @@ def _dert_k(
     return np.asarray(alive * _row_sum(wts * d_j[inverse].T), dtype=np.float64)
 
 
+_TINY = float(np.finfo(np.float64).tiny)
 _NODES_PER_BLOCK = 1 << 13  # quadrature nodes in s evaluated at once (each with ~200 in p)
 
 
@@ -2242,14 +2243,26 @@ def _discounted_phases(
     """
     with np.errstate(all="ignore"):
         h = np.minimum(0.25, 0.5 / np.sqrt(big_r))
-        lo_gamma = np.log(big_r) - _log_reach(50.0 / big_r, left=True)
+        log_r = np.log(big_r)
+        # nodes at y = log R + d; the ends in d
         shape = big_r + n_pow
         lo_pow = np.minimum(
             np.log(shape) - _log_reach(50.0 / shape, left=True), np.log(c) - 50.0 / shape - 1.0
         )
-        y_lo = np.maximum(lo_gamma, lo_pow)
-        y_hi = np.log(big_r + 2.0) + _log_reach(60.0 / (big_r + 2.0), left=False)
-    n = np.ceil((y_hi - y_lo) / h).astype(np.int64) + 1
+        d_lo = np.maximum(-_log_reach(50.0 / big_r, left=True), lo_pow - log_r)
+        d_hi = np.log1p(2.0 / big_r) + _log_reach(60.0 / (big_r + 2.0), left=False)
+        # log of the gamma density of y at its mode, R log R - R - log Γ(R), by Stirling's
+        # series for large R (the difference of three numbers near R log R loses digits)
+        big = big_r > 10.0
+        rr = np.where(big, big_r, 20.0)
+        stirling = 0.5 * (np.log(rr) - math.log(2.0 * math.pi)) - (
+            1.0 / (12.0 * rr)
+            - 1.0 / (360.0 * rr**3)
+            + 1.0 / (1260.0 * rr**5)
+            - 1.0 / (1680.0 * rr**7)
+        )
+        top = np.where(big, stirling, big_r * log_r - big_r - sc.gammaln(big_r))
+    n = np.ceil((d_hi - d_lo) / h).astype(np.int64) + 1
     row = np.repeat(np.arange(big_r.size), n)
     step = np.arange(row.size) - (np.cumsum(n) - n)[row]
     out = np.zeros(big_r.size)
@@ -2257,11 +2270,10 @@ def _discounted_phases(
         sl = slice(start, start + _NODES_PER_BLOCK)
         i = row[sl]
         with np.errstate(all="ignore"):
-            y = y_lo[i] + step[sl] * h[i]
-            s = np.exp(y)
-            log_q = -np.log1p(c[i] / s)
-            eps = -np.expm1(k * log_q)
-            log_dens = big_r[i] * y - s - sc.gammaln(big_r[i])
+            d = d_lo[i] + step[sl] * h[i]
+            log_q = -np.log1p(c[i] / big_r[i] * np.exp(-d))
+            eps = np.maximum(-np.expm1(k * log_q), _TINY)  # 0 only for a rate near 1e-308
+            log_dens = big_r[i] * (d - np.expm1(d)) + top[i]
             vals = np.exp(log_dens + n_pow[i] * log_q) * _survival_sum(eps, a, bp[i])
         out += np.bincount(i, weights=h[i] * vals, minlength=big_r.size)
     return out
@@ -2274,8 +2286,9 @@ def _log_reach(level: FloatArray, *, left: bool) -> FloatArray:
     R (e^d - 1 - d); the returned d is an upper bound of the root, for small
     and large ``level`` alike.
     """
-    if left:
-        return np.asarray(np.maximum(1.2 * np.sqrt(2.0 * level), level + 1.0))
+    if left:  # d + e^-d - 1 >= d^2/2 - d^3/6 (d <= 1), and >= d - 1
+        near = 1.2 * np.sqrt(2.0 * level)
+        return np.asarray(np.where(near <= 1.0, near, level + 1.0))
     return np.asarray(1.2 * np.maximum(np.sqrt(2.0 * level), np.log1p(2.0 * level)))
 
 
