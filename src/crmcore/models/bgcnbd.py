@@ -26,7 +26,7 @@ Examples
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple, overload
+from typing import Any, NamedTuple, TypeVar, overload
 
 import attrs
 import numpy as np
@@ -132,25 +132,20 @@ class BgCnbdParams:
         return np.array([self.r, self.alpha, self.a, self.b])
 
 
-@attrs.frozen(kw_only=True, eq=False)
 class _ErlangFit:
-    """Fields and methods shared by :class:`BgCnbdFit` and the MBG/CNBD-k fit (private).
+    """Methods shared by :class:`BgCnbdFit` and the MBG/CNBD-k fit (private).
 
     Each method evaluates the module function of the same name at the fitted
     parameters; the model (BG/CNBD-k or MBG/CNBD-k) follows from the type of
     ``params``. With a :class:`~crmcore.CustomerSummary` in another time unit
     than the fit's, its times and the horizon ``t`` are converted first.
+    :func:`_with_fit_methods` copies the methods into each fit class, whose
+    own namespace then lists them like any fit's.
     """
 
+    __slots__ = ()
     params: Any
-    standard_errors: Any
-    covariance: FloatArray
-    log_likelihood: float
-    n_customers: float
-    converged: bool
-    n_iterations: int
-    time_unit: str | None = _units.unit_field()
-    log_likelihood_by_k: FloatArray | None = None
+    time_unit: str | None
 
     @property
     def k(self) -> int:
@@ -294,6 +289,18 @@ class _ErlangFit:
         )
 
 
+_C = TypeVar("_C", bound=type)
+
+
+def _with_fit_methods(cls: _C) -> _C:
+    """Copy the methods of :class:`_ErlangFit` into ``cls``'s own namespace."""
+    for name, member in vars(_ErlangFit).items():
+        if not name.startswith("_") and name not in vars(cls):
+            setattr(cls, name, member)
+    return cls
+
+
+@_with_fit_methods
 @attrs.frozen(kw_only=True, eq=False)
 class BgCnbdFit(_ErlangFit):
     """A fitted BG/CNBD-k model, built by :func:`fit`.
@@ -344,6 +351,13 @@ class BgCnbdFit(_ErlangFit):
 
     params: BgCnbdParams
     standard_errors: BgNbdParams
+    covariance: FloatArray
+    log_likelihood: float
+    n_customers: float
+    converged: bool
+    n_iterations: int
+    time_unit: str | None = _units.unit_field()
+    log_likelihood_by_k: FloatArray | None = None
 
 
 # --------------------------------------------------------------------------- public API

@@ -25,6 +25,7 @@ import numpy as np
 
 from crmcore._typing import ArrayLike, FloatArray
 from crmcore.models import _inputs as inp
+from crmcore.models import _units
 from crmcore.models._inputs import positive_param
 from crmcore.models.bgcnbd import (
     _alive,
@@ -40,6 +41,7 @@ from crmcore.models.bgcnbd import (
     _new_pmf,
     _residual,
     _total_log_likelihood,
+    _with_fit_methods,
 )
 from crmcore.models.mbgnbd import MbgNbdParams
 from crmcore.summary import CustomerSummary
@@ -107,6 +109,7 @@ class MbgCnbdParams:
         return np.array([self.r, self.alpha, self.a, self.b])
 
 
+@_with_fit_methods
 @attrs.frozen(kw_only=True, eq=False)
 class MbgCnbdFit(_ErlangFit):
     """A fitted MBG/CNBD-k model, built by :func:`fit`.
@@ -136,6 +139,13 @@ class MbgCnbdFit(_ErlangFit):
 
     params: MbgCnbdParams
     standard_errors: MbgNbdParams
+    covariance: FloatArray
+    log_likelihood: float
+    n_customers: float
+    converged: bool
+    n_iterations: int
+    time_unit: str | None = _units.unit_field()
+    log_likelihood_by_k: FloatArray | None = None
 
 
 # --------------------------------------------------------------------------- public API
