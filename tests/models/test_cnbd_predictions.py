@@ -467,3 +467,23 @@ def test_predict_has_the_columns_of_the_bgnbd_family(m):
     assert_allclose(
         got.expected_purchases, mod.conditional_expected_purchases(f.params, 13.0, s), rtol=0
     )
+
+
+@pytest.mark.parametrize("m", MODELS, ids=IDS)
+def test_repeated_histories_give_the_same_digits_as_alone(m):
+    # Large calls evaluate each distinct (x, t_x, T, t) once (DERT: each (x, T)); every row
+    # must equal the value computed for it in a small call.
+    mod, cls, _, _, _, sim = m
+    h = sim(*TRUE, 3, T=np.floor(np.linspace(5.0, 60.0, 6000)), n_customers=None, rng=33)
+    x, tx, T = h.frequency, np.floor(h.recency), h.T
+    p = params_of(cls, 3)
+    t = np.where(np.arange(x.size) % 2 == 0, 10.0, 20.0)
+    rows = np.arange(0, x.size, 7)
+    big = mod.conditional_probability_alive(p, t, x, tx, T)
+    small = mod.conditional_probability_alive(p, t[rows], x[rows], tx[rows], T[rows])
+    assert np.array_equal(big[rows], small)
+    big = mod.discounted_expected_residual_purchases(p, x, tx, T, discount_rate=0.05)
+    small = mod.discounted_expected_residual_purchases(
+        p, x[rows], tx[rows], T[rows], discount_rate=0.05
+    )
+    assert np.array_equal(big[rows], small)

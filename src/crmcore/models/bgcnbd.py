@@ -2094,16 +2094,28 @@ def _alive_later(
     shift: int,
     *,
     closed_form: bool = True,
+    distinct: bool = True,
 ) -> FloatArray:
     """P(alive at T + t | history), elementwise (see conditional_probability_alive).
 
     For k = 1 the BG/NBD closed form unless ``closed_form`` is False (then the
-    series, for the tests).
+    series, for the tests). Large calls evaluate each distinct (x, t_x, T, t)
+    once, as :func:`_conditional_expectation`.
     """
     x, tx, big_t = histories
     alive = _alive_from_log_odds(_log_odds_dead(theta, k, x, tx, big_t, shift=shift))
     if k == 1 and closed_form:  # at most this module's P(alive), which may round otherwise
         return np.minimum(np.exp(_bgnbd_log_alive_later(theta, t, histories, shift)), alive)
+    if distinct:
+        out_d = _on_distinct(
+            lambda tt, hh: _alive_later(
+                theta, k, tt, hh, shift, closed_form=closed_form, distinct=False
+            ),
+            t,
+            histories,
+        )
+        if out_d is not None:
+            return out_d
     r, alpha, a, b = (float(q) for q in theta)
     out = np.zeros(x.size)
     step = max(1, _CHUNK // k)
@@ -2279,7 +2291,7 @@ def _discounted_phases(
     n = np.ceil((d_hi - d_lo) / h).astype(np.int64) + 1
     row = np.repeat(np.arange(big_r.size), n)
     step = np.arange(row.size) - (np.cumsum(n) - n)[row]
-    out = np.zeros(big_r.size)
+    terms = np.empty(row.size)
     for start in range(0, row.size, _NODES_PER_BLOCK):
         sl = slice(start, start + _NODES_PER_BLOCK)
         i = row[sl]
@@ -2289,8 +2301,9 @@ def _discounted_phases(
             eps = np.maximum(-np.expm1(k * log_q), _TINY)  # 0 only for a rate near 1e-308
             log_dens = big_r[i] * (d - np.expm1(d)) + top[i]
             vals = np.exp(log_dens + n_pow[i] * log_q) * _survival_sum(eps, a, bp[i])
-        out += np.bincount(i, weights=h[i] * vals, minlength=big_r.size)
-    return out
+        terms[sl] = h[i] * vals
+    # one sum over all nodes: a row's digits do not depend on where the blocks fall
+    return np.asarray(np.bincount(row, weights=terms, minlength=big_r.size), dtype=np.float64)
 
 
 def _log_reach(level: FloatArray, *, left: bool) -> FloatArray:
