@@ -1034,6 +1034,8 @@ for _model, _cls in {
     "mbgnbd": "MbgNbd",
     "pareto_nbd": "ParetoNbd",
     "bgbb": "BgBb",
+    "bgcnbd": "BgCnbd",
+    "mbgcnbd": "MbgCnbd",
 }.items():
     _count = "k" if _model == "bgbb" else "n"
     for _owner in (f"models.{_model}", f"models.{_model}.{_cls}Fit"):

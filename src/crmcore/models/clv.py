@@ -1240,7 +1240,7 @@ def residual_lifetime_value(
 
     Parameters
     ----------
-    purchase_fit : BgNbdFit, MbgNbdFit or ParetoNbdFit
+    purchase_fit : BgNbdFit, MbgNbdFit, ParetoNbdFit, BgCnbdFit or MbgCnbdFit
         A fitted continuous-time purchase model (see
         :class:`ResidualPurchaseFit`); its DERT gives the discounted purchases.
     spend_fit : GammaGammaFit or another fitted spend model
@@ -1367,7 +1367,7 @@ def new_customer_value(
 
     Parameters
     ----------
-    purchase_fit : BgNbdFit, MbgNbdFit or ParetoNbdFit
+    purchase_fit : BgNbdFit, MbgNbdFit, ParetoNbdFit, BgCnbdFit or MbgCnbdFit
         A fitted continuous-time purchase model.
     expected_spend : float
         Expected spend per purchase of a new customer (>= 0), e.g. the mean of
