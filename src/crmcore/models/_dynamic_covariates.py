@@ -70,7 +70,7 @@ __all__ = ["ParetoNbdTimeVaryingFit", "TimeVaryingCovariates", "fit_time_varying
 
 _NS_PER = {"h": 3_600 * 10**9, "D": 86_400 * 10**9, "W": 7 * 86_400 * 10**9}
 _MONTHS_PER = {"M": 1, "Y": 12}
-_GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(10)
+_GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(8)
 _MAX_PIECES = 64  # pieces of one segment at most
 _PIECE_FALL = 2.0  # largest fall (in log) of the integrand over one piece
 _PIECE_Y = 1.0  # longest piece in y = log(1 + rho u)
@@ -82,6 +82,11 @@ _CUT = 40.0  # a segment is cut where its integrand has fallen by e^-40
 
 def _as_names(value: Any) -> tuple[str, ...]:
     return tuple(value)
+
+
+def _show(value: Any) -> str:
+    """Return the repr of an id as the user wrote it (no numpy scalar repr)."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
 
 
 def _ids_array(value: ArrayLike, name: str) -> np.ndarray[Any, Any]:
@@ -333,7 +338,7 @@ class TimeVaryingCovariates:
             raise InputError(
                 "customer_ids and period_starts must name each (customer, period) once; "
                 f"{int(dup.sum())} rows repeat one (first at row {j}: customer "
-                f"{ids[j]!r}, period {starts[j]}); merge or drop the duplicates"
+                f"{_show(ids[j])}, period {starts[j]}); merge or drop the duplicates"
             )
         gap = same & (np.r_[1, np.diff(ks)] > 1)
         if gap.any():
@@ -342,7 +347,7 @@ class TimeVaryingCovariates:
             missing = period_start(np.asarray([ks[p - 1] + 1]), period)[0]
             raise InputError(
                 "period_starts must hold consecutive periods for each customer; "
-                f"{int(gap.sum())} rows follow a gap (first at row {j}: customer {ids[j]!r}, "
+                f"{int(gap.sum())} rows follow a gap (first at row {j}: customer {_show(ids[j])}, "
                 f"period {starts[j]}, the period starting {missing} is missing); add rows for "
                 "the missing periods"
             )
@@ -451,7 +456,7 @@ def _customer_rows(
         i = int(np.flatnonzero(~found)[0])
         raise InputError(
             "covariates must have rows for every customer of the summary with a purchase; "
-            f"{int((~found).sum())} of {ids.size} have none (first: customer {ids[i]!r}); add "
+            f"{int((~found).sum())} of {ids.size} have none (first: customer {_show(ids[i])}); add "
             "their rows from the period of their first purchase to observation_end"
         )
     tails = np.r_[heads[1:], n_rows] - 1
@@ -476,7 +481,8 @@ def _check_cover(  # noqa: PLR0917
         missing = period_start(np.asarray([k]), period)[0]
         raise InputError(
             f"covariates must cover every period {what}; {int(bad.sum())} of {ids.size} "
-            f"customers lack rows (first: customer {ids[i]!r}, the period starting {missing}); "
+            f"customers lack rows (first: customer {_show(ids[i])}, the period starting "
+            f"{missing}); "
             "add the missing rows"
         )
 
@@ -591,7 +597,8 @@ def _layout(
             raise InputError(
                 "table must be the interaction table the summary was made from; "
                 f"{int(bad.sum())} customers' repeat purchases differ (first: customer "
-                f"{ids[i]!r}, {int(count[i])} in the table, frequency {int(x[i])} in the summary)"
+                f"{_show(ids[i])}, {int(count[i])} in the table, frequency {int(x[i])} in the "
+                "summary)"
             )
     return _Layout(x, tx, big_t, cust, starts, u0, u1, zp, zd, sums, names[0], names[1])
 
@@ -775,8 +782,8 @@ def _integral(  # noqa: PLR0917
     inv_q = np.exp(-lq_full)
 
     def per_seg(vals: FloatArray) -> FloatArray:
-        out: FloatArray = np.bincount(seg, weights=(psi * vals).sum(axis=1), minlength=live.size)
-        return out
+        out = np.bincount(seg, weights=(psi * vals).sum(axis=1), minlength=live.size)
+        return np.asarray(out, dtype=np.float64)
 
     s_lp = per_seg(lp_full)
     s_lq = per_seg(lq_full)
