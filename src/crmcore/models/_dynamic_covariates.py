@@ -187,23 +187,40 @@ class TimeVaryingCovariates:
 
     def __attrs_post_init__(self) -> None:
         v.check_choice(self.period, "period", PERIODS)
-        n = self.customer_ids.shape[0]
-        if self.period_starts.shape != (n,) or self.values.shape != (n, len(self.names)):
+        ids = _ids_array(self.customer_ids, "customer_ids")
+        starts = v.as_datetime_array(self.period_starts, "period_starts")
+        values = v.as_float_array(self.values, "values", ndim=2, allow_empty=True)
+        for name in self.names:
+            if not isinstance(name, str):
+                raise InputTypeError(f"names must be strings, got {name!r}")
+        n = ids.shape[0]
+        if starts.shape != (n,) or values.shape != (n, len(self.names)):
             raise InputError(
                 "customer_ids, period_starts and values must have one row each per "
-                f"(customer, period); got shapes {self.customer_ids.shape}, "
-                f"{self.period_starts.shape}, {self.values.shape} for {len(self.names)} names"
+                f"(customer, period), values one column per name; got shapes {ids.shape}, "
+                f"{starts.shape}, {values.shape} for {len(self.names)} names"
             )
         if n:
-            same = self.customer_ids[1:] == self.customer_ids[:-1]
-            step = period_index(self.period_starts, self.period)
-            if not (np.all(self.customer_ids[1:] >= self.customer_ids[:-1])) or not np.all(
-                ~same | (np.diff(step) == 1)
-            ):
+            idx = period_index(starts, self.period)
+            off = period_start(idx, self.period) != starts
+            if off.any():
                 raise InputError(
-                    "TimeVaryingCovariates rows must be sorted by customer and hold consecutive "
-                    "periods; build it with TimeVaryingCovariates.from_long"
+                    f"period_starts must be starts of {_GRID[self.period]}; "
+                    + v.describe_violations(off, ("period_starts", starts))
                 )
+            try:
+                order_ok = bool(np.all(ids[1:] >= ids[:-1]))
+            except TypeError:
+                order_ok = False
+            same = ids[1:] == ids[:-1]
+            if not order_ok or not np.all(~same | (np.diff(idx) == 1)):
+                raise InputError(
+                    "customer_ids and period_starts must be sorted by customer, with consecutive "
+                    "periods for each; build the covariates with TimeVaryingCovariates.from_long"
+                )
+        object.__setattr__(self, "customer_ids", v.readonly(np.array(ids)))
+        object.__setattr__(self, "period_starts", v.readonly(np.array(starts)))
+        object.__setattr__(self, "values", v.readonly(np.array(values, dtype=np.float64)))
 
     def __len__(self) -> int:
         return int(self.customer_ids.shape[0])
@@ -850,6 +867,34 @@ def _check_varies(lay: _Layout) -> None:
             )
 
 
+_SAMPLE = 20_000  # customers of the sample whose fit starts a fit on more than twice as many
+
+
+def _subset(lay: _Layout, idx: IntArray) -> _Layout:
+    """Return the layout of the customers ``idx`` (increasing)."""
+    keep = np.zeros(lay.x.size, dtype=np.bool_)
+    keep[idx] = True
+    seg = keep[lay.cust]
+    new_id = np.cumsum(keep) - 1
+    cust = new_id[lay.cust[seg]]
+    counts = np.bincount(cust, minlength=idx.size)
+    starts = np.r_[0, np.cumsum(counts)[:-1]].astype(np.int64)
+    return _Layout(
+        lay.x[idx],
+        lay.tx[idx],
+        lay.T[idx],
+        cust,
+        starts,
+        lay.u0[seg],
+        lay.u1[seg],
+        np.ascontiguousarray(lay.zp[seg]),
+        np.ascontiguousarray(lay.zd[seg]),
+        lay.sum_zp[idx],
+        lay.names_p,
+        lay.names_d,
+    )
+
+
 def _labels(lay: _Layout) -> tuple[str, ...]:
     return tuple(f"gamma_purchase[{n}]" for n in lay.names_p) + tuple(
         f"gamma_dropout[{n}]" for n in lay.names_d
@@ -969,6 +1014,14 @@ def fit_time_varying(
     k = len(names[0]) + len(names[1])
     start_u = np.concatenate([np.log(start), np.zeros(k)])
     labels = ("r", "alpha", "s", "beta", *(f"exp({n})" for n in _labels(lay)))
+    if lay.x.size > 2 * _SAMPLE:  # start from the fit of a systematic sample
+        idx = np.arange(0, lay.x.size, lay.x.size // _SAMPLE)
+        sample = _subset(lay, idx)
+        with cv._quiet(), contextlib.suppress(ConvergenceError):
+            res, _ = cv._run(
+                cast(Any, _Engine(sample)), start_u, labels, "Pareto/NBD", float(idx.size)
+            )
+            start_u = np.log(res.estimates)
     res, cov_u = cv._run(cast(Any, _Engine(lay)), start_u, labels, "Pareto/NBD", float(lay.x.size))
     kp = len(names[0])
     u = np.log(res.estimates)

@@ -36,9 +36,6 @@ class SimulatedTimeVarying:
         Time of each customer's first purchase, in periods since ``start``.
     lam, mu : ndarray of float
         Drawn base purchase and dropout rates (per period).
-    dropout_time : ndarray of float
-        Time of dropout in periods since ``start`` (``inf``: not within the
-        simulated periods).
     alive : ndarray of bool
         Alive at the end of observation.
     """
@@ -49,14 +46,13 @@ class SimulatedTimeVarying:
     birth: FloatArray
     lam: FloatArray
     mu: FloatArray
-    dropout_time: FloatArray
     alive: BoolArray
 
     def __len__(self) -> int:
         return int(self.birth.size)
 
     def columns(self) -> dict[str, np.ndarray[Any, Any]]:
-        """Return the per-customer arrays (``birth``, ``lam``, ``mu``, ``dropout_time``, ``alive``).
+        """Return the per-customer arrays (``birth``, ``lam``, ``mu``, ``alive``).
 
         Examples
         --------
@@ -64,13 +60,12 @@ class SimulatedTimeVarying:
         >>> sim = pareto_nbd_time_varying(0.5, 5.0, 0.5, 10.0, n_customers=3, n_periods=4,
         ...                               start="2024-01-01", rng=0)
         >>> sorted(sim.columns())
-        ['alive', 'birth', 'dropout_time', 'lam', 'mu']
+        ['alive', 'birth', 'lam', 'mu']
         """
         return {
             "birth": self.birth,
             "lam": self.lam,
             "mu": self.mu,
-            "dropout_time": self.dropout_time,
             "alive": self.alive,
         }
 
@@ -83,9 +78,7 @@ def _covariate_block(
         if value is not None:
             raise InputError(f"{name}_covariates need {name}_coefficients")
         return np.zeros((*shape, 0)), np.zeros(0)
-    c = val.as_float_array(
-        np.atleast_1d(np.asarray(coef, dtype=object)).astype(float), f"{name}_coefficients"
-    )
+    c = val.as_float_array(coef, f"{name}_coefficients")
     if value is None:
         return gen.standard_normal((*shape, c.size)), c
     arr = np.asarray(val.as_ndarray(value, f"{name}_covariates"))
@@ -206,7 +199,7 @@ def pareto_nbd_time_varying(
     a = np.exp(zp[:, :k_obs] @ gp) if gp.size else np.ones((n, k_obs))
     b = np.exp(zd[:, :k_obs] @ gd) if gd.size else np.ones((n, k_obs))
     # dropout: invert the cumulative hazard at an exponential draw
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         hazard = mu[:, None] * b * dur
         cum = np.cumsum(hazard, axis=1)
         e = gen.standard_exponential(n)
@@ -216,7 +209,7 @@ def pareto_nbd_time_varying(
         rows = np.arange(n)
         before = np.where(kk > 0, cum[rows, np.maximum(kk - 1, 0)], 0.0)
         tau = lo[rows, kk] + (e - before) / (mu * b[rows, kk])
-    dropout_time = np.where(dropped, np.minimum(tau, hi[rows, kk]), np.inf)
+    dropout_time = np.where(dropped, np.minimum(tau, hi[rows, kk]), edges[-1])
     alive_hi = np.minimum(hi, dropout_time[:, None])
     alive_dur = np.maximum(alive_hi - lo, 0.0)
     counts = _poisson(gen, (lam[:, None] * a * alive_dur).reshape(-1), "purchase", "n_periods")
@@ -248,6 +241,5 @@ def pareto_nbd_time_varying(
         birth=val.readonly(birth),
         lam=val.readonly(lam),
         mu=val.readonly(mu),
-        dropout_time=val.readonly(dropout_time),
         alive=val.readonly(~dropped),
     )
