@@ -46,7 +46,7 @@ def main() -> None:
     cols = sim.covariates.columns()
     start, cpu = time.perf_counter(), time.process_time()
     cov = TimeVaryingCovariates.from_long(
-        cols["customer_id"], cols["period_start"], {"z0": cols["z0"], "w0": cols["w0"]}
+        cols["customer_ids"], cols["period_starts"], {"z0": cols["z0"], "w0": cols["w0"]}
     )
     print(
         f"from_long   {len(cov):>11,d} rows: {time.perf_counter() - start:7.2f} s "

@@ -151,8 +151,8 @@ def test_zero_covariates_give_the_plain_likelihood(varying_case: tuple[Any, ...]
     sim, s = varying_case
     cols = sim.covariates.columns()
     zero = TimeVaryingCovariates.from_long(
-        cols["customer_id"],
-        cols["period_start"],
+        cols["customer_ids"],
+        cols["period_starts"],
         {name: np.zeros(len(sim.covariates)) for name in sim.covariates.names},
         period="W",
     )
@@ -330,7 +330,7 @@ def test_forecast_matches_static_closed_form(static_case: tuple[Any, ...], stati
     cov = TimeVaryingCovariates.from_long(
         ids, starts, {"z0": np.repeat(z, k + 10), "w0": np.repeat(w, k + 10)}, period="W"
     )
-    assert len(cols["customer_id"]) == len(z) * k
+    assert len(cols["customer_ids"]) == len(z) * k
     u = np.array([np.log(0.7), np.log(4.0), np.log(0.6), np.log(9.0), 0.3, -0.4])
     f = _fit_at(u, 1, 1)
     static = _static_at(static_fit, u)
@@ -388,17 +388,17 @@ def test_fit_validation(varying_case: tuple[Any, ...]) -> None:
     keep = cov.customer_ids != 3
     cols = cov.columns()
     part = TimeVaryingCovariates.from_long(
-        cols["customer_id"][keep],
-        cols["period_start"][keep],
+        cols["customer_ids"][keep],
+        cols["period_starts"][keep],
         {n: cols[n][keep] for n in cov.names},
     )
     with pytest.raises(InputError, match=r"rows for every customer.*\(first: customer 3\)"):
         pareto_nbd.fit_time_varying(s, sim.table, part, purchase=["z0"])
     # missing the first periods of every customer
-    late = cols["period_start"] >= np.datetime64("2024-01-08")
+    late = cols["period_starts"] >= np.datetime64("2024-01-08")
     short = TimeVaryingCovariates.from_long(
-        cols["customer_id"][late],
-        cols["period_start"][late],
+        cols["customer_ids"][late],
+        cols["period_starts"][late],
         {n: cols[n][late] for n in cov.names},
     )
     with pytest.raises(InputError, match="cover every period from the first purchase"):
@@ -411,7 +411,7 @@ def test_fit_validation(varying_case: tuple[Any, ...]) -> None:
         pareto_nbd.fit_time_varying(s, other, cov, purchase=["z0"])
     # a covariate that never varies
     flat = TimeVaryingCovariates.from_long(
-        cols["customer_id"], cols["period_start"], {"c": np.ones(len(cov))}
+        cols["customer_ids"], cols["period_starts"], {"c": np.ones(len(cov))}
     )
     with pytest.raises(InputError, match="purchase covariate 'c' must vary"):
         pareto_nbd.fit_time_varying(s, sim.table, flat, purchase=["c"])
@@ -455,8 +455,8 @@ def _daily(cov: TimeVaryingCovariates) -> TimeVaryingCovariates:
     cols = cov.columns()
     days = np.arange(7).astype("timedelta64[D]")
     return TimeVaryingCovariates.from_long(
-        np.repeat(cols["customer_id"], 7),
-        (cols["period_start"][:, None] + days[None, :]).reshape(-1),
+        np.repeat(cols["customer_ids"], 7),
+        (cols["period_starts"][:, None] + days[None, :]).reshape(-1),
         {n: np.repeat(cols[n], 7) for n in cov.names},
         period="D",
     )
@@ -491,7 +491,9 @@ def test_row_order_of_the_long_table_does_not_matter(perm: list[int]) -> None:
     cols = _SMALL.covariates.columns()
     p = np.asarray(perm)
     moved = TimeVaryingCovariates.from_long(
-        cols["customer_id"][p], cols["period_start"][p], {n: cols[n][p] for n in ("z0", "z1", "w0")}
+        cols["customer_ids"][p],
+        cols["period_starts"][p],
+        {n: cols[n][p] for n in ("z0", "z1", "w0")},
     )
     for name in ("customer_ids", "period_starts", "values"):
         assert np.array_equal(getattr(moved, name), getattr(_SMALL.covariates, name))

@@ -172,7 +172,7 @@ def pareto_nbd_time_varying(
     crmcore.errors.InputError: start must be the start of a period 'W'; got 2024-01-02T00:00:00...
     """
     from crmcore._periods import period_index, period_start
-    from crmcore.models._dynamic_covariates import TimeVaryingCovariates
+    from crmcore._time_varying import TimeVaryingCovariates
 
     r, alpha, s, beta = _check_params((r, alpha, s, beta), ("r", "alpha", "s", "beta"))
     n = val.check_int(n_customers, "n_customers", low=1, high=_MAX_CUSTOMERS)
