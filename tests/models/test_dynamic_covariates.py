@@ -539,3 +539,15 @@ def test_extreme_effects_stay_finite(ep: float, ed: float, lr: float, ls: float,
     assert np.all((alive >= 0) & (alive <= 1))
     assert t.grad is not None
     assert np.all(np.isfinite(t.grad))
+
+
+def test_chunks_of_the_integral_change_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    u = _u((0.4, -0.3, 0.5))
+    whole = dc._terms(u, _LAYOUTS["daily"], want_grad=True)
+    monkeypatch.setattr(dc, "_CHUNK", 37)
+    assert len(dc._chunks(np.arange(_LAYOUTS["daily"].cust.size), _LAYOUTS["daily"].cust)) > 5
+    cut = dc._terms(u, _LAYOUTS["daily"], want_grad=True)
+    assert_allclose(cut.loglik, whole.loglik, rtol=1e-13, atol=1e-13)
+    assert cut.grad is not None
+    assert whole.grad is not None
+    assert_allclose(cut.grad, whole.grad, rtol=1e-12, atol=1e-12)

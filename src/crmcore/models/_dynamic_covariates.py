@@ -49,6 +49,7 @@ value tools (R package), "dynamic covariates". https://www.clvtools.com/
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import Sequence
 from typing import Any, NamedTuple, cast
 
@@ -333,6 +334,24 @@ def _seg_cumsum(vals: FloatArray, starts: IntArray) -> FloatArray:
     return np.asarray(out, dtype=np.float64)
 
 
+_CHUNK = 250_000  # segments of the integral handled at once (bounds the temporaries)
+
+
+def _chunks(live: IntArray, cust: IntArray) -> list[tuple[int, int]]:
+    """Cut the live segments into runs of about ``_CHUNK``, never inside a customer."""
+    if live.size == 0:
+        return []
+    if live.size <= _CHUNK:
+        return [(0, live.size)]
+    cl = cust[live]
+    change = np.flatnonzero(cl[1:] != cl[:-1]) + 1
+    targets = np.arange(_CHUNK, live.size, _CHUNK)
+    pos = np.searchsorted(change, targets)
+    cuts = np.unique(change[pos[pos < change.size]])
+    bounds = [0, *cuts.tolist(), live.size]
+    return [(x, y) for x, y in itertools.pairwise(bounds) if y > x]
+
+
 def _dot(mat: FloatArray, coef: FloatArray) -> FloatArray:
     if mat.shape[1] == 0:
         return np.zeros(mat.shape[0])
@@ -380,8 +399,11 @@ def _terms(u: FloatArray, lay: _Layout, *, want_grad: bool) -> _Terms:
     live = np.flatnonzero(lay.u1 > lo)
     log_i = np.full(n_c, -np.inf)
     gi = np.zeros((n_c, 4 + kp + kd)) if want_grad else None
-    if live.size:
-        log_i, gi = _integral(u, lay, (a, b), before, live, lo, want_grad=want_grad)
+    for c0, c1 in _chunks(live, cust):  # a few hundred thousand segments at a time
+        li, gc = _integral(u, lay, (a, b), before, live[c0:c1], lo, want_grad=want_grad)
+        log_i = np.maximum(log_i, li)  # each customer's segments lie in one chunk
+        if gi is not None and gc is not None:
+            gi += gc
     ls = np.log(s)
     log_si = ls + log_i
     rest = np.logaddexp(log_a1, log_si)
