@@ -264,6 +264,53 @@ class World:
         return crmcore.summarize(self.table, observation_end=self.END, time_unit="W")
 
     @functools.cached_property
+    def time_varying(self) -> tuple[Any, Any]:
+        """A small Pareto/NBD log with time-varying covariates and its daily summary."""
+        from crmcore.simulate import pareto_nbd_time_varying
+
+        sim = pareto_nbd_time_varying(
+            1.0,
+            1.0,
+            1.0,
+            4.0,
+            n_customers=40,
+            n_periods=10,
+            start=self.START,
+            rng=3,
+            purchase_coefficients=[0.5],
+            dropout_coefficients=[-0.3],
+            future_periods=4,
+        )
+        summary = crmcore.summarize(
+            sim.table, observation_end=sim.observation_end, period="D", time_unit="W"
+        )
+        return sim, summary
+
+    @functools.cached_property
+    def time_varying_fit(self) -> Any:
+        """A time-varying covariate fit at fixed parameters (no optimisation)."""
+        from crmcore.models.pareto_nbd import ParetoNbdParams, ParetoNbdTimeVaryingFit
+
+        params = ParetoNbdParams(r=0.8, alpha=5.0, s=0.7, beta=12.0)
+        return ParetoNbdTimeVaryingFit(
+            params=params,
+            standard_errors=params,
+            purchase_coefficients=[0.5],
+            purchase_standard_errors=[0.1],
+            purchase_names=("z0",),
+            dropout_coefficients=[-0.3],
+            dropout_standard_errors=[0.1],
+            dropout_names=("w0",),
+            covariance=np.eye(6) * 0.01,
+            log_likelihood=-100.0,
+            n_customers=40.0,
+            converged=True,
+            n_iterations=5,
+            time_unit="W",
+            period="W",
+        )
+
+    @functools.cached_property
     def calibration(self) -> Any:
         return crmcore.summarize(
             self.table, observation_end=self.END, calibration_end="2024-09-30", time_unit="W"
@@ -1046,6 +1093,37 @@ for _model, _cls in {
 OVERRIDES["models.clv.new_customer_value"] = {"expected_spend": lambda w: 30.0}
 OVERRIDES["models.uncertainty.purchase_count_interval"] = {"t": lambda w: 20.0}
 
+_TV: dict[str, Factory] = {
+    "summary": lambda w: w.time_varying[1],
+    "table": lambda w: w.time_varying[0].table,
+    "covariates": lambda w: w.time_varying[0].covariates,
+}
+OVERRIDES["models.pareto_nbd.fit_time_varying"] = {
+    **_TV,
+    "purchase": lambda w: ["z0"],
+    "dropout": lambda w: ["w0"],
+}
+OVERRIDES["models.pareto_nbd.ParetoNbdTimeVaryingFit.log_likelihood_per_customer"] = _TV
+OVERRIDES["models.pareto_nbd.ParetoNbdTimeVaryingFit.probability_alive"] = _TV
+OVERRIDES["models.pareto_nbd.ParetoNbdTimeVaryingFit.conditional_expected_purchases"] = {
+    **_TV,
+    "t": lambda w: 2.0,
+}
+OVERRIDES["models.pareto_nbd.TimeVaryingCovariates.from_long"] = {
+    "customer_ids": lambda w: w.time_varying[0].covariates.customer_ids.copy(),
+    "period_starts": lambda w: w.time_varying[0].covariates.period_starts.copy(),
+    "covariates": lambda w: {"z0": w.time_varying[0].covariates.values[:, 0].copy()},
+    "period": lambda w: "W",
+}
+OVERRIDES["models.pareto_nbd.TimeVaryingCovariates"] = {
+    "customer_ids": lambda w: w.time_varying[0].covariates.customer_ids.copy(),
+    "period_starts": lambda w: w.time_varying[0].covariates.period_starts.copy(),
+    "values": lambda w: w.time_varying[0].covariates.values.copy(),
+    "names": lambda w: ("z0", "w0"),
+    "period": lambda w: "W",
+}
+OVERRIDES["simulate.pareto_nbd_time_varying"] = {"n_customers": lambda w: 10}
+
 
 def receiver(target: Target) -> Any:
     """The instance a plain method is called on."""
@@ -1068,6 +1146,8 @@ def receiver(target: Target) -> Any:
         return makers[cls]()
     if cls.endswith("CovariateFit"):
         return w.covariate_fits[cls]
+    if cls == "ParetoNbdTimeVaryingFit":
+        return w.time_varying_fit
     if cls == "ParameterDraws":
         return w.fits["bgnbd"].sample_params(3, rng=0)
     if cls.endswith("Fit"):

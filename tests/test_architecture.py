@@ -15,7 +15,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "crmcore"
 # Layers, lowest first: a module may import only from its own layer or lower ones.
 LAYERS: list[set[str]] = [
     {"errors", "_typing", "_tdist"},
-    {"_validation", "_periods"},
+    {"_validation", "_periods", "_time_varying"},
     {"records"},
     {"table"},
     {"summary"},

@@ -101,6 +101,7 @@ NOT_PER_CUSTOMER = {
     "BgNbdCovariateFit": "a fitted model (coefficients per covariate, covariance)",
     "MbgNbdCovariateFit": "a fitted model (coefficients per covariate, covariance)",
     "ParetoNbdCovariateFit": "a fitted model (coefficients per covariate, covariance)",
+    "ParetoNbdTimeVaryingFit": "a fitted model (coefficients per covariate, covariance)",
     "GammaGammaCovariateFit": "a fitted model (coefficients per covariate, covariance)",
     "SbgCovariateFit": "a fitted model (coefficients per covariate, covariance)",
 }
@@ -454,7 +455,28 @@ def build_payback() -> Built:
     return Built(p, 2, ["cy", "ann"], [*caller, ids, acquired, cac])
 
 
+def build_time_varying_covariates() -> Built:
+    from crmcore.models.pareto_nbd import TimeVaryingCovariates
+
+    ids = np.array(["b", "a", "a"])
+    starts = _day(["2024-01-01", "2024-01-08", "2024-01-01"])
+    z = np.array([1.0, 0.0, 2.0])
+    cov = TimeVaryingCovariates.from_long(ids, starts, {"z": z}, period="W")
+    return Built(cov, 3, ["a", "a", "b"], [ids, starts, z])
+
+
+def build_time_varying_histories() -> Built:
+    from crmcore.simulate import pareto_nbd_time_varying
+
+    sim = pareto_nbd_time_varying(
+        0.5, 5.0, 0.7, 10.0, n_customers=3, n_periods=4, start="2024-01-01", rng=1
+    )
+    return Built(sim, 3, None, [])
+
+
 BUILDERS: dict[str, list[Callable[[], Built]]] = {
+    "TimeVaryingCovariates": [build_time_varying_covariates],
+    "SimulatedTimeVarying": [build_time_varying_histories],
     "ConversionRates": [build_conversion_rates, build_stage_conversion],
     "Leads": [build_leads],
     "SalesCycle": [build_sales_cycle],

@@ -43,6 +43,11 @@ from crmcore.models import _covariates, _draws, _hyp2f1, _predict, _units
 from crmcore.models import _inputs as inp
 from crmcore.models._covariates import Covariates, ParetoNbdCovariateFit
 from crmcore.models._draws import ParameterDraws
+from crmcore.models._dynamic_covariates import (
+    ParetoNbdTimeVaryingFit,
+    TimeVaryingCovariates,
+    fit_time_varying,
+)
 from crmcore.models._inputs import positive_param
 from crmcore.models._mle import MleResult, fit_fields, log_curvature, maximize_likelihood
 from crmcore.models._predict import CustomerPrediction
@@ -52,6 +57,8 @@ __all__ = [
     "ParetoNbdCovariateFit",
     "ParetoNbdFit",
     "ParetoNbdParams",
+    "ParetoNbdTimeVaryingFit",
+    "TimeVaryingCovariates",
     "conditional_expected_purchases",
     "conditional_probability_alive",
     "conditional_purchase_count_probability",
@@ -59,6 +66,7 @@ __all__ = [
     "discounted_expected_residual_purchases",
     "expected_purchases",
     "fit",
+    "fit_time_varying",
     "log_likelihood",
     "log_likelihood_per_customer",
     "probability_alive",

@@ -8,6 +8,8 @@ compared with the truth:
   :func:`ggomnbd_histories` draw continuous-time purchase histories (frequency,
   recency, T) of the BG/NBD, MBG/NBD, Pareto/NBD and GGompertz/NBD models, with
   the latent rates of every customer;
+- :func:`pareto_nbd_time_varying` draws a Pareto/NBD purchase log with
+  time-varying covariates (an InteractionTable and the covariates' long table);
 - :func:`bgcnbd_histories`, :func:`mbgcnbd_histories` draw the same with
   Erlang-k times between purchases (BG/CNBD-k, MBG/CNBD-k), with ``litt``;
 - :func:`bgbb_histories` draws discrete-time histories of the BG/BB model;
@@ -58,6 +60,7 @@ from .options import (
 )
 from .pareto_nbd import pareto_nbd_histories
 from .sbg import SimulatedCohort, sbg_cohort
+from .time_varying import SimulatedTimeVarying, pareto_nbd_time_varying
 
 __all__ = [
     "CDNOW_BGNBD_WEEKLY",
@@ -71,6 +74,7 @@ __all__ = [
     "SimulatedDiscreteHistories",
     "SimulatedHistories",
     "SimulatedSpend",
+    "SimulatedTimeVarying",
     "SupportOptions",
     "SurveyOptions",
     "bgbb_histories",
@@ -82,5 +86,6 @@ __all__ = [
     "mbgcnbd_histories",
     "mbgnbd_histories",
     "pareto_nbd_histories",
+    "pareto_nbd_time_varying",
     "sbg_cohort",
 ]
