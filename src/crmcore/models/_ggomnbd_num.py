@@ -50,8 +50,11 @@ Scale = Callable[[IntArray, FloatArray], FloatArray]
 Tail = Callable[[IntArray, FloatArray, FloatArray], FloatArray]
 
 
-def g_log(b: float, beta: float, tau: FloatArray) -> FloatArray:
-    """Return ``G(τ) = log(β + e^(bτ) - 1)``, exact for small and huge bτ."""
+def g_log(b: float, beta: float | FloatArray, tau: FloatArray) -> FloatArray:
+    """Return ``G(τ) = log(β + e^(bτ) - 1)``, exact for small and huge bτ.
+
+    ``beta`` is one number or an array broadcast against ``tau`` (one value per row).
+    """
     bt = b * tau
     if bt.size == 0 or bt.max() < 700.0:
         return np.asarray(np.log(beta + np.expm1(bt)), dtype=np.float64)
@@ -61,17 +64,27 @@ def g_log(b: float, beta: float, tau: FloatArray) -> FloatArray:
     return np.asarray(np.where(bt < 700.0, direct, far), dtype=np.float64)
 
 
-def singularity_distance(b: float, beta: float, tau: FloatArray) -> FloatArray:
-    """Distance from τ to the nearest singularity of the gamma-Gompertz factors."""
-    if beta < 1.0:
-        return np.asarray(tau - np.log1p(-beta) / b, dtype=np.float64)
-    if beta > 1.0:
-        return np.asarray(np.hypot(tau - np.log(beta - 1.0) / b, np.pi / b), dtype=np.float64)
-    return np.full(np.shape(tau), np.inf)
+def singularity_distance(b: float, beta: float | FloatArray, tau: FloatArray) -> FloatArray:
+    """Distance from τ to the nearest singularity of the gamma-Gompertz factors.
+
+    ``beta`` is one number or an array broadcast against ``tau`` (one value per row).
+    """
+    if isinstance(beta, float | int):
+        if beta < 1.0:
+            return np.asarray(tau - np.log1p(-beta) / b, dtype=np.float64)
+        if beta > 1.0:
+            return np.asarray(np.hypot(tau - np.log(beta - 1.0) / b, np.pi / b), dtype=np.float64)
+        return np.full(np.shape(tau), np.inf)
+    bb = np.asarray(beta, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        below = tau - np.log1p(-np.minimum(bb, 1.0)) / b
+        above = np.hypot(tau - np.log(bb - 1.0) / b, np.pi / b)
+    out = np.where(bb < 1.0, below, np.where(bb > 1.0, above, np.inf))
+    return np.asarray(np.broadcast_to(out, np.broadcast_shapes(bb.shape, np.shape(tau))))
 
 
 def gompertz_scale(
-    b: float, beta: float, power: float, tau: FloatArray, *, numerator: float = 0.0
+    b: float, beta: float | FloatArray, power: float, tau: FloatArray, *, numerator: float = 0.0
 ) -> FloatArray:
     """Longest piece for the factor ``e^(numerator bτ) (β + e^(bτ) - 1)^-power`` at τ.
 
@@ -79,7 +92,8 @@ def gompertz_scale(
     of the factor (its log-derivative is ``b (numerator - power q)``,
     ``q = e^(bτ)/(β + e^(bτ) - 1)``) and a change of that log-derivative of
     RATE over the piece (the second derivative is ``-power b² q (1-q)``,
-    ``1 - q = (β-1)/(β + e^(bτ) - 1)``).
+    ``1 - q = (β-1)/(β + e^(bτ) - 1)``). ``beta`` is one number or an
+    array broadcast against ``tau``.
     """
     d = singularity_distance(b, beta, tau)
     g = g_log(b, beta, tau)
@@ -89,8 +103,12 @@ def gompertz_scale(
         bend = power * b * b * q * np.abs(beta - 1.0) * np.exp(-g)
         out = np.minimum(REACH * d, RATE / slope)
         out = np.minimum(out, np.sqrt(RATE / bend))
-        if beta > 1.0:
-            out = np.minimum(out, _ellipse_length(np.log(beta - 1.0) / b - tau, d))
+        if isinstance(beta, float | int):
+            if beta > 1.0:
+                out = np.minimum(out, _ellipse_length(np.log(beta - 1.0) / b - tau, d))
+        else:  # one β per row: the ellipse where β > 1
+            ellipse = _ellipse_length(np.log(beta - 1.0) / b - tau, d)
+            out = np.where(np.asarray(beta) > 1.0, np.minimum(out, ellipse), out)
     return np.asarray(out, dtype=np.float64)
 
 
