@@ -781,3 +781,187 @@ def test_conditional_probability_alive_on_a_fit_converts_units_and_refuses_bad_t
         ggomnbd.conditional_probability_alive(PAPER, -1.0, 2, 30.43, 38.86)
     with pytest.raises(InputTypeError):
         ggomnbd.conditional_probability_alive(PAPER, 1.0, [2, 1])
+
+
+# --------------------------------------------------------------------------- conditional PMF
+# Reference by Bayes' rule, independent of the "new customer with updated parameters"
+# argument of the code: latent λ ~ Gamma(r, α) and death time τ with density f(τ) (η
+# integrated out). Given (λ, τ) the history has likelihood λ^x e^(-λ min(τ, T)) (τ > t_x)
+# and the future count is Poisson(λ (min(τ, T+t) - T)) (0 when τ <= T). λ is integrated
+# in closed form (gamma-Poisson), τ by mp.quad over (t_x, T) and (T, T+t), plus S(T+t).
+
+
+def _mp_count_pmf(theta, n, t, hist):
+    th = [mp.mpf(q) for q in theta]
+    r, al, b, _s, _be = th
+    n, t, x, tx, T = (mp.mpf(q) for q in (n, t, *hist))
+
+    def k(a, c):  # E_λ[λ^x e^(-λ a) (λc)^n e^(-λc) / n!]
+        log = (
+            mp.loggamma(r + x + n)
+            - mp.loggamma(r)
+            - mp.loggamma(n + 1)
+            + r * mp.log(al)
+            - (r + x + n) * mp.log(al + a + c)
+        )
+        return mp.exp(log) * (c**n if n > 0 else 1)
+
+    def k0(a):  # the same with no future purchase and no future time
+        return mp.exp(
+            mp.loggamma(r + x) - mp.loggamma(r) + r * mp.log(al) - (r + x) * mp.log(al + a)
+        )
+
+    past = mp.quad(lambda u: k0(u) * _mp_death(th, u), _mp_cuts(tx, T, [al + tx, 1 / b]))
+    history = past + k0(T) * _mp_surv(th, T)
+    future = k(T, t) * _mp_surv(th, T + t)
+    if t > 0:
+        cuts = _mp_cuts(T, T + t, [(al + T) / (r + x + n + 1), 1 / b])
+        future += mp.quad(lambda u: k(T, u - T) * _mp_death(th, u), cuts)
+    if n == 0:
+        future += past
+    return future / history
+
+
+@pytest.mark.parametrize(
+    ("theta", "n", "t", "hist"),
+    [
+        (THETAS[0], 2, 39.0, (2, 30.43, 38.86)),  # CDNOW (β < 1)
+        (THETAS[1], 0, 5.0, (3, 10.0, 40.0)),  # β > 1, an inactive-looking customer
+        (THETAS[2], 3, 60.0, (1, 5.0, 20.0)),
+        (THETAS[4], 1, 25.0, (4, 29.0, 30.0)),
+    ],
+)
+def test_conditional_purchase_count_probability_matches_mpmath(theta, n, t, hist):
+    got = ggomnbd.conditional_purchase_count_probability(_params(theta), n, t, *hist)
+    assert isinstance(got, float)
+    assert_allclose(got, float(_mp_count_pmf(theta, n, t, hist)), rtol=1e-9)
+
+
+@pytest.mark.parametrize("theta", THETAS[:3])
+def test_conditional_pmf_sums_to_one_and_gives_the_mean(theta):
+    p = _params(theta)
+    counts = np.arange(2000)
+    for x, tx, T in [(0, 0.0, 40.0), (5, 30.0, 40.0)]:
+        pmf = ggomnbd.conditional_purchase_count_probability(p, counts, 30.0, x, tx, T)
+        assert pmf[-50:].sum() < 1e-15  # the tail beyond n = 2000 is negligible
+        assert_allclose(pmf.sum(), 1.0, rtol=1e-10)
+        mean = ggomnbd.conditional_expected_purchases(p, 30.0, x, tx, T)
+        assert_allclose(pmf @ counts, mean, rtol=1e-8)
+
+
+@pytest.mark.parametrize("theta", THETAS)
+def test_conditional_pmf_at_zero_is_one_minus_the_purchase_probability(theta):
+    p = _params(theta)
+    x, tx, T = (np.array(c, dtype=float) for c in zip(*HISTORIES, strict=True))
+    t = np.array([0.0, 5.0, 52.0])
+    none = ggomnbd.conditional_purchase_count_probability(p, 0, t, x, tx, T)
+    assert_allclose(
+        none, 1.0 - ggomnbd.conditional_purchase_probability(p, t, x, tx, T), rtol=1e-10
+    )
+
+
+def test_conditional_pmf_tends_to_pareto_nbd_as_b_goes_to_0():
+    # b -> 0 with beta = b * beta_pareto: β' = 1 + (β-1) e^(-bT) -> b (beta_pareto + T)
+    b = 1e-9
+    p = GGompertzNbdParams(r=0.553, alpha=10.578, b=b, s=0.603, beta=b * 11.67)
+    q = pareto_nbd.ParetoNbdParams(r=0.553, alpha=10.578, s=0.603, beta=11.67)
+    args = ([0, 1, 3, 0], [39.0, 13.0, 52.0, 52.0], [2, 0, 5, 7], [30.43, 0.0, 10.0, 38.0])
+    T = [38.86] * 4
+    assert_allclose(
+        ggomnbd.conditional_purchase_count_probability(p, *args, T),
+        pareto_nbd.conditional_purchase_count_probability(q, *args, T),
+        rtol=1e-6,
+    )
+
+
+def test_pmf_rows_match_the_scalar_pmf_row_by_row():
+    # one march over rows of different (r, α, β), β below, at and above 1 (where the
+    # Gompertz factors' singularity changes), against _pmf at each row's parameters
+    rows = [
+        (0.553, 10.578, 0.0026, 2.0, 39.0),
+        (3.0, 50.0, 1.0, 0.0, 20.0),
+        (1.2, 3.0, 40.0, 7.0, 5.0),
+        (30.0, 40.0, 0.9, 15.0, 100.0),
+        (0.5, 10.0, 1.0 + 1e-9, 1.0, 0.0),
+    ]
+    b, s = 0.05, 0.8
+    r, alpha, beta, n, t = (np.array(c) for c in zip(*rows, strict=True))
+    got = ggomnbd._pmf_rows((r, alpha, b, s, beta), n, t)
+    for i, (ri, ai, bi, ni, ti) in enumerate(rows):
+        want = ggomnbd._pmf(np.array([ri, ai, b, s, bi]), np.array([ni]), np.array([ti]))
+        assert_allclose(got[i], want[0], rtol=1e-13)
+
+
+def test_conditional_pmf_on_a_fit_and_a_summary():
+    h = ggomnbd_histories(0.8, 8.0, 0.1, 0.5, 2.0, T=30.0, n_customers=200, rng=3)
+    fit = ggomnbd.GGompertzNbdFit(
+        params=PAPER,
+        standard_errors=PAPER,
+        covariance=np.eye(5),
+        log_likelihood=-1.0,
+        n_customers=200.0,
+        converged=True,
+        n_iterations=1,
+        time_unit="W",
+    )
+    days = CustomerSummary.from_arrays(h.frequency, h.recency * 7, h.T * 7, time_unit="D")
+    want = ggomnbd.conditional_purchase_count_probability(
+        PAPER, 1, 4.0, h.frequency, h.recency, h.T
+    )
+    assert_allclose(fit.conditional_purchase_count_probability(1, 28.0, days), want, rtol=1e-12)
+    # one count per customer, and a customer just acquired (x = t_x = T = 0)
+    counts = np.arange(200) % 4
+    per = ggomnbd.conditional_purchase_count_probability(
+        PAPER, counts, 4.0, h.frequency, h.recency, h.T
+    )
+    for k in range(4):
+        mine = counts == k
+        one = ggomnbd.conditional_purchase_count_probability(
+            PAPER, k, 4.0, h.frequency[mine], h.recency[mine], h.T[mine]
+        )
+        assert_allclose(per[mine], one, rtol=1e-14)
+    assert_allclose(
+        ggomnbd.conditional_purchase_count_probability(PAPER, [0, 2], 39.0, 0, 0.0, 0.0),
+        ggomnbd.purchase_probability(PAPER, [0, 2], 39.0),
+        rtol=1e-12,
+    )
+
+
+@settings(deadline=None)
+@given(
+    theta=st.tuples(
+        st.floats(1e-3, 1e3),
+        st.floats(1e-3, 1e3),
+        st.floats(1e-8, 5.0),
+        st.floats(1e-3, 1e3),
+        st.floats(1e-4, 1e4),
+    ),
+    history=st.tuples(st.integers(0, 10_000), st.floats(0.0, 1.0), st.floats(0.0, 1e4)),
+    n=st.integers(0, 10_000),
+    t=st.floats(0.0, 1e4),
+)
+def test_conditional_pmf_is_a_probability_on_extreme_inputs(theta, history, n, t):
+    x, share, T = history
+    tx = share * T if x > 0 else 0.0
+    p = _params(theta)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = ggomnbd.conditional_purchase_count_probability(p, [0, 1, n], t, x, tx, T)
+    assert np.all(np.isfinite(got))
+    assert np.all((got >= 0.0) & (got <= 1.0))
+    assert got[:2].sum() <= 1.0 + 1e-9
+    if n > 1:
+        assert got[[0, 1, 2]].sum() <= 1.0 + 1e-9
+
+
+def test_conditional_pmf_rejects_bad_counts_and_horizons():
+    with pytest.raises(InputError, match="n must be non-negative"):
+        ggomnbd.conditional_purchase_count_probability(PAPER, -1, 39.0, 2, 30.43, 38.86)
+    with pytest.raises(InputError, match="n must hold whole numbers"):
+        ggomnbd.conditional_purchase_count_probability(PAPER, 1.5, 39.0, 2, 30.43, 38.86)
+    with pytest.raises(InputError, match="t must be >= 0"):
+        ggomnbd.conditional_purchase_count_probability(PAPER, 1, -1.0, 2, 30.43, 38.86)
+    with pytest.raises(InputError, match="n must be one number, or one value per customer"):
+        ggomnbd.conditional_purchase_count_probability(
+            PAPER, [1, 2], 1.0, [2] * 3, [3.0] * 3, [5.0] * 3
+        )
