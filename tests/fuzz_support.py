@@ -1090,6 +1090,8 @@ for _model, _cls in {
         OVERRIDES[f"{_owner}.discounted_expected_residual_purchases"] = {
             "discount_rate": lambda w: 0.01
         }
+for _owner in ("models.ggomnbd", "models.ggomnbd.GGompertzNbdFit"):
+    OVERRIDES[f"{_owner}.conditional_purchase_count_probability"] = {"n": lambda w: 1}
 OVERRIDES["models.clv.new_customer_value"] = {"expected_spend": lambda w: 30.0}
 OVERRIDES["models.uncertainty.purchase_count_interval"] = {"t": lambda w: 20.0}
 
