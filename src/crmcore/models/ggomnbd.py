@@ -1916,17 +1916,21 @@ def _log_pmf_integral(
 
     with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
         # start at the largest of the integrand's values on logarithmic grids of
-        # (0, t] and around the scales α and 1/b
-        grid = np.concatenate(
-            [
-                t[:, None] * _PMF_GRID[None, :],
-                np.minimum(alpha_all[:, None] * _SCALE_GRID[None, :], t[:, None]),
-                np.minimum(_SCALE_GRID / b, t[:, None]),
-            ],
-            axis=1,
-        )
-        phi, _ = log_f(np.arange(n.size), grid, False)
-        start = grid[np.arange(n.size), np.argmax(phi, axis=1)]
+        # (0, t] and around the scales α and 1/b (by chunks of rows, in cache)
+        start = np.empty(n.size)
+        for c0 in range(0, n.size, num.CHUNK):
+            rows = np.arange(c0, min(c0 + num.CHUNK, n.size))
+            tc = t[rows][:, None]
+            grid = np.concatenate(
+                [
+                    tc * _PMF_GRID[None, :],
+                    np.minimum(alpha_all[rows][:, None] * _SCALE_GRID[None, :], tc),
+                    np.minimum(_SCALE_GRID / b, tc),
+                ],
+                axis=1,
+            )
+            phi, _ = log_f(rows, grid, False)
+            start[rows] = grid[np.arange(rows.size), np.argmax(phi, axis=1)]
         right, _ = num.march(start, t, 1.0, log_f=log_f, scale=scale, log_tail=tail_right)
         left, _ = num.march(
             start, np.zeros(n.size), -1.0, log_f=log_f, scale=scale_left, log_tail=tail_left
