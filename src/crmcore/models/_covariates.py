@@ -1057,7 +1057,8 @@ def _newton(
             hess, exact_at = engine.hessian(u, central=False), u.copy()  # at u: _last is u's
             continue
         if exact_at is None:
-            hess = _secant_update(hess, trial - u, t_grad - g)
+            # the driver's BFGS update works on -H and the gradient of -log L
+            hess = -_mle._secant_update(-hess, trial - u, g - t_grad)
         u, value, g = trial, t_value, t_grad
     else:
         return None
@@ -1069,24 +1070,6 @@ def _newton(
         u, value, g, hess, names=names, model=model, steps=steps, n_evaluations=engine.n_evaluations
     )
     return res, np.asarray(np.linalg.inv(-hess), dtype=np.float64)
-
-
-def _secant_update(hess: FloatArray, step: FloatArray, change: FloatArray) -> FloatArray:
-    """Return the BFGS update of a (negative definite) Hessian after a step.
-
-    With B = -H, s the step and y = -(change of the gradient):
-    ``B + y y'/(y's) - B s s' B / (s'Bs)``; kept as it is when y's <= 0 (the
-    update would lose definiteness).
-    """
-    b = -hess
-    y = -change
-    ys = float(y @ step)
-    bs = b @ step
-    sbs = float(step @ bs)
-    if not (ys > 0 and sbs > 0):
-        return hess
-    b = b + np.outer(y, y) / ys - np.outer(bs, bs) / sbs
-    return np.asarray(-0.5 * (b + b.T), dtype=np.float64)
 
 
 def _result(
