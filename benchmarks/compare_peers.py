@@ -2,7 +2,7 @@
 
 Run with ``python benchmarks/compare_peers.py [--quick] [--customers N] [--repeat K]
 [--fit-repeat F] [--skip lifetimes|pymc-marketing] [--datasets sim,cdnow] [--clock wall|cpu]
-[--envs-dir DIR] [--data-dir DIR]``.
+[--envs-dir DIR] [--data-dir DIR [--report | --rerun-crmcore]]``.
 
 What it does:
 
@@ -36,6 +36,11 @@ What it does:
    difference over all customers of the peer's prediction (with its own estimates) from
    crmcore's. ``--clock cpu`` times process CPU time instead of wall time (steadier on a
    loaded machine; a library that computes on several threads is then charged for all).
+
+``--data-dir DIR`` keeps the inputs and every library's results. With a kept run,
+``--report`` prints its table again without running anything, and ``--rerun-crmcore`` times
+crmcore again (the code checked out now) and reuses the peers' kept results: the peers'
+code does not change between two crmcore commits, and their runs take most of the time.
 
 Only the standard library and numpy are imported at the top: the same file is the worker
 that runs under each peer's interpreter (``--worker``).
@@ -664,9 +669,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="run nothing: print the table of the run kept in --data-dir",
     )
+    parser.add_argument(
+        "--rerun-crmcore",
+        action="store_true",
+        help="time crmcore again on the run kept in --data-dir; reuse the peers' results",
+    )
     args = parser.parse_args(argv)
-    if args.report and args.data_dir is None:
-        parser.error("--report needs --data-dir, the folder of a run made with --data-dir")
+    if (args.report or args.rerun_crmcore) and args.data_dir is None:
+        parser.error("--report and --rerun-crmcore need --data-dir, a run made with --data-dir")
+    if args.report and args.rerun_crmcore:
+        parser.error("--report and --rerun-crmcore exclude each other")
     if args.quick:
         args.customers, args.repeat, args.fit_repeat = min(args.customers, 20_000), 1, 1
     datasets = [s.strip() for s in args.datasets.split(",") if s.strip()]
@@ -677,14 +689,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "clock": args.clock,
         "tasks": [t for t, _, _ in TASKS],
     }
-    if args.report:
+    kept = args.report or args.rerun_crmcore
+    if kept:
         pythons = {p: Path(sys.executable) for p in peers}  # not run: results are read back
         opts = json.loads((args.data_dir / "options.json").read_text())
     else:
         pythons = peer_envs(args.envs_dir, peers, args.pymc_marketing_version)
     with tempfile.TemporaryDirectory() as tmp:
         root = args.data_dir or Path(tmp)
-        if args.report:
+        if kept:
             sizes = {ds: len(np.load(root / "inputs" / ds / "bg_x.npy")) for ds in datasets}
         else:
             sizes = write_inputs(root / "inputs", args.customers, datasets)
@@ -714,7 +727,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for lib, variant, python in runs:
                 out_dir = root / "results" / ds / f"{lib}-{variant}".rstrip("-")
                 res = run_worker(
-                    python, lib, variant, data_dir, out_dir=out_dir, opts=opts, reuse=args.report
+                    python, lib, variant, data_dir, out_dir=out_dir, opts=opts, reuse=kept
                 )
                 if res is None:
                     continue
