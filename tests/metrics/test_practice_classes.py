@@ -28,6 +28,7 @@ from crmcore.metrics import (
     class_value_share,
     ladder_stage,
     loyalty_class,
+    pyramid,
     sales_breakdown,
     segment_migration,
     value_tiers,
@@ -80,6 +81,21 @@ def test_value_tiers_and_abc_on_the_issue_examples() -> None:
     assert t.labels.tolist() == ["vip", "key", "key"] + ["ordinary"] * 17
     # with the default shares, ten customers still give one VIP and one key customer
     assert value_tiers(first).tier_counts.tolist() == [1, 1, 8]
+
+
+def test_value_tiers_round_the_quota_up_and_the_pyramid_rounds_down() -> None:
+    # The two documented rules on 23,570 distinct values (the CDNOW log's customer count):
+    # 1% of 23,570 is 235.7; value_tiers fills ceil = 236 VIP seats, the pyramid's top 1%
+    # layer holds the customers whose share of customers is at most 1%: floor = 235.
+    values = np.arange(23_570, 0, -1, dtype=np.float64)
+    tiers = value_tiers(values, customer_shares=(0.01, 0.04))
+    layers = pyramid(values, bands=[("top", 0.01), ("big", 0.04), ("rest", 0.95)])
+    assert tiers.tier_counts.tolist()[:2] == [236, 943]  # ceil(235.7), ceil(942.8)
+    # the pyramid's layers end at floor(235.7) and floor(0.05 * 23,570) = floor(1178.5)
+    assert layers.counts.tolist()[:2] == [235, 1178 - 235]
+    # the 236th largest value: the last VIP seat, but beyond the pyramid's top 1%
+    assert tiers.labels[235] == "vip"
+    assert layers.labels[235] == "big"
 
 
 def test_value_tiers_never_put_a_non_positive_value_in_the_top_tiers() -> None:

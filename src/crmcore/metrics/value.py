@@ -539,6 +539,13 @@ def value_tiers(
     customers (value < 0) are flagged in ``loss_making``. A larger value
     never gets a worse tier.
 
+    The quota is rounded *up*, where :func:`pyramid` rounds down: of 23,570
+    customers with distinct values, ``ceil(0.01 * 23570) = 236`` are VIP
+    here, while the 1% top layer of a pyramid holds the 235 whose share of
+    customers is at most 1%. Tiers are a service plan (every planned seat is
+    filled, ties split by input order); the pyramid is a description of the
+    value curve (a layer never holds more than its share, ties kept together).
+
     Compared with :func:`abc_classes`, which closes classes by cumulative
     value share and keeps tied customers together (so class sizes follow the
     value curve and a class can be empty), these tiers are sized by *number*
@@ -1315,7 +1322,10 @@ def pyramid(
     the first layer whose cumulative fraction reaches that share (relative
     tolerance 1e-12). Ties therefore share a layer and the input order does not
     matter, and with fewer than 100 customers the default "top" layer is
-    empty (one customer is already more than 1%).
+    empty (one customer is already more than 1%). A layer thus holds at most
+    ``floor(fraction * n)`` customers where the values are distinct (235 of
+    23,570 in the top 1%), where :func:`value_tiers` fills ``ceil(share * n)``
+    seats (236).
 
     References
     ----------
