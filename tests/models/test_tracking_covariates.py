@@ -170,7 +170,7 @@ def test_covariate_tracking_errors_name_the_matrix():
     z = np.zeros(5)
     with pytest.raises(InputError, match="purchase_covariates is missing"):
         clv.tracking(f, table, observation_end=END, dropout_covariates=z)
-    with pytest.raises(InputError, match="dropout_covariates must have one row per customer"):
+    with pytest.raises(InputError, match=r"one row per customer \(5, the customers of the table"):
         clv.tracking(f, table, observation_end=END, purchase_covariates=z, dropout_covariates=z[:4])
     with pytest.raises(InputError, match="purchase_covariates must have 1 columns"):
         clv.tracking(

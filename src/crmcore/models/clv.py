@@ -1067,7 +1067,14 @@ def _tracking_model(  # noqa: PLR0917 - private, the arguments of tracking
     for value, name, expected in zip(
         covariates, ("purchase_covariates", "dropout_covariates"), names, strict=True
     ):
-        mats.append(_cov._matrix_for(value, name, n, expected))
+        try:
+            mats.append(_cov._matrix_for(value, name, n, expected))
+        except InputError as err:  # the rows are the table's customers, not histories
+            raise InputError(
+                str(err).replace(
+                    "as the histories in frequency or the summary", "the customers of the table"
+                )
+            ) from None
     design = _tracking_design(fit, table, observation_end, period, time_unit)
     if not isinstance(fit, _COVARIATE_FITS):
         return _PlainTracking(design)

@@ -598,9 +598,11 @@ def tracking_interval(
     vectorised (see :func:`crmcore.models.clv.tracking`); a continuous
     covariate makes every customer a group, and the BG/NBD and MBG/NBD
     expectation (a hypergeometric function, about a microsecond per cell)
-    then dominates: 100,000 customers over 50 reporting periods and 200 draws
-    are about 10^9 cells. Categorical covariates, or Pareto/NBD purchase
-    covariates (which factor out of the expectation), cost little.
+    then dominates: 100,000 customers with continuous covariates over 52
+    weekly periods take about 4 s of CPU per draw (14 minutes for 200
+    draws), against about 34 s for all 200 draws of a Pareto/NBD fit.
+    Categorical covariates, or Pareto/NBD purchase covariates (which factor
+    out of the expectation), cost little.
 
     Examples
     --------
