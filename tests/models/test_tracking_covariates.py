@@ -277,7 +277,8 @@ def test_customer_order_does_not_matter_and_series_are_monotone(seed, which, gp,
     ids = np.concatenate([np.arange(n), np.arange(n)])
     t1 = InteractionTable.from_arrays([f"c{i:03d}" for i in ids], times)
     perm = g.permutation(n)  # customer i becomes perm[i]: its row of covariates moves along
-    t2 = InteractionTable.from_arrays([f"c{perm[i]:03d}" for i in ids], times[::-1][::-1])
+    rows = g.permutation(ids.size)  # and the log's rows are shuffled
+    t2 = InteractionTable.from_arrays([f"c{perm[i]:03d}" for i in ids[rows]], times[rows])
     z2, w2 = np.empty_like(z), np.empty_like(w)
     z2[perm], w2[perm] = z, w
     a = clv.tracking(f, t1, observation_end=END, purchase_covariates=z, dropout_covariates=w)
