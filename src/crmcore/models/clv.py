@@ -47,6 +47,12 @@ from crmcore._validation import readonly as _ro
 from crmcore.errors import InputError, InputTypeError
 from crmcore.models import _covariates as _cov
 from crmcore.models import _units
+from crmcore.models._covariates import (
+    BgNbdCovariateFit,
+    Covariates,
+    MbgNbdCovariateFit,
+    ParetoNbdCovariateFit,
+)
 from crmcore.models._inputs import check_time
 from crmcore.models._predict import CustomerPrediction, predict
 from crmcore.summary import PERIODS, CustomerSummary, period_index
@@ -733,17 +739,14 @@ def frequency_histogram(
 
 
 def tracking(
-    fit: PurchaseFit
-    | _cov.BgNbdCovariateFit
-    | _cov.MbgNbdCovariateFit
-    | _cov.ParetoNbdCovariateFit,
+    fit: PurchaseFit | BgNbdCovariateFit | MbgNbdCovariateFit | ParetoNbdCovariateFit,
     table: InteractionTable,
     *,
     observation_end: object,
     period: str = "D",
     time_unit: str = "W",
-    purchase_covariates: _cov.Covariates | None = None,
-    dropout_covariates: _cov.Covariates | None = None,
+    purchase_covariates: Covariates | None = None,
+    dropout_covariates: Covariates | None = None,
 ) -> Tracking:
     """Track repeat purchases per time unit in calendar time, actual vs expected.
 
