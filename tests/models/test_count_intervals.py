@@ -21,7 +21,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from crmcore import CustomerSummary
 from crmcore import simulate as sim
 from crmcore.errors import InputError, InputTypeError
-from crmcore.models import bgbb, bgnbd, gamma_gamma, mbgnbd, pareto_nbd
+from crmcore.models import bgbb, bgcnbd, bgnbd, gamma_gamma, ggomnbd, mbgcnbd, mbgnbd, pareto_nbd
 from crmcore.models import uncertainty as unc
 from crmcore.summary import DiscreteSummary
 
@@ -250,3 +250,171 @@ def test_count_intervals_nest_and_keep_their_promise(params, history, t, levels)
     pmf = f.conditional_purchase_count_probability(np.arange(hi + 1), t, x, tx, big_t)
     assert pmf[lo:].sum() >= hi_level - 1e-9
     assert wide.total_lower <= wide.total_point <= wide.total_upper
+
+
+# --------------------------------------------------------------------------- GGompertz/NBD, CNBD-k
+
+GG_P = ggomnbd.GGompertzNbdParams(r=0.6, alpha=8.0, b=0.05, s=0.8, beta=1.5)
+BGC_P = bgcnbd.BgCnbdParams(r=1.2, alpha=6.0, a=0.7, b=2.5, k=3)
+MBGC_P = mbgcnbd.MbgCnbdParams(r=1.2, alpha=6.0, a=0.7, b=2.5, k=2)
+
+
+def _other_fit(cls, params, scale=0.05):
+    theta = params.as_array()
+    extra = {}
+    if cls is not ggomnbd.GGompertzNbdFit:  # the CNBD-k fits report r, alpha, a, b given k
+        extra["standard_errors"] = bgnbd.BgNbdParams(r=0.1, alpha=0.1, a=0.1, b=0.1)
+    return cls(
+        params=params,
+        standard_errors=extra.get("standard_errors", params),
+        covariance=np.diag((scale * theta) ** 2),
+        log_likelihood=0.0,
+        n_customers=1000.0,
+        converged=True,
+        n_iterations=1,
+    )
+
+
+OTHER = [
+    (ggomnbd.GGompertzNbdFit, GG_P),
+    (bgcnbd.BgCnbdFit, BGC_P),
+    (mbgcnbd.MbgCnbdFit, MBGC_P),
+]
+
+
+@pytest.mark.parametrize(("cls", "params"), OTHER)
+def test_other_models_quantiles_match_the_pmfs_cumulative_sums(cls, params):
+    f = _other_fit(cls, params)
+    rows = (
+        np.array([0, 0, 1, 3, 3, 8, 15]),
+        np.array([0.0, 0.0, 5.0, 20.0, 38.0, 30.0, 39.0]),
+        np.array([0.0, 39.0, 39.0, 39.0, 39.0, 39.0, 40.0]),
+    )
+    s = CustomerSummary.from_arrays(*rows)
+    for level, t in ((0.8, 26.0), (0.5, 52.0), (0.95, 10.0)):
+        ci = unc.purchase_count_interval(f, s, t=t, level=level)
+        lo, hi = _brute(f, t, rows, level)
+        assert_array_equal(ci.lower, lo)
+        assert_array_equal(ci.upper, hi)
+        assert_allclose(ci.point, f.conditional_expected_purchases(t, *rows), rtol=1e-12)
+        assert ci.method == "pmf"
+
+
+@pytest.mark.parametrize(("cls", "params"), OTHER)
+def test_other_models_draws_average_the_pmfs_of_the_drawn_fits(cls, params):
+    # with draws the distribution is the average of the drawn fits' PMFs: the quantiles of
+    # that mixture, rebuilt here from uncertainty's own draws (the same seed), and the mean
+    f = _other_fit(cls, params, scale=0.2)
+    rows = (np.array([0, 2, 6]), np.array([0.0, 20.0, 35.0]), np.array([39.0, 39.0, 39.0]))
+    s = CustomerSummary.from_arrays(*rows)
+    ci = unc.purchase_count_interval(f, s, t=26.0, level=0.8, n_draws=8, rng=3)
+    fits = unc._draw_fits(f, 8, 3)
+    ns = np.arange(300)
+    for i in range(3):
+        pmf = np.mean(
+            [
+                g.conditional_purchase_count_probability(
+                    ns, 26.0, int(rows[0][i]), rows[1][i], rows[2][i]
+                )
+                for g in fits
+            ],
+            axis=0,
+        )
+        cdf = np.cumsum(pmf)
+        assert ci.lower[i] == np.searchsorted(cdf, 0.1 - 1e-12)
+        assert ci.upper[i] == np.searchsorted(cdf, 0.9 - 1e-12)
+        assert_allclose(ci.point[i], ns @ pmf, rtol=1e-6)
+    if cls is not ggomnbd.GGompertzNbdFit:
+        assert all(g.params.k == params.k for g in fits)  # k is given, not drawn
+    assert ci.n_draws == 8
+
+
+def _new_customer_counts(cls, params, t, n, seed):
+    """Repeat purchases in (T, T + t] of simulated customers with no repeat purchase in (0, T]."""
+    theta = params.as_array()
+    if cls is ggomnbd.GGompertzNbdFit:
+        h = sim.ggomnbd_histories(*theta, T=30.0, n_customers=n, duration_holdout=t, rng=seed)
+    elif cls is bgcnbd.BgCnbdFit:
+        h = sim.bgcnbd_histories(
+            *theta, params.k, T=30.0, n_customers=n, duration_holdout=t, rng=seed
+        )
+    else:
+        h = sim.mbgcnbd_histories(
+            *theta, params.k, T=30.0, n_customers=n, duration_holdout=t, rng=seed
+        )
+    quiet = h.frequency == 0
+    return h.frequency_holdout[quiet]
+
+
+@pytest.mark.parametrize(("cls", "params"), OTHER)
+def test_other_models_monte_carlo_counts_of_quiet_customers(cls, params):
+    # customers with no repeat purchase by T = 30 (x = t_x = 0) are a history that a
+    # simulation can select exactly: their holdout counts follow the conditional PMF
+    t = 20.0
+    y = _new_customer_counts(cls, params, t, 20_000, seed=5)
+    f = _other_fit(cls, params)
+    s = CustomerSummary.from_arrays([0], [0.0], [30.0])
+    ns = np.arange(60)
+    pmf = f.conditional_purchase_count_probability(ns, t, 0, 0.0, 30.0)
+    freq = np.bincount(y, minlength=ns.size)[: ns.size] / y.size
+    sd = np.sqrt(pmf * (1 - pmf) / y.size)
+    assert np.all(np.abs(freq - pmf) < 5 * sd + 1e-3)
+    for level in (0.5, 0.8, 0.9):
+        ci = unc.purchase_count_interval(f, s, t=t, level=level)
+        inside = float(np.mean((ci.lower[0] <= y) & (y <= ci.upper[0])))
+        promised = float(pmf[int(ci.lower[0]) : int(ci.upper[0]) + 1].sum())
+        assert abs(inside - promised) < 5 * math.sqrt(promised * (1 - promised) / y.size) + 1e-3
+        assert promised >= level - 1e-12
+
+
+@pytest.mark.parametrize(("cls", "params"), OTHER)
+def test_other_models_intervals_cover_simulated_holdouts(cls, params):
+    """Every simulated customer (any history) at the true parameters: the share of holdout
+    counts inside the 80% intervals matches the promised coverage (from the PMF) within
+    Monte Carlo error and is at least the level."""
+    theta = params.as_array()
+    t, level = 20.0, 0.8
+    kw = {"T": 39.0, "n_customers": 3000, "duration_holdout": t, "rng": 9}
+    if cls is ggomnbd.GGompertzNbdFit:
+        h = sim.ggomnbd_histories(*theta, **kw)
+    elif cls is bgcnbd.BgCnbdFit:
+        h = sim.bgcnbd_histories(*theta, params.k, **kw)
+    else:
+        h = sim.mbgcnbd_histories(*theta, params.k, **kw)
+    f = _other_fit(cls, params)
+    s = CustomerSummary.from_arrays(h.frequency, h.recency, h.T)
+    ci = unc.purchase_count_interval(f, s, t=t, level=level)
+    y = h.frequency_holdout
+    p_in = np.zeros(y.size)
+    for n in range(int(ci.upper.max()) + 1):
+        pmf = f.conditional_purchase_count_probability(
+            np.full(y.size, n), t, h.frequency, h.recency, h.T
+        )
+        p_in += np.where((ci.lower <= n) & (n <= ci.upper), pmf, 0.0)
+    sd = math.sqrt(float(np.sum(p_in * (1 - p_in)))) / y.size
+    inside = float(np.mean((ci.lower <= y) & (y <= ci.upper)))
+    assert abs(inside - p_in.mean()) < 4 * sd + 0.005
+    assert np.all(p_in >= level - 1e-9)
+    cov = unc.interval_coverage(ci, y)
+    assert cov.coverage > level - 4 * sd
+
+
+def test_other_models_errors():
+    p = GG_P
+    nan = np.full((5, 5), np.nan)
+    boundary = ggomnbd.GGompertzNbdFit(
+        params=p,
+        standard_errors=p,
+        covariance=nan,
+        log_likelihood=0.0,
+        n_customers=1.0,
+        converged=True,
+        n_iterations=1,
+        at_boundary=True,
+    )
+    s = CustomerSummary.from_arrays([1], [5.0], [39.0])
+    assert unc.purchase_count_interval(boundary, s, t=10.0).upper.size == 1  # no draws: fine
+    with pytest.raises(InputError, match="covariance must be finite"):
+        unc.purchase_count_interval(boundary, s, t=10.0, n_draws=10)
+    with pytest.raises(InputTypeError, match="summary must be a CustomerSummary"):
+        unc.purchase_count_interval(_other_fit(bgcnbd.BgCnbdFit, BGC_P), [1], t=10.0)

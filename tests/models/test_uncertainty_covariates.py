@@ -408,12 +408,3 @@ def test_covariate_intervals_cover_the_truth_about_ninety_percent_of_the_time():
     assert abs(covered.mean() / reps - 0.9) < mc, covered
     assert abs(covered_delta.mean() / reps - 0.9) < mc, covered_delta
     assert np.all(covered / reps > 0.9 - 2 * mc), covered
-
-
-def test_tracking_interval_refuses_a_covariate_fit_with_a_hint():
-    from crmcore import InteractionTable
-
-    times = np.array(["2024-01-01", "2024-01-10"], dtype="datetime64[ns]")
-    table = InteractionTable.from_arrays(["a", "a"], times)
-    with pytest.raises(InputTypeError, match="covariate fit needs each customer's covariates"):
-        unc.tracking_interval(_all_covariate_fits()[0], table, observation_end="2024-01-21")

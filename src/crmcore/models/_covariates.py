@@ -1325,6 +1325,47 @@ def _pareto_predict(fit: Any, what: str, t: FloatArray | None, data: _Data) -> F
     return out
 
 
+def new_customer_expectation(  # noqa: PLR0917 - private, the tracking passes its cells
+    fit: Any,
+    u: FloatArray,
+    eta_p: FloatArray,
+    eta_d: FloatArray,
+    group: IntArray,
+    t: FloatArray,
+) -> FloatArray:
+    """E[X(t)] of new customers at their own parameters, one value per cell.
+
+    ``u`` is the optimiser's vector of ``fit`` (only its first four entries,
+    the logs of the base parameters, are read); ``eta_p`` and ``eta_d`` hold
+    ``γ_p·z`` and ``γ_d·w`` per group of customers; cell c is a customer of
+    group ``group[c]`` at time ``t[c]`` (> 0) after its first purchase. The
+    per-group parameters are those of the module notes, and the expectation
+    is the plain model's (BG/NBD and MBG/NBD: ``B(a_i, b_i+s)/B(a_i, b_i) H``
+    with H of :func:`crmcore.models.bgnbd._expected_until_dropout`; Pareto/NBD:
+    ``(r/α_i) β_i u exprel(-(s-1) u)``, ``u = log(1 + t/β_i)``).
+    """
+    with np.errstate(all="ignore"):
+        if isinstance(fit, ParetoNbdCovariateFit):
+            r, s = float(np.exp(u[0])), float(np.exp(u[2]))
+            alpha = np.exp(u[1] - eta_p)[group]
+            beta = np.exp(u[3] - eta_d)[group]
+            lu = np.log1p(t / beta)
+            out = r / alpha * beta * lu * sc.exprel(-(s - 1.0) * lu)
+            return np.asarray(out, dtype=np.float64)
+        from crmcore.models.bgnbd import _expected_until_dropout
+
+        shift = fit._SHIFT
+        r = float(np.exp(u[0]))
+        alpha_g = np.exp(u[1] - eta_p)
+        a_g = np.exp(u[2] + eta_d)
+        b_g = np.exp(u[3] + eta_d)
+        factor_g = np.exp(sc.betaln(a_g, b_g + shift) - sc.betaln(a_g, b_g))
+        h = _expected_until_dropout(
+            np.full(t.shape, r), a_g[group], (b_g + shift)[group], t / alpha_g[group]
+        )
+        return np.asarray(factor_g[group] * h, dtype=np.float64)
+
+
 class _PredictAdapter:
     """The three methods :func:`_predict.run` needs, bound to the customers' covariates."""
 

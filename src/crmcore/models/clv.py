@@ -32,6 +32,7 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any, Literal, NamedTuple, Protocol, runtime_checkable
 
@@ -44,7 +45,14 @@ from crmcore._periods import period_start, unit_factor
 from crmcore._typing import ArrayLike, BoolArray, DatetimeArray, FloatArray, IntArray
 from crmcore._validation import readonly as _ro
 from crmcore.errors import InputError, InputTypeError
+from crmcore.models import _covariates as _cov
 from crmcore.models import _units
+from crmcore.models._covariates import (
+    BgNbdCovariateFit,
+    Covariates,
+    MbgNbdCovariateFit,
+    ParetoNbdCovariateFit,
+)
 from crmcore.models._inputs import check_time
 from crmcore.models._predict import CustomerPrediction, predict
 from crmcore.summary import PERIODS, CustomerSummary, period_index
@@ -731,20 +739,25 @@ def frequency_histogram(
 
 
 def tracking(
-    fit: PurchaseFit,
+    fit: PurchaseFit | BgNbdCovariateFit | MbgNbdCovariateFit | ParetoNbdCovariateFit,
     table: InteractionTable,
     *,
     observation_end: object,
     period: str = "D",
     time_unit: str = "W",
+    purchase_covariates: Covariates | None = None,
+    dropout_covariates: Covariates | None = None,
 ) -> Tracking:
     """Track repeat purchases per time unit in calendar time, actual vs expected.
 
     Parameters
     ----------
-    fit : BgNbdFit, MbgNbdFit, ParetoNbdFit or another fitted purchase model
+    fit : BgNbdFit, MbgNbdFit, ParetoNbdFit, one of their covariate fits, or another model
         A continuous-time model (see :class:`PurchaseFit`; its
-        ``expected_purchases(t)`` is used), fitted with the same ``period``.
+        ``expected_purchases(t)`` is used), fitted with the same ``period``,
+        or a BG/NBD, MBG/NBD or Pareto/NBD fit with time-invariant covariates
+        (then each customer's expectation is the model's at the customer's
+        own parameters, see ``purchase_covariates``).
         When the fit records a time unit (``fit.time_unit``) the model's
         times are converted into it (hours, days and weeks among themselves,
         months and years among themselves; other pairs raise InputError);
@@ -760,6 +773,12 @@ def tracking(
         :func:`crmcore.summarize`.
     time_unit : {"h", "D", "W", "M", "Y"}
         Length of one reporting period (calendar periods, ISO weeks for "W").
+    purchase_covariates, dropout_covariates : array-like or mapping, optional
+        For a covariate fit: the customers' covariates, one row per customer
+        of the table in the order of ``table.customer_ids`` (the order of
+        :func:`crmcore.summarize`), the columns of the fit (by name for a
+        mapping); required when the fit has them, refused otherwise. Rows of
+        customers without a purchase by ``observation_end`` are not used.
 
     Returns
     -------
@@ -770,8 +789,9 @@ def tracking(
     Raises
     ------
     InputError
-        On invalid period or unit, or when the log has no purchase by
-        ``observation_end``.
+        On invalid period or unit, when the log has no purchase by
+        ``observation_end``, or when a covariate matrix is missing, misshaped,
+        not the fit's, or given to a fit without covariates.
     InputTypeError
         When ``fit`` is not a fitted continuous-time purchase model or
         ``table`` not an InteractionTable.
@@ -784,6 +804,16 @@ def tracking(
     ``sum_i E[X(max(0, e_j - s_i))]`` with ``E[X(t)]`` the model's expectation
     for a new customer (the tracking plot of Fader, Hardie & Lee 2005). The actual series
     counts repeat occasions (every occasion but each customer's first).
+
+    With covariates the sum runs over the customers, each at her own
+    parameters (``α_i = α exp(-γ_p·z_i)`` and so on, see
+    :mod:`crmcore.models.bgnbd`'s ``fit``): the customers are grouped by
+    cohort and distinct covariate rows (Pareto/NBD: dropout rows only, its
+    purchase effect ``exp(γ_p·z_i)`` multiplies the expectation and is summed
+    per group) and the expectation is evaluated once per group and reporting
+    period, vectorised, in blocks of about a million cells. The cost grows
+    with the number of groups times periods: with a continuous covariate
+    every customer is a group.
 
     Examples
     --------
@@ -802,16 +832,35 @@ def tracking(
     Traceback (most recent call last):
     ...
     crmcore.errors.InputError: table has no purchase by observation_end 2023-01-01...
+
+    A covariate fit takes one covariate row per customer of the table:
+
+    >>> from crmcore.simulate import bgnbd_histories
+    >>> z = np.random.default_rng(0).normal(size=(2000, 1))
+    >>> h = bgnbd_histories(0.25, 4.0, 0.8, 2.5, T=52.0, rng=1,
+    ...                     purchase_covariates=z, purchase_coefficients=[0.5])
+    >>> fz = bgnbd.fit(h.frequency, h.recency, h.T, purchase_covariates={"z": z[:, 0]})
+    >>> tz = tracking(fz, table, observation_end="2024-01-21",
+    ...               purchase_covariates={"z": [0.0, 1.0]})
+    >>> bool(np.all(np.diff(tz.expected_cumulative) >= 0))
+    True
+    >>> tracking(fz, table, observation_end="2024-01-21")
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputError: purchase_covariates is missing: the fit has 1 purchase ...
     """
-    _check_fit(fit, "fit", PurchaseFit, "the methods of PurchaseFit (a continuous-time model)")
+    if not isinstance(fit, _COVARIATE_FITS):
+        _check_fit(fit, "fit", PurchaseFit, "the methods of PurchaseFit (a continuous-time model)")
     if not isinstance(table, InteractionTable):
         raise InputTypeError(f"table must be an InteractionTable, got {type(table).__name__}")
     v.check_choice(period, "period", PERIODS)
     v.check_choice(time_unit, "time_unit", PERIODS)
     unit_factor(period, time_unit)  # the reporting unit must hold whole periods
-    design = _tracking_design(fit, table, observation_end, period, time_unit)
-    e_lag = np.asarray(fit.expected_purchases(design.lag_values), dtype=np.float64)
-    expected_cum = design.expected_cumulative(e_lag)
+    model = _tracking_model(
+        fit, table, observation_end, period, time_unit, (purchase_covariates, dropout_covariates)
+    )
+    design = model.design
+    expected_cum = model.series([fit])[0]
     actual = design.actual
     actual_cum = np.cumsum(actual)
     return Tracking(
@@ -841,6 +890,8 @@ class _TrackingDesign(NamedTuple):
     cohort_n: FloatArray  # customers per cohort (first purchase period)
     started: BoolArray  # (periods, cohorts): the cohort has started by the period's end
     n_customers: int
+    buyer_codes: IntArray  # customers with a purchase by observation_end (table codes)
+    buyer_cohort: IntArray  # their cohort (index into the cohorts' columns)
 
     def expected_cumulative(self, e_lag: FloatArray) -> FloatArray:
         """Return the expected cumulative repeat purchases per period from E[X(lag_values)]."""
@@ -889,7 +940,7 @@ def _tracking_design(
     rep_unit = period_index(period_start(repeat_p, period), time_unit) - start_u
     actual = np.bincount(rep_unit, minlength=units.size).astype(np.float64)[: units.size]
     # expected: cohorts by first period
-    cohort_p, cohort_n = np.unique(first_p, return_counts=True)
+    cohort_p, buyer_cohort, cohort_n = np.unique(first_p, return_inverse=True, return_counts=True)
     lags = last_p[:, None] - cohort_p[None, :]  # in periods
     lag_values, lag_code = np.unique(np.maximum(lags, 0), return_inverse=True)
     return _TrackingDesign(
@@ -900,7 +951,147 @@ def _tracking_design(
         cohort_n=cohort_n.astype(np.float64),
         started=lags >= 0,
         n_customers=int(first_p.size),
+        buyer_codes=occ_c[first],
+        buyer_cohort=buyer_cohort.reshape(-1),
     )
+
+
+_COVARIATE_FITS = (_cov.BgNbdCovariateFit, _cov.MbgNbdCovariateFit, _cov.ParetoNbdCovariateFit)
+#: Cells (customer groups x reporting periods) the covariate tracking evaluates at once.
+_TRACKING_CELLS = 1_000_000
+
+
+class _PlainTracking:
+    """The expected cumulative series of a fit without covariates, at several parameter sets."""
+
+    def __init__(self, design: _TrackingDesign) -> None:
+        self.design = design
+
+    def series(self, fits: list[Any], columns: slice = slice(None)) -> FloatArray:
+        """Return (fits, periods[columns]) expected cumulative repeat purchases."""
+        d = self.design
+        rows = []
+        for f in fits:
+            e_lag = np.asarray(f.expected_purchases(d.lag_values), dtype=np.float64)
+            rows.append(d.expected_cumulative(e_lag)[columns])
+        return np.asarray(np.stack(rows), dtype=np.float64)
+
+
+class _CovariateTracking:
+    """The expected cumulative series of a covariate fit, customers at their own parameters.
+
+    The buyers are grouped by (cohort, covariate rows): the Pareto/NBD
+    expectation is ``exp(γ_p·z_i)`` times that of a customer with the same
+    dropout row and no purchase effect, so its groups hold dropout rows only
+    and weigh ``sum exp(γ_p·z_i)``; the BG/NBD and MBG/NBD groups hold both
+    rows and weigh their size. The cells (group, period) whose cohort has a
+    positive age are evaluated in blocks of at most ``_TRACKING_CELLS``; each
+    block's cells are laid out once for all parameter sets.
+    """
+
+    def __init__(self, fit: Any, design: _TrackingDesign, zp: FloatArray, zd: FloatArray) -> None:
+        self.design = design
+        self.pareto = isinstance(fit, _cov.ParetoNbdCovariateFit)
+        self.kp, self.kd = zp.shape[1], zd.shape[1]
+        cohort = design.buyer_cohort.astype(np.float64)[:, None]
+        key = np.hstack([cohort, zd] if self.pareto else [cohort, zp, zd])
+        rows, group_of, count = np.unique(key, axis=0, return_inverse=True, return_counts=True)
+        self.group_of = group_of.reshape(-1)
+        self.count = count.astype(np.float64)
+        self.zp = zp  # per buyer (Pareto/NBD weights)
+        self.zp_g = rows[:, 1 : 1 + self.kp] if not self.pareto else np.zeros((rows.shape[0], 0))
+        self.zd_g = rows[:, rows.shape[1] - self.kd :] if self.kd else np.zeros((rows.shape[0], 0))
+        self.cohort_g = rows[:, 0].astype(np.int64)  # groups sorted by cohort
+        ages = design.lag_values[design.lag_code]  # (periods, cohorts)
+        positive = design.started & (ages > 0)  # a suffix of the periods per cohort
+        n_periods = positive.shape[0]
+        first = n_periods - positive.sum(axis=0)
+        self.first_g = first[self.cohort_g]
+        self.cells_g = n_periods - self.first_g
+        ends = np.cumsum(self.cells_g)
+        bounds = [0]
+        while bounds[-1] < self.cohort_g.size:
+            start = int(ends[bounds[-1] - 1]) if bounds[-1] else 0
+            stop = int(np.searchsorted(ends, start + _TRACKING_CELLS, side="right"))
+            bounds.append(max(stop, bounds[-1] + 1))
+        self.bounds = bounds
+        self.ages = ages
+        self.n_periods = n_periods
+
+    def _cells(self, g0: int, g1: int) -> tuple[IntArray, IntArray, FloatArray]:
+        """Cells of groups g0..g1-1: local group, period, age (in the fit's unit)."""
+        lengths = self.cells_g[g0:g1]
+        local = np.repeat(np.arange(g1 - g0), lengths)
+        offsets = np.cumsum(lengths) - lengths
+        period = self.first_g[g0:g1][local] + (np.arange(local.size) - offsets[local])
+        return local, period, self.ages[period, self.cohort_g[g0:g1][local]]
+
+    def series(self, fits: list[Any], columns: slice = slice(None)) -> FloatArray:
+        """Return (fits, periods[columns]) expected cumulative repeat purchases."""
+        width = np.arange(self.n_periods)[columns].size
+        out = np.zeros((len(fits), width))
+        us = [_cov._u_of(f) for f in fits]
+        kp = self.kp
+        n_groups = self.cohort_g.size
+        effects: list[tuple[FloatArray, FloatArray, FloatArray]] = []
+        for u in us:
+            eta_d = _cov._dot_rows(self.zd_g, u[4 + kp :])
+            if self.pareto:
+                with np.errstate(over="ignore"):
+                    lift = np.exp(_cov._dot_rows(self.zp, u[4 : 4 + kp]))
+                weight = np.bincount(self.group_of, weights=lift, minlength=n_groups)
+                effects.append((np.zeros(n_groups), eta_d, weight.astype(np.float64)))
+            else:
+                effects.append((_cov._dot_rows(self.zp_g, u[4 : 4 + kp]), eta_d, self.count))
+        for g0, g1 in itertools.pairwise(self.bounds):
+            local, period, age = self._cells(g0, g1)
+            for i, (f, u) in enumerate(zip(fits, us, strict=True)):
+                e_p, e_d, w_g = effects[i]
+                e = _cov.new_customer_expectation(f, u, e_p[g0:g1], e_d[g0:g1], local, age)
+                total = np.bincount(period, weights=w_g[g0:g1][local] * e, minlength=self.n_periods)
+                out[i] += total[columns]
+        return out
+
+
+def _tracking_model(  # noqa: PLR0917 - private, the arguments of tracking
+    fit: Any,
+    table: InteractionTable,
+    observation_end: object,
+    period: str,
+    time_unit: str,
+    covariates: tuple[object, object],
+) -> _PlainTracking | _CovariateTracking:
+    """Return the design of :func:`tracking` and its expected series (validated arguments)."""
+    n = table.n_customers
+    names: tuple[tuple[str, ...], tuple[str, ...]] = (
+        (fit.purchase_names, fit.dropout_names) if isinstance(fit, _COVARIATE_FITS) else ((), ())
+    )
+    mats = []
+    for value, name, expected in zip(
+        covariates, ("purchase_covariates", "dropout_covariates"), names, strict=True
+    ):
+        try:
+            mats.append(_cov._matrix_for(value, name, n, expected))
+        except InputError as err:  # the rows are the table's customers, not histories
+            raise InputError(
+                str(err).replace(
+                    "as the histories in frequency or the summary", "the customers of the table"
+                )
+            ) from None
+    design = _tracking_design(fit, table, observation_end, period, time_unit)
+    if not isinstance(fit, _COVARIATE_FITS):
+        return _PlainTracking(design)
+    coefs = (fit.purchase_coefficients, fit.dropout_coefficients)
+    picked = []
+    for mat, coef, name in zip(
+        mats, coefs, ("purchase_covariates", "dropout_covariates"), strict=True
+    ):
+        if mat is None:
+            picked.append(np.zeros((design.buyer_codes.size, 0)))
+            continue
+        _cov._check_effect(mat, coef, name)
+        picked.append(np.ascontiguousarray(mat[design.buyer_codes]))
+    return _CovariateTracking(fit, design, picked[0], picked[1])
 
 
 # --------------------------------------------------------------------------- holdout accuracy
