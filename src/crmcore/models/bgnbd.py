@@ -1790,9 +1790,22 @@ def _count_coefficients(
             err = (np.abs(c @ at_checks.T - h_checks) / np.abs(h_checks)).max(axis=1)
         ok = np.isfinite(c).all(axis=1) & (err <= _CHEB_TOL)  # NaN fails too
         ok &= half > 1e-6 * mid  # a range of a few ulps: direct (no rounding outside [-1, 1])
-        coef.update((i, c_i) for i, c_i, good in zip(pending.tolist(), c, ok, strict=True) if good)
+        # trailing coefficients whose sum stays below 1e-14 of the smallest H are left out:
+        # |T_k| <= 1 bounds what they add, and every term left out saves a pass of Clenshaw
+        with np.errstate(all="ignore"):
+            tails = np.cumsum(np.abs(c[:, ::-1]), axis=1)[:, ::-1]
+            small = tails <= _CHEB_DROP * np.abs(h_nodes[:, :size]).min(axis=1)[:, None]
+        keep = np.where(small.any(axis=1), np.argmax(small, axis=1), size)
+        coef.update(
+            (i, c_i[: max(int(m), 1)])
+            for i, c_i, m, good in zip(pending.tolist(), c, keep, ok, strict=True)
+            if good
+        )
         pending = pending[~ok]
     return coef
+
+
+_CHEB_DROP = 1e-14  # sum of the trailing coefficients left out, relative to the smallest H
 
 
 def _clenshaw(coef: FloatArray, s: FloatArray, mid: float, half: float, out: FloatArray) -> None:
@@ -1802,7 +1815,8 @@ def _clenshaw(coef: FloatArray, s: FloatArray, mid: float, half: float, out: Flo
         ss = s[s0 : s0 + _CHUNK]
         y2 = ss - mid
         y2 /= half
-        np.clip(y2, -1.0, 1.0, out=y2)
+        np.maximum(y2, -1.0, out=y2)  # np.clip's value, without its Python wrapper
+        np.minimum(y2, 1.0, out=y2)
         y2 *= 2.0
         b1 = np.zeros(ss.size)
         b2 = np.zeros(ss.size)
