@@ -440,3 +440,36 @@ def test_alive_rows_beyond_the_fast_formulas_match_the_previous_code(shift):
         rtol=1e-12,
         atol=0.0,
     )
+
+
+@given(
+    st.lists(st.tuples(special, special, special), min_size=1, max_size=6),
+    st.sampled_from(["float", "int"]),
+    st.sampled_from([1, 20_000]),
+    st.sampled_from([bgnbd, mbgnbd]),
+)
+def test_alive_read_path_checks_each_chunk_as_the_full_checks(rows, kind, repeat, module):
+    # P(alive) and P(at least one purchase) of plain arrays check each chunk of 16,384 rows as
+    # they read it: the same errors as the full checks, the same values bit for bit
+    f = np.tile(np.array([r[0] for r in rows]), repeat)
+    if kind == "int":
+        if not np.isfinite(f).all() or np.abs(f).max() >= 2.0**62:
+            return
+        f = f.astype(np.int64)
+    tx = np.tile(np.array([r[1] for r in rows]), repeat)
+    big_t = np.tile(np.array([r[2] for r in rows]), repeat)
+    params = (bgnbd.BgNbdParams if module is bgnbd else mbgnbd.MbgNbdParams)(
+        r=0.243, alpha=4.414, a=0.793, b=2.426
+    )
+    lists = (f.tolist(), tx.tolist(), big_t.tolist())
+    for call in (
+        lambda *h: module.probability_alive(params, *h),
+        lambda *h: module.conditional_purchase_probability(params, 39.0, *h),
+    ):
+        try:
+            want = call(*lists)
+        except CrmError as exc:
+            with pytest.raises(type(exc), match=re.escape(str(exc))):
+                call(f, tx, big_t)
+            continue
+        assert_array_equal(call(f, tx, big_t), want)

@@ -46,6 +46,7 @@ __all__ = [
     "as_any_array",
     "check_params",
     "check_time",
+    "chunk_valid",
     "counts_and_times",
     "counts_per_customer",
     "distinct_rows",
@@ -55,6 +56,7 @@ __all__ = [
     "is_single",
     "one_customer",
     "one_time",
+    "plain_histories",
     "positive_param",
     "prepare_fit_data",
     "single_customer",
@@ -305,7 +307,7 @@ def _read_histories(
     non-empty int64 or float64 ``frequency`` and float64 ``recency`` and ``T``
     of one length are checked in chunks of :data:`_CHUNK` rows (each chunk
     read from memory once), with every rule of :func:`crmcore._validation.as_histories`:
-    counts whole, >= 0 and below 2**63, recency >= 0, T finite, recency <= T,
+    counts whole, >= 0 and below 2**63, recency >= 0, T finite and >= 0, recency <= T,
     and recency 0 where the count is 0 (NaN fails every test). The result is
     read-only views of ``recency``, ``T`` and float64 counts (int64 counts are
     converted, in the same chunks); float64 counts holding -0.0 are left to
@@ -321,8 +323,36 @@ def _read_histories(
     >>> _read_histories(np.array([0.0]), np.array([1.0]), np.array([5.0])) is None
     True
     """
+    if not plain_histories(frequency, recency, T):
+        return None
+    f, tx, t = cast(tuple[FloatArray, FloatArray, FloatArray], (frequency, recency, T))
+    n = f.size
+    x = f if f.dtype.kind == "f" else np.empty(n)
+    buf = np.empty(min(n, _CHUNK))
+    flag = np.empty(buf.size, dtype=np.bool_)
+    with np.errstate(invalid="ignore"):
+        for s0 in range(0, n, _CHUNK):
+            rows = slice(s0, s0 + _CHUNK)
+            if not chunk_valid(f[rows], x[rows], tx[rows], t[rows], buf=buf, flag=flag):
+                return None
+    return _read_only_view(x), _read_only_view(tx), _read_only_view(t)
+
+
+def plain_histories(frequency: object, recency: object, T: object) -> bool:
+    """Return whether the histories are plain arrays for the chunked checks of :func:`chunk_valid`.
+
+    Non-empty 1-d numpy arrays of one length: int64 or float64 counts, float64
+    recency and T.
+
+    Examples
+    --------
+    >>> plain_histories(np.array([1]), np.array([0.5]), np.array([2.0]))
+    True
+    >>> plain_histories([1], np.array([0.5]), np.array([2.0]))
+    False
+    """
     f, tx, t = frequency, recency, T
-    if not (
+    return bool(
         type(f) is np.ndarray
         and type(tx) is np.ndarray
         and type(t) is np.ndarray
@@ -332,21 +362,10 @@ def _read_histories(
         and tx.dtype == np.float64
         and t.dtype == np.float64
         and 0 < f.size == tx.size == t.size
-    ):
-        return None
-    n = f.size
-    x = f if f.dtype.kind == "f" else np.empty(n)
-    buf = np.empty(min(n, _CHUNK))
-    flag = np.empty(buf.size, dtype=np.bool_)
-    with np.errstate(invalid="ignore"):
-        for s0 in range(0, n, _CHUNK):
-            rows = slice(s0, s0 + _CHUNK)
-            if not _chunk_valid(f[rows], x[rows], tx[rows], t[rows], buf=buf, flag=flag):
-                return None
-    return _read_only_view(x), _read_only_view(tx), _read_only_view(t)
+    )
 
 
-def _chunk_valid(
+def chunk_valid(
     part: np.ndarray[Any, Any],
     xs: FloatArray,
     txs: FloatArray,
@@ -355,7 +374,15 @@ def _chunk_valid(
     buf: FloatArray,
     flag: np.ndarray[Any, Any],
 ) -> bool:
-    """Check one chunk of :func:`_read_histories` (converting int64 counts into ``xs``)."""
+    """Return whether one chunk of plain histories keeps every rule of :func:`histories`.
+
+    ``part`` holds the counts as given; int64 counts are converted into
+    ``xs`` (float64 counts are checked in place, ``xs`` is ``part``). ``buf``
+    and ``flag`` are scratch arrays of at least the chunk's length. The rules:
+    counts whole, >= 0 and below 2**63 (float64 counts also without -0.0,
+    which :func:`histories` reads as 0.0 in a copy), recency >= 0, T finite and >= 0,
+    recency <= T, recency 0 where the count is 0; NaN fails every test.
+    """
     k = part.size
     b = buf[:k]
     if part.dtype.kind == "f":
@@ -370,7 +397,7 @@ def _chunk_valid(
         if not part.min() >= 0:
             return False
         np.copyto(xs, part, casting="unsafe")
-    if not (txs.min() >= 0.0 and ts.max() < np.inf):
+    if not (txs.min() >= 0.0 and ts.min() >= 0.0 and ts.max() < np.inf):
         return False
     # recency <= T, and 0 where the count is 0: recency <= min(x, 1) T (x whole, T finite)
     np.minimum(xs, 1.0, out=b)

@@ -25,14 +25,14 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any, overload
+from typing import Any, cast, overload
 
 import attrs
 import numpy as np
 from scipy import special as sc
 
 from crmcore._typing import ArrayLike, FloatArray, IntArray, SeedLike
-from crmcore.errors import ConvergenceError, ConvergenceWarning, InputError
+from crmcore.errors import ConvergenceError, ConvergenceWarning, CrmError, InputError
 from crmcore.models import _covariates, _draws, _predict, _units
 from crmcore.models import _inputs as inp
 from crmcore.models._covariates import BgNbdCovariateFit, Covariates
@@ -844,6 +844,9 @@ def conditional_purchase_probability(
     one = inp.one_customer(frequency, recency, T)
     if one is not None and (t1 := inp.one_time(t)) is not None:  # the scalar fast path
         return _conditional_purchase_probability_one(params, t1, one, _BG)
+    read = _alive_read(params.as_array(), frequency, recency, T, _BG, t=t)
+    if read is not None:  # valid arrays, checked as they are read
+        return read
     h = inp.histories(frequency, recency, T)
     tt = inp.horizon(t, h.x.size)
     out = _conditional_purchase_probability(params.as_array(), tt, (h.x, h.tx, h.T), _BG)
@@ -906,6 +909,9 @@ def probability_alive(
     one = inp.one_customer(frequency, recency, T)
     if one is not None:  # the scalar fast path
         return _probability_alive_one(params, one, _BG)
+    read = _alive_read(params.as_array(), frequency, recency, T, _BG)
+    if read is not None:  # valid arrays, checked as they are read
+        return read
     h = inp.histories(frequency, recency, T)
     return inp.finish(_probability_alive(params.as_array(), h.x, h.tx, h.T, _BG), h.single)
 
@@ -1329,6 +1335,54 @@ def _alive_chunks(
 ) -> FloatArray:
     """P(alive), or P(at least one purchase in (T, T + t]) when ``t`` is given, in chunks.
 
+    The histories are validated ones (see :func:`_alive_loop`).
+    """
+    return cast(FloatArray, _alive_loop(theta, x, tx, big_t, shift, t=t, check=False))
+
+
+def _alive_read(
+    theta: FloatArray,
+    frequency: object,
+    recency: object,
+    T: object,
+    shift: int,
+    *,
+    t: object = None,
+) -> FloatArray | None:
+    """:func:`_alive_chunks` of unchecked arrays, each chunk checked as it is read, or None.
+
+    For the plain 1-d arrays that :func:`crmcore.models._inputs.plain_histories`
+    names: every chunk is checked by the rules of
+    :func:`crmcore.models._inputs.histories` (int64 counts converted in a buffer)
+    right before its rows are computed, so that each array is read from memory
+    once. None when a chunk breaks a rule (or for a horizon ``t`` that is not
+    valid): the caller then takes the path of :func:`~crmcore.models._inputs.histories`,
+    which raises the error.
+    """
+    if not inp.plain_histories(frequency, recency, T):
+        return None
+    f, tx, big_t = cast(tuple[FloatArray, FloatArray, FloatArray], (frequency, recency, T))
+    tt = None
+    if t is not None:
+        try:
+            tt = inp.horizon(t, f.size)
+        except CrmError:
+            return None
+    return _alive_loop(theta, f, tx, big_t, shift, t=tt, check=True)
+
+
+def _alive_loop(
+    theta: FloatArray,
+    x: FloatArray,
+    tx: FloatArray,
+    big_t: FloatArray,
+    shift: int,
+    *,
+    t: FloatArray | None,
+    check: bool,
+) -> FloatArray | None:
+    """Compute :func:`_alive_chunks`; with ``check``, None once a chunk breaks a rule.
+
     The log-odds of death is d = (r + x) log1p((T - t_x)/(α + t_x)) + c(x), with
     c(x) = log(a) - log(b + x + s - 1) (-inf where x + s = 0: no dropout) taken
     from a table over the counts, and P(alive) = 1 / (1 + e^d), accurate to a
@@ -1354,6 +1408,9 @@ def _alive_chunks(
     size = min(n, _ALIVE_CHUNK)
     bufs = [np.empty(size) for _ in range(4)]
     idx = np.empty(size, dtype=np.intp)
+    if check:
+        counts = np.empty(size) if x.dtype.kind != "f" else None
+        flag = np.empty(size, dtype=np.bool_)
     table = np.empty(0)
     cap = min(_TABLE_LIMIT, max(4 * n, 64))  # largest count from the table (as _per_count)
     with np.errstate(all="ignore"):
@@ -1365,6 +1422,10 @@ def _alive_chunks(
             tt = None if t is None else t[rows]
             u, w, lg, kk = (buf[:k] for buf in bufs)
             ii = idx[:k]
+            if check:
+                part, xs = xs, xs if counts is None else counts[:k]
+                if not inp.chunk_valid(part, xs, txs, ts, buf=u, flag=flag):
+                    return None
             np.copyto(ii, xs, casting="unsafe")
             top = int(ii.max())
             if top >= table.size:
