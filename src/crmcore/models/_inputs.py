@@ -46,6 +46,7 @@ __all__ = [
     "as_any_array",
     "check_params",
     "check_time",
+    "chunk_valid",
     "counts_and_times",
     "counts_per_customer",
     "distinct_rows",
@@ -55,6 +56,7 @@ __all__ = [
     "is_single",
     "one_customer",
     "one_time",
+    "plain_histories",
     "positive_param",
     "prepare_fit_data",
     "single_customer",
@@ -284,9 +286,130 @@ def histories(
             np.asarray(s.T, dtype=np.float64),
             False,
         )
+    read = _read_histories(frequency, recency, T)
+    if read is not None:  # valid arrays, checked in chunks: no copy of float64 arrays
+        return Histories(*read, False)
     (f, r, t), single = single_customer(frequency, recency, T)
     x, tx, big_t = v.as_histories(f, r, t, allow_empty=True)
     return Histories(x, tx, big_t, single)
+
+
+_CHUNK = 1 << 16  # rows per vector operation of the checks (the chunks stay in cache)
+_BITS_2_63 = int(np.array(2.0**63).view(np.int64))  # bits of 2**63: larger bits, larger floats
+
+
+def _read_histories(
+    frequency: object, recency: object, T: object
+) -> tuple[FloatArray, FloatArray, FloatArray] | None:
+    """Return valid 1-d histories as read-only float64 arrays, sharing the caller's memory.
+
+    For the predictions, which only read the histories and keep nothing:
+    non-empty int64 or float64 ``frequency`` and float64 ``recency`` and ``T``
+    of one length are checked in chunks of :data:`_CHUNK` rows (each chunk
+    read from memory once), with every rule of :func:`crmcore._validation.as_histories`:
+    counts whole, >= 0 and below 2**63, recency >= 0, T finite and >= 0, recency <= T,
+    and recency 0 where the count is 0 (NaN fails every test). The result is
+    read-only views of ``recency``, ``T`` and float64 counts (int64 counts are
+    converted, in the same chunks); float64 counts holding -0.0 are left to
+    :func:`~crmcore._validation.as_histories`, which gives 0.0 in a copy.
+    Anything else, every invalid input included, gives None: the full checks
+    then build the message.
+
+    Examples
+    --------
+    >>> x, tx, big_t = _read_histories(np.array([2, 0]), np.array([3.0, 0.0]), np.array([5.0, 5.0]))
+    >>> x.tolist(), x.flags.writeable
+    ([2.0, 0.0], False)
+    >>> _read_histories(np.array([0.0]), np.array([1.0]), np.array([5.0])) is None
+    True
+    """
+    if not plain_histories(frequency, recency, T):
+        return None
+    f, tx, t = cast(tuple[FloatArray, FloatArray, FloatArray], (frequency, recency, T))
+    n = f.size
+    x = f if f.dtype.kind == "f" else np.empty(n)
+    buf = np.empty(min(n, _CHUNK))
+    flag = np.empty(buf.size, dtype=np.bool_)
+    with np.errstate(invalid="ignore"):
+        for s0 in range(0, n, _CHUNK):
+            rows = slice(s0, s0 + _CHUNK)
+            if not chunk_valid(f[rows], x[rows], tx[rows], t[rows], buf=buf, flag=flag):
+                return None
+    return _read_only_view(x), _read_only_view(tx), _read_only_view(t)
+
+
+def plain_histories(frequency: object, recency: object, T: object) -> bool:
+    """Return whether the histories are plain arrays for the chunked checks of :func:`chunk_valid`.
+
+    Non-empty 1-d numpy arrays of one length: int64 or float64 counts, float64
+    recency and T.
+
+    Examples
+    --------
+    >>> plain_histories(np.array([1]), np.array([0.5]), np.array([2.0]))
+    True
+    >>> plain_histories([1], np.array([0.5]), np.array([2.0]))
+    False
+    """
+    f, tx, t = frequency, recency, T
+    return bool(
+        type(f) is np.ndarray
+        and type(tx) is np.ndarray
+        and type(t) is np.ndarray
+        and f.ndim == tx.ndim == t.ndim == 1
+        and f.dtype.kind in "if"
+        and f.dtype.itemsize == 8
+        and tx.dtype == np.float64
+        and t.dtype == np.float64
+        and 0 < f.size == tx.size == t.size
+    )
+
+
+def chunk_valid(
+    part: np.ndarray[Any, Any],
+    xs: FloatArray,
+    txs: FloatArray,
+    ts: FloatArray,
+    *,
+    buf: FloatArray,
+    flag: np.ndarray[Any, Any],
+) -> bool:
+    """Return whether one chunk of plain histories keeps every rule of :func:`histories`.
+
+    ``part`` holds the counts as given; int64 counts are converted into
+    ``xs`` (float64 counts are checked in place, ``xs`` is ``part``). ``buf``
+    and ``flag`` are scratch arrays of at least the chunk's length. The rules:
+    counts whole, >= 0 and below 2**63 (float64 counts also without -0.0,
+    which :func:`histories` reads as 0.0 in a copy), recency >= 0, T finite and >= 0,
+    recency <= T, recency 0 where the count is 0; NaN fails every test.
+    """
+    k = part.size
+    b = buf[:k]
+    if part.dtype.kind == "f":
+        # sign bit clear (no negative value, no -0.0) and below 2**63 (no inf, no NaN)
+        bits = part.view(np.int64)
+        if not (bits.min() >= 0 and bits.max() < _BITS_2_63):
+            return False
+        np.floor(part, out=b)
+        if np.not_equal(b, part, out=flag[:k]).any():
+            return False  # not whole
+    else:
+        if not part.min() >= 0:
+            return False
+        np.copyto(xs, part, casting="unsafe")
+    if not (txs.min() >= 0.0 and ts.min() >= 0.0 and ts.max() < np.inf):
+        return False
+    # recency <= T, and 0 where the count is 0: recency <= min(x, 1) T (x whole, T finite)
+    np.minimum(xs, 1.0, out=b)
+    b *= ts
+    return bool(np.less_equal(txs, b, out=flag[:k]).all())
+
+
+def _read_only_view(arr: FloatArray) -> FloatArray:
+    """Return a read-only view of ``arr`` (the caller's array stays writeable)."""
+    out = arr.view()
+    out.flags.writeable = False
+    return out
 
 
 def horizon(t: object, n_customers: int, name: str = "t") -> FloatArray:

@@ -32,6 +32,7 @@ from crmcore.models._inputs import positive_param
 from crmcore.models._mle import fit_fields
 from crmcore.models._predict import CustomerPrediction
 from crmcore.models.bgnbd import (
+    _alive_read,
     _conditional_expectation_each,
     _conditional_expectation_one,
     _conditional_pmf,
@@ -845,6 +846,9 @@ def conditional_purchase_probability(
     one = inp.one_customer(frequency, recency, T)
     if one is not None and (t1 := inp.one_time(t)) is not None:  # the scalar fast path
         return _conditional_purchase_probability_one(params, t1, one, _MBG)
+    read = _alive_read(params.as_array(), frequency, recency, T, _MBG, t=t)
+    if read is not None:  # valid arrays, checked as they are read
+        return read
     h = inp.histories(frequency, recency, T)
     tt = inp.horizon(t, h.x.size)
     out = _conditional_purchase_probability(params.as_array(), tt, (h.x, h.tx, h.T), _MBG)
@@ -906,6 +910,9 @@ def probability_alive(
     one = inp.one_customer(frequency, recency, T)
     if one is not None:  # the scalar fast path
         return _probability_alive_one(params, one, _MBG)
+    read = _alive_read(params.as_array(), frequency, recency, T, _MBG)
+    if read is not None:  # valid arrays, checked as they are read
+        return read
     h = inp.histories(frequency, recency, T)
     return inp.finish(_probability_alive(params.as_array(), h.x, h.tx, h.T, _MBG), h.single)
 
