@@ -1476,7 +1476,7 @@ def _log_odds_table(a: float, b: float, shift: int, size: int) -> FloatArray:
     """Return c(x) = log(a) - log(b + x + s - 1) for x = 0..size-1, -inf where x + s = 0."""
     xs = np.arange(size, dtype=np.float64)
     with np.errstate(all="ignore"):
-        out = math.log(a) - np.log(b + xs + (shift - 1))
+        out = math.log(a) - np.log(b + (xs + (shift - 1)))  # the count part exact: b may be tiny
     if shift == 0:
         out[0] = -np.inf
     return out
