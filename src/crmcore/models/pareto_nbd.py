@@ -876,7 +876,14 @@ def conditional_purchase_probability(
     ``P(Y(t) > 0 | x, t_x, T) = P(alive) ∫_0^t (r+x)/(α+T)
     (1 + u/(α+T))^-(r+x+1) (1 + u/(β+T))^-s du``.
 
-    The integrand is evaluated in log space (``log1p``) and integrated by
+    Integrating by parts in τ = T + u turns the integral into the
+    antiderivative of the likelihood (see :func:`log_likelihood`):
+    ``1 - ρ - k(T) + ρ k(T+t)`` with ``ρ = ((α+T)/(α+T+t))^(r+x)
+    ((β+T)/(β+T+t))^s`` and ``k(τ) = s (α+τ)^(r+x) (β+τ)^s
+    ∫_τ^∞ (α+v)^-(r+x) (β+v)^-(s+1) dv``, three terms in [0, 1], which is
+    used where the result is at least 0.01. Below (a short t, where the terms
+    cancel) and where the hypergeometric function in k is not evaluated, the
+    integrand is evaluated in log space (``log1p``) and integrated by
     Gauss-Legendre rules on pieces growing geometrically from its initial
     decay length ``1 / ((r+x+1)/(α+T) + s/(β+T))``, so that steep and
     heavy-tailed cases alike are resolved and a short ``t`` keeps its
@@ -908,12 +915,14 @@ def conditional_purchase_probability(
     theta = params.as_array()
     # the same log P(alive) as probability_alive, so the result never exceeds it
     log_alive = _log_probability_alive(theta, x, tx, big_t)
-    out = np.zeros(x.size)
-    for s0 in range(0, x.size, 1024):  # rows x pieces x nodes, a thousand rows at a time
-        sl = slice(s0, s0 + 1024)
+    log_buy = _log_purchase_given_alive_closed(theta, tt, x, big_t)
+    rest = np.flatnonzero(np.isnan(log_buy))  # small or where H is not evaluated
+    for s0 in range(0, rest.size, 1024):  # rows x pieces x nodes, a thousand rows at a time
+        i = rest[s0 : s0 + 1024]
         with np.errstate(all="ignore"):
-            log_buy = _log_purchase_given_alive(theta, tt[sl, None], x[sl], big_t[sl])
-            out[sl] = np.minimum(np.exp(log_alive[sl] + log_buy), np.exp(log_alive[sl]))
+            log_buy[i] = _log_purchase_given_alive(theta, tt[i, None], x[i], big_t[i])
+    with np.errstate(all="ignore"):
+        out = np.minimum(np.exp(log_alive + log_buy), np.exp(log_alive))
     return inp.finish(out, h.single)
 
 
@@ -1659,6 +1668,76 @@ def _log_purchase_given_alive(
     pieces[:, :k] = (hi - lo)[..., 0] / 2.0 * (np.exp(log_f) @ _GL_WEIGHTS)
     total = pieces.sum(axis=1)
     return np.asarray(np.log(np.minimum(total, 1.0)), dtype=np.float64)
+
+
+_CLOSED_MIN = 1e-2  # P(purchase | alive) from which the closed form serves
+
+
+def _log_purchase_given_alive_closed(
+    theta: FloatArray, t: FloatArray, x: FloatArray, big_t: FloatArray
+) -> FloatArray:
+    """Return log P(a purchase in (T, T+t] | alive at T) in closed form, or NaN.
+
+    With ``n = r+x``, ``a(τ) = (α+τ)^-n (β+τ)^-s`` and
+    ``E(τ) = ∫_τ^∞ (α+u)^-n (β+u)^-(s+1) du`` (the antiderivative of the
+    likelihood, see :mod:`._hyp2f1`), ``a'(τ) = -n (α+τ)^-(n+1) (β+τ)^-s -
+    s (α+τ)^-n (β+τ)^-(s+1)``, so the integrand of
+    :func:`_log_purchase_given_alive` in τ = T + u is
+    ``(-a'(τ) - s (α+τ)^-n (β+τ)^-(s+1)) / a(T)`` and
+
+    ``P = 1 - ρ - k(T) + ρ k(T+t)``, ``ρ = a(T+t)/a(T)``, ``k(τ) = s E(τ)/a(τ)``,
+
+    with ``k = s H(z)/c`` when α >= β and ``k = s y H(z)/c`` when α < β
+    (y = (α+τ)/(β+τ); E = a H/c or a y H/c by the forms of E in
+    :mod:`._hyp2f1`), and ``ρ = exp(-n log1p(t/A) - s log1p(t/B))``. Each of
+    the three terms is in [0, 1] (``s E <= ∫_τ^∞ -a' = a``), so the sum carries
+    an absolute error of a few units of 1e-16 plus the relative error of H. For
+    P < ``_CLOSED_MIN`` (a short t: the terms cancel) that error would exceed
+    1e-13 relative, and the quadrature is used there (NaN here), as it is where
+    H is not evaluated at T or T + t and where the continued fraction would give
+    it (near z = 1, its relative error can reach a few 1e-14).
+    """
+    r, alpha, s, beta = (float(q) for q in theta)
+    first = alpha >= beta
+    p, q = (alpha, beta) if first else (beta, alpha)
+    n = x.size
+    out = np.full(n, np.nan)
+    if n == 0:
+        return out
+    order = np.argsort(x.astype(np.uint16 if float(x.max()) < 65_536 else np.int64), kind="stable")
+    sx = np.take(x, order)
+    starts = np.flatnonzero(np.concatenate(([True], sx[1:] != sx[:-1])))
+    ends = [*starts[1:].tolist(), n]
+    # points: T then T + t of each count block, in the sorted order
+    st = np.take(big_t, order)
+    tt = np.take(t, order)
+    stt = st + tt
+    log_k = np.empty((2, n))
+    with np.errstate(all="ignore"):
+        for s0, s1 in zip(starts.tolist(), ends, strict=True):
+            xv = float(sx[s0])
+            a_blk, b_blk = (r + xv, s + 1.0) if first else (s + 1.0, r + xv)
+            tau = np.concatenate((st[s0:s1], stt[s0:s1]))
+            z = (p - q) / (p + tau)
+            y = (q + tau) / (p + tau)
+            hv = np.full((1, tau.size), np.nan)
+            _hyp2f1.log_h_block(a_blk, b_blk, z, y, hv)
+            lk = hv[0] + (np.log(s) - np.log(r + s + xv))
+            if b_blk >= _hyp2f1._B_CF or r + s + xv > _hyp2f1._C_TAYLOR:
+                # the continued fraction's H can be off by a few 1e-14, which the
+                # cancellation of the terms would magnify: the quadrature serves
+                lk[z > _hyp2f1._Z_SERIES] = np.nan
+            if not first:
+                lk += np.log(y)
+            m = s1 - s0
+            log_k[0, s0:s1] = lk[:m]
+            log_k[1, s0:s1] = lk[m:]
+        n_x = r + sx
+        log_rho = -n_x * np.log1p(tt / (alpha + st)) - s * np.log1p(tt / (beta + st))
+        val = -np.expm1(log_rho) - np.exp(log_k[0]) + np.exp(log_rho + log_k[1])
+        val = np.where(val >= _CLOSED_MIN, np.log(np.minimum(val, 1.0)), np.nan)
+    out[order] = val
+    return out
 
 
 def _integral_chunks(
