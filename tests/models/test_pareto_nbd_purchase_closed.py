@@ -151,3 +151,16 @@ def test_mpmath_integrand_agrees_with_the_reference_quadrature():
     with mp.workdps(30):
         v = mp.quad(lambda u: n / a_t * (1 + u / a_t) ** -(n + 1) * (1 + u / b_t) ** -s, [0, 1, 39])
     assert abs(float(v) - MPMATH_CASES[0][4]) < 1e-15
+
+
+@given(st.tuples(_positive, _positive, _positive, _positive), _customers())
+def test_alive_by_count_is_the_likelihood_terms_to_the_bit(theta, customers):
+    # the count-block evaluation of log P(alive) (shared with the closed form) against the
+    # previous set-up of the points (_Rows, kept as the oracle): the same arithmetic per point
+    x, big_t, _ = customers
+    tx = np.where(x > 0, 0.3 * big_t, 0.0)
+    th = np.array(theta)
+    got, _ = pareto_nbd._alive_by_count(th, x, tx, big_t, None)
+    rows = pareto_nbd._Rows(x, tx, big_t, merge=False)
+    want = pareto_nbd._log_alive_rows(th, rows, rows.px, rows.ptau, rows.blocks)
+    np.testing.assert_array_equal(got, want)

@@ -914,8 +914,8 @@ def conditional_purchase_probability(
         return np.zeros(0)
     theta = params.as_array()
     # the same log P(alive) as probability_alive, so the result never exceeds it
-    log_alive = _log_probability_alive(theta, x, tx, big_t)
-    log_buy = _log_purchase_given_alive_closed(theta, tt, x, big_t)
+    log_alive, log_buy = _alive_by_count(theta, x, tx, big_t, tt)
+    assert log_buy is not None
     rest = np.flatnonzero(np.isnan(log_buy))  # small or where H is not evaluated
     for s0 in range(0, rest.size, 1024):  # rows x pieces x nodes, a thousand rows at a time
         i = rest[s0 : s0 + 1024]
@@ -1478,28 +1478,7 @@ def _log_probability_alive(
     if x.size < _SORTED_MIN:
         rows = _Rows(x, tx, big_t, merge=False)
         return _log_alive_rows(theta, rows, rows.px, rows.ptau, rows.blocks)
-    # The points of _Rows(merge=False) without its fit-oriented set-up: the rows sorted
-    # by x (one radix sort of n counts rather than of 2n points), each x's points laid out
-    # as its t_x points then its T points, which is the order _Rows gives them, so every
-    # value is the same to the bit.
-    order = np.argsort(x.astype(np.uint16 if float(x.max()) < 65_536 else np.int64), kind="stable")
-    sx, stx, st = np.take(x, order), np.take(tx, order), np.take(big_t, order)
-    n = x.size
-    first = np.ones(n, dtype=np.bool_)
-    np.not_equal(sx[1:], sx[:-1], out=first[1:])
-    starts = np.flatnonzero(first)
-    counts = np.diff(np.append(starts, n))
-    index = np.arange(n)
-    itx = np.repeat(starts, counts) + index
-    ity = itx + np.repeat(counts, counts)
-    ptau = np.empty(2 * n)
-    ptau[itx] = stx
-    ptau[ity] = st
-    px = np.repeat(sx[starts], 2 * counts)
-    sorted_rows = _SortedRows(sx, stx, st, itx, ity, stx == st)
-    out = np.empty(n)
-    out[order] = _log_alive_rows(theta, sorted_rows, px, ptau, 2 * starts)
-    return out
+    return _alive_by_count(theta, x, tx, big_t, None)[0]
 
 
 _SORTED_MIN = 4096  # rows from which P(alive) sets up its points itself
@@ -1512,6 +1491,124 @@ class _SortedRows(NamedTuple):
     itx: IntArray
     ity: IntArray
     same: Any
+
+
+def _alive_by_count(
+    theta: FloatArray, x: FloatArray, tx: FloatArray, big_t: FloatArray, t: FloatArray | None
+) -> tuple[FloatArray, FloatArray | None]:
+    """Return log P(alive) and, given horizons ``t``, the closed form of P(buy | alive).
+
+    The rows are sorted by count (one radix sort) and every count block is
+    evaluated on its own slices: its t_x points then its T points, the layout
+    of the likelihood's set-up (:class:`_Rows` with ``merge=False``), with the
+    same arithmetic, so log P(alive) is that of :func:`_log_alive_rows` to the
+    bit, without building, gathering and scattering 2n interleaved points.
+    With ``t``, log H at T + t is evaluated per block as well, and log H at T
+    is shared with P(alive) (see :func:`_log_purchase_given_alive_closed`).
+    """
+    r, alpha, s, beta = (float(q) for q in theta)
+    first = alpha >= beta
+    p, q = (alpha, beta) if first else (beta, alpha)
+    n = x.size
+    order = np.argsort(x.astype(np.uint16 if float(x.max()) < 65_536 else np.int64), kind="stable")
+    sx, stx, st = np.take(x, order), np.take(tx, order), np.take(big_t, order)
+    new = np.ones(n, dtype=np.bool_)
+    np.not_equal(sx[1:], sx[:-1], out=new[1:])
+    starts = np.flatnonzero(new).tolist()
+    ends = [*starts[1:], n]
+    alive = np.empty(n)
+    buy = None if t is None else np.full(n, np.nan)
+    stt = None if t is None else np.take(t, order)
+    ls = np.log(s)
+    with np.errstate(all="ignore"):
+        for s0, s1 in zip(starts, ends, strict=True):
+            xv = float(sx[s0])
+            m = s1 - s0
+            tau = np.concatenate((stx[s0:s1], st[s0:s1]))
+            lat = np.log(alpha + tau)
+            lbt = np.log(beta + tau)
+            la1 = -(r + xv) * lat[m:] - s * lbt[m:]
+            lpt, lqt = (lat, lbt) if first else (lbt, lat)
+            pt = p + tau
+            z = (p - q) / pt
+            y = (q + tau) / pt
+            hv = np.empty((1, 2 * m))
+            hv.fill(np.nan)
+            a_blk, b_blk = (r + xv, s + 1.0) if first else (s + 1.0, r + xv)
+            _hyp2f1.log_h_block(a_blk, b_blk, z, y, hv)
+            log_c = np.log(np.full(1, r + s + xv))
+            log_e = -a_blk * lpt - (b_blk - 1.0) * lqt + hv[0] - log_c
+            le1 = ls + log_e[:m]
+            le2 = ls + log_e[m:]
+            mx = np.fmax(la1, le1)
+            a1 = np.exp(la1 - mx)
+            rest = a1 + np.exp(le1 - mx) - np.exp(le2 - mx)
+            np.maximum(rest, a1, out=rest)
+            same = stx[s0:s1] == st[s0:s1]
+            hard = np.isnan(hv[0, :m]) & ~same
+            if same.any():
+                rest[same] = a1[same]
+            log_rest = mx + np.log(rest)
+            if hard.any():
+                i = np.flatnonzero(hard)
+                blk = _SortedRows(sx[s0:s1], stx[s0:s1], st[s0:s1], i, i, same)
+                log_i, _ = _integral_chunks(theta, blk, i, False)
+                li = ls + log_i
+                mm = np.maximum(la1[i], li)
+                log_rest[i] = mm + np.log(np.exp(la1[i] - mm) + np.exp(li - mm))
+            alive[s0:s1] = np.minimum(la1 - log_rest, 0.0)
+            if buy is not None and stt is not None:
+                tt = stt[s0:s1]
+                buy[s0:s1] = _closed_block(
+                    theta, xv, big_t=st[s0:s1], t=tt, log_h_t=hv[0, m:], y_t=y[m:], z_t=z[m:]
+                )
+    out = np.empty(n)
+    out[order] = alive
+    if buy is None:
+        return out, None
+    out_buy = np.empty(n)
+    out_buy[order] = buy
+    return out, out_buy
+
+
+def _closed_block(
+    theta: FloatArray,
+    xv: float,
+    *,
+    big_t: FloatArray,
+    t: FloatArray,
+    log_h_t: FloatArray,
+    y_t: FloatArray,
+    z_t: FloatArray,
+) -> FloatArray:
+    """:func:`_log_purchase_given_alive_closed` for one count, log H at T given."""
+    r, alpha, s, beta = (float(q) for q in theta)
+    first = alpha >= beta
+    p, q = (alpha, beta) if first else (beta, alpha)
+    a_blk, b_blk = (r + xv, s + 1.0) if first else (s + 1.0, r + xv)
+    tau = big_t + t
+    z = (p - q) / (p + tau)
+    y = (q + tau) / (p + tau)
+    hv = np.empty((1, tau.size))
+    hv.fill(np.nan)
+    _hyp2f1.log_h_block(a_blk, b_blk, z, y, hv)
+    shift = np.log(s) - np.log(r + s + xv)
+    lk0 = log_h_t + shift
+    lk1 = hv[0] + shift
+    if not first:
+        lk0 += np.log(y_t)
+        lk1 += np.log(y)
+    if b_blk >= _hyp2f1._B_CF or r + s + xv > _hyp2f1._C_TAYLOR:
+        # the continued fraction's H can be off by a few 1e-14, which the
+        # cancellation of the terms would magnify: the quadrature serves
+        lk0[z_t > _hyp2f1._Z_SERIES] = np.nan
+        lk1[z > _hyp2f1._Z_SERIES] = np.nan
+    n_x = r + xv
+    log_rho = -n_x * np.log1p(t / (alpha + big_t)) - s * np.log1p(t / (beta + big_t))
+    val = -np.expm1(log_rho) - np.exp(lk0) + np.exp(log_rho + lk1)
+    return np.asarray(
+        np.where(val >= _CLOSED_MIN, np.log(np.minimum(val, 1.0)), np.nan), dtype=np.float64
+    )
 
 
 def _log_alive_rows(
@@ -1697,51 +1794,15 @@ def _log_purchase_given_alive_closed(
     H is not evaluated at T or T + t and where the continued fraction would give
     it (near z = 1, its relative error can reach a few 1e-14).
     """
-    r, alpha, s, beta = (float(q) for q in theta)
-    first = alpha >= beta
-    p, q = (alpha, beta) if first else (beta, alpha)
-    n = x.size
-    out = np.full(n, np.nan)
-    if n == 0:
-        return out
-    order = np.argsort(x.astype(np.uint16 if float(x.max()) < 65_536 else np.int64), kind="stable")
-    sx = np.take(x, order)
-    starts = np.flatnonzero(np.concatenate(([True], sx[1:] != sx[:-1])))
-    ends = [*starts[1:].tolist(), n]
-    # points: T then T + t of each count block, in the sorted order
-    st = np.take(big_t, order)
-    tt = np.take(t, order)
-    stt = st + tt
-    log_k = np.empty((2, n))
-    with np.errstate(all="ignore"):
-        for s0, s1 in zip(starts.tolist(), ends, strict=True):
-            xv = float(sx[s0])
-            a_blk, b_blk = (r + xv, s + 1.0) if first else (s + 1.0, r + xv)
-            tau = np.concatenate((st[s0:s1], stt[s0:s1]))
-            z = (p - q) / (p + tau)
-            y = (q + tau) / (p + tau)
-            hv = np.full((1, tau.size), np.nan)
-            _hyp2f1.log_h_block(a_blk, b_blk, z, y, hv)
-            lk = hv[0] + (np.log(s) - np.log(r + s + xv))
-            if b_blk >= _hyp2f1._B_CF or r + s + xv > _hyp2f1._C_TAYLOR:
-                # the continued fraction's H can be off by a few 1e-14, which the
-                # cancellation of the terms would magnify: the quadrature serves
-                lk[z > _hyp2f1._Z_SERIES] = np.nan
-            if not first:
-                lk += np.log(y)
-            m = s1 - s0
-            log_k[0, s0:s1] = lk[:m]
-            log_k[1, s0:s1] = lk[m:]
-        n_x = r + sx
-        log_rho = -n_x * np.log1p(tt / (alpha + st)) - s * np.log1p(tt / (beta + st))
-        val = -np.expm1(log_rho) - np.exp(log_k[0]) + np.exp(log_rho + log_k[1])
-        val = np.where(val >= _CLOSED_MIN, np.log(np.minimum(val, 1.0)), np.nan)
-    out[order] = val
-    return out
+    if x.size == 0:
+        return np.zeros(0)
+    log_buy = _alive_by_count(theta, x, big_t, big_t, t)[1]  # t_x = T: no integral
+    assert log_buy is not None
+    return log_buy
 
 
 def _integral_chunks(
-    theta: FloatArray, rows: _Rows, i: IntArray, want_grad: bool
+    theta: FloatArray, rows: _Rows | _SortedRows, i: IntArray, want_grad: bool
 ) -> tuple[FloatArray, FloatArray | None]:
     """:func:`_hyp2f1.log_integral` over the rows ``i``, a thousand at a time."""
     log_i = np.empty(i.size)
