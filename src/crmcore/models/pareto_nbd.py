@@ -1524,31 +1524,55 @@ def _alive_by_count(
         for s0, s1 in zip(starts, ends, strict=True):
             xv = float(sx[s0])
             m = s1 - s0
-            tau = np.concatenate((stx[s0:s1], st[s0:s1]))
-            lat = np.log(alpha + tau)
-            lbt = np.log(beta + tau)
-            la1 = -(r + xv) * lat[m:] - s * lbt[m:]
-            lpt, lqt = (lat, lbt) if first else (lbt, lat)
+            # without a repeat purchase t_x = 0: one point serves the block's t_x (a
+            # point's log H does not depend on how often it occurs in the block)
+            k = 1 if xv == 0.0 else m
+            tau = np.concatenate((stx[s0 : s0 + k], st[s0:s1]))
             pt = p + tau
             z = (p - q) / pt
             y = (q + tau) / pt
-            hv = np.empty((1, 2 * m))
+            hv = np.empty((1, k + m))
             hv.fill(np.nan)
             a_blk, b_blk = (r + xv, s + 1.0) if first else (s + 1.0, r + xv)
             _hyp2f1.log_h_block(a_blk, b_blk, z, y, hv)
-            log_c = np.log(np.full(1, r + s + xv))
-            log_e = -a_blk * lpt - (b_blk - 1.0) * lqt + hv[0] - log_c
-            le1 = ls + log_e[:m]
-            le2 = ls + log_e[m:]
-            mx = np.fmax(la1, le1)
-            a1 = np.exp(la1 - mx)
-            rest = a1 + np.exp(le1 - mx) - np.exp(le2 - mx)
-            np.maximum(rest, a1, out=rest)
+            blk_e = _BlockE(
+                alpha, beta, first, a=a_blk, b=b_blk, log_c=np.log(np.full(1, r + s + xv))
+            )
+            la1 = np.empty(m)
+            log_rest = np.empty(m)
             same = stx[s0:s1] == st[s0:s1]
-            hard = np.isnan(hv[0, :m]) & ~same
-            if same.any():
-                rest[same] = a1[same]
-            log_rest = mx + np.log(rest)
+            if k == 1:
+                le1_all = ls + blk_e.log_e(tau[:1], hv[0, :1])[0]
+            for c0 in range(0, m, _CHUNK_ROWS):  # in cache
+                c1 = min(c0 + _CHUNK_ROWS, m)
+                lat_t, lbt_t = blk_e.logs(tau[k + c0 : k + c1])
+                la = la1[c0:c1]
+                np.multiply(-(r + xv), lat_t, out=la)
+                la -= s * lbt_t
+                le2 = blk_e.log_e(tau[k + c0 : k + c1], hv[0, k + c0 : k + c1], (lat_t, lbt_t))[0]
+                le2 += ls
+                if k == 1:
+                    le1 = le1_all
+                else:
+                    le1 = blk_e.log_e(tau[c0:c1], hv[0, c0:c1])[0]
+                    le1 += ls
+                mx = np.fmax(la, le1)
+                a1 = la - mx
+                np.exp(a1, out=a1)
+                rest = le1 - mx
+                np.exp(rest, out=rest)
+                rest += a1
+                np.subtract(le2, mx, out=le2)
+                np.exp(le2, out=le2)
+                rest -= le2
+                np.maximum(rest, a1, out=rest)
+                sm = same[c0:c1]
+                if sm.any():
+                    rest[sm] = a1[sm]
+                lr = log_rest[c0:c1]
+                np.log(rest, out=lr)
+                np.add(mx, lr, out=lr)
+            hard = np.isnan(hv[0, :k]) & ~same
             if hard.any():
                 i = np.flatnonzero(hard)
                 blk = _SortedRows(sx[s0:s1], stx[s0:s1], st[s0:s1], i, i, same)
@@ -1556,11 +1580,12 @@ def _alive_by_count(
                 li = ls + log_i
                 mm = np.maximum(la1[i], li)
                 log_rest[i] = mm + np.log(np.exp(la1[i] - mm) + np.exp(li - mm))
-            alive[s0:s1] = np.minimum(la1 - log_rest, 0.0)
+            np.subtract(la1, log_rest, out=la1)
+            np.minimum(la1, 0.0, out=alive[s0:s1])
             if buy is not None and stt is not None:
                 tt = stt[s0:s1]
                 buy[s0:s1] = _closed_block(
-                    theta, xv, big_t=st[s0:s1], t=tt, log_h_t=hv[0, m:], y_t=y[m:], z_t=z[m:]
+                    theta, xv, big_t=st[s0:s1], t=tt, log_h_t=hv[0, k:], y_t=y[k:], z_t=z[k:]
                 )
     out = np.empty(n)
     out[order] = alive
@@ -1569,6 +1594,36 @@ def _alive_by_count(
     out_buy = np.empty(n)
     out_buy[order] = buy
     return out, out_buy
+
+
+_CHUNK_ROWS = 8192  # rows per vector operation of P(alive)'s arithmetic (in cache)
+
+
+class _BlockE:
+    """log E(x, τ) of one count from log H, by the operations of :func:`_point_values`."""
+
+    def __init__(
+        self, alpha: float, beta: float, first: bool, *, a: float, b: float, log_c: FloatArray
+    ) -> None:
+        self.alpha, self.beta, self.first = alpha, beta, first
+        self.a, self.b, self.log_c = a, b, log_c
+
+    def logs(self, tau: FloatArray) -> tuple[FloatArray, FloatArray]:
+        return np.log(self.alpha + tau), np.log(self.beta + tau)
+
+    def log_e(
+        self,
+        tau: FloatArray,
+        log_h: FloatArray,
+        logs: tuple[FloatArray, FloatArray] | None = None,
+    ) -> tuple[FloatArray]:
+        lat, lbt = self.logs(tau) if logs is None else logs
+        lpt, lqt = (lat, lbt) if self.first else (lbt, lat)
+        out = -self.a * lpt
+        out -= (self.b - 1.0) * lqt
+        out += log_h
+        out -= self.log_c
+        return (out,)
 
 
 def _closed_block(
