@@ -876,7 +876,14 @@ def conditional_purchase_probability(
     ``P(Y(t) > 0 | x, t_x, T) = P(alive) ∫_0^t (r+x)/(α+T)
     (1 + u/(α+T))^-(r+x+1) (1 + u/(β+T))^-s du``.
 
-    The integrand is evaluated in log space (``log1p``) and integrated by
+    Integrating by parts in τ = T + u turns the integral into the
+    antiderivative of the likelihood (see :func:`log_likelihood`):
+    ``1 - ρ - k(T) + ρ k(T+t)`` with ``ρ = ((α+T)/(α+T+t))^(r+x)
+    ((β+T)/(β+T+t))^s`` and ``k(τ) = s (α+τ)^(r+x) (β+τ)^s
+    ∫_τ^∞ (α+v)^-(r+x) (β+v)^-(s+1) dv``, three terms in [0, 1], which is
+    used where the result is at least 0.01. Below (a short t, where the terms
+    cancel) and where the hypergeometric function in k is not evaluated, the
+    integrand is evaluated in log space (``log1p``) and integrated by
     Gauss-Legendre rules on pieces growing geometrically from its initial
     decay length ``1 / ((r+x+1)/(α+T) + s/(β+T))``, so that steep and
     heavy-tailed cases alike are resolved and a short ``t`` keeps its
@@ -907,13 +914,15 @@ def conditional_purchase_probability(
         return np.zeros(0)
     theta = params.as_array()
     # the same log P(alive) as probability_alive, so the result never exceeds it
-    log_alive = _log_probability_alive(theta, x, tx, big_t)
-    out = np.zeros(x.size)
-    for s0 in range(0, x.size, 1024):  # rows x pieces x nodes, a thousand rows at a time
-        sl = slice(s0, s0 + 1024)
+    log_alive, log_buy = _alive_by_count(theta, x, tx, big_t, tt)
+    assert log_buy is not None
+    rest = np.flatnonzero(np.isnan(log_buy))  # small or where H is not evaluated
+    for s0 in range(0, rest.size, 1024):  # rows x pieces x nodes, a thousand rows at a time
+        i = rest[s0 : s0 + 1024]
         with np.errstate(all="ignore"):
-            log_buy = _log_purchase_given_alive(theta, tt[sl, None], x[sl], big_t[sl])
-            out[sl] = np.minimum(np.exp(log_alive[sl] + log_buy), np.exp(log_alive[sl]))
+            log_buy[i] = _log_purchase_given_alive(theta, tt[i, None], x[i], big_t[i])
+    with np.errstate(all="ignore"):
+        out = np.minimum(np.exp(log_alive + log_buy), np.exp(log_alive))
     return inp.finish(out, h.single)
 
 
@@ -1469,28 +1478,7 @@ def _log_probability_alive(
     if x.size < _SORTED_MIN:
         rows = _Rows(x, tx, big_t, merge=False)
         return _log_alive_rows(theta, rows, rows.px, rows.ptau, rows.blocks)
-    # The points of _Rows(merge=False) without its fit-oriented set-up: the rows sorted
-    # by x (one radix sort of n counts rather than of 2n points), each x's points laid out
-    # as its t_x points then its T points, which is the order _Rows gives them, so every
-    # value is the same to the bit.
-    order = np.argsort(x.astype(np.uint16 if float(x.max()) < 65_536 else np.int64), kind="stable")
-    sx, stx, st = np.take(x, order), np.take(tx, order), np.take(big_t, order)
-    n = x.size
-    first = np.ones(n, dtype=np.bool_)
-    np.not_equal(sx[1:], sx[:-1], out=first[1:])
-    starts = np.flatnonzero(first)
-    counts = np.diff(np.append(starts, n))
-    index = np.arange(n)
-    itx = np.repeat(starts, counts) + index
-    ity = itx + np.repeat(counts, counts)
-    ptau = np.empty(2 * n)
-    ptau[itx] = stx
-    ptau[ity] = st
-    px = np.repeat(sx[starts], 2 * counts)
-    sorted_rows = _SortedRows(sx, stx, st, itx, ity, stx == st)
-    out = np.empty(n)
-    out[order] = _log_alive_rows(theta, sorted_rows, px, ptau, 2 * starts)
-    return out
+    return _alive_by_count(theta, x, tx, big_t, None)[0]
 
 
 _SORTED_MIN = 4096  # rows from which P(alive) sets up its points itself
@@ -1503,6 +1491,179 @@ class _SortedRows(NamedTuple):
     itx: IntArray
     ity: IntArray
     same: Any
+
+
+def _alive_by_count(
+    theta: FloatArray, x: FloatArray, tx: FloatArray, big_t: FloatArray, t: FloatArray | None
+) -> tuple[FloatArray, FloatArray | None]:
+    """Return log P(alive) and, given horizons ``t``, the closed form of P(buy | alive).
+
+    The rows are sorted by count (one radix sort) and every count block is
+    evaluated on its own slices: its t_x points then its T points, the layout
+    of the likelihood's set-up (:class:`_Rows` with ``merge=False``), with the
+    same arithmetic, so log P(alive) is that of :func:`_log_alive_rows` to the
+    bit, without building, gathering and scattering 2n interleaved points.
+    With ``t``, log H at T + t is evaluated per block as well, and log H at T
+    is shared with P(alive) (see :func:`_log_purchase_given_alive_closed`).
+    """
+    r, alpha, s, beta = (float(q) for q in theta)
+    first = alpha >= beta
+    p, q = (alpha, beta) if first else (beta, alpha)
+    n = x.size
+    order = np.argsort(x.astype(np.uint16 if float(x.max()) < 65_536 else np.int64), kind="stable")
+    sx, stx, st = np.take(x, order), np.take(tx, order), np.take(big_t, order)
+    new = np.ones(n, dtype=np.bool_)
+    np.not_equal(sx[1:], sx[:-1], out=new[1:])
+    starts = np.flatnonzero(new).tolist()
+    ends = [*starts[1:], n]
+    alive = np.empty(n)
+    buy = None if t is None else np.full(n, np.nan)
+    stt = None if t is None else np.take(t, order)
+    ls = np.log(s)
+    with np.errstate(all="ignore"):
+        for s0, s1 in zip(starts, ends, strict=True):
+            xv = float(sx[s0])
+            m = s1 - s0
+            # without a repeat purchase t_x = 0: one point serves the block's t_x (a
+            # point's log H does not depend on how often it occurs in the block)
+            k = 1 if xv == 0.0 else m
+            tau = np.concatenate((stx[s0 : s0 + k], st[s0:s1]))
+            pt = p + tau
+            z = (p - q) / pt
+            y = (q + tau) / pt
+            hv = np.empty((1, k + m))
+            hv.fill(np.nan)
+            a_blk, b_blk = (r + xv, s + 1.0) if first else (s + 1.0, r + xv)
+            _hyp2f1.log_h_block(a_blk, b_blk, z, y, hv)
+            blk_e = _BlockE(
+                alpha, beta, first, a=a_blk, b=b_blk, log_c=np.log(np.full(1, r + s + xv))
+            )
+            la1 = np.empty(m)
+            log_rest = np.empty(m)
+            same = stx[s0:s1] == st[s0:s1]
+            if k == 1:
+                le1_all = ls + blk_e.log_e(tau[:1], hv[0, :1])[0]
+            for c0 in range(0, m, _CHUNK_ROWS):  # in cache
+                c1 = min(c0 + _CHUNK_ROWS, m)
+                lat_t, lbt_t = blk_e.logs(tau[k + c0 : k + c1])
+                la = la1[c0:c1]
+                np.multiply(-(r + xv), lat_t, out=la)
+                la -= s * lbt_t
+                le2 = blk_e.log_e(tau[k + c0 : k + c1], hv[0, k + c0 : k + c1], (lat_t, lbt_t))[0]
+                le2 += ls
+                if k == 1:
+                    le1 = le1_all
+                else:
+                    le1 = blk_e.log_e(tau[c0:c1], hv[0, c0:c1])[0]
+                    le1 += ls
+                mx = np.fmax(la, le1)
+                a1 = la - mx
+                np.exp(a1, out=a1)
+                rest = le1 - mx
+                np.exp(rest, out=rest)
+                rest += a1
+                np.subtract(le2, mx, out=le2)
+                np.exp(le2, out=le2)
+                rest -= le2
+                np.maximum(rest, a1, out=rest)
+                sm = same[c0:c1]
+                if sm.any():
+                    rest[sm] = a1[sm]
+                lr = log_rest[c0:c1]
+                np.log(rest, out=lr)
+                np.add(mx, lr, out=lr)
+            hard = np.isnan(hv[0, :k]) & ~same
+            if hard.any():
+                i = np.flatnonzero(hard)
+                blk = _SortedRows(sx[s0:s1], stx[s0:s1], st[s0:s1], i, i, same)
+                log_i, _ = _integral_chunks(theta, blk, i, False)
+                li = ls + log_i
+                mm = np.maximum(la1[i], li)
+                log_rest[i] = mm + np.log(np.exp(la1[i] - mm) + np.exp(li - mm))
+            np.subtract(la1, log_rest, out=la1)
+            np.minimum(la1, 0.0, out=alive[s0:s1])
+            if buy is not None and stt is not None:
+                tt = stt[s0:s1]
+                buy[s0:s1] = _closed_block(
+                    theta, xv, big_t=st[s0:s1], t=tt, log_h_t=hv[0, k:], y_t=y[k:], z_t=z[k:]
+                )
+    out = np.empty(n)
+    out[order] = alive
+    if buy is None:
+        return out, None
+    out_buy = np.empty(n)
+    out_buy[order] = buy
+    return out, out_buy
+
+
+_CHUNK_ROWS = 8192  # rows per vector operation of P(alive)'s arithmetic (in cache)
+
+
+class _BlockE:
+    """log E(x, τ) of one count from log H, by the operations of :func:`_point_values`."""
+
+    def __init__(
+        self, alpha: float, beta: float, first: bool, *, a: float, b: float, log_c: FloatArray
+    ) -> None:
+        self.alpha, self.beta, self.first = alpha, beta, first
+        self.a, self.b, self.log_c = a, b, log_c
+
+    def logs(self, tau: FloatArray) -> tuple[FloatArray, FloatArray]:
+        return np.log(self.alpha + tau), np.log(self.beta + tau)
+
+    def log_e(
+        self,
+        tau: FloatArray,
+        log_h: FloatArray,
+        logs: tuple[FloatArray, FloatArray] | None = None,
+    ) -> tuple[FloatArray]:
+        lat, lbt = self.logs(tau) if logs is None else logs
+        lpt, lqt = (lat, lbt) if self.first else (lbt, lat)
+        out = -self.a * lpt
+        out -= (self.b - 1.0) * lqt
+        out += log_h
+        out -= self.log_c
+        return (out,)
+
+
+def _closed_block(
+    theta: FloatArray,
+    xv: float,
+    *,
+    big_t: FloatArray,
+    t: FloatArray,
+    log_h_t: FloatArray,
+    y_t: FloatArray,
+    z_t: FloatArray,
+) -> FloatArray:
+    """:func:`_log_purchase_given_alive_closed` for one count, log H at T given."""
+    r, alpha, s, beta = (float(q) for q in theta)
+    first = alpha >= beta
+    p, q = (alpha, beta) if first else (beta, alpha)
+    a_blk, b_blk = (r + xv, s + 1.0) if first else (s + 1.0, r + xv)
+    tau = big_t + t
+    z = (p - q) / (p + tau)
+    y = (q + tau) / (p + tau)
+    hv = np.empty((1, tau.size))
+    hv.fill(np.nan)
+    _hyp2f1.log_h_block(a_blk, b_blk, z, y, hv)
+    shift = np.log(s) - np.log(r + s + xv)
+    lk0 = log_h_t + shift
+    lk1 = hv[0] + shift
+    if not first:
+        lk0 += np.log(y_t)
+        lk1 += np.log(y)
+    if b_blk >= _hyp2f1._B_CF or r + s + xv > _hyp2f1._C_TAYLOR:
+        # the continued fraction's H can be off by a few 1e-14, which the
+        # cancellation of the terms would magnify: the quadrature serves
+        lk0[z_t > _hyp2f1._Z_SERIES] = np.nan
+        lk1[z > _hyp2f1._Z_SERIES] = np.nan
+    n_x = r + xv
+    log_rho = -n_x * np.log1p(t / (alpha + big_t)) - s * np.log1p(t / (beta + big_t))
+    val = -np.expm1(log_rho) - np.exp(lk0) + np.exp(log_rho + lk1)
+    return np.asarray(
+        np.where(val >= _CLOSED_MIN, np.log(np.minimum(val, 1.0)), np.nan), dtype=np.float64
+    )
 
 
 def _log_alive_rows(
@@ -1661,8 +1822,42 @@ def _log_purchase_given_alive(
     return np.asarray(np.log(np.minimum(total, 1.0)), dtype=np.float64)
 
 
+_CLOSED_MIN = 1e-2  # P(purchase | alive) from which the closed form serves
+
+
+def _log_purchase_given_alive_closed(
+    theta: FloatArray, t: FloatArray, x: FloatArray, big_t: FloatArray
+) -> FloatArray:
+    """Return log P(a purchase in (T, T+t] | alive at T) in closed form, or NaN.
+
+    With ``n = r+x``, ``a(τ) = (α+τ)^-n (β+τ)^-s`` and
+    ``E(τ) = ∫_τ^∞ (α+u)^-n (β+u)^-(s+1) du`` (the antiderivative of the
+    likelihood, see :mod:`._hyp2f1`), ``a'(τ) = -n (α+τ)^-(n+1) (β+τ)^-s -
+    s (α+τ)^-n (β+τ)^-(s+1)``, so the integrand of
+    :func:`_log_purchase_given_alive` in τ = T + u is
+    ``(-a'(τ) - s (α+τ)^-n (β+τ)^-(s+1)) / a(T)`` and
+
+    ``P = 1 - ρ - k(T) + ρ k(T+t)``, ``ρ = a(T+t)/a(T)``, ``k(τ) = s E(τ)/a(τ)``,
+
+    with ``k = s H(z)/c`` when α >= β and ``k = s y H(z)/c`` when α < β
+    (y = (α+τ)/(β+τ); E = a H/c or a y H/c by the forms of E in
+    :mod:`._hyp2f1`), and ``ρ = exp(-n log1p(t/A) - s log1p(t/B))``. Each of
+    the three terms is in [0, 1] (``s E <= ∫_τ^∞ -a' = a``), so the sum carries
+    an absolute error of a few units of 1e-16 plus the relative error of H. For
+    P < ``_CLOSED_MIN`` (a short t: the terms cancel) that error would exceed
+    1e-13 relative, and the quadrature is used there (NaN here), as it is where
+    H is not evaluated at T or T + t and where the continued fraction would give
+    it (near z = 1, its relative error can reach a few 1e-14).
+    """
+    if x.size == 0:
+        return np.zeros(0)
+    log_buy = _alive_by_count(theta, x, big_t, big_t, t)[1]  # t_x = T: no integral
+    assert log_buy is not None
+    return log_buy
+
+
 def _integral_chunks(
-    theta: FloatArray, rows: _Rows, i: IntArray, want_grad: bool
+    theta: FloatArray, rows: _Rows | _SortedRows, i: IntArray, want_grad: bool
 ) -> tuple[FloatArray, FloatArray | None]:
     """:func:`_hyp2f1.log_integral` over the rows ``i``, a thousand at a time."""
     log_i = np.empty(i.size)
