@@ -93,8 +93,11 @@ def _to_ns(arr: np.ndarray[Any, Any], name: str) -> DatetimeArray:
             if lo.astype("datetime64[D]") < _NS_LOW:  # a coarse unit starting before the bound
                 lo = lo + np.timedelta64(1, cast(Any, unit))
             hi = _NS_HIGH.astype(arr.dtype)
-            bad = ~np.isnat(arr) & ((arr < lo) | (arr > hi))
-            if bad.any():
+            # two reductions settle the common case (a NaT propagates through min and
+            # max and fails it: the masks then say which values are out of range)
+            inside = bool(arr.min() >= lo) and bool(arr.max() <= hi)
+            bad = None if inside else ~np.isnat(arr) & ((arr < lo) | (arr > hi))
+            if bad is not None and bad.any():
                 raise InputError(f"{name} {_RANGE_RULE}; {describe_violations(bad, (name, arr))}")
     return arr.astype(_NS)
 

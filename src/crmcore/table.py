@@ -87,12 +87,18 @@ def factorize_ids(ids: ArrayLike, name: str = "ids") -> tuple[np.ndarray[Any, An
             offset = arr if zero_based else (arr - lo).astype(np.intp, copy=False)
             present = np.zeros(span, dtype=np.bool_)
             present[offset] = True
-            lut = np.cumsum(present, dtype=np.int64)
-            lut -= 1
-            uniques = np.flatnonzero(present).astype(arr.dtype)
+            if present.all():  # every id from lo to hi: the offsets are the codes
+                uniques = np.arange(span).astype(arr.dtype, copy=False)
+                # never the caller's ids themselves: a copy when the offsets are them
+                codes = offset.astype(np.int64, copy=offset is arr)
+            else:
+                lut = np.cumsum(present, dtype=np.int64)
+                lut -= 1
+                uniques = np.flatnonzero(present).astype(arr.dtype, copy=False)
+                codes = lut[offset]
             if lo:  # in the ids' own type (wrap-around exact): uint64 ids above 2**63 too
                 uniques += arr.dtype.type(lo)
-            return uniques, lut[offset]
+            return uniques, codes
     if kind == "f":
         bad = ~np.isfinite(arr)
         if bad.any():
@@ -678,7 +684,9 @@ class InteractionTable:
         else:
             amt = v.readonly_copy(v.as_float_array(amounts, "amounts", allow_empty=True))
             v.check_same_length(("customer_ids", codes), ("amounts", amt))
-            bad = (amt < 0) & (kind_codes == PURCHASE_CODE)
+            bad = amt < 0
+            if bad.any():
+                bad &= kind_codes == PURCHASE_CODE
             if bad.any():
                 raise InputError(
                     "amounts of purchases must be non-negative; "
@@ -730,7 +738,7 @@ class InteractionTable:
         if opportunity_stages is not None:
             optional["opportunity_stages"] = _stage_codes(opportunity_stages, kind_codes, n)
         return cls(
-            customer_ids=_ro(uniques.copy()),
+            customer_ids=_ro(uniques),  # a fresh array of factorize_ids
             customer_codes=_ro(codes),
             times=_ro(t),
             kinds=_ro(kind_codes),
