@@ -989,11 +989,17 @@ def _purchase_offsets(
     pmin = int(period_index(np.datetime64(t_lo, "ns"), period))
     span = int(period_index(np.datetime64(t_hi, "ns"), period)) - pmin + 1
     odtype = np.int32 if table.n_customers * span < 2**31 else np.int64
-    start = _period_start_ns(pmin, period)
-    if period in _PERIOD_NS and t_hi - start <= _INT64_MAX:
-        since = np.subtract(t, start)  # >= 0: the first period starts at or before t_lo
-        off = np.empty(t.size, dtype=odtype)
-        np.floor_divide(since, _PERIOD_NS[period], out=off, casting="unsafe")  # below span
+    if period in _PERIOD_NS:
+        # hours or days since 1970 (they fit in int32 in the nanosecond range), then the
+        # offset from pmin; weeks from days as period_index does, with pmin folded in:
+        # (days + 3) // 7 - pmin == (days + 3 - 7 pmin) // 7
+        off: np.ndarray[Any, Any] = np.empty(t.size, dtype=odtype)
+        np.floor_divide(t, _PERIOD_NS["h" if period == "h" else "D"], out=off, casting="unsafe")
+        if period == "W":
+            off += 3 - 7 * pmin
+            off //= 7
+        else:
+            off -= pmin
     else:
         off = period_index(t.view(_NS), period)
         off -= pmin
@@ -1047,11 +1053,12 @@ def _occasion_stats(
     # where each occasion's rows start among the sorted rows, then its key
     occ_rows = np.flatnonzero(new)
     up: np.ndarray[Any, Any] = key[occ_rows]
-    del key, new
+    del new
+    scratch = key  # the sorted keys are read: their buffer holds temporaries below
     # codes and offsets (below span) in the key's width (floor_divide by a scalar is
     # far cheaper than divmod's remainder)
     uc = np.floor_divide(up, span)
-    up -= uc * span
+    up -= np.multiply(uc, span, out=scratch[: uc.size])
     n_occ_holdout: IntArray | None = None
     holdout = pmin + span - 1 > cal_idx
     if holdout:
@@ -1075,10 +1082,12 @@ def _occasion_stats(
     ends[-1] = m
     first_off = up[starts].astype(off.dtype, copy=False)
     if not holdout:  # rows per customer: from its first occasion's rows to the next's
-        bounds = np.empty(m + 1, dtype=np.int64)
-        bounds[:-1] = occ_rows
-        bounds[-1] = codes.size
-        rows_per_buyer = bounds[ends] - bounds[starts]
+        rows_per_buyer = out["n_transactions"] if starts.size == n_c else np.empty_like(starts)
+        row_start = occ_rows[starts]
+        rows_per_buyer[:-1] = row_start[1:]
+        rows_per_buyer[-1] = codes.size
+        rows_per_buyer -= row_start
+        del row_start
     del occ_rows
     ends -= 1
     if starts.size == n_c:  # every customer bought (a purchase log): runs in code order
@@ -1087,8 +1096,6 @@ def _occasion_stats(
         np.add(first_off, pmin, out=first)
         np.add(up[ends], pmin, out=last)
         first_by_code = first_off
-        if not holdout:
-            out["n_transactions"][...] = rows_per_buyer
     else:
         buyers = uc[starts]
         for col in (n_occ, first, last):
@@ -1105,7 +1112,7 @@ def _occasion_stats(
     # log of the gaps between consecutive distinct occasions of a customer (>= 1
     # period); a customer's first occasion adds log(1) = 0, which leaves its sum
     # exact. The gaps are whole periods below span: their logs come from a table.
-    gaps = up[1:] - up[:-1]
+    gaps = np.subtract(up[1:], up[:-1], out=scratch[: m - 1])
     later = run[1:]
     np.logical_not(later, out=later)  # the occasions after a customer's first
     if span <= 2 * m:
@@ -1116,7 +1123,7 @@ def _occasion_stats(
     else:
         weights = np.log(np.where(later, gaps * factor, 1.0))
     np.add.at(out["litt"], uc[1:], weights)
-    del gaps, weights, run, uc, up
+    del gaps, weights, run, uc, up, scratch, key
     if holdout:
         np.add.at(out["n_transactions"], codes, 1)
     np.add.at(out["total_spend"], codes, amounts)
