@@ -843,7 +843,8 @@ def summarize(
     n_hold_occ = _occasion_stats(
         codes, off, amounts, n_c, cal_idx, pmin=pmin, span=span, factor=factor, out=block
     )
-    columns = _columns(table.customer_ids.copy(), block, cal_idx, factor, period)
+    # the table's ids are read-only memory of crmcore's: the summary stores them as they are
+    columns = _columns(table.customer_ids, block, cal_idx, factor, period)
     if cal_ts is not None:
         hold = off > cal_idx - pmin
         if n_hold_occ is None:
