@@ -970,23 +970,25 @@ def _purchase_offsets(
     The offsets are each row's period index minus the first one's (``pmin``), below
     ``span``, as int32 when ``n_customers * span`` fits in it (the key of
     :func:`_occasion_stats`), else int64. Rows are tested on their times against the
-    start of the period after ``end_idx`` (the periods are monotone in time), and the
-    fixed-length periods are whole multiples of their length from the first period's
-    start: one subtraction and one floor division, the same floors as
-    :func:`period_index`, without its casts of datetime units.
+    start of the period after ``end_idx`` (the periods are monotone in time); hours,
+    days and weeks come from integer floor divisions of the nanoseconds, the same
+    floors as :func:`period_index` without its casts of datetime units.
     """
     t = table.times.view(np.int64)
     codes, amounts = table.customer_codes, table.amounts
     bound = _period_start_ns(end_idx + 1, period)
-    purchases_only = bool((table.kinds == PURCHASE_CODE).all())
-    if not purchases_only or (t.size and int(t.max()) >= bound):
+    if t.size == 0:
+        return codes, np.zeros(0, dtype=np.int64), amounts, 0, 1
+    t_hi = int(t.max())
+    if t_hi >= bound or not (table.kinds == PURCHASE_CODE).all():
         keep = table.kinds == PURCHASE_CODE
         if bound <= _INT64_MAX:
             keep &= t < bound
         codes, t, amounts = codes[keep], t[keep], amounts[keep]
-    if t.size == 0:
-        return codes, np.zeros(0, dtype=np.int64), amounts, 0, 1
-    t_lo, t_hi = int(t.min()), int(t.max())
+        if t.size == 0:
+            return codes, np.zeros(0, dtype=np.int64), amounts, 0, 1
+        t_hi = int(t.max())
+    t_lo = int(t.min())
     pmin = int(period_index(np.datetime64(t_lo, "ns"), period))
     span = int(period_index(np.datetime64(t_hi, "ns"), period)) - pmin + 1
     odtype = np.int32 if table.n_customers * span < 2**31 else np.int64
