@@ -81,10 +81,11 @@ def _check_datetime_range(value: _dt.datetime | _dt.date, name: str) -> None:
         raise InputError(f"{name} {_RANGE_RULE}; got {value!r}")
 
 
-def _to_ns(arr: np.ndarray[Any, Any], name: str) -> DatetimeArray:
+def _to_ns(arr: np.ndarray[Any, Any], name: str, out: DatetimeArray | None = None) -> DatetimeArray:
     """Cast a datetime64 array to nanoseconds, refusing values outside the accepted range.
 
     The comparison runs in the array's own unit (casting first would wrap around).
+    With ``out`` (nanoseconds, the shape of ``arr``), the cast is written into it.
     """
     if arr.size:
         unit, _ = np.datetime_data(arr.dtype)
@@ -93,9 +94,15 @@ def _to_ns(arr: np.ndarray[Any, Any], name: str) -> DatetimeArray:
             if lo.astype("datetime64[D]") < _NS_LOW:  # a coarse unit starting before the bound
                 lo = lo + np.timedelta64(1, cast(Any, unit))
             hi = _NS_HIGH.astype(arr.dtype)
-            bad = ~np.isnat(arr) & ((arr < lo) | (arr > hi))
-            if bad.any():
+            # two reductions settle the common case (a NaT propagates through min and
+            # max and fails it: the masks then say which values are out of range)
+            inside = bool(arr.min() >= lo) and bool(arr.max() <= hi)
+            bad = None if inside else ~np.isnat(arr) & ((arr < lo) | (arr > hi))
+            if bad is not None and bad.any():
                 raise InputError(f"{name} {_RANGE_RULE}; {describe_violations(bad, (name, arr))}")
+    if out is not None:
+        np.copyto(out, arr, casting="unsafe")  # the cast of astype, into memory given
+        return out
     return arr.astype(_NS)
 
 
@@ -490,20 +497,23 @@ def as_timestamp(x: object, name: str) -> np.datetime64:
     )
 
 
-def as_datetime_array(x: ArrayLike, name: str, *, allow_empty: bool = True) -> DatetimeArray:
+def as_datetime_array(
+    x: ArrayLike, name: str, *, allow_empty: bool = True, into: DatetimeArray | None = None
+) -> DatetimeArray:
     """Convert timestamps to a 1-d ``datetime64[ns]`` array in UTC.
 
     numpy ``datetime64`` values and naive ``datetime`` objects are taken as UTC;
     timezone-aware ``datetime`` objects and timezone-aware pandas columns are
     converted to UTC. Mixing naive and aware values, NaT and non-time values
-    are errors.
+    are errors. With ``into`` (a ``datetime64[ns]`` array), numpy datetimes of
+    its length are converted into it (no fresh array), and it is returned.
     """
     arr = _to_array(utc_naive(x), name)
     if arr.ndim != 1:
         raise InputError(f"{name} must be 1-dimensional, got shape {arr.shape}")
     _check_size(arr, name, allow_empty)
     if arr.dtype.kind == "M":
-        out = _to_ns(arr, name)
+        out = _to_ns(arr, name, into if into is not None and into.shape == arr.shape else None)
     elif arr.dtype.kind == "U":
         out = _iso_strings_to_utc(arr, name)
     elif arr.dtype.kind == "O":

@@ -314,8 +314,18 @@ class CustomerSummary:
         new_codes = new_table.customer_codes[keep]
         n_new = new_table.n_customers
         new = _column_block(n_new)
+        new_p = pidx[keep]
+        pmin = int(new_p.min()) if new_p.size else 0
         _occasion_stats(
-            new_codes, pidx[keep], new_table.amounts[keep], n_new, end_idx, factor=factor, out=new
+            new_codes,
+            new_p - pmin,
+            new_table.amounts[keep],
+            n_new,
+            end_idx,
+            pmin=pmin,
+            span=int(new_p.max()) - pmin + 1 if new_p.size else 1,
+            factor=factor,
+            out=new,
         )
         # align old and new customers on the union of their ids
         ids = _join_ids(
@@ -828,17 +838,15 @@ def summarize(
             )
 
     n_c = table.n_customers
-    pidx = period_index(table.times, period)
-    keep = (table.kinds == PURCHASE_CODE) & (pidx <= end_idx)
-    if keep.all():  # the common case: a purchase log up to observation_end; no copies
-        codes, p, amounts = table.customer_codes, pidx, table.amounts
-    else:
-        codes, p, amounts = table.customer_codes[keep], pidx[keep], table.amounts[keep]
+    codes, off, amounts, pmin, span = _purchase_offsets(table, period, end_idx)
     block = _column_block(n_c)
-    n_hold_occ = _occasion_stats(codes, p, amounts, n_c, cal_idx, factor=factor, out=block)
-    columns = _columns(table.customer_ids.copy(), block, cal_idx, factor, period)
+    n_hold_occ = _occasion_stats(
+        codes, off, amounts, n_c, cal_idx, pmin=pmin, span=span, factor=factor, out=block
+    )
+    # the table's ids are read-only memory of crmcore's: the summary stores them as they are
+    columns = _columns(table.customer_ids, block, cal_idx, factor, period)
     if cal_ts is not None:
-        hold = p > cal_idx
+        hold = off > cal_idx - pmin
         if n_hold_occ is None:
             n_hold_occ = np.zeros(n_c, dtype=np.int64)
         spend_hold = np.bincount(codes[hold], weights=amounts[hold], minlength=n_c)
@@ -911,6 +919,8 @@ _BLOCK_FLOAT = (
 )
 #: Nanoseconds per period of the fixed-length periods, and the day offset of weeks.
 _PERIOD_NS = {"h": 3_600 * 10**9, "D": 86_400 * 10**9, "W": 7 * 86_400 * 10**9}
+_INT64_MAX = int(np.iinfo(np.int64).max)
+_UNIT_DTYPES = {"M": "datetime64[M]", "Y": "datetime64[Y]"}
 
 
 def _column_block(n_c: int) -> dict[str, np.ndarray[Any, Any]]:
@@ -942,99 +952,188 @@ def _freeze_block(out: dict[str, np.ndarray[Any, Any]]) -> None:
     _ro(base)
 
 
+def _period_start_ns(index: int, period: str) -> int:
+    """Start of period ``index`` in nanoseconds since 1970 (a Python int: never overflows)."""
+    if period == "W":  # weeks counted from the Monday 1970-01-05, day 4
+        return (7 * index - 3) * _PERIOD_NS["D"]
+    if period in _PERIOD_NS:
+        return index * _PERIOD_NS[period]
+    days = np.array([index], dtype=np.int64).view(_UNIT_DTYPES[period]).astype("datetime64[D]")
+    return int(days.view(np.int64)[0]) * _PERIOD_NS["D"]
+
+
+def _purchase_offsets(
+    table: InteractionTable, period: str, end_idx: int
+) -> tuple[IntArray, np.ndarray[Any, Any], FloatArray, int, int]:
+    """Return the purchase rows up to period ``end_idx``: codes, offsets, amounts, pmin, span.
+
+    The offsets are each row's period index minus the first one's (``pmin``), below
+    ``span``, as int32 when ``n_customers * span`` fits in it (the key of
+    :func:`_occasion_stats`), else int64. Rows are tested on their times against the
+    start of the period after ``end_idx`` (the periods are monotone in time); hours,
+    days and weeks come from integer floor divisions of the nanoseconds, the same
+    floors as :func:`period_index` without its casts of datetime units.
+    """
+    t = table.times.view(np.int64)
+    codes, amounts = table.customer_codes, table.amounts
+    bound = _period_start_ns(end_idx + 1, period)
+    if t.size == 0:
+        return codes, np.zeros(0, dtype=np.int64), amounts, 0, 1
+    t_hi = int(t.max())
+    if t_hi >= bound or not (table.kinds == PURCHASE_CODE).all():
+        keep = table.kinds == PURCHASE_CODE
+        if bound <= _INT64_MAX:
+            keep &= t < bound
+        codes, t, amounts = codes[keep], t[keep], amounts[keep]
+        if t.size == 0:
+            return codes, np.zeros(0, dtype=np.int64), amounts, 0, 1
+        t_hi = int(t.max())
+    t_lo = int(t.min())
+    pmin = int(period_index(np.datetime64(t_lo, "ns"), period))
+    span = int(period_index(np.datetime64(t_hi, "ns"), period)) - pmin + 1
+    odtype = np.int32 if table.n_customers * span < 2**31 else np.int64
+    if period in _PERIOD_NS:
+        # hours or days since 1970 (they fit in int32 in the nanosecond range), then the
+        # offset from pmin; weeks from days as period_index does, with pmin folded in:
+        # (days + 3) // 7 - pmin == (days + 3 - 7 pmin) // 7
+        off: np.ndarray[Any, Any] = np.empty(t.size, dtype=odtype)
+        np.floor_divide(t, _PERIOD_NS["h" if period == "h" else "D"], out=off, casting="unsafe")
+        if period == "W":
+            off += 3 - 7 * pmin
+            off //= 7
+        else:
+            off -= pmin
+    else:
+        off = period_index(t.view(_NS), period)
+        off -= pmin
+        off = off.astype(odtype, copy=False)
+    return codes, off, amounts, pmin, span
+
+
 def _occasion_stats(
     codes: IntArray,
-    p: IntArray,
+    off: np.ndarray[Any, Any],
     amounts: FloatArray,
     n_c: int,
     cal_idx: int,
     *,
+    pmin: int,
+    span: int,
     factor: float,
     out: dict[str, np.ndarray[Any, Any]],
 ) -> IntArray | None:
     """Per customer: occasions, first/last period, spend, first-occasion spend, litt.
 
-    Writes ``n_purchases``, ``n_transactions``, ``total_spend``, ``first_spend``
-    and ``litt`` into the columns of ``out`` (see :func:`_column_block`), and the
-    first and last occasion's period index into ``first_purchase`` and
-    ``last_purchase`` (0 for customers without one). Calibration statistics use
-    the periods ``<= cal_idx``; returns the holdout occasions per customer when
-    some period lies after it, else None. One sort of the combined (customer,
-    period) key, then run detection on the sorted keys and in-place sums
-    (``np.add.at`` adds in row order from 0.0, as ``np.bincount`` does).
+    ``off`` holds each row's period index minus ``pmin`` (below ``span``). Writes
+    ``n_purchases``, ``n_transactions``, ``total_spend``, ``first_spend`` and
+    ``litt`` into the columns of ``out`` (see :func:`_column_block`), and the first
+    and last occasion's period index into ``first_purchase`` and ``last_purchase``
+    (0 for customers without one). Calibration statistics use the periods
+    ``<= cal_idx``; returns the holdout occasions per customer when some period lies
+    after it, else None. One sort of the combined (customer, period) key, then run
+    detection on the sorted keys: each customer's occasions are one run, read at its
+    ends; the sums are in place and in row order (``np.add.at`` adds from 0.0, as
+    ``np.bincount`` does).
     """
     n_occ, first, last = out["n_purchases"], out["first_purchase"], out["last_purchase"]
-    for name in ("n_purchases", "n_transactions", "total_spend", "first_spend", "litt"):
+    for name in ("n_transactions", "total_spend", "first_spend", "litt"):
         out[name].fill(0)
     if codes.size == 0:
-        first.fill(0)
-        last.fill(0)
+        for col in (n_occ, first, last):
+            col.fill(0)
         return None
-    pmin = int(p.min())
-    span = int(p.max()) - pmin + 1
-    if n_c * span < 2**62:
-        # a narrower key sorts faster; int32 suffices for most logs
-        kdtype = np.int32 if n_c * span < 2**31 else np.int64
-        key: np.ndarray[Any, Any] = codes.astype(kdtype)
-        key *= span
-        # p - pmin in the key's width directly: wrap-around arithmetic gives the exact
-        # offset, which is below span.
-        key += np.subtract(p, pmin, dtype=kdtype, casting="unsafe")
-        key.sort()
-        new = np.empty(key.size, dtype=np.bool_)
-        new[0] = True
-        np.not_equal(key[1:], key[:-1], out=new[1:])
-        up: np.ndarray[Any, Any] = key[new]  # distinct keys, then period offsets
-        del key, new
-        # codes and offsets (below span) in the key's width, in one pass and in place
-        uc = np.empty_like(up)
-        np.divmod(up, span, out=(uc, up))
-    else:  # pragma: no cover - astronomically many periods x customers
-        order = np.lexsort((p, codes))
-        cs, ps = codes[order], p[order]
-        new = np.ones(cs.size, dtype=np.bool_)
-        new[1:] = (cs[1:] != cs[:-1]) | (ps[1:] != ps[:-1])
-        uc, up = cs[new], ps[new] - pmin
+    # n_c * span < 2**62 always (n_c <= rows in memory, span <= 584 years of hours); a
+    # narrower key sorts faster and int32 suffices for most logs. Wrap-around
+    # arithmetic in the key's width gives the exact key, which fits it.
+    kdtype = np.int32 if n_c * span < 2**31 else np.int64
+    key = np.empty(codes.size, dtype=kdtype)
+    np.multiply(codes, span, out=key, casting="unsafe")
+    np.add(key, off, out=key, casting="unsafe")
+    key.sort()
+    new = np.empty(key.size, dtype=np.bool_)
+    new[0] = True
+    np.not_equal(key[1:], key[:-1], out=new[1:])
+    # where each occasion's rows start among the sorted rows, then its key
+    occ_rows = np.flatnonzero(new)
+    up: np.ndarray[Any, Any] = key[occ_rows]
+    del new
+    scratch = key  # the sorted keys are read: their buffer holds temporaries below
+    # codes and offsets (below span) in the key's width (floor_divide by a scalar is
+    # far cheaper than divmod's remainder)
+    uc = np.floor_divide(up, span)
+    up -= np.multiply(uc, span, out=scratch[: uc.size])
     n_occ_holdout: IntArray | None = None
-    if pmin + span - 1 > cal_idx:
+    holdout = pmin + span - 1 > cal_idx
+    if holdout:
         cal_occ = up <= cal_idx - pmin
         n_occ_holdout = np.bincount(uc[~cal_occ], minlength=n_c).astype(np.int64)
         uc, up = uc[cal_occ], up[cal_occ]
-        in_cal = p <= cal_idx
-        codes, p, amounts = codes[in_cal], p[in_cal], amounts[in_cal]
-    np.add.at(n_occ, uc, 1)
-    if uc.size:
-        # uc is sorted: each customer's occasions are one run, located by the counts
-        # (monotone gathers, no masks over the occasions)
-        np.cumsum(n_occ, out=last)  # ends of the runs
-        np.subtract(last, n_occ, out=first)
-        np.minimum(first, uc.size - 1, out=first)  # clipped: customers without one
-        last -= 1
-        np.maximum(last, 0, out=last)
-        none = n_occ == 0
-        for at in (first, last):
-            np.add(up[at], pmin, out=at)
-            at[none] = 0
-        # log of the gaps between consecutive distinct occasions of a customer (>= 1
-        # period); a customer's first occasion adds log(1) = 0, which leaves its sum
-        # exact. The gaps are whole periods below span: their logs come from a table.
-        gaps = up[1:] - up[:-1]
-        starts = uc[1:] != uc[:-1]
-        if span <= 2 * uc.size:
-            gaps[starts] = 0
-            logs = np.zeros(span)
-            logs[1:] = np.log(np.arange(1, span, dtype=np.int64) * factor)
-            weights = logs[gaps]
-        else:
-            weights = np.log(np.where(starts, 1.0, gaps * factor))
-        np.add.at(out["litt"], uc[1:], weights)
+        in_cal = off <= cal_idx - pmin
+        codes, off, amounts = codes[in_cal], off[in_cal], amounts[in_cal]
+    m = uc.size
+    if m == 0:
+        for col in (n_occ, first, last):
+            col.fill(0)
+        return n_occ_holdout
+    # uc is sorted: each customer's occasions are one run, from starts[i] to ends[i]
+    run = np.empty(m, dtype=np.bool_)
+    run[0] = True
+    np.not_equal(uc[1:], uc[:-1], out=run[1:])
+    starts = np.flatnonzero(run)
+    ends = np.empty_like(starts)
+    ends[:-1] = starts[1:]
+    ends[-1] = m
+    first_off = up[starts].astype(off.dtype, copy=False)
+    if not holdout:  # rows per customer: from its first occasion's rows to the next's
+        rows_per_buyer = out["n_transactions"] if starts.size == n_c else np.empty_like(starts)
+        row_start = occ_rows[starts]
+        rows_per_buyer[:-1] = row_start[1:]
+        rows_per_buyer[-1] = codes.size
+        rows_per_buyer -= row_start
+        del row_start
+    del occ_rows
+    ends -= 1
+    if starts.size == n_c:  # every customer bought (a purchase log): runs in code order
+        np.subtract(ends, starts, out=n_occ)
+        n_occ += 1
+        np.add(first_off, pmin, out=first)
+        np.add(up[ends], pmin, out=last)
+        first_by_code = first_off
     else:
-        first.fill(0)
-        last.fill(0)
-    np.add.at(out["n_transactions"], codes, 1)
+        buyers = uc[starts]
+        for col in (n_occ, first, last):
+            col.fill(0)
+        n_occ[buyers] = ends - starts + 1
+        first[buyers] = first_off
+        first[buyers] += pmin
+        last[buyers] = up[ends]
+        last[buyers] += pmin
+        first_by_code = np.zeros(n_c, dtype=off.dtype)
+        first_by_code[buyers] = first_off
+        if not holdout:
+            out["n_transactions"][buyers] = rows_per_buyer
+    # log of the gaps between consecutive distinct occasions of a customer (>= 1
+    # period); a customer's first occasion adds log(1) = 0, which leaves its sum
+    # exact. The gaps are whole periods below span: their logs come from a table.
+    gaps = np.subtract(up[1:], up[:-1], out=scratch[: m - 1])
+    later = run[1:]
+    np.logical_not(later, out=later)  # the occasions after a customer's first
+    if span <= 2 * m:
+        gaps *= later  # 0 at a customer's first occasion
+        logs = np.zeros(span)
+        logs[1:] = np.log(np.arange(1, span, dtype=np.int64) * factor)
+        weights = logs[gaps]
+    else:
+        weights = np.log(np.where(later, gaps * factor, 1.0))
+    np.add.at(out["litt"], uc[1:], weights)
+    del gaps, weights, run, uc, up, scratch, key
+    if holdout:
+        np.add.at(out["n_transactions"], codes, 1)
     np.add.at(out["total_spend"], codes, amounts)
-    # adding 0.0 for the rows of later occasions leaves each sum exact
-    np.add.at(out["first_spend"], codes, np.where(p == first[codes], amounts, 0.0))
+    # the rows of each customer's first occasion; the others add 0.0, which leaves
+    # each sum exact (amounts times False is +0.0 or -0.0, x + -0.0 is x)
+    in_first = first_by_code[codes] == off
+    np.add.at(out["first_spend"], codes, np.multiply(amounts, in_first))
     return n_occ_holdout
 
 
@@ -1052,17 +1151,22 @@ def _columns(
     """
     n_occ = out["n_purchases"]
     has = n_occ > 0
-    none = ~has
+    # customers without a purchase (none in a purchase log): their columns are reset below
+    none: BoolArray | None = None if has.all() else ~has
     first_p, last_p = out["first_purchase"], out["last_purchase"]
     freq = out["frequency"]
     np.subtract(n_occ, 1, out=freq)
-    freq[none] = 0
+    if none is not None:
+        freq[none] = 0
     monetary = out["monetary_value"]
     divisor = out["time_since_last"]  # scratch until its own turn below
     np.maximum(freq, 1, out=divisor)
     np.subtract(out["total_spend"], out["first_spend"], out=monetary)
     monetary /= divisor
-    monetary[freq == 0] = 0.0
+    # one occasion: the two sums added the same amounts in the same order, so their
+    # difference is 0.0 already, unless they overflowed (inf - inf)
+    if np.isnan(monetary).any():
+        np.copyto(monetary, 0.0, where=freq == 0)
     np.maximum(monetary, 0.0, out=monetary)  # rounding of the subtraction, never below 0
     for name, minuend, subtrahend in (
         ("recency", last_p, first_p),
@@ -1071,22 +1175,25 @@ def _columns(
     ):
         col = out[name]
         np.subtract(minuend, subtrahend, out=col)  # whole periods, exact in float64
-        col *= factor
-        col[none] = 0.0
-    out["litt"][none] = 0.0
+        if factor != 1.0:  # x * 1.0 is x
+            col *= factor
+        if none is not None:
+            col[none] = 0.0
+    if none is not None:
+        out["litt"][none] = 0.0
     starts = {}
     for name in ("first_purchase", "last_purchase"):
         # the period's start in nanoseconds, in place (what _period_start computes)
         index = out[name]
         if period == "W":  # weeks counted from the Monday 1970-01-05, day 4
-            np.multiply(index, 7, out=index)
-            np.subtract(index, 3, out=index)
-            np.multiply(index, _PERIOD_NS["D"], out=index)
+            np.multiply(index, _PERIOD_NS["W"], out=index)
+            np.subtract(index, 3 * _PERIOD_NS["D"], out=index)
         elif period in _PERIOD_NS:
             np.multiply(index, _PERIOD_NS[period], out=index)
         else:
             index[...] = np.asarray(_period_start(index, period)).view(np.int64)
-        index[none] = np.iinfo(np.int64).min
+        if none is not None:
+            index[none] = np.iinfo(np.int64).min
         starts[name] = index.view(_NS)
     return {
         "customer_ids": ids,

@@ -69,7 +69,27 @@ def factorize_ids(ids: ArrayLike, name: str = "ids") -> tuple[np.ndarray[Any, An
     >>> uniques.tolist(), codes.tolist()
     ([10, 20, 30], [2, 0, 2, 1])
     """
+    return _factorize_ids(ids, name)
+
+
+def _factorize_ids(
+    ids: ArrayLike, name: str, into: IntArray | None = None
+) -> tuple[np.ndarray[Any, Any], IntArray]:
+    """:func:`factorize_ids`, the codes written into ``into`` (int64, one per id) if given."""
+    uniques, codes = _factorize_fresh(ids, name, into)
+    if into is not None and codes is not into:
+        into[...] = codes
+        codes = into
+    return uniques, codes
+
+
+def _factorize_fresh(
+    ids: ArrayLike, name: str, into: IntArray | None
+) -> tuple[np.ndarray[Any, Any], IntArray]:
+    """Factorise as :func:`_factorize_ids` does; the lookup-table paths write into ``into``."""
     arr = v._to_array(ids, name)
+    if into is not None and into.shape != arr.shape:
+        into = None
     if arr.ndim != 1:
         raise InputError(f"{name} must be 1-dimensional, got shape {arr.shape}")
     if arr.size == 0:
@@ -87,12 +107,21 @@ def factorize_ids(ids: ArrayLike, name: str = "ids") -> tuple[np.ndarray[Any, An
             offset = arr if zero_based else (arr - lo).astype(np.intp, copy=False)
             present = np.zeros(span, dtype=np.bool_)
             present[offset] = True
-            lut = np.cumsum(present, dtype=np.int64)
-            lut -= 1
-            uniques = np.flatnonzero(present).astype(arr.dtype)
+            if present.all():  # every id from lo to hi: the offsets are the codes
+                uniques = np.arange(span).astype(arr.dtype, copy=False)
+                if into is not None:
+                    into[...] = offset
+                    codes = into
+                else:  # never the caller's ids themselves: a copy when the offsets are them
+                    codes = offset.astype(np.int64, copy=offset is arr)
+            else:
+                lut = np.cumsum(present, dtype=np.int64)
+                lut -= 1
+                uniques = np.flatnonzero(present).astype(arr.dtype, copy=False)
+                codes = lut[offset] if into is None else np.take(lut, offset, out=into, mode="clip")
             if lo:  # in the ids' own type (wrap-around exact): uint64 ids above 2**63 too
                 uniques += arr.dtype.type(lo)
-            return uniques, lut[offset]
+            return uniques, codes
     if kind == "f":
         bad = ~np.isfinite(arr)
         if bad.any():
@@ -664,21 +693,31 @@ class InteractionTable:
         ...
         crmcore.errors.InputError: amounts of purchases must be non-negative; 1 of 2 values ...
         """
-        uniques, codes = factorize_ids(customer_ids, "customer_ids")
+        # codes, times and amounts in the rows of one allocation: numpy backs one of 4 MiB
+        # or more with huge pages, so the table's fresh memory costs far fewer page
+        # faults than three columns of their own (on a virtual machine, more than the
+        # copies themselves)
+        ids = v.as_ndarray(customer_ids, "customer_ids")
+        block = np.empty((3, ids.shape[0] if ids.ndim == 1 else 0), dtype=np.int64)
+        uniques, codes = _factorize_ids(ids, "customer_ids", block[0])
         n = int(codes.size)
-        t = v.as_datetime_array(times, "times")
+        t = v.as_datetime_array(times, "times", into=block[1].view("datetime64[ns]"))
         v.check_same_length(("customer_ids", codes), ("times", t))
         kind_codes = (
             np.full(n, PURCHASE_CODE, dtype=np.int8)
             if kinds is None
             else _encode(kinds, "kinds", _KINDS, n)
         )
+        amt = block[2].view(np.float64)
         if amounts is None:
-            amt = np.zeros(n, dtype=np.float64)
+            amt.fill(0.0)
         else:
-            amt = v.readonly_copy(v.as_float_array(amounts, "amounts", allow_empty=True))
-            v.check_same_length(("customer_ids", codes), ("amounts", amt))
-            bad = (amt < 0) & (kind_codes == PURCHASE_CODE)
+            given = v.as_float_array(amounts, "amounts", allow_empty=True)
+            v.check_same_length(("customer_ids", codes), ("amounts", given))
+            amt[...] = given
+            bad = amt < 0
+            if bad.any():
+                bad &= kind_codes == PURCHASE_CODE
             if bad.any():
                 raise InputError(
                     "amounts of purchases must be non-negative; "
@@ -729,8 +768,9 @@ class InteractionTable:
             optional["response_times"] = _column_timedelta(response_times, n)
         if opportunity_stages is not None:
             optional["opportunity_stages"] = _stage_codes(opportunity_stages, kind_codes, n)
+        _ro(block)  # its rows are stored as they are (read-only views of read-only memory)
         return cls(
-            customer_ids=_ro(uniques.copy()),
+            customer_ids=_ro(uniques),  # a fresh array of factorize_ids
             customer_codes=_ro(codes),
             times=_ro(t),
             kinds=_ro(kind_codes),
