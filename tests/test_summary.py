@@ -695,3 +695,23 @@ def test_spend_columns_are_float_when_the_calibration_holds_no_purchase() -> Non
         col = getattr(s, name)
         assert col.dtype == np.float64, name
         assert col.tolist() == [0.0], name
+
+
+def test_spend_sums_beyond_the_largest_float_are_an_input_error() -> None:
+    # two purchases of 1e308 add up to 2e308 > 1.798e308: the sum is not representable
+    times = np.array(["2024-01-01", "2024-02-01", "2024-01-05"], dtype="datetime64[ns]")
+    table = InteractionTable.from_arrays(
+        customer_ids=["a", "a", "b"], times=times, amounts=[1e308, 1e308, 5.0]
+    )
+    with pytest.raises(InputError, match=r"customer 'a' add up to more than the largest float"):
+        summarize(table, observation_end="2024-03-01")
+    # the same sum reached by an update of a summary
+    first = summarize(
+        InteractionTable.from_arrays(
+            customer_ids=["a", "b"], times=times[[0, 2]], amounts=[1e308, 5.0]
+        ),
+        observation_end="2024-01-10",
+    )
+    later = InteractionTable.from_arrays(customer_ids=["a"], times=times[[1]], amounts=[1e308])
+    with pytest.raises(InputError, match=r"new_table amounts: .*customer 'a'"):
+        first.update(later, observation_end="2024-03-01")

@@ -356,11 +356,21 @@ class CustomerSummary:
         overlap = has_old & has_new & (first_new == last_old)
         single_old = has_old & (first_old == last_old)
         first_spend_new = spread(new["first_spend"], new_pos)
+        with np.errstate(over="ignore"):  # a sum beyond the largest float: reported here
+            total = spread(self.total_spend, old_pos) + spread(new["total_spend"], new_pos)
+        if not np.isfinite(total).all():
+            bad = int(np.flatnonzero(~np.isfinite(total))[0])
+            who = uniques[bad : bad + 1].tolist()[0]
+            raise InputError(
+                f"new_table amounts: the purchases of customer {who!r}"
+                f" add up to more than the largest float ({np.finfo(np.float64).max:.4g}); "
+                "express the amounts in a larger unit (e.g. thousands)"
+            )
         stats = {
             "n_purchases": spread(self.n_purchases, old_pos) + n_occ_new - overlap,
             "first_purchase": np.where(has_old, first_old, first_new),
             "last_purchase": np.where(has_new, spread(new["last_purchase"], new_pos), last_old),
-            "total_spend": spread(self.total_spend, old_pos) + spread(new["total_spend"], new_pos),
+            "total_spend": total,
             "first_spend": np.where(
                 has_old,
                 spread(self.first_spend, old_pos)
@@ -843,6 +853,15 @@ def summarize(
     n_hold_occ = _occasion_stats(
         codes, off, amounts, n_c, cal_idx, pmin=pmin, span=span, factor=factor, out=block
     )
+    total = block["total_spend"]
+    if not np.isfinite(total).all():  # amounts are finite: their sum overflowed
+        bad = int(np.flatnonzero(~np.isfinite(total))[0])
+        who = table.customer_ids[bad : bad + 1].tolist()[0]
+        raise InputError(
+            f"table amounts: the purchases of customer {who!r} add up to "
+            f"more than the largest float ({np.finfo(np.float64).max:.4g}); express the "
+            "amounts in a larger unit (e.g. thousands)"
+        )
     # the table's ids are read-only memory of crmcore's: the summary stores them as they are
     columns = _columns(table.customer_ids, block, cal_idx, factor, period)
     if cal_ts is not None:
@@ -1129,11 +1148,13 @@ def _occasion_stats(
     del gaps, weights, run, uc, up, scratch, key
     if holdout:
         np.add.at(out["n_transactions"], codes, 1)
-    np.add.at(out["total_spend"], codes, amounts)
-    # the rows of each customer's first occasion; the others add 0.0, which leaves
-    # each sum exact (amounts times False is +0.0 or -0.0, x + -0.0 is x)
-    in_first = first_by_code[codes] == off
-    np.add.at(out["first_spend"], codes, np.multiply(amounts, in_first))
+    # a sum beyond the largest float becomes inf; summarize reports it (see there)
+    with np.errstate(over="ignore"):
+        np.add.at(out["total_spend"], codes, amounts)
+        # the rows of each customer's first occasion; the others add 0.0, which leaves
+        # each sum exact (amounts times False is +0.0 or -0.0, x + -0.0 is x)
+        in_first = first_by_code[codes] == off
+        np.add.at(out["first_spend"], codes, np.multiply(amounts, in_first))
     return n_occ_holdout
 
 
